@@ -1,0 +1,168 @@
+package asl
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/big"
+	"strconv"
+)
+
+// Env is what paths can see besides the state input: the context object ($$)
+// and the variables in scope ($name).
+type Env struct {
+	Context any
+	Vars    map[string]any
+}
+
+// DecodeJSON decodes JSON text the way this package represents values
+// (json.Number for numbers). Trailing data is an error.
+func DecodeJSON(data []byte) (any, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, fmt.Errorf("decode JSON: %w", err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, fmt.Errorf("decode JSON: unexpected data after the value")
+	}
+	return v, nil
+}
+
+// parseNumber turns literal number text into a json.Number after checking it.
+func parseNumber(s string) (json.Number, error) {
+	if _, ok := new(big.Float).SetString(s); !ok {
+		return "", fmt.Errorf("invalid number %q", s)
+	}
+	return json.Number(s), nil
+}
+
+// numberFloat converts a JSON number to float64.
+func numberFloat(n json.Number) float64 {
+	f, err := strconv.ParseFloat(string(n), 64)
+	if err != nil {
+		bf, _, err := big.ParseFloat(string(n), 10, 64, big.ToNearestEven)
+		if err != nil {
+			return 0
+		}
+		f, _ = bf.Float64()
+	}
+	return f
+}
+
+// numberInt returns the integer value of n when it is integral.
+func numberInt(n json.Number) (int64, bool) {
+	if i, err := n.Int64(); err == nil {
+		return i, true
+	}
+	f := numberFloat(n)
+	if f == float64(int64(f)) && f >= -9.2e18 && f <= 9.2e18 {
+		return int64(f), true
+	}
+	return 0, false
+}
+
+// compareNumbers compares exactly (big.Float) so 1 and 1.0 are equal.
+func compareNumbers(a, b json.Number) int {
+	fa, _, errA := big.ParseFloat(string(a), 10, 200, big.ToNearestEven)
+	fb, _, errB := big.ParseFloat(string(b), 10, 200, big.ToNearestEven)
+	if errA != nil || errB != nil {
+		x, y := numberFloat(a), numberFloat(b)
+		switch {
+		case x < y:
+			return -1
+		case x > y:
+			return 1
+		}
+		return 0
+	}
+	return fa.Cmp(fb)
+}
+
+// jsonEqual compares two JSON values structurally (numbers by value).
+func jsonEqual(a, b any) bool {
+	switch x := a.(type) {
+	case nil:
+		return b == nil
+	case bool:
+		y, ok := b.(bool)
+		return ok && x == y
+	case string:
+		y, ok := b.(string)
+		return ok && x == y
+	case json.Number:
+		y, ok := b.(json.Number)
+		return ok && compareNumbers(x, y) == 0
+	case []any:
+		y, ok := b.([]any)
+		if !ok || len(x) != len(y) {
+			return false
+		}
+		for i := range x {
+			if !jsonEqual(x[i], y[i]) {
+				return false
+			}
+		}
+		return true
+	case map[string]any:
+		y, ok := b.(map[string]any)
+		if !ok || len(x) != len(y) {
+			return false
+		}
+		for k, v := range x {
+			w, ok := y[k]
+			if !ok || !jsonEqual(v, w) {
+				return false
+			}
+		}
+		return true
+	}
+	return false
+}
+
+// jsonTypeName names a value's JSON type.
+func jsonTypeName(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case bool:
+		return "boolean"
+	case string:
+		return "string"
+	case json.Number:
+		return "number"
+	case []any:
+		return "array"
+	case map[string]any:
+		return "object"
+	}
+	return fmt.Sprintf("%T", v)
+}
+
+// normalize converts values built by Go code (float64, int, ...) into this
+// package's representation.
+func normalize(v any) any {
+	switch x := v.(type) {
+	case float64:
+		return json.Number(strconv.FormatFloat(x, 'f', -1, 64))
+	case int:
+		return json.Number(strconv.Itoa(x))
+	case int64:
+		return json.Number(strconv.FormatInt(x, 10))
+	case []any:
+		out := make([]any, len(x))
+		for i := range x {
+			out[i] = normalize(x[i])
+		}
+		return out
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, e := range x {
+			out[k] = normalize(e)
+		}
+		return out
+	}
+	return v
+}

@@ -1,0 +1,109 @@
+package asl
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// parseTimestamp accepts RFC 3339 date-times with a zone (ISO-8601 extended offset format).
+func parseTimestamp(s string) (time.Time, bool) {
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}, false
+	}
+	return t, true
+}
+
+// Until resolves a Wait state's end time from now.
+func (s *State) Until(input any, env *Env, now time.Time) (time.Time, error) {
+	switch {
+	case s.Seconds != nil:
+		return now.Add(time.Duration(*s.Seconds) * time.Second), nil
+	case s.Timestamp != nil:
+		return *s.Timestamp, nil
+	case s.SecondsPath != nil:
+		v, err := s.SecondsPath.Get(input, env)
+		if err != nil {
+			return time.Time{}, newError(ErrRuntime, "Invalid path '%s' : %s", s.SecondsPath.text, err.Error())
+		}
+		n, ok := v.(json.Number)
+		if !ok {
+			return time.Time{}, newError(ErrRuntime, "The SecondsPath parameter cannot be parsed as a long value: %s == %s", s.SecondsPath.text, jsonText(v))
+		}
+		i, isInt := numberInt(n)
+		if !isInt || string(n) != jsonText(json.Number(string(n))) || containsFraction(string(n)) {
+			return time.Time{}, newError(ErrRuntime, "The SecondsPath parameter cannot be parsed as a long value: %s == %s", s.SecondsPath.text, string(n))
+		}
+		if i < 0 {
+			return time.Time{}, newError(ErrRuntime, "The SecondsPath parameter references a negative value: %s == %s", s.SecondsPath.text, string(n))
+		}
+		if i > maxWaitSeconds {
+			return time.Time{}, newError(ErrRuntime, "Wait state delay is too long.")
+		}
+		return now.Add(time.Duration(i) * time.Second), nil
+	case s.TimestampPath != nil:
+		v, err := s.TimestampPath.Get(input, env)
+		if err != nil {
+			return time.Time{}, newError(ErrRuntime, "Invalid path '%s' : %s", s.TimestampPath.text, err.Error())
+		}
+		str, ok := v.(string)
+		var t time.Time
+		if ok {
+			t, ok = parseTimestamp(str)
+		}
+		if !ok {
+			shown := jsonText(v)
+			if ok2 := isString(v); ok2 {
+				shown = str
+			}
+			return time.Time{}, newError(ErrRuntime, "The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: %s == %s", s.TimestampPath.text, shown)
+		}
+		return t, nil
+	}
+	return now, nil
+}
+
+// maxWaitSeconds is the longest wait AWS accepts: a standard execution's one-year limit.
+const maxWaitSeconds = 31622400
+
+func isString(v any) bool { _, ok := v.(string); return ok }
+
+func containsFraction(s string) bool {
+	for _, c := range s {
+		if c == '.' || c == 'e' || c == 'E' {
+			return true
+		}
+	}
+	return false
+}
+
+// ErrorAndCause resolves a Fail state's Error/ErrorPath and Cause/CausePath.
+func (s *State) ErrorAndCause(input any, env *Env) (string, string, error) {
+	name, err := failField(s.Error, s.ErrorPath, "ErrorPath", input, env)
+	if err != nil {
+		return "", "", err
+	}
+	cause, err := failField(s.Cause, s.CausePath, "CausePath", input, env)
+	if err != nil {
+		return "", "", err
+	}
+	return name, cause, nil
+}
+
+func failField(fixed string, e *Expr, field string, input any, env *Env) (string, error) {
+	if e == nil {
+		return fixed, nil
+	}
+	v, err := e.Eval(input, env)
+	if err != nil {
+		if ae, ok := err.(*Error); ok {
+			return "", ae
+		}
+		return "", newError(ErrRuntime, "The JSONPath '%s' specified for the field '%s' could not be found in the input '%s'", e.text, field, jsonText(input))
+	}
+	str, ok := v.(string)
+	if !ok {
+		return "", newError(ErrRuntime, "The JSONPath '%s' specified for the field '%s' must resolve to a string, but was: %s", e.text, field, jsonText(v))
+	}
+	return str, nil
+}
