@@ -1,0 +1,226 @@
+package job
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/asyncjobs/stepjobs/internal/weather"
+)
+
+// Limits and defaults of a simulation request.
+const (
+	DefaultRecords = 100
+	MaxRecords     = 100_000
+)
+
+// Values of simulateFailure.
+const (
+	FailPermanent = "permanent"
+	FailTransient = "transient"
+)
+
+// SimulationInput is what the Simulate state passes: the execution input as
+// the request and the state's retry count as the attempt (0 first).
+// ExecutionARN is optional: when the state machine passes it, logs carry it.
+type SimulationInput struct {
+	JobID        string          `json:"jobId"`
+	ExecutionARN string          `json:"executionArn,omitempty"`
+	Request      json.RawMessage `json:"request"`
+	Attempt      int             `json:"attempt"`
+}
+
+// SimulationRequest is a parsed, valid job request.
+type SimulationRequest struct {
+	Records int
+	// Seed is nil when the request gives none; the handler then derives one
+	// from the job id, so retries of one job produce the same data.
+	Seed            *int64
+	SimulateFailure string // "", FailPermanent or FailTransient
+}
+
+// ParseSimulationRequest parses and validates the execution input. It is
+// strict: unknown fields, wrong types, trailing data and out-of-range values
+// are an *InvalidJobInput naming the problem. simulateFailure is accepted
+// only when allowFailures is true.
+func ParseSimulationRequest(raw []byte, allowFailures bool) (SimulationRequest, error) {
+	req := SimulationRequest{Records: DefaultRecords}
+	raw = bytes.TrimSpace(raw)
+	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
+		return req, nil
+	}
+	if raw[0] != '{' {
+		return req, invalid("the request must be a JSON object")
+	}
+	var body struct {
+		// Raw, because json.Number would also accept a number in a string.
+		Records         json.RawMessage `json:"records"`
+		Seed            json.RawMessage `json:"seed"`
+		SimulateFailure *string         `json:"simulateFailure"`
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&body); err != nil {
+		return req, invalid(describeDecodeError(err))
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return req, invalid("unexpected data after the request object")
+	}
+	if n, ok, err := wholeNumber("records", body.Records); err != nil {
+		return req, err
+	} else if ok {
+		if n < 1 || n > MaxRecords {
+			return req, invalid(fmt.Sprintf("records must be between 1 and %d, got %d", MaxRecords, n))
+		}
+		req.Records = int(n)
+	}
+	if s, ok, err := wholeNumber("seed", body.Seed); err != nil {
+		return req, err
+	} else if ok {
+		req.Seed = &s
+	}
+	if body.SimulateFailure != nil {
+		switch f := *body.SimulateFailure; {
+		case !allowFailures:
+			return req, invalid("simulateFailure is not allowed in this deployment (set ALLOW_SIMULATED_FAILURES=true to enable it)")
+		case f == FailPermanent || f == FailTransient:
+			req.SimulateFailure = f
+		default:
+			return req, invalid(fmt.Sprintf("simulateFailure must be %q or %q, got %q", FailPermanent, FailTransient, f))
+		}
+	}
+	return req, nil
+}
+
+// wholeNumber reads an optional integer field; absent and null are not set.
+func wholeNumber(field string, raw json.RawMessage) (int64, bool, error) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return 0, false, nil
+	}
+	if c := raw[0]; c != '-' && (c < '0' || c > '9') {
+		return 0, false, invalid(fmt.Sprintf("%s must be a number, got %s", field, jsonKind(c)))
+	}
+	n, err := strconv.ParseInt(string(raw), 10, 64)
+	if err != nil {
+		return 0, false, invalid(fmt.Sprintf("%s must be a whole number that fits in 64 bits, got %s", field, raw))
+	}
+	return n, true, nil
+}
+
+// jsonKind names the kind of JSON value starting with c, for messages.
+func jsonKind(c byte) string {
+	switch c {
+	case '"':
+		return "a string"
+	case '{':
+		return "an object"
+	case '[':
+		return "an array"
+	case 't', 'f':
+		return "a boolean"
+	}
+	return "an invalid value"
+}
+
+// describeDecodeError turns encoding/json's errors into messages about the
+// request's fields rather than Go types.
+func describeDecodeError(err error) string {
+	var typeErr *json.UnmarshalTypeError
+	var syntaxErr *json.SyntaxError
+	switch {
+	case errors.As(err, &typeErr) && typeErr.Field == "simulateFailure":
+		return fmt.Sprintf("simulateFailure must be a string, got %s", typeErr.Value)
+	case errors.As(err, &typeErr) && typeErr.Field != "":
+		return fmt.Sprintf("%s must be a number, got %s", typeErr.Field, typeErr.Value)
+	case errors.As(err, &typeErr):
+		return fmt.Sprintf("the request must be a JSON object, got %s", typeErr.Value)
+	case errors.As(err, &syntaxErr):
+		return fmt.Sprintf("the request is not valid JSON (offset %d): %v", syntaxErr.Offset, err)
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		return fmt.Sprintf("unknown field %s (allowed: records, seed, simulateFailure)",
+			strings.TrimPrefix(err.Error(), "json: unknown field "))
+	}
+	return "the request is not valid JSON: " + err.Error()
+}
+
+// BatchSimulation generates a job's weather observations and stores them.
+type BatchSimulation struct {
+	results       ResultStore
+	allowFailures bool
+	deps
+}
+
+// NewBatchSimulation returns the batch-simulation handler writing to
+// results. allowFailures enables the request's simulateFailure field (local
+// runtime and tests only).
+func NewBatchSimulation(results ResultStore, allowFailures bool, opts ...Option) *BatchSimulation {
+	return &BatchSimulation{results: results, allowFailures: allowFailures, deps: newDeps(opts)}
+}
+
+// ResultKey is where a job's result is stored.
+func ResultKey(jobID string) string { return "results/" + jobID + ".json" }
+
+// Handle validates the request, honours simulateFailure, generates the
+// observations and stores them as one JSON document:
+// {"jobId":...,"seed":...,"records":N,"observations":[...]}. It returns
+// the location, never the data (Step Functions payloads are capped at 256 KiB).
+func (h *BatchSimulation) Handle(ctx context.Context, in SimulationInput) (Result, error) {
+	log := h.jobLogger("batchSimulation", in.JobID, in.ExecutionARN).With("attempt", in.Attempt)
+	if in.JobID == "" {
+		return Result{}, fail(ctx, log, invalid("jobId is required"))
+	}
+	req, err := ParseSimulationRequest(in.Request, h.allowFailures)
+	if err != nil {
+		return Result{}, fail(ctx, log, err)
+	}
+	switch {
+	case req.SimulateFailure == FailPermanent:
+		return Result{}, fail(ctx, log, &SimulatedFailure{JobID: in.JobID, Attempt: in.Attempt})
+	case req.SimulateFailure == FailTransient && in.Attempt < 1:
+		return Result{}, fail(ctx, log, &TransientError{Op: "batch-simulation",
+			Err: fmt.Errorf("simulated transient failure on attempt %d", in.Attempt)})
+	}
+	seed := SeedFor(in.JobID)
+	if req.Seed != nil {
+		seed = *req.Seed
+	}
+	body := EncodeResult(in.JobID, seed, req.Records)
+	key := ResultKey(in.JobID)
+	bucket, err := h.results.PutResult(ctx, key, body)
+	if err != nil {
+		return Result{}, fail(ctx, log, taskError("batch-simulation: put result", err))
+	}
+	res := Result{Bucket: bucket, Key: key, Records: req.Records, Bytes: int64(len(body))}
+	log.InfoContext(ctx, "result stored", "bucket", res.Bucket, "key", res.Key,
+		"records", res.Records, "bytes", res.Bytes, "seed", seed)
+	return res, nil
+}
+
+// SeedFor is the seed of a job whose request gives none: a hash of its id,
+// so a retried attempt writes the same data.
+func SeedFor(jobID string) int64 {
+	h := fnv.New64a()
+	h.Write([]byte(jobID)) // hash writes never fail
+	return int64(h.Sum64())
+}
+
+// EncodeResult builds the result document of a job.
+func EncodeResult(jobID string, seed int64, records int) []byte {
+	id, _ := json.Marshal(jobID) // a string always marshals
+	buf := make([]byte, 0, 128+records*weather.ApproxJSONSize)
+	buf = append(buf, `{"jobId":`...)
+	buf = append(buf, id...)
+	buf = append(buf, `,"seed":`...)
+	buf = strconv.AppendInt(buf, seed, 10)
+	buf = append(buf, `,"records":`...)
+	buf = strconv.AppendInt(buf, int64(records), 10)
+	buf = append(buf, `,"observations":`...)
+	buf = weather.NewGenerator(seed).AppendArray(buf, records)
+	return append(buf, '}')
+}

@@ -1,0 +1,58 @@
+package job
+
+import "context"
+
+// StatusInput is what RecordSuccess and RecordFailure pass: the final status
+// with either the result location or the error and cause caught by Catch.
+type StatusInput struct {
+	JobID        string  `json:"jobId"`
+	ExecutionARN string  `json:"executionArn"`
+	Status       Status  `json:"status"`
+	Result       *Result `json:"result,omitempty"`
+	Error        string  `json:"error,omitempty"`
+	Cause        string  `json:"cause,omitempty"`
+}
+
+// StatusOutput is status-update's answer; for SUCCEEDED it is the
+// execution's output.
+type StatusOutput struct {
+	JobID  string  `json:"jobId"`
+	Status Status  `json:"status"`
+	Result *Result `json:"result,omitempty"`
+}
+
+// StatusUpdate writes a job's final status.
+type StatusUpdate struct {
+	jobs Finisher
+	deps
+}
+
+// NewStatusUpdate returns the status-update handler writing to jobs.
+func NewStatusUpdate(jobs Finisher, opts ...Option) *StatusUpdate {
+	return &StatusUpdate{jobs: jobs, deps: newDeps(opts)}
+}
+
+// Handle writes the final status under the rules of ResolveFinish: a
+// terminal status is never overwritten, a repeated update is success, and a
+// failure is recorded even when tracking never wrote the record.
+func (h *StatusUpdate) Handle(ctx context.Context, in StatusInput) (StatusOutput, error) {
+	log := h.jobLogger("statusUpdate", in.JobID, in.ExecutionARN)
+	o := Outcome{
+		JobID:        in.JobID,
+		ExecutionARN: in.ExecutionARN,
+		Status:       in.Status,
+		Result:       in.Result,
+		Error:        in.Error,
+		Cause:        in.Cause,
+		At:           h.now().UTC(),
+	}
+	if err := o.Validate(); err != nil {
+		return StatusOutput{}, fail(ctx, log, err)
+	}
+	stored, err := h.jobs.Finish(ctx, o)
+	if err != nil {
+		return StatusOutput{}, fail(ctx, log, taskError("status-update: finish job", err))
+	}
+	log.InfoContext(ctx, "job finished", "status", stored.Status, "error", stored.Error)
+	return StatusOutput{JobID: stored.ID, Status: stored.Status, Result: stored.Result}, nil
+}
