@@ -1,0 +1,65 @@
+package slsconfig
+
+import (
+	"encoding/json"
+	"errors"
+	"io/fs"
+	"os"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// localLookup answers references the way the local runtime will.
+func localLookup() MapLookup {
+	return MapLookup{
+		Refs: map[string]string{
+			"JobsStateMachine": "arn:aws:states:us-east-1:000000000000:stateMachine:stepjobs-dev-jobs",
+			"JobsTable":        "stepjobs-dev-jobs",
+			"ResultsBucket":    "stepjobs-dev-results",
+		},
+		Attrs: map[string]string{
+			"TrackingLambdaFunction.Arn":        "arn:aws:lambda:us-east-1:000000000000:function:stepjobs-dev-tracking",
+			"BatchSimulationLambdaFunction.Arn": "arn:aws:lambda:us-east-1:000000000000:function:stepjobs-dev-batchSimulation",
+			"StatusUpdateLambdaFunction.Arn":    "arn:aws:lambda:us-east-1:000000000000:function:stepjobs-dev-statusUpdate",
+		},
+	}
+}
+
+func TestLoadProjectService(t *testing.T) {
+	if _, err := os.Stat("../../serverless.yml"); errors.Is(err, fs.ErrNotExist) {
+		t.Skip("../../serverless.yml not written yet")
+	}
+	svc, err := Load(Options{Dir: "../..", Env: func(string) (string, bool) { return "", false }})
+	require.NoError(t, err)
+	assert.Equal(t, "stepjobs", svc.Name)
+	assert.Equal(t, "dev", svc.Stage)
+	assert.Equal(t, "us-east-1", svc.Region)
+	require.Len(t, svc.StateMachines, 1)
+	sm := svc.StateMachines[0]
+	assert.Equal(t, "JobsStateMachine", sm.LogicalID)
+	assert.Equal(t, "stepjobs-dev-jobs", sm.Name)
+
+	def, err := svc.Definition("jobs", localLookup())
+	require.NoError(t, err)
+	var parsed map[string]any
+	require.NoError(t, json.Unmarshal(def, &parsed))
+	states := parsed["States"].(map[string]any)
+	assert.Equal(t, "arn:aws:lambda:us-east-1:000000000000:function:stepjobs-dev-tracking", states["Track"].(map[string]any)["Resource"])
+
+	routes, err := svc.Routes(localLookup())
+	require.NoError(t, err)
+	require.Len(t, routes, 2)
+	for _, r := range routes {
+		t.Logf("%s %s %s %s %v", r.Method, r.Path, r.Action, r.PassthroughBehavior, r.Responses)
+		for ct, tpl := range r.RequestTemplates {
+			t.Logf("  %s: %q", ct, tpl[len(tpl)-120:])
+		}
+	}
+	require.Len(t, svc.Tables, 1)
+	assert.Equal(t, "stepjobs-dev-jobs", svc.Tables[0].TableName)
+	env, err := svc.FunctionEnv("tracking", localLookup())
+	require.NoError(t, err)
+	assert.Equal(t, map[string]string{"TABLE_NAME": "stepjobs-dev-jobs", "BUCKET_NAME": "stepjobs-dev-results", "LOG_LEVEL": "INFO"}, env)
+}
