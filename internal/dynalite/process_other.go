@@ -1,0 +1,15 @@
+//go:build !unix
+
+package dynalite
+
+import (
+	"os"
+	"os/exec"
+)
+
+// Without process groups, only dynalite's own process is stopped.
+func setProcessGroup(*exec.Cmd) {}
+
+func terminate(cmd *exec.Cmd) error { return cmd.Process.Signal(os.Interrupt) }
+
+func kill(cmd *exec.Cmd) error { return cmd.Process.Kill() }
