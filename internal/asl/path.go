@@ -272,7 +272,8 @@ func parseQuoted(s string) (string, string, error) {
 	for i := 1; i < len(s); i++ {
 		c := s[i]
 		switch {
-		case c == '\\' && i+1 < len(s):
+		case c == '\\' && i+1 < len(s) && s[i+1] == q:
+			// Only the quote itself is unescaped: AWS keeps other backslashes.
 			i++
 			b.WriteByte(s[i])
 		case c == q:

@@ -2,6 +2,7 @@ package asl
 
 import (
 	"encoding/json"
+	"math"
 	"time"
 )
 
@@ -58,13 +59,17 @@ func (s *State) Until(input any, env *Env, now time.Time) (time.Time, error) {
 			}
 			return time.Time{}, newError(ErrRuntime, "The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: %s == %s", s.TimestampPath.text, shown)
 		}
+		if t.Sub(now) > maxWaitSeconds*time.Second {
+			return time.Time{}, newError(ErrRuntime, "Wait state delay is too long.")
+		}
 		return t, nil
 	}
 	return now, nil
 }
 
-// maxWaitSeconds is the longest wait AWS accepts: a standard execution's one-year limit.
-const maxWaitSeconds = 31622400
+// maxWaitSeconds is the longest delay AWS accepts for a Wait (2^31-1 seconds,
+// about 24855 days, as recorded); longer ones fail with "Wait state delay is too long."
+const maxWaitSeconds = math.MaxInt32
 
 func isString(v any) bool { _, ok := v.(string); return ok }
 

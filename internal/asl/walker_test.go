@@ -17,6 +17,9 @@ type walker struct {
 	maxSteps int
 }
 
+// walkerNow is the walker's clock: waits end at once, but their arithmetic uses this time.
+var walkerNow = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+
 type walkResult struct {
 	output any
 	err    *Error
@@ -27,11 +30,12 @@ func newWalker(input any) *walker {
 		maxSteps: 1000,
 		ctx: map[string]any{
 			"Execution": map[string]any{
-				"Id":        "arn:<partition>:states:<region>:111111111111:execution:<ArnPart_0idx>:<ExecArnPart_0idx>",
-				"Input":     input,
-				"Name":      "<ExecArnPart_0idx>",
-				"RoleArn":   "snf_role_arn",
-				"StartTime": "date",
+				"Id":           "arn:<partition>:states:<region>:111111111111:execution:<ArnPart_0idx>:<ExecArnPart_0idx>",
+				"Input":        input,
+				"Name":         "<ExecArnPart_0idx>",
+				"RoleArn":      "snf_role_arn",
+				"RedriveCount": json.Number("0"),
+				"StartTime":    "date",
 			},
 			"StateMachine": map[string]any{
 				"Id":   "arn:<partition>:states:<region>:111111111111:stateMachine:<ArnPart_0idx>",
@@ -46,7 +50,7 @@ func (w *walker) env(state string, vars map[string]any, extra map[string]any) *E
 	for k, v := range w.ctx {
 		ctx[k] = v
 	}
-	ctx["State"] = map[string]any{"Name": state, "EnteredTime": "date", "RetryCount": json.Number("0")}
+	ctx["State"] = map[string]any{"Name": state, "EnteredTime": "date"}
 	for k, v := range extra {
 		ctx[k] = v
 	}
@@ -148,7 +152,7 @@ func (w *walker) step(st *State, raw any, env *Env, vars map[string]any) (any, s
 	case TypePass:
 		result = st.PassResult(in)
 	case TypeWait:
-		if _, err := st.Until(in, env, time.Unix(0, 0)); err != nil {
+		if _, err := st.Until(in, env, walkerNow); err != nil {
 			return nil, "", nil, err
 		}
 		result = in
@@ -188,6 +192,9 @@ func (w *walker) step(st *State, raw any, env *Env, vars map[string]any) (any, s
 		result = outs
 	default:
 		return nil, "", nil, fmt.Errorf("walker: state type %s is not supported", st.Type)
+	}
+	if err := CheckSize(result, fmt.Sprintf("The state/task '%s' returned a result", st.Name)); err != nil {
+		return nil, "", nil, err
 	}
 	selected, err := st.SelectResult(result, env)
 	if err != nil {
