@@ -1,0 +1,273 @@
+package vtl
+
+import (
+	"math"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Runtime values mirror the Java objects Velocity works with:
+//   nil      null
+//   string   java.lang.String (and Character)
+//   int64    Integer/Long
+//   float64  Double
+//   bool     Boolean
+//   *List    java.util.ArrayList (also arrays, Sets from keySet/values)
+//   *Map     java.util.LinkedHashMap with String keys
+//   *entry   Map.Entry
+// plus the API Gateway objects ($input, $util) and Velocity's $foreach.
+
+// List is a mutable Java-style list.
+type List struct{ items []any }
+
+// Map is an insertion-ordered Java-style map with string keys.
+type Map struct {
+	keys []string
+	m    map[string]any
+}
+
+func newMap() *Map { return &Map{m: map[string]any{}} }
+
+func (m *Map) get(k string) (any, bool) {
+	v, ok := m.m[k]
+	return v, ok
+}
+
+func (m *Map) put(k string, v any) any {
+	old, ok := m.m[k]
+	if !ok {
+		m.keys = append(m.keys, k)
+	}
+	m.m[k] = v
+	return old
+}
+
+func (m *Map) remove(k string) any {
+	old, ok := m.m[k]
+	if !ok {
+		return nil
+	}
+	delete(m.m, k)
+	for i, kk := range m.keys {
+		if kk == k {
+			m.keys = append(m.keys[:i:i], m.keys[i+1:]...)
+			break
+		}
+	}
+	return old
+}
+
+type entry struct {
+	k string
+	v any
+}
+
+// blockValue is the value of a #define'd reference: rendering it renders the
+// block in the context current at that time.
+type blockValue struct{ body []node }
+
+// fromGo converts Go values (as decoded from JSON or given in Env.Context)
+// into runtime values. Go maps have no order, so keys are sorted.
+func fromGo(v any) any {
+	switch x := v.(type) {
+	case nil, string, int64, float64, bool, *List, *Map:
+		return x
+	case int:
+		return int64(x)
+	case int32:
+		return int64(x)
+	case float32:
+		return float64(x)
+	case map[string]any:
+		m := newMap()
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			m.put(k, fromGo(x[k]))
+		}
+		return m
+	case map[string]string:
+		m := newMap()
+		keys := make([]string, 0, len(x))
+		for k := range x {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			m.put(k, x[k])
+		}
+		return m
+	case []any:
+		l := &List{items: make([]any, len(x))}
+		for i, e := range x {
+			l.items[i] = fromGo(e)
+		}
+		return l
+	case []string:
+		l := &List{items: make([]any, len(x))}
+		for i, e := range x {
+			l.items[i] = e
+		}
+		return l
+	case interface{ String() string }:
+		return x.String()
+	default:
+		return sprintf("%v", x)
+	}
+}
+
+// javaDouble formats f as Java's Double.toString does.
+func javaDouble(f float64) string {
+	switch {
+	case math.IsNaN(f):
+		return "NaN"
+	case math.IsInf(f, 1):
+		return "Infinity"
+	case math.IsInf(f, -1):
+		return "-Infinity"
+	case f == 0:
+		if math.Signbit(f) {
+			return "-0.0"
+		}
+		return "0.0"
+	}
+	abs := math.Abs(f)
+	if abs >= 1e-3 && abs < 1e7 {
+		s := strconv.FormatFloat(f, 'f', -1, 64)
+		if !strings.Contains(s, ".") {
+			s += ".0"
+		}
+		return s
+	}
+	s := strconv.FormatFloat(f, 'e', -1, 64)
+	mant, exp, _ := strings.Cut(s, "e")
+	if !strings.Contains(mant, ".") {
+		mant += ".0"
+	}
+	e, _ := strconv.Atoi(exp)
+	return mant + "E" + strconv.Itoa(e)
+}
+
+// isNumber reports whether v is an Integer/Long or Double.
+func isNumber(v any) bool {
+	switch v.(type) {
+	case int64, float64:
+		return true
+	}
+	return false
+}
+
+func toFloat(v any) float64 {
+	switch x := v.(type) {
+	case int64:
+		return float64(x)
+	case float64:
+		return x
+	}
+	return 0
+}
+
+// javaEquals is Java's Object.equals for runtime values.
+func javaEquals(a, b any) bool {
+	switch x := a.(type) {
+	case nil:
+		return b == nil
+	case string:
+		y, ok := b.(string)
+		return ok && x == y
+	case int64:
+		y, ok := b.(int64)
+		return ok && x == y
+	case float64:
+		y, ok := b.(float64)
+		return ok && x == y
+	case bool:
+		y, ok := b.(bool)
+		return ok && x == y
+	case *List:
+		y, ok := b.(*List)
+		if !ok || len(x.items) != len(y.items) {
+			return false
+		}
+		for i := range x.items {
+			if !javaEquals(x.items[i], y.items[i]) {
+				return false
+			}
+		}
+		return true
+	case *Map:
+		y, ok := b.(*Map)
+		if !ok || len(x.keys) != len(y.keys) {
+			return false
+		}
+		for _, k := range x.keys {
+			yv, ok := y.m[k]
+			if !ok || !javaEquals(x.m[k], yv) {
+				return false
+			}
+		}
+		return true
+	case *entry:
+		y, ok := b.(*entry)
+		return ok && x.k == y.k && javaEquals(x.v, y.v)
+	}
+	return a == b
+}
+
+// sameClass approximates Java's "one class is assignable from the other",
+// which Velocity 1.7's == uses before falling back to toString comparison.
+func sameClass(a, b any) bool {
+	switch a.(type) {
+	case string:
+		_, ok := b.(string)
+		return ok
+	case bool:
+		_, ok := b.(bool)
+		return ok
+	case *List:
+		_, ok := b.(*List)
+		return ok
+	case *Map:
+		_, ok := b.(*Map)
+		return ok
+	case *entry:
+		_, ok := b.(*entry)
+		return ok
+	}
+	return false
+}
+
+// typeName names a value's Java type for error messages.
+func typeName(v any) string {
+	switch v.(type) {
+	case nil:
+		return "null"
+	case string:
+		return "String"
+	case int64:
+		return "Integer"
+	case float64:
+		return "Double"
+	case bool:
+		return "Boolean"
+	case *List:
+		return "List"
+	case *Map:
+		return "Map"
+	case *entry:
+		return "Map.Entry"
+	case *inputObj:
+		return "$input"
+	case *utilObj:
+		return "$util"
+	case *foreachScope:
+		return "$foreach"
+	case *blockValue:
+		return "Block"
+	}
+	return "Object"
+}
