@@ -1,0 +1,463 @@
+package sfn
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// conformanceDir is the AWS-recorded corpus, relative to this package.
+const conformanceDir = "../../../shared/conformance/sfn"
+
+// conformanceFloor is the JSONPath execution pass rate the test defends:
+// raise it as the engine improves, never lower it silently.
+const conformanceFloor = 0.99
+
+// conformanceFailures lists the failing cases with their reasons.
+const conformanceFailures = "testdata/conformance-failures.txt"
+
+type corpusCase struct {
+	ID               string          `json:"id"`
+	Kind             string          `json:"kind"`
+	Operation        string          `json:"operation"`
+	UsesJSONata      bool            `json:"usesJSONata"`
+	Definition       json.RawMessage `json:"definition"`
+	RawInput         *string         `json:"rawInput"`
+	RawInputTemplate *string         `json:"rawInputTemplate"`
+	Expected         struct {
+		Status          string                 `json:"status"`
+		Output          json.RawMessage        `json:"output"`
+		Error           *string                `json:"error"`
+		Cause           *string                `json:"cause"`
+		Events          []string               `json:"events"`
+		ValidationError *struct{ Code string } `json:"validationError"`
+	} `json:"expected"`
+	Normalisation struct {
+		ParallelEventsSorted bool `json:"parallelEventsSorted"`
+		ExtraTransformers    []struct {
+			Kind   string         `json:"kind"`
+			Args   []string       `json:"args"`
+			Kwargs map[string]any `json:"kwargs"`
+		} `json:"extraTransformers"`
+	} `json:"normalisation"`
+	area string
+}
+
+func loadCorpus(t *testing.T) []corpusCase {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(conformanceDir, "cases", "*.jsonl"))
+	require.NoError(t, err)
+	if len(files) == 0 {
+		t.Skipf("conformance corpus not found at %s (../shared/conformance from the project root): skipping", conformanceDir)
+	}
+	var cases []corpusCase
+	for _, f := range files {
+		fh, err := os.Open(f)
+		require.NoError(t, err)
+		sc := bufio.NewScanner(fh)
+		sc.Buffer(make([]byte, 0, 1<<20), 64<<20)
+		for sc.Scan() {
+			var c corpusCase
+			require.NoError(t, json.Unmarshal(sc.Bytes(), &c), "case in %s", f)
+			c.area = strings.TrimSuffix(filepath.Base(f), ".jsonl")
+			cases = append(cases, c)
+		}
+		require.NoError(t, sc.Err())
+		require.NoError(t, fh.Close())
+	}
+	return cases
+}
+
+type areaCount struct {
+	pass, total                         int
+	jsonata, jsonataRefused, jsonataRan int
+	validation, validationPass          int
+}
+
+func TestConformance(t *testing.T) {
+	cases := loadCorpus(t)
+	now := time.Now().UTC().Truncate(time.Second)
+	counts := map[string]*areaCount{}
+	var failures []string
+	var pass, total int
+	for _, c := range cases {
+		ac := counts[c.area]
+		if ac == nil {
+			ac = &areaCount{}
+			counts[c.area] = ac
+		}
+		switch {
+		case c.UsesJSONata:
+			// Refused with "not supported yet", or (for JSONPath machines whose
+			// literals merely look like JSONata) run like any other case.
+			ac.jsonata++
+			if refusedJSONata(c) {
+				ac.jsonataRefused++
+			} else if c.Kind != "validation" {
+				if reason := runExecutionCase(c, now); reason == "" {
+					ac.jsonataRan++
+				} else {
+					failures = append(failures, c.ID+"\n\tJSONata-flagged case ran and failed: "+strings.ReplaceAll(reason, "\n", "\n\t"))
+				}
+			}
+		case c.Kind == "validation":
+			ac.validation++
+			if reason := runValidationCase(c); reason == "" {
+				ac.validationPass++
+			} else {
+				failures = append(failures, c.ID+"\n\t"+reason)
+			}
+		default:
+			ac.total++
+			total++
+			reason := runExecutionCase(c, now)
+			if reason == "" {
+				ac.pass++
+				pass++
+			} else {
+				failures = append(failures, c.ID+"\n\t"+strings.ReplaceAll(reason, "\n", "\n\t"))
+			}
+		}
+	}
+	areas := make([]string, 0, len(counts))
+	for a := range counts {
+		areas = append(areas, a)
+	}
+	sort.Strings(areas)
+	var sb strings.Builder
+	fmt.Fprintf(&sb, "JSONPath execution cases: %d/%d pass (%.1f%%)\n", pass, total, 100*float64(pass)/float64(max(total, 1)))
+	for _, a := range areas {
+		c := counts[a]
+		fmt.Fprintf(&sb, "  %-20s executions %3d/%-3d  validation %d/%d  JSONata: %d cases, %d refused (not supported yet), %d ran as JSONPath and passed\n",
+			a, c.pass, c.total, c.validationPass, c.validation, c.jsonata, c.jsonataRefused, c.jsonataRan)
+	}
+	t.Log("\n" + sb.String())
+	fmt.Print(sb.String())
+	report := sb.String() + "\nFailing cases (" + fmt.Sprint(len(failures)) + "):\n" + strings.Join(failures, "\n") + "\n"
+	require.NoError(t, os.WriteFile(conformanceFailures, []byte(report), 0o644))
+	rate := float64(pass) / float64(max(total, 1))
+	assert.GreaterOrEqual(t, rate, conformanceFloor, "JSONPath pass rate fell below the floor; see %s", conformanceFailures)
+}
+
+func newConformanceEngine(now time.Time) (*Engine, *FakeClock) {
+	clock := NewFakeClock(now)
+	e := New(Config{Region: "<region>", AccountID: "111111111111", Partition: "<partition>", Clock: clock})
+	return e, clock
+}
+
+// refusedJSONata reports whether a JSONata case is refused at creation.
+func refusedJSONata(c corpusCase) bool {
+	e, _ := newConformanceEngine(time.Now())
+	_, err := e.createStateMachine(CreateStateMachineInput{Name: "<ArnPart_0idx>", Definition: string(c.Definition), RoleARN: "snf_role_arn"})
+	return ErrorCode(err) == codeInvalidDefinition
+}
+
+func runValidationCase(c corpusCase) string {
+	if c.Operation != "CreateStateMachine" || c.Expected.ValidationError == nil {
+		return ""
+	}
+	e, _ := newConformanceEngine(time.Now())
+	_, err := e.createStateMachine(CreateStateMachineInput{Name: "<ArnPart_0idx>", Definition: string(c.Definition), RoleARN: "snf_role_arn"})
+	if got := ErrorCode(err); got != c.Expected.ValidationError.Code {
+		return fmt.Sprintf("validation: want %s, got %q (%v)", c.Expected.ValidationError.Code, got, err)
+	}
+	return ""
+}
+
+var utcNowRe = regexp.MustCompile(`\$\{UTC_NOW_SECONDS(?:\+(\d+)d)?\}`)
+
+func expandNow(s string, now time.Time) string {
+	return utcNowRe.ReplaceAllStringFunc(s, func(m string) string {
+		sub := utcNowRe.FindStringSubmatch(m)
+		t := now
+		if sub[1] != "" {
+			var days int
+			fmt.Sscan(sub[1], &days)
+			t = t.AddDate(0, 0, days)
+		}
+		return t.Format("2006-01-02T15:04:05")
+	})
+}
+
+// runExecutionCase runs one case and returns "" or why it failed.
+func runExecutionCase(c corpusCase, now time.Time) (reason string) {
+	defer func() {
+		if p := recover(); p != nil {
+			reason = fmt.Sprintf("panic: %v", p)
+		}
+	}()
+	e, clock := newConformanceEngine(now)
+	sm, err := e.createStateMachine(CreateStateMachineInput{Name: "<ArnPart_0idx>", Definition: string(c.Definition), RoleARN: "snf_role_arn"})
+	if err != nil {
+		return "create: " + err.Error()
+	}
+	input := "{}"
+	switch {
+	case c.RawInputTemplate != nil:
+		input = expandNow(*c.RawInputTemplate, now)
+	case c.RawInput != nil:
+		input = *c.RawInput
+	}
+	ex, err := e.startExecution(sm.ARN, "<ExecArnPart_0idx>", input)
+	if err != nil {
+		return "start: " + err.Error()
+	}
+	if !drive(e, clock, ex, c.Expected.Status != StatusRunning) {
+		return "execution did not settle within the safety limit"
+	}
+	return compareCase(c, ex, now)
+}
+
+// drive runs the execution to its end, firing the fake clock's next timer
+// whenever every goroutine of the engine is waiting. With fire false it only
+// waits for the engine to go idle. It reports false when the safety limit
+// (a guard against hangs, not an assertion on speed) was hit.
+func drive(e *Engine, clock *FakeClock, ex *execution, fire bool) bool {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	for {
+		select {
+		case <-ex.done:
+			return true
+		case <-ctx.Done():
+			return false
+		case <-e.idle:
+			if e.busy.Load() != 0 {
+				continue
+			}
+			if !fire || !clock.FireNext() {
+				return true
+			}
+		}
+	}
+}
+
+func compareCase(c corpusCase, ex *execution, now time.Time) string {
+	d := ex.describe()
+	ex.mu.Lock()
+	events := append([]Event(nil), ex.events...)
+	ex.mu.Unlock()
+	var problems []string
+	if d.Status != c.Expected.Status {
+		problems = append(problems, fmt.Sprintf("status: want %s, got %s (error %s, cause %s)", c.Expected.Status, d.Status, deref(d.Error), deref(d.Cause)))
+	}
+	norm := func(s string) string { return normaliseText(c, s, now) }
+	if len(c.Expected.Output) > 0 && d.Status == StatusSucceeded && c.Expected.Status == StatusSucceeded {
+		if msg := compareOutput(c, c.Expected.Output, norm(deref(d.Output))); msg != "" {
+			problems = append(problems, msg)
+		}
+	}
+	if c.Expected.Error != nil && deref(d.Error) != *c.Expected.Error {
+		problems = append(problems, fmt.Sprintf("error: want %q, got %q", *c.Expected.Error, deref(d.Error)))
+	}
+	if c.Expected.Cause != nil && normaliseCause(norm(deref(d.Cause))) != normaliseCause(*c.Expected.Cause) {
+		problems = append(problems, fmt.Sprintf("cause: want %q, got %q", *c.Expected.Cause, norm(deref(d.Cause))))
+	}
+	if c.Expected.Events != nil {
+		got := make([]string, len(events))
+		for i, ev := range events {
+			got[i] = string(ev.Type)
+		}
+		if msg := compareEvents(c.Expected.Events, got, c.Normalisation.ParallelEventsSorted); msg != "" {
+			problems = append(problems, msg)
+		}
+	}
+	return strings.Join(problems, "\n")
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+var (
+	isoDateRe = regexp.MustCompile(`\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?(Z|[+-]\d{2}(:?\d{2})?)`)
+	uuidRe    = regexp.MustCompile(`[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}`)
+	uuidPhRe  = regexp.MustCompile(`<uuid:\d+>`)
+	jsonInRe  = regexp.MustCompile(`could not be found in the input '.*'$`)
+)
+
+// normaliseText applies the corpus' text replacements to one of our results.
+func normaliseText(c corpusCase, s string, now time.Time) string {
+	for _, tr := range c.Normalisation.ExtraTransformers {
+		if tr.Kind == "TransformerUtility.regex" && len(tr.Args) == 2 {
+			s = strings.ReplaceAll(s, expandNow(tr.Args[0], now), tr.Args[1])
+		}
+	}
+	return isoDateRe.ReplaceAllStringFunc(s, func(m string) string {
+		// Only calendar-valid date-times were replaced in the recordings.
+		for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999Z07", "2006-01-02T15:04:05.999999999Z0700"} {
+			if _, err := time.Parse(layout, m); err == nil {
+				return "date"
+			}
+		}
+		return m
+	})
+}
+
+func normaliseCause(s string) string {
+	return jsonInRe.ReplaceAllString(s, "could not be found in the input '<json-input>'")
+}
+
+// normaliseValue applies the key-based rules: values under keys containing
+// "timestamp", UUIDs under keys ending in "id", and the case's JSONPath
+// transformers ($..Key replaced by a constant).
+func normaliseValue(c corpusCase, v any, key string) any {
+	for _, tr := range c.Normalisation.ExtraTransformers {
+		if tr.Kind != "JsonpathTransformer" {
+			continue
+		}
+		path, repl := "", ""
+		if len(tr.Args) == 2 {
+			path, repl = tr.Args[0], tr.Args[1]
+		} else if p, ok := tr.Kwargs["jsonpath"].(string); ok {
+			path, _ = p, 0
+			repl, _ = tr.Kwargs["replacement"].(string)
+		}
+		if i := strings.LastIndex(path, "."); i >= 0 && key != "" && path[i+1:] == key {
+			return repl
+		}
+	}
+	switch x := v.(type) {
+	case map[string]any:
+		out := make(map[string]any, len(x))
+		for k, val := range x {
+			out[k] = normaliseValue(c, val, k)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, val := range x {
+			out[i] = normaliseValue(c, val, "")
+		}
+		return out
+	case string:
+		if strings.Contains(strings.ToLower(key), "timestamp") && !isoDateRe.MatchString(x) && x != "date" {
+			return "timestamp"
+		}
+		if strings.HasSuffix(strings.ToLower(key), "id") && uuidRe.MatchString(x) {
+			return "<uuid>"
+		}
+	}
+	return v
+}
+
+func compareOutput(c corpusCase, want json.RawMessage, got string) string {
+	var wantV any
+	if err := json.Unmarshal(want, &wantV); err != nil {
+		return "bad expected output: " + err.Error()
+	}
+	if s, ok := wantV.(string); ok {
+		// Non-object outputs are recorded as JSON text.
+		var inner any
+		if err := json.Unmarshal([]byte(s), &inner); err == nil {
+			wantV = inner
+		}
+	}
+	var gotV any
+	if err := json.Unmarshal([]byte(got), &gotV); err != nil {
+		return fmt.Sprintf("output: not JSON: %s", got)
+	}
+	gotV = normaliseValue(c, gotV, "")
+	wantV = replaceUUIDPlaceholders(wantV)
+	if strings.Contains(string(want), "generated-uuid") {
+		gotV = replaceAllUUIDs(gotV)
+	}
+	if !reflect.DeepEqual(wantV, gotV) {
+		wb, _ := json.Marshal(wantV)
+		gb, _ := json.Marshal(gotV)
+		return fmt.Sprintf("output: want %s\n        got  %s", wb, gb)
+	}
+	return ""
+}
+
+func replaceUUIDPlaceholders(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, val := range x {
+			x[k] = replaceUUIDPlaceholders(val)
+		}
+	case []any:
+		for i, val := range x {
+			x[i] = replaceUUIDPlaceholders(val)
+		}
+	case string:
+		return uuidPhRe.ReplaceAllString(x, "<uuid>")
+	}
+	return v
+}
+
+func replaceAllUUIDs(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, val := range x {
+			x[k] = replaceAllUUIDs(val)
+		}
+	case []any:
+		for i, val := range x {
+			x[i] = replaceAllUUIDs(val)
+		}
+	case string:
+		return uuidRe.ReplaceAllString(x, "generated-uuid")
+	}
+	return v
+}
+
+// compareEvents compares event type sequences: exactly, or, when the
+// history has Parallel or Map states whose children may interleave, as
+// multisets (a sub-multiset for the corpus' sorted Parallel windows, which
+// dropped closing events).
+func compareEvents(want, got []string, sorted bool) string {
+	if reflect.DeepEqual(want, got) {
+		return ""
+	}
+	concurrent := false
+	for _, w := range want {
+		if w == "ParallelStateStarted" || w == "MapStateStarted" {
+			concurrent = true
+		}
+	}
+	if concurrent {
+		wc, gc := map[string]int{}, map[string]int{}
+		for _, w := range want {
+			wc[w]++
+		}
+		for _, g := range got {
+			gc[g]++
+		}
+		if reflect.DeepEqual(wc, gc) {
+			return ""
+		}
+		if sorted {
+			ok := true
+			for k, n := range wc {
+				if gc[k] < n {
+					ok = false
+				}
+			}
+			for k, n := range gc {
+				if n > wc[k] && k != "ParallelStateSucceeded" && k != "ParallelStateExited" {
+					ok = false
+				}
+			}
+			if ok {
+				return ""
+			}
+		}
+	}
+	return fmt.Sprintf("events:\n  want %v\n  got  %v", want, got)
+}

@@ -1,0 +1,54 @@
+package sfn
+
+import (
+	"errors"
+	"net/http"
+)
+
+// Error codes of the Step Functions API, as the "__type" of an error response.
+const (
+	codeInvalidArn                   = "InvalidArn"
+	codeInvalidName                  = "InvalidName"
+	codeInvalidDefinition            = "InvalidDefinition"
+	codeInvalidExecutionInput        = "InvalidExecutionInput"
+	codeExecutionDoesNotExist        = "ExecutionDoesNotExist"
+	codeExecutionAlreadyExists       = "ExecutionAlreadyExists"
+	codeStateMachineDoesNotExist     = "StateMachineDoesNotExist"
+	codeStateMachineAlreadyExists    = "StateMachineAlreadyExists"
+	codeStateMachineDeleting         = "StateMachineDeleting"
+	codeStateMachineTypeNotSupported = "StateMachineTypeNotSupported"
+	codeValidationException          = "ValidationException"
+	codeUnknownOperation             = "UnknownOperationException"
+	codeSerialization                = "SerializationException"
+	codeInternalFailure              = "InternalFailure"
+)
+
+// APIError is an error the Step Functions API reports to its caller, with
+// AWS's error code (for example "ExecutionDoesNotExist") and message.
+type APIError struct {
+	Code    string
+	Message string
+}
+
+// Error implements error.
+func (e *APIError) Error() string { return e.Code + ": " + e.Message }
+
+// ErrorCode returns the API error code of err, or "" when err is not an *APIError.
+func ErrorCode(err error) string {
+	var ae *APIError
+	if errors.As(err, &ae) {
+		return ae.Code
+	}
+	return ""
+}
+
+// httpStatus maps an error code to the HTTP status AWS answers with: every
+// client error is 400, anything else is an internal failure.
+func httpStatus(code string) int {
+	switch code {
+	case "", codeInternalFailure:
+		return http.StatusInternalServerError
+	default:
+		return http.StatusBadRequest
+	}
+}

@@ -1,0 +1,254 @@
+package sfn
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/asyncjobs/stepjobs/internal/asl"
+)
+
+// execution is one run of a state machine: its identity, status and history.
+// Everything mutable is guarded by mu, which is per execution: executions
+// never contend with each other.
+type execution struct {
+	e        *Engine
+	sm       *stateMachine
+	arn      string
+	name     string
+	input    string
+	inputVal any
+	start    time.Time
+	ctx      context.Context
+	cancel   context.CancelFunc
+	done     chan struct{}
+	// execCtx and smCtx are the constant parts of the context object ($$).
+	execCtx map[string]any
+	smCtx   map[string]any
+
+	mu      sync.Mutex
+	status  string
+	stop    time.Time
+	output  *string
+	errName *string
+	cause   *string
+	events  []Event
+	timers  map[*execTimer]struct{}
+}
+
+// execTimer is a pending clock timer owned by an execution, stopped when the
+// execution closes.
+type execTimer struct{ t Timer }
+
+func (e *Engine) newExecution(sm *stateMachine, name, input string, val any) *execution {
+	now := e.cfg.Clock.Now()
+	ctx, cancel := context.WithCancel(context.Background())
+	arn := e.executionARN(sm.name, name)
+	return &execution{
+		e: e, sm: sm, arn: arn, name: name, input: input, inputVal: val, start: now,
+		ctx: ctx, cancel: cancel, done: make(chan struct{}), status: StatusRunning,
+		timers: map[*execTimer]struct{}{},
+		execCtx: map[string]any{
+			"Id": arn, "Input": val, "Name": name, "RoleArn": sm.roleARN,
+			"StartTime": isoTime(now), "RedriveCount": json.Number("0"),
+		},
+		smCtx: map[string]any{"Id": sm.arn, "Name": sm.name},
+	}
+}
+
+// isoTime formats a time as AWS writes context-object times.
+func isoTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
+
+// begin records ExecutionStarted and runs the first state on a goroutine.
+func (ex *execution) begin() {
+	ex.record(nil, Event{Type: "ExecutionStarted", ExecutionStartedEventDetails: &ExecutionStartedDetails{
+		Input: strp(ex.input), InputDetails: notTruncated, RoleARN: ex.sm.roleARN,
+	}})
+	ex.e.notify(StatusChange{ExecutionARN: ex.arn, StateMachineARN: ex.sm.arn, Name: ex.name, Status: StatusRunning, Time: ex.start})
+	if s := ex.sm.def.TimeoutSeconds; s > 0 {
+		ex.after(time.Duration(s)*time.Second, func() {
+			ex.close(StatusTimedOut, "ExecutionTimedOut", nil, strp(asl.ErrTimeout), nil, 0)
+		})
+	}
+	root := &frame{ex: ex, def: ex.sm.def, ctx: ex.ctx, vars: map[string]any{}}
+	root.onDone = func(out any, err *asl.Error) {
+		if err != nil {
+			ex.close(StatusFailed, "ExecutionFailed", nil, nonEmpty(err.Name), nonEmpty(err.Cause), root.lastID())
+			return
+		}
+		text := marshalValue(out)
+		ex.close(StatusSucceeded, "ExecutionSucceeded", &text, nil, nil, root.lastID())
+	}
+	done := ex.e.work()
+	go func() {
+		defer done()
+		root.run(ex.sm.def.StartAt, ex.inputVal)
+	}()
+}
+
+func nonEmpty(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+// after runs f after d on the engine clock unless the execution closes first.
+func (ex *execution) after(d time.Duration, f func()) *execTimer {
+	et := &execTimer{}
+	ex.mu.Lock()
+	if ex.status != StatusRunning {
+		ex.mu.Unlock()
+		return et
+	}
+	ex.timers[et] = struct{}{}
+	ex.mu.Unlock()
+	// The timer is created outside ex.mu: a fake clock may fire at once.
+	t := ex.e.cfg.Clock.AfterFunc(d, func() {
+		ex.mu.Lock()
+		_, pending := ex.timers[et]
+		delete(ex.timers, et)
+		running := ex.status == StatusRunning
+		ex.mu.Unlock()
+		if !pending || !running {
+			return
+		}
+		done := ex.e.work()
+		defer done()
+		f()
+	})
+	ex.mu.Lock()
+	et.t = t
+	ex.mu.Unlock()
+	return et
+}
+
+// cancelTimer stops a timer created by after.
+func (ex *execution) cancelTimer(et *execTimer) {
+	ex.mu.Lock()
+	delete(ex.timers, et)
+	t := et.t
+	ex.mu.Unlock()
+	if t != nil {
+		t.Stop()
+	}
+}
+
+// record appends ev to the history on behalf of frame f (nil for
+// execution-level events) and returns its id; false when the execution (or
+// the frame) no longer runs. At the history cap it fails the execution.
+func (ex *execution) record(f *frame, ev Event) (int64, bool) {
+	if f != nil && f.ctx.Err() != nil {
+		return 0, false
+	}
+	if f != nil && f.silent {
+		return 0, true
+	}
+	now := ex.e.cfg.Clock.Now()
+	ex.mu.Lock()
+	if ex.status != StatusRunning {
+		ex.mu.Unlock()
+		return 0, false
+	}
+	if len(ex.events) >= maxHistoryEvents-1 {
+		prev := int64(len(ex.events))
+		ex.mu.Unlock()
+		ex.close(StatusFailed, "ExecutionFailed", nil, strp(asl.ErrRuntime),
+			strp("The execution reached the maximum number of history events (25000)."), prev)
+		return 0, false
+	}
+	ev.ID = int64(len(ex.events)) + 1
+	ev.Timestamp = now
+	if f != nil {
+		ev.PreviousEventID = f.prev
+		f.prev = ev.ID
+	}
+	ex.events = append(ex.events, ev)
+	ex.mu.Unlock()
+	return ev.ID, true
+}
+
+// close ends a running execution with a terminal event; it reports false
+// when the execution had already closed.
+func (ex *execution) close(status string, evType EventType, output, errName, cause *string, prev int64) bool {
+	now := ex.e.cfg.Clock.Now()
+	ex.mu.Lock()
+	if ex.status != StatusRunning {
+		ex.mu.Unlock()
+		return false
+	}
+	ev := Event{ID: int64(len(ex.events)) + 1, PreviousEventID: prev, Timestamp: now, Type: evType}
+	fd := &FailureDetails{Error: errName, Cause: cause}
+	switch status {
+	case StatusSucceeded:
+		ev.ExecutionSucceededEventDetails = &OutputDetails{Output: output, OutputDetails: notTruncated}
+	case StatusFailed:
+		ev.ExecutionFailedEventDetails = fd
+	case StatusAborted:
+		ev.ExecutionAbortedEventDetails = fd
+	case StatusTimedOut:
+		ev.ExecutionTimedOutEventDetails = fd
+	}
+	ex.events = append(ex.events, ev)
+	ex.status, ex.stop, ex.output, ex.errName, ex.cause = status, now, output, errName, cause
+	timers := ex.timers
+	ex.timers = nil
+	ex.mu.Unlock()
+	for et := range timers {
+		if et.t != nil {
+			et.t.Stop()
+		}
+	}
+	ex.cancel()
+	close(ex.done)
+	ex.e.notify(StatusChange{ExecutionARN: ex.arn, StateMachineARN: ex.sm.arn, Name: ex.name, Status: status,
+		Output: output, Error: errName, Cause: cause, Time: now})
+	return true
+}
+
+// describe snapshots the execution's fields.
+func (ex *execution) describe() ExecutionInfo {
+	ex.mu.Lock()
+	defer ex.mu.Unlock()
+	d := ExecutionInfo{
+		ExecutionARN: ex.arn, StateMachineARN: ex.sm.arn, Name: ex.name, Status: ex.status,
+		StartDate: ex.start, StopDate: ex.stop, Input: ex.input, Output: ex.output,
+		Error: ex.errName, Cause: ex.cause, RedriveStatus: "NOT_REDRIVABLE",
+	}
+	switch ex.status {
+	case StatusRunning:
+		d.RedriveReason = "Execution is RUNNING and cannot be redriven"
+	case StatusSucceeded:
+		d.RedriveReason = "Execution is SUCCEEDED and cannot be redriven"
+	default:
+		// AWS reports failed, timed-out and aborted executions as
+		// redrivable; this engine has no RedriveExecution yet.
+		d.RedriveStatus = "REDRIVABLE"
+	}
+	return d
+}
+
+// encPool reuses buffers for marshalValue, which runs on every transition.
+var encPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// marshalValue encodes a value as compact JSON without HTML escaping, as AWS
+// shows payloads.
+func marshalValue(v any) string {
+	buf := encPool.Get().(*bytes.Buffer)
+	buf.Reset()
+	enc := json.NewEncoder(buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		encPool.Put(buf)
+		return "null"
+	}
+	s := string(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
+	encPool.Put(buf)
+	return s
+}
+
+// jsonNumber formats an int as a JSON number value.
+func jsonNumber(i int) json.Number { return json.Number(strconv.Itoa(i)) }

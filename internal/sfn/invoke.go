@@ -1,0 +1,262 @@
+package sfn
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"strings"
+	"sync"
+
+	"github.com/aws/aws-lambda-go/lambda/messages"
+)
+
+// Invoker runs one task: it takes the task's JSON input and returns its JSON
+// result. It has the shape of aws-lambda-go's lambda.Handler, so
+// lambda.NewHandler(fn) gives an Invoker for a Lambda handler function.
+type Invoker interface {
+	Invoke(ctx context.Context, payload []byte) ([]byte, error)
+}
+
+// InvokerFunc adapts a function to Invoker.
+type InvokerFunc func(ctx context.Context, payload []byte) ([]byte, error)
+
+// Invoke implements Invoker.
+func (f InvokerFunc) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
+	return f(ctx, payload)
+}
+
+// Registry maps Task resources to invokers. Lambda functions are registered
+// by function name and match every resource form that names them: a function
+// ARN (with or without qualifier), {"Fn::GetAtt": [name, "Arn"]}, and
+// arn:aws:states:::lambda:invoke with Parameters.FunctionName. Any other
+// resource (a service integration such as arn:aws:states:::sqs:sendMessage)
+// is matched exactly by RegisterResource, which is how users plug in mocks.
+type Registry struct {
+	mu        sync.RWMutex
+	functions map[string]Invoker
+	resources map[string]Invoker
+}
+
+// NewRegistry returns an empty Registry.
+func NewRegistry() *Registry {
+	return &Registry{functions: map[string]Invoker{}, resources: map[string]Invoker{}}
+}
+
+// RegisterFunction registers the Lambda function called name.
+func (r *Registry) RegisterFunction(name string, inv Invoker) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.functions[name] = inv
+}
+
+// RegisterResource registers an invoker for one exact Task Resource string,
+// e.g. "arn:aws:states:::sqs:sendMessage". The invoker receives the state's
+// effective parameters and returns the task result.
+func (r *Registry) RegisterResource(resource string, inv Invoker) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.resources[resource] = inv
+}
+
+func (r *Registry) function(name string) (Invoker, bool) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	inv, ok := r.functions[name]
+	return inv, ok
+}
+
+func (r *Registry) resource(res string) (Invoker, bool) {
+	r.mu.RLock()
+	defer r.mu.RUnlock()
+	inv, ok := r.resources[res]
+	return inv, ok
+}
+
+// taskKind selects the history events and result shape of a Task.
+type taskKind int
+
+const (
+	taskLambda       taskKind = iota // a Lambda ARN or Fn::GetAtt: LambdaFunction* events
+	taskLambdaInvoke                 // arn:aws:states:::lambda:invoke: Task* events, result envelope
+	taskService                      // a registered service integration: Task* events
+)
+
+// lambdaInvokeResource is the optimised Lambda integration.
+const lambdaInvokeSuffix = ":states:::lambda:invoke"
+
+// task is a Task state's resolved resource.
+type task struct {
+	kind         taskKind
+	resource     string // as shown in history (an ARN for Lambda functions)
+	resourceType string // Task* events: e.g. "lambda"
+	resourceName string // Task* events: e.g. "invoke"
+	invoker      Invoker
+	// functionName is fixed for taskLambda, and for taskLambdaInvoke when
+	// Parameters.FunctionName is static; empty means "read it at run time".
+	functionName string
+}
+
+// resolveTask resolves a Task Resource (raw JSON) and, for lambda:invoke, its
+// raw Parameters, to an invoker. Unknown resources are errors naming them.
+func (e *Engine) resolveTask(rawResource json.RawMessage, rawParams map[string]json.RawMessage) (*task, error) {
+	var s string
+	if err := json.Unmarshal(rawResource, &s); err != nil {
+		name, ok := getAttFunction(rawResource)
+		if !ok {
+			return nil, fmt.Errorf("unsupported Resource %s", rawResource)
+		}
+		inv, ok := e.cfg.Invokers.function(name)
+		if !ok {
+			return nil, fmt.Errorf("no function registered for Resource %s", rawResource)
+		}
+		return &task{kind: taskLambda, resource: e.lambdaARN(name), invoker: inv, functionName: name}, nil
+	}
+	if inv, ok := e.cfg.Invokers.resource(s); ok {
+		typ, name := serviceParts(s)
+		return &task{kind: taskService, resource: s, resourceType: typ, resourceName: name, invoker: inv}, nil
+	}
+	if name, ok := lambdaFunctionName(s); ok && strings.Contains(s, ":lambda:") {
+		inv, ok := e.cfg.Invokers.function(name)
+		if !ok {
+			return nil, fmt.Errorf("no function registered for Resource '%s' (function %s)", s, name)
+		}
+		return &task{kind: taskLambda, resource: s, invoker: inv, functionName: name}, nil
+	}
+	if strings.HasPrefix(s, "arn:") && strings.HasSuffix(s, lambdaInvokeSuffix) {
+		t := &task{kind: taskLambdaInvoke, resource: s, resourceType: "lambda", resourceName: "invoke"}
+		if fn, ok := rawParams["FunctionName"]; ok {
+			name, err := functionNameOf(fn)
+			if err != nil {
+				return nil, fmt.Errorf("resource %s: %w", s, err)
+			}
+			if _, ok := e.cfg.Invokers.function(name); !ok {
+				return nil, fmt.Errorf("no function registered for Resource '%s' (FunctionName %s)", s, name)
+			}
+			t.functionName = name
+		} else if _, ok := rawParams["FunctionName.$"]; !ok {
+			return nil, fmt.Errorf("resource %s: Parameters.FunctionName is required", s)
+		}
+		return t, nil
+	}
+	return nil, fmt.Errorf("no invoker registered for Resource '%s'", s)
+}
+
+// getAttFunction reads {"Fn::GetAtt": [name, "Arn"]} (or "name.Arn").
+func getAttFunction(raw json.RawMessage) (string, bool) {
+	var obj map[string]json.RawMessage
+	if json.Unmarshal(raw, &obj) != nil || len(obj) != 1 {
+		return "", false
+	}
+	v, ok := obj["Fn::GetAtt"]
+	if !ok {
+		return "", false
+	}
+	var arr []string
+	if json.Unmarshal(v, &arr) == nil && len(arr) == 2 && arr[1] == "Arn" && arr[0] != "" {
+		return arr[0], true
+	}
+	var s string
+	if json.Unmarshal(v, &s) == nil {
+		if name, ok := strings.CutSuffix(s, ".Arn"); ok && name != "" {
+			return name, true
+		}
+	}
+	return "", false
+}
+
+// functionNameOf reads a lambda:invoke FunctionName: a string (name, partial
+// or full ARN, optionally qualified) or an Fn::GetAtt object.
+func functionNameOf(raw json.RawMessage) (string, error) {
+	if name, ok := getAttFunction(raw); ok {
+		return name, nil
+	}
+	var s string
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return "", fmt.Errorf("FunctionName %s is neither a string nor Fn::GetAtt", raw)
+	}
+	if name, ok := lambdaFunctionName(s); ok {
+		return name, nil
+	}
+	return "", fmt.Errorf("invalid FunctionName '%s'", s)
+}
+
+// lambdaFunctionName extracts the function name from a Lambda function ARN
+// (arn:aws:lambda:region:acct:function:name[:qualifier]), a partial ARN
+// (acct:function:name) or a plain name (name[:qualifier]).
+func lambdaFunctionName(s string) (string, bool) {
+	parts := strings.Split(s, ":")
+	switch {
+	case len(parts) >= 7 && parts[0] == "arn" && parts[2] == "lambda" && parts[5] == "function" && len(parts) <= 8:
+		return parts[6], parts[6] != ""
+	case len(parts) >= 3 && parts[1] == "function" && len(parts) <= 4:
+		return parts[2], parts[2] != ""
+	case len(parts) <= 2 && !strings.HasPrefix(s, "arn") && parts[0] != "":
+		return parts[0], true
+	}
+	return "", false
+}
+
+// serviceParts splits arn:aws:states:::sqs:sendMessage into "sqs", "sendMessage".
+func serviceParts(res string) (string, string) {
+	parts := strings.SplitN(res, ":", 7)
+	if len(parts) == 7 {
+		return parts[5], parts[6]
+	}
+	return "", res
+}
+
+// lambdaARN is the ARN under which a registered function appears in history.
+func (e *Engine) lambdaARN(name string) string {
+	return "arn:" + e.cfg.Partition + ":lambda:" + e.cfg.Region + ":" + e.cfg.AccountID + ":function:" + name
+}
+
+// lambdaError is a task failure as Step Functions reports a Lambda error.
+type lambdaError struct {
+	Name  string // the error type: Go type name or InvokeResponse_Error.Type
+	Cause string // {"errorMessage": ..., "errorType": ...}
+}
+
+// mapLambdaError names err as aws-lambda-go does (lambda/errors.go): an
+// InvokeResponse_Error keeps its type, any other error is named by its Go type.
+func mapLambdaError(err error) lambdaError {
+	var ire messages.InvokeResponse_Error
+	var pire *messages.InvokeResponse_Error
+	var msg, typ string
+	switch {
+	case errors.As(err, &ire):
+		msg, typ = ire.Message, ire.Type
+	case errors.As(err, &pire) && pire != nil:
+		msg, typ = pire.Message, pire.Type
+	default:
+		msg, typ = err.Error(), typeName(err)
+	}
+	cause, _ := json.Marshal(struct {
+		ErrorMessage string `json:"errorMessage"`
+		ErrorType    string `json:"errorType"`
+	}{msg, typ})
+	return lambdaError{Name: typ, Cause: string(cause)}
+}
+
+func typeName(v any) string {
+	t := reflect.TypeOf(v)
+	if t == nil {
+		return "error"
+	}
+	if t.Kind() == reflect.Pointer {
+		return t.Elem().Name()
+	}
+	return t.Name()
+}
+
+// safeInvoke calls inv, turning a panic into a Lambda-style error.
+func safeInvoke(ctx context.Context, inv Invoker, payload []byte) (out []byte, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			out = nil
+			err = messages.InvokeResponse_Error{Message: fmt.Sprintf("%v", r), Type: typeName(r)}
+		}
+	}()
+	return inv.Invoke(ctx, payload)
+}

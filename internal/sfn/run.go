@@ -1,0 +1,482 @@
+package sfn
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/asyncjobs/stepjobs/internal/asl"
+)
+
+// frame runs one state list: the execution's top level, a Parallel branch or
+// a Map iteration. It runs states in a flat loop on whichever goroutine
+// drives it and gives that goroutine back whenever it waits (Wait timers,
+// retry backoffs, tasks, branches), to be resumed by the event that ends
+// the wait.
+type frame struct {
+	ex   *execution
+	def  *asl.StateMachine
+	ctx  context.Context // cancelled when the frame is aborted or the execution closes
+	vars map[string]any  // variables in scope; a frame owns its map
+	prev int64           // id of this frame's last event; guarded by ex.mu
+	// silent frames record no events: the child executions of a distributed
+	// Map, whose histories AWS keeps apart from the parent's.
+	silent bool
+	onDone func(out any, err *asl.Error)
+}
+
+func (f *frame) lastID() int64 {
+	f.ex.mu.Lock()
+	defer f.ex.mu.Unlock()
+	return f.prev
+}
+
+// child returns a frame for a branch or iteration, with a copy of the
+// variables in scope (assignments inside do not leak out) and its own
+// cancellation.
+func (f *frame) child(def *asl.StateMachine, prev int64) (*frame, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(f.ctx)
+	vars := make(map[string]any, len(f.vars))
+	for k, v := range f.vars {
+		vars[k] = v
+	}
+	return &frame{ex: f.ex, def: def, ctx: ctx, vars: vars, prev: prev, silent: f.silent}, cancel
+}
+
+// run executes states from name until the frame ends or has to wait.
+func (f *frame) run(name string, input any) {
+	for name != "" {
+		st, ok := f.def.States[name]
+		if !ok {
+			f.onDone(nil, &asl.Error{Name: asl.ErrRuntime, Cause: fmt.Sprintf("state '%s' does not exist", name)})
+			return
+		}
+		r := &stateRun{f: f, st: st, raw: input}
+		if !r.enter() {
+			return
+		}
+		name, input = r.execute()
+	}
+}
+
+// stateRun is one visit of a state: its input, entry event and retry counts.
+type stateRun struct {
+	f       *frame
+	st      *asl.State
+	raw     any // the state's raw input
+	entered int64
+	enterAt time.Time
+	retries map[*asl.Retrier]int
+	retryN  int
+	// failEvent is recorded when the state fails for good (not retried):
+	// MapStateFailed or ParallelStateFailed.
+	failEvent EventType
+}
+
+var enteredTypes = map[asl.StateType]EventType{}
+var exitedTypes = map[asl.StateType]EventType{}
+
+func init() {
+	for _, t := range []asl.StateType{asl.TypePass, asl.TypeTask, asl.TypeChoice, asl.TypeWait, asl.TypeSucceed, asl.TypeFail, asl.TypeParallel, asl.TypeMap} {
+		enteredTypes[t] = EventType(string(t) + "StateEntered")
+		exitedTypes[t] = EventType(string(t) + "StateExited")
+	}
+}
+
+func (r *stateRun) enter() bool {
+	r.enterAt = r.f.ex.e.cfg.Clock.Now()
+	id, ok := r.f.ex.record(r.f, Event{Type: enteredTypes[r.st.Type], StateEnteredEventDetails: &StateEnteredDetails{
+		Name: r.st.Name, Input: strp(marshalValue(r.raw)), InputDetails: notTruncated,
+	}})
+	r.entered = id
+	return ok
+}
+
+// env builds the context object ($$) and variable scope for this state.
+func (r *stateRun) env() *asl.Env {
+	ex := r.f.ex
+	state := map[string]any{"Name": r.st.Name, "EnteredTime": isoTime(r.enterAt)}
+	switch r.st.Type {
+	case asl.TypeTask, asl.TypeParallel, asl.TypeMap:
+		// Only states that can retry have a RetryCount (AWS omits it elsewhere).
+		state["RetryCount"] = jsonNumber(r.retryN)
+	}
+	return &asl.Env{
+		Context: map[string]any{"Execution": ex.execCtx, "StateMachine": ex.smCtx, "State": state},
+		Vars:    r.f.vars,
+	}
+}
+
+// evalErr turns an error from the asl package into the error the state
+// fails with, prefixing the cause the way AWS does for service-side errors.
+func (r *stateRun) evalErr(err error) *asl.Error {
+	var ae *asl.Error
+	if !errors.As(err, &ae) {
+		ae = &asl.Error{Name: asl.ErrRuntime, Cause: err.Error()}
+	}
+	if ae.Name == asl.ErrDataLimitExceeded {
+		return ae
+	}
+	return &asl.Error{Name: ae.Name, Cause: asl.StateCausePrefix(r.st.Name, r.entered) + ae.Cause}
+}
+
+// execute runs the state. It returns the next state and its input when the
+// frame can go on at once, or "" when the state waits (something else will
+// resume the frame) or the frame has ended.
+func (r *stateRun) execute() (string, any) {
+	st, env := r.st, r.env()
+	switch st.Type {
+	case asl.TypePass:
+		in, err := st.EffectiveInput(r.raw, env)
+		if err != nil {
+			return r.fail(r.evalErr(err))
+		}
+		return r.succeed(st.PassResult(in), env)
+	case asl.TypeChoice:
+		in, err := st.EffectiveInput(r.raw, env)
+		if err != nil {
+			return r.fail(r.evalErr(err))
+		}
+		next, assign, err := st.NextState(in, env)
+		if err != nil {
+			return r.fail(r.evalErr(err))
+		}
+		var vars map[string]any
+		if assign != nil {
+			v, err := assign.Evaluate(in, env)
+			if err != nil {
+				return r.fail(r.evalErr(err))
+			}
+			vars, _ = v.(map[string]any)
+		}
+		return r.exit(in, in, vars, env, next)
+	case asl.TypeWait:
+		in, err := st.EffectiveInput(r.raw, env)
+		if err != nil {
+			return r.fail(r.evalErr(err))
+		}
+		now := r.f.ex.e.cfg.Clock.Now()
+		until, err := st.Until(in, env, now)
+		if err != nil {
+			return r.fail(r.evalErr(err))
+		}
+		if d := until.Sub(now); d > 0 {
+			r.f.ex.after(d, func() {
+				if r.f.ctx.Err() != nil {
+					return
+				}
+				r.f.run(r.succeed(in, r.env()))
+			})
+			return "", nil
+		}
+		return r.succeed(in, env)
+	case asl.TypeSucceed:
+		in, err := st.EffectiveInput(r.raw, env)
+		if err != nil {
+			return r.fail(r.evalErr(err))
+		}
+		return r.exit(in, in, nil, env, "")
+	case asl.TypeFail:
+		name, cause, err := st.ErrorAndCause(r.raw, env)
+		if err != nil {
+			return r.fail(r.evalErr(err))
+		}
+		r.f.onDone(nil, &asl.Error{Name: name, Cause: cause})
+		return "", nil
+	case asl.TypeTask:
+		r.runTask(env)
+		return "", nil
+	case asl.TypeParallel, asl.TypeMap:
+		r.fanOut(env)
+		return "", nil
+	}
+	return r.fail(&asl.Error{Name: asl.ErrRuntime, Cause: fmt.Sprintf("unsupported state type %s", st.Type)})
+}
+
+// succeed completes the state with its result: ResultSelector, ResultPath,
+// OutputPath and Assign, then the exit event and the transition.
+func (r *stateRun) succeed(result any, env *asl.Env) (string, any) {
+	st := r.st
+	out, err := st.EffectiveOutput(r.raw, result, env)
+	if err != nil {
+		return r.fail(r.evalErr(err))
+	}
+	var vars map[string]any
+	if st.Assign != nil {
+		sel, err := st.SelectResult(result, env)
+		if err != nil {
+			return r.fail(r.evalErr(err))
+		}
+		if st.Type == asl.TypeWait || st.Type == asl.TypeChoice || st.Type == asl.TypeSucceed {
+			sel = result
+		}
+		if vars, err = st.ApplyAssign(sel, env); err != nil {
+			return r.fail(r.evalErr(err))
+		}
+	}
+	next := st.Next
+	if st.End {
+		next = ""
+	}
+	return r.exit(result, out, vars, env, next)
+}
+
+// exit records the exit event, applies assignments and moves on to next
+// ("" ends the frame with out).
+func (r *stateRun) exit(_ any, out any, vars map[string]any, _ *asl.Env, next string) (string, any) {
+	if err := asl.CheckSize(out, "The state/task '"+r.st.Name+"' returned a result"); err != nil {
+		return r.fail(r.evalErr(err))
+	}
+	d := &StateExitedDetails{Name: r.st.Name, Output: strp(marshalValue(out)), OutputDetails: notTruncated}
+	if r.st.Assign != nil || vars != nil {
+		d.AssignedVariables = make(map[string]string, len(vars))
+		for k, v := range vars {
+			d.AssignedVariables[k] = marshalValue(v)
+		}
+		d.AssignedVariablesDetails = notTruncated
+	}
+	if _, ok := r.f.ex.record(r.f, Event{Type: exitedTypes[r.st.Type], StateExitedEventDetails: d}); !ok {
+		return "", nil
+	}
+	for k, v := range vars {
+		r.f.vars[k] = v
+	}
+	if next == "" {
+		r.f.onDone(out, nil)
+		return "", nil
+	}
+	return next, out
+}
+
+// fail handles a state failure: a matching retrier schedules another
+// attempt, a matching catcher transitions, anything else fails the frame.
+func (r *stateRun) fail(e *asl.Error) (string, any) {
+	st := r.st
+	if st.Type == asl.TypeTask || st.Type == asl.TypeParallel || st.Type == asl.TypeMap {
+		if ret := st.MatchRetrier(e.Name); ret != nil {
+			if r.retries == nil {
+				r.retries = map[*asl.Retrier]int{}
+			}
+			if n := r.retries[ret]; ret.CanRetry(n) {
+				r.retries[ret] = n + 1
+				r.retryN++
+				d := ret.Delay(n, r.f.ex.e.rnd)
+				r.f.ex.after(d, func() {
+					if r.f.ctx.Err() != nil {
+						return
+					}
+					r.f.run(r.execute())
+				})
+				return "", nil
+			}
+		}
+		if r.failEvent != "" {
+			if !r.rec(Event{Type: r.failEvent}) {
+				return "", nil
+			}
+		}
+		if c := st.MatchCatcher(e.Name); c != nil {
+			env := r.env()
+			out, err := c.Output(r.raw, e)
+			if err != nil {
+				return r.failFrame(r.evalErr(err))
+			}
+			vars, err := c.ApplyAssign(asl.ErrorOutput(e), env)
+			if err != nil {
+				return r.failFrame(r.evalErr(err))
+			}
+			return r.exit(nil, out, vars, env, c.Next)
+		}
+	}
+	return r.failFrame(e)
+}
+
+func (r *stateRun) failFrame(e *asl.Error) (string, any) {
+	r.f.onDone(nil, e)
+	return "", nil
+}
+
+// runTask invokes the state's task on its own goroutine and resumes the
+// frame with the result. Timeouts and heartbeats are clock timers.
+func (r *stateRun) runTask(env *asl.Env) {
+	st, ex := r.st, r.f.ex
+	t := ex.sm.tasks[st]
+	if t == nil {
+		r.f.run(r.fail(&asl.Error{Name: asl.ErrRuntime, Cause: "no invoker for this Task"}))
+		return
+	}
+	in, err := st.EffectiveInput(r.raw, env)
+	if err != nil {
+		r.f.run(r.fail(r.evalErr(err)))
+		return
+	}
+	timeout, err := st.Timeout(in, env)
+	if err != nil {
+		r.f.run(r.fail(r.evalErr(err)))
+		return
+	}
+	heartbeat, err := st.Heartbeat(in, env)
+	if err != nil {
+		r.f.run(r.fail(r.evalErr(err)))
+		return
+	}
+	inv, payload := t.invoker, ""
+	var timeoutPtr *int64
+	if timeout > 0 {
+		timeoutPtr = &timeout
+	}
+	switch t.kind {
+	case taskLambda:
+		payload = marshalValue(in)
+		if !r.rec(Event{Type: "LambdaFunctionScheduled", LambdaFunctionScheduledEventDetails: &LambdaScheduledDetails{
+			Resource: t.resource, Input: strp(payload), InputDetails: notTruncated, TimeoutInSeconds: timeoutPtr,
+		}}) || !r.rec(Event{Type: "LambdaFunctionStarted"}) {
+			return
+		}
+	default:
+		if t.kind == taskLambdaInvoke {
+			fn := t.functionName
+			params, _ := in.(map[string]any)
+			if v, ok := params["FunctionName"]; ok {
+				if name, err := functionNameOf(json.RawMessage(marshalValue(v))); err == nil {
+					fn = name
+				}
+			}
+			var ok bool
+			if inv, ok = ex.e.cfg.Invokers.function(fn); !ok {
+				r.f.run(r.fail(&asl.Error{Name: "Lambda.ResourceNotFoundException", Cause: fmt.Sprintf("Function not found: %s", ex.e.lambdaARN(fn))}))
+				return
+			}
+			payload = "{}"
+			if p, ok := params["Payload"]; ok {
+				payload = marshalValue(p)
+			}
+		} else {
+			payload = marshalValue(in)
+		}
+		var hb *int64
+		if heartbeat > 0 {
+			hb = &heartbeat
+		}
+		if !r.rec(Event{Type: "TaskScheduled", TaskScheduledEventDetails: &TaskScheduledDetails{
+			Resource: t.resourceName, ResourceType: t.resourceType, Region: ex.e.cfg.Region,
+			Parameters: strp(marshalValue(in)), TimeoutInSeconds: timeoutPtr, HeartbeatSeconds: hb,
+		}}) || !r.rec(Event{Type: "TaskStarted", TaskStartedEventDetails: &TaskDetails{Resource: t.resourceName, ResourceType: t.resourceType}}) {
+			return
+		}
+	}
+
+	ctx, cancel := context.WithCancel(r.f.ctx)
+	var once sync.Once
+	settle := func(fn func()) {
+		once.Do(func() {
+			cancel()
+			fn()
+		})
+	}
+	var timers []*execTimer
+	if timeout > 0 {
+		timers = append(timers, ex.after(time.Duration(timeout)*time.Second, func() {
+			settle(func() { r.taskTimedOut(t, asl.ErrTimeout) })
+		}))
+	}
+	if heartbeat > 0 && (timeout == 0 || heartbeat < timeout) {
+		timers = append(timers, ex.after(time.Duration(heartbeat)*time.Second, func() {
+			settle(func() { r.taskTimedOut(t, asl.ErrHeartbeatTimeout) })
+		}))
+	}
+	done := ex.e.work()
+	go func() {
+		defer done()
+		out, err := safeInvoke(ctx, inv, []byte(payload))
+		settle(func() {
+			for _, et := range timers {
+				ex.cancelTimer(et)
+			}
+			r.taskDone(t, out, err)
+		})
+	}()
+}
+
+// rec records an event for this state's frame.
+func (r *stateRun) rec(ev Event) bool {
+	_, ok := r.f.ex.record(r.f, ev)
+	return ok
+}
+
+func (r *stateRun) taskTimedOut(t *task, name string) {
+	if t.kind == taskLambda {
+		r.rec(Event{Type: "LambdaFunctionTimedOut", LambdaFunctionTimedOutEventDetails: &FailureDetails{Error: strp(name)}})
+	} else {
+		r.rec(Event{Type: "TaskTimedOut", TaskTimedOutEventDetails: &TaskFailureDetails{Resource: t.resourceName, ResourceType: t.resourceType, Error: strp(name)}})
+	}
+	r.f.run(r.fail(&asl.Error{Name: name}))
+}
+
+func (r *stateRun) taskDone(t *task, out []byte, err error) {
+	if r.f.ctx.Err() != nil {
+		return
+	}
+	if err != nil {
+		le := mapLambdaError(err)
+		if t.kind == taskLambda {
+			r.rec(Event{Type: "LambdaFunctionFailed", LambdaFunctionFailedEventDetails: &FailureDetails{Error: strp(le.Name), Cause: strp(le.Cause)}})
+		} else {
+			r.rec(Event{Type: "TaskFailed", TaskFailedEventDetails: &TaskFailureDetails{Resource: t.resourceName, ResourceType: t.resourceType, Error: strp(le.Name), Cause: strp(le.Cause)}})
+		}
+		r.f.run(r.fail(&asl.Error{Name: le.Name, Cause: le.Cause}))
+		return
+	}
+	var result any
+	if len(strings.TrimSpace(string(out))) > 0 {
+		v, derr := asl.DecodeJSON(out)
+		if derr != nil {
+			r.f.run(r.fail(&asl.Error{Name: asl.ErrRuntime, Cause: asl.StateCausePrefix(r.st.Name, r.entered) + "The task returned invalid JSON: " + derr.Error()}))
+			return
+		}
+		result = v
+	}
+	if err := asl.CheckSize(result, "The state/task '"+r.st.Name+"' returned a result"); err != nil {
+		r.f.run(r.fail(r.evalErr(err)))
+		return
+	}
+	switch t.kind {
+	case taskLambda:
+		if !r.rec(Event{Type: "LambdaFunctionSucceeded", LambdaFunctionSucceededEventDetails: &OutputDetails{Output: strp(string(out)), OutputDetails: notTruncated}}) {
+			return
+		}
+	case taskLambdaInvoke:
+		result = lambdaInvokeResult(result)
+		fallthrough
+	default:
+		if !r.rec(Event{Type: "TaskSucceeded", TaskSucceededEventDetails: &TaskOutputDetails{Resource: t.resourceName, ResourceType: t.resourceType, Output: strp(marshalValue(result)), OutputDetails: notTruncated}}) {
+			return
+		}
+	}
+	r.f.run(r.succeed(result, r.env()))
+}
+
+// lambdaInvokeResult wraps a function's result the way the optimised
+// lambda:invoke integration returns it.
+func lambdaInvokeResult(payload any) any {
+	id := newUUID()
+	headers := map[string]any{
+		"Connection": "keep-alive", "Content-Type": "application/json",
+		"X-Amz-Executed-Version": "$LATEST", "x-amzn-Remapped-Content-Length": "0", "x-amzn-RequestId": id,
+	}
+	all := map[string]any{}
+	for k, v := range headers {
+		all[k] = []any{v}
+	}
+	return map[string]any{
+		"ExecutedVersion":     "$LATEST",
+		"Payload":             payload,
+		"SdkHttpMetadata":     map[string]any{"AllHttpHeaders": all, "HttpHeaders": headers, "HttpStatusCode": json.Number("200")},
+		"SdkResponseMetadata": map[string]any{"RequestId": id},
+		"StatusCode":          json.Number("200"),
+	}
+}

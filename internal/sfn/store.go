@@ -1,0 +1,106 @@
+package sfn
+
+import (
+	"sort"
+	"sync"
+)
+
+// Store keeps state machines and executions. The in-memory implementation
+// (NewMemStore) serves the local runtime; the interface leaves room for a
+// durable one.
+type Store interface {
+	// PutStateMachine adds sm; it returns the existing machine and false when
+	// the ARN is taken.
+	PutStateMachine(sm *stateMachine) (*stateMachine, bool)
+	StateMachine(arn string) (*stateMachine, bool)
+	DeleteStateMachine(arn string)
+	StateMachines() []*stateMachine
+	// PutExecution adds ex; it returns the existing execution and false when
+	// the ARN is taken.
+	PutExecution(ex *execution) (*execution, bool)
+	Execution(arn string) (*execution, bool)
+	// Executions returns a state machine's executions, newest first.
+	Executions(stateMachineARN string) []*execution
+}
+
+// memStore is a mutex-protected in-memory Store. Its lock is taken only to
+// create and look up executions, never per state transition.
+type memStore struct {
+	mu            sync.RWMutex
+	stateMachines map[string]*stateMachine
+	executions    map[string]*execution
+	bySM          map[string][]*execution
+}
+
+// NewMemStore returns an empty in-memory Store.
+func NewMemStore() Store {
+	return &memStore{
+		stateMachines: map[string]*stateMachine{},
+		executions:    map[string]*execution{},
+		bySM:          map[string][]*execution{},
+	}
+}
+
+func (s *memStore) PutStateMachine(sm *stateMachine) (*stateMachine, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if old, ok := s.stateMachines[sm.arn]; ok {
+		return old, false
+	}
+	s.stateMachines[sm.arn] = sm
+	return sm, true
+}
+
+func (s *memStore) StateMachine(arn string) (*stateMachine, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	sm, ok := s.stateMachines[arn]
+	return sm, ok
+}
+
+func (s *memStore) DeleteStateMachine(arn string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.stateMachines, arn)
+}
+
+func (s *memStore) StateMachines() []*stateMachine {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	out := make([]*stateMachine, 0, len(s.stateMachines))
+	for _, sm := range s.stateMachines {
+		out = append(out, sm)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].name < out[j].name })
+	return out
+}
+
+func (s *memStore) PutExecution(ex *execution) (*execution, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if old, ok := s.executions[ex.arn]; ok {
+		return old, false
+	}
+	s.executions[ex.arn] = ex
+	s.bySM[ex.sm.arn] = append(s.bySM[ex.sm.arn], ex)
+	return ex, true
+}
+
+func (s *memStore) Execution(arn string) (*execution, bool) {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	ex, ok := s.executions[arn]
+	return ex, ok
+}
+
+func (s *memStore) Executions(smARN string) []*execution {
+	s.mu.RLock()
+	list := s.bySM[smARN]
+	out := make([]*execution, len(list))
+	for i, ex := range list {
+		out[len(list)-1-i] = ex
+	}
+	s.mu.RUnlock()
+	sort.SliceStable(out, func(i, j int) bool { return out[i].start.After(out[j].start) })
+	return out
+}
