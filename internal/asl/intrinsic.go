@@ -132,7 +132,7 @@ func (p *intrinsicParser) call() (*intrinsicCall, error) {
 		}
 	}
 	if len(c.args) < fn.minArgs || (fn.maxArgs >= 0 && len(c.args) > fn.maxArgs) {
-		return nil, fmt.Errorf("States.%s takes %s, got %d", name, argCount(fn), len(c.args))
+		return nil, fmt.Errorf("function %s takes %s, got %d", name, argCount(fn), len(c.args))
 	}
 	return c, nil
 }

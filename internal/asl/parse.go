@@ -177,7 +177,13 @@ func (p *parser) transitions(sm *StateMachine, ptr string) {
 	if sm.States == nil {
 		return
 	}
-	if _, ok := sm.States[sm.StartAt]; sm.StartAt != "" && !ok {
+	// Targets are checked against every declared name, so a state that failed
+	// its own checks is not reported again as a missing target.
+	declared := make(map[string]bool, len(sm.StateNames))
+	for _, n := range sm.StateNames {
+		declared[n] = true
+	}
+	if sm.StartAt != "" && !declared[sm.StartAt] {
 		p.add(CodeMissingTransitionTarget, ptr+"/StartAt", "Missing 'Next' target: %s", sm.StartAt)
 	}
 	for _, name := range sm.StateNames {
@@ -187,7 +193,7 @@ func (p *parser) transitions(sm *StateMachine, ptr string) {
 		}
 		sp := ptr + "/States/" + escapePointer(name)
 		check := func(target, loc string) {
-			if _, ok := sm.States[target]; target != "" && !ok {
+			if target != "" && !declared[target] {
 				p.add(CodeMissingTransitionTarget, loc, "Missing 'Next' target: %s", target)
 			}
 		}

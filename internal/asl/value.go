@@ -140,29 +140,3 @@ func jsonTypeName(v any) string {
 	}
 	return fmt.Sprintf("%T", v)
 }
-
-// normalize converts values built by Go code (float64, int, ...) into this
-// package's representation.
-func normalize(v any) any {
-	switch x := v.(type) {
-	case float64:
-		return json.Number(strconv.FormatFloat(x, 'f', -1, 64))
-	case int:
-		return json.Number(strconv.Itoa(x))
-	case int64:
-		return json.Number(strconv.FormatInt(x, 10))
-	case []any:
-		out := make([]any, len(x))
-		for i := range x {
-			out[i] = normalize(x[i])
-		}
-		return out
-	case map[string]any:
-		out := make(map[string]any, len(x))
-		for k, e := range x {
-			out[k] = normalize(e)
-		}
-		return out
-	}
-	return v
-}
