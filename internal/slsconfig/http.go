@@ -96,11 +96,7 @@ const DefaultTimeoutMillis = 29000
 func (s *Service) Routes(l Lookup) ([]Route, error) {
 	lookup := s.PseudoLookup(l)
 	var routes []Route
-	type preflight struct {
-		cors    CORS
-		origins []string
-		maxAge  int
-	}
+	type preflight struct{ cors CORS }
 	preflights := map[string]*preflight{}
 	var providerTimeout int
 	if p, ok := s.Config["provider"].(map[string]any); ok {
@@ -488,4 +484,57 @@ func contains(l []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// GatewayResponse is an AWS::ApiGateway::GatewayResponse of
+// resources.Resources: how API Gateway answers its own errors.
+type GatewayResponse struct {
+	ResponseType string
+	// StatusCode overrides the type's default status; 0 keeps it.
+	StatusCode int
+	// ResponseParameters maps "gatewayresponse.header.X" to a source,
+	// usually a quoted literal.
+	ResponseParameters map[string]string
+	// ResponseTemplates maps a content type to its VTL.
+	ResponseTemplates map[string]string
+}
+
+// GatewayResponses returns the stack's gateway responses by ResponseType.
+func (s *Service) GatewayResponses(l Lookup) (map[string]GatewayResponse, error) {
+	lookup := s.PseudoLookup(l)
+	out := map[string]GatewayResponse{}
+	res, _ := s.Config["resources"].(map[string]any)
+	resources, _ := res["Resources"].(map[string]any)
+	for _, id := range sortedKeys(resources) {
+		r, ok := resources[id].(map[string]any)
+		if !ok || r["Type"] != "AWS::ApiGateway::GatewayResponse" {
+			continue
+		}
+		path := "resources.Resources." + id + ".Properties"
+		props, _ := r["Properties"].(map[string]any)
+		typ, ok := props["ResponseType"].(string)
+		if !ok || typ == "" {
+			return nil, &ResolveError{Path: path + ".ResponseType", Err: errors.New("missing")}
+		}
+		gr := GatewayResponse{ResponseType: typ}
+		if sc, has := props["StatusCode"]; has {
+			code, ok := toInt(sc)
+			if !ok || code < 100 || code > 599 {
+				return nil, &ResolveError{Path: path + ".StatusCode", Err: fmt.Errorf("invalid status code %v", sc)}
+			}
+			gr.StatusCode = code
+		}
+		var err error
+		if gr.ResponseParameters, err = stringMap(props["ResponseParameters"], lookup, path+".ResponseParameters"); err != nil {
+			return nil, err
+		}
+		if gr.ResponseTemplates, err = templatesOf(props["ResponseTemplates"], lookup, path+".ResponseTemplates"); err != nil {
+			return nil, err
+		}
+		if _, dup := out[typ]; dup {
+			return nil, &ResolveError{Path: path + ".ResponseType", Err: fmt.Errorf("%s is defined twice", typ)}
+		}
+		out[typ] = gr
+	}
+	return out, nil
 }

@@ -1,0 +1,685 @@
+// Package apigw is a local API Gateway (REST API) for the routes that
+// serverless-step-functions deploys: it matches method and resource path,
+// selects the request mapping template by content type (honouring the
+// passthrough behaviour), renders it, calls the integration (the Step
+// Functions action), selects the integration response by matching its
+// selection patterns against the integration's HTTP status, renders the
+// response template and answers with API Gateway's headers. Its own errors
+// (403, 413, 415, 500, 504) go through the stack's gateway responses.
+package apigw
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net"
+	"net/http"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/asyncjobs/stepjobs/internal/slsconfig"
+)
+
+// MaxPayloadBytes is API Gateway's request payload limit (10 MB).
+const MaxPayloadBytes = 10 << 20
+
+// Integration calls the backend of an AWS integration: a Step Functions
+// action with the rendered request body. It answers the backend's HTTP
+// status and body; an error means no answer (transport failure).
+type Integration interface {
+	Call(ctx context.Context, action string, body []byte) (status int, respBody []byte, err error)
+}
+
+// IntegrationFunc adapts a function to Integration.
+type IntegrationFunc func(ctx context.Context, action string, body []byte) (int, []byte, error)
+
+// Call implements Integration.
+func (f IntegrationFunc) Call(ctx context.Context, action string, body []byte) (int, []byte, error) {
+	return f(ctx, action, body)
+}
+
+// Config configures a Gateway.
+type Config struct {
+	// Stage is the stage name ($context.stage, and the path prefix).
+	Stage string
+	// PathPrefix is the URL path the API is served under. Empty means
+	// "/<Stage>", as in an execute-api URL; "/" serves at the root.
+	PathPrefix string
+	// Routes are the API's methods (slsconfig.Service.Routes).
+	Routes []slsconfig.Route
+	// GatewayResponses customize the gateway's own errors by response type
+	// (slsconfig.Service.GatewayResponses); may be nil.
+	GatewayResponses map[string]slsconfig.GatewayResponse
+	// Integration answers the AWS integrations. Required.
+	Integration Integration
+	// Parse parses mapping templates; nil means VTLParser.
+	Parse TemplateParser
+	// StageVariables are $stageVariables.
+	StageVariables map[string]string
+	// AccountID and APIID fill $context.accountId and $context.apiId.
+	AccountID, APIID string
+	// Logger logs one line per request; nil means slog.Default().
+	Logger *slog.Logger
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// NewRequestID makes $context.requestId; nil means a random UUID.
+	NewRequestID func() string
+}
+
+// Gateway is an http.Handler serving the configured routes.
+type Gateway struct {
+	cfg       Config
+	prefix    []string
+	resources []*resource
+	gwResp    map[string]*gatewayResponse
+	log       *slog.Logger
+}
+
+type integrationResponse struct {
+	cfg       slsconfig.IntegrationResponse
+	pattern   *regexp.Regexp // nil for the default response
+	templates map[string]Template
+}
+
+type gatewayResponse struct {
+	cfg       slsconfig.GatewayResponse
+	templates map[string]Template
+}
+
+// New checks the configuration and parses every template, so that a broken
+// template is a start-up error naming its route and content type.
+func New(cfg Config) (*Gateway, error) {
+	if cfg.Integration == nil {
+		return nil, errors.New("apigw: no integration")
+	}
+	if cfg.Parse == nil {
+		cfg.Parse = VTLParser
+	}
+	if cfg.Stage == "" {
+		return nil, errors.New("apigw: no stage")
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.NewRequestID == nil {
+		cfg.NewRequestID = newUUID
+	}
+	if cfg.AccountID == "" {
+		cfg.AccountID = slsconfig.DefaultAccountID
+	}
+	if cfg.APIID == "" {
+		cfg.APIID = "local"
+	}
+	prefix := cfg.PathPrefix
+	if prefix == "" {
+		prefix = "/" + cfg.Stage
+	}
+	g := &Gateway{cfg: cfg, log: cfg.Logger, gwResp: map[string]*gatewayResponse{}}
+	g.prefix, _ = splitRequestPath(prefix)
+
+	var routes []*route
+	for _, rc := range cfg.Routes {
+		name := rc.Method + " " + rc.Path
+		rt := &route{cfg: rc, requestTemplates: map[string]Template{}}
+		for ct, src := range rc.RequestTemplates {
+			if src == "" {
+				continue // an empty template passes the body through
+			}
+			t, err := cfg.Parse(name+" request "+ct, src)
+			if err != nil {
+				return nil, fmt.Errorf("apigw: %s: request template %s: %w", name, ct, err)
+			}
+			rt.requestTemplates[ct] = t
+		}
+		for _, resp := range rc.Responses {
+			ir := &integrationResponse{cfg: resp, templates: map[string]Template{}}
+			if resp.SelectionPattern != "" {
+				re, err := regexp.Compile("^(?:" + resp.SelectionPattern + ")$")
+				if err != nil {
+					return nil, fmt.Errorf("apigw: %s: response %d: selection pattern: %w", name, resp.StatusCode, err)
+				}
+				ir.pattern = re
+			}
+			for ct, src := range resp.ResponseTemplates {
+				if src == "" {
+					continue // an empty template passes the body through
+				}
+				t, err := cfg.Parse(fmt.Sprintf("%s response %d %s", name, resp.StatusCode, ct), src)
+				if err != nil {
+					return nil, fmt.Errorf("apigw: %s: response %d template %s: %w", name, resp.StatusCode, ct, err)
+				}
+				ir.templates[ct] = t
+			}
+			rt.responses = append(rt.responses, ir)
+		}
+		if rc.Authorizer != nil || rc.Private {
+			g.log.Warn("route authorization is not enforced locally", "method", rc.Method, "path", rc.Path)
+		}
+		routes = append(routes, rt)
+	}
+	g.resources = buildResources(routes)
+	for typ, gr := range cfg.GatewayResponses {
+		r := &gatewayResponse{cfg: gr, templates: map[string]Template{}}
+		for ct, src := range gr.ResponseTemplates {
+			t, err := cfg.Parse("gateway response "+typ+" "+ct, src)
+			if err != nil {
+				return nil, fmt.Errorf("apigw: gateway response %s template %s: %w", typ, ct, err)
+			}
+			r.templates[ct] = t
+		}
+		g.gwResp[typ] = r
+	}
+	return g, nil
+}
+
+// response is an answer being built; it is written once, at the end.
+type response struct {
+	status  int
+	headers http.Header
+	body    []byte
+}
+
+// call is one request's state.
+type call struct {
+	r         *http.Request
+	requestID string
+	start     time.Time
+	ctx       map[string]any
+	tmplReq   TemplateRequest
+	res       *resource
+	rt        *route
+}
+
+// ServeHTTP implements http.Handler.
+func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	c := &call{r: r, requestID: g.cfg.NewRequestID(), start: g.cfg.Now()}
+	resp := g.serve(c)
+	for k, vs := range resp.headers {
+		for _, v := range vs {
+			w.Header().Add(k, v)
+		}
+	}
+	w.Header().Set("x-amzn-RequestId", c.requestID)
+	w.Header().Set("Content-Length", strconv.Itoa(len(resp.body)))
+	w.WriteHeader(resp.status)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(resp.body)
+	}
+	attrs := []any{"method", r.Method, "path", r.URL.Path, "status", resp.status,
+		"latency", g.cfg.Now().Sub(c.start), "requestId", c.requestID}
+	if c.rt != nil {
+		attrs = append(attrs, "resource", c.rt.cfg.Path, "action", c.rt.cfg.Action)
+	}
+	g.log.Info("request", attrs...)
+}
+
+// serve answers one request; a panic anywhere becomes API Gateway's 500.
+func (g *Gateway) serve(c *call) (resp *response) {
+	defer func() {
+		if p := recover(); p != nil {
+			g.log.Error("panic serving request", "requestId", c.requestID, "panic", fmt.Sprint(p))
+			resp = g.fallbackError(http.StatusInternalServerError, "Internal server error")
+		}
+	}()
+	r := c.r
+	segs, ok := splitRequestPath(r.URL.EscapedPath())
+	if !ok || !hasPrefix(segs, g.prefix) {
+		// An unknown stage is refused before any API is selected.
+		return g.fallbackError(http.StatusForbidden, "Forbidden")
+	}
+	segs = segs[len(g.prefix):]
+	c.ctx = g.baseContext(c)
+	c.tmplReq = TemplateRequest{Headers: singleHeaders(r.Header), Query: singleQuery(r), Path: map[string]string{}}
+
+	res, params := findResource(g.resources, segs)
+	if res == nil {
+		return g.gatewayError(c, "MISSING_AUTHENTICATION_TOKEN", "Missing Authentication Token")
+	}
+	c.res = res
+	c.tmplReq.Path = params
+	c.ctx["resourcePath"] = res.path
+	c.ctx["resourceId"] = resourceID(res.path)
+	rt := res.method(r.Method)
+	if rt == nil {
+		return g.gatewayError(c, "MISSING_AUTHENTICATION_TOKEN", "Missing Authentication Token")
+	}
+	c.rt = rt
+
+	body, err := io.ReadAll(io.LimitReader(r.Body, MaxPayloadBytes+1))
+	if err != nil {
+		return g.gatewayError(c, "BAD_REQUEST_BODY", "Invalid request body")
+	}
+	if len(body) > MaxPayloadBytes {
+		return g.gatewayError(c, "REQUEST_TOO_LARGE", "Request Too Long")
+	}
+	c.tmplReq.Body = body
+
+	if rt.cfg.Integration == slsconfig.IntegrationMock {
+		return g.integrationResponse(c, http.StatusOK, nil)
+	}
+
+	integrationBody, ok := g.requestBody(c, body)
+	if !ok {
+		return g.gatewayError(c, "UNSUPPORTED_MEDIA_TYPE", "Unsupported Media Type")
+	}
+	if integrationBody == nil {
+		return g.gatewayError(c, "API_CONFIGURATION_ERROR", "Internal server error")
+	}
+
+	timeout := time.Duration(rt.cfg.TimeoutMillis) * time.Millisecond
+	if timeout <= 0 {
+		timeout = slsconfig.DefaultTimeoutMillis * time.Millisecond
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), timeout)
+	defer cancel()
+	status, out, err := g.cfg.Integration.Call(ctx, rt.cfg.Action, integrationBody)
+	if err != nil {
+		if errors.Is(err, context.DeadlineExceeded) {
+			return g.gatewayError(c, "INTEGRATION_TIMEOUT", "Endpoint request timed out")
+		}
+		g.log.Error("integration failed", "requestId", c.requestID, "action", rt.cfg.Action, "err", err)
+		return g.gatewayError(c, "API_CONFIGURATION_ERROR", "Internal server error")
+	}
+	return g.integrationResponse(c, status, out)
+}
+
+// requestBody renders the request template chosen by content type. It
+// reports false for 415, and a nil body for a template failure.
+func (g *Gateway) requestBody(c *call, body []byte) ([]byte, bool) {
+	rt := c.rt
+	ct := mediaType(c.r.Header.Get("Content-Type"))
+	if ct == "" {
+		ct = "application/json" // API Gateway's assumption when none is sent
+	}
+	t, found := rt.requestTemplates[ct]
+	if !found {
+		if _, empty := rt.cfg.RequestTemplates[ct]; empty {
+			return body, true
+		}
+		switch rt.cfg.PassthroughBehavior {
+		case slsconfig.PassthroughWhenNoMatch:
+			return body, true
+		case slsconfig.PassthroughWhenNoTemplates:
+			if len(rt.cfg.RequestTemplates) == 0 {
+				return body, true
+			}
+		}
+		return nil, false
+	}
+	res, err := t.Render(c.r.Context(), g.env(c, body))
+	if err != nil {
+		g.log.Error("request template failed", "requestId", c.requestID, "contentType", ct, "err", err)
+		return nil, true
+	}
+	return []byte(res.Body), true
+}
+
+// integrationResponse selects the integration response for status, renders
+// its template and applies its parameters.
+func (g *Gateway) integrationResponse(c *call, status int, body []byte) *response {
+	rt := c.rt
+	code := strconv.Itoa(status)
+	var chosen, def *integrationResponse
+	for _, ir := range rt.responses {
+		if ir.pattern == nil {
+			if def == nil {
+				def = ir
+			}
+			continue
+		}
+		if chosen == nil && ir.pattern.MatchString(code) {
+			chosen = ir
+		}
+	}
+	if chosen == nil {
+		chosen = def
+	}
+	if chosen == nil {
+		g.log.Error("no integration response matches and none is the default", "requestId", c.requestID, "status", status)
+		return g.gatewayError(c, "API_CONFIGURATION_ERROR", "Internal server error")
+	}
+	resp := &response{status: chosen.cfg.StatusCode, headers: http.Header{}, body: body}
+	ct, t := chooseTemplate(chosen.templates, chosen.cfg.ResponseTemplates, c.r.Header.Get("Accept"))
+	if ct == "" {
+		ct = "application/json"
+	}
+	resp.headers.Set("Content-Type", ct)
+	var override *TemplateResult
+	if t != nil {
+		res, err := t.Render(c.r.Context(), g.env(c, body))
+		if err != nil {
+			g.log.Error("response template failed", "requestId", c.requestID, "status", chosen.cfg.StatusCode, "err", err)
+			return g.gatewayError(c, "API_CONFIGURATION_ERROR", "Internal server error")
+		}
+		resp.body = []byte(res.Body)
+		override = res
+	}
+	for _, name := range sortedKeys(chosen.cfg.ResponseParameters) {
+		header, ok := strings.CutPrefix(name, "method.response.header.")
+		if !ok {
+			continue
+		}
+		if v, ok := parameterValue(chosen.cfg.ResponseParameters[name], body, c.ctx); ok {
+			resp.headers.Set(header, v)
+		}
+	}
+	if override != nil {
+		if override.Status != 0 {
+			resp.status = override.Status
+		}
+		for k, v := range override.Headers {
+			resp.headers.Set(k, v)
+		}
+	}
+	if resp.body == nil {
+		resp.body = []byte{}
+	}
+	return resp
+}
+
+// chooseTemplate picks the response template for the Accept header: an
+// exact media type first, else application/json, else the first by name.
+func chooseTemplate(parsed map[string]Template, raw map[string]string, accept string) (string, Template) {
+	if len(raw) == 0 {
+		return "", nil
+	}
+	for _, part := range strings.Split(accept, ",") {
+		mt := mediaType(part)
+		if _, ok := raw[mt]; ok {
+			return mt, parsed[mt]
+		}
+	}
+	if _, ok := raw["application/json"]; ok {
+		return "application/json", parsed["application/json"]
+	}
+	first := sortedKeys(raw)[0]
+	return first, parsed[first]
+}
+
+// parameterValue evaluates a response parameter source: 'literal',
+// integration.response.body[.path], or context.<path>.
+func parameterValue(src string, body []byte, ctx map[string]any) (string, bool) {
+	switch {
+	case len(src) >= 2 && strings.HasPrefix(src, "'") && strings.HasSuffix(src, "'"):
+		return src[1 : len(src)-1], true
+	case src == "integration.response.body":
+		return string(body), true
+	case strings.HasPrefix(src, "integration.response.body."):
+		var v any
+		if json.Unmarshal(body, &v) != nil {
+			return "", false
+		}
+		for _, k := range strings.Split(strings.TrimPrefix(src, "integration.response.body."), ".") {
+			m, ok := v.(map[string]any)
+			if !ok {
+				return "", false
+			}
+			v = m[k]
+		}
+		if s, ok := v.(string); ok {
+			return s, true
+		}
+		if v == nil {
+			return "", false
+		}
+		b, _ := json.Marshal(v)
+		return string(b), true
+	case strings.HasPrefix(src, "context."):
+		var v any = ctx
+		for _, k := range strings.Split(strings.TrimPrefix(src, "context."), ".") {
+			m, ok := v.(map[string]any)
+			if !ok {
+				return "", false
+			}
+			v = m[k]
+		}
+		if v == nil {
+			return "", false
+		}
+		return fmt.Sprint(v), true
+	}
+	// integration.response.header.* and others: the local integration
+	// returns no headers.
+	return "", false
+}
+
+// gatewayErrorDefaults are API Gateway's statuses for its own errors.
+var gatewayErrorDefaults = map[string]int{
+	"MISSING_AUTHENTICATION_TOKEN": http.StatusForbidden,
+	"UNSUPPORTED_MEDIA_TYPE":       http.StatusUnsupportedMediaType,
+	"REQUEST_TOO_LARGE":            http.StatusRequestEntityTooLarge,
+	"BAD_REQUEST_BODY":             http.StatusBadRequest,
+	"INTEGRATION_TIMEOUT":          http.StatusGatewayTimeout,
+	"API_CONFIGURATION_ERROR":      http.StatusInternalServerError,
+}
+
+// errorTypes are the x-amzn-ErrorType headers API Gateway sends.
+var errorTypes = map[string]string{
+	"MISSING_AUTHENTICATION_TOKEN": "MissingAuthenticationTokenException",
+	"API_CONFIGURATION_ERROR":      "InternalServerErrorException",
+}
+
+// gatewayError answers one of the gateway's own errors through the stack's
+// gateway response for the type, else DEFAULT_4XX/DEFAULT_5XX, else API
+// Gateway's built-in {"message": ...}.
+func (g *Gateway) gatewayError(c *call, typ, message string) *response {
+	status := gatewayErrorDefaults[typ]
+	gr := g.gwResp[typ]
+	if gr == nil {
+		if status >= 500 {
+			gr = g.gwResp["DEFAULT_5XX"]
+		} else {
+			gr = g.gwResp["DEFAULT_4XX"]
+		}
+	}
+	if gr == nil || len(gr.templates) == 0 {
+		resp := g.fallbackError(status, message)
+		if gr != nil {
+			if gr.cfg.StatusCode != 0 {
+				resp.status = gr.cfg.StatusCode
+			}
+			applyGatewayParams(resp, gr, c)
+		}
+		if et := errorTypes[typ]; et != "" {
+			resp.headers.Set("x-amzn-ErrorType", et)
+		}
+		return resp
+	}
+	if gr.cfg.StatusCode != 0 {
+		status = gr.cfg.StatusCode
+	}
+	quoted, _ := json.Marshal(message)
+	ctx := c.ctx
+	if ctx == nil {
+		ctx = g.baseContext(c)
+	}
+	ctx["error"] = map[string]any{
+		"message": message, "messageString": string(quoted), "responseType": typ, "validationErrorString": "",
+	}
+	ct, t := chooseTemplate(gr.templates, gr.cfg.ResponseTemplates, c.r.Header.Get("Accept"))
+	resp := &response{status: status, headers: http.Header{}}
+	resp.headers.Set("Content-Type", ct)
+	res, err := t.Render(c.r.Context(), &TemplateEnv{Request: c.tmplReq, Context: ctx, StageVariables: g.cfg.StageVariables})
+	if err != nil {
+		g.log.Error("gateway response template failed", "requestId", c.requestID, "type", typ, "err", err)
+		return g.fallbackError(status, message)
+	}
+	resp.body = []byte(res.Body)
+	if res.Status != 0 {
+		resp.status = res.Status
+	}
+	for k, v := range res.Headers {
+		resp.headers.Set(k, v)
+	}
+	applyGatewayParams(resp, gr, c)
+	if et := errorTypes[typ]; et != "" {
+		resp.headers.Set("x-amzn-ErrorType", et)
+	}
+	return resp
+}
+
+func applyGatewayParams(resp *response, gr *gatewayResponse, c *call) {
+	for _, name := range sortedKeys(gr.cfg.ResponseParameters) {
+		header, ok := strings.CutPrefix(name, "gatewayresponse.header.")
+		if !ok {
+			continue
+		}
+		if v, ok := parameterValue(gr.cfg.ResponseParameters[name], nil, c.ctx); ok {
+			resp.headers.Set(header, v)
+		}
+	}
+}
+
+// fallbackError is API Gateway's built-in error body.
+func (g *Gateway) fallbackError(status int, message string) *response {
+	b, _ := json.Marshal(map[string]string{"message": message})
+	h := http.Header{}
+	h.Set("Content-Type", "application/json")
+	return &response{status: status, headers: h, body: b}
+}
+
+func (g *Gateway) env(c *call, body []byte) *TemplateEnv {
+	req := c.tmplReq
+	req.Body = body
+	return &TemplateEnv{Request: req, Context: c.ctx, StageVariables: g.cfg.StageVariables}
+}
+
+// baseContext builds $context for a request.
+func (g *Gateway) baseContext(c *call) map[string]any {
+	r := c.r
+	now := c.start.UTC()
+	ip := r.RemoteAddr
+	if host, _, err := net.SplitHostPort(ip); err == nil {
+		ip = host
+	}
+	return map[string]any{
+		"requestId":         c.requestID,
+		"extendedRequestId": c.requestID,
+		"stage":             g.cfg.Stage,
+		"httpMethod":        r.Method,
+		"path":              r.URL.Path,
+		"resourcePath":      "",
+		"resourceId":        "",
+		"apiId":             g.cfg.APIID,
+		"accountId":         g.cfg.AccountID,
+		"domainName":        r.Host,
+		"domainPrefix":      strings.SplitN(r.Host, ".", 2)[0],
+		"protocol":          r.Proto,
+		"requestTime":       now.Format("02/Jan/2006:15:04:05 -0700"),
+		"requestTimeEpoch":  now.UnixMilli(),
+		"identity": map[string]any{
+			"sourceIp":  ip,
+			"userAgent": r.UserAgent(),
+			"accountId": "", "apiKey": "", "apiKeyId": "", "caller": "", "user": "", "userArn": "",
+			"cognitoIdentityId": "", "cognitoIdentityPoolId": "", "cognitoAuthenticationType": "",
+			"cognitoAuthenticationProvider": "",
+		},
+		"authorizer": map[string]any{},
+	}
+}
+
+func mediaType(v string) string {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		return ""
+	}
+	mt, _, err := mime.ParseMediaType(v)
+	if err != nil {
+		mt, _, _ = strings.Cut(v, ";")
+	}
+	return strings.ToLower(strings.TrimSpace(mt))
+}
+
+func hasPrefix(segs, prefix []string) bool {
+	if len(segs) < len(prefix) {
+		return false
+	}
+	for i, p := range prefix {
+		if segs[i] != p {
+			return false
+		}
+	}
+	return true
+}
+
+// singleHeaders flattens headers as $input.params().header sees them: one
+// value per name (the last one sent).
+func singleHeaders(h http.Header) map[string]string {
+	out := make(map[string]string, len(h))
+	for k, vs := range h {
+		if len(vs) > 0 {
+			out[k] = vs[len(vs)-1]
+		}
+	}
+	return out
+}
+
+func singleQuery(r *http.Request) map[string]string {
+	q := r.URL.Query()
+	out := make(map[string]string, len(q))
+	for k, vs := range q {
+		if len(vs) > 0 {
+			out[k] = vs[len(vs)-1]
+		}
+	}
+	return out
+}
+
+// resourceID is a stable short id for a resource path, like API Gateway's
+// 10-character resource ids.
+func resourceID(path string) string {
+	var h uint64 = 14695981039346656037
+	for i := 0; i < len(path); i++ {
+		h ^= uint64(path[i])
+		h *= 1099511628211
+	}
+	const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
+	var b [10]byte
+	for i := range b {
+		b[i] = alphabet[h%uint64(len(alphabet))]
+		h /= uint64(len(alphabet))
+		if h == 0 {
+			h = 14695981039346656037
+		}
+	}
+	return string(b[:])
+}
+
+func newUUID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	var out [36]byte
+	hex.Encode(out[0:8], b[0:4])
+	out[8] = '-'
+	hex.Encode(out[9:13], b[4:6])
+	out[13] = '-'
+	hex.Encode(out[14:18], b[6:8])
+	out[18] = '-'
+	hex.Encode(out[19:23], b[8:10])
+	out[23] = '-'
+	hex.Encode(out[24:], b[10:])
+	return string(out[:])
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}

@@ -1,0 +1,215 @@
+package apigw
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/asyncjobs/stepjobs/internal/slsconfig"
+)
+
+const testMachineARN = "arn:aws:states:us-east-1:000000000000:stateMachine:stepjobs-dev-jobs"
+
+// recordingIntegration answers with a scripted status and body and records
+// every call.
+type recordingIntegration struct {
+	mu     sync.Mutex
+	calls  []integrationCall
+	status int
+	body   string
+	err    error
+}
+
+type integrationCall struct {
+	Action string
+	Body   string
+}
+
+func (f *recordingIntegration) Call(_ context.Context, action string, body []byte) (int, []byte, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls = append(f.calls, integrationCall{Action: action, Body: string(body)})
+	return f.status, []byte(f.body), f.err
+}
+
+func (f *recordingIntegration) lastCall(t *testing.T) integrationCall {
+	t.Helper()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	require.NotEmpty(t, f.calls, "integration was not called")
+	return f.calls[len(f.calls)-1]
+}
+
+func quietLogger() *slog.Logger { return slog.New(slog.NewJSONHandler(io.Discard, nil)) }
+
+// projectGateway loads the project's serverless.yml and templates.
+func projectGateway(t *testing.T, integ Integration) *Gateway {
+	t.Helper()
+	if _, err := os.Stat("../../serverless.yml"); errors.Is(err, fs.ErrNotExist) {
+		t.Skip("../../serverless.yml not written yet")
+	}
+	svc, err := slsconfig.Load(slsconfig.Options{Dir: "../..", Env: func(string) (string, bool) { return "", false }})
+	require.NoError(t, err)
+	lookup := slsconfig.MapLookup{Refs: map[string]string{"JobsStateMachine": testMachineARN}}
+	routes, err := svc.Routes(lookup)
+	require.NoError(t, err)
+	gwResp, err := svc.GatewayResponses(lookup)
+	require.NoError(t, err)
+	g, err := New(Config{
+		Stage: svc.Stage, Routes: routes, GatewayResponses: gwResp, Integration: integ,
+		Logger: quietLogger(), NewRequestID: func() string { return "11111111-2222-4333-8444-555555555555" },
+		Now: func() time.Time { return time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC) },
+	})
+	require.NoError(t, err)
+	return g
+}
+
+func TestProjectTemplates(t *testing.T) {
+	const execARN = "arn:aws:states:us-east-1:000000000000:execution:stepjobs-dev-jobs:job-1"
+	tests := []struct {
+		name        string
+		path        string
+		method      string
+		contentType string
+		headers     map[string]string
+		body        string
+		sfnStatus   int
+		sfnBody     string
+		wantAction  string // "" when the integration must not be called
+		wantSent    string // JSON the integration must receive
+		wantStatus  int
+		wantBody    string // JSON
+	}{
+		{
+			name: "start with idempotency key", path: "/dev/start-execution", method: "POST",
+			contentType: "application/json", headers: map[string]string{"idempotency-key": "job-1"},
+			body:      `{"records": 10, "note": "it's"}`,
+			sfnStatus: 200, sfnBody: `{"executionArn":"` + execARN + `","startDate":1.7637e9}`,
+			wantAction: "StartExecution",
+			wantSent:   `{"input":"{\"records\":10,\"note\":\"it's\"}","name":"job-1","stateMachineArn":"` + testMachineARN + `"}`,
+			wantStatus: 200,
+			wantBody:   `{"jobId":"job-1","executionArn":"` + execARN + `","startDate":1.7637e9}`,
+		},
+		{
+			name: "start without body uses {} and the request id", path: "/dev/start-execution", method: "POST",
+			contentType: "application/json; charset=utf-8",
+			sfnStatus:   200, sfnBody: `{"executionArn":"` + execARN + `","startDate":1}`,
+			wantAction: "StartExecution",
+			wantSent:   `{"input":"{}","name":"11111111-2222-4333-8444-555555555555","stateMachineArn":"` + testMachineARN + `"}`,
+			wantStatus: 200,
+			wantBody:   `{"jobId":"job-1","executionArn":"` + execARN + `","startDate":1}`,
+		},
+		{
+			name: "step functions 4xx maps to 400 with code", path: "/dev/start-execution", method: "POST",
+			contentType: "application/json", body: `{}`,
+			sfnStatus: 400, sfnBody: `{"__type":"com.amazonaws.swf.service.v2.model#ExecutionAlreadyExists","message":"Execution Already Exists: 'x'"}`,
+			wantAction: "StartExecution",
+			wantStatus: 400,
+			wantBody:   `{"message":"Execution Already Exists: 'x'","code":"ExecutionAlreadyExists"}`,
+		},
+		{
+			name: "step functions 5xx maps to 502", path: "/dev/describe-execution", method: "POST",
+			contentType: "application/json", body: `{"executionArn":"` + execARN + `"}`,
+			sfnStatus: 500, sfnBody: `{"__type":"InternalFailure","message":"boom"}`,
+			wantAction: "DescribeExecution",
+			wantSent:   `{"executionArn":"` + execARN + `"}`,
+			wantStatus: 502,
+			wantBody:   `{"message":"boom","code":"InternalFailure"}`,
+		},
+		{
+			name: "describe succeeded", path: "/dev/describe-execution", method: "POST",
+			contentType: "application/json", body: `{"executionArn":"` + execARN + `"}`,
+			sfnStatus: 200,
+			sfnBody: `{"executionArn":"` + execARN + `","name":"job-1","status":"SUCCEEDED","input":"{\"records\":10}",` +
+				`"output":"{\"jobId\":\"job-1\",\"status\":\"SUCCEEDED\"}","startDate":1.5,"stopDate":2.5}`,
+			wantAction: "DescribeExecution",
+			wantStatus: 200,
+			wantBody:   `{"jobId":"job-1","status":"SUCCEEDED","input":{"records":10},"output":{"jobId":"job-1","status":"SUCCEEDED"},"stopDate":2.5,"startDate":1.5}`,
+		},
+		{
+			name: "form body is sent to fail as InvalidArn", path: "/dev/start-execution", method: "POST",
+			contentType: "application/x-www-form-urlencoded", body: "a=b",
+			sfnStatus: 400, sfnBody: `{"__type":"com.amazonaws.swf.service.v2.model#InvalidArn","message":"Invalid Arn: 'Content-Type must be application/json'"}`,
+			wantAction: "StartExecution",
+			wantSent:   `{"stateMachineArn":"Content-Type must be application/json","executionArn":"Content-Type must be application/json"}`,
+			wantStatus: 400,
+			wantBody:   `{"message":"Invalid Arn: 'Content-Type must be application/json'","code":"InvalidArn"}`,
+		},
+		{
+			name: "unsupported media type through the gateway response", path: "/dev/start-execution", method: "POST",
+			contentType: "text/plain", body: "hello",
+			wantStatus: 415,
+			wantBody:   `{"message":"Unsupported Media Type","code":"UNSUPPORTED_MEDIA_TYPE"}`,
+		},
+		{
+			name: "unknown method", path: "/dev/start-execution", method: "GET",
+			wantStatus: 403,
+			wantBody:   `{"message":"Missing Authentication Token","code":"MISSING_AUTHENTICATION_TOKEN"}`,
+		},
+		{
+			name: "unknown path", path: "/dev/nope", method: "POST",
+			wantStatus: 403,
+			wantBody:   `{"message":"Missing Authentication Token","code":"MISSING_AUTHENTICATION_TOKEN"}`,
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			integ := &recordingIntegration{status: tc.sfnStatus, body: tc.sfnBody}
+			g := projectGateway(t, integ)
+			req := httptest.NewRequest(tc.method, tc.path, strings.NewReader(tc.body))
+			if tc.contentType != "" {
+				req.Header.Set("Content-Type", tc.contentType)
+			}
+			for k, v := range tc.headers {
+				req.Header.Set(k, v)
+			}
+			rec := httptest.NewRecorder()
+			g.ServeHTTP(rec, req)
+
+			assert.Equal(t, tc.wantStatus, rec.Code)
+			assert.JSONEq(t, tc.wantBody, rec.Body.String())
+			assert.Equal(t, "application/json", rec.Header().Get("Content-Type"))
+			assert.Equal(t, "11111111-2222-4333-8444-555555555555", rec.Header().Get("x-amzn-RequestId"))
+			if tc.wantAction == "" {
+				assert.Empty(t, integ.calls)
+				return
+			}
+			call := integ.lastCall(t)
+			assert.Equal(t, tc.wantAction, call.Action)
+			if tc.wantSent != "" {
+				assert.JSONEq(t, tc.wantSent, call.Body)
+			}
+		})
+	}
+}
+
+func TestProjectStartInputIsValidJSON(t *testing.T) {
+	// Whatever JSON the client sends, the StartExecution request the
+	// template renders must be JSON whose input decodes to the same value.
+	bodies := []string{`{"a":"it's \"quoted\" \\ / <tag> \u2028"}`, `[1,2,3]`, `"text"`, `{"nested":{"x":[{"y":null}]}}`}
+	for _, body := range bodies {
+		integ := &recordingIntegration{status: 200, body: `{"executionArn":"arn:x:y","startDate":1}`}
+		g := projectGateway(t, integ)
+		req := httptest.NewRequest(http.MethodPost, "/dev/start-execution", strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		rec := httptest.NewRecorder()
+		g.ServeHTTP(rec, req)
+		require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+		var sent struct{ Input string }
+		require.NoError(t, json.Unmarshal([]byte(integ.lastCall(t).Body), &sent), integ.lastCall(t).Body)
+		assert.JSONEq(t, body, sent.Input)
+	}
+}

@@ -1,0 +1,149 @@
+package apigw
+
+import (
+	"net/url"
+	"strings"
+
+	"github.com/asyncjobs/stepjobs/internal/slsconfig"
+)
+
+// segKind orders how specific a path segment is: API Gateway prefers a
+// literal part over a {param}, and a {param} over a greedy {proxy+}.
+type segKind int
+
+const (
+	segLiteral segKind = iota
+	segParam
+	segGreedy
+)
+
+type segment struct {
+	kind segKind
+	text string // literal text, or the parameter name
+}
+
+// resource is one resource path with its methods.
+type resource struct {
+	path     string // "/jobs/{id}"
+	segments []segment
+	methods  map[string]*route // by upper-case method; "ANY" matches all
+}
+
+func parsePath(p string) []segment {
+	var segs []segment
+	for _, part := range strings.Split(strings.Trim(p, "/"), "/") {
+		if part == "" {
+			continue
+		}
+		switch {
+		case strings.HasPrefix(part, "{") && strings.HasSuffix(part, "+}"):
+			segs = append(segs, segment{kind: segGreedy, text: part[1 : len(part)-2]})
+		case strings.HasPrefix(part, "{") && strings.HasSuffix(part, "}"):
+			segs = append(segs, segment{kind: segParam, text: part[1 : len(part)-1]})
+		default:
+			segs = append(segs, segment{kind: segLiteral, text: part})
+		}
+	}
+	return segs
+}
+
+// splitRequestPath splits an escaped URL path into decoded segments, so an
+// encoded slash stays inside its segment.
+func splitRequestPath(escaped string) ([]string, bool) {
+	var out []string
+	for _, part := range strings.Split(strings.Trim(escaped, "/"), "/") {
+		if part == "" {
+			continue
+		}
+		dec, err := url.PathUnescape(part)
+		if err != nil {
+			return nil, false
+		}
+		out = append(out, dec)
+	}
+	return out, true
+}
+
+// match returns the path parameters when the request segments match.
+func (r *resource) match(req []string) (map[string]string, bool) {
+	params := map[string]string{}
+	for i, seg := range r.segments {
+		if seg.kind == segGreedy {
+			if i >= len(req) {
+				return nil, false
+			}
+			params[seg.text] = strings.Join(req[i:], "/")
+			return params, true
+		}
+		if i >= len(req) {
+			return nil, false
+		}
+		switch seg.kind {
+		case segLiteral:
+			if seg.text != req[i] {
+				return nil, false
+			}
+		case segParam:
+			params[seg.text] = req[i]
+		}
+	}
+	if len(req) != len(r.segments) {
+		return nil, false
+	}
+	return params, true
+}
+
+// moreSpecific reports whether a should win over b when both match.
+func moreSpecific(a, b *resource) bool {
+	for i := 0; i < len(a.segments) && i < len(b.segments); i++ {
+		if a.segments[i].kind != b.segments[i].kind {
+			return a.segments[i].kind < b.segments[i].kind
+		}
+	}
+	return len(a.segments) > len(b.segments)
+}
+
+// findResource returns the most specific resource matching the path.
+func findResource(resources []*resource, req []string) (*resource, map[string]string) {
+	var best *resource
+	var bestParams map[string]string
+	for _, r := range resources {
+		params, ok := r.match(req)
+		if !ok {
+			continue
+		}
+		if best == nil || moreSpecific(r, best) {
+			best, bestParams = r, params
+		}
+	}
+	return best, bestParams
+}
+
+func buildResources(routes []*route) []*resource {
+	byPath := map[string]*resource{}
+	var out []*resource
+	for _, rt := range routes {
+		res := byPath[rt.cfg.Path]
+		if res == nil {
+			res = &resource{path: rt.cfg.Path, segments: parsePath(rt.cfg.Path), methods: map[string]*route{}}
+			byPath[rt.cfg.Path] = res
+			out = append(out, res)
+		}
+		res.methods[rt.cfg.Method] = rt
+	}
+	return out
+}
+
+// route is a slsconfig.Route with its templates parsed.
+type route struct {
+	cfg              slsconfig.Route
+	requestTemplates map[string]Template
+	responses        []*integrationResponse
+}
+
+func (r *resource) method(m string) *route {
+	if rt, ok := r.methods[m]; ok {
+		return rt
+	}
+	return r.methods["ANY"]
+}
