@@ -1,0 +1,32 @@
+// Command status-update is the Lambda behind RecordSuccess and
+// RecordFailure: it writes a job's final status. Configuration: TABLE_NAME,
+// LOG_LEVEL.
+package main
+
+import (
+	"context"
+	"log/slog"
+	"os"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/asyncjobs/stepjobs/internal/dynamo"
+	"github.com/asyncjobs/stepjobs/internal/job"
+)
+
+func main() {
+	cfg, err := job.ConfigFromEnv(os.Getenv, "TABLE_NAME")
+	if err != nil {
+		slog.Error("status-update: configuration", "error", err)
+		os.Exit(1)
+	}
+	aws, err := config.LoadDefaultConfig(context.Background())
+	if err != nil {
+		slog.Error("status-update: AWS configuration", "error", err)
+		os.Exit(1)
+	}
+	store := dynamo.New(dynamodb.NewFromConfig(aws), cfg.TableName)
+	lambda.Start(job.NewStatusUpdate(store, job.WithLogger(cfg.Logger(os.Stdout))).Handle)
+}
