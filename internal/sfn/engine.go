@@ -388,7 +388,7 @@ func inputErrorText(input string) string {
 	case s[0] == '{' && len(s) > 1:
 		rest := bytes.TrimSpace(s[1:])
 		if len(rest) > 0 && rest[0] != '"' && rest[0] != '}' {
-			return fmt.Sprintf("Unexpected character (''%c' (code %d)): was expecting double-quote to start field name", rest[0], rest[0])
+			return fmt.Sprintf("Unexpected character ('%c' (code %d)): was expecting double-quote to start field name", rest[0], rest[0])
 		}
 	case s[0] != '[' && s[0] != '"' && s[0] != '-' && (s[0] < '0' || s[0] > '9'):
 		tok := s

@@ -75,6 +75,7 @@ type stateRun struct {
 	// failEvent is recorded when the state fails for good (not retried):
 	// MapStateFailed or ParallelStateFailed.
 	failEvent EventType
+	token     string // $$.Task.Token of callback tasks
 }
 
 var enteredTypes = map[asl.StateType]EventType{}
@@ -105,10 +106,16 @@ func (r *stateRun) env() *asl.Env {
 		// Only states that can retry have a RetryCount (AWS omits it elsewhere).
 		state["RetryCount"] = jsonNumber(r.retryN)
 	}
-	return &asl.Env{
-		Context: map[string]any{"Execution": ex.execCtx, "StateMachine": ex.smCtx, "State": state},
-		Vars:    r.f.vars,
+	ctx := map[string]any{"Execution": ex.execCtx, "StateMachine": ex.smCtx, "State": state}
+	if t := ex.sm.tasks[r.st]; t != nil && strings.HasSuffix(t.resource, ".waitForTaskToken") {
+		// Callback tasks see a task token. The engine has no SendTaskSuccess
+		// yet: the registered invoker's result completes the task.
+		if r.token == "" {
+			r.token = newUUID()
+		}
+		ctx["Task"] = map[string]any{"Token": r.token}
 	}
+	return &asl.Env{Context: ctx, Vars: r.f.vars}
 }
 
 // evalErr turns an error from the asl package into the error the state
