@@ -1,0 +1,1028 @@
+package test
+
+// The configuration test: `sls package` runs offline (dummy credentials, no AWS call) on a copy
+// of the project, and the CloudFormation it generates is checked against the source files and
+// the security rules of the stack. One packaging run is shared by every TestStack* test.
+
+import (
+	"archive/zip"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.yaml.in/yaml/v3"
+
+	"github.com/asyncjobs/stepjobs/internal/stack"
+)
+
+const (
+	// A stage and region other than the defaults, to prove both are options.
+	stackStage  = "ci"
+	stackRegion = "eu-central-1"
+	stackRole   = "ApiGatewayStepFunctionsRole"
+	stackSM     = "JobsStateMachine"
+	// slsTimeout only stops a hung packaging run; a normal run takes seconds.
+	slsTimeout = 5 * time.Minute
+)
+
+// stackEnv is the made-up account the template is evaluated in.
+var stackEnv = stack.Env{
+	Partition: "aws",
+	Region:    stackRegion,
+	AccountID: "123456789012",
+	URLSuffix: "amazonaws.com",
+	StackName: "stepjobs-" + stackStage,
+}
+
+// packaged is the result of the one `sls package` run.
+type packaged struct {
+	root     string // project root
+	raw      []byte // cloudformation-template-update-stack.json
+	tmpl     *stack.Template
+	took     time.Duration
+	slsLines string
+}
+
+var (
+	packageOnce   sync.Once
+	packageResult packaged
+	packageErr    error
+)
+
+// packageStack runs `sls package` once for all tests and returns the parsed template.
+func packageStack(t *testing.T) packaged {
+	t.Helper()
+	packageOnce.Do(func() {
+		packageResult, packageErr = runSlsPackage()
+	})
+	require.NoError(t, packageErr)
+	return packageResult
+}
+
+func projectRoot() (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", fmt.Errorf("project root: %w", err)
+	}
+	for {
+		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
+			return dir, nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", errors.New("project root: no go.mod above the test directory")
+		}
+		dir = parent
+	}
+}
+
+var fileVariable = regexp.MustCompile(`\$\{file\(([^)~,\s]+)\)`)
+
+// runSlsPackage copies serverless.yml and every file it reads into a temporary directory,
+// adds placeholder zips for the function artifacts (their content does not change the
+// template), and runs `sls package` there with dummy credentials.
+func runSlsPackage() (packaged, error) {
+	root, err := projectRoot()
+	if err != nil {
+		return packaged{}, err
+	}
+	sls := filepath.Join(root, "node_modules", ".bin", "sls")
+	if _, err := os.Stat(sls); err != nil {
+		return packaged{}, fmt.Errorf("serverless is not installed (%w): run `make node_modules` (npm ci) first", err)
+	}
+	if _, err := exec.LookPath("node"); err != nil {
+		return packaged{}, fmt.Errorf("node is not on PATH, sls package needs it: %w", err)
+	}
+	work, err := os.MkdirTemp("", "stepjobs-stack-")
+	if err != nil {
+		return packaged{}, fmt.Errorf("temp dir: %w", err)
+	}
+	defer os.RemoveAll(work)
+
+	config, err := os.ReadFile(filepath.Join(root, "serverless.yml"))
+	if err != nil {
+		return packaged{}, fmt.Errorf("read serverless.yml: %w", err)
+	}
+	if err := os.WriteFile(filepath.Join(work, "serverless.yml"), config, 0o644); err != nil {
+		return packaged{}, fmt.Errorf("copy serverless.yml: %w", err)
+	}
+	for _, m := range fileVariable.FindAllSubmatch(config, -1) {
+		if err := copyFile(root, work, string(m[1])); err != nil {
+			return packaged{}, err
+		}
+	}
+	artifacts, err := functionArtifacts(config)
+	if err != nil {
+		return packaged{}, err
+	}
+	for _, a := range artifacts {
+		if err := writePlaceholderZip(filepath.Join(work, a)); err != nil {
+			return packaged{}, err
+		}
+	}
+	if err := os.Symlink(filepath.Join(root, "node_modules"), filepath.Join(work, "node_modules")); err != nil {
+		return packaged{}, fmt.Errorf("link node_modules: %w", err)
+	}
+
+	out := filepath.Join(work, "out")
+	ctx, cancel := context.WithTimeout(context.Background(), slsTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, sls, "package", "--stage", stackStage, "--region", stackRegion, "--package", out)
+	cmd.Dir = work
+	cmd.Env = slsEnv()
+	start := time.Now()
+	lines, err := cmd.CombinedOutput()
+	took := time.Since(start)
+	if err != nil {
+		return packaged{}, fmt.Errorf("sls package: %w\n%s", err, lines)
+	}
+	raw, err := os.ReadFile(filepath.Join(out, stack.TemplateFile))
+	if err != nil {
+		return packaged{}, fmt.Errorf("read generated template: %w", err)
+	}
+	tmpl, err := stack.Parse(raw)
+	if err != nil {
+		return packaged{}, err
+	}
+	return packaged{root: root, raw: raw, tmpl: tmpl, took: took, slsLines: string(lines)}, nil
+}
+
+// slsEnv is the environment of an offline `sls package`: dummy credentials (the AWS provider
+// wants some, and nothing may reach a real account), no telemetry, notifications or prompts.
+func slsEnv() []string {
+	var env []string
+	for _, kv := range os.Environ() {
+		if strings.HasPrefix(kv, "AWS_") {
+			continue
+		}
+		env = append(env, kv)
+	}
+	return append(env,
+		"AWS_ACCESS_KEY_ID=x",
+		"AWS_SECRET_ACCESS_KEY=x",
+		"AWS_EC2_METADATA_DISABLED=true",
+		"SLS_TELEMETRY_DISABLED=1",
+		"SLS_NOTIFICATIONS_MODE=off",
+		"SLS_DEPRECATION_DISABLE=*",
+		"SLS_INTERACTIVE_SETUP_DISABLE=1",
+	)
+}
+
+func copyFile(root, work, rel string) error {
+	if filepath.IsAbs(rel) || strings.HasPrefix(filepath.Clean(rel), "..") {
+		return fmt.Errorf("serverless.yml reads %s, outside the project", rel)
+	}
+	data, err := os.ReadFile(filepath.Join(root, rel))
+	if err != nil {
+		return fmt.Errorf("file read by serverless.yml: %w", err)
+	}
+	dst := filepath.Join(work, rel)
+	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+		return fmt.Errorf("copy %s: %w", rel, err)
+	}
+	if err := os.WriteFile(dst, data, 0o644); err != nil {
+		return fmt.Errorf("copy %s: %w", rel, err)
+	}
+	return nil
+}
+
+// slsConfig is the part of serverless.yml the tests read directly.
+type slsConfig struct {
+	Functions map[string]struct {
+		Package struct {
+			Artifact string `yaml:"artifact"`
+		} `yaml:"package"`
+	} `yaml:"functions"`
+}
+
+func readSlsConfig(data []byte) (slsConfig, error) {
+	var c slsConfig
+	if err := yaml.Unmarshal(data, &c); err != nil {
+		return c, fmt.Errorf("parse serverless.yml: %w", err)
+	}
+	return c, nil
+}
+
+func functionArtifacts(config []byte) (map[string]string, error) {
+	c, err := readSlsConfig(config)
+	if err != nil {
+		return nil, err
+	}
+	out := map[string]string{}
+	for key, fn := range c.Functions {
+		if fn.Package.Artifact == "" {
+			return nil, fmt.Errorf("function %s has no package.artifact", key)
+		}
+		out[key] = fn.Package.Artifact
+	}
+	return out, nil
+}
+
+func writePlaceholderZip(path string) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return fmt.Errorf("placeholder zip: %w", err)
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return fmt.Errorf("placeholder zip: %w", err)
+	}
+	zw := zip.NewWriter(f)
+	hdr := &zip.FileHeader{Name: "bootstrap", Method: zip.Deflate}
+	hdr.SetMode(0o755)
+	w, err := zw.CreateHeader(hdr)
+	if err == nil {
+		_, err = w.Write([]byte("placeholder: the configuration test packages the stack, not the code\n"))
+	}
+	if err == nil {
+		err = zw.Close()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("placeholder zip %s: %w", path, err)
+	}
+	return nil
+}
+
+func readProjectFile(t *testing.T, root, rel string) string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(root, rel))
+	require.NoError(t, err)
+	return string(data)
+}
+
+func resource(t *testing.T, p packaged, id, typ string) stack.Resource {
+	t.Helper()
+	r, err := p.tmpl.Resource(id, typ)
+	require.NoError(t, err)
+	return r
+}
+
+func lookup(t *testing.T, v any, path ...any) any {
+	t.Helper()
+	got, err := stack.Lookup(v, path...)
+	require.NoError(t, err)
+	return got
+}
+
+func evalString(t *testing.T, p packaged, v any) string {
+	t.Helper()
+	s, err := p.tmpl.EvalString(stackEnv, v)
+	require.NoError(t, err)
+	return s
+}
+
+func TestStackResources(t *testing.T) {
+	p := packageStack(t)
+	t.Logf("sls package took %s", p.took.Round(100*time.Millisecond))
+
+	var ids []string
+	for id, r := range p.tmpl.Resources {
+		if r.Type == "AWS::ApiGateway::Deployment" {
+			id = "ApiGatewayDeployment*" // the suffix changes with every packaging run
+		}
+		ids = append(ids, id+" "+r.Type)
+		t.Logf("resource %s", ids[len(ids)-1])
+	}
+	sort.Strings(ids)
+	// Exactly these: the plugin's default API role (Resource "*") and the Framework's shared
+	// Lambda role must not appear.
+	assert.Equal(t, []string{
+		"ApiGatewayDeployment* AWS::ApiGateway::Deployment",
+		"ApiGatewayMethodDescribeDashexecutionPost AWS::ApiGateway::Method",
+		"ApiGatewayMethodStartDashexecutionPost AWS::ApiGateway::Method",
+		"ApiGatewayResourceDescribeDashexecution AWS::ApiGateway::Resource",
+		"ApiGatewayResourceStartDashexecution AWS::ApiGateway::Resource",
+		"ApiGatewayRestApi AWS::ApiGateway::RestApi",
+		"ApiGatewayStepFunctionsRole AWS::IAM::Role",
+		"BatchSimulationLambdaFunction AWS::Lambda::Function",
+		"BatchSimulationLogGroup AWS::Logs::LogGroup",
+		"BatchSimulationRole AWS::IAM::Role",
+		"GatewayResponseDefault4XX AWS::ApiGateway::GatewayResponse",
+		"GatewayResponseDefault5XX AWS::ApiGateway::GatewayResponse",
+		"JobsStateMachine AWS::StepFunctions::StateMachine",
+		"JobsStateMachineRole AWS::IAM::Role",
+		"JobsTable AWS::DynamoDB::Table",
+		"ResultsBucket AWS::S3::Bucket",
+		"ResultsBucketPolicy AWS::S3::BucketPolicy",
+		"ServerlessDeploymentBucket AWS::S3::Bucket",
+		"ServerlessDeploymentBucketPolicy AWS::S3::BucketPolicy",
+		"StatusUpdateLambdaFunction AWS::Lambda::Function",
+		"StatusUpdateLogGroup AWS::Logs::LogGroup",
+		"StatusUpdateRole AWS::IAM::Role",
+		"TrackingLambdaFunction AWS::Lambda::Function",
+		"TrackingLogGroup AWS::Logs::LogGroup",
+		"TrackingRole AWS::IAM::Role",
+	}, ids)
+}
+
+// route is one REST route mapped to a Step Functions action.
+type route struct {
+	path, action          string
+	requestFile           string
+	subVars               map[string]string // Fn::Sub variables of the request template -> their value
+	responseFile          string
+	methodID, apiResource string
+}
+
+var routes = []route{
+	{
+		path: "start-execution", action: "StartExecution",
+		requestFile:  "mapping-templates/start-execution-request.vtl",
+		subVars:      map[string]string{"StateMachineArn": stack.RefMarker(stackSM)},
+		responseFile: "mapping-templates/start-execution-response.vtl",
+		methodID:     "ApiGatewayMethodStartDashexecutionPost", apiResource: "ApiGatewayResourceStartDashexecution",
+	},
+	{
+		path: "describe-execution", action: "DescribeExecution",
+		requestFile:  "mapping-templates/describe-execution-request.vtl",
+		responseFile: "mapping-templates/describe-execution-response.vtl",
+		methodID:     "ApiGatewayMethodDescribeDashexecutionPost", apiResource: "ApiGatewayResourceDescribeDashexecution",
+	},
+}
+
+const (
+	errorResponseFile = "mapping-templates/error-response.vtl"
+	rejectRequestFile = "mapping-templates/reject-request.vtl"
+)
+
+func TestStackIntegrations(t *testing.T) {
+	p := packageStack(t)
+	for _, rt := range routes {
+		t.Run(rt.path, func(t *testing.T) {
+			res := resource(t, p, rt.apiResource, "AWS::ApiGateway::Resource")
+			assert.Equal(t, rt.path, res.Properties["PathPart"])
+			assert.Equal(t, stack.GetAttMarker("ApiGatewayRestApi", "RootResourceId"), evalString(t, p, res.Properties["ParentId"]))
+
+			m := resource(t, p, rt.methodID, "AWS::ApiGateway::Method")
+			assert.Equal(t, "POST", m.Properties["HttpMethod"])
+			assert.Equal(t, stack.RefMarker(rt.apiResource), evalString(t, p, m.Properties["ResourceId"]))
+			integ := lookup(t, m.Properties, "Integration")
+
+			assert.Equal(t, "AWS", lookup(t, integ, "Type"))
+			assert.Equal(t, "POST", lookup(t, integ, "IntegrationHttpMethod"))
+			assert.Equal(t, "arn:aws:apigateway:"+stackRegion+":states:action/"+rt.action,
+				evalString(t, p, lookup(t, integ, "Uri")))
+			assert.Equal(t, stack.GetAttMarker(stackRole, "Arn"), evalString(t, p, lookup(t, integ, "Credentials")),
+				"the integration must use the scoped role, not the plugin's default")
+			// With templates defined, WHEN_NO_TEMPLATES refuses other content types (415)
+			// instead of passing their body to Step Functions unchecked.
+			assert.Equal(t, "WHEN_NO_TEMPLATES", lookup(t, integ, "PassthroughBehavior"))
+
+			templates, ok := lookup(t, integ, "RequestTemplates").(map[string]any)
+			require.True(t, ok, "RequestTemplates is an object")
+			assert.ElementsMatch(t, []string{"application/json", "application/x-www-form-urlencoded"}, keys(templates))
+
+			want := readProjectFile(t, p.root, rt.requestFile)
+			for name, value := range rt.subVars {
+				placeholder := "${" + name + "}"
+				assert.Equal(t, 1, strings.Count(want, placeholder), "%s writes %s once", rt.requestFile, placeholder)
+				want = strings.ReplaceAll(want, placeholder, value)
+			}
+			assert.Equal(t, want, evalString(t, p, templates["application/json"]), "request template = %s", rt.requestFile)
+			assert.Equal(t, readProjectFile(t, p.root, rejectRequestFile), evalString(t, p, templates["application/x-www-form-urlencoded"]),
+				"form bodies get %s, not the plugin's default template", rejectRequestFile)
+
+			checkIntegrationResponses(t, p, m, readProjectFile(t, p.root, rt.responseFile))
+		})
+	}
+}
+
+// checkIntegrationResponses checks how Step Functions answers become HTTP answers.
+func checkIntegrationResponses(t *testing.T, p packaged, m stack.Resource, successTemplate string) {
+	t.Helper()
+	list, ok := lookup(t, m.Properties, "Integration", "IntegrationResponses").([]any)
+	require.True(t, ok, "IntegrationResponses is a list")
+	errorTemplate := readProjectFile(t, p.root, errorResponseFile)
+
+	type response struct {
+		status   int
+		pattern  string
+		template string
+	}
+	var got []response
+	for i := range list {
+		status, ok := lookup(t, list, i, "StatusCode").(float64)
+		require.True(t, ok, "StatusCode is a number")
+		pattern, _ := lookup(t, list, i, "SelectionPattern").(string)
+		got = append(got, response{
+			status:   int(status),
+			pattern:  pattern,
+			template: evalString(t, p, lookup(t, list, i, "ResponseTemplates", "application/json")),
+		})
+	}
+	assert.ElementsMatch(t, []response{
+		{status: 200, pattern: "", template: successTemplate},
+		{status: 400, pattern: `4\d{2}`, template: errorTemplate},
+		{status: 502, pattern: `5\d{2}`, template: errorTemplate},
+	}, got)
+
+	// Select as API Gateway does for an AWS integration: a pattern must match the whole status
+	// code of the Step Functions answer; the empty pattern is the default.
+	selectStatus := func(code string) int {
+		def := 0
+		for _, r := range got {
+			if r.pattern == "" {
+				def = r.status
+				continue
+			}
+			if regexp.MustCompile(`^(?:` + r.pattern + `)$`).MatchString(code) {
+				return r.status
+			}
+		}
+		return def
+	}
+	for code, want := range map[string]int{
+		"200": 200, "400": 400, "403": 400, "404": 400, "409": 400, "413": 400, "429": 400,
+		"500": 502, "502": 502, "503": 502, "504": 502,
+	} {
+		assert.Equal(t, want, selectStatus(code), "Step Functions %s", code)
+	}
+
+	// API Gateway refuses an integration response without a method response of that status.
+	methodResponses, ok := lookup(t, m.Properties, "MethodResponses").([]any)
+	require.True(t, ok, "MethodResponses is a list")
+	var declared []int
+	for i := range methodResponses {
+		s, _ := lookup(t, methodResponses, i, "StatusCode").(float64)
+		declared = append(declared, int(s))
+	}
+	for _, r := range got {
+		assert.Contains(t, declared, r.status, "method response for integration response %d", r.status)
+	}
+}
+
+func keys(m map[string]any) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func TestStackGatewayResponses(t *testing.T) {
+	p := packageStack(t)
+	want := readProjectFile(t, p.root, "mapping-templates/gateway-error-response.vtl")
+	for _, id := range []string{"GatewayResponseDefault4XX", "GatewayResponseDefault5XX"} {
+		r := resource(t, p, id, "AWS::ApiGateway::GatewayResponse")
+		assert.Equal(t, stack.RefMarker("ApiGatewayRestApi"), evalString(t, p, r.Properties["RestApiId"]))
+		assert.Equal(t, want, evalString(t, p, lookup(t, r.Properties, "ResponseTemplates", "application/json")))
+		// Gateway responses reach a stage only through a deployment made after them: every
+		// method (which the deployment waits for) waits for them.
+		for _, rt := range routes {
+			m := resource(t, p, rt.methodID, "AWS::ApiGateway::Method")
+			assert.Contains(t, m.DependsOnList(), id, "%s waits for %s", rt.methodID, id)
+		}
+	}
+	assert.Equal(t, "DEFAULT_4XX", resource(t, p, "GatewayResponseDefault4XX", "AWS::ApiGateway::GatewayResponse").Properties["ResponseType"])
+	assert.Equal(t, "DEFAULT_5XX", resource(t, p, "GatewayResponseDefault5XX", "AWS::ApiGateway::GatewayResponse").Properties["ResponseType"])
+
+	deployments := p.tmpl.OfType("AWS::ApiGateway::Deployment")
+	require.Len(t, deployments, 1)
+	d := p.tmpl.Resources[deployments[0]]
+	assert.Equal(t, stackStage, d.Properties["StageName"])
+	for _, rt := range routes {
+		assert.Contains(t, d.DependsOnList(), rt.methodID)
+	}
+}
+
+// stateMachineFile is the definition as the project keeps it.
+const stateMachineFile = "statemachine/jobs.asl.json"
+
+// functionKeys maps serverless.yml function keys to their cmd directories.
+var functionKeys = map[string]string{
+	"tracking":        "tracking",
+	"batchSimulation": "batch-simulation",
+	"statusUpdate":    "status-update",
+}
+
+func TestStackStateMachine(t *testing.T) {
+	p := packageStack(t)
+	sm := resource(t, p, stackSM, "AWS::StepFunctions::StateMachine")
+	assert.Equal(t, "STANDARD", sm.Properties["StateMachineType"])
+	assert.Equal(t, "stepjobs-"+stackStage+"-jobs", sm.Properties["StateMachineName"])
+	assert.Equal(t, stack.GetAttMarker("JobsStateMachineRole", "Arn"), evalString(t, p, sm.Properties["RoleArn"]))
+
+	var deployed map[string]any
+	require.NoError(t, json.Unmarshal([]byte(evalString(t, p, sm.Properties["DefinitionString"])), &deployed))
+	var want map[string]any
+	require.NoError(t, json.Unmarshal([]byte(readProjectFile(t, p.root, stateMachineFile)), &want))
+	want = resolveFunctionArns(t, want).(map[string]any)
+	dropValidatorQueryLanguage(t, want, deployed)
+	assert.Equal(t, want, deployed, "the deployed definition is %s with the function ARNs filled in", stateMachineFile)
+
+	// The state machine's role may invoke the three functions (and their versions), nothing else.
+	statements, err := p.tmpl.RoleStatements(stackEnv, "JobsStateMachineRole")
+	require.NoError(t, err)
+	var actions, resources []string
+	for _, s := range statements {
+		assert.Equal(t, "Allow", s.Effect)
+		actions = append(actions, s.Actions...)
+		resources = append(resources, s.Resources...)
+	}
+	assert.ElementsMatch(t, []string{"lambda:InvokeFunction"}, slices.Compact(slices.Sorted(slices.Values(actions))))
+	var wantResources []string
+	for key := range functionKeys {
+		arn := stack.GetAttMarker(stack.FunctionLogicalID(key), "Arn")
+		wantResources = append(wantResources, arn, arn+":*")
+	}
+	assert.ElementsMatch(t, wantResources, resources)
+}
+
+// resolveFunctionArns writes what the template would: each {"Fn::GetAtt": [<function key>,
+// "Arn"]} in the file becomes the marker of that function's logical ID.
+func resolveFunctionArns(t *testing.T, v any) any {
+	t.Helper()
+	switch x := v.(type) {
+	case map[string]any:
+		if ga, ok := x["Fn::GetAtt"].([]any); ok && len(x) == 1 && len(ga) == 2 {
+			key, _ := ga[0].(string)
+			_, known := functionKeys[key]
+			require.True(t, known, "Fn::GetAtt of unknown function %q", key)
+			attr, _ := ga[1].(string)
+			return stack.GetAttMarker(stack.FunctionLogicalID(key), attr)
+		}
+		out := map[string]any{}
+		for k, e := range x {
+			out[k] = resolveFunctionArns(t, e)
+		}
+		return out
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = resolveFunctionArns(t, e)
+		}
+		return out
+	}
+	return v
+}
+
+// dropValidatorQueryLanguage undoes the one change the plugin's asl-validator (3.16) makes
+// while validating: it writes "QueryLanguage" into every state that has none, with the
+// machine's default, and the plugin then serialises the changed definition. The added field
+// restates the default, so it changes nothing; any other QueryLanguage is left to compare.
+func dropValidatorQueryLanguage(t *testing.T, file, deployed map[string]any) {
+	t.Helper()
+	def := "JSONPath"
+	if q, ok := file["QueryLanguage"].(string); ok {
+		def = q
+	}
+	fileStates, _ := file["States"].(map[string]any)
+	deployedStates, ok := deployed["States"].(map[string]any)
+	require.True(t, ok, "deployed definition has States")
+	for name, s := range deployedStates {
+		ds, _ := s.(map[string]any)
+		fs, _ := fileStates[name].(map[string]any)
+		if _, inFile := fs["QueryLanguage"]; inFile || ds == nil {
+			continue
+		}
+		if ds["QueryLanguage"] == def {
+			delete(ds, "QueryLanguage")
+		}
+	}
+}
+
+// lambdaGrant is the set of resources a role allows one action on.
+type lambdaGrant map[string][]string
+
+func TestStackIAM(t *testing.T) {
+	p := packageStack(t)
+	all, err := p.tmpl.PolicyStatements(stackEnv)
+	require.NoError(t, err)
+
+	t.Run("no wildcard resource for Step Functions, DynamoDB or S3 actions", func(t *testing.T) {
+		for _, s := range all {
+			for _, service := range []string{"states", "dynamodb", "s3"} {
+				assert.False(t, s.Grants(service) && s.HasWildcardResource(),
+					"%s policy %s allows %v on *", s.Owner, s.Policy, s.Actions)
+			}
+			if s.Effect == "Allow" {
+				assert.NotContains(t, s.Actions, "*", "%s policy %s allows every action", s.Owner, s.Policy)
+				assert.Empty(t, s.NotAction, "%s policy %s uses NotAction", s.Owner, s.Policy)
+			}
+		}
+	})
+
+	t.Run("no managed policies", func(t *testing.T) {
+		for _, id := range p.tmpl.OfType("AWS::IAM::Role") {
+			assert.NotContains(t, p.tmpl.Resources[id].Properties, "ManagedPolicyArns",
+				"%s: a managed policy would grant what this test cannot see", id)
+		}
+	})
+
+	t.Run("API Gateway role", func(t *testing.T) {
+		assert.Equal(t, []string{"apigateway.amazonaws.com"}, trustedServices(t, p, stackRole))
+		got := grants(t, p, stackRole)
+		assert.Equal(t, lambdaGrant{
+			"states:StartExecution": {stack.RefMarker(stackSM)},
+			"states:DescribeExecution": {fmt.Sprintf("arn:aws:states:%s:%s:execution:%s:*",
+				stackRegion, stackEnv.AccountID, stack.GetAttMarker(stackSM, "Name"))},
+		}, got)
+	})
+
+	// Each handler's role allows what that handler calls, on its own resources, nothing more.
+	table := stack.GetAttMarker("JobsTable", "Arn")
+	logGroup := func(key string) string {
+		return fmt.Sprintf("arn:aws:logs:%s:%s:log-group:/aws/lambda/stepjobs-%s-%s:*", stackRegion, stackEnv.AccountID, stackStage, key)
+	}
+	tests := map[string]struct {
+		role string
+		want lambdaGrant
+	}{
+		"tracking": {role: "TrackingRole", want: lambdaGrant{
+			"logs:CreateLogStream": {logGroup("tracking")},
+			"logs:PutLogEvents":    {logGroup("tracking")},
+			"dynamodb:PutItem":     {table},
+			"dynamodb:GetItem":     {table},
+		}},
+		"batchSimulation": {role: "BatchSimulationRole", want: lambdaGrant{
+			"logs:CreateLogStream": {logGroup("batchSimulation")},
+			"logs:PutLogEvents":    {logGroup("batchSimulation")},
+			"s3:PutObject":         {stack.GetAttMarker("ResultsBucket", "Arn") + "/results/*"},
+		}},
+		"statusUpdate": {role: "StatusUpdateRole", want: lambdaGrant{
+			"logs:CreateLogStream": {logGroup("statusUpdate")},
+			"logs:PutLogEvents":    {logGroup("statusUpdate")},
+			"dynamodb:UpdateItem":  {table},
+			"dynamodb:GetItem":     {table},
+		}},
+	}
+	for key, tc := range tests {
+		t.Run(key, func(t *testing.T) {
+			fn := resource(t, p, stack.FunctionLogicalID(key), "AWS::Lambda::Function")
+			assert.Equal(t, stack.GetAttMarker(tc.role, "Arn"), evalString(t, p, fn.Properties["Role"]))
+			assert.Equal(t, []string{"lambda.amazonaws.com"}, trustedServices(t, p, tc.role))
+			assert.Equal(t, tc.want, grants(t, p, tc.role))
+
+			// The log permission names the group the Framework creates for this function.
+			lg := resource(t, p, stack.LogGroupLogicalID(key), "AWS::Logs::LogGroup")
+			assert.Equal(t, "/aws/lambda/"+evalString(t, p, fn.Properties["FunctionName"]), lg.Properties["LogGroupName"])
+		})
+	}
+}
+
+// grants collects a role's Allow statements as action -> resources.
+func grants(t *testing.T, p packaged, role string) lambdaGrant {
+	t.Helper()
+	statements, err := p.tmpl.RoleStatements(stackEnv, role)
+	require.NoError(t, err)
+	out := lambdaGrant{}
+	for _, s := range statements {
+		require.Equal(t, "Allow", s.Effect, "%s: unexpected %s statement", role, s.Effect)
+		for _, a := range s.Actions {
+			out[a] = append(out[a], s.Resources...)
+		}
+	}
+	return out
+}
+
+func trustedServices(t *testing.T, p packaged, role string) []string {
+	t.Helper()
+	r := resource(t, p, role, "AWS::IAM::Role")
+	statements, ok := lookup(t, r.Properties, "AssumeRolePolicyDocument", "Statement").([]any)
+	require.True(t, ok, "%s trust policy has a Statement list", role)
+	var out []string
+	for i := range statements {
+		assert.Equal(t, "sts:AssumeRole", lookup(t, statements, i, "Action"))
+		out = append(out, evalString(t, p, lookup(t, statements, i, "Principal", "Service")))
+	}
+	return out
+}
+
+func TestStackFunctions(t *testing.T) {
+	p := packageStack(t)
+	var definition map[string]any
+	require.NoError(t, json.Unmarshal([]byte(readProjectFile(t, p.root, stateMachineFile)), &definition))
+
+	assert.ElementsMatch(t, []string{
+		"BatchSimulationLambdaFunction", "StatusUpdateLambdaFunction", "TrackingLambdaFunction",
+	}, p.tmpl.OfType("AWS::Lambda::Function"))
+	for key, dir := range functionKeys {
+		t.Run(key, func(t *testing.T) {
+			fn := resource(t, p, stack.FunctionLogicalID(key), "AWS::Lambda::Function")
+			props := fn.Properties
+			assert.Equal(t, "stepjobs-"+stackStage+"-"+key, props["FunctionName"])
+			assert.Equal(t, "provided.al2023", props["Runtime"])
+			assert.Equal(t, []any{"arm64"}, props["Architectures"])
+			assert.Equal(t, "bootstrap", props["Handler"])
+			assert.True(t, strings.HasSuffix(evalString(t, p, lookup(t, props, "Code", "S3Key")), "/"+dir+".zip"),
+				"%s deploys dist/%s.zip", key, dir)
+			assert.Equal(t, stack.RefMarker("JobsTable"), evalString(t, p, lookup(t, props, "Environment", "Variables", "TABLE_NAME")))
+			assert.Equal(t, stack.RefMarker("ResultsBucket"), evalString(t, p, lookup(t, props, "Environment", "Variables", "BUCKET_NAME")))
+			assert.NotEmpty(t, evalString(t, p, lookup(t, props, "Environment", "Variables", "LOG_LEVEL")))
+			assert.NotContains(t, lookup(t, props, "Environment", "Variables"), "ALLOW_SIMULATED_FAILURES",
+				"simulated failures stay off on AWS")
+
+			// Lambda must time out before the task that calls it, so the error is Lambda's own.
+			timeout, ok := props["Timeout"].(float64)
+			require.True(t, ok, "Timeout is a number")
+			used := false
+			states, ok := definition["States"].(map[string]any)
+			require.True(t, ok, "the definition has States")
+			for name, s := range states {
+				state, _ := s.(map[string]any)
+				if taskFunction(state) == key {
+					used = true
+					assert.Less(t, timeout, state["TimeoutSeconds"], "%s: Lambda timeout below %s's TimeoutSeconds", key, name)
+				}
+			}
+			assert.True(t, used, "%s is called by a state", key)
+		})
+	}
+}
+
+// taskFunction returns the function key of a state's {"Fn::GetAtt": [key, "Arn"]} Resource,
+// or "" when the state calls no function of serverless.yml.
+func taskFunction(state map[string]any) string {
+	resource, _ := state["Resource"].(map[string]any)
+	ga, _ := resource["Fn::GetAtt"].([]any)
+	if len(ga) != 2 || ga[1] != "Arn" {
+		return ""
+	}
+	key, _ := ga[0].(string)
+	return key
+}
+
+func TestStackStorage(t *testing.T) {
+	p := packageStack(t)
+	allTrue := map[string]any{
+		"BlockPublicAcls": true, "BlockPublicPolicy": true, "IgnorePublicAcls": true, "RestrictPublicBuckets": true,
+	}
+
+	t.Run("jobs table", func(t *testing.T) {
+		props := resource(t, p, "JobsTable", "AWS::DynamoDB::Table").Properties
+		assert.Equal(t, "PAY_PER_REQUEST", props["BillingMode"])
+		assert.Equal(t, []any{map[string]any{"AttributeName": "jobId", "KeyType": "HASH"}}, props["KeySchema"])
+		assert.Equal(t, []any{map[string]any{"AttributeName": "jobId", "AttributeType": "S"}}, props["AttributeDefinitions"])
+		assert.Equal(t, true, lookup(t, props, "PointInTimeRecoverySpecification", "PointInTimeRecoveryEnabled"))
+		assert.Equal(t, true, lookup(t, props, "SSESpecification", "SSEEnabled"))
+	})
+
+	for _, b := range []struct{ bucket, policy string }{
+		{"ResultsBucket", "ResultsBucketPolicy"},
+		{"ServerlessDeploymentBucket", "ServerlessDeploymentBucketPolicy"},
+	} {
+		t.Run(b.bucket, func(t *testing.T) {
+			props := resource(t, p, b.bucket, "AWS::S3::Bucket").Properties
+			assert.Equal(t, allTrue, props["PublicAccessBlockConfiguration"])
+			algo := lookup(t, props, "BucketEncryption", "ServerSideEncryptionConfiguration", 0, "ServerSideEncryptionByDefault", "SSEAlgorithm")
+			assert.Contains(t, []any{"AES256", "aws:kms"}, algo)
+
+			policy := resource(t, p, b.policy, "AWS::S3::BucketPolicy")
+			assert.Equal(t, stack.RefMarker(b.bucket), evalString(t, p, policy.Properties["Bucket"]))
+			statements, err := p.tmpl.PolicyStatements(stackEnv)
+			require.NoError(t, err)
+			var denyTLS bool
+			for _, s := range statements {
+				if s.Owner != b.policy || s.Effect != "Deny" || s.Principal != "*" || !slices.Contains(s.Actions, "s3:*") {
+					continue
+				}
+				cond, _ := stack.Lookup(s.Condition, "Bool", "aws:SecureTransport")
+				if cond != false && cond != "false" {
+					continue
+				}
+				// The bucket itself and every object, however the ARNs are spelled.
+				var bucketARN, objectsARN bool
+				for _, r := range s.Resources {
+					switch r {
+					case stack.GetAttMarker(b.bucket, "Arn"), "arn:aws:s3:::" + stack.RefMarker(b.bucket):
+						bucketARN = true
+					case stack.GetAttMarker(b.bucket, "Arn") + "/*", "arn:aws:s3:::" + stack.RefMarker(b.bucket) + "/*":
+						objectsARN = true
+					}
+				}
+				denyTLS = bucketARN && objectsARN
+			}
+			assert.True(t, denyTLS, "%s denies every request without TLS", b.policy)
+		})
+	}
+
+	t.Run("results expire", func(t *testing.T) {
+		rules, ok := lookup(t, resource(t, p, "ResultsBucket", "AWS::S3::Bucket").Properties, "LifecycleConfiguration", "Rules").([]any)
+		require.True(t, ok)
+		var expires bool
+		for i := range rules {
+			rule, _ := rules[i].(map[string]any)
+			prefix := rule["Prefix"]
+			if prefix == nil {
+				prefix, _ = stack.Lookup(rule, "Filter", "Prefix")
+			}
+			days, _ := rule["ExpirationInDays"].(float64)
+			if rule["Status"] == "Enabled" && prefix == "results/" && days > 0 {
+				expires = true
+			}
+		}
+		assert.True(t, expires, "a lifecycle rule expires results/")
+	})
+}
+
+func TestStackOutputs(t *testing.T) {
+	p := packageStack(t)
+	require.Contains(t, p.tmpl.Outputs, "ServiceEndpoint")
+	require.Contains(t, p.tmpl.Outputs, "JobsStateMachineArn")
+	assert.Equal(t,
+		"https://"+stack.RefMarker("ApiGatewayRestApi")+".execute-api."+stackRegion+".amazonaws.com/"+stackStage,
+		evalString(t, p, p.tmpl.Outputs["ServiceEndpoint"].Value))
+	assert.Equal(t, stack.RefMarker(stackSM), evalString(t, p, p.tmpl.Outputs["JobsStateMachineArn"].Value))
+}
+
+// cfnLintIgnored lists the cfn-lint rules the test tolerates, each for a reason outside this
+// project's files.
+var cfnLintIgnored = map[string]string{
+	// The Framework and the plugin add DependsOn on roles that a GetAtt already orders.
+	"W3005": "redundant DependsOn written by serverless and serverless-step-functions",
+}
+
+func TestStackCfnLint(t *testing.T) {
+	lint, err := exec.LookPath("cfn-lint")
+	if err != nil {
+		t.Skip("cfn-lint is not on PATH (pip install cfn-lint); the generated template is not linted")
+	}
+	p := packageStack(t)
+	path := filepath.Join(t.TempDir(), stack.TemplateFile)
+	require.NoError(t, os.WriteFile(path, p.raw, 0o644))
+
+	ignored := slices.Sorted(func(yield func(string) bool) {
+		for k := range cfnLintIgnored {
+			if !yield(k) {
+				return
+			}
+		}
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), slsTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, lint, "--regions", stackRegion, "--ignore-checks", strings.Join(ignored, ","), "--", path)
+	out, err := cmd.CombinedOutput()
+	t.Logf("cfn-lint (ignoring %v):\n%s", ignored, out)
+	// cfn-lint's exit status is a bit set: 2 errors, 4 warnings, 8 informational.
+	var exit *exec.ExitError
+	if errors.As(err, &exit) {
+		assert.Zero(t, exit.ExitCode()&(2|4), "cfn-lint found errors or warnings:\n%s", out)
+		return
+	}
+	require.NoError(t, err)
+}
+
+// TestStateMachineFile checks the definition file itself, without packaging: well-formed,
+// every transition lands on a state, every task guarded, and the happy path short.
+func TestStateMachineFile(t *testing.T) {
+	root, err := projectRoot()
+	require.NoError(t, err)
+	var def struct {
+		StartAt        string
+		TimeoutSeconds float64
+		States         map[string]map[string]any
+	}
+	require.NoError(t, json.Unmarshal([]byte(readProjectFile(t, root, stateMachineFile)), &def))
+	require.Contains(t, def.States, def.StartAt, "StartAt names a state")
+	assert.Positive(t, def.TimeoutSeconds, "the machine has a TimeoutSeconds")
+
+	// Transitions: Next and every Catch's Next must name a state; all states are reachable.
+	targets := func(s map[string]any) []string {
+		var out []string
+		if n, ok := s["Next"].(string); ok {
+			out = append(out, n)
+		}
+		catches, _ := s["Catch"].([]any)
+		for _, c := range catches {
+			cm, _ := c.(map[string]any)
+			n, _ := cm["Next"].(string)
+			out = append(out, n) // "" fails the existence check below
+		}
+		return out
+	}
+	reached := map[string]bool{def.StartAt: true}
+	queue := []string{def.StartAt}
+	for len(queue) > 0 {
+		name := queue[0]
+		queue = queue[1:]
+		for _, next := range targets(def.States[name]) {
+			require.Contains(t, def.States, next, "%s moves to a state that exists", name)
+			if !reached[next] {
+				reached[next] = true
+				queue = append(queue, next)
+			}
+		}
+	}
+	for name, s := range def.States {
+		assert.True(t, reached[name], "%s is reachable", name)
+		switch s["Type"] {
+		case "Succeed", "Fail", "Choice":
+			assert.NotContains(t, s, "Next", "%s is terminal", name)
+		default:
+			_, hasNext := s["Next"]
+			_, hasEnd := s["End"]
+			assert.True(t, hasNext != hasEnd, "%s has exactly one of Next and End", name)
+		}
+	}
+
+	// The happy path: follow Next from StartAt to a Succeed state or an End.
+	var path []string
+	for name := def.StartAt; ; {
+		require.NotContains(t, path, name, "the happy path loops at %s", name)
+		path = append(path, name)
+		s := def.States[name]
+		if s["Type"] == "Succeed" || s["End"] == true {
+			break
+		}
+		next, ok := s["Next"].(string)
+		require.True(t, ok, "%s leads on", name)
+		name = next
+	}
+	assert.Equal(t, []string{"Track", "Simulate", "RecordSuccess", "Done"}, path)
+	// Standard workflows bill every state entered: keep the happy path at 5 or fewer.
+	assert.LessOrEqual(t, len(path), 5, "happy path %v", path)
+	assert.Equal(t, "Succeed", def.States[path[len(path)-1]]["Type"])
+
+	// Every task: its function, a timeout, the Lambda and TransientError retriers, a catch.
+	lambdaErrors := []any{"Lambda.ServiceException", "Lambda.AWSLambdaException", "Lambda.SdkClientException", "Lambda.TooManyRequestsException"}
+	tasks := map[string]struct {
+		function string
+		catch    bool
+	}{
+		"Track":         {"tracking", true},
+		"Simulate":      {"batchSimulation", true},
+		"RecordSuccess": {"statusUpdate", true},
+		"RecordFailure": {"statusUpdate", false},
+	}
+	for name, s := range def.States {
+		if s["Type"] != "Task" {
+			continue
+		}
+		want, ok := tasks[name]
+		require.True(t, ok, "unexpected task %s", name)
+		assert.Equal(t, want.function, taskFunction(s), "%s calls %s", name, want.function)
+		timeout, _ := s["TimeoutSeconds"].(float64)
+		assert.Positive(t, timeout, "%s has a TimeoutSeconds", name)
+		assert.Less(t, timeout, def.TimeoutSeconds, "%s times out before the machine", name)
+
+		var lambdaRetry, transientRetry bool
+		retriers, _ := s["Retry"].([]any)
+		for _, r := range retriers {
+			retrier, _ := r.(map[string]any)
+			errs, _ := retrier["ErrorEquals"].([]any)
+			switch {
+			case slices.Equal(errs, lambdaErrors):
+				lambdaRetry = retrier["JitterStrategy"] == "FULL" && retrier["MaxDelaySeconds"] != nil && retrier["BackoffRate"] != nil
+			case slices.Equal(errs, []any{"TransientError"}):
+				transientRetry = retrier["JitterStrategy"] == "FULL"
+			}
+		}
+		assert.True(t, lambdaRetry, "%s retries the Lambda service errors with backoff, MaxDelaySeconds and full jitter", name)
+		assert.True(t, transientRetry, "%s retries TransientError with full jitter", name)
+
+		if want.catch {
+			catches, _ := s["Catch"].([]any)
+			require.Len(t, catches, 1, "%s has one catcher", name)
+			catcher, _ := catches[0].(map[string]any)
+			delete(catcher, "Comment")
+			assert.Equal(t, map[string]any{
+				"ErrorEquals": []any{"States.ALL"},
+				"ResultPath":  "$.error",
+				"Next":        "RecordFailure",
+			}, catcher, "%s records any failure", name)
+		}
+	}
+	assert.Equal(t, "Fail", def.States["JobFailed"]["Type"])
+	assert.Equal(t, "$.error.Error", def.States["JobFailed"]["ErrorPath"])
+	assert.Equal(t, "$.error.Cause", def.States["JobFailed"]["CausePath"])
+	assert.Equal(t, "JobFailed", def.States["RecordFailure"]["Next"])
+}
+
+// TestMappingTemplateFiles checks the template files as text: each one is used by
+// serverless.yml, and each $util.escapeJavaScript is followed by the apostrophe fix.
+func TestMappingTemplateFiles(t *testing.T) {
+	root, err := projectRoot()
+	require.NoError(t, err)
+	config := readProjectFile(t, root, "serverless.yml")
+	entries, err := os.ReadDir(filepath.Join(root, "mapping-templates"))
+	require.NoError(t, err)
+	require.NotEmpty(t, entries)
+	escape := regexp.MustCompile(`\$util\.escapeJavaScript\(`)
+	fix := `.replaceAll("\\'", "'")`
+	for _, e := range entries {
+		rel := "mapping-templates/" + e.Name()
+		t.Run(e.Name(), func(t *testing.T) {
+			assert.Contains(t, config, "${file("+rel+")}", "serverless.yml reads %s", rel)
+			text := readProjectFile(t, root, rel)
+			// escapeJavaScript writes ' as \' which is not JSON; every use must undo it.
+			assert.Equal(t, len(escape.FindAllString(text, -1)), strings.Count(text, fix),
+				"%s: each $util.escapeJavaScript(...) is followed by %s", rel, fix)
+		})
+	}
+}
