@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/url"
 	"sort"
 	"strconv"
 	"strings"
@@ -169,8 +168,7 @@ func (r *renderer) utilMethod(name string, args []any) (any, error) {
 		}
 		return v, nil
 	case "urlEncode":
-		// java.net.URLEncoder: space is '+', and only A-Za-z0-9.-*_ stay.
-		return strings.ReplaceAll(url.QueryEscape(s), "~", "%7E"), nil
+		return javaURLEncode(s), nil
 	case "urlDecode":
 		return javaURLDecode(s)
 	case "base64Encode":
@@ -184,6 +182,24 @@ func (r *renderer) utilMethod(name string, args []any) (any, error) {
 		return strings.ToValidUTF8(string(b), "\uFFFD"), nil
 	}
 	return nil, errNoSuchMethod
+}
+
+// javaURLEncode is java.net.URLEncoder.encode(s, "UTF-8"): space becomes
+// '+', A-Z a-z 0-9 . - * _ stay, every other byte is %XX.
+func javaURLEncode(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case isAlpha(c) || isDigit(c) || c == '.' || c == '-' || c == '*' || c == '_':
+			b.WriteByte(c)
+		case c == ' ':
+			b.WriteByte('+')
+		default:
+			b.WriteString(fmt.Sprintf("%%%02X", c))
+		}
+	}
+	return b.String()
 }
 
 // javaURLDecode is java.net.URLDecoder.decode(s, "UTF-8").

@@ -1,6 +1,7 @@
 package vtl
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"strconv"
@@ -14,6 +15,20 @@ import (
 // any other error is an exception thrown by the method, which fails the
 // render as a MethodInvocationException fails it in Velocity.
 func (r *renderer) call(recv any, name string, args []any) (any, error) {
+	v, err := r.typedCall(recv, name, args)
+	if !errors.Is(err, errNoSuchMethod) {
+		return v, err
+	}
+	switch {
+	case name == "toString" && len(args) == 0:
+		return r.toStr(recv, true, 0)
+	case name == "equals" && len(args) == 1:
+		return javaEquals(recv, args[0]), nil
+	}
+	return nil, errNoSuchMethod
+}
+
+func (r *renderer) typedCall(recv any, name string, args []any) (any, error) {
 	switch x := recv.(type) {
 	case string:
 		return r.stringMethod(x, name, args)
@@ -70,12 +85,6 @@ func (r *renderer) call(recv any, name string, args []any) (any, error) {
 			return r.toStr(x, false, 0)
 		}
 		return nil, errNoSuchMethod
-	}
-	switch {
-	case name == "toString" && len(args) == 0:
-		return r.toStr(recv, true, 0)
-	case name == "equals" && len(args) == 1:
-		return javaEquals(recv, args[0]), nil
 	}
 	return nil, errNoSuchMethod
 }

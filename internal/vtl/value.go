@@ -241,33 +241,3 @@ func sameClass(a, b any) bool {
 	return false
 }
 
-// typeName names a value's Java type for error messages.
-func typeName(v any) string {
-	switch v.(type) {
-	case nil:
-		return "null"
-	case string:
-		return "String"
-	case int64:
-		return "Integer"
-	case float64:
-		return "Double"
-	case bool:
-		return "Boolean"
-	case *List:
-		return "List"
-	case *Map:
-		return "Map"
-	case *entry:
-		return "Map.Entry"
-	case *inputObj:
-		return "$input"
-	case *utilObj:
-		return "$util"
-	case *foreachScope:
-		return "$foreach"
-	case *blockValue:
-		return "Block"
-	}
-	return "Object"
-}
