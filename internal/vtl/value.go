@@ -240,4 +240,3 @@ func sameClass(a, b any) bool {
 	}
 	return false
 }
-
