@@ -1,0 +1,349 @@
+package sfn
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"math/rand/v2"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/lambda"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// Error types named like the project's handler errors: Step Functions
+// matches them by Go type name.
+type TransientError struct{ msg string }
+
+func (e *TransientError) Error() string { return e.msg }
+
+type SimulatedFailure struct{}
+
+func (SimulatedFailure) Error() string { return "simulated permanent failure" }
+
+type jobHandlers struct {
+	mu       sync.Mutex
+	attempts []int
+	fail     string // "", "transient", "permanent", "panic"
+}
+
+func (h *jobHandlers) register(reg *Registry) {
+	reg.RegisterFunction("tracking", lambda.NewHandler(func(_ context.Context, in map[string]any) (map[string]any, error) {
+		return map[string]any{"jobId": in["jobId"], "status": "RUNNING", "createdAt": "2026-01-01T00:00:00Z"}, nil
+	}))
+	reg.RegisterFunction("batchSimulation", lambda.NewHandler(func(_ context.Context, in struct {
+		JobID   string `json:"jobId"`
+		Attempt int    `json:"attempt"`
+	}) (map[string]any, error) {
+		h.mu.Lock()
+		h.attempts = append(h.attempts, in.Attempt)
+		h.mu.Unlock()
+		switch h.fail {
+		case "transient":
+			if in.Attempt < 1 {
+				return nil, &TransientError{msg: "try again"}
+			}
+		case "permanent":
+			return nil, SimulatedFailure{}
+		case "panic":
+			panic("boom")
+		}
+		return map[string]any{"bucket": "b", "key": "results/" + in.JobID + ".json", "records": 100, "bytes": 1234}, nil
+	}))
+	reg.RegisterFunction("statusUpdate", lambda.NewHandler(func(_ context.Context, in map[string]any) (map[string]any, error) {
+		out := map[string]any{"jobId": in["jobId"], "status": in["status"]}
+		if r, ok := in["result"]; ok {
+			out["result"] = r
+		}
+		return out, nil
+	}))
+}
+
+func jobsDefinition(t *testing.T) string {
+	t.Helper()
+	b, err := os.ReadFile("../../statemachine/jobs.asl.json")
+	if os.IsNotExist(err) {
+		t.Skip("statemachine/jobs.asl.json not found")
+	}
+	require.NoError(t, err)
+	return string(b)
+}
+
+// runEngine creates a machine, starts one execution and drives it to its
+// end on the fake clock.
+func runEngine(t *testing.T, e *Engine, clock *FakeClock, definition, input string) (*execution, []Event) {
+	t.Helper()
+	sm, err := e.CreateStateMachine(context.Background(), CreateStateMachineInput{Name: "m", Definition: definition, RoleARN: "role"})
+	require.NoError(t, err)
+	ex, err := e.startExecution(sm.ARN, "job-1", input)
+	require.NoError(t, err)
+	require.True(t, drive(e, clock, ex, true), "execution did not settle")
+	h, err := e.History(context.Background(), ex.arn)
+	require.NoError(t, err)
+	return ex, h
+}
+
+func eventTypes(evs []Event) []string {
+	out := make([]string, len(evs))
+	for i, ev := range evs {
+		out[i] = string(ev.Type)
+	}
+	return out
+}
+
+func newJobsEngine(fail string) (*Engine, *FakeClock, *jobHandlers) {
+	clock := NewFakeClock(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
+	reg := NewRegistry()
+	h := &jobHandlers{fail: fail}
+	h.register(reg)
+	e := New(Config{Clock: clock, Invokers: reg, Rand: rand.NewPCG(1, 2)})
+	return e, clock, h
+}
+
+func TestJobsHappyPath(t *testing.T) {
+	e, clock, _ := newJobsEngine("")
+	var mu sync.Mutex
+	var changes []string
+	cancel := e.Subscribe(func(c StatusChange) {
+		mu.Lock()
+		defer mu.Unlock()
+		changes = append(changes, c.Status)
+	})
+	defer cancel()
+	ex, h := runEngine(t, e, clock, jobsDefinition(t), `{"records":10}`)
+	d := ex.describe()
+	require.Equal(t, StatusSucceeded, d.Status, "error %v cause %v", d.Error, d.Cause)
+	assert.JSONEq(t, `{"jobId":"job-1","status":"SUCCEEDED","result":{"bucket":"b","key":"results/job-1.json","records":100,"bytes":1234}}`, *d.Output)
+	task := []string{"TaskStateEntered", "LambdaFunctionScheduled", "LambdaFunctionStarted", "LambdaFunctionSucceeded", "TaskStateExited"}
+	want := append([]string{"ExecutionStarted"}, task...)
+	want = append(want, task...)
+	want = append(want, task...)
+	want = append(want, "SucceedStateEntered", "SucceedStateExited", "ExecutionSucceeded")
+	assert.Equal(t, want, eventTypes(h))
+	sched := h[2].LambdaFunctionScheduledEventDetails
+	require.NotNil(t, sched)
+	assert.Equal(t, "arn:aws:lambda:us-east-1:123456789012:function:tracking", sched.Resource)
+	assert.Equal(t, int64(30), *sched.TimeoutInSeconds)
+	assert.JSONEq(t, `{"jobId":"job-1","executionArn":"`+ex.arn+`","request":{"records":10}}`, *sched.Input)
+	for i, ev := range h {
+		assert.Equal(t, int64(i+1), ev.ID)
+	}
+	mu.Lock()
+	assert.Equal(t, []string{StatusRunning, StatusSucceeded}, changes)
+	mu.Unlock()
+}
+
+func TestJobsTransientErrorIsRetried(t *testing.T) {
+	e, clock, hs := newJobsEngine("transient")
+	start := clock.Now()
+	ex, h := runEngine(t, e, clock, jobsDefinition(t), `{}`)
+	require.Equal(t, StatusSucceeded, ex.describe().Status)
+	assert.Equal(t, []int{0, 1}, hs.attempts, "$$.State.RetryCount counts attempts")
+	var failed *Event
+	for i := range h {
+		if h[i].Type == "LambdaFunctionFailed" {
+			failed = &h[i]
+		}
+	}
+	require.NotNil(t, failed)
+	assert.Equal(t, "TransientError", *failed.LambdaFunctionFailedEventDetails.Error)
+	assert.JSONEq(t, `{"errorMessage":"try again","errorType":"TransientError"}`, *failed.LambdaFunctionFailedEventDetails.Cause)
+	// IntervalSeconds 1 with FULL jitter: the retry waited a timer of at most 1s.
+	waited := clock.Now().Sub(start)
+	assert.LessOrEqual(t, waited, time.Second)
+}
+
+func TestJobsPermanentFailureIsCaught(t *testing.T) {
+	for _, fail := range []string{"permanent", "panic"} {
+		t.Run(fail, func(t *testing.T) {
+			e, clock, _ := newJobsEngine(fail)
+			ex, h := runEngine(t, e, clock, jobsDefinition(t), `{}`)
+			d := ex.describe()
+			require.Equal(t, StatusFailed, d.Status)
+			wantErr := map[string]string{"permanent": "SimulatedFailure", "panic": "string"}[fail]
+			assert.Equal(t, wantErr, *d.Error)
+			var cause map[string]string
+			require.NoError(t, json.Unmarshal([]byte(*d.Cause), &cause))
+			assert.Equal(t, wantErr, cause["errorType"])
+			types := eventTypes(h)
+			assert.Contains(t, types, "FailStateEntered")
+			assert.Equal(t, "ExecutionFailed", types[len(types)-1])
+		})
+	}
+}
+
+func TestTaskTimeoutAndStop(t *testing.T) {
+	started := make(chan struct{}, 1)
+	cancelled := make(chan struct{}, 1)
+	reg := NewRegistry()
+	reg.RegisterFunction("block", InvokerFunc(func(ctx context.Context, _ []byte) ([]byte, error) {
+		started <- struct{}{}
+		<-ctx.Done()
+		cancelled <- struct{}{}
+		return nil, ctx.Err()
+	}))
+	def := `{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:123456789012:function:block","TimeoutSeconds":30,"End":true}}}`
+	ctx := context.Background()
+
+	t.Run("timeout", func(t *testing.T) {
+		clock := NewFakeClock(time.Unix(0, 0))
+		e := New(Config{Clock: clock, Invokers: reg})
+		sm, err := e.CreateStateMachine(ctx, CreateStateMachineInput{Name: "m", Definition: def, RoleARN: "r"})
+		require.NoError(t, err)
+		info, err := e.StartExecution(ctx, sm.ARN, "", "{}")
+		require.NoError(t, err)
+		<-started
+		clock.Advance(29 * time.Second)
+		assert.Equal(t, StatusRunning, mustDescribe(t, e, info.ExecutionARN).Status)
+		clock.Advance(time.Second)
+		<-cancelled
+		d, err := e.Wait(ctx, info.ExecutionARN)
+		require.NoError(t, err)
+		assert.Equal(t, StatusFailed, d.Status)
+		assert.Equal(t, "States.Timeout", *d.Error)
+		h, _ := e.History(ctx, info.ExecutionARN)
+		assert.Contains(t, eventTypes(h), "LambdaFunctionTimedOut")
+	})
+	t.Run("stop aborts the running task", func(t *testing.T) {
+		clock := NewFakeClock(time.Unix(0, 0))
+		e := New(Config{Clock: clock, Invokers: reg})
+		sm, err := e.CreateStateMachine(ctx, CreateStateMachineInput{Name: "m", Definition: def, RoleARN: "r"})
+		require.NoError(t, err)
+		info, err := e.StartExecution(ctx, sm.ARN, "", "{}")
+		require.NoError(t, err)
+		<-started
+		_, err = e.StopExecution(ctx, info.ExecutionARN, nil, nil)
+		require.NoError(t, err)
+		<-cancelled
+		d := mustDescribe(t, e, info.ExecutionARN)
+		assert.Equal(t, StatusAborted, d.Status)
+		assert.Equal(t, 0, clock.Pending(), "timers are stopped with the execution")
+		h, _ := e.History(ctx, info.ExecutionARN)
+		assert.Equal(t, "ExecutionAborted", string(h[len(h)-1].Type))
+	})
+}
+
+func mustDescribe(t *testing.T, e *Engine, arn string) ExecutionInfo {
+	t.Helper()
+	d, err := e.DescribeExecution(context.Background(), arn)
+	require.NoError(t, err)
+	return d
+}
+
+func TestLambdaInvokeIntegration(t *testing.T) {
+	clock := NewFakeClock(time.Unix(0, 0))
+	reg := NewRegistry()
+	reg.RegisterFunction("echo", InvokerFunc(func(_ context.Context, p []byte) ([]byte, error) { return p, nil }))
+	e := New(Config{Clock: clock, Invokers: reg})
+	for name, fn := range map[string]string{
+		"name":    `"echo"`,
+		"arn":     `"arn:aws:lambda:us-east-1:123456789012:function:echo:$LATEST"`,
+		"getatt":  `{"Fn::GetAtt":["echo","Arn"]}`,
+		"dynamic": ``,
+	} {
+		t.Run(name, func(t *testing.T) {
+			params := `"FunctionName":` + fn + `,"Payload":{"in.$":"$.v"}`
+			if fn == "" {
+				params = `"FunctionName.$":"$.fn","Payload":{"in.$":"$.v"}`
+			}
+			def := `{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","Parameters":{` + params + `},"ResultSelector":{"p.$":"$.Payload","code.$":"$.StatusCode","v.$":"$.ExecutedVersion"},"End":true}}}`
+			sm, err := e.CreateStateMachine(context.Background(), CreateStateMachineInput{Name: "m-" + name, Definition: def, RoleARN: "r"})
+			require.NoError(t, err)
+			ex, err := e.startExecution(sm.ARN, "x", `{"v":7,"fn":"echo"}`)
+			require.NoError(t, err)
+			require.True(t, drive(e, clock, ex, true))
+			d := ex.describe()
+			require.Equal(t, StatusSucceeded, d.Status, "%v %v", d.Error, d.Cause)
+			assert.JSONEq(t, `{"p":{"in":7},"code":200,"v":"$LATEST"}`, *d.Output)
+			h, _ := e.History(context.Background(), ex.arn)
+			assert.Equal(t, []string{"ExecutionStarted", "TaskStateEntered", "TaskScheduled", "TaskStarted", "TaskSucceeded", "TaskStateExited", "ExecutionSucceeded"}, eventTypes(h))
+			assert.Equal(t, "lambda", h[2].TaskScheduledEventDetails.ResourceType)
+			assert.Equal(t, "invoke", h[2].TaskScheduledEventDetails.Resource)
+		})
+	}
+}
+
+func TestMockServiceIntegration(t *testing.T) {
+	clock := NewFakeClock(time.Unix(0, 0))
+	reg := NewRegistry()
+	var got string
+	reg.RegisterResource("arn:aws:states:::dynamodb:putItem", InvokerFunc(func(_ context.Context, p []byte) ([]byte, error) {
+		got = string(p)
+		return []byte(`{"SdkHttpMetadata":{"HttpStatusCode":200}}`), nil
+	}))
+	e := New(Config{Clock: clock, Invokers: reg})
+	def := `{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::dynamodb:putItem","Parameters":{"TableName":"jobs","Item":{"id":{"S.$":"$.id"}}},"ResultPath":"$.put","End":true}}}`
+	ex, h := runEngine(t, e, clock, def, `{"id":"a"}`)
+	require.Equal(t, StatusSucceeded, ex.describe().Status)
+	assert.JSONEq(t, `{"TableName":"jobs","Item":{"id":{"S":"a"}}}`, got)
+	assert.Equal(t, "dynamodb", h[2].TaskScheduledEventDetails.ResourceType)
+	assert.Equal(t, "putItem", h[2].TaskScheduledEventDetails.Resource)
+
+	_, err := e.CreateStateMachine(context.Background(), CreateStateMachineInput{Name: "n", RoleARN: "r",
+		Definition: strings.Replace(def, "putItem", "getItem", 1)})
+	require.Error(t, err)
+	assert.Equal(t, codeInvalidDefinition, ErrorCode(err))
+	assert.Contains(t, err.Error(), "arn:aws:states:::dynamodb:getItem")
+}
+
+func TestHistoryCap(t *testing.T) {
+	clock := NewFakeClock(time.Unix(0, 0))
+	e := New(Config{Clock: clock})
+	def := `{"StartAt":"A","States":{"A":{"Type":"Pass","Next":"B"},"B":{"Type":"Choice","Choices":[{"Variable":"$.stop","IsPresent":false,"Next":"A"}],"Default":"C"},"C":{"Type":"Succeed"}}}`
+	ex, h := runEngine(t, e, clock, def, `{}`)
+	d := ex.describe()
+	require.Equal(t, StatusFailed, d.Status)
+	assert.Equal(t, "States.Runtime", *d.Error)
+	assert.Len(t, h, maxHistoryEvents)
+	assert.Equal(t, "ExecutionFailed", string(h[len(h)-1].Type))
+}
+
+func TestWaitUsesTheClock(t *testing.T) {
+	clock := NewFakeClock(time.Unix(0, 0))
+	e := New(Config{Clock: clock})
+	def := `{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":3600,"End":true}}}`
+	sm, err := e.CreateStateMachine(context.Background(), CreateStateMachineInput{Name: "w", Definition: def, RoleARN: "r"})
+	require.NoError(t, err)
+	ex, err := e.startExecution(sm.ARN, "a", `{}`)
+	require.NoError(t, err)
+	require.True(t, drive(e, clock, ex, false))
+	assert.Equal(t, StatusRunning, ex.describe().Status)
+	clock.Advance(time.Hour - time.Second)
+	assert.Equal(t, StatusRunning, ex.describe().Status)
+	clock.Advance(time.Second)
+	<-ex.done
+	assert.Equal(t, StatusSucceeded, ex.describe().Status)
+}
+
+func TestConcurrentExecutions(t *testing.T) {
+	e, clock, _ := newJobsEngine("")
+	sm, err := e.CreateStateMachine(context.Background(), CreateStateMachineInput{Name: "m", Definition: jobsDefinition(t), RoleARN: "r"})
+	require.NoError(t, err)
+	var exs []*execution
+	for i := 0; i < 50; i++ {
+		ex, err := e.startExecution(sm.ARN, "", `{}`)
+		require.NoError(t, err)
+		exs = append(exs, ex)
+	}
+	for _, ex := range exs {
+		require.True(t, drive(e, clock, ex, true))
+		assert.Equal(t, StatusSucceeded, ex.describe().Status)
+	}
+	list, err := e.ListExecutions(context.Background(), sm.ARN, StatusSucceeded)
+	require.NoError(t, err)
+	assert.Len(t, list, 50)
+}
+
+func TestStartExecutionErrors(t *testing.T) {
+	e := New(Config{})
+	_, err := e.StartExecution(context.Background(), "bad", "", "{}")
+	assert.Equal(t, codeInvalidArn, ErrorCode(err))
+	var ae *APIError
+	require.True(t, errors.As(err, &ae))
+	assert.Equal(t, "Invalid Arn: 'Invalid ARN prefix: bad'", ae.Message)
+}
