@@ -26,6 +26,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/asyncjobs/stepjobs/internal/stack"
+	"github.com/asyncjobs/stepjobs/internal/vtl"
 )
 
 const (
@@ -1025,4 +1026,130 @@ func TestMappingTemplateFiles(t *testing.T) {
 				"%s: each $util.escapeJavaScript(...) is followed by %s", rel, fix)
 		})
 	}
+}
+
+// renderTemplate renders a project template with the local VTL engine, after the Fn::Sub that
+// CloudFormation applies (the state machine ARN).
+func renderTemplate(t *testing.T, root, rel string, req vtl.Request) string {
+	t.Helper()
+	src := strings.ReplaceAll(readProjectFile(t, root, rel), "${StateMachineArn}", testStateMachineARN)
+	tmpl, err := vtl.Parse(rel, src)
+	require.NoError(t, err)
+	res, err := tmpl.Render(context.Background(), &vtl.Env{
+		Request: req,
+		Context: map[string]any{"requestId": "c6af9ac6-7b61-11e6-9a41-93e8deadbeef"},
+	})
+	require.NoError(t, err)
+	require.True(t, json.Valid([]byte(res.Body)), "%s renders JSON:\n%s", rel, res.Body)
+	return res.Body
+}
+
+const testStateMachineARN = "arn:aws:states:eu-central-1:123456789012:stateMachine:stepjobs-ci-jobs"
+
+// TestMappingTemplatesRender runs the template files through the local VTL engine for the
+// cases the API promises: idempotency keys, empty bodies, optional describe fields, errors.
+func TestMappingTemplatesRender(t *testing.T) {
+	root, err := projectRoot()
+	require.NoError(t, err)
+
+	t.Run("start request", func(t *testing.T) {
+		invalid := "Idempotency-Key must be 1 to 80 characters from A-Z a-z 0-9 _ -"
+		tests := map[string]struct {
+			body      string
+			headers   map[string]string
+			wantInput string
+			wantName  string
+		}{
+			"body and key":           {body: `{"records": 5, "note": "it's"}`, headers: map[string]string{"Idempotency-Key": "order-42_a"}, wantInput: `{"records":5,"note":"it's"}`, wantName: "order-42_a"},
+			"lower-case header name": {body: `{}`, headers: map[string]string{"idempotency-key": "k1"}, wantInput: `{}`, wantName: "k1"},
+			"no key":                 {body: `{"a":[1,2]}`, wantInput: `{"a":[1,2]}`, wantName: "c6af9ac6-7b61-11e6-9a41-93e8deadbeef"},
+			"empty body":             {body: ``, wantInput: `{}`, wantName: "c6af9ac6-7b61-11e6-9a41-93e8deadbeef"},
+			"null body":              {body: `null`, wantInput: `{}`, wantName: "c6af9ac6-7b61-11e6-9a41-93e8deadbeef"},
+			"key of 80":              {body: `{}`, headers: map[string]string{"Idempotency-Key": strings.Repeat("a", 80)}, wantInput: `{}`, wantName: strings.Repeat("a", 80)},
+			"key of 81":              {body: `{}`, headers: map[string]string{"Idempotency-Key": strings.Repeat("a", 81)}, wantInput: `{}`, wantName: invalid},
+			"key with a colon":       {body: `{}`, headers: map[string]string{"Idempotency-Key": "a:b"}, wantInput: `{}`, wantName: invalid},
+			"key with quotes":        {body: `{}`, headers: map[string]string{"Idempotency-Key": `a", "name": "b`}, wantInput: `{}`, wantName: invalid},
+			"empty key":              {body: `{}`, headers: map[string]string{"Idempotency-Key": ""}, wantInput: `{}`, wantName: invalid},
+		}
+		for name, tc := range tests {
+			t.Run(name, func(t *testing.T) {
+				out := renderTemplate(t, root, "mapping-templates/start-execution-request.vtl", vtl.Request{Body: []byte(tc.body), Headers: tc.headers})
+				var got struct{ Input, Name, StateMachineArn string }
+				require.NoError(t, json.Unmarshal([]byte(out), &got))
+				assert.JSONEq(t, tc.wantInput, got.Input)
+				assert.Equal(t, tc.wantName, got.Name)
+				assert.Equal(t, testStateMachineARN, got.StateMachineArn)
+			})
+		}
+	})
+
+	t.Run("start response", func(t *testing.T) {
+		out := renderTemplate(t, root, "mapping-templates/start-execution-response.vtl", vtl.Request{
+			Body: []byte(`{"executionArn":"arn:aws:states:eu-central-1:123456789012:execution:stepjobs-ci-jobs:job-1","startDate":1.763912345123E9}`)})
+		assert.JSONEq(t, `{"jobId":"job-1","executionArn":"arn:aws:states:eu-central-1:123456789012:execution:stepjobs-ci-jobs:job-1","startDate":1763912345.123}`, out)
+	})
+
+	t.Run("describe request", func(t *testing.T) {
+		tests := map[string]struct{ body, want string }{
+			"arn":             {body: `{"executionArn":"arn:aws:states:r:1:execution:m:job-1"}`, want: `{"executionArn":"arn:aws:states:r:1:execution:m:job-1"}`},
+			"extra fields":    {body: `{"executionArn":"a","includedData":"ALL_DATA"}`, want: `{"executionArn":"a"}`},
+			"quotes escaped":  {body: `{"executionArn":"a\", \"x\": \"y"}`, want: `{"executionArn":"a\", \"x\": \"y"}`},
+			"no executionArn": {body: `{}`, want: `{"executionArn":""}`},
+		}
+		for name, tc := range tests {
+			t.Run(name, func(t *testing.T) {
+				out := renderTemplate(t, root, "mapping-templates/describe-execution-request.vtl", vtl.Request{Body: []byte(tc.body)})
+				assert.JSONEq(t, tc.want, out)
+			})
+		}
+	})
+
+	t.Run("describe response", func(t *testing.T) {
+		arn := `"executionArn":"arn:aws:states:r:1:execution:m:job-1","stateMachineArn":"arn:aws:states:r:1:stateMachine:m","name":"job-1"`
+		tests := map[string]struct{ body, want string }{
+			"running": {
+				body: `{` + arn + `,"status":"RUNNING","input":"{\"records\":3}","inputDetails":{"included":true},"startDate":1.5E9}`,
+				want: `{"jobId":"job-1","status":"RUNNING","input":{"records":3},"startDate":1.5E9}`,
+			},
+			"succeeded": {
+				body: `{` + arn + `,"status":"SUCCEEDED","input":"{}","output":"{\"jobId\":\"job-1\",\"status\":\"SUCCEEDED\",\"result\":{\"records\":3}}","startDate":1,"stopDate":2}`,
+				want: `{"jobId":"job-1","status":"SUCCEEDED","input":{},"output":{"jobId":"job-1","status":"SUCCEEDED","result":{"records":3}},"startDate":1,"stopDate":2}`,
+			},
+			"failed": {
+				body: `{` + arn + `,"status":"FAILED","input":"{\"records\":-1}","error":"InvalidJobInput","cause":"{\"errorMessage\":\"records must be 1..100000\",\"errorType\":\"InvalidJobInput\"}","startDate":1,"stopDate":2}`,
+				want: `{"jobId":"job-1","status":"FAILED","input":{"records":-1},"error":"InvalidJobInput","cause":"{\"errorMessage\":\"records must be 1..100000\",\"errorType\":\"InvalidJobInput\"}","startDate":1,"stopDate":2}`,
+			},
+			"input left out": {
+				body: `{` + arn + `,"status":"RUNNING","startDate":1}`,
+				want: `{"jobId":"job-1","status":"RUNNING","input":null,"startDate":1}`,
+			},
+		}
+		for name, tc := range tests {
+			t.Run(name, func(t *testing.T) {
+				out := renderTemplate(t, root, "mapping-templates/describe-execution-response.vtl", vtl.Request{Body: []byte(tc.body)})
+				assert.JSONEq(t, tc.want, out)
+			})
+		}
+	})
+
+	t.Run("error response", func(t *testing.T) {
+		tests := map[string]struct{ body, want string }{
+			"typed":        {body: `{"__type":"com.amazonaws.swf.service.v2.model#ExecutionDoesNotExist","message":"Execution Does Not Exist: 'x'"}`, want: `{"message":"Execution Does Not Exist: 'x'","code":"ExecutionDoesNotExist"}`},
+			"bare type":    {body: `{"__type":"InvalidName","message":"Invalid Name: 'a b'"}`, want: `{"message":"Invalid Name: 'a b'","code":"InvalidName"}`},
+			"Message":      {body: `{"__type":"x#ThrottlingException","Message":"Rate exceeded"}`, want: `{"message":"Rate exceeded","code":"ThrottlingException"}`},
+			"no type":      {body: `{"message":"boom"}`, want: `{"message":"boom","code":"StepFunctionsError"}`},
+			"quoted parts": {body: `{"__type":"a#B","message":"say \"hi\"\n"}`, want: `{"message":"say \"hi\"\n","code":"B"}`},
+		}
+		for name, tc := range tests {
+			t.Run(name, func(t *testing.T) {
+				out := renderTemplate(t, root, errorResponseFile, vtl.Request{Body: []byte(tc.body)})
+				assert.JSONEq(t, tc.want, out)
+			})
+		}
+	})
+
+	t.Run("reject request", func(t *testing.T) {
+		out := renderTemplate(t, root, rejectRequestFile, vtl.Request{Body: []byte("a=b")})
+		assert.JSONEq(t, `{"stateMachineArn":"Content-Type must be application/json","executionArn":"Content-Type must be application/json"}`, out)
+	})
 }
