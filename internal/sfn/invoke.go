@@ -45,10 +45,68 @@ func NewRegistry() *Registry {
 }
 
 // RegisterFunction registers the Lambda function called name.
+//
+// Handlers built with aws-lambda-go's lambda.NewHandler are called one at a
+// time: their Invoke returns bytes backed by a pooled buffer that the next
+// call reuses, so concurrent calls would corrupt each other's results. Use
+// LambdaFunc (or any concurrency-safe Invoker) for parallel invocations.
 func (r *Registry) RegisterFunction(name string, inv Invoker) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.functions[name] = inv
+	r.functions[name] = serialiseIfPooled(inv)
+}
+
+// serialiseIfPooled wraps aws-lambda-go handlers (see RegisterFunction).
+func serialiseIfPooled(inv Invoker) Invoker {
+	t := reflect.TypeOf(inv)
+	if t == nil {
+		return inv
+	}
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t.PkgPath() != "github.com/aws/aws-lambda-go/lambda" {
+		return inv
+	}
+	return &serialInvoker{inv: inv}
+}
+
+// serialInvoker runs one call at a time and copies the result before the
+// next call can reuse its buffer.
+type serialInvoker struct {
+	mu  sync.Mutex
+	inv Invoker
+}
+
+func (s *serialInvoker) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out, err := s.inv.Invoke(ctx, payload)
+	return append([]byte(nil), out...), err
+}
+
+// LambdaFunc adapts a typed handler function, as lambda.Start accepts it,
+// to an Invoker with the same JSON round trip: the payload is decoded into
+// In and the result encoded from Out. Unlike lambda.NewHandler it is safe
+// for concurrent use.
+func LambdaFunc[In, Out any](fn func(context.Context, In) (Out, error)) Invoker {
+	return InvokerFunc(func(ctx context.Context, payload []byte) ([]byte, error) {
+		var in In
+		if len(payload) > 0 {
+			if err := json.Unmarshal(payload, &in); err != nil {
+				return nil, err
+			}
+		}
+		out, err := fn(ctx, in)
+		if err != nil {
+			return nil, err
+		}
+		b, err := json.Marshal(out)
+		if err != nil {
+			return nil, fmt.Errorf("encode result: %w", err)
+		}
+		return b, nil
+	})
 }
 
 // RegisterResource registers an invoker for one exact Task Resource string,
@@ -57,7 +115,7 @@ func (r *Registry) RegisterFunction(name string, inv Invoker) {
 func (r *Registry) RegisterResource(resource string, inv Invoker) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.resources[resource] = inv
+	r.resources[resource] = serialiseIfPooled(inv)
 }
 
 func (r *Registry) function(name string) (Invoker, bool) {
