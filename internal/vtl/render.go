@@ -23,6 +23,10 @@ const (
 	MaxOutputBytes = 10 << 20
 	// MaxCallDepth caps the nesting of #define block and macro renders.
 	MaxCallDepth = 64
+	// MaxBuiltBytes caps the bytes of all strings built during one render
+	// (interpolations, concatenations, printed collections, method results),
+	// so that a loop rebuilding a large string cannot run for minutes.
+	MaxBuiltBytes = 256 << 20
 )
 
 // Request is the HTTP request a template reads through $input.
@@ -66,6 +70,7 @@ type renderer struct {
 	steps   int
 	depth   int
 	written int
+	built   int
 	regexes map[string]*javaRegex
 }
 
@@ -162,6 +167,15 @@ func (r *renderer) step(pos int) error {
 		if err := r.ctx.Err(); err != nil {
 			return r.errAt(pos, fmt.Errorf("render: %w", err))
 		}
+	}
+	return nil
+}
+
+// charge accounts n bytes of built strings against MaxBuiltBytes.
+func (r *renderer) charge(n int) error {
+	r.built += n
+	if r.built > MaxBuiltBytes {
+		return fmt.Errorf("strings built over %d bytes: %w", MaxBuiltBytes, ErrLimit)
 	}
 	return nil
 }
@@ -307,7 +321,7 @@ func (r *renderer) toStr(v any, nested bool, depth int) (string, error) {
 			}
 		}
 		b.WriteByte(']')
-		return b.String(), nil
+		return b.String(), r.charge(b.Len())
 	case *Map:
 		var b strings.Builder
 		b.WriteByte('{')
@@ -332,7 +346,7 @@ func (r *renderer) toStr(v any, nested bool, depth int) (string, error) {
 			}
 		}
 		b.WriteByte('}')
-		return b.String(), nil
+		return b.String(), r.charge(b.Len())
 	case *entry:
 		vs, err := r.toStr(x.v, true, depth+1)
 		return x.k + "=" + vs, err
@@ -346,6 +360,9 @@ func (r *renderer) toStr(v any, nested bool, depth int) (string, error) {
 		err := r.renderNodes(x.body, &b)
 		if errors.Is(err, errBreak) {
 			err = nil
+		}
+		if err == nil {
+			err = r.charge(b.Len())
 		}
 		return b.String(), err
 	case *inputObj:
@@ -546,7 +563,7 @@ func (r *renderer) eval(e expr) (any, error) {
 		if err := r.renderNodes(e.interp, &b); err != nil && !errors.Is(err, errStop) {
 			return nil, err
 		}
-		return b.String(), nil
+		return b.String(), r.charge(b.Len())
 	case *intLit:
 		return e.v, nil
 	case *floatLit:
@@ -712,6 +729,9 @@ func (r *renderer) evalBin(e *binExpr) (any, error) {
 			if len(as)+len(bs) > MaxOutputBytes {
 				return nil, r.errAt(e.pos, fmt.Errorf("string over %d bytes: %w", MaxOutputBytes, ErrLimit))
 			}
+			if err := r.charge(len(as) + len(bs)); err != nil {
+				return nil, r.errAt(e.pos, err)
+			}
 			return as + bs, nil
 		}
 	}
@@ -870,6 +890,9 @@ func (r *renderer) evalRefParts(ref *refExpr, n int) (any, error) {
 			v, err = r.call(v, part.name, args)
 			if errors.Is(err, errNoSuchMethod) {
 				v, err = nil, nil
+			}
+			if s, ok := v.(string); ok && err == nil {
+				err = r.charge(len(s))
 			}
 		case partIndex:
 			var idx any

@@ -247,6 +247,7 @@ func TestRuntimeErrors(t *testing.T) {
 		{"recursive define", "#define($b)$b#end$b", "", ErrLimit},
 		{"recursive macro", "#macro(m)#m()#end#m()", "", ErrLimit},
 		{"output cap", "#set($s = 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx')#foreach($i in [1..99999])#foreach($j in [1..9])$s#end#end", "", ErrLimit},
+		{"quadratic string building", "#set($l = [])#foreach($i in [1..99999])#set($d = $l.add('xxxxxxxxxx'))#set($s = \"$l\")#end", "", ErrLimit},
 		{"string doubling", "#set($s = 'x')#foreach($i in [1..64])#set($s = \"$s$s\")#end", "", ErrLimit},
 	}
 	for _, tc := range cases {
