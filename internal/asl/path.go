@@ -267,6 +267,9 @@ func parseBracket(s string) (segment, string, error) {
 }
 
 func parseQuoted(s string) (string, string, error) {
+	if s == "" || (s[0] != '\'' && s[0] != '"') {
+		return "", "", fmt.Errorf("expected a quoted name")
+	}
 	q := s[0]
 	var b strings.Builder
 	for i := 1; i < len(s); i++ {

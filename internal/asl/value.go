@@ -66,6 +66,21 @@ func numberInt(n json.Number) (int64, bool) {
 
 // compareNumbers compares exactly (big.Float) so 1 and 1.0 are equal.
 func compareNumbers(a, b json.Number) int {
+	// Fast paths: integers, then floats that differ; only ties between
+	// different spellings (1 vs 1.0, huge values) need big.Float.
+	if x, err := a.Int64(); err == nil {
+		if y, err := b.Int64(); err == nil {
+			return cmpOrdered(x, y)
+		}
+	}
+	if a == b {
+		return 0
+	}
+	if x, err := strconv.ParseFloat(string(a), 64); err == nil {
+		if y, err := strconv.ParseFloat(string(b), 64); err == nil && x != y {
+			return cmpOrdered(x, y)
+		}
+	}
 	fa, _, errA := big.ParseFloat(string(a), 10, 200, big.ToNearestEven)
 	fb, _, errB := big.ParseFloat(string(b), 10, 200, big.ToNearestEven)
 	if errA != nil || errB != nil {
@@ -139,4 +154,14 @@ func jsonTypeName(v any) string {
 		return "object"
 	}
 	return fmt.Sprintf("%T", v)
+}
+
+func cmpOrdered[T int64 | float64](x, y T) int {
+	switch {
+	case x < y:
+		return -1
+	case x > y:
+		return 1
+	}
+	return 0
 }

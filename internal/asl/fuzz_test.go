@@ -1,0 +1,184 @@
+package asl
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// conformanceDefinitions returns the corpus definitions (nil when absent) to seed fuzzers.
+func conformanceDefinitions(f *testing.F) [][]byte {
+	var defs [][]byte
+	matches, _ := filepath.Glob(filepath.Join(conformanceDir, "*.jsonl"))
+	for _, m := range matches {
+		b, err := os.ReadFile(m)
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(b), "\n") {
+			var c struct {
+				Definition json.RawMessage `json:"definition"`
+			}
+			if json.Unmarshal([]byte(line), &c) == nil && len(c.Definition) > 0 {
+				defs = append(defs, c.Definition)
+			}
+		}
+	}
+	return defs
+}
+
+// walkStrings calls fn for every string in v, with its object key.
+func walkStrings(v any, key string, fn func(key, s string)) {
+	switch x := v.(type) {
+	case string:
+		fn(key, x)
+	case map[string]any:
+		for k, e := range x {
+			walkStrings(e, k, fn)
+		}
+	case []any:
+		for _, e := range x {
+			walkStrings(e, key, fn)
+		}
+	}
+}
+
+var fuzzInput = map[string]any{
+	"a": []any{json.Number("1"), "x", map[string]any{"b": true}}, "s": "str", "n": json.Number("2.5"),
+	"o": map[string]any{"k": nil, "t": "2024-01-01T00:00:00Z"},
+}
+
+func fuzzEnv() *Env {
+	return &Env{Context: map[string]any{"Execution": map[string]any{"Name": "e"}}, Vars: map[string]any{"v": []any{"x"}}}
+}
+
+func FuzzParse(f *testing.F) {
+	for _, d := range conformanceDefinitions(f) {
+		f.Add(d)
+	}
+	f.Add([]byte(`{"StartAt":"A","States":{"A":{"Type":"Pass","End":true}}}`))
+	f.Fuzz(func(t *testing.T, def []byte) {
+		sm, err := Parse(def)
+		if err != nil {
+			if _, ok := err.(*DefinitionError); !ok {
+				t.Fatalf("Parse returned %T, want *DefinitionError", err)
+			}
+			return
+		}
+		// A valid definition must run its data flow without panicking.
+		env := fuzzEnv()
+		for _, st := range sm.States {
+			in, err := st.EffectiveInput(fuzzInput, env)
+			if err != nil {
+				continue
+			}
+			_, _ = st.EffectiveOutput(fuzzInput, in, env)
+			_, _ = st.ApplyAssign(in, env)
+			if st.Type == TypeChoice {
+				_, _, _ = st.NextState(in, env)
+			}
+			if st.Type == TypeWait {
+				_, _ = st.Until(in, env, time.Unix(0, 0))
+			}
+			if st.Type == TypeFail {
+				_, _, _ = st.ErrorAndCause(in, env)
+			}
+		}
+	})
+}
+
+func FuzzPath(f *testing.F) {
+	seen := map[string]bool{}
+	for _, d := range conformanceDefinitions(f) {
+		v, err := DecodeJSON(d)
+		if err != nil {
+			continue
+		}
+		walkStrings(v, "", func(key, s string) {
+			if strings.HasPrefix(s, "$") && !seen[s] {
+				seen[s] = true
+				f.Add(s)
+			}
+		})
+	}
+	for _, s := range []string{"$", "$..x", "$.a[*]", "$.a[-1:]", "$.a[?(@.b == true)]", "$$.Execution.Name", "$v[0]", "$['a','s']", "$.a[0:2:1]"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		p, err := ParsePath(text)
+		if err != nil {
+			return
+		}
+		_, _ = p.Get(fuzzInput, fuzzEnv())
+		_ = p.Normalized()
+		if p.IsDefinite() && p.root == rootInput {
+			_, _ = ApplyResultPath(p, false, fuzzInput, "r")
+		}
+	})
+}
+
+func FuzzIntrinsic(f *testing.F) {
+	seen := map[string]bool{}
+	for _, d := range conformanceDefinitions(f) {
+		v, err := DecodeJSON(d)
+		if err != nil {
+			continue
+		}
+		walkStrings(v, "", func(key, s string) {
+			if strings.HasPrefix(s, "States.") && !seen[s] {
+				seen[s] = true
+				f.Add(s)
+			}
+		})
+	}
+	for _, s := range []string{"States.Format('a {} \\'b\\' \\{\\}', $.s)", "States.ArrayRange(1, 1000, 1)", "States.MathRandom(1, 9, 3)", "States.UUID()", "States.Hash($.s, 'MD5')"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		e, err := ParseExpr(text)
+		if err != nil {
+			return
+		}
+		_, err = e.Eval(fuzzInput, fuzzEnv())
+		if err != nil && e.call != nil {
+			if _, ok := err.(*Error); !ok {
+				t.Fatalf("intrinsic error %T, want *Error", err)
+			}
+		}
+	})
+}
+
+func FuzzChoice(f *testing.F) {
+	for _, d := range conformanceDefinitions(f) {
+		if strings.Contains(string(d), `"Choice"`) {
+			f.Add(d, []byte(`{"Variable":1,"Value":"x"}`))
+		}
+	}
+	f.Add([]byte(`{"StartAt":"C","States":{"C":{"Type":"Choice","Choices":[{"Variable":"$.a","StringMatches":"a*\\*","Next":"D"}],"Default":"D"},"D":{"Type":"Succeed"}}}`), []byte(`{"a":"ab*"}`))
+	f.Fuzz(func(t *testing.T, def, input []byte) {
+		sm, err := Parse(def)
+		if err != nil {
+			return
+		}
+		in, err := DecodeJSON(input)
+		if err != nil {
+			return
+		}
+		for _, st := range sm.States {
+			if st.Type != TypeChoice {
+				continue
+			}
+			next, _, err := st.NextState(in, fuzzEnv())
+			if err == nil {
+				if _, ok := sm.States[next]; !ok {
+					t.Fatalf("Choice chose %q, which is not a state", next)
+				}
+			} else if _, ok := err.(*Error); !ok {
+				t.Fatalf("Choice error %T, want *Error", err)
+			}
+		}
+	})
+}
