@@ -331,6 +331,10 @@ func (r *resolver) metaString(path []string, m *strMeta, what string, depth int)
 	}
 	s, isString := m.value.(string)
 	if !isString {
+		// Literal params (true, 12) are coerced, as serverless' ensureString does.
+		if c, ok := coerceString(m.value); ok {
+			return c, true, nil
+		}
 		return "", false, fmt.Errorf("non-string %s: %v", what, m.value)
 	}
 	if len(m.vars) == 0 {
