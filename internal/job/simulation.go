@@ -8,8 +8,9 @@ import (
 	"fmt"
 	"hash/fnv"
 	"io"
+	"maps"
+	"slices"
 	"strconv"
-	"strings"
 
 	"github.com/asyncjobs/stepjobs/internal/weather"
 )
@@ -51,28 +52,29 @@ type SimulationRequest struct {
 // only when allowFailures is true.
 func ParseSimulationRequest(raw []byte, allowFailures bool) (SimulationRequest, error) {
 	req := SimulationRequest{Records: DefaultRecords}
-	raw = bytes.TrimSpace(raw)
+	raw = bytes.Trim(raw, " \t\r\n") // JSON whitespace only
 	if len(raw) == 0 || bytes.Equal(raw, []byte("null")) {
 		return req, nil
 	}
 	if raw[0] != '{' {
 		return req, invalid("the request must be a JSON object")
 	}
-	var body struct {
-		// Raw, because json.Number would also accept a number in a string.
-		Records         json.RawMessage `json:"records"`
-		Seed            json.RawMessage `json:"seed"`
-		SimulateFailure *string         `json:"simulateFailure"`
-	}
+	// A map rather than a struct: encoding/json matches struct fields
+	// case-insensitively, and "Records" is a mistake worth reporting.
+	var body map[string]json.RawMessage
 	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.DisallowUnknownFields()
 	if err := dec.Decode(&body); err != nil {
 		return req, invalid(describeDecodeError(err))
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return req, invalid("unexpected data after the request object")
 	}
-	if n, ok, err := wholeNumber("records", body.Records); err != nil {
+	for _, name := range slices.Sorted(maps.Keys(body)) {
+		if name != "records" && name != "seed" && name != "simulateFailure" {
+			return req, invalid(fmt.Sprintf("unknown field %q (allowed: records, seed, simulateFailure)", name))
+		}
+	}
+	if n, ok, err := wholeNumber("records", body["records"]); err != nil {
 		return req, err
 	} else if ok {
 		if n < 1 || n > MaxRecords {
@@ -80,19 +82,23 @@ func ParseSimulationRequest(raw []byte, allowFailures bool) (SimulationRequest, 
 		}
 		req.Records = int(n)
 	}
-	if s, ok, err := wholeNumber("seed", body.Seed); err != nil {
+	if s, ok, err := wholeNumber("seed", body["seed"]); err != nil {
 		return req, err
 	} else if ok {
 		req.Seed = &s
 	}
-	if body.SimulateFailure != nil {
-		switch f := *body.SimulateFailure; {
+	if f, ok := body["simulateFailure"]; ok && string(f) != "null" {
+		var mode string
+		if f[0] != '"' || json.Unmarshal(f, &mode) != nil {
+			return req, invalid(fmt.Sprintf("simulateFailure must be a string, got %s", jsonKind(f[0])))
+		}
+		switch {
 		case !allowFailures:
 			return req, invalid("simulateFailure is not allowed in this deployment (set ALLOW_SIMULATED_FAILURES=true to enable it)")
-		case f == FailPermanent || f == FailTransient:
-			req.SimulateFailure = f
+		case mode == FailPermanent || mode == FailTransient:
+			req.SimulateFailure = mode
 		default:
-			return req, invalid(fmt.Sprintf("simulateFailure must be %q or %q, got %q", FailPermanent, FailTransient, f))
+			return req, invalid(fmt.Sprintf("simulateFailure must be %q or %q, got %q", FailPermanent, FailTransient, mode))
 		}
 	}
 	return req, nil
@@ -118,6 +124,8 @@ func jsonKind(c byte) string {
 	switch c {
 	case '"':
 		return "a string"
+	case 'n':
+		return "null"
 	case '{':
 		return "an object"
 	case '[':
@@ -125,26 +133,15 @@ func jsonKind(c byte) string {
 	case 't', 'f':
 		return "a boolean"
 	}
-	return "an invalid value"
+	return "a number"
 }
 
 // describeDecodeError turns encoding/json's errors into messages about the
-// request's fields rather than Go types.
+// request rather than Go types.
 func describeDecodeError(err error) string {
-	var typeErr *json.UnmarshalTypeError
 	var syntaxErr *json.SyntaxError
-	switch {
-	case errors.As(err, &typeErr) && typeErr.Field == "simulateFailure":
-		return fmt.Sprintf("simulateFailure must be a string, got %s", typeErr.Value)
-	case errors.As(err, &typeErr) && typeErr.Field != "":
-		return fmt.Sprintf("%s must be a number, got %s", typeErr.Field, typeErr.Value)
-	case errors.As(err, &typeErr):
-		return fmt.Sprintf("the request must be a JSON object, got %s", typeErr.Value)
-	case errors.As(err, &syntaxErr):
-		return fmt.Sprintf("the request is not valid JSON (offset %d): %v", syntaxErr.Offset, err)
-	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		return fmt.Sprintf("unknown field %s (allowed: records, seed, simulateFailure)",
-			strings.TrimPrefix(err.Error(), "json: unknown field "))
+	if errors.As(err, &syntaxErr) {
+		return fmt.Sprintf("the request is not valid JSON (at byte %d): %v", syntaxErr.Offset, err)
 	}
 	return "the request is not valid JSON: " + err.Error()
 }

@@ -1,0 +1,77 @@
+package job_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+
+	"github.com/asyncjobs/stepjobs/internal/job"
+)
+
+func TestStatusTransitions(t *testing.T) {
+	all := []job.Status{job.StatusRunning, job.StatusSucceeded, job.StatusFailed, job.StatusAborted, job.StatusTimedOut}
+	allowed := map[[2]job.Status]bool{}
+	for _, s := range all {
+		allowed[[2]job.Status{s, s}] = true // a repeated write is not a move
+		if s != job.StatusRunning {
+			allowed[[2]job.Status{job.StatusRunning, s}] = true
+		}
+	}
+	for _, from := range append(all, "PAUSED", "") {
+		for _, to := range append(all, "PAUSED", "") {
+			want := allowed[[2]job.Status{from, to}]
+			assert.Equal(t, want, from.CanBecome(to), "%q -> %q", from, to)
+		}
+	}
+	for _, s := range all {
+		assert.True(t, s.Valid())
+		assert.Equal(t, s != job.StatusRunning, s.Terminal(), s)
+	}
+	assert.False(t, job.Status("PAUSED").Valid())
+	assert.False(t, job.Status("PAUSED").Terminal())
+	assert.False(t, job.Status("running").Valid(), "statuses are upper case, as Step Functions writes them")
+}
+
+func TestResolveFinish(t *testing.T) {
+	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	run := job.NewJob("j", "arn", nil, at)
+	failed := job.Outcome{JobID: "j", ExecutionARN: "arn", Status: job.StatusFailed, Error: "E", Cause: "C", At: at.Add(time.Second)}
+	succeeded := job.Outcome{JobID: "j", ExecutionARN: "arn", Status: job.StatusSucceeded, Result: &job.Result{Bucket: "b", Key: "k"}, At: at.Add(time.Second)}
+	done := failed.Apply(run)
+
+	tests := []struct {
+		name      string
+		existing  *job.Job
+		outcome   job.Outcome
+		wantWrite bool
+		want      job.Job
+		wantErr   error
+	}{
+		{"absent, failure creates", nil, failed, true, job.Job{ID: "j", ExecutionARN: "arn", Status: job.StatusFailed,
+			Error: "E", Cause: "C", CreatedAt: failed.At, UpdatedAt: failed.At}, nil},
+		{"absent, success is not found", nil, succeeded, false, job.Job{}, job.ErrNotFound},
+		{"running to failed", &run, failed, true, done, nil},
+		{"failed again", &done, failed, false, done, nil},
+		{"failed to succeeded", &done, succeeded, false, job.Job{}, job.ErrConflict},
+		{"other execution", &run, job.Outcome{JobID: "j", ExecutionARN: "other", Status: job.StatusFailed, At: at}, false, job.Job{}, job.ErrConflict},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, write, err := job.ResolveFinish(tc.existing, tc.outcome)
+			assert.ErrorIs(t, err, tc.wantErr)
+			assert.Equal(t, tc.wantWrite, write)
+			assert.Equal(t, tc.want, got)
+		})
+	}
+}
+
+func TestOutcomeApplyKeepsCreation(t *testing.T) {
+	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	j := job.NewJob("j", "arn", []byte(`{"records":1}`), at)
+	got := job.Outcome{JobID: "j", ExecutionARN: "arn", Status: job.StatusAborted, At: at.Add(time.Hour)}.Apply(j)
+	assert.Equal(t, at, got.CreatedAt)
+	assert.Equal(t, at.Add(time.Hour), got.UpdatedAt)
+	assert.Equal(t, job.StatusAborted, got.Status)
+	assert.JSONEq(t, `{"records":1}`, string(got.Request))
+}
