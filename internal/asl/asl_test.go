@@ -148,6 +148,8 @@ func TestErrorMatches(t *testing.T) {
 		{[]string{"States.ALL"}, ErrRuntime, false},
 		{[]string{"States.TaskFailed"}, "Lambda.Unknown", true},
 		{[]string{"States.TaskFailed"}, ErrTimeout, false},
+		{[]string{"States.TaskFailed"}, ErrHeartbeatTimeout, true},
+		{[]string{"States.ALL"}, ErrDataLimitExceeded, false},
 		{[]string{"TransientError"}, "TransientError", true},
 		{[]string{"TransientError"}, "SimulatedFailure", false},
 	}

@@ -68,22 +68,15 @@ func (s *State) SelectResult(result any, env *Env) (any, error) {
 }
 
 // EffectiveOutput applies ResultSelector, ResultPath (against the raw state
-// input) and OutputPath. For Choice, Wait, Succeed, only OutputPath applies
-// (pass the state input as result; ResultPath is not set for those types).
+// input) and OutputPath. Choice, Wait and Succeed have no result: pass their
+// effective input as result, and only OutputPath is applied to it.
 func (s *State) EffectiveOutput(stateInput, result any, env *Env) (any, error) {
 	r, err := s.SelectResult(result, env)
 	if err != nil {
 		return nil, err
 	}
-	var combined any
-	switch {
-	case s.Type == TypeChoice || s.Type == TypeWait || s.Type == TypeSucceed:
-		combined = stateInput
-		if s.Type == TypeSucceed || s.Type == TypeWait || s.Type == TypeChoice {
-			// InputPath applies to these too; the result is their effective input.
-			combined = result
-		}
-	default:
+	combined := r
+	if s.Type != TypeChoice && s.Type != TypeWait && s.Type != TypeSucceed {
 		combined, err = ApplyResultPath(s.ResultPath, s.ResultPathNull, stateInput, r)
 		if err != nil {
 			return nil, err
@@ -310,9 +303,9 @@ func (s *State) MatchCatcher(errName string) *Catcher {
 	return nil
 }
 
-// ErrorMatches implements ErrorEquals: an exact name, or States.ALL (which
-// matches every error except States.Runtime and, per AWS, errors that cannot
-// be caught), or States.TaskFailed (every error except States.Timeout).
+// ErrorMatches implements ErrorEquals: an exact name, or States.ALL (every
+// error except the terminal States.Runtime and States.DataLimitExceeded), or
+// States.TaskFailed (the same, and not States.Timeout either).
 func ErrorMatches(errorEquals []string, errName string) bool {
 	for _, e := range errorEquals {
 		switch {
@@ -323,7 +316,7 @@ func ErrorMatches(errorEquals []string, errName string) bool {
 				return true
 			}
 		case e == ErrTaskFailed:
-			if errName != ErrTimeout && errName != ErrRuntime && errName != ErrDataLimitExceeded && errName != ErrHeartbeatTimeout {
+			if errName != ErrTimeout && errName != ErrRuntime && errName != ErrDataLimitExceeded {
 				return true
 			}
 		}

@@ -32,35 +32,56 @@
 //
 //	env := &asl.Env{Context: ctxObject /* the $$ object */, Vars: vars /* variables in scope */}
 //
-//	in, err := st.EffectiveInput(rawInput, env)        // InputPath, then Parameters (Task, Pass, Parallel)
-//	                                                   // Map: InputPath only; see Items/ItemInput
+//	in, err := st.EffectiveInput(rawInput, env)        // InputPath, then Parameters (Task, Pass, Parallel);
+//	                                                   // Map: InputPath only (see Items/ItemInput)
 //	res := st.PassResult(in)                           // Pass: Result if set, else the effective input
-//	out, err := st.EffectiveOutput(rawInput, res, env) // ResultSelector, ResultPath, OutputPath
-//	vars, err := st.ApplyAssign(res, env)              // Assign, evaluated against the state's result
-//	                                                   // (after ResultSelector) and the old variables;
-//	                                                   // merge the returned map into the scope AFTER
-//	                                                   // computing the output (AWS evaluates OutputPath
-//	                                                   // with the old variables).
-//	next, assign, err := st.NextState(in, env)         // Choice: the matched rule's Next (or Default) and
-//	                                                   // the Assign to apply (rule's, else the state's);
-//	                                                   // evaluate it with assign.Evaluate(in, env).
+//	sel, err := st.SelectResult(res, env)              // ResultSelector alone (what Assign sees)
+//	out, err := st.EffectiveOutput(rawInput, res, env) // ResultSelector, ResultPath, OutputPath; for
+//	                                                   // Choice/Wait/Succeed pass the effective input as res
+//	vars, err := st.ApplyAssign(sel, env)              // Assign against the selected result (Choice, Wait:
+//	                                                   // the effective input) and the OLD variables; merge
+//	                                                   // the returned map into the scope after computing
+//	                                                   // the output (OutputPath sees the old variables)
+//	next, assign, err := st.NextState(in, env)         // Choice: matched rule's Next (or Default) and the
+//	                                                   // Assign to apply (rule's, else the state's, may be
+//	                                                   // nil): assign.Evaluate(in, env)
 //	until, err := st.Until(in, env, now)               // Wait
-//	name, cause, err := st.ErrorAndCause(in, env)      // Fail
+//	name, cause, err := st.ErrorAndCause(raw, env)     // Fail (no InputPath on Fail)
 //	secs, err := st.Timeout(in, env)                   // Task TimeoutSeconds/TimeoutSecondsPath (0: none)
 //	secs, err := st.Heartbeat(in, env)                 // Task HeartbeatSeconds/HeartbeatSecondsPath
 //	items, err := st.Items(in, env)                    // Map: ItemsPath on the effective input
 //	item, err := st.ItemInput(in, i, items[i], env)    // Map: ItemSelector/Parameters with $$.Map.Item
 //	n, err := st.Concurrency(in, env)                  // Map: MaxConcurrency/MaxConcurrencyPath (0: unlimited)
 //	r := st.MatchRetrier(errName)                      // first Retrier whose ErrorEquals matches, or nil
-//	d := r.Delay(attempt, rnd)                         // backoff before retry number attempt (0-based)
+//	ok := r.CanRetry(n); d := r.Delay(n, rnd)          // retry number n (0-based); FULL jitter uses rnd
 //	c := st.MatchCatcher(errName)                      // first Catcher that matches, or nil
-//	out, err := c.Output(rawInput, &asl.Error{...}, env) // the catcher's ResultPath applied to {Error,Cause}
-//	vars, err := c.ApplyAssign(errOutput, env)
-//	err := asl.CheckSize(value, "state/task 'X' returned a result") // States.DataLimitExceeded at 256 KiB
+//	out, err := c.Output(rawInput, aslErr)             // the catcher's ResultPath with {"Error","Cause"}
+//	vars, err := c.ApplyAssign(asl.ErrorOutput(aslErr), env)
+//	err := asl.CheckSize(v, "The state/task 'X' returned a result") // States.DataLimitExceeded over 256 KiB
 //
-// Runtime failures are *Error{Name, Cause} with AWS's error names (the
-// ErrStates* constants) and AWS's cause texts, without the state prefix: the
-// engine prefixes causes with StateCausePrefix(stateName, enteredEventID)
+// Lower-level pieces are exported for the engine and tests: ParsePath and
+// Path.Get (definite paths return the value, indefinite ones a []any of
+// matches), ParseExpr and Expr.Eval (a path or an intrinsic call),
+// CompileTemplate and Template.Evaluate, ApplyResultPath, ChoiceRule.Eval,
+// ErrorMatches, DecodeJSON.
+//
+// Runtime failures are *Error{Name, Cause} with AWS's error names (the Err*
+// constants) and AWS's cause texts, without the state prefix: the engine
+// prefixes causes with StateCausePrefix(stateName, enteredEventID)
 // ("An error occurred while executing the state 'X' (entered at the event id #2). ")
-// where AWS does (States.Runtime, States.IntrinsicFailure, ...).
+// where AWS does (States.Runtime raised by the service, not errors from
+// Fail states or tasks).
+//
+// # Error matching
+//
+// ErrorEquals matches an exact name; States.ALL matches any error except
+// States.Runtime and States.DataLimitExceeded (AWS does not let those be
+// caught or retried); States.TaskFailed matches any error except
+// States.Timeout (and, like States.ALL, States.Runtime and
+// States.DataLimitExceeded).
+//
+// # Changes to this API
+//
+// None since the first commit, except additions: State.SelectResult,
+// Retrier.CanRetry, Expr, ChoiceRule.Eval, ErrorMatches, ErrorOutput.
 package asl
