@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 )
 
 // javaRegex runs java.util.regex patterns on Go's RE2 engine. The common
@@ -11,27 +12,39 @@ import (
 // atomic groups are not available in RE2 and fail the render with
 // ErrUnsupported rather than silently matching differently.
 type javaRegex struct {
+	pat  string
 	re   *regexp.Regexp
-	full *regexp.Regexp // anchored, for String.matches
+	once sync.Once
+	full *regexp.Regexp // anchored, for String.matches; compiled on first use
 }
 
-// maxRegexCache bounds the per-render cache of compiled patterns.
-const maxRegexCache = 64
+// Compiled patterns are shared by all renders: *regexp.Regexp is safe for
+// concurrent use, and templates use a handful of literal patterns. The cache
+// stops growing at maxRegexCache so patterns built from request data cannot
+// exhaust memory; those are compiled per use.
+const maxRegexCache = 512
+
+var regexCache = struct {
+	sync.RWMutex
+	m map[string]*javaRegex
+}{m: map[string]*javaRegex{}}
 
 func (r *renderer) regex(pat string) (*javaRegex, error) {
-	if jr, ok := r.regexes[pat]; ok {
+	regexCache.RLock()
+	jr, ok := regexCache.m[pat]
+	regexCache.RUnlock()
+	if ok {
 		return jr, nil
 	}
 	jr, err := compileJava(pat)
 	if err != nil {
 		return nil, err
 	}
-	if r.regexes == nil {
-		r.regexes = map[string]*javaRegex{}
+	regexCache.Lock()
+	if len(regexCache.m) < maxRegexCache {
+		regexCache.m[pat] = jr
 	}
-	if len(r.regexes) < maxRegexCache {
-		r.regexes[pat] = jr
-	}
+	regexCache.Unlock()
 	return jr, nil
 }
 
@@ -45,14 +58,16 @@ func compileJava(pat string) (*javaRegex, error) {
 		}
 		return nil, fmt.Errorf("PatternSyntaxException: %v", err)
 	}
-	full, err := regexp.Compile(`\A(?:` + pat + `)\z`)
-	if err != nil {
-		return nil, fmt.Errorf("PatternSyntaxException: %v", err)
-	}
-	return &javaRegex{re: re, full: full}, nil
+	return &javaRegex{pat: pat, re: re}, nil
 }
 
-func (j *javaRegex) matchesAll(s string) bool { return j.full.MatchString(s) }
+func (j *javaRegex) matchesAll(s string) bool {
+	j.once.Do(func() {
+		// The pattern compiled alone, so wrapping it cannot fail.
+		j.full = regexp.MustCompile(`\A(?:` + j.pat + `)\z`)
+	})
+	return j.full.MatchString(s)
+}
 
 // split is String.split(regex, limit) with Java's rules for leading and
 // trailing empty strings.

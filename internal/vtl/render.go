@@ -71,7 +71,6 @@ type renderer struct {
 	depth   int
 	written int
 	built   int
-	regexes map[string]*javaRegex
 }
 
 // Render renders the template against env. It is safe to call concurrently

@@ -108,3 +108,8 @@ func TestProjectTemplatesRender(t *testing.T) {
 		})
 	}
 }
+
+func readFileString(path string) (string, error) {
+	b, err := os.ReadFile(path)
+	return string(b), err
+}
