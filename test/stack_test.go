@@ -879,6 +879,9 @@ func TestStackCfnLint(t *testing.T) {
 	require.NoError(t, err)
 }
 
+// retrierFields are the fields Step Functions allows in a Retry entry.
+var retrierFields = []string{"Comment", "ErrorEquals", "IntervalSeconds", "MaxAttempts", "BackoffRate", "MaxDelaySeconds", "JitterStrategy"}
+
 // TestStateMachineFile checks the definition file itself, without packaging: well-formed,
 // every transition lands on a state, every task guarded, and the happy path short.
 func TestStateMachineFile(t *testing.T) {
@@ -976,6 +979,16 @@ func TestStateMachineFile(t *testing.T) {
 		retriers, _ := s["Retry"].([]any)
 		for _, r := range retriers {
 			retrier, _ := r.(map[string]any)
+			// asl-validator 3.16 accepts any field in a retrier: catch typos here.
+			for field := range retrier {
+				assert.Contains(t, retrierFields, field, "%s: unknown retrier field", name)
+			}
+			if js, ok := retrier["JitterStrategy"]; ok {
+				assert.Contains(t, []any{"FULL", "NONE"}, js, "%s: JitterStrategy", name)
+			}
+			if md, ok := retrier["MaxDelaySeconds"]; ok {
+				assert.Positive(t, md, "%s: MaxDelaySeconds", name)
+			}
 			errs, _ := retrier["ErrorEquals"].([]any)
 			switch {
 			case slices.Equal(errs, lambdaErrors):
@@ -1000,6 +1013,7 @@ func TestStateMachineFile(t *testing.T) {
 		}
 	}
 	assert.Equal(t, "Fail", def.States["JobFailed"]["Type"])
+	// asl-validator checks only that these are strings.
 	assert.Equal(t, "$.error.Error", def.States["JobFailed"]["ErrorPath"])
 	assert.Equal(t, "$.error.Cause", def.States["JobFailed"]["CausePath"])
 	assert.Equal(t, "JobFailed", def.States["RecordFailure"]["Next"])
