@@ -766,7 +766,10 @@ func TestStackStorage(t *testing.T) {
 	}
 
 	t.Run("jobs table", func(t *testing.T) {
-		props := resource(t, p, "JobsTable", "AWS::DynamoDB::Table").Properties
+		table := resource(t, p, "JobsTable", "AWS::DynamoDB::Table")
+		assert.Equal(t, "Delete", table.DeletionPolicy, "sls remove takes the records with it")
+		assert.Equal(t, "Delete", table.UpdateReplacePolicy)
+		props := table.Properties
 		assert.Equal(t, "PAY_PER_REQUEST", props["BillingMode"])
 		assert.Equal(t, []any{map[string]any{"AttributeName": "jobId", "KeyType": "HASH"}}, props["KeySchema"])
 		assert.Equal(t, []any{map[string]any{"AttributeName": "jobId", "AttributeType": "S"}}, props["AttributeDefinitions"])
@@ -814,7 +817,11 @@ func TestStackStorage(t *testing.T) {
 	}
 
 	t.Run("results expire", func(t *testing.T) {
-		rules, ok := lookup(t, resource(t, p, "ResultsBucket", "AWS::S3::Bucket").Properties, "LifecycleConfiguration", "Rules").([]any)
+		bucket := resource(t, p, "ResultsBucket", "AWS::S3::Bucket")
+		// Retained on delete (a bucket with objects cannot be deleted), so it must empty itself.
+		assert.Equal(t, "Retain", bucket.DeletionPolicy)
+		assert.Equal(t, "Retain", bucket.UpdateReplacePolicy)
+		rules, ok := lookup(t, bucket.Properties, "LifecycleConfiguration", "Rules").([]any)
 		require.True(t, ok)
 		var expires bool
 		for i := range rules {

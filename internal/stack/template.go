@@ -27,10 +27,11 @@ type Template struct {
 
 // Resource is one entry of a template's Resources.
 type Resource struct {
-	Type           string         `json:"Type"`
-	Properties     map[string]any `json:"Properties"`
-	DependsOn      any            `json:"DependsOn"`
-	DeletionPolicy string         `json:"DeletionPolicy"`
+	Type                string         `json:"Type"`
+	Properties          map[string]any `json:"Properties"`
+	DependsOn           any            `json:"DependsOn"`
+	DeletionPolicy      string         `json:"DeletionPolicy"`
+	UpdateReplacePolicy string         `json:"UpdateReplacePolicy"`
 }
 
 // Output is one entry of a template's Outputs.
