@@ -270,11 +270,15 @@ func (g *Gateway) serve(c *call) (resp *response) {
 		return g.integrationResponse(c, http.StatusOK, nil)
 	}
 
-	integrationBody, ok := g.requestBody(c, body)
+	integrationBody, ok, err := g.requestBody(c, body)
 	if !ok {
 		return g.gatewayError(c, "UNSUPPORTED_MEDIA_TYPE", "Unsupported Media Type")
 	}
-	if integrationBody == nil {
+	if errors.Is(err, ErrInvalidJSONBody) {
+		return g.gatewayError(c, "BAD_REQUEST_BODY", invalidJSONMessage(err))
+	}
+	if err != nil {
+		g.log.Error("request template failed", "requestId", c.requestID, "err", err)
 		return g.gatewayError(c, "API_CONFIGURATION_ERROR", "Internal server error")
 	}
 
@@ -296,8 +300,8 @@ func (g *Gateway) serve(c *call) (resp *response) {
 }
 
 // requestBody renders the request template chosen by content type. It
-// reports false for 415, and a nil body for a template failure.
-func (g *Gateway) requestBody(c *call, body []byte) ([]byte, bool) {
+// reports false for 415 (no template and no passthrough).
+func (g *Gateway) requestBody(c *call, body []byte) ([]byte, bool, error) {
 	rt := c.rt
 	ct := mediaType(c.r.Header.Get("Content-Type"))
 	if ct == "" {
@@ -306,24 +310,35 @@ func (g *Gateway) requestBody(c *call, body []byte) ([]byte, bool) {
 	t, found := rt.requestTemplates[ct]
 	if !found {
 		if _, empty := rt.cfg.RequestTemplates[ct]; empty {
-			return body, true
+			return body, true, nil
 		}
 		switch rt.cfg.PassthroughBehavior {
 		case slsconfig.PassthroughWhenNoMatch:
-			return body, true
+			return body, true, nil
 		case slsconfig.PassthroughWhenNoTemplates:
 			if len(rt.cfg.RequestTemplates) == 0 {
-				return body, true
+				return body, true, nil
 			}
 		}
-		return nil, false
+		return nil, false, nil
 	}
 	res, err := t.Render(c.r.Context(), g.env(c, body))
 	if err != nil {
-		g.log.Error("request template failed", "requestId", c.requestID, "contentType", ct, "err", err)
-		return nil, true
+		return nil, true, fmt.Errorf("request template %s: %w", ct, err)
 	}
-	return []byte(res.Body), true
+	return []byte(res.Body), true, nil
+}
+
+// invalidJSONMessage is API Gateway's message for a body that a template
+// reads as JSON and that is not JSON. AWS quotes its JSON parser's message
+// after the colon; the local one says the same thing in its own words.
+func invalidJSONMessage(err error) string {
+	const prefix = "Could not parse request body into json"
+	msg := err.Error()
+	if i := strings.LastIndex(msg, ErrInvalidJSONBody.Error()+": "); i >= 0 {
+		return prefix + ": " + msg[i+len(ErrInvalidJSONBody.Error())+2:]
+	}
+	return prefix
 }
 
 // integrationResponse selects the integration response for status, renders

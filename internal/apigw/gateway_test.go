@@ -58,6 +58,8 @@ func (f fakeTemplate) Render(_ context.Context, env *TemplateEnv) (*TemplateResu
 		panic("template exploded")
 	case "fail":
 		return nil, errors.New("render failed")
+	case "badjson":
+		return nil, fmt.Errorf("t:1:1: %w: unexpected end of JSON input", ErrInvalidJSONBody)
 	}
 	return nil, fmt.Errorf("unknown fake template %q", f.src)
 }
@@ -174,6 +176,7 @@ func TestRequestTemplateSelection(t *testing.T) {
 		{"when no templates: none passes through", slsconfig.PassthroughWhenNoTemplates, map[string]string{}, "text/plain", 200, "raw body"},
 		{"when no match: passes through", slsconfig.PassthroughWhenNoMatch, map[string]string{"application/json": "static:J"}, "text/plain", 200, "raw body"},
 		{"template error is 500", slsconfig.PassthroughNever, map[string]string{"application/json": "fail"}, "application/json", 500, ""},
+		{"body that is not JSON is 400", slsconfig.PassthroughNever, map[string]string{"application/json": "badjson"}, "application/json", 400, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -189,6 +192,8 @@ func TestRequestTemplateSelection(t *testing.T) {
 				assert.JSONEq(t, `{"message":"Unsupported Media Type"}`, rec.Body.String())
 			case 500:
 				assert.JSONEq(t, `{"message":"Internal server error"}`, rec.Body.String())
+			case 400:
+				assert.JSONEq(t, `{"message":"Could not parse request body into json: unexpected end of JSON input"}`, rec.Body.String())
 			}
 			if tc.wantSent == "" {
 				assert.Empty(t, integ.calls)

@@ -1,6 +1,14 @@
 package apigw
 
-import "context"
+import (
+	"context"
+	"errors"
+)
+
+// ErrInvalidJSONBody is the cause a Template wraps when the template reads
+// the body as JSON and it is not: API Gateway answers 400 "Could not parse
+// request body into json: ..." instead of a 500.
+var ErrInvalidJSONBody = errors.New("could not parse request body into json")
 
 // TemplateRequest is what a mapping template reads through $input (it
 // mirrors vtl.Request).

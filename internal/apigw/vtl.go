@@ -2,6 +2,8 @@ package apigw
 
 import (
 	"context"
+	"errors"
+	"fmt"
 
 	"github.com/asyncjobs/stepjobs/internal/vtl"
 )
@@ -29,6 +31,9 @@ func (v vtlTemplate) Render(ctx context.Context, env *TemplateEnv) (*TemplateRes
 		Context:        env.Context,
 		StageVariables: env.StageVariables,
 	})
+	if errors.Is(err, vtl.ErrInvalidJSONBody) {
+		return nil, fmt.Errorf("%w: %w", ErrInvalidJSONBody, err)
+	}
 	if err != nil {
 		return nil, err
 	}

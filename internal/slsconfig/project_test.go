@@ -52,11 +52,18 @@ func TestLoadProjectService(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, routes, 2)
 	for _, r := range routes {
-		t.Logf("%s %s %s %s %v", r.Method, r.Path, r.Action, r.PassthroughBehavior, r.Responses)
-		for ct, tpl := range r.RequestTemplates {
-			t.Logf("  %s: %q", ct, tpl[len(tpl)-120:])
-		}
+		assert.Equal(t, PassthroughWhenNoTemplates, r.PassthroughBehavior, r.Path)
+		assert.NotContains(t, r.RequestTemplates["application/json"], "${StateMachineArn}", "Fn::Sub resolved")
+		assert.Len(t, r.Responses, 3, r.Path)
 	}
+	assert.Equal(t, "/describe-execution", routes[0].Path)
+	assert.Equal(t, "DescribeExecution", routes[0].Action)
+	assert.Equal(t, "/start-execution", routes[1].Path)
+	assert.Contains(t, routes[1].RequestTemplates["application/json"], `"stateMachineArn": "`+localLookup().Refs["JobsStateMachine"]+`"`)
+	gw, err := svc.GatewayResponses(localLookup())
+	require.NoError(t, err)
+	assert.Contains(t, gw, "DEFAULT_4XX")
+	assert.Contains(t, gw, "DEFAULT_5XX")
 	require.Len(t, svc.Tables, 1)
 	assert.Equal(t, "stepjobs-dev-jobs", svc.Tables[0].TableName)
 	env, err := svc.FunctionEnv("tracking", localLookup())
