@@ -86,8 +86,8 @@ func TestTemplateGolden(t *testing.T) {
 	}
 }
 
-func TestInvalidDefinitionsGolden(t *testing.T) {
-	for _, c := range loadGolden(t, "invalid_definitions.json") {
+func TestDefinitionsGolden(t *testing.T) {
+	for _, c := range loadGolden(t, "definitions.json") {
 		t.Run(c.Name, func(t *testing.T) {
 			def := []byte(c.Definition)
 			var s string
@@ -95,6 +95,10 @@ func TestInvalidDefinitionsGolden(t *testing.T) {
 				def = []byte(s) // a definition given as raw text
 			}
 			_, err := Parse(def)
+			if c.Err == "" {
+				require.NoError(t, err)
+				return
+			}
 			var de *DefinitionError
 			require.ErrorAs(t, err, &de)
 			assert.Equal(t, c.Err, err.Error())

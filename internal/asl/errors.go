@@ -53,24 +53,23 @@ func StateCausePrefix(state string, enteredEventID int64) string {
 const (
 	CodeSchemaValidationFailed  = "SCHEMA_VALIDATION_FAILED"
 	CodeMissingTransitionTarget = "MISSING_TRANSITION_TARGET"
-	CodeUnreachableState        = "UNREACHABLE_STATE"
+	CodeMissingEndState         = "MISSING_END_STATE"
 	CodeInvalidJSON             = "INVALID_JSON_DESCRIPTION"
-	CodeDuplicateStateName      = "DUPLICATE_STATE_NAME"
-	CodeNoTerminalState         = "NO_TERMINAL_STATE"
 )
 
 // Problem is one validation diagnostic.
 type Problem struct {
 	Code     string // e.g. SCHEMA_VALIDATION_FAILED
 	Message  string // without the location
-	Location string // JSON pointer-like, e.g. /States/Track/Next; "/" for the root
+	Location string // e.g. /States/Track/Next or /States/P/Branches[0]/States/A; "/" for the root; "" when AWS gives none (null)
 }
 
 func (p Problem) String() string {
-	if p.Location == "" {
-		return p.Code + ": " + p.Message
+	loc := p.Location
+	if loc == "" {
+		loc = "null" // AWS prints a missing location as null
 	}
-	return p.Code + ": " + p.Message + " at " + p.Location
+	return p.Code + ": " + p.Message + " at " + loc
 }
 
 // DefinitionError is an invalid definition. Its message is AWS's

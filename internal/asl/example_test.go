@@ -34,7 +34,9 @@ func Example() {
 
 // An invalid definition reports AWS's code and location.
 func ExampleParse_invalid() {
-	_, err := asl.Parse([]byte(`{"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "B"}}}`))
+	_, err := asl.Parse([]byte(`{"StartAt": "A", "States": {
+	  "A": {"Type": "Choice", "Choices": [{"Variable": "$.x", "IsPresent": true, "Next": "B"}], "Default": "Done"},
+	  "Done": {"Type": "Succeed"}}}`))
 	fmt.Println(err)
-	// Output: Invalid State Machine Definition: 'MISSING_TRANSITION_TARGET: Missing 'Next' target: B at /States/A/Next'
+	// Output: Invalid State Machine Definition: 'MISSING_TRANSITION_TARGET: Missing 'Next' target: B at /States/A/Choices[0]/Next'
 }

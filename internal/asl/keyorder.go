@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"strconv"
-	"strings"
 )
 
 // keyOrder walks JSON text and records, for every object, its keys in
@@ -37,11 +36,11 @@ func keyOrder(data []byte) (order map[string][]string, dups []string) {
 				}
 				k, _ := kt.(string)
 				if seen[k] {
-					dups = append(dups, ptr+"/"+escapePointer(k))
+					dups = append(dups, ptr+"/"+k)
 				}
 				seen[k] = true
 				keys = append(keys, k)
-				if !walk(ptr + "/" + escapePointer(k)) {
+				if !walk(ptr + "/" + k) {
 					return false
 				}
 			}
@@ -61,11 +60,4 @@ func keyOrder(data []byte) (order map[string][]string, dups []string) {
 	}
 	walk("")
 	return order, dups
-}
-
-func escapePointer(s string) string {
-	if !strings.ContainsAny(s, "~/") {
-		return s
-	}
-	return strings.ReplaceAll(strings.ReplaceAll(s, "~", "~0"), "/", "~1")
 }

@@ -64,7 +64,15 @@ func (p *parser) keys(ptr string, m map[string]any) []string {
 }
 
 var machineFields = map[string]bool{"Comment": true, "StartAt": true, "States": true, "TimeoutSeconds": true, "Version": true, "QueryLanguage": true}
-var processorFields = map[string]bool{"Comment": true, "StartAt": true, "States": true, "ProcessorConfig": true, "QueryLanguage": true}
+var processorFields = map[string]bool{"Comment": true, "StartAt": true, "States": true, "ProcessorConfig": true}
+
+// jsonataOnlyFields exist only in JSONata states; AWS names them on a JSONPath state.
+var jsonataOnlyFields = []string{"Output", "Arguments", "Items"}
+
+// Messages AWS uses for type and range problems.
+func expectedType(kind string) string { return "Expected value of type [" + kind + "]" }
+
+const queryLanguageEnum = "Value should be one of the following: [JSONPath, JSONata]"
 
 // machine parses a state machine object at ptr (the top level, a branch or
 // an item processor). kind is "", "branch" or "processor".
@@ -74,7 +82,7 @@ func (p *parser) machine(m map[string]any, ptr, kind string, top, jsonata bool) 
 	if kind == "processor" {
 		allowed = processorFields
 	} else if !top {
-		allowed = map[string]bool{"Comment": true, "StartAt": true, "States": true, "QueryLanguage": true}
+		allowed = map[string]bool{"Comment": true, "StartAt": true, "States": true}
 	}
 	var missing []string
 	if _, ok := m["States"]; !ok {
@@ -97,11 +105,14 @@ func (p *parser) machine(m map[string]any, ptr, kind string, top, jsonata bool) 
 	if v, ok := m["Version"]; ok {
 		sm.Version = p.str(v, ptr+"/Version", "Version")
 	}
-	if v, ok := m["QueryLanguage"]; ok {
-		sm.QueryLanguage = p.queryLanguage(v, ptr, jsonata && !top)
-		if top && sm.QueryLanguage == "JSONata" {
+	if v, ok := m["QueryLanguage"]; ok && top {
+		sm.QueryLanguage = p.queryLanguage(v, ptr, false)
+		if sm.QueryLanguage == "JSONata" {
 			jsonata = true
 		}
+	}
+	if jsonata {
+		sm.QueryLanguage = "JSONata"
 	}
 	if v, ok := m["TimeoutSeconds"]; ok && top {
 		sm.TimeoutSeconds = p.posInt(v, ptr+"/TimeoutSeconds", "TimeoutSeconds")
@@ -111,12 +122,12 @@ func (p *parser) machine(m map[string]any, ptr, kind string, top, jsonata bool) 
 		if pc, ok := m["ProcessorConfig"]; ok {
 			pcm, ok := pc.(map[string]any)
 			if !ok {
-				p.schema(ptr+"/ProcessorConfig", "Field 'ProcessorConfig' must be an object")
+				p.schema(ptr+"/ProcessorConfig", "%s", expectedType("OBJECT"))
 			} else {
 				if mode, ok := pcm["Mode"]; ok {
 					sm.ProcessorMode = p.str(mode, ptr+"/ProcessorConfig/Mode", "Mode")
 					if sm.ProcessorMode != "INLINE" && sm.ProcessorMode != "DISTRIBUTED" {
-						p.schema(ptr+"/ProcessorConfig/Mode", "Value is not a valid enum: [INLINE, DISTRIBUTED]")
+						p.schema(ptr+"/ProcessorConfig/Mode", "Value should be one of the following: [INLINE, DISTRIBUTED]")
 					}
 				}
 				if et, ok := pcm["ExecutionType"]; ok {
@@ -134,37 +145,47 @@ func (p *parser) machine(m map[string]any, ptr, kind string, top, jsonata bool) 
 	}
 	states, ok := statesV.(map[string]any)
 	if !ok {
-		p.schema(ptr+"/States", "Field 'States' must be an object")
+		p.schema(ptr+"/States", "%s", expectedType("OBJECT"))
 		return sm
 	}
+	before := len(p.problems)
 	sm.States = make(map[string]*State, len(states))
 	sm.StateNames = p.keys(ptr+"/States", states)
 	if len(states) == 0 {
 		p.schema(ptr+"/States", "At least one state is required")
 	}
 	for _, name := range sm.StateNames {
-		sp := ptr + "/States/" + escapePointer(name)
+		sp := ptr + "/States/" + name
 		if len(name) > 80 {
 			p.schema(sp, "State name must be at most 80 characters")
 		}
 		obj, ok := states[name].(map[string]any)
 		if !ok {
-			p.schema(sp, "State must be an object")
+			p.schema(sp, "%s", expectedType("OBJECT"))
 			continue
 		}
 		if st := p.state(name, obj, sp, jsonata); st != nil {
 			sm.States[name] = st
 		}
 	}
-	p.transitions(sm, ptr)
+	// The graph checks need every state's transitions: skip the reachability
+	// and end-state ones when a state of this container failed its own checks.
+	p.transitions(sm, ptr, top, len(p.problems) == before)
 	return sm
 }
 
+// queryLanguage checks a QueryLanguage field at ptr and returns the language
+// in effect. A value outside the enum is reported; AWS then treats the state
+// as JSONata, which this package refuses anyway, so it is reported once.
 func (p *parser) queryLanguage(v any, ptr string, parentJSONata bool) string {
 	s, ok := v.(string)
-	if !ok || (s != "JSONPath" && s != "JSONata") {
-		p.schema(ptr+"/QueryLanguage", "Value is not a valid enum: [JSONPath, JSONata]")
-		return "JSONPath"
+	switch {
+	case !ok:
+		p.schema(ptr+"/QueryLanguage", "%s", expectedType("STRING"))
+		return "invalid"
+	case s != "JSONPath" && s != "JSONata":
+		p.schema(ptr+"/QueryLanguage", "%s", queryLanguageEnum)
+		return "invalid"
 	}
 	if parentJSONata && s == "JSONPath" {
 		p.schema(ptr, "'QueryLanguage' can not be 'JSONPath' if set to 'JSONata' for whole state machine")
@@ -172,8 +193,12 @@ func (p *parser) queryLanguage(v any, ptr string, parentJSONata bool) string {
 	return s
 }
 
-// transitions checks StartAt, every Next target and reachability.
-func (p *parser) transitions(sm *StateMachine, ptr string) {
+// transitions checks StartAt and every Next target of one container (the
+// top level, a branch or an item processor), then reachability, as AWS does:
+// missing targets first, then unreachable states (both MISSING_TRANSITION_TARGET).
+// At the top level, a machine without any terminal state is MISSING_END_STATE,
+// which replaces the reachability report.
+func (p *parser) transitions(sm *StateMachine, ptr string, top, statesValid bool) {
 	if sm.States == nil {
 		return
 	}
@@ -186,28 +211,37 @@ func (p *parser) transitions(sm *StateMachine, ptr string) {
 	if sm.StartAt != "" && !declared[sm.StartAt] {
 		p.add(CodeMissingTransitionTarget, ptr+"/StartAt", "Missing 'Next' target: %s", sm.StartAt)
 	}
+	terminal := false
 	for _, name := range sm.StateNames {
 		st := sm.States[name]
 		if st == nil {
+			terminal = true // unknown shape: do not claim the machine has no end
 			continue
 		}
-		sp := ptr + "/States/" + escapePointer(name)
+		if st.End || st.Type == TypeSucceed || st.Type == TypeFail {
+			terminal = true
+		}
+		sp := ptr + "/States/" + name
 		check := func(target, loc string) {
 			if target != "" && !declared[target] {
 				p.add(CodeMissingTransitionTarget, loc, "Missing 'Next' target: %s", target)
 			}
 		}
 		check(st.Next, sp+"/Next")
-		check(st.Default, sp+"/Default")
 		for i, r := range st.Choices {
 			check(r.Next, fmt.Sprintf("%s/Choices[%d]/Next", sp, i))
 		}
+		check(st.Default, sp+"/Default")
 		for i, c := range st.Catch {
 			check(c.Next, fmt.Sprintf("%s/Catch[%d]/Next", sp, i))
 		}
 	}
-	if len(p.problems) > 0 {
-		return // unreachable states are reported only for otherwise valid graphs
+	if !statesValid || sm.StartAt == "" {
+		return
+	}
+	if top && !terminal {
+		p.problems = append(p.problems, Problem{Code: CodeMissingEndState, Message: "Workflow has no terminal state"})
+		return
 	}
 	seen := map[string]bool{}
 	queue := []string{sm.StartAt}
@@ -229,7 +263,7 @@ func (p *parser) transitions(sm *StateMachine, ptr string) {
 	}
 	for _, name := range sm.StateNames {
 		if !seen[name] && sm.States[name] != nil {
-			p.add(CodeUnreachableState, ptr+"/States/"+escapePointer(name), "State '%s' is not reachable.", name)
+			p.add(CodeMissingTransitionTarget, ptr+"/States/"+name, "State \"%s\" is not reachable.", name)
 		}
 	}
 }
@@ -257,7 +291,7 @@ func (p *parser) state(name string, m map[string]any, sp string, jsonata bool) *
 	st.Type = StateType(ts)
 	allowed, ok := stateFields[st.Type]
 	if !ok {
-		p.schema(sp+"/Type", "Value is not a valid enum: [Pass, Task, Choice, Wait, Succeed, Fail, Parallel, Map]")
+		p.schema(sp+"/Type", "Value should be one of the following: [Pass, Task, Choice, Wait, Succeed, Fail, Parallel, Map]")
 		return nil
 	}
 	if v, ok := m["QueryLanguage"]; ok {
@@ -265,16 +299,26 @@ func (p *parser) state(name string, m map[string]any, sp string, jsonata bool) *
 	} else if jsonata {
 		st.QueryLanguage = "JSONata"
 	}
-	if st.QueryLanguage == "JSONata" {
+	switch st.QueryLanguage {
+	case "JSONata":
 		p.schema(sp, "QueryLanguage JSONata is not supported yet")
+		return nil
+	case "invalid":
 		return nil
 	}
 	allow := map[string]bool{"Type": true, "Comment": true, "QueryLanguage": true}
 	for _, f := range allowed {
 		allow[f] = true
 	}
+	jsonataOnly := map[string]bool{}
+	for _, f := range jsonataOnlyFields {
+		if _, ok := m[f]; ok {
+			jsonataOnly[f] = true
+			p.schema(sp, "The QueryLanguage is set to 'JSONPath', but field '%s' is only supported for the 'JSONata' QueryLanguage", f)
+		}
+	}
 	for _, k := range p.keys(sp, m) {
-		if !allow[k] {
+		if !allow[k] && !jsonataOnly[k] {
 			p.schema(sp, "Field '%s' is not supported", k)
 		}
 	}
@@ -291,7 +335,7 @@ func (p *parser) state(name string, m map[string]any, sp string, jsonata bool) *
 		if hasEnd {
 			b, ok := m["End"].(bool)
 			if !ok {
-				p.schema(sp+"/End", "Field 'End' must be a boolean")
+				p.schema(sp+"/End", "%s", expectedType("BOOLEAN"))
 			}
 			st.End = b
 		}
@@ -336,35 +380,35 @@ func (p *parser) state(name string, m map[string]any, sp string, jsonata bool) *
 func (p *parser) str(v any, loc, field string) string {
 	s, ok := v.(string)
 	if !ok {
-		p.schema(loc, "Field '%s' must be a string", field)
+		p.schema(loc, "%s", expectedType("STRING"))
 	}
 	return s
 }
 
-func (p *parser) posInt(v any, loc, field string) int {
-	n, ok := v.(json.Number)
-	i, isInt := int64(0), false
-	if ok {
-		i, isInt = numberInt(n)
-	}
-	if !isInt || i < 1 || i > 99999999 {
-		p.schema(loc, "Field '%s' must be a positive integer", field)
-		return 0
-	}
-	return int(i)
-}
+func (p *parser) posInt(v any, loc, field string) int { return p.intMin(v, loc, 1) }
 
-func (p *parser) nonNegInt(v any, loc, field string) int {
+func (p *parser) nonNegInt(v any, loc, field string) int { return p.intMin(v, loc, 0) }
+
+// intMin checks an integer field with a minimum; values beyond int32 are
+// accepted and capped, as AWS accepts them.
+func (p *parser) intMin(v any, loc string, minimum int64) int {
 	n, ok := v.(json.Number)
 	i, isInt := int64(0), false
 	if ok {
 		i, isInt = numberInt(n)
+		if !isInt && !containsFraction(string(n)) {
+			i, isInt = math.MaxInt64, true // larger than int64
+		}
 	}
-	if !isInt || i < 0 || i > math.MaxInt32 {
-		p.schema(loc, "Field '%s' must be a non-negative integer", field)
+	if !isInt {
+		p.schema(loc, "%s", expectedType("INTEGER"))
 		return 0
 	}
-	return int(i)
+	if i < minimum {
+		p.schema(loc, "Minimum value is %d", minimum)
+		return 0
+	}
+	return int(min(i, math.MaxInt32))
 }
 
 // path compiles a JSONPath field value (a string) at loc.
@@ -423,7 +467,7 @@ func (p *parser) template(m map[string]any, field, sp string) *Template {
 		return nil
 	}
 	if _, isObj := v.(map[string]any); !isObj {
-		p.schema(sp+"/"+field, "Field '%s' must be an object", field)
+		p.schema(sp+"/"+field, "%s", expectedType("OBJECT"))
 		return nil
 	}
 	t, err := CompileTemplate(v)
@@ -441,7 +485,7 @@ func (p *parser) assign(m map[string]any, sp string) *Template {
 	}
 	obj, isObj := v.(map[string]any)
 	if !isObj {
-		p.schema(sp+"/Assign", "Field 'Assign' must be an object")
+		p.schema(sp+"/Assign", "%s", expectedType("OBJECT"))
 		return nil
 	}
 	for k := range obj {
@@ -509,14 +553,14 @@ func (p *parser) objects(m map[string]any, field, sp string) []map[string]any {
 	}
 	a, ok := v.([]any)
 	if !ok {
-		p.schema(sp+"/"+field, "Field '%s' must be an array", field)
+		p.schema(sp+"/"+field, "%s", expectedType("ARRAY"))
 		return nil
 	}
 	out := make([]map[string]any, 0, len(a))
 	for i, e := range a {
 		o, ok := e.(map[string]any)
 		if !ok {
-			p.schema(fmt.Sprintf("%s/%s[%d]", sp, field, i), "Element must be an object")
+			p.schema(fmt.Sprintf("%s/%s[%d]", sp, field, i), "%s", expectedType("OBJECT"))
 			continue
 		}
 		out = append(out, o)
@@ -560,7 +604,7 @@ func (p *parser) retriers(m map[string]any, sp string) []*Retrier {
 		if v, ok := o["JitterStrategy"]; ok {
 			s, _ := v.(string)
 			if s != "FULL" && s != "NONE" {
-				p.schema(loc+"/JitterStrategy", "Value is not a valid enum: [FULL, NONE]")
+				p.schema(loc+"/JitterStrategy", "Value should be one of the following: [FULL, NONE]")
 			}
 			r.JitterStrategy = s
 		}
@@ -706,7 +750,7 @@ func (p *parser) parallel(st *State, m map[string]any, sp string, jsonata bool) 
 	}
 	for i, b := range a {
 		bm, ok := b.(map[string]any)
-		loc := fmt.Sprintf("%s/Branches/%d", sp, i)
+		loc := fmt.Sprintf("%s/Branches[%d]", sp, i)
 		if !ok {
 			p.schema(loc, "Branch must be an object")
 			continue
@@ -731,7 +775,7 @@ func (p *parser) mapState(st *State, m map[string]any, sp string, jsonata bool) 
 		}
 		pm, ok := v.(map[string]any)
 		if !ok {
-			p.schema(sp+"/"+f, "Field '%s' must be an object", f)
+			p.schema(sp+"/"+f, "%s", expectedType("OBJECT"))
 			continue
 		}
 		st.ItemProcessor = p.machine(pm, sp+"/"+f, "processor", false, jsonata)
