@@ -336,10 +336,33 @@ func (p *parser) hashAt() (handled bool, term string, n node) {
 		return false, "", nil
 	}
 	p.pos++
-	args := p.parseArgs(')')
+	var args []expr
+	if _, defined := p.macros[word]; defined {
+		args = p.parseArgs(')')
+	} else if !p.attempt(func() { args = p.parseArgs(')') }) {
+		// Not a well-formed call of a macro we know: "#word(" is text.
+		p.pos = start
+		return false, "", nil
+	}
 	lit := p.src[start:p.pos]
 	p.eatLineEnd()
 	return true, "", &macroCallNode{pos: start, name: word, args: args, literal: lit}
+}
+
+// attempt runs f and reports whether it parsed without a syntax error,
+// restoring the parser's position and depth when it did not.
+func (p *parser) attempt(f func()) (ok bool) {
+	pos, depth := p.pos, p.depth
+	defer func() {
+		if r := recover(); r != nil {
+			if _, isSyntax := r.(*SyntaxError); !isSyntax {
+				panic(r)
+			}
+			p.pos, p.depth, ok = pos, depth, false
+		}
+	}()
+	f()
+	return true
 }
 
 // skipToParen moves past blanks to a '(' and reports whether one is there;

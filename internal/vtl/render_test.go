@@ -153,6 +153,7 @@ func TestDefineAndMacro(t *testing.T) {
 		{"macro", "#macro(greet $who)hi $who#end#greet('bob') #greet(\"ann\")", nil, "hi bob hi ann"},
 		{"macro args restored", "#set($who = 'outer')#macro(m $who)$who#end#m('in') $who", nil, "in outer"},
 		{"unknown macro printed", "#nope('x') #nope", nil, "#nope('x') #nope"},
+		{"malformed unknown macro is text", "#tag(a b) #x(", nil, "#tag(a b) #x("},
 	})
 }
 
@@ -183,6 +184,7 @@ func TestCollectionMethods(t *testing.T) {
 		{"list basics", "#set($l = ['a', 'b'])$l.size() $l.get(1) $l.isEmpty() $l.contains('a') $l.indexOf('b')", nil, "2 b false true 1"},
 		{"list add prints true", "#set($l = [])$l.add('x')#set($d = $l.add('y'))$l", nil, "true[x, y]"},
 		{"list quiet add", "#set($l = [])$!l.add('x')$l", nil, "true[x]"},
+		{"cyclic lists compare and print", "#set($a = [])#set($b = [$a])#set($d = $a.add($b))#if($a == $b)eq#else ne#end $a.contains($a) #set($d = $a.add($a))$a.size()", nil, " ne false2"},
 		{"list remove set sublist", "#set($l = [1, 2, 3, 4])#set($d = $l.remove(0))#set($d = $l.set(0, 9))$l $l.subList(1, 3)", nil, "[9, 3, 4] [3, 4]"},
 		{"map basics", "#set($m = {'a': 1})$m.size() $m.get('a') $m.containsKey('a') $m.containsKey('b') $m.isEmpty() $m.values()", nil, "1 1 true false false [1]"},
 		{"map missing key", "#set($m = {'a': 1})[$m.get('b')][$m.b]", nil, "[][]"},

@@ -171,8 +171,17 @@ func toFloat(v any) float64 {
 	return 0
 }
 
+// maxEqualsDepth bounds javaEquals on nested (possibly cyclic) collections;
+// Java would overflow its stack there.
+const maxEqualsDepth = 100
+
 // javaEquals is Java's Object.equals for runtime values.
-func javaEquals(a, b any) bool {
+func javaEquals(a, b any) bool { return javaEqualsDepth(a, b, 0) }
+
+func javaEqualsDepth(a, b any, depth int) bool {
+	if depth > maxEqualsDepth {
+		return false
+	}
 	switch x := a.(type) {
 	case nil:
 		return b == nil
@@ -194,7 +203,7 @@ func javaEquals(a, b any) bool {
 			return false
 		}
 		for i := range x.items {
-			if !javaEquals(x.items[i], y.items[i]) {
+			if !javaEqualsDepth(x.items[i], y.items[i], depth+1) {
 				return false
 			}
 		}
@@ -206,14 +215,14 @@ func javaEquals(a, b any) bool {
 		}
 		for _, k := range x.keys {
 			yv, ok := y.m[k]
-			if !ok || !javaEquals(x.m[k], yv) {
+			if !ok || !javaEqualsDepth(x.m[k], yv, depth+1) {
 				return false
 			}
 		}
 		return true
 	case *entry:
 		y, ok := b.(*entry)
-		return ok && x.k == y.k && javaEquals(x.v, y.v)
+		return ok && x.k == y.k && javaEqualsDepth(x.v, y.v, depth+1)
 	}
 	return a == b
 }
