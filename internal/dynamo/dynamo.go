@@ -120,6 +120,7 @@ func (s *Store) Create(ctx context.Context, j job.Job) (job.Job, error) {
 		ConditionExpression: aws.String("attribute_not_exists(jobId)"),
 	})
 	if err == nil {
+		j.CreatedAt, j.UpdatedAt = j.CreatedAt.UTC(), j.UpdatedAt.UTC() // as a read would return them
 		return j, nil
 	}
 	if !conditionFailed(err) {

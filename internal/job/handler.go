@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"reflect"
 	"time"
 )
 
@@ -58,21 +59,12 @@ func fail(ctx context.Context, log *slog.Logger, err error) error {
 	return err
 }
 
-// errorTypeName is the name Lambda gives err (see errors.go), for the logs.
+// errorTypeName is the name Lambda gives err (aws-lambda-go names an error
+// by its type, lambda/errors.go), so logs show what Retry and Catch match.
 func errorTypeName(err error) string {
-	switch err.(type) {
-	case *InvalidJobInput:
-		return "InvalidJobInput"
-	case *TransientError:
-		return "TransientError"
-	case *SimulatedFailure:
-		return "SimulatedFailure"
-	case *JobConflict:
-		return "JobConflict"
-	case *JobNotFound:
-		return "JobNotFound"
-	case *StoreError:
-		return "StoreError"
+	t := reflect.TypeOf(err)
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
 	}
-	return "error"
+	return t.Name()
 }

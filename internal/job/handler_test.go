@@ -155,10 +155,14 @@ func TestTracking(t *testing.T) {
 			var logs logBuffer
 			h := job.NewTracking(store, job.WithClock(clock), job.WithLogger(logs.logger()))
 			got, err := h.Handle(t.Context(), tc.in)
+			var lines []map[string]any
 			if tc.in.JobID == jobID {
-				logs.lines(t, tc.in.ExecutionARN)
+				lines = logs.lines(t, tc.in.ExecutionARN)
 			}
 			if tc.wantErr != "" {
+				if lines != nil {
+					assertFailureLogged(t, lines, tc.wantErr)
+				}
 				require.Error(t, err)
 				assert.Equal(t, tc.wantErr, errorType(err), "%T: %v", err, err)
 				assert.Contains(t, err.Error(), tc.wantInMsg)
@@ -258,8 +262,9 @@ func TestStatusUpdate(t *testing.T) {
 			var logs logBuffer
 			h := job.NewStatusUpdate(store, job.WithClock(clock), job.WithLogger(logs.logger()))
 			got, err := h.Handle(t.Context(), tc.in)
-			logs.lines(t, arn)
+			lines := logs.lines(t, arn)
 			if tc.wantErr != "" {
+				assertFailureLogged(t, lines, tc.wantErr)
 				require.Error(t, err)
 				assert.Equal(t, tc.wantErr, errorType(err), "%T: %v", err, err)
 				assert.Contains(t, err.Error(), tc.wantInMsg)
@@ -329,12 +334,17 @@ func TestBatchSimulation(t *testing.T) {
 			h := job.NewBatchSimulation(results, tc.allowFailures, job.WithClock(clock), job.WithLogger(logs.logger()))
 			tc.in.ExecutionARN = arn
 			got, err := h.Handle(t.Context(), tc.in)
+			var lines []map[string]any
 			if tc.in.JobID != "" {
-				for _, line := range logs.lines(t, arn) {
+				lines = logs.lines(t, arn)
+				for _, line := range lines {
 					assert.Equal(t, float64(tc.in.Attempt), line["attempt"])
 				}
 			}
 			if tc.wantErr != "" {
+				if lines != nil {
+					assertFailureLogged(t, lines, tc.wantErr)
+				}
 				require.Error(t, err)
 				assert.Equal(t, tc.wantErr, errorType(err), "%T: %v", err, err)
 				assert.Contains(t, err.Error(), tc.wantInMsg)
@@ -389,6 +399,25 @@ func TestEncodeResultEscapesJobID(t *testing.T) {
 	require.NoError(t, json.Unmarshal(body, &doc), string(body))
 	assert.Equal(t, `we"ird\id`, doc["jobId"])
 	assert.True(t, strings.HasSuffix(string(body), "]}"))
+}
+
+// assertFailureLogged checks that the failure was logged once, with the
+// error name the state machine will see.
+func assertFailureLogged(t *testing.T, lines []map[string]any, errorType string) {
+	t.Helper()
+	var failures []map[string]any
+	for _, l := range lines {
+		if l["msg"] == "task failed" {
+			failures = append(failures, l)
+		}
+	}
+	require.Len(t, failures, 1)
+	assert.Equal(t, errorType, failures[0]["errorType"])
+	wantLevel := "ERROR"
+	if errorType == "TransientError" {
+		wantLevel = "WARN"
+	}
+	assert.Equal(t, wantLevel, failures[0]["level"])
 }
 
 func seedJob(t *testing.T, s *memstore.Jobs, j job.Job) {
