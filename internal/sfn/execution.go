@@ -1,7 +1,6 @@
 package sfn
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"strconv"
@@ -231,23 +230,9 @@ func (ex *execution) describe() ExecutionInfo {
 	return d
 }
 
-// encPool reuses buffers for marshalValue, which runs on every transition.
-var encPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
-
-// marshalValue encodes a value as compact JSON without HTML escaping, as AWS
-// shows payloads.
+// marshalValue encodes a value as compact JSON (see appendJSON).
 func marshalValue(v any) string {
-	buf := encPool.Get().(*bytes.Buffer)
-	buf.Reset()
-	enc := json.NewEncoder(buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		encPool.Put(buf)
-		return "null"
-	}
-	s := string(bytes.TrimSuffix(buf.Bytes(), []byte("\n")))
-	encPool.Put(buf)
-	return s
+	return string(appendJSON(make([]byte, 0, 256), v))
 }
 
 // jsonNumber formats an int as a JSON number value.

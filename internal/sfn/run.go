@@ -76,6 +76,8 @@ type stateRun struct {
 	// MapStateFailed or ParallelStateFailed.
 	failEvent EventType
 	token     string // $$.Task.Token of callback tasks
+	envc      *asl.Env
+	envRetry  int
 }
 
 var enteredTypes = map[asl.StateType]EventType{}
@@ -99,6 +101,11 @@ func (r *stateRun) enter() bool {
 
 // env builds the context object ($$) and variable scope for this state.
 func (r *stateRun) env() *asl.Env {
+	// One env per attempt: only RetryCount changes between attempts, and
+	// the variables map is shared (assignments land after the state exits).
+	if r.envc != nil && r.envRetry == r.retryN {
+		return r.envc
+	}
 	ex := r.f.ex
 	state := map[string]any{"Name": r.st.Name, "EnteredTime": isoTime(r.enterAt)}
 	switch r.st.Type {
@@ -115,7 +122,8 @@ func (r *stateRun) env() *asl.Env {
 		}
 		ctx["Task"] = map[string]any{"Token": r.token}
 	}
-	return &asl.Env{Context: ctx, Vars: r.f.vars}
+	r.envc, r.envRetry = &asl.Env{Context: ctx, Vars: r.f.vars}, r.retryN
+	return r.envc
 }
 
 // evalErr turns an error from the asl package into the error the state
@@ -235,10 +243,11 @@ func (r *stateRun) succeed(result any, env *asl.Env) (string, any) {
 // exit records the exit event, applies assignments and moves on to next
 // ("" ends the frame with out).
 func (r *stateRun) exit(_ any, out any, vars map[string]any, _ *asl.Env, next string) (string, any) {
-	if err := asl.CheckSize(out, "The state/task '"+r.st.Name+"' returned a result"); err != nil {
-		return r.fail(r.evalErr(err))
+	text := marshalValue(out)
+	if len(text) > asl.MaxPayloadBytes {
+		return r.fail(r.dataLimit())
 	}
-	d := &StateExitedDetails{Name: r.st.Name, Output: strp(marshalValue(out)), OutputDetails: notTruncated}
+	d := &StateExitedDetails{Name: r.st.Name, Output: &text, OutputDetails: notTruncated}
 	if r.st.Assign != nil || vars != nil {
 		d.AssignedVariables = make(map[string]string, len(vars))
 		for k, v := range vars {
@@ -300,6 +309,13 @@ func (r *stateRun) fail(e *asl.Error) (string, any) {
 		}
 	}
 	return r.failFrame(e)
+}
+
+// dataLimit is States.DataLimitExceeded for this state's result; the size
+// is measured on the JSON text the engine produces anyway.
+func (r *stateRun) dataLimit() *asl.Error {
+	return &asl.Error{Name: asl.ErrDataLimitExceeded,
+		Cause: "The state/task '" + r.st.Name + "' returned a result with a size exceeding the maximum number of bytes service limit."}
 }
 
 func (r *stateRun) failFrame(e *asl.Error) (string, any) {
@@ -447,8 +463,8 @@ func (r *stateRun) taskDone(t *task, out []byte, err error) {
 		}
 		result = v
 	}
-	if err := asl.CheckSize(result, "The state/task '"+r.st.Name+"' returned a result"); err != nil {
-		r.f.run(r.fail(r.evalErr(err)))
+	if len(out) > asl.MaxPayloadBytes {
+		r.f.run(r.fail(r.dataLimit()))
 		return
 	}
 	switch t.kind {

@@ -1,0 +1,69 @@
+// Package sfn is the local AWS Step Functions: an execution engine for
+// Amazon States Language definitions (parsed and evaluated by
+// internal/asl) and the Step Functions AWS JSON 1.0 API on top of it, so the
+// AWS SDK and CLI can drive it on loopback.
+//
+// # Using the engine
+//
+//	reg := sfn.NewRegistry()
+//	reg.RegisterFunction("tracking", lambda.NewHandler(tracking.Handle)) // by function name
+//	reg.RegisterFunction("batchSimulation", sfn.LambdaFunc(sim.Handle))  // concurrency-safe adapter
+//	reg.RegisterResource("arn:aws:states:::sqs:sendMessage", mySQSMock)  // any other integration
+//
+//	eng := sfn.New(sfn.Config{Region: "us-east-1", AccountID: "123456789012", Invokers: reg})
+//	stop := eng.Subscribe(func(c sfn.StatusChange) { ... })             // RUNNING, SUCCEEDED, FAILED, ...
+//	defer stop()
+//	sm, err := eng.CreateStateMachine(ctx, sfn.CreateStateMachineInput{Name: "jobs", Definition: def, RoleARN: role})
+//	http.Handle("/", eng.Handler())                                      // the JSON 1.0 API
+//
+// The engine's methods (StartExecution, DescribeExecution, StopExecution,
+// ListExecutions, History, Wait) are the API operations for in-process
+// callers; Handler serves the same operations to SDK clients
+// (BaseEndpoint pointing at it). Request signatures are accepted without
+// checking, as other local emulators do. StartSyncExecution carries the
+// SDK's "sync-" host prefix: SDK clients need DisableEndpointHostPrefix (or a
+// transport that strips it) to reach a loopback address.
+//
+// # Task resources and invokers
+//
+// Every Task Resource is resolved when the state machine is created, so an
+// unknown resource is an InvalidDefinition error naming it, never a runtime
+// surprise. Lambda functions are registered by name and match a function
+// ARN (any region, account or qualifier), {"Fn::GetAtt": [name, "Arn"]} (as
+// serverless-step-functions accepts), and arn:aws:states:::lambda:invoke
+// with Parameters.FunctionName (a name, an ARN or Fn::GetAtt; FunctionName.$
+// is resolved at run time). Direct Lambda resources record
+// LambdaFunctionScheduled/Started/Succeeded/Failed/TimedOut; lambda:invoke
+// records TaskScheduled/Started/Succeeded/Failed and returns AWS's envelope
+// {ExecutedVersion, Payload, SdkHttpMetadata, SdkResponseMetadata,
+// StatusCode}. A handler error is named as Lambda names it: the Go type name
+// of the error (aws-lambda-go's rule), or messages.InvokeResponse_Error.Type;
+// the cause is {"errorMessage": ..., "errorType": ...}. Panics are recovered
+// and reported the same way (the type name of the panic value).
+//
+// To mock another service integration, register an Invoker for its exact
+// Resource string with RegisterResource: it receives the state's effective
+// Parameters as JSON and returns the task result (or an error, named as
+// above). Callback tasks (.waitForTaskToken) see $$.Task.Token, but the
+// engine has no SendTaskSuccess yet: the invoker's return completes them.
+//
+// # Time
+//
+// Waits, retry backoffs (with FULL jitter from Config.Rand), task timeouts
+// and heartbeats, and the machine's TimeoutSeconds are timers on
+// Config.Clock, never sleeping goroutines. Tests use FakeClock and move time
+// explicitly. Executions run on goroutines; a goroutine runs states in a
+// flat loop until the execution waits, then gives itself back.
+//
+// # Fidelity
+//
+// Histories use AWS's event types, detail shapes and numbering, capped at
+// 25,000 events (the execution then fails with States.Runtime). Payloads
+// over 256 KiB fail with States.DataLimitExceeded; inputs over 256 KiB are
+// InvalidExecutionInput. conformance_test.go replays the executions
+// recorded on real AWS in ../shared/conformance and writes its failures to
+// testdata/conformance-failures.txt. Not implemented: JSONata (refused at
+// creation), redrive, activities, versions and aliases, UpdateStateMachine,
+// the callback API, distributed Map item readers and result writers, and
+// eviction of closed executions (the in-memory store keeps them all).
+package sfn
