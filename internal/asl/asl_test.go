@@ -117,9 +117,9 @@ func TestApplyResultPath(t *testing.T) {
 		"creates intermediates": {path: "$.x.y", input: `{"a":1}`, result: `2`, want: `{"a":1,"x":{"y":2}}`},
 		"overwrites field":      {path: "$.a", input: `{"a":1}`, result: `{"b":2}`, want: `{"a":{"b":2}}`},
 		"into array element":    {path: "$.a[1].b", input: `{"a":[{},{}]}`, result: `3`, want: `{"a":[{},{"b":3}]}`},
-		"scalar in the way":     {path: "$.a.b", input: `{"a":"s"}`, result: `1`, err: `States.ResultPathMatchFailure: Unable to apply ResultPath "$.a.b" to input "{"a":"s"}"`},
-		"input not an object":   {path: "$.a", input: `[1]`, result: `1`, err: `States.ResultPathMatchFailure: Unable to apply ResultPath "$.a" to input "[1]"`},
-		"index out of range":    {path: "$.a[3]", input: `{"a":[]}`, result: `1`, err: `States.ResultPathMatchFailure: Unable to apply ResultPath "$.a[3]" to input "{"a":[]}"`},
+		"scalar in the way":     {path: "$.a.b", input: `{"a":"s"}`, result: `1`, err: `States.ResultPathMatchFailure: Unable to apply ReferencePath $.a.b to input "{\"a\":\"s\"}"`},
+		"input not an object":   {path: "$.a", input: `[1]`, result: `1`, err: `States.ResultPathMatchFailure: Unable to apply ReferencePath $.a to input "[1]"`},
+		"index out of range":    {path: "$.a[3]", input: `{"a":[]}`, result: `1`, err: `States.ResultPathMatchFailure: Unable to apply ReferencePath $.a[3] to input "{\"a\":[]}"`},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"math/rand/v2"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -117,7 +118,7 @@ func ApplyResultPath(p *Path, null bool, input, result any) (any, error) {
 	}
 	out, ok := setPath(input, p.segs, result)
 	if !ok {
-		return nil, newError(ErrResultPathMatchFailure, "Unable to apply ResultPath \"%s\" to input \"%s\"", p.text, jsonText(input))
+		return nil, newError(ErrResultPathMatchFailure, "Unable to apply ReferencePath %s to input %s", p.text, javaQuote(jsonText(input)))
 	}
 	return out, nil
 }
@@ -361,4 +362,10 @@ func (c *Catcher) Output(stateInput any, e *Error) (any, error) {
 // ApplyAssign evaluates the catcher's Assign against the error output.
 func (c *Catcher) ApplyAssign(errOutput any, env *Env) (map[string]any, error) {
 	return evalAssign(c.Assign, errOutput, env)
+}
+
+// javaQuote quotes s the way AWS's (Java) messages embed JSON text: in double
+// quotes, with backslashes and quotes escaped.
+func javaQuote(s string) string {
+	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`
 }

@@ -418,6 +418,10 @@ func (p *parser) path(v any, field, loc string) *Path {
 		p.schema(loc, "The value for the field '%s' must be a STRING that contains a JSONPath", field)
 		return nil
 	}
+	if !strings.HasPrefix(s, "$") {
+		p.schema(loc, "Value is not a Reference Path: Reference path didn't start with '$'")
+		return nil
+	}
 	path, err := ParsePath(s)
 	if err != nil {
 		p.schema(loc, "The value for the field '%s' must be a valid JSONPath", field)
