@@ -51,7 +51,7 @@ func (r *renderer) regex(pat string) (*javaRegex, error) {
 var javaOnlyRegex = regexp.MustCompile(`\(\?[=!>]|\(\?<[=!]|\\[1-9]|[*+?}][+]`)
 
 func compileJava(pat string) (*javaRegex, error) {
-	re, err := regexp.Compile(pat)
+	re, err := regexp.Compile(translateJava(pat))
 	if err != nil {
 		if javaOnlyRegex.MatchString(pat) {
 			return nil, fmt.Errorf("regex %q uses Java-only syntax: %w", pat, ErrUnsupported)
@@ -64,7 +64,7 @@ func compileJava(pat string) (*javaRegex, error) {
 func (j *javaRegex) matchesAll(s string) bool {
 	j.once.Do(func() {
 		// The pattern compiled alone, so wrapping it cannot fail.
-		j.full = regexp.MustCompile(`\A(?:` + j.pat + `)\z`)
+		j.full = regexp.MustCompile(`\A(?:` + translateJava(j.pat) + `)\z`)
 	})
 	return j.full.MatchString(s)
 }
@@ -186,4 +186,68 @@ func (j *javaRegex) expand(b *strings.Builder, repl, s string, m []int) error {
 		}
 	}
 	return nil
+}
+
+// javaPOSIX maps java.util.regex's \p{Name} POSIX classes (US-ASCII only,
+// as in Java) to RE2's [:name:] classes.
+var javaPOSIX = map[string]string{
+	"Lower": "lower", "Upper": "upper", "ASCII": "ascii", "Alpha": "alpha", "Digit": "digit",
+	"Alnum": "alnum", "Punct": "punct", "Graph": "graph", "Print": "print", "Blank": "blank",
+	"Cntrl": "cntrl", "XDigit": "xdigit", "Space": "space",
+}
+
+// translateJava rewrites the Java-only spellings RE2 can express: \p{Alpha}
+// and friends, inside or outside character classes. Everything else is
+// passed through unchanged.
+func translateJava(pat string) string {
+	if !strings.Contains(pat, `\p{`) && !strings.Contains(pat, `\P{`) {
+		return pat
+	}
+	var b strings.Builder
+	inClass := false
+	for i := 0; i < len(pat); i++ {
+		c := pat[i]
+		switch {
+		case c == '\\' && i+1 < len(pat):
+			if (pat[i+1] == 'p' || pat[i+1] == 'P') && i+2 < len(pat) && pat[i+2] == '{' {
+				end := strings.IndexByte(pat[i:], '}')
+				if end > 0 {
+					if cls, ok := javaPOSIX[pat[i+3:i+end]]; ok {
+						neg := ""
+						if pat[i+1] == 'P' {
+							neg = "^"
+						}
+						if inClass {
+							b.WriteString("[:" + neg + cls + ":]")
+						} else {
+							b.WriteString("[[:" + neg + cls + ":]]")
+						}
+						i += end
+						continue
+					}
+				}
+			}
+			b.WriteByte(c)
+			b.WriteByte(pat[i+1])
+			i++
+		case c == '[' && !inClass:
+			inClass = true
+			b.WriteByte(c)
+			// A ']' right after '[' or '[^' is a literal in both dialects.
+			if i+1 < len(pat) && pat[i+1] == '^' {
+				b.WriteByte('^')
+				i++
+			}
+			if i+1 < len(pat) && pat[i+1] == ']' {
+				b.WriteByte(']')
+				i++
+			}
+		case c == ']' && inClass:
+			inClass = false
+			b.WriteByte(c)
+		default:
+			b.WriteByte(c)
+		}
+	}
+	return b.String()
 }

@@ -167,6 +167,7 @@ func TestStringMethods(t *testing.T) {
 		{"replaceAll is a regex", "#set($s = 'a.b.c')$s.replaceAll('.', '-')", nil, "-----"},
 		{"replaceAll groups", "#set($s = 'john smith')$s.replaceAll('(\\w+) (\\w+)', '$2, $1')", nil, "smith, john"},
 		{"replaceAll escaped dollar", "#set($s = 'a')$s.replaceAll('a', '\\$1')", nil, "$1"},
+		{"java posix classes", "#set($s = 'a1_B!')$s.replaceAll('\\p{Alpha}', 'x') $s.replaceAll('[\\p{Digit}_]', '#') $s.replaceAll('\\P{Alnum}', '')", nil, "x1_x! a##B! a1B"},
 		{"replaceFirst", "#set($s = 'aaa')$s.replaceFirst('a', 'b')", nil, "baa"},
 		{"aws quote fix", "#set($s = \"it\\'s\")$s.replaceAll(\"\\\\'\", \"'\")", nil, "it's"},
 		{"split drops trailing empties", "#set($s = 'a,b,,c,,')#set($p = $s.split(','))$p.size() $p[2]|", nil, "4 |"},
