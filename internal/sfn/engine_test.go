@@ -347,3 +347,67 @@ func TestStartExecutionErrors(t *testing.T) {
 	require.True(t, errors.As(err, &ae))
 	assert.Equal(t, "Invalid Arn: 'Invalid ARN prefix: bad'", ae.Message)
 }
+
+func TestChoiceAndSucceedApplyPaths(t *testing.T) {
+	clock := NewFakeClock(time.Unix(0, 0))
+	e := New(Config{Clock: clock})
+	def := `{"StartAt":"C","States":{
+		"C":{"Type":"Choice","InputPath":"$.a","OutputPath":"$.b","Choices":[{"Variable":"$.b.n","NumericEquals":1,"Next":"S"}]},
+		"S":{"Type":"Succeed","OutputPath":"$.n"}}}`
+	ex, h := runEngine(t, e, clock, def, `{"a":{"b":{"n":1}}}`)
+	d := ex.describe()
+	require.Equal(t, StatusSucceeded, d.Status, "%v %v", d.Error, d.Cause)
+	assert.Equal(t, "1", *d.Output)
+	assert.JSONEq(t, `{"n":1}`, *h[2].StateExitedEventDetails.Output)
+}
+
+func TestMapMaxConcurrencyWithWaits(t *testing.T) {
+	clock := NewFakeClock(time.Unix(0, 0))
+	e := New(Config{Clock: clock})
+	def := `{"StartAt":"M","States":{"M":{"Type":"Map","MaxConcurrency":2,"ItemsPath":"$.items",
+		"ItemProcessor":{"StartAt":"W","States":{"W":{"Type":"Wait","SecondsPath":"$","Next":"P"},"P":{"Type":"Pass","End":true}}},"End":true}}}`
+	ex, h := runEngine(t, e, clock, def, `{"items":[3,1,2,1]}`)
+	d := ex.describe()
+	require.Equal(t, StatusSucceeded, d.Status, "%v %v", d.Error, d.Cause)
+	assert.Equal(t, "[3,1,2,1]", *d.Output, "results keep item order")
+	// Two slots: 3 and 1 start; 1 ends at t=1 and 2 starts (ends t=3);
+	// 3 ends at t=3 and the last 1 ends at t=4.
+	assert.Equal(t, time.Unix(4, 0), clock.Now())
+	running, peak := 0, 0
+	for _, ev := range h {
+		switch ev.Type {
+		case "MapIterationStarted":
+			running++
+			peak = max(peak, running)
+		case "MapIterationSucceeded":
+			running--
+		}
+	}
+	assert.Equal(t, 2, peak)
+}
+
+func TestParallelFailureAbortsOtherBranches(t *testing.T) {
+	clock := NewFakeClock(time.Unix(0, 0))
+	e := New(Config{Clock: clock})
+	def := `{"StartAt":"P","States":{"P":{"Type":"Parallel","End":true,"Branches":[
+		{"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":10,"Next":"A"},"A":{"Type":"Pass","End":true}}},
+		{"StartAt":"F","States":{"F":{"Type":"Fail","Error":"Boom","Cause":"branch failed"}}}]}}}`
+	ex, h := runEngine(t, e, clock, def, `{}`)
+	d := ex.describe()
+	require.Equal(t, StatusFailed, d.Status)
+	assert.Equal(t, "Boom", *d.Error)
+	assert.Equal(t, "branch failed", *d.Cause)
+	assert.Equal(t, []string{"ExecutionStarted", "ParallelStateEntered", "ParallelStateStarted", "WaitStateEntered", "FailStateEntered", "ParallelStateFailed", "ExecutionFailed"}, eventTypes(h))
+	assert.Equal(t, 0, clock.Pending(), "the aborted branch's wait is cancelled")
+}
+
+func TestMachineTimeout(t *testing.T) {
+	clock := NewFakeClock(time.Unix(0, 0))
+	e := New(Config{Clock: clock})
+	def := `{"TimeoutSeconds":5,"StartAt":"W","States":{"W":{"Type":"Wait","Seconds":60,"End":true}}}`
+	ex, h := runEngine(t, e, clock, def, `{}`)
+	d := ex.describe()
+	assert.Equal(t, StatusTimedOut, d.Status)
+	assert.Equal(t, time.Unix(5, 0), d.StopDate)
+	assert.Equal(t, "ExecutionTimedOut", string(h[len(h)-1].Type))
+}

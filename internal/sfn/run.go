@@ -168,7 +168,11 @@ func (r *stateRun) execute() (string, any) {
 			}
 			vars, _ = v.(map[string]any)
 		}
-		return r.exit(in, in, vars, env, next)
+		out, err := st.EffectiveOutput(r.raw, in, env)
+		if err != nil {
+			return r.fail(r.evalErr(err))
+		}
+		return r.exit(in, out, vars, env, next)
 	case asl.TypeWait:
 		in, err := st.EffectiveInput(r.raw, env)
 		if err != nil {
@@ -194,7 +198,11 @@ func (r *stateRun) execute() (string, any) {
 		if err != nil {
 			return r.fail(r.evalErr(err))
 		}
-		return r.exit(in, in, nil, env, "")
+		out, err := st.EffectiveOutput(r.raw, in, env)
+		if err != nil {
+			return r.fail(r.evalErr(err))
+		}
+		return r.exit(in, out, nil, env, "")
 	case asl.TypeFail:
 		name, cause, err := st.ErrorAndCause(r.raw, env)
 		if err != nil {
