@@ -1014,15 +1014,15 @@ func TestStateMachineFile(t *testing.T) {
 			delete(catcher, "Comment")
 			assert.Equal(t, map[string]any{
 				"ErrorEquals": []any{"States.ALL"},
-				"ResultPath":  "$.error",
+				"ResultPath":  "$",
 				"Next":        "RecordFailure",
 			}, catcher, "%s records any failure", name)
 		}
 	}
 	assert.Equal(t, "Fail", def.States["JobFailed"]["Type"])
 	// asl-validator checks only that these are strings.
-	assert.Equal(t, "$.error.Error", def.States["JobFailed"]["ErrorPath"])
-	assert.Equal(t, "$.error.Cause", def.States["JobFailed"]["CausePath"])
+	assert.Equal(t, "$.Error", def.States["JobFailed"]["ErrorPath"])
+	assert.Equal(t, "$.Cause", def.States["JobFailed"]["CausePath"])
 	assert.Equal(t, "JobFailed", def.States["RecordFailure"]["Next"])
 }
 
