@@ -38,7 +38,8 @@ type Options struct {
 	Path string
 	// Port to listen on at 127.0.0.1. Zero: a free port.
 	Port int
-	// Log receives dynalite's own output. Nil: discarded.
+	// Log receives dynalite's own output (stdout and stderr, written from
+	// other goroutines, so it must be safe for concurrent use). Nil: discarded.
 	Log io.Writer
 }
 
@@ -77,6 +78,10 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		return nil, fmt.Errorf("dynalite: %s is missing: run npm ci in %s: %w", cli, root, err)
 	}
 	if opts.Path != "" {
+		// Absolute, because dynalite runs in the project root, not here.
+		if opts.Path, err = filepath.Abs(opts.Path); err != nil {
+			return nil, fmt.Errorf("dynalite: data directory: %w", err)
+		}
 		if err := os.MkdirAll(opts.Path, 0o755); err != nil {
 			return nil, fmt.Errorf("dynalite: data directory: %w", err)
 		}

@@ -120,3 +120,19 @@ func takenPort(t *testing.T) int {
 	t.Cleanup(func() { l.Close() })
 	return l.Addr().(*net.TCPAddr).Port
 }
+
+// A relative data path is relative to the caller's directory, not to the
+// project root dynalite runs in.
+func TestRelativePath(t *testing.T) {
+	root, err := dynalite.FindRoot(".")
+	require.NoError(t, err)
+	dir := t.TempDir()
+	t.Chdir(dir)
+	s, err := dynalite.Start(t.Context(), dynalite.Options{Root: root, Path: "data"})
+	require.NoError(t, err)
+	require.NoError(t, dynalite.CreateJobsTable(t.Context(), s.Client(), "jobs"))
+	require.NoError(t, s.Stop())
+	entries, err := os.ReadDir(filepath.Join(dir, "data"))
+	require.NoError(t, err)
+	assert.NotEmpty(t, entries, "dynalite wrote its LevelDB files here")
+}
