@@ -3,13 +3,12 @@ package vtl
 import (
 	"bytes"
 	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf16"
 	"unicode/utf8"
 )
 
@@ -291,81 +290,290 @@ func writeU(b *strings.Builder, r rune) {
 // maxJSONDepth bounds JSON nesting (Jackson's default limit is 1000).
 const maxJSONDepth = 1000
 
-// parseJSON decodes JSON keeping object key order, as a Java
-// LinkedHashMap-backed parser would.
+// parseJSON decodes strict JSON (RFC 8259) keeping object key order, as a
+// Java LinkedHashMap-backed parser would. Integers become int64 (doubles
+// when too large), other numbers float64.
 func parseJSON(data []byte) (any, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.UseNumber()
-	v, err := decodeJSON(dec, 0)
+	p := &jsonParser{data: data}
+	p.ws()
+	v, err := p.value(0)
 	if err != nil {
 		return nil, err
 	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, errors.New("unexpected data after JSON value")
+	p.ws()
+	if p.pos != len(p.data) {
+		return nil, p.errorf("unexpected data after JSON value")
 	}
 	return v, nil
 }
 
-func decodeJSON(dec *json.Decoder, depth int) (any, error) {
+type jsonParser struct {
+	data []byte
+	pos  int
+}
+
+func (p *jsonParser) errorf(format string, args ...any) error {
+	return fmt.Errorf("offset %d: %s", p.pos, fmt.Sprintf(format, args...))
+}
+
+func (p *jsonParser) ws() {
+	for p.pos < len(p.data) {
+		switch p.data[p.pos] {
+		case ' ', '\t', '\n', '\r':
+			p.pos++
+		default:
+			return
+		}
+	}
+}
+
+func (p *jsonParser) literal(word string, v any) (any, error) {
+	if !bytes.HasPrefix(p.data[p.pos:], []byte(word)) {
+		return nil, p.errorf("invalid literal")
+	}
+	p.pos += len(word)
+	return v, nil
+}
+
+func (p *jsonParser) value(depth int) (any, error) {
 	if depth > maxJSONDepth {
-		return nil, fmt.Errorf("JSON nested deeper than %d", maxJSONDepth)
+		return nil, p.errorf("nested deeper than %d", maxJSONDepth)
 	}
-	tok, err := dec.Token()
-	if err != nil {
-		return nil, err
+	if p.pos >= len(p.data) {
+		return nil, p.errorf("unexpected end of JSON")
 	}
-	switch t := tok.(type) {
-	case json.Delim:
-		switch t {
-		case '{':
-			m := newMap()
-			for dec.More() {
-				kt, err := dec.Token()
-				if err != nil {
-					return nil, err
-				}
-				k, _ := kt.(string)
-				v, err := decodeJSON(dec, depth+1)
-				if err != nil {
-					return nil, err
-				}
-				m.put(k, v)
-			}
-			if _, err := dec.Token(); err != nil {
-				return nil, err
-			}
+	switch c := p.data[p.pos]; {
+	case c == '{':
+		p.pos++
+		m := newMap()
+		p.ws()
+		if p.pos < len(p.data) && p.data[p.pos] == '}' {
+			p.pos++
 			return m, nil
-		case '[':
-			l := &List{}
-			for dec.More() {
-				v, err := decodeJSON(dec, depth+1)
-				if err != nil {
-					return nil, err
-				}
-				l.items = append(l.items, v)
+		}
+		for {
+			p.ws()
+			if p.pos >= len(p.data) || p.data[p.pos] != '"' {
+				return nil, p.errorf("expected a string key")
 			}
-			if _, err := dec.Token(); err != nil {
+			k, err := p.str()
+			if err != nil {
 				return nil, err
 			}
+			p.ws()
+			if p.pos >= len(p.data) || p.data[p.pos] != ':' {
+				return nil, p.errorf("expected ':'")
+			}
+			p.pos++
+			p.ws()
+			v, err := p.value(depth + 1)
+			if err != nil {
+				return nil, err
+			}
+			m.put(k, v)
+			p.ws()
+			if p.pos >= len(p.data) {
+				return nil, p.errorf("unexpected end of JSON")
+			}
+			switch p.data[p.pos] {
+			case ',':
+				p.pos++
+			case '}':
+				p.pos++
+				return m, nil
+			default:
+				return nil, p.errorf("expected ',' or '}'")
+			}
+		}
+	case c == '[':
+		p.pos++
+		l := &List{}
+		p.ws()
+		if p.pos < len(p.data) && p.data[p.pos] == ']' {
+			p.pos++
 			return l, nil
 		}
-		return nil, fmt.Errorf("unexpected %v", t)
-	case json.Number:
-		s := t.String()
-		if !strings.ContainsAny(s, ".eE") {
-			if n, err := strconv.ParseInt(s, 10, 64); err == nil {
-				return n, nil
+		for {
+			p.ws()
+			v, err := p.value(depth + 1)
+			if err != nil {
+				return nil, err
+			}
+			l.items = append(l.items, v)
+			p.ws()
+			if p.pos >= len(p.data) {
+				return nil, p.errorf("unexpected end of JSON")
+			}
+			switch p.data[p.pos] {
+			case ',':
+				p.pos++
+			case ']':
+				p.pos++
+				return l, nil
+			default:
+				return nil, p.errorf("expected ',' or ']'")
 			}
 		}
-		f, err := strconv.ParseFloat(s, 64)
-		if err != nil {
-			return nil, fmt.Errorf("bad number %s", s)
-		}
-		return f, nil
-	case string, bool, nil:
-		return t, nil
+	case c == '"':
+		return p.str()
+	case c == 't':
+		return p.literal("true", true)
+	case c == 'f':
+		return p.literal("false", false)
+	case c == 'n':
+		return p.literal("null", nil)
+	case c == '-' || isDigit(c):
+		return p.number()
 	}
-	return nil, fmt.Errorf("unexpected token %v", tok)
+	return nil, p.errorf("unexpected character %q", p.data[p.pos])
+}
+
+func (p *jsonParser) number() (any, error) {
+	start := p.pos
+	if p.data[p.pos] == '-' {
+		p.pos++
+	}
+	digits := func() int {
+		n := 0
+		for p.pos < len(p.data) && isDigit(p.data[p.pos]) {
+			p.pos++
+			n++
+		}
+		return n
+	}
+	if p.pos < len(p.data) && p.data[p.pos] == '0' {
+		p.pos++
+	} else if digits() == 0 {
+		return nil, p.errorf("invalid number")
+	}
+	isFloat := false
+	if p.pos < len(p.data) && p.data[p.pos] == '.' {
+		p.pos++
+		isFloat = true
+		if digits() == 0 {
+			return nil, p.errorf("invalid number")
+		}
+	}
+	if p.pos < len(p.data) && (p.data[p.pos] == 'e' || p.data[p.pos] == 'E') {
+		p.pos++
+		isFloat = true
+		if p.pos < len(p.data) && (p.data[p.pos] == '+' || p.data[p.pos] == '-') {
+			p.pos++
+		}
+		if digits() == 0 {
+			return nil, p.errorf("invalid number")
+		}
+	}
+	s := string(p.data[start:p.pos])
+	if !isFloat {
+		if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+			return n, nil
+		}
+	}
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil && !errors.Is(err, strconv.ErrRange) {
+		return nil, p.errorf("invalid number")
+	}
+	return f, nil
+}
+
+// str reads a JSON string at p.pos (a '"').
+func (p *jsonParser) str() (string, error) {
+	p.pos++
+	start := p.pos
+	for p.pos < len(p.data) {
+		c := p.data[p.pos]
+		if c == '"' {
+			s := p.data[start:p.pos]
+			p.pos++
+			if utf8.Valid(s) {
+				return string(s), nil
+			}
+			return strings.ToValidUTF8(string(s), "\uFFFD"), nil
+		}
+		if c == '\\' || c < 0x20 {
+			break
+		}
+		p.pos++
+	}
+	var b []byte
+	b = append(b, p.data[start:p.pos]...)
+	for {
+		if p.pos >= len(p.data) {
+			return "", p.errorf("unterminated string")
+		}
+		c := p.data[p.pos]
+		switch {
+		case c == '"':
+			p.pos++
+			return strings.ToValidUTF8(string(b), "\uFFFD"), nil
+		case c < 0x20:
+			return "", p.errorf("control character in string")
+		case c == '\\':
+			if p.pos+1 >= len(p.data) {
+				return "", p.errorf("unterminated string")
+			}
+			e := p.data[p.pos+1]
+			p.pos += 2
+			switch e {
+			case '"', '\\', '/':
+				b = append(b, e)
+			case 'b':
+				b = append(b, '\b')
+			case 'f':
+				b = append(b, '\f')
+			case 'n':
+				b = append(b, '\n')
+			case 'r':
+				b = append(b, '\r')
+			case 't':
+				b = append(b, '\t')
+			case 'u':
+				r, ok := p.hex4()
+				if !ok {
+					return "", p.errorf("invalid \\u escape")
+				}
+				if utf16.IsSurrogate(r) {
+					// A surrogate pair is one character; a lone half is
+					// invalid and becomes U+FFFD.
+					if p.pos+1 < len(p.data) && p.data[p.pos] == '\\' && p.data[p.pos+1] == 'u' {
+						save := p.pos
+						p.pos += 2
+						if r2, ok := p.hex4(); ok {
+							if d := utf16.DecodeRune(r, r2); d != utf8.RuneError {
+								r = d
+							} else {
+								p.pos = save
+								r = utf8.RuneError
+							}
+						} else {
+							return "", p.errorf("invalid \\u escape")
+						}
+					} else {
+						r = utf8.RuneError
+					}
+				}
+				b = utf8.AppendRune(b, r)
+			default:
+				return "", p.errorf("invalid escape \\%c", e)
+			}
+		default:
+			b = append(b, c)
+			p.pos++
+		}
+	}
+}
+
+func (p *jsonParser) hex4() (rune, bool) {
+	if p.pos+4 > len(p.data) {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(string(p.data[p.pos:p.pos+4]), 16, 32)
+	if err != nil {
+		return 0, false
+	}
+	p.pos += 4
+	return rune(n), true
 }
 
 // writeJSON writes v as compact JSON, escaping strings as Jackson does.
