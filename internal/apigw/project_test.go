@@ -30,6 +30,8 @@ type recordingIntegration struct {
 	calls  []integrationCall
 	status int
 	body   string
+	// bodies answers per action, overriding body.
+	bodies map[string]string
 	err    error
 }
 
@@ -42,6 +44,9 @@ func (f *recordingIntegration) Call(_ context.Context, action string, body []byt
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.calls = append(f.calls, integrationCall{Action: action, Body: string(body)})
+	if b, ok := f.bodies[action]; ok {
+		return f.status, []byte(b), f.err
+	}
 	return f.status, []byte(f.body), f.err
 }
 
