@@ -2,6 +2,7 @@ package vtl
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"testing"
 
@@ -291,4 +292,24 @@ func TestRenderHonoursContextCancel(t *testing.T) {
 	cancel()
 	_, err = tpl.Render(ctx, nil)
 	assert.ErrorIs(t, err, context.Canceled)
+}
+
+func TestContextConversion(t *testing.T) {
+	type claims map[string]string
+	env := &Env{Context: map[string]any{
+		"n8":     int8(-3),
+		"u":      uint64(7),
+		"f32":    float32(1.5),
+		"num":    json.Number("12"),
+		"claims": claims{"sub": "u1", "email": "a@b"},
+		"list":   []map[string]any{{"a": 1}},
+		"ptr":    new(int),
+		"nilMap": map[string]any(nil),
+	}}
+	tpl, err := Parse("ctx", "$context.n8 $context.u $context.f32 $context.num $context.claims $context.list [$context.ptr] [$context.nilMap]")
+	require.NoError(t, err)
+	res, err := tpl.Render(context.Background(), env)
+	require.NoError(t, err)
+	assert.Equal(t, "-3 7 1.5 12 {email=a@b, sub=u1} [{a=1}] [0] []", res.Body)
+	assert.NotContains(t, env.Context, "responseOverride", "Render must not modify Env.Context")
 }

@@ -1,7 +1,10 @@
 package vtl
 
 import (
+	"encoding/json"
+	"fmt"
 	"math"
+	"reflect"
 	"sort"
 	"strconv"
 	"strings"
@@ -80,6 +83,9 @@ func fromGo(v any) any {
 	case float32:
 		return float64(x)
 	case map[string]any:
+		if x == nil {
+			return nil
+		}
 		m := newMap()
 		keys := make([]string, 0, len(x))
 		for k := range x {
@@ -91,6 +97,9 @@ func fromGo(v any) any {
 		}
 		return m
 	case map[string]string:
+		if x == nil {
+			return nil
+		}
 		m := newMap()
 		keys := make([]string, 0, len(x))
 		for k := range x {
@@ -113,11 +122,72 @@ func fromGo(v any) any {
 			l.items[i] = e
 		}
 		return l
+	case json.Number:
+		if v, err := parseJSON([]byte(x)); err == nil {
+			return v
+		}
+		return x.String()
 	case interface{ String() string }:
 		return x.String()
-	default:
-		return sprintf("%v", x)
 	}
+	return fromReflect(reflect.ValueOf(v))
+}
+
+// fromReflect converts the remaining Go kinds: sized numbers, and maps and
+// slices of other element types (map[string]int, []map[string]any, ...).
+func fromReflect(rv reflect.Value) any {
+	switch rv.Kind() {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return rv.Int()
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		u := rv.Uint()
+		if u > math.MaxInt64 {
+			return float64(u)
+		}
+		return int64(u)
+	case reflect.Float32, reflect.Float64:
+		return rv.Float()
+	case reflect.Bool:
+		return rv.Bool()
+	case reflect.String:
+		return rv.String()
+	case reflect.Pointer, reflect.Interface:
+		if rv.IsNil() {
+			return nil
+		}
+		return fromGo(rv.Elem().Interface())
+	case reflect.Slice, reflect.Array:
+		if rv.Kind() == reflect.Slice && rv.IsNil() {
+			return nil
+		}
+		l := &List{items: make([]any, rv.Len())}
+		for i := range l.items {
+			l.items[i] = fromGo(rv.Index(i).Interface())
+		}
+		return l
+	case reflect.Map:
+		if rv.IsNil() {
+			return nil
+		}
+		keys := make([]string, 0, rv.Len())
+		vals := map[string]any{}
+		iter := rv.MapRange()
+		for iter.Next() {
+			k := fmt.Sprint(iter.Key().Interface())
+			keys = append(keys, k)
+			vals[k] = iter.Value().Interface()
+		}
+		sort.Strings(keys)
+		m := newMap()
+		for _, k := range keys {
+			m.put(k, fromGo(vals[k]))
+		}
+		return m
+	}
+	if rv.IsValid() && rv.CanInterface() {
+		return fmt.Sprint(rv.Interface())
+	}
+	return nil
 }
 
 // javaDouble formats f as Java's Double.toString does.
