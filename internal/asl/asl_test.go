@@ -248,8 +248,10 @@ func TestCheckSize(t *testing.T) {
 	assert.EqualError(t, err, "States.DataLimitExceeded: The state/task 'S' returned a result with a size exceeding the maximum number of bytes service limit.")
 }
 
-// TestProjectDefinition parses the project's own state machine and walks its
-// data flow with fake task results.
+// TestProjectDefinition parses the project's own state machine and walks it
+// with fake task handlers: the happy path succeeds with the last task's
+// result; a retryable error is retried; a permanent failure ends in a Fail
+// state carrying the task's error and cause (the cross-package contract).
 func TestProjectDefinition(t *testing.T) {
 	b, err := os.ReadFile("../../statemachine/jobs.asl.json")
 	if os.IsNotExist(err) {
@@ -263,31 +265,52 @@ func TestProjectDefinition(t *testing.T) {
 	track := sm.States["Track"]
 	require.NotNil(t, track)
 	assert.JSONEq(t, `{"Fn::GetAtt":["tracking","Arn"]}`, string(track.Resource))
-	assert.Equal(t, 30, track.TimeoutSeconds)
-	require.Len(t, track.Retry, 2)
-	assert.Equal(t, "FULL", track.Retry[0].JitterStrategy)
 	assert.NotNil(t, track.MatchRetrier("TransientError"))
-	c := track.MatchCatcher("SimulatedFailure")
-	require.NotNil(t, c)
-	assert.Equal(t, "RecordFailure", c.Next)
+	assert.NotNil(t, track.MatchRetrier("Lambda.ServiceException"))
+	assert.Nil(t, track.MatchRetrier("SimulatedFailure"))
+	require.NotNil(t, track.MatchCatcher("SimulatedFailure"))
 
-	env := &Env{Context: map[string]any{
-		"Execution": map[string]any{"Name": "job-1", "Id": "arn:exec"},
-		"State":     map[string]any{"RetryCount": json.Number("0")},
-	}}
-	in := decode(t, json.RawMessage(`{"records":10}`))
-	params, err := track.EffectiveInput(in, env)
-	require.NoError(t, err)
-	assert.JSONEq(t, `{"jobId":"job-1","executionArn":"arn:exec","request":{"records":10}}`, jsonText(params))
-	out, err := track.EffectiveOutput(in, map[string]any{"status": "RUNNING"}, env)
-	require.NoError(t, err)
-	assert.JSONEq(t, `{"records":10}`, jsonText(out))
+	input := decode(t, json.RawMessage(`{"records":10}`))
+	handlers := func(failWith *Error, failTimes int) func(st *State, in any, attempt int) (any, *Error) {
+		return func(st *State, in any, attempt int) (any, *Error) {
+			var res struct {
+				GetAtt []string `json:"Fn::GetAtt"`
+			}
+			require.NoError(t, json.Unmarshal(st.Resource, &res))
+			require.NotEmpty(t, res.GetAtt, "resource %s", st.Resource)
+			name := res.GetAtt[0]
+			m, _ := in.(map[string]any)
+			require.Equal(t, "<ExecArnPart_0idx>", m["jobId"], "every task gets the execution name as jobId")
+			switch name {
+			case "tracking":
+				return map[string]any{"jobId": m["jobId"], "status": "RUNNING"}, nil
+			case "batchSimulation":
+				if failWith != nil && attempt < failTimes {
+					return nil, failWith
+				}
+				return map[string]any{"bucket": "b", "key": "results/x.json"}, nil
+			case "statusUpdate":
+				return map[string]any{"jobId": m["jobId"], "status": m["status"], "result": m["result"]}, nil
+			}
+			return nil, &Error{Name: "Unknown", Cause: name}
+		}
+	}
 
-	failed, err := c.Output(in, &Error{Name: "SimulatedFailure", Cause: "boom"})
-	require.NoError(t, err)
-	assert.JSONEq(t, `{"records":10,"error":{"Error":"SimulatedFailure","Cause":"boom"}}`, jsonText(failed))
-	name, cause, err := sm.States["JobFailed"].ErrorAndCause(failed, env)
-	require.NoError(t, err)
-	assert.Equal(t, "SimulatedFailure", name)
-	assert.Equal(t, "boom", cause)
+	w := newWalker(input)
+	w.task = handlers(nil, 0)
+	r := w.run(sm, input, nil, nil)
+	require.Nil(t, r.err)
+	assert.JSONEq(t, `{"jobId":"<ExecArnPart_0idx>","status":"SUCCEEDED","result":{"bucket":"b","key":"results/x.json"}}`, jsonText(r.output))
+
+	w = newWalker(input)
+	w.task = handlers(&Error{Name: "TransientError", Cause: "once"}, 1)
+	r = w.run(sm, input, nil, nil)
+	require.Nil(t, r.err, "a TransientError is retried")
+
+	w = newWalker(input)
+	w.task = handlers(&Error{Name: "SimulatedFailure", Cause: `{"errorMessage":"boom","errorType":"SimulatedFailure"}`}, 100)
+	r = w.run(sm, input, nil, nil)
+	require.NotNil(t, r.err)
+	assert.Equal(t, "SimulatedFailure", r.err.Name)
+	assert.Equal(t, `{"errorMessage":"boom","errorType":"SimulatedFailure"}`, r.err.Cause)
 }

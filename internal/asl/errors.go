@@ -32,6 +32,7 @@ type Error struct {
 	Cause string
 }
 
+// Error renders "Name: Cause" for logs; history events use Name and Cause separately.
 func (e *Error) Error() string {
 	if e.Cause == "" {
 		return e.Name
@@ -64,6 +65,7 @@ type Problem struct {
 	Location string // e.g. /States/Track/Next or /States/P/Branches[0]/States/A; "/" for the root; "" when AWS gives none (null)
 }
 
+// String renders the diagnostic as it appears inside AWS's InvalidDefinition message.
 func (p Problem) String() string {
 	loc := p.Location
 	if loc == "" {
@@ -78,6 +80,7 @@ type DefinitionError struct {
 	Problems []Problem
 }
 
+// Error is AWS's InvalidDefinition message listing every problem.
 func (e *DefinitionError) Error() string {
 	parts := make([]string, len(e.Problems))
 	for i, p := range e.Problems {

@@ -306,7 +306,8 @@ func (p *Path) rootValue(input any, env *Env) (any, bool) {
 	return input, true
 }
 
-// errPathNotFound is returned by Get when a definite path selects nothing.
+// pathNotFound is returned by Get when a definite path selects nothing; its
+// text is Jayway's, which AWS quotes in "Invalid path" causes.
 type pathNotFound struct{ path *Path }
 
 func (e *pathNotFound) Error() string { return "No results for path: " + e.path.Normalized() }

@@ -35,9 +35,10 @@ func ParseExpr(text string) (*Expr, error) {
 	return &Expr{text: text, path: p}, nil
 }
 
-// Eval evaluates the expression. A path that selects nothing yields a
-// *pathNotFound error (callers phrase the cause); a failing intrinsic yields
-// an *Error named States.IntrinsicFailure.
+// Eval evaluates the expression. A path that selects nothing yields a plain
+// error ("No results for path: ..."), which callers phrase into AWS's cause
+// for their field; a failing intrinsic yields an *Error (States.IntrinsicFailure,
+// or States.Runtime for a missing path argument).
 func (e *Expr) Eval(input any, env *Env) (any, error) {
 	if e.call != nil {
 		return e.call.eval(input, env)

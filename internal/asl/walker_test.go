@@ -15,6 +15,8 @@ type walker struct {
 	ctx      map[string]any
 	steps    int
 	maxSteps int
+	// task runs a Task state's effective input; nil fails every Task.
+	task func(st *State, input any, attempt int) (any, *Error)
 }
 
 // walkerNow is the walker's clock: waits end at once, but their arithmetic uses this time.
@@ -67,6 +69,11 @@ func (w *walker) run(sm *StateMachine, input any, vars map[string]any, extra map
 		}
 		st := sm.States[name]
 		env := w.env(name, vars, extra)
+		if st.Type == TypeTask {
+			// Only Task states see $$.State.RetryCount; the walker retries
+			// without re-entering the state, so it stays 0.
+			env.Context.(map[string]any)["State"].(map[string]any)["RetryCount"] = json.Number("0")
+		}
 		out, next, assign, err := w.step(st, cur, env, vars)
 		if err != nil {
 			ae, ok := err.(*Error)
@@ -158,6 +165,24 @@ func (w *walker) step(st *State, raw any, env *Env, vars map[string]any) (any, s
 		result = in
 	case TypeSucceed:
 		result = in
+	case TypeTask:
+		if w.task == nil {
+			return nil, "", nil, fmt.Errorf("walker: no task runner")
+		}
+		// Retry at once: the walker has no clock, only the retry budget matters.
+		retries := map[*Retrier]int{}
+		for attempt := 0; ; attempt++ {
+			res, terr := w.task(st, in, attempt)
+			if terr == nil {
+				result = res
+				break
+			}
+			r := st.MatchRetrier(terr.Name)
+			if r == nil || !r.CanRetry(retries[r]) {
+				return nil, "", nil, terr
+			}
+			retries[r]++
+		}
 	case TypeParallel:
 		outs := make([]any, len(st.Branches))
 		for i, b := range st.Branches {
