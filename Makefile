@@ -15,6 +15,10 @@ help: ## list targets
 node_modules: package-lock.json ## install the npm tools (serverless, plugin, dynalite) if missing
 	@[ -d node_modules/dynalite ] && [ -d node_modules/serverless ] || npm ci --no-audit --no-fund
 
+.PHONY: run
+run: node_modules ## the whole API locally: API on :8080, Step Functions on :8083 (RUN_FLAGS="--data .data" keeps data)
+	$(GO) run ./cmd/stepjobs-local $(RUN_FLAGS)
+
 build: $(FUNCTIONS:%=$(DIST)/%.zip) ## build each Lambda as an arm64 bootstrap zip
 
 # One pattern rule per function: cmd/<name> -> dist/<name>/bootstrap -> dist/<name>.zip.

@@ -1,0 +1,157 @@
+// Command stepjobs-local runs the whole stepjobs API on this machine (`make
+// run`): the API Gateway routes of serverless.yml with their mapping
+// templates, the state machine in the local Step Functions engine with the
+// Lambda handlers called in-process, DynamoDB (dynalite) and S3 (gofakes3),
+// all on loopback. See internal/offline.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"maps"
+	"os"
+	"os/signal"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/asyncjobs/stepjobs/internal/offline"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(0)
+		}
+		fmt.Fprintln(os.Stderr, "stepjobs-local:", err)
+		os.Exit(1)
+	}
+}
+
+// options are the command line, after the environment gave the defaults.
+type options struct {
+	cfg       offline.Config
+	logLevel  slog.Level
+	logFormat string
+}
+
+// parseFlags reads the flags; each has an environment variable
+// (STEPJOBS_<NAME>) giving its default.
+func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (options, error) {
+	o := options{cfg: offline.DefaultConfig()}
+	fs := flag.NewFlagSet("stepjobs-local", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	env := func(name, def string) string {
+		if v := getenv("STEPJOBS_" + name); v != "" {
+			return v
+		}
+		return def
+	}
+	envInt := func(name string, def int) int {
+		if v, err := strconv.Atoi(getenv("STEPJOBS_" + name)); err == nil {
+			return v
+		}
+		return def
+	}
+	c := &o.cfg
+	fs.IntVar(&c.APIPort, "port", envInt("PORT", c.APIPort), "API port (env STEPJOBS_PORT)")
+	fs.IntVar(&c.SFNPort, "sfn-port", envInt("SFN_PORT", c.SFNPort), "Step Functions API port (env STEPJOBS_SFN_PORT)")
+	fs.IntVar(&c.S3Port, "s3-port", envInt("S3_PORT", c.S3Port), "embedded S3 port (env STEPJOBS_S3_PORT)")
+	fs.IntVar(&c.DynamoDBPort, "dynamodb-port", envInt("DYNAMODB_PORT", c.DynamoDBPort), "dynalite port (env STEPJOBS_DYNAMODB_PORT)")
+	fs.StringVar(&c.Host, "host", env("HOST", c.Host), "address to bind; keep it loopback (env STEPJOBS_HOST)")
+	fs.StringVar(&c.DataDir, "data", env("DATA", ""), "directory keeping DynamoDB and S3 data across restarts; empty: in memory (env STEPJOBS_DATA)")
+	fs.StringVar(&c.Stage, "stage", env("STAGE", ""), "serverless stage (default: serverless.yml's, else dev) (env STEPJOBS_STAGE)")
+	fs.StringVar(&c.Region, "region", env("REGION", ""), "region (default: serverless.yml's, else us-east-1) (env STEPJOBS_REGION)")
+	fs.StringVar(&c.Dir, "dir", env("DIR", ""), "project directory with serverless.yml (default: the enclosing Go module) (env STEPJOBS_DIR)")
+	fs.StringVar(&c.DynamoDBEndpoint, "dynamodb-endpoint", env("DYNAMODB_ENDPOINT", ""), "use this DynamoDB instead of starting dynalite (env STEPJOBS_DYNAMODB_ENDPOINT)")
+	fs.StringVar(&c.S3Endpoint, "s3-endpoint", env("S3_ENDPOINT", ""), "use this S3 instead of the embedded one (env STEPJOBS_S3_ENDPOINT)")
+	allow := fs.Bool("simulated-failures", env("SIMULATED_FAILURES", "true") == "true", "honour simulateFailure in job input (env STEPJOBS_SIMULATED_FAILURES)")
+	level := fs.String("log-level", env("LOG_LEVEL", "info"), "debug, info, warn or error (env STEPJOBS_LOG_LEVEL)")
+	fs.StringVar(&o.logFormat, "log-format", env("LOG_FORMAT", "json"), "json or text (env STEPJOBS_LOG_FORMAT)")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	if fs.NArg() > 0 {
+		return o, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
+	}
+	if err := o.logLevel.UnmarshalText([]byte(*level)); err != nil {
+		return o, fmt.Errorf("--log-level %q: want debug, info, warn or error", *level)
+	}
+	if o.logFormat != "json" && o.logFormat != "text" {
+		return o, fmt.Errorf("--log-format %q: want json or text", o.logFormat)
+	}
+	c.FunctionEnv = map[string]string{"ALLOW_SIMULATED_FAILURES": strconv.FormatBool(*allow)}
+	return o, nil
+}
+
+// run starts the runtime, prints its URLs and serves until ctx is done or a
+// part fails.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	o, err := parseFlags(args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	hopts := &slog.HandlerOptions{Level: o.logLevel}
+	var h slog.Handler = slog.NewJSONHandler(stderr, hopts)
+	if o.logFormat == "text" {
+		h = slog.NewTextHandler(stderr, hopts)
+	}
+	o.cfg.Logger = slog.New(h)
+	if o.logLevel <= slog.LevelDebug {
+		o.cfg.DynaliteLog = stderr
+	}
+
+	srv, err := offline.Start(ctx, o.cfg)
+	if err != nil {
+		return err
+	}
+	printURLs(stdout, srv)
+
+	select {
+	case <-ctx.Done():
+		o.cfg.Logger.Info("shutting down")
+	case err = <-srv.Failed():
+		o.cfg.Logger.Error("a part stopped, shutting down", "err", err)
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if cerr := srv.Close(sctx); cerr != nil {
+		err = errors.Join(err, cerr)
+	}
+	return err
+}
+
+func printURLs(w io.Writer, srv *offline.Server) {
+	u, r := srv.URLs(), srv.Resources()
+	fmt.Fprintf(w, "stepjobs local runtime (stage %s, region %s)\n", r.Stage, r.Region)
+	fmt.Fprintf(w, "  API                  %s  (also under %s)\n", u.API, u.StageAPI)
+	fmt.Fprintf(w, "    POST %s/start-execution\n", u.API)
+	fmt.Fprintf(w, "    POST %s/describe-execution\n", u.API)
+	fmt.Fprintf(w, "  ready                %s\n", u.Ready)
+	fmt.Fprintf(w, "  Step Functions API   %s  (aws stepfunctions --endpoint-url %s ...)\n", u.StepFunctions, u.StepFunctions)
+	for _, k := range sorted(r.StateMachines) {
+		fmt.Fprintf(w, "    state machine %-6s %s\n", k, r.StateMachines[k])
+	}
+	fmt.Fprintf(w, "  DynamoDB             %s\n", u.DynamoDB)
+	for _, k := range sorted(r.Tables) {
+		fmt.Fprintf(w, "    table %s\n", r.Tables[k])
+	}
+	fmt.Fprintf(w, "  S3                   %s\n", u.S3)
+	for _, k := range sorted(r.Buckets) {
+		fmt.Fprintf(w, "    bucket %s\n", r.Buckets[k])
+	}
+	if u.Objects != "" {
+		fmt.Fprintf(w, "    results            %s\n", u.Objects)
+	}
+	fmt.Fprintln(w, "Ctrl-C stops it.")
+}
+
+func sorted(m map[string]string) []string { return slices.Sorted(maps.Keys(m)) }

@@ -1,0 +1,503 @@
+// Package offline is the local runtime: it runs the whole stack that
+// serverless.yml deploys on one machine, on loopback. It reads serverless.yml
+// (routes, templates, state machines, functions, table and bucket), starts
+// dynalite and gofakes3 for DynamoDB and S3, creates every state machine in
+// the local Step Functions engine with its Lambda tasks bound in-process to
+// the very handlers the cmd/* mains start, and serves the local API Gateway
+// and the Step Functions JSON 1.0 API. Nothing here is a second copy of the
+// definition, the templates or the handlers.
+//
+// cmd/stepjobs-local is its command; the end-to-end tests start the same
+// Server on port 0 with a temporary directory.
+package offline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+
+	"github.com/asyncjobs/stepjobs/internal/apigw"
+	"github.com/asyncjobs/stepjobs/internal/dynalite"
+	"github.com/asyncjobs/stepjobs/internal/sfn"
+	"github.com/asyncjobs/stepjobs/internal/slsconfig"
+)
+
+// ReadyPath is the readiness endpoint on the API port: 200 once every part
+// is up, 503 before (and while shutting down).
+const ReadyPath = "/__ready"
+
+// Config configures the local runtime. The zero value of every field but
+// Dir has a usable default (see DefaultConfig for the command's defaults).
+type Config struct {
+	// Dir is the project directory holding serverless.yml and node_modules.
+	// Empty: the nearest directory at or above the working directory with a
+	// go.mod.
+	Dir string
+	// Stage and Region are sls's --stage and --region (empty: what
+	// serverless.yml says, else dev and us-east-1).
+	Stage, Region string
+
+	// Host is the loopback address every server binds (default 127.0.0.1).
+	Host string
+	// APIPort, SFNPort and S3Port are the ports of the local API Gateway,
+	// the Step Functions API and the embedded S3; 0 picks a free port.
+	APIPort, SFNPort, S3Port int
+	// DynamoDBPort is dynalite's port; 0 picks a free port.
+	DynamoDBPort int
+
+	// DataDir keeps DynamoDB (dynalite's LevelDB) and S3 (a bbolt file)
+	// data across restarts. Empty: everything lives in memory.
+	DataDir string
+	// DynamoDBEndpoint and S3Endpoint point the functions at another
+	// DynamoDB or S3 (a region, LocalStack, another dynalite); the embedded
+	// one is then not started. The table and bucket are created there when
+	// missing.
+	DynamoDBEndpoint, S3Endpoint string
+
+	// FunctionEnv is added to every function's environment, over what
+	// serverless.yml declares (e.g. ALLOW_SIMULATED_FAILURES=true).
+	FunctionEnv map[string]string
+	// Functions maps cmd/ directories to handlers; nil means Functions.
+	Functions map[string]FunctionFactory
+
+	// Logger receives the runtime's JSON logs; nil discards them.
+	Logger *slog.Logger
+	// DynaliteLog receives dynalite's own output; nil discards it.
+	DynaliteLog io.Writer
+	// StartTimeout bounds the start-up (dynalite, table creation); default 60s.
+	StartTimeout time.Duration
+}
+
+// DefaultConfig is the configuration of `make run`: the API on 8080, Step
+// Functions on 8083 (the port of AWS's Step Functions Local), S3 on 8084,
+// DynamoDB on 8000 (DynamoDB Local's), and simulated failures allowed so
+// the failure paths can be tried.
+func DefaultConfig() Config {
+	return Config{
+		Host: "127.0.0.1", APIPort: 8080, SFNPort: 8083, S3Port: 8084, DynamoDBPort: 8000,
+		FunctionEnv: map[string]string{"ALLOW_SIMULATED_FAILURES": "true"},
+	}
+}
+
+// URLs are the addresses the runtime serves.
+type URLs struct {
+	// API is the local API Gateway, at the root (…/start-execution); the
+	// same routes are also served under /<stage>/ as in an execute-api URL.
+	API string
+	// StageAPI is API + "/" + stage.
+	StageAPI string
+	// Ready is the readiness endpoint.
+	Ready string
+	// StepFunctions is the Step Functions JSON 1.0 API (--endpoint-url).
+	StepFunctions string
+	// S3 and DynamoDB are the stores' endpoints (embedded or external).
+	S3, DynamoDB string
+	// Objects is the URL pattern of a job's result object.
+	Objects string
+}
+
+// Resources are the local names of the stack's resources.
+type Resources struct {
+	Stage, Region, AccountID string
+	// Tables and Buckets map logical ids to local names.
+	Tables, Buckets map[string]string
+	// StateMachines maps state machine keys to ARNs.
+	StateMachines map[string]string
+	// Functions maps function keys to local function names.
+	Functions map[string]string
+}
+
+// Server is a running local runtime.
+type Server struct {
+	cfg   Config
+	log   *slog.Logger
+	svc   *slsconfig.Service
+	urls  URLs
+	res   Resources
+	ready chan struct{}
+	isUp  atomic.Bool
+
+	engine   *sfn.Engine
+	dynamo   *dynamodb.Client
+	s3       *s3.Client
+	dynalite *dynalite.Server
+	fakeS3   *fakeS3
+	servers  []*http.Server
+	api      switchHandler // the API port's handler: notReady, then the gateway
+	lookup   slsconfig.Lookup
+	failed   chan error // a server or dynalite stopped on its own
+	unsub    func()
+
+	closeOnce sync.Once
+	closeErr  error
+}
+
+// Start starts every part and returns once all are up (Ready is then
+// closed). On error, whatever was started is stopped again. ctx bounds the
+// start-up only.
+func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
+	if cfg.Host == "" {
+		cfg.Host = "127.0.0.1"
+	}
+	if cfg.StartTimeout == 0 {
+		cfg.StartTimeout = 60 * time.Second
+	}
+	if cfg.Functions == nil {
+		cfg.Functions = Functions
+	}
+	if cfg.Dir == "" {
+		wd, err := os.Getwd()
+		if err != nil {
+			return nil, fmt.Errorf("offline: %w", err)
+		}
+		if cfg.Dir, err = dynalite.FindRoot(wd); err != nil {
+			return nil, fmt.Errorf("offline: project directory: %w", err)
+		}
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{cfg: cfg, log: log, ready: make(chan struct{}), failed: make(chan error, 4)}
+	defer func() {
+		if err != nil {
+			_ = s.Close(context.Background())
+		}
+	}()
+	ctx, cancel := context.WithTimeout(ctx, cfg.StartTimeout)
+	defer cancel()
+
+	s.svc, err = slsconfig.Load(slsconfig.Options{Dir: cfg.Dir, Stage: cfg.Stage, Region: cfg.Region})
+	if err != nil {
+		return nil, fmt.Errorf("offline: load serverless.yml: %w", err)
+	}
+
+	// A function without a local handler fails before anything starts.
+	for _, fn := range s.svc.Functions {
+		if _, err := functionFactory(fn, cfg.Functions); err != nil {
+			return nil, fmt.Errorf("offline: %w", err)
+		}
+	}
+
+	// Bind every port first: a port in use fails before anything starts,
+	// and the URLs are known (port 0) before the functions are configured.
+	apiLn, err := s.listen(cfg.APIPort, "API")
+	if err != nil {
+		return nil, err
+	}
+	s.api.set(http.HandlerFunc(s.notReady))
+	s.serve(apiLn, "api", &s.api)
+	sfnLn, err := s.listen(cfg.SFNPort, "Step Functions")
+	if err != nil {
+		return nil, err
+	}
+	var s3Ln net.Listener
+	if cfg.S3Endpoint == "" {
+		if s3Ln, err = s.listen(cfg.S3Port, "S3"); err != nil {
+			return nil, err
+		}
+	}
+
+	if err := s.startStores(ctx, s3Ln); err != nil {
+		return nil, err
+	}
+	if err := s.startEngine(ctx); err != nil {
+		return nil, err
+	}
+	gw, err := s.gateways()
+	if err != nil {
+		return nil, err
+	}
+	s.serve(sfnLn, "stepfunctions", logRequests(log, "stepfunctions", slog.LevelInfo, s.engine.Handler()))
+
+	api := "http://" + apiLn.Addr().String()
+	s.urls.API = api
+	s.urls.StageAPI = api + "/" + s.svc.Stage
+	s.urls.Ready = api + ReadyPath
+	s.urls.StepFunctions = "http://" + sfnLn.Addr().String()
+	// From here on the API port answers the API.
+	s.api.set(gw)
+	s.isUp.Store(true)
+	close(s.ready)
+	log.Info("ready", "api", s.urls.API, "stepFunctions", s.urls.StepFunctions, "s3", s.urls.S3, "dynamodb", s.urls.DynamoDB)
+	return s, nil
+}
+
+func (s *Server) listen(port int, what string) (net.Listener, error) {
+	addr := net.JoinHostPort(s.cfg.Host, fmt.Sprint(port))
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("offline: %s port: %w", what, err)
+	}
+	return ln, nil
+}
+
+// serve serves h on ln until Close.
+func (s *Server) serve(ln net.Listener, name string, h http.Handler) {
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	s.servers = append(s.servers, srv)
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			s.log.Error("server stopped", "server", name, "err", err)
+			s.failed <- fmt.Errorf("%s server: %w", name, err)
+		}
+	}()
+}
+
+// notReady answers the API port while the runtime is starting.
+func (s *Server) notReady(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusServiceUnavailable)
+	_, _ = io.WriteString(w, `{"status":"starting"}`)
+}
+
+func (s *Server) startStores(ctx context.Context, s3Ln net.Listener) error {
+	cfg := s.cfg
+	region := s.svc.Region
+	s.res = Resources{Stage: s.svc.Stage, Region: region, AccountID: s.svc.AccountID,
+		Tables: map[string]string{}, Buckets: map[string]string{}, StateMachines: map[string]string{}, Functions: map[string]string{}}
+	var buckets []string
+	for _, b := range s.svc.Buckets {
+		name := bucketName(s.svc, b)
+		s.res.Buckets[b.LogicalID] = name
+		buckets = append(buckets, name)
+	}
+
+	// DynamoDB: dynalite (memory, or LevelDB under DataDir), or an endpoint.
+	if cfg.DynamoDBEndpoint != "" {
+		s.urls.DynamoDB = cfg.DynamoDBEndpoint
+	} else {
+		opts := dynalite.Options{Root: cfg.Dir, Port: cfg.DynamoDBPort, Log: cfg.DynaliteLog}
+		if cfg.DataDir != "" {
+			opts.Path = filepath.Join(cfg.DataDir, "dynamodb")
+		}
+		d, err := dynalite.Start(ctx, opts)
+		if err != nil {
+			return fmt.Errorf("offline: start DynamoDB: %w", err)
+		}
+		s.dynalite = d
+		s.urls.DynamoDB = d.Endpoint()
+		go func() {
+			<-d.Exited()
+			if s.isUp.Load() {
+				s.failed <- errors.New("dynalite exited")
+			}
+		}()
+	}
+	s.dynamo = newDynamoDBClient(s.urls.DynamoDB, region)
+	for _, t := range s.svc.Tables {
+		if err := createTable(ctx, s.dynamo, t); err != nil {
+			return fmt.Errorf("offline: %w", err)
+		}
+		s.res.Tables[t.LogicalID] = t.TableName
+	}
+
+	// S3: gofakes3 in-process (memory, or bbolt under DataDir), or an endpoint.
+	if cfg.S3Endpoint != "" {
+		s.urls.S3 = cfg.S3Endpoint
+		s.s3 = newS3Client(s.urls.S3, region)
+		for _, b := range buckets {
+			if err := ensureBucket(ctx, s.s3, b); err != nil {
+				return fmt.Errorf("offline: %w", err)
+			}
+		}
+	} else {
+		dir := ""
+		if cfg.DataDir != "" {
+			dir = filepath.Join(cfg.DataDir, "s3")
+		}
+		f, err := newFakeS3(dir, buckets)
+		if err != nil {
+			return fmt.Errorf("offline: start S3: %w", err)
+		}
+		s.fakeS3 = f
+		s.urls.S3 = "http://" + s3Ln.Addr().String()
+		s.serve(s3Ln, "s3", logRequests(s.log, "s3", slog.LevelDebug, f.server.Server()))
+		s.s3 = newS3Client(s.urls.S3, region)
+	}
+	if len(buckets) > 0 {
+		s.urls.Objects = s.urls.S3 + "/" + buckets[0] + "/results/<jobId>.json"
+	}
+	return nil
+}
+
+func (s *Server) startEngine(ctx context.Context) error {
+	const partition = "aws"
+	names := newStackNames(s.svc, partition, s.res.Buckets)
+	lookup := s.svc.PseudoLookup(names)
+	registry := sfn.NewRegistry()
+	for _, fn := range s.svc.Functions {
+		factory, err := functionFactory(fn, s.cfg.Functions)
+		if err != nil {
+			return fmt.Errorf("offline: %w", err)
+		}
+		env, err := s.svc.FunctionEnv(fn.Key, lookup)
+		if err != nil {
+			return fmt.Errorf("offline: function %s: environment: %w", fn.Key, err)
+		}
+		for k, v := range s.cfg.FunctionEnv {
+			env[k] = v
+		}
+		inv, err := factory(FunctionDeps{Env: env, DynamoDB: s.dynamo, S3: s.s3,
+			Logger: s.log.With("function", fn.Key)})
+		if err != nil {
+			return fmt.Errorf("offline: function %s: %w", fn.Key, err)
+		}
+		registry.RegisterFunction(fn.Name, inv)
+		s.res.Functions[fn.Key] = fn.Name
+	}
+	s.engine = sfn.New(sfn.Config{Region: s.svc.Region, AccountID: s.svc.AccountID, Partition: partition,
+		Invokers: registry, Logger: s.log})
+	s.unsub = s.engine.Subscribe(s.logStatus)
+	for _, sm := range s.svc.StateMachines {
+		def, err := s.svc.Definition(sm.Key, lookup)
+		if err != nil {
+			return fmt.Errorf("offline: state machine %s: %w", sm.Key, err)
+		}
+		typ := "STANDARD"
+		if raw, ok := s.stateMachineConfig(sm.Key)["type"].(string); ok && raw != "" {
+			typ = strings.ToUpper(raw)
+		}
+		role, _ := names.GetAtt(sm.LogicalID+"Role", "Arn")
+		if role == "" {
+			role = fmt.Sprintf("arn:%s:iam::%s:role/%s-role", partition, s.svc.AccountID, stateMachineName(sm))
+		}
+		info, err := s.engine.CreateStateMachine(ctx, sfn.CreateStateMachineInput{
+			Name: stateMachineName(sm), Definition: string(def), RoleARN: role, Type: typ})
+		if err != nil {
+			return fmt.Errorf("offline: state machine %s: %w", sm.Key, err)
+		}
+		if want := names.stateMachineARN(stateMachineName(sm)); info.ARN != want {
+			return fmt.Errorf("offline: state machine %s: engine ARN %s, templates expect %s", sm.Key, info.ARN, want)
+		}
+		s.res.StateMachines[sm.Key] = info.ARN
+	}
+	s.lookup = lookup
+	return nil
+}
+
+// stateMachineConfig is the raw settings of a state machine in serverless.yml.
+func (s *Server) stateMachineConfig(key string) map[string]any {
+	sf, _ := s.svc.Config["stepFunctions"].(map[string]any)
+	sms, _ := sf["stateMachines"].(map[string]any)
+	m, _ := sms[key].(map[string]any)
+	return m
+}
+
+func (s *Server) logStatus(c sfn.StatusChange) {
+	attrs := []any{"executionArn", c.ExecutionARN, "name", c.Name, "status", c.Status}
+	if c.Error != nil {
+		attrs = append(attrs, "error", *c.Error)
+	}
+	if c.Cause != nil {
+		attrs = append(attrs, "cause", *c.Cause)
+	}
+	s.log.Info("execution", attrs...)
+}
+
+// gateways builds the local API Gateway from serverless.yml's http events,
+// served at the root and under /<stage>, with the Step Functions API
+// called in-process as the integration.
+func (s *Server) gateways() (http.Handler, error) {
+	routes, err := s.svc.Routes(s.lookup)
+	if err != nil {
+		return nil, fmt.Errorf("offline: routes: %w", err)
+	}
+	gwResp, err := s.svc.GatewayResponses(s.lookup)
+	if err != nil {
+		return nil, fmt.Errorf("offline: gateway responses: %w", err)
+	}
+	integ := stepFunctionsIntegration{h: s.engine.Handler(), region: s.svc.Region}
+	cfg := apigw.Config{Stage: s.svc.Stage, Routes: routes, GatewayResponses: gwResp, Integration: integ,
+		AccountID: s.svc.AccountID, Logger: s.log.With("server", "api")}
+	staged, err := apigw.New(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("offline: API Gateway: %w", err)
+	}
+	cfg.PathPrefix = "/"
+	root, err := apigw.New(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("offline: API Gateway: %w", err)
+	}
+	stagePrefix := "/" + s.svc.Stage + "/"
+	mux := http.NewServeMux()
+	mux.HandleFunc(ReadyPath, s.serveReady)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, stagePrefix) {
+			staged.ServeHTTP(w, r)
+			return
+		}
+		root.ServeHTTP(w, r)
+	})
+	return mux, nil
+}
+
+func (s *Server) serveReady(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	if !s.isUp.Load() {
+		w.WriteHeader(http.StatusServiceUnavailable)
+		_, _ = io.WriteString(w, `{"status":"stopping"}`)
+		return
+	}
+	_, _ = io.WriteString(w, `{"status":"ready"}`)
+}
+
+// URLs returns the addresses the runtime serves.
+func (s *Server) URLs() URLs { return s.urls }
+
+// Resources returns the local names of the stack's resources.
+func (s *Server) Resources() Resources { return s.res }
+
+// Ready is closed once every part is up.
+func (s *Server) Ready() <-chan struct{} { return s.ready }
+
+// Failed delivers an error when a part stops on its own (a server fails,
+// dynalite exits); the command then shuts down.
+func (s *Server) Failed() <-chan error { return s.failed }
+
+// Engine returns the Step Functions engine (tests wait on executions).
+func (s *Server) Engine() *sfn.Engine { return s.engine }
+
+// Close stops accepting requests, drains the servers within ctx, then
+// stops dynalite and closes the S3 store. It is safe to call more than once.
+func (s *Server) Close(ctx context.Context) error {
+	s.closeOnce.Do(func() {
+		s.isUp.Store(false)
+		var errs []error
+		for _, srv := range s.servers {
+			if err := srv.Shutdown(ctx); err != nil {
+				errs = append(errs, fmt.Errorf("shut down server: %w", err))
+				_ = srv.Close()
+			}
+		}
+		if s.unsub != nil {
+			s.unsub()
+		}
+		if s.dynalite != nil {
+			if err := s.dynalite.Stop(); err != nil {
+				errs = append(errs, fmt.Errorf("stop dynalite: %w", err))
+			}
+		}
+		if s.fakeS3 != nil {
+			if err := s.fakeS3.close(); err != nil {
+				errs = append(errs, fmt.Errorf("close s3 store: %w", err))
+			}
+		}
+		s.closeErr = errors.Join(errs...)
+		s.log.Info("stopped")
+	})
+	return s.closeErr
+}

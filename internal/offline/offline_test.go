@@ -1,0 +1,118 @@
+package offline
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/asyncjobs/stepjobs/internal/slsconfig"
+)
+
+func loadProject(t *testing.T) *slsconfig.Service {
+	t.Helper()
+	svc, err := slsconfig.Load(slsconfig.Options{Dir: "../..", Env: func(string) (string, bool) { return "", false }})
+	require.NoError(t, err)
+	return svc
+}
+
+func TestStackNames(t *testing.T) {
+	svc := loadProject(t)
+	names := newStackNames(svc, "aws", map[string]string{"ResultsBucket": "stepjobs-dev-resultsbucket"})
+	lookup := svc.PseudoLookup(names)
+
+	env, err := svc.FunctionEnv("batchSimulation", lookup)
+	require.NoError(t, err)
+	assert.Equal(t, "stepjobs-dev-jobs", env["TABLE_NAME"])
+	assert.Equal(t, "stepjobs-dev-resultsbucket", env["BUCKET_NAME"])
+
+	def, err := svc.Definition("jobs", lookup)
+	require.NoError(t, err)
+	assert.Contains(t, string(def), `"arn:aws:lambda:us-east-1:000000000000:function:stepjobs-dev-tracking"`)
+	assert.NotContains(t, string(def), "Fn::GetAtt")
+
+	routes, err := svc.Routes(lookup)
+	require.NoError(t, err)
+	require.NotEmpty(t, routes)
+	for _, r := range routes {
+		if r.Action == "StartExecution" {
+			assert.Contains(t, r.RequestTemplates["application/json"],
+				"arn:aws:states:us-east-1:000000000000:stateMachine:stepjobs-dev-jobs")
+		}
+	}
+	_, err = svc.GatewayResponses(lookup)
+	require.NoError(t, err)
+}
+
+func TestBucketName(t *testing.T) {
+	svc := &slsconfig.Service{Name: "svc", Stage: "dev"}
+	assert.Equal(t, "svc-dev-results", bucketName(svc, slsconfig.Bucket{LogicalID: "Results", BucketName: "results"}))
+	assert.Equal(t, "mine", bucketName(svc, slsconfig.Bucket{LogicalID: "Results", BucketName: "mine",
+		Properties: map[string]any{"BucketName": "mine"}}))
+}
+
+func TestFunctionFactory(t *testing.T) {
+	tests := []struct {
+		name    string
+		fn      slsconfig.Function
+		wantErr string
+	}{
+		{name: "known", fn: slsconfig.Function{Key: "tracking", Artifact: "dist/tracking.zip"}},
+		{name: "dashed dir", fn: slsconfig.Function{Key: "batchSimulation", Artifact: "dist/batch-simulation.zip"}},
+		{name: "no artifact", fn: slsconfig.Function{Key: "other"}, wantErr: "function other: no package.artifact"},
+		{name: "not a zip", fn: slsconfig.Function{Key: "other", Artifact: "dist/other.jar"}, wantErr: `function other: artifact "dist/other.jar"`},
+		{name: "unknown", fn: slsconfig.Function{Key: "mailer", Artifact: "dist/mailer.zip"}, wantErr: "function mailer: no local handler for cmd/mailer"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f, err := functionFactory(tc.fn, Functions)
+			if tc.wantErr != "" {
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), tc.wantErr)
+				return
+			}
+			require.NoError(t, err)
+			assert.NotNil(t, f)
+		})
+	}
+}
+
+// Every function of serverless.yml has a handler, built from the
+// environment serverless.yml gives it.
+func TestProjectFunctionsHaveHandlers(t *testing.T) {
+	svc := loadProject(t)
+	require.NotEmpty(t, svc.Functions)
+	names := newStackNames(svc, "aws", map[string]string{"ResultsBucket": "b"})
+	for _, fn := range svc.Functions {
+		f, err := functionFactory(fn, Functions)
+		require.NoError(t, err, fn.Key)
+		env, err := svc.FunctionEnv(fn.Key, svc.PseudoLookup(names))
+		require.NoError(t, err)
+		inv, err := f(FunctionDeps{Env: env})
+		require.NoError(t, err, fn.Key)
+		assert.NotNil(t, inv)
+	}
+	_, err := Functions["tracking"](FunctionDeps{Env: map[string]string{}})
+	assert.ErrorContains(t, err, "TABLE_NAME")
+}
+
+// A function without a local handler is refused before anything starts.
+func TestStartUnknownFunction(t *testing.T) {
+	dir := t.TempDir()
+	yml := `service: demo
+provider:
+  name: aws
+functions:
+  mailer:
+    handler: bootstrap
+    package:
+      artifact: dist/mailer.zip
+`
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "serverless.yml"), []byte(yml), 0o644))
+	_, err := Start(context.Background(), Config{Dir: dir})
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "function mailer: no local handler for cmd/mailer")
+}

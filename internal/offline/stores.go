@@ -1,0 +1,152 @@
+package offline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	s3types "github.com/aws/aws-sdk-go-v2/service/s3/types"
+	"github.com/johannesboyne/gofakes3"
+	"github.com/johannesboyne/gofakes3/backend/s3bolt"
+	"github.com/johannesboyne/gofakes3/backend/s3mem"
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/asyncjobs/stepjobs/internal/slsconfig"
+)
+
+// credentialsFor returns the credentials for an endpoint: the environment's
+// when it has some (a real region), else fixed ones, which the emulators
+// accept without checking.
+func credentialsFor() aws.CredentialsProvider {
+	if id, secret := os.Getenv("AWS_ACCESS_KEY_ID"), os.Getenv("AWS_SECRET_ACCESS_KEY"); id != "" && secret != "" {
+		return credentials.NewStaticCredentialsProvider(id, secret, os.Getenv("AWS_SESSION_TOKEN"))
+	}
+	return credentials.NewStaticCredentialsProvider("local", "local", "")
+}
+
+func newDynamoDBClient(endpoint, region string) *dynamodb.Client {
+	return dynamodb.New(dynamodb.Options{
+		Region: region, BaseEndpoint: aws.String(endpoint), Credentials: credentialsFor(),
+	})
+}
+
+func newS3Client(endpoint, region string) *s3.Client {
+	return s3.New(s3.Options{
+		Region: region, BaseEndpoint: aws.String(endpoint), UsePathStyle: true, Credentials: credentialsFor(),
+	})
+}
+
+// tableAPI is the part of the DynamoDB client createTable uses.
+type tableAPI interface {
+	CreateTable(ctx context.Context, in *dynamodb.CreateTableInput, optFns ...func(*dynamodb.Options)) (*dynamodb.CreateTableOutput, error)
+	DescribeTable(ctx context.Context, in *dynamodb.DescribeTableInput, optFns ...func(*dynamodb.Options)) (*dynamodb.DescribeTableOutput, error)
+}
+
+var _ tableAPI = (*dynamodb.Client)(nil)
+
+// createTable creates t with the key schema serverless.yml declares (on
+// demand: local capacity is meaningless) and waits until it is ACTIVE. A
+// table that exists already (a persistent store restarted) is kept.
+func createTable(ctx context.Context, api tableAPI, t slsconfig.Table) error {
+	if len(t.KeySchema) == 0 {
+		return fmt.Errorf("table %s: no KeySchema", t.LogicalID)
+	}
+	in := &dynamodb.CreateTableInput{TableName: aws.String(t.TableName), BillingMode: ddbtypes.BillingModePayPerRequest}
+	for _, k := range t.KeySchema {
+		in.KeySchema = append(in.KeySchema, ddbtypes.KeySchemaElement{AttributeName: aws.String(k.Name), KeyType: ddbtypes.KeyType(k.KeyType)})
+		in.AttributeDefinitions = append(in.AttributeDefinitions, ddbtypes.AttributeDefinition{
+			AttributeName: aws.String(k.Name), AttributeType: ddbtypes.ScalarAttributeType(k.Type)})
+	}
+	_, err := api.CreateTable(ctx, in)
+	var inUse *ddbtypes.ResourceInUseException
+	if err != nil && !errors.As(err, &inUse) {
+		return fmt.Errorf("create table %s: %w", t.TableName, err)
+	}
+	// Polling is the only way to learn that a table became ACTIVE.
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		out, err := api.DescribeTable(ctx, &dynamodb.DescribeTableInput{TableName: aws.String(t.TableName)})
+		if err != nil {
+			return fmt.Errorf("describe table %s: %w", t.TableName, err)
+		}
+		if out.Table != nil && out.Table.TableStatus == ddbtypes.TableStatusActive {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("wait for table %s: %w", t.TableName, ctx.Err())
+		case <-tick.C:
+		}
+	}
+}
+
+// bucketAPI is the part of the S3 client ensureBucket uses.
+type bucketAPI interface {
+	CreateBucket(ctx context.Context, in *s3.CreateBucketInput, optFns ...func(*s3.Options)) (*s3.CreateBucketOutput, error)
+}
+
+var _ bucketAPI = (*s3.Client)(nil)
+
+// ensureBucket creates a bucket on an external S3 endpoint unless it is
+// there already.
+func ensureBucket(ctx context.Context, api bucketAPI, name string) error {
+	_, err := api.CreateBucket(ctx, &s3.CreateBucketInput{Bucket: aws.String(name)})
+	var owned *s3types.BucketAlreadyOwnedByYou
+	var exists *s3types.BucketAlreadyExists
+	if err != nil && !errors.As(err, &owned) && !errors.As(err, &exists) {
+		return fmt.Errorf("create bucket %s: %w", name, err)
+	}
+	return nil
+}
+
+// fakeS3 is the embedded S3: gofakes3 on a memory backend, or on a bbolt
+// file under the data directory.
+type fakeS3 struct {
+	backend gofakes3.Backend
+	server  *gofakes3.GoFakeS3
+	close   func() error
+}
+
+func newFakeS3(dataDir string, buckets []string) (*fakeS3, error) {
+	f := &fakeS3{close: func() error { return nil }}
+	if dataDir == "" {
+		f.backend = s3mem.New()
+	} else {
+		if err := os.MkdirAll(dataDir, 0o755); err != nil {
+			return nil, fmt.Errorf("s3 data directory: %w", err)
+		}
+		// A timeout, so a second runtime on the same directory fails
+		// instead of waiting for the file lock forever.
+		db, err := bolt.Open(filepath.Join(dataDir, "s3.bolt"), 0o600, &bolt.Options{Timeout: 2 * time.Second})
+		if err != nil {
+			return nil, fmt.Errorf("open s3 store %s: %w", filepath.Join(dataDir, "s3.bolt"), err)
+		}
+		f.backend = s3bolt.New(db)
+		f.close = db.Close
+	}
+	for _, name := range buckets {
+		exists, err := f.backend.BucketExists(name)
+		if err != nil {
+			_ = f.close()
+			return nil, fmt.Errorf("bucket %s: %w", name, err)
+		}
+		if !exists {
+			if err := f.backend.CreateBucket(name); err != nil {
+				_ = f.close()
+				return nil, fmt.Errorf("create bucket %s: %w", name, err)
+			}
+		}
+	}
+	// No auto-created buckets: a wrong BUCKET_NAME must fail as on AWS.
+	f.server = gofakes3.New(f.backend, gofakes3.WithLogger(gofakes3.DiscardLog()))
+	return f, nil
+}
