@@ -42,6 +42,7 @@ type corpusCase struct {
 		Error           *string                `json:"error"`
 		Cause           *string                `json:"cause"`
 		Events          []string               `json:"events"`
+		History         []map[string]any       `json:"history"`
 		ValidationError *struct{ Code string } `json:"validationError"`
 	} `json:"expected"`
 	Normalisation struct {
@@ -89,6 +90,8 @@ type areaCount struct {
 func TestConformance(t *testing.T) {
 	cases := loadCorpus(t)
 	now := time.Now().UTC().Truncate(time.Second)
+	detailStats = &detailCount{}
+	defer func() { detailStats = nil }()
 	counts := map[string]*areaCount{}
 	var failures []string
 	var pass, total int
@@ -145,7 +148,11 @@ func TestConformance(t *testing.T) {
 	}
 	t.Log("\n" + sb.String())
 	fmt.Print(sb.String())
-	report := sb.String() + "\nFailing cases (" + fmt.Sprint(len(failures)) + "):\n" + strings.Join(failures, "\n") + "\n"
+	fmt.Fprintf(&sb, "History details (optional, not gating; passing cases with a recorded history): %d/%d match, ids and previousEventIds also match in %d\n",
+		detailStats.pass, detailStats.total, detailStats.ids)
+	report := sb.String() + "\nFailing cases (" + fmt.Sprint(len(failures)) + "):\n" + strings.Join(failures, "\n") + "\n" +
+		"\nHistory detail differences (" + fmt.Sprint(len(detailStats.failures)) + "):\n" + strings.Join(detailStats.failures, "\n") + "\n" +
+		"\nEvent id / previousEventId differences, first per case (" + fmt.Sprint(len(detailStats.idDiffs)) + "):\n" + strings.Join(detailStats.idDiffs, "\n") + "\n"
 	require.NoError(t, os.WriteFile(conformanceFailures, []byte(report), 0o644))
 	rate := float64(pass) / float64(max(total, 1))
 	assert.GreaterOrEqual(t, rate, conformanceFloor, "JSONPath pass rate fell below the floor; see %s", conformanceFailures)
@@ -217,7 +224,28 @@ func runExecutionCase(c corpusCase, now time.Time) (reason string) {
 	if !drive(e, clock, ex, c.Expected.Status != StatusRunning) {
 		return "execution did not settle within the safety limit"
 	}
-	return compareCase(c, ex, now)
+	reason = compareCase(c, ex, now)
+	if reason == "" && c.Expected.History != nil && detailStats != nil && !c.Normalisation.ParallelEventsSorted {
+		detailStats.total++
+		if d, ids := compareDetails(c, ex, now); d == "" {
+			detailStats.pass++
+			if ids {
+				detailStats.ids++
+			}
+		} else {
+			detailStats.failures = append(detailStats.failures, c.ID+"\n\t"+strings.ReplaceAll(d, "\n", "\n\t"))
+		}
+	}
+	return reason
+}
+
+// detailStats collects the optional history-details comparison.
+var detailStats *detailCount
+
+type detailCount struct {
+	pass, total, ids int
+	failures         []string
+	idDiffs          []string
 }
 
 // drive runs the execution to its end, firing the fake clock's next timer
@@ -231,15 +259,20 @@ func drive(e *Engine, clock *FakeClock, ex *execution, fire bool) bool {
 		select {
 		case <-ex.done:
 			return true
-		case <-ctx.Done():
-			return false
-		case <-e.idle:
-			if e.busy.Load() != 0 {
-				continue
-			}
+		default:
+		}
+		if e.busy.Load() == 0 {
 			if !fire || !clock.FireNext() {
 				return true
 			}
+			continue
+		}
+		select {
+		case <-ex.done:
+			return true
+		case <-ctx.Done():
+			return false
+		case <-e.idle:
 		}
 	}
 }
@@ -277,6 +310,116 @@ func compareCase(c corpusCase, ex *execution, now time.Time) string {
 	return strings.Join(problems, "\n")
 }
 
+// compareDetails is the stricter, optional check: event details after
+// normalisation, for cases whose event sequence matched exactly (ids and
+// previousEventIds are compared apart). It returns "" when all match.
+func compareDetails(c corpusCase, ex *execution, now time.Time) (detail string, ids bool) {
+	ex.mu.Lock()
+	events := append([]Event(nil), ex.events...)
+	ex.mu.Unlock()
+	if len(c.Expected.History) != len(events) {
+		return fmt.Sprintf("history has %d events, want %d", len(events), len(c.Expected.History)), false
+	}
+	ids = true
+	for i, ev := range events {
+		b, err := json.Marshal(ev)
+		if err != nil {
+			return err.Error(), false
+		}
+		var got map[string]any
+		if err := json.Unmarshal(b, &got); err != nil {
+			return err.Error(), false
+		}
+		got = parseJSONTexts(got).(map[string]any)
+		text, _ := json.Marshal(normaliseValue(c, got, ""))
+		var norm map[string]any
+		if err := json.Unmarshal([]byte(normaliseText(c, string(text), now)), &norm); err != nil {
+			return err.Error(), false
+		}
+		want := replaceUUIDPlaceholders(cloneJSON(c.Expected.History[i])).(map[string]any)
+		want = normaliseValue(c, want, "").(map[string]any)
+		if strings.Contains(fmt.Sprint(want), "generated-uuid") {
+			norm = replaceAllUUIDs(norm).(map[string]any)
+		}
+		if ids && (fmt.Sprint(want["id"]) != fmt.Sprint(norm["id"]) || fmt.Sprint(want["previousEventId"]) != fmt.Sprint(norm["previousEventId"])) {
+			ids = false
+			if detailStats != nil {
+				detailStats.idDiffs = append(detailStats.idDiffs, fmt.Sprintf("%s\n\tevent %d %s: want id %v previousEventId %v, got %v %v",
+					c.ID, i+1, ev.Type, want["id"], want["previousEventId"], norm["id"], norm["previousEventId"]))
+			}
+		}
+		for _, m := range []map[string]any{want, norm} {
+			delete(m, "id")
+			delete(m, "previousEventId")
+			parsePayloadTexts(m, "")
+		}
+		if !reflect.DeepEqual(want, norm) {
+			wb, _ := json.Marshal(want)
+			gb, _ := json.Marshal(norm)
+			return fmt.Sprintf("event %d (%s):\n  want %s\n  got  %s", i+1, ev.Type, wb, gb), ids
+		}
+	}
+	return "", ids
+}
+
+var mapRunRe = regexp.MustCompile(`(:mapRun:[^/]+)/[^:]+:[0-9a-f-]+$`)
+
+// parsePayloadTexts parses the JSON texts of inputs and outputs on both
+// sides: their whitespace and key order are not normative.
+func parsePayloadTexts(v any, key string) any {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, val := range x {
+			x[k] = parsePayloadTexts(val, k)
+		}
+	case []any:
+		for i, val := range x {
+			x[i] = parsePayloadTexts(val, "")
+		}
+	case string:
+		switch key {
+		case "input", "output", "parameters":
+			var parsed any
+			if json.Unmarshal([]byte(x), &parsed) == nil {
+				return parsed
+			}
+		case "mapRunArn":
+			return mapRunRe.ReplaceAllString(x, "$1/<MapRunArnPart0_0idx>:<MapRunArnPart1_0idx>")
+		}
+	}
+	return v
+}
+
+func cloneJSON(v any) any {
+	b, _ := json.Marshal(v)
+	var out any
+	_ = json.Unmarshal(b, &out)
+	return out
+}
+
+// parseJSONTexts replaces string values that start with '{' and parse as
+// JSON by the parsed value, one level deep (the recordings' step 2).
+func parseJSONTexts(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, val := range x {
+			x[k] = parseJSONTexts(val)
+		}
+	case []any:
+		for i, val := range x {
+			x[i] = parseJSONTexts(val)
+		}
+	case string:
+		if strings.HasPrefix(x, "{") {
+			var parsed any
+			if json.Unmarshal([]byte(x), &parsed) == nil {
+				return parsed
+			}
+		}
+	}
+	return v
+}
+
 func deref(s *string) string {
 	if s == nil {
 		return ""
@@ -300,13 +443,23 @@ func normaliseText(c corpusCase, s string, now time.Time) string {
 	}
 	return isoDateRe.ReplaceAllStringFunc(s, func(m string) string {
 		// Only calendar-valid date-times were replaced in the recordings.
-		for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999Z07", "2006-01-02T15:04:05.999999999Z0700"} {
-			if _, err := time.Parse(layout, m); err == nil {
-				return "date"
-			}
+		if validISODate(m) {
+			return "date"
 		}
 		return m
 	})
+}
+
+func validISODate(s string) bool {
+	if !isoDateRe.MatchString(s) || isoDateRe.FindString(s) != s {
+		return false
+	}
+	for _, layout := range []string{time.RFC3339Nano, "2006-01-02T15:04:05.999999999Z07", "2006-01-02T15:04:05.999999999Z0700"} {
+		if _, err := time.Parse(layout, s); err == nil {
+			return true
+		}
+	}
+	return false
 }
 
 func normaliseCause(s string) string {
@@ -345,9 +498,16 @@ func normaliseValue(c corpusCase, v any, key string) any {
 			out[i] = normaliseValue(c, val, "")
 		}
 		return out
-	case string:
-		if strings.Contains(strings.ToLower(key), "timestamp") && !isoDateRe.MatchString(x) && x != "date" {
+	case float64, json.Number, bool:
+		if strings.Contains(strings.ToLower(key), "timestamp") {
 			return "timestamp"
+		}
+	case string:
+		if strings.Contains(strings.ToLower(key), "timestamp") && !validISODate(x) && x != "date" {
+			return "timestamp"
+		}
+		if key == "cause" {
+			return normaliseCause(x)
 		}
 		if strings.HasSuffix(strings.ToLower(key), "id") && uuidRe.MatchString(x) {
 			return "<uuid>"

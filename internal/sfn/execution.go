@@ -72,7 +72,7 @@ func (ex *execution) begin() {
 			ex.close(StatusTimedOut, "ExecutionTimedOut", nil, strp(asl.ErrTimeout), nil, 0)
 		})
 	}
-	root := &frame{ex: ex, def: ex.sm.def, ctx: ex.ctx, vars: map[string]any{}}
+	root := &frame{ex: ex, def: ex.sm.def, ctx: ex.ctx, vars: map[string]any{}, inputText: ex.input}
 	root.onDone = func(out any, err *asl.Error) {
 		if err != nil {
 			ex.close(StatusFailed, "ExecutionFailed", nil, nonEmpty(err.Name), nonEmpty(err.Cause), root.lastID())
@@ -140,6 +140,16 @@ func (ex *execution) cancelTimer(et *execTimer) {
 // execution-level events) and returns its id; false when the execution (or
 // the frame) no longer runs. At the history cap it fails the execution.
 func (ex *execution) record(f *frame, ev Event) (int64, bool) {
+	return ex.recordEvent(f, ev, true)
+}
+
+// recordSide records an event that does not move the frame's
+// previousEventId chain on (AWS numbers MapStateSucceeded, for one, so).
+func (ex *execution) recordSide(f *frame, ev Event) (int64, bool) {
+	return ex.recordEvent(f, ev, false)
+}
+
+func (ex *execution) recordEvent(f *frame, ev Event, advance bool) (int64, bool) {
 	if f != nil && f.ctx.Err() != nil {
 		return 0, false
 	}
@@ -163,7 +173,9 @@ func (ex *execution) record(f *frame, ev Event) (int64, bool) {
 	ev.Timestamp = now
 	if f != nil {
 		ev.PreviousEventID = f.prev
-		f.prev = ev.ID
+		if advance {
+			f.prev = ev.ID
+		}
 	}
 	ex.events = append(ex.events, ev)
 	ex.mu.Unlock()

@@ -155,13 +155,14 @@ func (fo *fanout) childDone(i int, out any, e *asl.Error, last int64) {
 		}
 		cancels := append([]context.CancelFunc(nil), fo.cancels...)
 		fo.mu.Unlock()
+		// What follows a child's end is caused by the child's last event:
+		// AWS chains previousEventId to it, not to MapIterationFailed.
+		fo.setPrev(last)
 		if fo.distributed {
 			r.rec(Event{Type: "MapRunFailed", MapRunFailedEventDetails: &FailureDetails{Error: nonEmpty(e.Name), Cause: nonEmpty(e.Cause)}})
 		} else if fo.isMap {
-			r.f.ex.mu.Lock()
-			r.f.prev = last
-			r.f.ex.mu.Unlock()
 			r.rec(Event{Type: "MapIterationFailed", MapIterationFailedEventDetails: &MapIterationDetails{Name: r.st.Name, Index: i}})
+			fo.setPrev(last)
 		}
 		for _, c := range cancels {
 			if c != nil {
@@ -192,11 +193,13 @@ func (fo *fanout) childDone(i int, out any, e *asl.Error, last int64) {
 	if fo.cancels[i] != nil {
 		fo.cancels[i]()
 	}
+	fo.setPrev(last)
 	if fo.isMap && !fo.distributed {
-		r.f.ex.mu.Lock()
-		r.f.prev = last
-		r.f.ex.mu.Unlock()
 		r.rec(Event{Type: "MapIterationSucceeded", MapIterationSucceededEventDetails: &MapIterationDetails{Name: r.st.Name, Index: i}})
+		if !all {
+			// The next iteration starts from the finished child's last event.
+			fo.setPrev(last)
+		}
 	}
 	if all {
 		fo.finish()
@@ -223,8 +226,16 @@ func (fo *fanout) finish() {
 	if fo.distributed && !r.rec(Event{Type: "MapRunSucceeded"}) {
 		return
 	}
-	if !r.rec(Event{Type: typ}) {
+	if _, ok := r.f.ex.recordSide(r.f, Event{Type: typ}); !ok {
 		return
 	}
 	r.f.run(r.succeed(results, r.env()))
+}
+
+// setPrev points the state's frame's previousEventId chain at id.
+func (fo *fanout) setPrev(id int64) {
+	f := fo.r.f
+	f.ex.mu.Lock()
+	f.prev = id
+	f.ex.mu.Unlock()
 }

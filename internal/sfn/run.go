@@ -26,7 +26,10 @@ type frame struct {
 	// silent frames record no events: the child executions of a distributed
 	// Map, whose histories AWS keeps apart from the parent's.
 	silent bool
-	onDone func(out any, err *asl.Error)
+	// inputText is the execution input as the caller wrote it: AWS shows
+	// the first state's input in that form, not re-encoded.
+	inputText string
+	onDone    func(out any, err *asl.Error)
 }
 
 func (f *frame) lastID() int64 {
@@ -55,7 +58,8 @@ func (f *frame) run(name string, input any) {
 			f.onDone(nil, &asl.Error{Name: asl.ErrRuntime, Cause: fmt.Sprintf("state '%s' does not exist", name)})
 			return
 		}
-		r := &stateRun{f: f, st: st, raw: input}
+		r := &stateRun{f: f, st: st, raw: input, rawText: f.inputText}
+		f.inputText = ""
 		if !r.enter() {
 			return
 		}
@@ -76,6 +80,7 @@ type stateRun struct {
 	// MapStateFailed or ParallelStateFailed.
 	failEvent EventType
 	token     string // $$.Task.Token of callback tasks
+	rawText   string // the raw input's original text, when known
 	envc      *asl.Env
 	envRetry  int
 }
@@ -93,10 +98,17 @@ func init() {
 func (r *stateRun) enter() bool {
 	r.enterAt = r.f.ex.e.cfg.Clock.Now()
 	id, ok := r.f.ex.record(r.f, Event{Type: enteredTypes[r.st.Type], StateEnteredEventDetails: &StateEnteredDetails{
-		Name: r.st.Name, Input: strp(marshalValue(r.raw)), InputDetails: notTruncated,
+		Name: r.st.Name, Input: strp(r.inputText()), InputDetails: notTruncated,
 	}})
 	r.entered = id
 	return ok
+}
+
+func (r *stateRun) inputText() string {
+	if r.rawText != "" {
+		return r.rawText
+	}
+	return marshalValue(r.raw)
 }
 
 // env builds the context object ($$) and variable scope for this state.
@@ -256,7 +268,7 @@ func (r *stateRun) exit(_ any, out any, vars map[string]any, _ *asl.Env, next st
 		return r.fail(r.dataLimit())
 	}
 	d := &StateExitedDetails{Name: r.st.Name, Output: &text, OutputDetails: notTruncated}
-	if r.st.Assign != nil || vars != nil {
+	if len(vars) > 0 {
 		d.AssignedVariables = make(map[string]string, len(vars))
 		for k, v := range vars {
 			d.AssignedVariables[k] = marshalValue(v)
