@@ -241,7 +241,7 @@ func (g *Gateway) serve(c *call) (resp *response) {
 	}
 	segs = segs[len(g.prefix):]
 	c.ctx = g.baseContext(c)
-	c.tmplReq = TemplateRequest{Headers: singleHeaders(r.Header), Query: singleQuery(r), Path: map[string]string{}}
+	c.tmplReq = TemplateRequest{Headers: g.requestHeaders(c), Query: singleQuery(r), Path: map[string]string{}}
 
 	res, params := findResource(g.resources, segs)
 	if res == nil {
@@ -575,10 +575,7 @@ func (g *Gateway) env(c *call, body []byte) *TemplateEnv {
 func (g *Gateway) baseContext(c *call) map[string]any {
 	r := c.r
 	now := c.start.UTC()
-	ip := r.RemoteAddr
-	if host, _, err := net.SplitHostPort(ip); err == nil {
-		ip = host
-	}
+	ip := sourceIP(r)
 	return map[string]any{
 		"requestId":         c.requestID,
 		"extendedRequestId": c.requestID,
@@ -627,6 +624,46 @@ func hasPrefix(segs, prefix []string) bool {
 		}
 	}
 	return true
+}
+
+// requestHeaders are the headers templates see: the client's, plus Host
+// (which net/http keeps apart) and the ones API Gateway adds on the way in.
+func (g *Gateway) requestHeaders(c *call) map[string]string {
+	r := c.r
+	h := singleHeaders(r.Header)
+	if r.Host != "" {
+		h["Host"] = r.Host
+	}
+	ip := sourceIP(r)
+	if prev := h["X-Forwarded-For"]; prev != "" {
+		h["X-Forwarded-For"] = prev + ", " + ip
+	} else {
+		h["X-Forwarded-For"] = ip
+	}
+	proto, port := "http", "80"
+	if r.TLS != nil {
+		proto, port = "https", "443"
+	}
+	if _, p, err := net.SplitHostPort(r.Host); err == nil {
+		port = p
+	}
+	h["X-Forwarded-Proto"] = proto
+	h["X-Forwarded-Port"] = port
+	if h["X-Amzn-Trace-Id"] == "" {
+		id := strings.ReplaceAll(c.requestID, "-", "")
+		for len(id) < 24 {
+			id += "0"
+		}
+		h["X-Amzn-Trace-Id"] = fmt.Sprintf("Root=1-%08x-%s", c.start.Unix(), id[:24])
+	}
+	return h
+}
+
+func sourceIP(r *http.Request) string {
+	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		return host
+	}
+	return r.RemoteAddr
 }
 
 // singleHeaders flattens headers as $input.params().header sees them: one

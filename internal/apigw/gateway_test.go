@@ -64,6 +64,14 @@ func (f fakeTemplate) Render(_ context.Context, env *TemplateEnv) (*TemplateResu
 	return nil, fmt.Errorf("unknown fake template %q", f.src)
 }
 
+// captureTemplate records the request it renders.
+type captureTemplate struct{ seen *TemplateRequest }
+
+func (c captureTemplate) Render(_ context.Context, env *TemplateEnv) (*TemplateResult, error) {
+	*c.seen = env.Request
+	return &TemplateResult{Body: "{}"}, nil
+}
+
 // defaultResponses are the plugin's 200 ("") and 400 ("400").
 func defaultResponses() []slsconfig.IntegrationResponse {
 	return []slsconfig.IntegrationResponse{
@@ -413,6 +421,19 @@ func TestContextAndLogging(t *testing.T) {
 	assert.Equal(t, "req-1", entry["requestId"])
 	assert.Equal(t, "/jobs/{id}", entry["resource"])
 	assert.Contains(t, entry, "latency")
+
+	// Headers API Gateway adds.
+	var seen TemplateRequest
+	g2 := newTestGateway(t, IntegrationFunc(func(context.Context, string, []byte) (int, []byte, error) { return 200, nil, nil }), nil,
+		testRoute("POST", "/h", func(r *slsconfig.Route) { r.RequestTemplates = map[string]string{"application/json": "static:x"} }))
+	rt := g2.resources[0].methods["POST"]
+	rt.requestTemplates["application/json"] = captureTemplate{&seen}
+	do(g2, "POST", "/dev/h", "application/json", "{}", "X-Forwarded-For", "10.0.0.1")
+	assert.Equal(t, "example.com", seen.Headers["Host"])
+	assert.Equal(t, "10.0.0.1, 192.0.2.1", seen.Headers["X-Forwarded-For"])
+	assert.Equal(t, "http", seen.Headers["X-Forwarded-Proto"])
+	assert.Equal(t, "80", seen.Headers["X-Forwarded-Port"])
+	assert.Regexp(t, `^Root=1-[0-9a-f]{8}-[0-9a-z]{24}$`, seen.Headers["X-Amzn-Trace-Id"])
 
 	// $context values the templates read.
 	for key, want := range map[string]string{
