@@ -10,7 +10,8 @@ import (
 // are timers on it, never sleeping goroutines, so tests can use FakeClock.
 type Clock interface {
 	Now() time.Time
-	// AfterFunc calls f on its own goroutine once d has elapsed.
+	// AfterFunc calls f once d has elapsed: RealClock on a goroutine of
+	// its own, FakeClock on the goroutine that moves it forward.
 	AfterFunc(d time.Duration, f func()) Timer
 }
 

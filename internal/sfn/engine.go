@@ -34,7 +34,6 @@ type Config struct {
 	Partition string // default aws
 	Clock     Clock  // default RealClock
 	Invokers  *Registry
-	Store     Store // default NewMemStore()
 	// Rand is the source of retry jitter; default a randomly seeded PCG.
 	Rand   rand.Source
 	Logger *slog.Logger // default slog.Default()
@@ -44,7 +43,8 @@ type Config struct {
 // on goroutines and records their histories. Its methods are the Step
 // Functions operations; Handler serves them as the AWS JSON 1.0 API.
 type Engine struct {
-	cfg Config
+	cfg   Config
+	store store
 
 	subMu sync.RWMutex
 	subs  map[int]func(StatusChange)
@@ -98,9 +98,6 @@ func New(cfg Config) *Engine {
 	if cfg.Invokers == nil {
 		cfg.Invokers = NewRegistry()
 	}
-	if cfg.Store == nil {
-		cfg.Store = NewMemStore()
-	}
 	if cfg.Rand == nil {
 		cfg.Rand = rand.NewPCG(rand.Uint64(), rand.Uint64())
 	}
@@ -108,7 +105,7 @@ func New(cfg Config) *Engine {
 		cfg.Logger = slog.Default()
 	}
 	return &Engine{
-		cfg: cfg, subs: map[int]func(StatusChange){}, idle: make(chan struct{}, 1),
+		cfg: cfg, store: newMemStore(), subs: map[int]func(StatusChange){}, idle: make(chan struct{}, 1),
 		rnd: rand.New(&lockedSource{src: cfg.Rand}),
 	}
 }
@@ -211,7 +208,7 @@ func (e *Engine) createStateMachine(in CreateStateMachineInput) (StateMachineInf
 		arn: e.stateMachineARN(in.Name), name: in.Name, definition: in.Definition,
 		roleARN: in.RoleARN, typ: in.Type, created: e.cfg.Clock.Now(), def: def, tasks: tasks,
 	}
-	got, ok := e.cfg.Store.PutStateMachine(sm)
+	got, ok := e.store.PutStateMachine(sm)
 	if !ok && (got.definition != sm.definition || got.roleARN != sm.roleARN || got.typ != sm.typ) {
 		return StateMachineInfo{}, apiErrorf(codeStateMachineAlreadyExists, "State Machine Already Exists: '%s'", sm.arn)
 	}
@@ -287,7 +284,7 @@ func (e *Engine) stateMachine(arn string) (*stateMachine, error) {
 	if _, err := parseARN(arn, resourceStateMachine); err != nil {
 		return nil, err
 	}
-	sm, ok := e.cfg.Store.StateMachine(arn)
+	sm, ok := e.store.StateMachine(arn)
 	if !ok {
 		return nil, apiErrorf(codeStateMachineDoesNotExist, "State Machine Does Not Exist: '%s'", arn)
 	}
@@ -296,7 +293,7 @@ func (e *Engine) stateMachine(arn string) (*stateMachine, error) {
 
 // ListStateMachines lists every state machine, by name.
 func (e *Engine) ListStateMachines(_ context.Context) []StateMachineInfo {
-	sms := e.cfg.Store.StateMachines()
+	sms := e.store.StateMachines()
 	out := make([]StateMachineInfo, len(sms))
 	for i, sm := range sms {
 		out[i] = sm.info()
@@ -310,7 +307,7 @@ func (e *Engine) DeleteStateMachine(_ context.Context, arn string) error {
 	if _, err := parseARN(arn, resourceStateMachine); err != nil {
 		return err
 	}
-	e.cfg.Store.DeleteStateMachine(arn)
+	e.store.DeleteStateMachine(arn)
 	return nil
 }
 
@@ -365,7 +362,7 @@ func (e *Engine) startExecution(smARN, name, input string) (*execution, error) {
 		return nil, apiErrorf(codeInvalidExecutionInput, "Invalid State Machine Execution Input: '%s'", inputErrorText(input))
 	}
 	ex := e.newExecution(sm, name, input, val)
-	got, ok := e.cfg.Store.PutExecution(ex)
+	got, ok := e.store.PutExecution(ex)
 	if !ok {
 		got.mu.Lock()
 		same := got.status == StatusRunning && got.input == input
@@ -422,7 +419,7 @@ func (e *Engine) execution(arn string) (*execution, error) {
 	if _, err := parseARN(arn, resourceExecution); err != nil {
 		return nil, err
 	}
-	ex, ok := e.cfg.Store.Execution(arn)
+	ex, ok := e.store.Execution(arn)
 	if !ok {
 		return nil, apiErrorf(codeExecutionDoesNotExist, "Execution Does Not Exist: '%s'", arn)
 	}
@@ -449,8 +446,8 @@ func (e *Engine) ListExecutions(_ context.Context, smARN, status string) ([]Exec
 	if _, err := parseARN(smARN, resourceStateMachine); err != nil {
 		return nil, err
 	}
-	exs := e.cfg.Store.Executions(smARN)
-	if _, ok := e.cfg.Store.StateMachine(smARN); !ok && len(exs) == 0 {
+	exs := e.store.Executions(smARN)
+	if _, ok := e.store.StateMachine(smARN); !ok && len(exs) == 0 {
 		return nil, apiErrorf(codeStateMachineDoesNotExist, "State Machine Does Not Exist: '%s'", smARN)
 	}
 	out := make([]ExecutionInfo, 0, len(exs))

@@ -215,6 +215,7 @@ func (ex *execution) close(status string, evType EventType, output, errName, cau
 	}
 	ex.cancel()
 	close(ex.done)
+	ex.e.cfg.Logger.Debug("execution closed", "executionArn", ex.arn, "status", status, "events", ev.ID)
 	ex.e.notify(StatusChange{ExecutionARN: ex.arn, StateMachineARN: ex.sm.arn, Name: ex.name, Status: status,
 		Output: output, Error: errName, Cause: cause, Time: now})
 	return true

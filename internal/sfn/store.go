@@ -5,10 +5,10 @@ import (
 	"sync"
 )
 
-// Store keeps state machines and executions. The in-memory implementation
-// (NewMemStore) serves the local runtime; the interface leaves room for a
-// durable one.
-type Store interface {
+// store keeps state machines and executions. The in-memory implementation
+// serves the local runtime; the interface is the seam for a durable one
+// (which will need exported record types; none exists yet).
+type store interface {
 	// PutStateMachine adds sm; it returns the existing machine and false when
 	// the ARN is taken.
 	PutStateMachine(sm *stateMachine) (*stateMachine, bool)
@@ -23,7 +23,7 @@ type Store interface {
 	Executions(stateMachineARN string) []*execution
 }
 
-// memStore is a mutex-protected in-memory Store. Its lock is taken only to
+// memStore is a mutex-protected in-memory store. Its lock is taken only to
 // create and look up executions, never per state transition.
 type memStore struct {
 	mu            sync.RWMutex
@@ -32,8 +32,8 @@ type memStore struct {
 	bySM          map[string][]*execution
 }
 
-// NewMemStore returns an empty in-memory Store.
-func NewMemStore() Store {
+// newMemStore returns an empty in-memory store.
+func newMemStore() store {
 	return &memStore{
 		stateMachines: map[string]*stateMachine{},
 		executions:    map[string]*execution{},
