@@ -1,11 +1,3 @@
-// Package apigw is a local API Gateway (REST API) for the routes that
-// serverless-step-functions deploys: it matches method and resource path,
-// selects the request mapping template by content type (honouring the
-// passthrough behaviour), renders it, calls the integration (the Step
-// Functions action), selects the integration response by matching its
-// selection patterns against the integration's HTTP status, renders the
-// response template and answers with API Gateway's headers. Its own errors
-// (403, 413, 415, 500, 504) go through the stack's gateway responses.
 package apigw
 
 import (

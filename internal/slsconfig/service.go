@@ -1,11 +1,3 @@
-// Package slsconfig loads a Serverless Framework v3 service (serverless.yml)
-// the way `sls package` reads it: variables resolved (${file(...)},
-// ${self:...}, ${sls:stage}, ${opt:...}, ${env:...}, ${aws:region}), then the
-// parts the local runtime needs (functions, state machines, tables, buckets
-// and the serverless-step-functions HTTP routes) extracted into a model. The
-// CloudFormation intrinsics left in it (Ref, Fn::GetAtt, Fn::Sub, Fn::Join)
-// are resolved against a Lookup the caller provides, so the same file
-// yields AWS ARNs on AWS and local ones here.
 package slsconfig
 
 import (
