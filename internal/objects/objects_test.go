@@ -85,7 +85,7 @@ func TestPutResultMissingBucket(t *testing.T) {
 func TestBatchSimulationWritesReadableResults(t *testing.T) {
 	client := fakeS3(t, "results")
 	h := job.NewBatchSimulation(objects.New(client, "results"), false)
-	for _, records := range []int{1, 100, 5000} {
+	for _, records := range []int{1, 100, job.MaxRecords} {
 		req, err := json.Marshal(map[string]int{"records": records, "seed": 7})
 		require.NoError(t, err)
 		res, err := h.Handle(t.Context(), job.SimulationInput{JobID: "job-s3", Request: req})
