@@ -5,8 +5,7 @@
 // lib/configuration/variables/parse.js, and tests compare the result with
 // `sls print`):
 //
-//   - ${self:a.b} (any property, resolved first if it holds variables),
-//     ${self:} (the whole configuration);
+//   - ${self:a.b} (any property, resolved first if it holds variables);
 //   - ${file(path)} and ${file(path):a.b}, path relative to the service
 //     directory: .yml/.yaml (CloudFormation short tags such as !Ref and
 //     !GetAtt become their long forms) and .json are parsed, other files

@@ -66,6 +66,16 @@ func TestLoadProjectService(t *testing.T) {
 	assert.Contains(t, gw, "DEFAULT_5XX")
 	require.Len(t, svc.Tables, 1)
 	assert.Equal(t, "stepjobs-dev-jobs", svc.Tables[0].TableName)
+	assert.False(t, svc.Tables[0].GeneratedName)
+	assert.Equal(t, []KeyAttribute{{Name: "jobId", KeyType: "HASH", Type: "S"}}, svc.Tables[0].KeySchema)
+	require.Len(t, svc.Buckets, 1)
+	assert.Equal(t, Bucket{LogicalID: "ResultsBucket", BucketName: "stepjobs-dev-resultsbucket", GeneratedName: true,
+		Properties: svc.Buckets[0].Properties}, svc.Buckets[0])
+	require.Len(t, svc.Functions, 3)
+	fn, ok := svc.Function("batchSimulation")
+	require.True(t, ok)
+	assert.Equal(t, Function{Key: "batchSimulation", LogicalID: "BatchSimulationLambdaFunction", Name: "stepjobs-dev-batchSimulation",
+		Handler: "bootstrap", Runtime: "provided.al2023", Artifact: "dist/batch-simulation.zip", Environment: fn.Environment}, fn)
 	env, err := svc.FunctionEnv("tracking", localLookup())
 	require.NoError(t, err)
 	assert.Equal(t, map[string]string{"TABLE_NAME": "stepjobs-dev-jobs", "BUCKET_NAME": "stepjobs-dev-results", "LOG_LEVEL": "INFO"}, env)

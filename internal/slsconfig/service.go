@@ -68,7 +68,10 @@ type StateMachine struct {
 // Table is an AWS::DynamoDB::Table of resources.Resources.
 type Table struct {
 	LogicalID string
-	TableName string
+	// TableName is Properties.TableName; without one CloudFormation would
+	// generate a name, and <service>-<stage>-<LogicalID> stands in for it.
+	TableName     string
+	GeneratedName bool
 	// KeySchema lists the key attributes in order (HASH first).
 	KeySchema []KeyAttribute
 	// Properties is the raw resource Properties.
@@ -84,9 +87,13 @@ type KeyAttribute struct {
 
 // Bucket is an AWS::S3::Bucket of resources.Resources.
 type Bucket struct {
-	LogicalID  string
-	BucketName string
-	Properties map[string]any
+	LogicalID string
+	// BucketName is Properties.BucketName; without one CloudFormation would
+	// generate a name, and <service>-<stage>-<logicalid> (lower case, as S3
+	// requires) stands in for it.
+	BucketName    string
+	GeneratedName bool
+	Properties    map[string]any
 }
 
 // Load reads <opts.Dir>/serverless.yml and resolves it.
@@ -234,7 +241,10 @@ func (s *Service) buildResources(cfg map[string]any) error {
 			if err != nil {
 				return err
 			}
-			t := Table{LogicalID: id, TableName: firstString(name, id), Properties: props}
+			t := Table{LogicalID: id, TableName: name, Properties: props}
+			if name == "" {
+				t.TableName, t.GeneratedName = s.Name+"-"+s.Stage+"-"+id, true
+			}
 			types := map[string]string{}
 			attrs, _ := props["AttributeDefinitions"].([]any)
 			for _, a := range attrs {
@@ -256,7 +266,11 @@ func (s *Service) buildResources(cfg map[string]any) error {
 			if err != nil {
 				return err
 			}
-			s.Buckets = append(s.Buckets, Bucket{LogicalID: id, BucketName: firstString(name, strings.ToLower(id)), Properties: props})
+			b := Bucket{LogicalID: id, BucketName: name, Properties: props}
+			if name == "" {
+				b.BucketName, b.GeneratedName = strings.ToLower(s.Name+"-"+s.Stage+"-"+id), true
+			}
+			s.Buckets = append(s.Buckets, b)
 		}
 	}
 	return nil
