@@ -97,10 +97,12 @@
 // MaxLoopIterations (1,000,000 #foreach iterations per render), MaxRangeSize
 // (100,000 elements per range literal), MaxOutputBytes (10 MiB of rendered
 // text, counting text rendered into strings and blocks, and per string),
-// MaxBuiltBytes (256 MiB of strings built per render), MaxCallDepth (64
+// MaxBuiltBytes (256 MiB of strings built, or scanned by String methods,
+// per render), MaxCallDepth (64
 // nested #define/macro renders), 200 levels of syntactic nesting, 1000
 // levels of JSON nesting. Exceeding one fails the render with ErrLimit. The
-// render also stops when its context is cancelled.
+// render also stops when its context is done (checked every 1024 steps), so
+// callers should pass a deadline (API Gateway's integration timeout is 29 s).
 //
 // # Not emulated
 //

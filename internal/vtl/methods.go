@@ -31,6 +31,11 @@ func (r *renderer) call(recv any, name string, args []any) (any, error) {
 func (r *renderer) typedCall(recv any, name string, args []any) (any, error) {
 	switch x := recv.(type) {
 	case string:
+		// String methods scan their receiver: charge that work so a loop
+		// over a large body stays within MaxBuiltBytes.
+		if err := r.charge(len(x)); err != nil {
+			return nil, err
+		}
 		return r.stringMethod(x, name, args)
 	case *List:
 		return r.listMethod(x, name, args)
@@ -359,6 +364,10 @@ func (r *renderer) stringMethod(s, name string, args []any) (any, error) {
 		var out string
 		switch name {
 		case "replace":
+			n := strings.Count(s, a)
+			if len(s)+n*(len(b)-len(a)) > MaxOutputBytes {
+				return nil, fmt.Errorf("string over %d bytes: %w", MaxOutputBytes, ErrLimit)
+			}
 			out = strings.ReplaceAll(s, a, b)
 		default:
 			re, err := r.regex(a)

@@ -24,8 +24,9 @@ const (
 	// MaxCallDepth caps the nesting of #define block and macro renders.
 	MaxCallDepth = 64
 	// MaxBuiltBytes caps the bytes of all strings built during one render
-	// (interpolations, concatenations, printed collections, method results),
-	// so that a loop rebuilding a large string cannot run for minutes.
+	// (interpolations, concatenations, printed collections, method results)
+	// plus the bytes String methods scan, so that a loop over a large string
+	// cannot run for minutes.
 	MaxBuiltBytes = 256 << 20
 )
 

@@ -252,6 +252,8 @@ func TestRuntimeErrors(t *testing.T) {
 		{"recursive macro", "#macro(m)#m()#end#m()", "", ErrLimit},
 		{"output cap", "#set($s = 'xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx')#foreach($i in [1..99999])#foreach($j in [1..9])$s#end#end", "", ErrLimit},
 		{"quadratic string building", "#set($l = [])#foreach($i in [1..99999])#set($d = $l.add('xxxxxxxxxx'))#set($s = \"$l\")#end", "", ErrLimit},
+		{"replace blow-up", "#set($s = 'abcdefghijklmnopqrstuvwxyz')#foreach($i in [1..4])#set($s = $s.replace('', $s))#end", "", ErrLimit},
+		{"scanning a large string in a loop", "#set($s = 'x')#foreach($i in [1..20])#set($s = \"$s$s\")#end#foreach($i in [1..9999])#if($s.contains('y'))#end#end", "", ErrLimit},
 		{"string doubling", "#set($s = 'x')#foreach($i in [1..64])#set($s = \"$s$s\")#end", "", ErrLimit},
 	}
 	for _, tc := range cases {
