@@ -49,3 +49,30 @@ func FuzzParseJSON(f *testing.F) {
 		}
 	})
 }
+
+func TestEscapeJavaScript(t *testing.T) {
+	cases := map[string]string{
+		"plain":         "plain",
+		"a'b\"c\\d/e":   `a\'b\"c\\d\/e`,
+		"\b\f\n\r\t":    `\b\f\n\r\t`,
+		"\x00\x07\x1f":  `\u0000\u0007\u001F`,
+		"\x7f":          "\x7f",
+		"é\u0100\u1234": `\u00E9\u0100\u1234`,
+		"😀":             `\uD83D\uDE00`,
+		"<script>&":     "<script>&",
+	}
+	for in, want := range cases {
+		assert.Equal(t, want, escapeJavaScript(in), "%q", in)
+	}
+}
+
+func TestURLCodec(t *testing.T) {
+	assert.Equal(t, "a+b%2B%26%3D%2F%3F%25%7E*.-_%C3%A9", javaURLEncode("a b+&=/?%~*.-_é"))
+	got, err := javaURLDecode("a+b%2B%26%3D%2F%3F%25%7E*.-_%C3%A9")
+	require.NoError(t, err)
+	assert.Equal(t, "a b+&=/?%~*.-_é", got)
+	for _, bad := range []string{"%", "%4", "%zz", "a%g1"} {
+		_, err := javaURLDecode(bad)
+		assert.Error(t, err, bad)
+	}
+}
