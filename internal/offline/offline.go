@@ -73,6 +73,11 @@ type Config struct {
 	// Functions maps cmd/ directories to handlers; nil means Functions.
 	Functions map[string]FunctionFactory
 
+	// Clock is the Step Functions engine's clock (waits, retry backoffs,
+	// timeouts); nil means the wall clock. Tests pass an sfn.FakeClock to
+	// hold an execution in a retry until they move time on.
+	Clock sfn.Clock
+
 	// Logger receives the runtime's JSON logs; nil discards them.
 	Logger *slog.Logger
 	// DynaliteLog receives dynalite's own output; nil discards it.
@@ -167,6 +172,12 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 			return nil, fmt.Errorf("offline: project directory: %w", err)
 		}
 	}
+	// Absolute, because dynalite runs in that directory.
+	abs, err := filepath.Abs(cfg.Dir)
+	if err != nil {
+		return nil, fmt.Errorf("offline: project directory: %w", err)
+	}
+	cfg.Dir = abs
 	log := cfg.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -360,7 +371,7 @@ func (s *Server) startEngine(ctx context.Context) error {
 		s.res.Functions[fn.Key] = fn.Name
 	}
 	s.engine = sfn.New(sfn.Config{Region: s.svc.Region, AccountID: s.svc.AccountID, Partition: partition,
-		Invokers: registry, Logger: s.log})
+		Invokers: registry, Logger: s.log, Clock: s.cfg.Clock})
 	s.unsub = s.engine.Subscribe(s.logStatus)
 	for _, sm := range s.svc.StateMachines {
 		def, err := s.svc.Definition(sm.Key, lookup)

@@ -1,0 +1,360 @@
+package test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/asyncjobs/stepjobs/internal/job"
+	"github.com/asyncjobs/stepjobs/internal/offline"
+	localsfn "github.com/asyncjobs/stepjobs/internal/sfn"
+)
+
+// Every bad request gets API Gateway's or Step Functions' answer through
+// the project's templates and integration responses: a 4xx with
+// {"message", "code"}, never a 500 or a hang. The README's error table
+// lists these cases.
+func TestE2EBadRequests(t *testing.T) {
+	rt := shared(t)
+	const unknownARN = "arn:aws:states:us-east-1:000000000000:execution:stepjobs-dev-jobs:no-such-job"
+	big := `{"pad": "` + strings.Repeat("x", 256*1024) + `"}`
+	tests := []struct {
+		name        string
+		method      string
+		path        string
+		contentType string
+		headers     []string
+		body        string
+		wantStatus  int
+		wantCode    string
+		wantMessage string
+	}{
+		{name: "start: malformed JSON", path: "/start-execution", body: `{"records": 5`,
+			wantStatus: 400, wantCode: "BAD_REQUEST_BODY", wantMessage: "Could not parse request body into json"},
+		{name: "start: input over 256 KiB", path: "/start-execution", body: big,
+			wantStatus: 400, wantCode: "InvalidExecutionInput", wantMessage: "262144"},
+		{name: "start: invalid Idempotency-Key", path: "/start-execution", body: `{}`, headers: []string{"Idempotency-Key", "not a valid key!"},
+			wantStatus: 400, wantCode: "InvalidName", wantMessage: "Idempotency-Key must be 1 to 80 characters"},
+		{name: "start: Idempotency-Key too long", path: "/start-execution", body: `{}`, headers: []string{"Idempotency-Key", strings.Repeat("k", 81)},
+			wantStatus: 400, wantCode: "InvalidName", wantMessage: "Idempotency-Key must be 1 to 80 characters"},
+		{name: "start: form content type", path: "/start-execution", contentType: "application/x-www-form-urlencoded", body: `records=5`,
+			wantStatus: 400, wantCode: "InvalidArn", wantMessage: "Content-Type must be application/json"},
+		{name: "start: text content type", path: "/start-execution", contentType: "text/plain", body: `{}`,
+			wantStatus: 415, wantCode: "UNSUPPORTED_MEDIA_TYPE", wantMessage: "Unsupported Media Type"},
+		{name: "start: body over 10 MB", path: "/start-execution", body: `"` + strings.Repeat("x", 10<<20) + `"`,
+			wantStatus: 413, wantCode: "REQUEST_TOO_LARGE", wantMessage: "Request Too Long"},
+		{name: "start: GET", method: http.MethodGet, path: "/start-execution",
+			wantStatus: 403, wantCode: "MISSING_AUTHENTICATION_TOKEN", wantMessage: "Missing Authentication Token"},
+		{name: "unknown path", path: "/jobs", body: `{}`,
+			wantStatus: 403, wantCode: "MISSING_AUTHENTICATION_TOKEN", wantMessage: "Missing Authentication Token"},
+		{name: "describe: malformed JSON", path: "/describe-execution", body: `{"executionArn": `,
+			wantStatus: 400, wantCode: "BAD_REQUEST_BODY", wantMessage: "Could not parse request body into json"},
+		{name: "describe: missing executionArn", path: "/describe-execution", body: `{}`,
+			wantStatus: 400, wantCode: "InvalidArn", wantMessage: "Invalid Arn"},
+		{name: "describe: empty body", path: "/describe-execution", body: ``,
+			wantStatus: 400, wantCode: "InvalidArn", wantMessage: "Invalid Arn"},
+		{name: "describe: malformed executionArn", path: "/describe-execution", body: `{"executionArn": "job-1"}`,
+			wantStatus: 400, wantCode: "InvalidArn", wantMessage: "Invalid Arn"},
+		{name: "describe: executionArn not a string", path: "/describe-execution", body: `{"executionArn": 42}`,
+			wantStatus: 400, wantCode: "InvalidArn", wantMessage: "Invalid Arn"},
+		{name: "describe: executionArn with quotes", path: "/describe-execution", body: `{"executionArn": "a\"b'c\\"}`,
+			wantStatus: 400, wantCode: "InvalidArn", wantMessage: "Invalid Arn"},
+		{name: "describe: state machine ARN", path: "/describe-execution",
+			body:       `{"executionArn": "arn:aws:states:us-east-1:000000000000:stateMachine:stepjobs-dev-jobs"}`,
+			wantStatus: 400, wantCode: "InvalidArn", wantMessage: "Invalid Arn"},
+		{name: "describe: unknown execution", path: "/describe-execution", body: `{"executionArn": "` + unknownARN + `"}`,
+			wantStatus: 400, wantCode: "ExecutionDoesNotExist", wantMessage: unknownARN},
+		{name: "describe: form content type", path: "/describe-execution", contentType: "application/x-www-form-urlencoded",
+			body: `executionArn=` + unknownARN, wantStatus: 400, wantCode: "InvalidArn", wantMessage: "Content-Type must be application/json"},
+		{name: "describe: text content type", path: "/describe-execution", contentType: "text/plain", body: `{}`,
+			wantStatus: 415, wantCode: "UNSUPPORTED_MEDIA_TYPE", wantMessage: "Unsupported Media Type"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			method := tc.method
+			if method == "" {
+				method = http.MethodPost
+			}
+			ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+			defer cancel()
+			req, err := http.NewRequestWithContext(ctx, method, rt.api+tc.path, strings.NewReader(tc.body))
+			require.NoError(t, err)
+			ct := tc.contentType
+			if ct == "" {
+				ct = "application/json"
+			}
+			req.Header.Set("Content-Type", ct)
+			for i := 0; i+1 < len(tc.headers); i += 2 {
+				req.Header.Set(tc.headers[i], tc.headers[i+1])
+			}
+			res, err := rt.http.Do(req)
+			require.NoError(t, err, "the API answers (no hang)")
+			raw, err := io.ReadAll(res.Body)
+			require.NoError(t, res.Body.Close())
+			require.NoError(t, err)
+			assert.Equal(t, tc.wantStatus, res.StatusCode, "%s", raw)
+			assert.Equal(t, "application/json", res.Header.Get("Content-Type"))
+			assert.NotEmpty(t, res.Header.Get("X-Amzn-Requestid"))
+			var body map[string]any
+			require.NoError(t, json.Unmarshal(raw, &body), "the error is JSON: %s", raw)
+			assert.Equal(t, tc.wantCode, body["code"], "%s", raw)
+			assert.Contains(t, body["message"], tc.wantMessage)
+			assert.Len(t, body, 2, "errors are {message, code}: %s", raw)
+		})
+	}
+}
+
+// A body Step Functions accepts as input starts a job even when it is not
+// an object; the job then fails (InvalidJobInput), as on AWS.
+func TestE2EStartBodies(t *testing.T) {
+	rt := shared(t)
+	tests := []struct{ name, body, wantInput, wantStatus string }{
+		{"empty body is {}", ``, `{}`, "SUCCEEDED"},
+		{"null is {}", `null`, `{}`, "SUCCEEDED"},
+		{"apostrophes and unicode survive", `{"records": 1, "seed": 1, "note": "it's ünïcode \"quoted\""}`, ``, "FAILED"},
+		{"a string", `"hello"`, `"hello"`, "FAILED"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			arn, _ := rt.start(t, tc.body)
+			done := rt.wait(t, arn)
+			assert.Equal(t, tc.wantStatus, done.Body["status"], done.String())
+			want := tc.wantInput
+			if want == "" {
+				want = tc.body
+			}
+			in, err := json.Marshal(done.Body["input"])
+			require.NoError(t, err)
+			assert.JSONEq(t, want, string(in))
+		})
+	}
+}
+
+// Idempotency runs on its own runtime with a fake engine clock: a job that
+// fails transiently waits in its retry until the test moves time on, so it
+// is RUNNING for as long as the test needs, without sleeping.
+func TestE2EIdempotency(t *testing.T) {
+	clock := localsfn.NewFakeClock(time.Now())
+	cfg := testConfig()
+	cfg.Clock = clock
+	rt := own(t, cfg)
+
+	key := uniqueKey("idem")
+	body := `{"records": 2, "simulateFailure": "transient"}`
+	arn, jobID := rt.start(t, body, "Idempotency-Key", key)
+	assert.Equal(t, key, jobID, "the key is the job id")
+
+	// Wait until the first attempt failed and the retry is pending.
+	waitForEvent(t, rt, arn, "LambdaFunctionFailed")
+	require.Equal(t, "RUNNING", rt.describe(t, arn).Body["status"])
+
+	again, againID := rt.start(t, body, "Idempotency-Key", key)
+	assert.Equal(t, arn, again, "same key, same body, while RUNNING: the same execution")
+	assert.Equal(t, jobID, againID)
+	lower, _ := rt.start(t, body, "idempotency-key", key)
+	assert.Equal(t, arn, lower, "header names are case-insensitive")
+
+	other := rt.post(t, "/start-execution", []byte(`{"records": 3}`), "Idempotency-Key", key)
+	assert.Equal(t, http.StatusBadRequest, other.Status, other.String())
+	assert.Equal(t, "ExecutionAlreadyExists", other.Body["code"], other.String())
+	assert.Contains(t, other.Body["message"], arn)
+
+	clock.Advance(time.Minute) // past the retry's backoff (at most 1 s)
+	done := rt.wait(t, arn)
+	require.Equal(t, "SUCCEEDED", done.Body["status"], done.String())
+
+	closed := rt.post(t, "/start-execution", []byte(body), "Idempotency-Key", key)
+	assert.Equal(t, http.StatusBadRequest, closed.Status, closed.String())
+	assert.Equal(t, "ExecutionAlreadyExists", closed.Body["code"], "a closed execution's name is taken: %s", closed)
+
+	rec, err := rt.jobs.Get(t.Context(), key)
+	require.NoError(t, err)
+	assert.Equal(t, job.StatusSucceeded, rec.Status)
+	assert.Equal(t, arn, rec.ExecutionARN)
+}
+
+// waitForEvent waits until the execution's history has an event of typ.
+func waitForEvent(t *testing.T, rt *runtime, arn string, typ sfntypes.HistoryEventType) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	for {
+		hist, err := rt.sfn.GetExecutionHistory(ctx, &sfn.GetExecutionHistoryInput{ExecutionArn: aws.String(arn), MaxResults: 1000})
+		require.NoError(t, err)
+		for _, ev := range hist.Events {
+			if ev.Type == typ {
+				return
+			}
+		}
+		select {
+		case <-ctx.Done():
+			require.FailNow(t, "no "+string(typ)+" event at the deadline", arn)
+		case <-time.After(10 * time.Millisecond):
+		}
+	}
+}
+
+// 200 jobs started at once all succeed, and the job table agrees with
+// every execution.
+func TestE2EConcurrentJobs(t *testing.T) {
+	rt := shared(t)
+	const n = 200
+	arns := make([]string, n)
+	ids := make([]string, n)
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := range n {
+		wg.Go(func() {
+			body, _ := json.Marshal(map[string]int{"records": 1 + i%50, "seed": i})
+			resp, err := rt.tryPost(t.Context(), "/start-execution", body)
+			if err != nil {
+				errs <- err
+				return
+			}
+			if resp.Status != http.StatusOK {
+				errs <- &statusError{resp}
+				return
+			}
+			arns[i], _ = resp.Body["executionArn"].(string)
+			ids[i], _ = resp.Body["jobId"].(string)
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		require.NoError(t, err)
+	}
+
+	results := make([]response, n)
+	for i := range n {
+		wg.Go(func() { results[i] = rt.wait(t, arns[i]) })
+	}
+	wg.Wait()
+	for i, res := range results {
+		require.Equal(t, "SUCCEEDED", res.Body["status"], "%s: %s", arns[i], res)
+		rec, err := rt.jobs.Get(t.Context(), ids[i])
+		require.NoError(t, err, ids[i])
+		assert.Equal(t, job.StatusSucceeded, rec.Status, ids[i])
+		assert.Equal(t, arns[i], rec.ExecutionARN)
+		require.NotNil(t, rec.Result, ids[i])
+		assert.Equal(t, "results/"+ids[i]+".json", rec.Result.Key)
+		assert.Equal(t, 1+i%50, rec.Result.Records)
+		output, _ := res.Body["output"].(map[string]any)
+		result, _ := output["result"].(map[string]any)
+		assert.Equal(t, float64(rec.Result.Bytes), result["bytes"], ids[i])
+	}
+}
+
+type statusError struct{ r response }
+
+func (e *statusError) Error() string { return "unexpected answer: " + e.r.String() }
+
+// The AWS SDK's Step Functions client works against the local endpoint, and
+// sees the executions the API started.
+func TestE2ESDK(t *testing.T) {
+	rt := shared(t)
+	ctx := t.Context()
+	arn, _ := rt.start(t, `{"records": 2}`)
+	require.Equal(t, "SUCCEEDED", rt.wait(t, arn).Body["status"])
+
+	machines, err := rt.sfn.ListStateMachines(ctx, &sfn.ListStateMachinesInput{})
+	require.NoError(t, err)
+	var smARN string
+	for _, sm := range machines.StateMachines {
+		if aws.ToString(sm.Name) == "stepjobs-dev-jobs" {
+			smARN = aws.ToString(sm.StateMachineArn)
+		}
+	}
+	require.Equal(t, rt.srv.Resources().StateMachines["jobs"], smARN)
+
+	sm, err := rt.sfn.DescribeStateMachine(ctx, &sfn.DescribeStateMachineInput{StateMachineArn: aws.String(smARN)})
+	require.NoError(t, err)
+	assert.Equal(t, sfntypes.StateMachineTypeStandard, sm.Type)
+	assert.Contains(t, aws.ToString(sm.Definition), `"arn:aws:lambda:us-east-1:000000000000:function:stepjobs-dev-tracking"`)
+	assert.NotContains(t, aws.ToString(sm.Definition), "Fn::GetAtt", "the definition is resolved as deployed")
+
+	ex, err := rt.sfn.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(arn)})
+	require.NoError(t, err)
+	assert.Equal(t, sfntypes.ExecutionStatusSucceeded, ex.Status)
+	assert.JSONEq(t, `{"records": 2}`, aws.ToString(ex.Input))
+	assert.Equal(t, smARN, aws.ToString(ex.StateMachineArn))
+
+	hist, err := rt.sfn.GetExecutionHistory(ctx, &sfn.GetExecutionHistoryInput{ExecutionArn: aws.String(arn), ReverseOrder: true})
+	require.NoError(t, err)
+	require.NotEmpty(t, hist.Events)
+	assert.Equal(t, sfntypes.HistoryEventTypeExecutionSucceeded, hist.Events[0].Type)
+	assert.Equal(t, sfntypes.HistoryEventTypeExecutionStarted, hist.Events[len(hist.Events)-1].Type)
+
+	list, err := rt.sfn.ListExecutions(ctx, &sfn.ListExecutionsInput{StateMachineArn: aws.String(smARN), StatusFilter: sfntypes.ExecutionStatusSucceeded, MaxResults: 1000})
+	require.NoError(t, err)
+	var found bool
+	for _, e := range list.Executions {
+		found = found || aws.ToString(e.ExecutionArn) == arn
+	}
+	assert.True(t, found, "ListExecutions lists %s", arn)
+
+	// An execution started through the SDK is visible through the API.
+	started, err := rt.sfn.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(smARN), Input: aws.String(`{"records": 1}`)})
+	require.NoError(t, err)
+	assert.Equal(t, "SUCCEEDED", rt.wait(t, aws.ToString(started.ExecutionArn)).Body["status"])
+
+	_, err = rt.sfn.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(smARN + "x")})
+	require.Error(t, err)
+}
+
+// With a data directory, job records and results survive a restart (the
+// engine's executions live in memory and do not).
+func TestE2EDataDir(t *testing.T) {
+	dir := t.TempDir()
+	cfg := testConfig()
+	cfg.DataDir = dir
+	first, err := startRuntime(t.Context(), cfg)
+	require.NoError(t, err)
+	arn, jobID := first.start(t, `{"records": 4, "seed": 9}`)
+	require.Equal(t, "SUCCEEDED", first.wait(t, arn).Body["status"])
+	first.close()
+
+	second := own(t, cfg)
+	rec, err := second.jobs.Get(t.Context(), jobID)
+	require.NoError(t, err)
+	assert.Equal(t, job.StatusSucceeded, rec.Status)
+	obj, err := second.s3.GetObject(t.Context(), &s3.GetObjectInput{Bucket: aws.String(second.bucket), Key: aws.String(rec.Result.Key)})
+	require.NoError(t, err)
+	var buf bytes.Buffer
+	_, err = buf.ReadFrom(obj.Body)
+	require.NoError(t, obj.Body.Close())
+	require.NoError(t, err)
+	var weather weatherResult
+	require.NoError(t, json.Unmarshal(buf.Bytes(), &weather))
+	assert.Len(t, weather.Observations, 4)
+
+	// New jobs run on the restarted stores.
+	arn2, _ := second.start(t, `{"records": 1}`)
+	assert.Equal(t, "SUCCEEDED", second.wait(t, arn2).Body["status"])
+}
+
+// The readiness endpoint answers 200 once the runtime is up.
+func TestE2EReady(t *testing.T) {
+	rt := shared(t)
+	res, err := rt.http.Get(rt.srv.URLs().Ready)
+	require.NoError(t, err)
+	body, err := io.ReadAll(res.Body)
+	require.NoError(t, res.Body.Close())
+	require.NoError(t, err)
+	assert.Equal(t, http.StatusOK, res.StatusCode)
+	assert.JSONEq(t, `{"status":"ready"}`, string(body))
+	assert.True(t, strings.HasSuffix(rt.srv.URLs().Ready, offline.ReadyPath))
+}
