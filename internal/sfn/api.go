@@ -66,6 +66,12 @@ func (e *Engine) serveHTTP(w http.ResponseWriter, req *http.Request) {
 	if len(strings.TrimSpace(string(body))) == 0 {
 		body = []byte("{}")
 	}
+	defer func() {
+		if r := recover(); r != nil {
+			e.cfg.Logger.Error("sfn api panicked", "action", action, "panic", r)
+			writeError(w, &APIError{Code: codeInternalFailure, Message: "internal failure"})
+		}
+	}()
 	out, err := op(req.Context(), body)
 	if err != nil {
 		var ae *APIError

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -53,6 +54,10 @@ func (stripHostPrefix) RoundTrip(req *http.Request) (*http.Response, error) {
 
 func newTestEngine(t *testing.T) (*Engine, *FakeClock) {
 	t.Helper()
+	return newEngineForTests()
+}
+
+func newEngineForTests() (*Engine, *FakeClock) {
 	clock := NewFakeClock(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))
 	reg := NewRegistry()
 	reg.RegisterFunction("echo", InvokerFunc(func(_ context.Context, p []byte) ([]byte, error) { return p, nil }))
@@ -339,4 +344,39 @@ func TestAPIStartSyncExpress(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, types.SyncExecutionStatusSucceeded, out.Status)
 	assert.JSONEq(t, `{"ok":true}`, aws.ToString(out.Output))
+}
+
+// FuzzHandler sends arbitrary bodies to every operation: the API must answer
+// with a client error or success, never a 5xx.
+func FuzzHandler(f *testing.F) {
+	e, _ := newEngineForTests()
+	ctx := context.Background()
+	sm, err := e.CreateStateMachine(ctx, CreateStateMachineInput{Name: "m", Definition: waitDefinition, RoleARN: "r"})
+	if err != nil {
+		f.Fatal(err)
+	}
+	h := e.Handler()
+	ops := make([]string, 0)
+	for op := range e.operations() {
+		// StartSyncExecution waits for the execution, which on the fake
+		// clock may never end.
+		if op != "StartSyncExecution" {
+			ops = append(ops, op)
+		}
+	}
+	sort.Strings(ops)
+	for i, seed := range []string{`{}`, `{"stateMachineArn":"` + sm.ARN + `","input":"{}"}`, `{"executionArn":"x"}`,
+		`{"name":"a","definition":"{\"StartAt\":\"P\",\"States\":{\"P\":{\"Type\":\"Pass\",\"End\":true}}}","roleArn":"r"}`,
+		`{"stateMachineArn":"` + sm.ARN + `","maxResults":-1,"nextToken":""}`, `[`, `null`} {
+		f.Add(uint8(i), seed)
+	}
+	f.Fuzz(func(t *testing.T, op uint8, body string) {
+		req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(body))
+		req.Header.Set("X-Amz-Target", "AWSStepFunctions."+ops[int(op)%len(ops)])
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code >= 500 {
+			t.Fatalf("%s %q: status %d %s", ops[int(op)%len(ops)], body, rec.Code, rec.Body.String())
+		}
+	})
 }

@@ -1,6 +1,7 @@
 package sfn
 
 import (
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -62,13 +63,9 @@ func (c *FakeClock) AfterFunc(d time.Duration, f func()) Timer {
 	defer c.mu.Unlock()
 	c.seq++
 	t := &fakeTimer{c: c, due: c.now.Add(d), seq: c.seq, f: f}
-	c.timers = append(c.timers, t)
-	sort.SliceStable(c.timers, func(i, j int) bool {
-		if c.timers[i].due.Equal(c.timers[j].due) {
-			return c.timers[i].seq < c.timers[j].seq
-		}
-		return c.timers[i].due.Before(c.timers[j].due)
-	})
+	// Keep timers sorted by due time, ties in scheduling order.
+	i := sort.Search(len(c.timers), func(i int) bool { return c.timers[i].due.After(t.due) })
+	c.timers = slices.Insert(c.timers, i, t)
 	return t
 }
 

@@ -2,6 +2,8 @@ package sfn
 
 import (
 	"context"
+	"fmt"
+	"runtime/debug"
 	"encoding/json"
 	"strconv"
 	"sync"
@@ -84,8 +86,21 @@ func (ex *execution) begin() {
 	done := ex.e.work()
 	go func() {
 		defer done()
+		defer ex.recoverPanic()
 		root.run(ex.sm.def.StartAt, ex.inputVal)
 	}()
+}
+
+// recoverPanic turns a panic in the interpreter into a failed execution
+// instead of a crashed process. Deferred on every goroutine entry point.
+func (ex *execution) recoverPanic() {
+	if r := recover(); r != nil {
+		ex.e.cfg.Logger.Error("execution panicked", "executionArn", ex.arn, "panic", r, "stack", string(debug.Stack()))
+		ex.mu.Lock()
+		prev := int64(len(ex.events))
+		ex.mu.Unlock()
+		ex.close(StatusFailed, "ExecutionFailed", nil, strp(asl.ErrRuntime), strp(fmt.Sprintf("Internal error in the local engine: %v", r)), prev)
+	}
 }
 
 func nonEmpty(s string) *string {
@@ -117,6 +132,7 @@ func (ex *execution) after(d time.Duration, f func()) *execTimer {
 		}
 		done := ex.e.work()
 		defer done()
+		defer ex.recoverPanic()
 		f()
 	})
 	ex.mu.Lock()

@@ -435,6 +435,7 @@ func (r *stateRun) runTask(env *asl.Env) {
 	done := ex.e.work()
 	go func() {
 		defer done()
+		defer ex.recoverPanic()
 		out, err := safeInvoke(ctx, inv, []byte(payload))
 		settle(func() {
 			for _, et := range timers {
