@@ -2,9 +2,9 @@ package sfn
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"runtime/debug"
-	"encoding/json"
 	"strconv"
 	"sync"
 	"time"
