@@ -284,7 +284,6 @@ func (p *parser) hashAt() (handled bool, term string, n node) {
 		return false, "", nil
 	}
 	word := strings.Trim(w, "{}")
-	braced := w[0] == '{'
 	after := p.pos + 1 + len(w)
 	switch word {
 	case "end", "else":
@@ -327,7 +326,6 @@ func (p *parser) hashAt() (handled bool, term string, n node) {
 		}
 		return true, "", &unsupportedNode{pos: start, name: word}
 	}
-	_ = braced
 	// Anything else followed by '(' is a Velocimacro call; without '(' it
 	// is plain text, as in "#hashtag" or a CSS colour.
 	p.pos = after
