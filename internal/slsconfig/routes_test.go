@@ -86,9 +86,11 @@ func TestRoutesPluginRules(t *testing.T) {
 	assert.Equal(t, "ANY", byKey["ANY /other"].Method)
 }
 
-// TestRoutesMatchPluginPackage runs `sls package` on testdata/routes and
-// checks that every API Gateway method the plugin generates is a route here
-// with the same templates, passthrough behaviour and integration responses.
+// TestRoutesMatchPluginPackage runs `sls package` and checks that every API
+// Gateway method the plugin generates is a route here with the same
+// templates, passthrough behaviour and integration responses: for
+// testdata/routes, and for the project's own serverless.yml (in a copy
+// with stand-in artifacts).
 func TestRoutesMatchPluginPackage(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs serverless (node); skipped with -short")
@@ -97,19 +99,49 @@ func TestRoutesMatchPluginPackage(t *testing.T) {
 	if err != nil {
 		t.Skip("node not installed: cannot compare with serverless-step-functions")
 	}
-	slsBin, err := filepath.Abs("../../node_modules/serverless/bin/serverless.js")
+	nodeModules, err := filepath.Abs("../../node_modules")
 	require.NoError(t, err)
+	slsBin := filepath.Join(nodeModules, "serverless/bin/serverless.js")
 	if _, err := os.Stat(slsBin); err != nil {
 		t.Skip("node_modules/serverless missing: run npm ci to compare with the plugin")
 	}
+	t.Run("testdata", func(t *testing.T) {
+		comparePackage(t, node, slsBin, "testdata/routes", routesLookup())
+	})
+	t.Run("project", func(t *testing.T) {
+		if _, err := os.Stat("../../serverless.yml"); err != nil {
+			t.Skip("../../serverless.yml not written yet")
+		}
+		dir := t.TempDir()
+		raw, err := os.ReadFile("../../serverless.yml")
+		require.NoError(t, err)
+		require.NoError(t, os.WriteFile(filepath.Join(dir, "serverless.yml"), raw, 0o644))
+		for _, name := range []string{"statemachine", "mapping-templates"} {
+			require.NoError(t, os.CopyFS(filepath.Join(dir, name), os.DirFS(filepath.Join("../..", name))), name)
+		}
+		require.NoError(t, os.Symlink(nodeModules, filepath.Join(dir, "node_modules")))
+		svc, err := Load(Options{Dir: dir, Env: noEnv})
+		require.NoError(t, err)
+		require.NoError(t, os.MkdirAll(filepath.Join(dir, "dist"), 0o755))
+		for _, fn := range svc.Functions {
+			if fn.Artifact != "" {
+				require.NoError(t, os.WriteFile(filepath.Join(dir, fn.Artifact), []byte("PK\x05\x06"+strings.Repeat("\x00", 18)), 0o644))
+			}
+		}
+		comparePackage(t, node, slsBin, dir, localLookup())
+	})
+}
+
+func comparePackage(t *testing.T, node, slsBin, dir string, lookup MapLookup) {
 	out := t.TempDir()
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, node, slsBin, "package", "--package", out)
-	cmd.Dir = "testdata/routes"
+	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "AWS_ACCESS_KEY_ID=offline", "AWS_SECRET_ACCESS_KEY=offline", "SLS_TELEMETRY_DISABLED=1", "SLS_NOTIFICATIONS_MODE=off")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
+	cmd.Stdout = &stderr
 	require.NoError(t, cmd.Run(), stderr.String())
 	raw, err := os.ReadFile(filepath.Join(out, "cloudformation-template-update-stack.json"))
 	require.NoError(t, err)
@@ -121,11 +153,28 @@ func TestRoutesMatchPluginPackage(t *testing.T) {
 	}
 	require.NoError(t, json.Unmarshal(raw, &tmpl))
 
+	svc, err := Load(Options{Dir: dir, Env: noEnv})
+	require.NoError(t, err)
+	list, err := svc.Routes(lookup)
+	require.NoError(t, err)
 	routes := map[string]Route{}
-	for _, r := range loadRoutes(t) {
+	for _, r := range list {
 		routes[methodLogicalID(r.Path, r.Method)] = r
 	}
-	lookup := routesLookup()
+	// The state machine definitions, as deployed, resolve to what
+	// Service.Definition returns.
+	for _, sm := range svc.StateMachines {
+		res, ok := tmpl.Resources[sm.LogicalID]
+		if !assert.True(t, ok, "no resource %s", sm.LogicalID) {
+			continue
+		}
+		deployed, err := ResolveIntrinsics(res.Properties["DefinitionString"], svc.PseudoLookup(lookup), sm.LogicalID)
+		require.NoError(t, err)
+		ours, err := svc.Definition(sm.Key, lookup)
+		require.NoError(t, err)
+		assert.JSONEq(t, deployed.(string), string(ours), sm.Key)
+	}
+
 	seen := 0
 	for id, res := range tmpl.Resources {
 		if res.Type != "AWS::ApiGateway::Method" {
@@ -152,7 +201,7 @@ func TestRoutesMatchPluginPackage(t *testing.T) {
 			}
 			templates := map[string]string{}
 			if rt, ok := integ["RequestTemplates"].(map[string]any); ok {
-				resolved, err := ResolveIntrinsics(rt, (&Service{Region: "us-east-1", AccountID: DefaultAccountID}).PseudoLookup(lookup), id)
+				resolved, err := ResolveIntrinsics(rt, svc.PseudoLookup(lookup), id)
 				require.NoError(t, err)
 				for k, v := range resolved.(map[string]any) {
 					templates[k] = v.(string)

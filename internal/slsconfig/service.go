@@ -379,7 +379,9 @@ func (s *Service) StateMachine(key string) (StateMachine, bool) {
 // pseudo references to ${X}, and maps a function key used as a logical id
 // ("tracking") to its Lambda's logical id ("TrackingLambdaFunction"). So l
 // is asked for GetAtt("TrackingLambdaFunction", "Arn") and the like. With no
-// intrinsic and no #{...}, the definition is used as is.
+// intrinsic and no #{...}, the definition is used as is. With
+// `stepFunctions.validate: true`, every state gets the QueryLanguage
+// asl-validator writes into it.
 func (s *Service) Definition(key string, l Lookup) ([]byte, error) {
 	sm, ok := s.StateMachine(key)
 	if !ok {
@@ -394,6 +396,18 @@ func (s *Service) Definition(key string, l Lookup) ([]byte, error) {
 		return []byte(text), nil
 	}
 	def := deepCopy(sm.Definition)
+	if sf, _ := s.Config["stepFunctions"].(map[string]any); sf["validate"] == true {
+		// `validate: true` runs asl-validator, which sets every state's
+		// QueryLanguage to the machine's (default JSONPath) in place, so
+		// the deployed definition carries it.
+		if m, ok := def.(map[string]any); ok {
+			ql, _ := m["QueryLanguage"].(string)
+			if ql == "" {
+				ql = "JSONPath"
+			}
+			setQueryLanguage(m, ql)
+		}
+	}
 	params := map[string]any{}
 	unquote := map[string]bool{}
 	def = extractIntrinsics(def, params, unquote, false)
@@ -437,6 +451,30 @@ func (s *Service) Definition(key string, l Lookup) ([]byte, error) {
 		return nil, &ResolveError{Path: path, Err: errors.New("definition is not valid JSON after substitution")}
 	}
 	return []byte(out), nil
+}
+
+// setQueryLanguage sets QueryLanguage on every state of every "States"
+// object at any depth (asl-validator's $..States) that has none.
+func setQueryLanguage(v any, ql string) {
+	switch n := v.(type) {
+	case map[string]any:
+		for k, x := range n {
+			if states, ok := x.(map[string]any); ok && k == "States" {
+				for _, st := range states {
+					if sm, ok := st.(map[string]any); ok {
+						if q, _ := sm["QueryLanguage"].(string); q == "" {
+							sm["QueryLanguage"] = ql
+						}
+					}
+				}
+			}
+			setQueryLanguage(x, ql)
+		}
+	case []any:
+		for _, x := range n {
+			setQueryLanguage(x, ql)
+		}
+	}
 }
 
 // extractIntrinsics replaces each intrinsic in v by "${__intrinsicN}" and
