@@ -230,10 +230,12 @@ func (ex *execution) close(status string, evType EventType, output, errName, cau
 		}
 	}
 	ex.cancel()
-	close(ex.done)
 	ex.e.cfg.Logger.Debug("execution closed", "executionArn", ex.arn, "status", status, "events", ev.ID)
+	// Subscribers hear of the change before waiters are released, so a
+	// caller of Wait sees every notification already delivered.
 	ex.e.notify(StatusChange{ExecutionARN: ex.arn, StateMachineARN: ex.sm.arn, Name: ex.name, Status: status,
 		Output: output, Error: errName, Cause: cause, Time: now})
+	close(ex.done)
 	return true
 }
 
