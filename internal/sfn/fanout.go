@@ -13,6 +13,7 @@ import (
 // deterministic order (as AWS records them); at most limit run at once.
 func (r *stateRun) fanOut(env *asl.Env) {
 	st := r.st
+	r.failEvent = "" // set again if a child of this attempt fails
 	in, err := st.EffectiveInput(r.raw, env)
 	if err != nil {
 		r.f.run(r.fail(r.evalErr(err)))
