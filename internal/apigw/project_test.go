@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -240,4 +241,29 @@ func TestProjectStartInputIsValidJSON(t *testing.T) {
 		require.NoError(t, json.Unmarshal([]byte(integ.lastCall(t).Body), &sent), integ.lastCall(t).Body)
 		assert.JSONEq(t, body, sent.Input)
 	}
+}
+
+func TestProjectGatewayConcurrent(t *testing.T) {
+	integ := &recordingIntegration{status: 200, bodies: map[string]string{
+		"StartExecution": `{"executionArn":"arn:aws:states:us-east-1:000000000000:execution:stepjobs-dev-jobs:x","startDate":1}`,
+	}}
+	g := projectGateway(t, integ)
+	var wg sync.WaitGroup
+	codes := make([]int, 50)
+	for i := range codes {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			req := httptest.NewRequest(http.MethodPost, "/dev/start-execution", strings.NewReader(`{"i":`+strconv.Itoa(i)+`}`))
+			req.Header.Set("Content-Type", "application/json")
+			rec := httptest.NewRecorder()
+			g.ServeHTTP(rec, req)
+			codes[i] = rec.Code
+		}()
+	}
+	wg.Wait()
+	for i, c := range codes {
+		assert.Equal(t, http.StatusOK, c, i)
+	}
+	assert.Len(t, integ.calls, 50)
 }
