@@ -44,6 +44,7 @@ func (e *Engine) operations() map[string]apiOp {
 		"StopExecution":                    e.apiStopExecution,
 		"ListExecutions":                   e.apiListExecutions,
 		"GetExecutionHistory":              e.apiGetExecutionHistory,
+		"ValidateStateMachineDefinition":   e.apiValidateStateMachineDefinition,
 	}
 }
 
@@ -406,6 +407,20 @@ func (e *Engine) apiGetExecutionHistory(ctx context.Context, body []byte) (any, 
 		out["nextToken"] = next
 	}
 	return out, nil
+}
+
+func (e *Engine) apiValidateStateMachineDefinition(ctx context.Context, body []byte) (any, error) {
+	var in struct {
+		Definition *string `json:"definition"`
+	}
+	if err := decode(body, &in); err != nil {
+		return nil, err
+	}
+	if in.Definition == nil {
+		return nil, apiErrorf(codeValidationException, "1 validation error detected: Value null at 'definition' failed to satisfy constraint: Member must not be null")
+	}
+	result, diags := e.ValidateStateMachineDefinition(ctx, *in.Definition)
+	return map[string]any{"result": result, "diagnostics": diags, "truncated": false}, nil
 }
 
 // pageInput holds the paging parameters of List* and GetExecutionHistory.

@@ -94,6 +94,15 @@ func TestAPIStateMachines(t *testing.T) {
 	require.Len(t, list.StateMachines, 1)
 	assert.Equal(t, "jobs", aws.ToString(list.StateMachines[0].Name))
 
+	valid, err := c.ValidateStateMachineDefinition(ctx, &sfn.ValidateStateMachineDefinitionInput{Definition: aws.String(passDefinition)})
+	require.NoError(t, err)
+	assert.Equal(t, types.ValidateStateMachineDefinitionResultCodeOk, valid.Result)
+	invalid, err := c.ValidateStateMachineDefinition(ctx, &sfn.ValidateStateMachineDefinitionInput{Definition: aws.String(`{"States":{}}`)})
+	require.NoError(t, err)
+	assert.Equal(t, types.ValidateStateMachineDefinitionResultCodeFail, invalid.Result)
+	require.NotEmpty(t, invalid.Diagnostics)
+	assert.Equal(t, "SCHEMA_VALIDATION_FAILED", aws.ToString(invalid.Diagnostics[0].Code))
+
 	_, err = c.DeleteStateMachine(ctx, &sfn.DeleteStateMachineInput{StateMachineArn: created.StateMachineArn})
 	require.NoError(t, err)
 	_, err = c.DescribeStateMachine(ctx, &sfn.DescribeStateMachineInput{StateMachineArn: created.StateMachineArn})

@@ -34,16 +34,21 @@ type corpusCase struct {
 	Operation        string          `json:"operation"`
 	UsesJSONata      bool            `json:"usesJSONata"`
 	Definition       json.RawMessage `json:"definition"`
+	DefinitionText   *string         `json:"definitionText"`
 	RawInput         *string         `json:"rawInput"`
 	RawInputTemplate *string         `json:"rawInputTemplate"`
 	Expected         struct {
-		Status          string                 `json:"status"`
-		Output          json.RawMessage        `json:"output"`
-		Error           *string                `json:"error"`
-		Cause           *string                `json:"cause"`
-		Events          []string               `json:"events"`
-		History         []map[string]any       `json:"history"`
-		ValidationError *struct{ Code string } `json:"validationError"`
+		Status                         string                 `json:"status"`
+		Output                         json.RawMessage        `json:"output"`
+		Error                          *string                `json:"error"`
+		Cause                          *string                `json:"cause"`
+		Events                         []string               `json:"events"`
+		History                        []map[string]any       `json:"history"`
+		ValidationError                *struct{ Code string } `json:"validationError"`
+		ValidateStateMachineDefinition *struct {
+			Result      string
+			Diagnostics []struct{ Code string }
+		} `json:"validateStateMachineDefinition"`
 	} `json:"expected"`
 	Normalisation struct {
 		ParallelEventsSorted bool `json:"parallelEventsSorted"`
@@ -172,6 +177,27 @@ func refusedJSONata(c corpusCase) bool {
 }
 
 func runValidationCase(c corpusCase) string {
+	if c.Operation == "ValidateStateMachineDefinition" && c.Expected.ValidateStateMachineDefinition != nil {
+		e, _ := newConformanceEngine(time.Now())
+		def := string(c.Definition)
+		if c.DefinitionText != nil {
+			def = *c.DefinitionText
+		}
+		want := c.Expected.ValidateStateMachineDefinition
+		result, diags := e.ValidateStateMachineDefinition(context.Background(), def)
+		var codes []string
+		for _, d := range diags {
+			codes = append(codes, d.Code)
+		}
+		var wantCodes []string
+		for _, d := range want.Diagnostics {
+			wantCodes = append(wantCodes, d.Code)
+		}
+		if result != want.Result || !reflect.DeepEqual(codes, wantCodes) {
+			return fmt.Sprintf("validate: want %s %v, got %s %v", want.Result, wantCodes, result, diags)
+		}
+		return ""
+	}
 	if c.Operation != "CreateStateMachine" || c.Expected.ValidationError == nil {
 		return ""
 	}

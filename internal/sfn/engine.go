@@ -498,3 +498,30 @@ func newUUID() string {
 	b[8] = b[8]&0x3f | 0x80
 	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
 }
+
+// Diagnostic is one finding of ValidateStateMachineDefinition.
+type Diagnostic struct {
+	Severity string `json:"severity"`
+	Code     string `json:"code"`
+	Message  string `json:"message"`
+	Location string `json:"location,omitempty"`
+}
+
+// ValidateStateMachineDefinition checks a definition as AWS's operation of
+// that name does: the language rules only (Task resources are not resolved).
+// It reports "OK" or "FAIL" with the diagnostics.
+func (e *Engine) ValidateStateMachineDefinition(_ context.Context, definition string) (string, []Diagnostic) {
+	_, err := asl.Parse([]byte(definition))
+	if err == nil {
+		return "OK", []Diagnostic{}
+	}
+	var de *asl.DefinitionError
+	if !errors.As(err, &de) {
+		return "FAIL", []Diagnostic{{Severity: "ERROR", Code: asl.CodeSchemaValidationFailed, Message: err.Error()}}
+	}
+	out := make([]Diagnostic, len(de.Problems))
+	for i, p := range de.Problems {
+		out[i] = Diagnostic{Severity: "ERROR", Code: p.Code, Message: p.Message, Location: p.Location}
+	}
+	return "FAIL", out
+}
