@@ -258,3 +258,58 @@ func methodLogicalID(path, method string) string {
 	b.WriteString(strings.ToUpper(m[:1]) + m[1:])
 	return b.String()
 }
+
+func TestUnresolvedIntrinsicsNameTheKey(t *testing.T) {
+	svc, err := Load(Options{Dir: "testdata/routes", Env: noEnv})
+	require.NoError(t, err)
+	_, err = svc.Routes(MapLookup{})
+	require.ErrorIs(t, err, ErrUnresolvedIntrinsic)
+	assert.Contains(t, err.Error(), "stepFunctions.stateMachines.jobs.events.0.http.request.template.application/json")
+	assert.Contains(t, err.Error(), "Ref JobsMachine")
+
+	def := map[string]any{"StartAt": "A", "States": map[string]any{"A": map[string]any{
+		"Type": "Task", "End": true, "Resource": map[string]any{"Fn::GetAtt": []any{"work", "Arn"}}}}}
+	svc = &Service{Name: "s", Stage: "dev", Region: "eu-west-1", AccountID: "1",
+		Functions:     []Function{{Key: "work", LogicalID: "WorkLambdaFunction"}},
+		StateMachines: []StateMachine{{Key: "m", Definition: def}}}
+	_, err = svc.Definition("m", MapLookup{})
+	require.ErrorIs(t, err, ErrUnresolvedIntrinsic)
+	assert.Contains(t, err.Error(), "stepFunctions.stateMachines.m.definition")
+	assert.Contains(t, err.Error(), "Fn::GetAtt work.Arn", "the error names what the file says")
+
+	out, err := svc.Definition("m", MapLookup{Attrs: map[string]string{"WorkLambdaFunction.Arn": "arn:fn"}})
+	require.NoError(t, err)
+	assert.JSONEq(t, `{"StartAt":"A","States":{"A":{"Type":"Task","End":true,"Resource":"arn:fn"}}}`, string(out))
+
+	_, err = ResolveIntrinsics(map[string]any{"Fn::If": []any{"c", "a", "b"}}, MapLookup{}, "resources.X")
+	require.ErrorIs(t, err, ErrUnresolvedIntrinsic)
+	assert.Contains(t, err.Error(), "resources.X.Fn::If")
+}
+
+func TestIntrinsics(t *testing.T) {
+	l := MapLookup{
+		Refs:  map[string]string{"AWS::Region": "eu-west-1", "Table": "t1", "AWS::AccountId": "123"},
+		Attrs: map[string]string{"Table.Arn": "arn:table", "Fn.Arn": "arn:fn"},
+	}
+	tests := []struct {
+		name string
+		in   any
+		want any
+	}{
+		{"ref", map[string]any{"Ref": "Table"}, "t1"},
+		{"getatt list", map[string]any{"Fn::GetAtt": []any{"Table", "Arn"}}, "arn:table"},
+		{"getatt string", map[string]any{"Fn::GetAtt": "Fn.Arn"}, "arn:fn"},
+		{"join", map[string]any{"Fn::Join": []any{":", []any{"a", map[string]any{"Ref": "Table"}, int64(3)}}}, "a:t1:3"},
+		{"sub string", map[string]any{"Fn::Sub": "arn:${AWS::Region}:${AWS::AccountId}:${Table}/${Table.Arn}/${!Literal}"}, "arn:eu-west-1:123:t1/arn:table/${Literal}"},
+		{"sub vars win", map[string]any{"Fn::Sub": []any{"${Table}-${X}", map[string]any{"Table": "mine", "X": map[string]any{"Ref": "Table"}}}}, "mine-t1"},
+		{"nested in maps and lists", map[string]any{"a": []any{map[string]any{"Ref": "Table"}, "x"}}, map[string]any{"a": []any{"t1", "x"}}},
+		{"not intrinsic: two keys", map[string]any{"Ref": "Table", "Other": 1}, map[string]any{"Ref": "Table", "Other": 1}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := ResolveIntrinsics(tc.in, l, "x")
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, got)
+		})
+	}
+}
