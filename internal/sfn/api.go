@@ -45,6 +45,7 @@ func (e *Engine) operations() map[string]apiOp {
 		"ListExecutions":                   e.apiListExecutions,
 		"GetExecutionHistory":              e.apiGetExecutionHistory,
 		"ValidateStateMachineDefinition":   e.apiValidateStateMachineDefinition,
+		"UpdateStateMachine":               e.apiUpdateStateMachine,
 	}
 }
 
@@ -179,6 +180,22 @@ func (e *Engine) apiListStateMachines(ctx context.Context, body []byte) (any, er
 		out["nextToken"] = next
 	}
 	return out, nil
+}
+
+func (e *Engine) apiUpdateStateMachine(ctx context.Context, body []byte) (any, error) {
+	var in struct {
+		StateMachineArn string         `json:"stateMachineArn"`
+		Definition      definitionText `json:"definition"`
+		RoleArn         string         `json:"roleArn"`
+	}
+	if err := decode(body, &in); err != nil {
+		return nil, err
+	}
+	at, err := e.UpdateStateMachine(ctx, in.StateMachineArn, string(in.Definition), in.RoleArn)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"updateDate": epochSeconds(at)}, nil
 }
 
 func (e *Engine) apiDeleteStateMachine(ctx context.Context, body []byte) (any, error) {

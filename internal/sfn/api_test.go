@@ -94,6 +94,16 @@ func TestAPIStateMachines(t *testing.T) {
 	require.Len(t, list.StateMachines, 1)
 	assert.Equal(t, "jobs", aws.ToString(list.StateMachines[0].Name))
 
+	newDef := strings.Replace(passDefinition, `true}`, `false}`, 1)
+	upd, err := c.UpdateStateMachine(ctx, &sfn.UpdateStateMachineInput{StateMachineArn: created.StateMachineArn, Definition: aws.String(newDef)})
+	require.NoError(t, err)
+	assert.NotNil(t, upd.UpdateDate)
+	desc, err = c.DescribeStateMachine(ctx, &sfn.DescribeStateMachineInput{StateMachineArn: created.StateMachineArn})
+	require.NoError(t, err)
+	assert.Equal(t, newDef, aws.ToString(desc.Definition))
+	_, err = c.UpdateStateMachine(ctx, &sfn.UpdateStateMachineInput{StateMachineArn: created.StateMachineArn, Definition: aws.String("{")})
+	assert.Equal(t, "InvalidDefinition", apiCode(err))
+
 	valid, err := c.ValidateStateMachineDefinition(ctx, &sfn.ValidateStateMachineDefinitionInput{Definition: aws.String(passDefinition)})
 	require.NoError(t, err)
 	assert.Equal(t, types.ValidateStateMachineDefinitionResultCodeOk, valid.Result)

@@ -16,9 +16,14 @@
 //	sm, err := eng.CreateStateMachine(ctx, sfn.CreateStateMachineInput{Name: "jobs", Definition: def, RoleARN: role})
 //	http.Handle("/", eng.Handler())                                      // the JSON 1.0 API
 //
-// The engine's methods (StartExecution, DescribeExecution, StopExecution,
-// ListExecutions, History, Wait) are the API operations for in-process
-// callers; Handler serves the same operations to SDK clients
+// The engine's methods (CreateStateMachine, UpdateStateMachine,
+// ValidateStateMachineDefinition, StartExecution, DescribeExecution,
+// StopExecution, ListExecutions, History, Wait) are the API operations for
+// in-process callers; Handler serves them to SDK clients, plus
+// DescribeStateMachine, ListStateMachines, DeleteStateMachine,
+// DescribeStateMachineForExecution, GetExecutionHistory and
+// StartSyncExecution (EXPRESS machines only, as on AWS), all through the AWS
+// JSON 1.0 protocol
 // (BaseEndpoint pointing at it). Request signatures are accepted without
 // checking, as other local emulators do. StartSyncExecution carries the
 // SDK's "sync-" host prefix: SDK clients need DisableEndpointHostPrefix (or a
@@ -63,7 +68,7 @@
 // InvalidExecutionInput. conformance_test.go replays the executions
 // recorded on real AWS in ../shared/conformance and writes its failures to
 // testdata/conformance-failures.txt. Not implemented: JSONata (refused at
-// creation), redrive, activities, versions and aliases, UpdateStateMachine,
-// the callback API, distributed Map item readers and result writers, and
+// creation), redrive, activities, versions and aliases, tags, the callback
+// API (SendTask*), distributed Map item readers and result writers, and
 // eviction of closed executions (the in-memory store keeps them all).
 package sfn

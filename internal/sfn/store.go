@@ -13,6 +13,9 @@ type store interface {
 	// the ARN is taken.
 	PutStateMachine(sm *stateMachine) (*stateMachine, bool)
 	StateMachine(arn string) (*stateMachine, bool)
+	// ReplaceStateMachine swaps in a new version of an existing machine;
+	// running executions keep the version they started with.
+	ReplaceStateMachine(sm *stateMachine) bool
 	DeleteStateMachine(arn string)
 	StateMachines() []*stateMachine
 	// PutExecution adds ex; it returns the existing execution and false when
@@ -56,6 +59,16 @@ func (s *memStore) StateMachine(arn string) (*stateMachine, bool) {
 	defer s.mu.RUnlock()
 	sm, ok := s.stateMachines[arn]
 	return sm, ok
+}
+
+func (s *memStore) ReplaceStateMachine(sm *stateMachine) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.stateMachines[sm.arn]; !ok {
+		return false
+	}
+	s.stateMachines[sm.arn] = sm
+	return true
 }
 
 func (s *memStore) DeleteStateMachine(arn string) {
