@@ -16,18 +16,18 @@
 //	sm, err := eng.CreateStateMachine(ctx, sfn.CreateStateMachineInput{Name: "jobs", Definition: def, RoleARN: role})
 //	http.Handle("/", eng.Handler())                                      // the JSON 1.0 API
 //
-// The engine's methods (CreateStateMachine, UpdateStateMachine,
-// ValidateStateMachineDefinition, StartExecution, DescribeExecution,
-// StopExecution, ListExecutions, History, Wait) are the API operations for
-// in-process callers; Handler serves them to SDK clients, plus
-// DescribeStateMachine, ListStateMachines, DeleteStateMachine,
-// DescribeStateMachineForExecution, GetExecutionHistory and
-// StartSyncExecution (EXPRESS machines only, as on AWS), all through the AWS
-// JSON 1.0 protocol
-// (BaseEndpoint pointing at it). Request signatures are accepted without
-// checking, as other local emulators do. StartSyncExecution carries the
-// SDK's "sync-" host prefix: SDK clients need DisableEndpointHostPrefix (or a
-// transport that strips it) to reach a loopback address.
+// The engine's methods are the API operations for in-process callers
+// (CreateStateMachine, UpdateStateMachine, DescribeStateMachine,
+// ListStateMachines, DeleteStateMachine, ValidateStateMachineDefinition,
+// StartExecution, DescribeExecution, DescribeStateMachineForExecution,
+// StopExecution, ListExecutions, History), plus Wait. Handler serves the
+// same operations, GetExecutionHistory (paging, reverseOrder,
+// includeExecutionData) and StartSyncExecution (EXPRESS machines only, as
+// on AWS) to SDK clients through the AWS JSON 1.0 protocol: point
+// BaseEndpoint at it. Request signatures are accepted without checking, as
+// other local emulators do. StartSyncExecution carries the SDK's "sync-"
+// host prefix: clients need DisableEndpointHostPrefix (or a transport that
+// strips it) to reach a loopback address.
 //
 // # Task resources and invokers
 //
