@@ -37,6 +37,10 @@ type Config struct {
 	// Rand is the source of retry jitter; default a randomly seeded PCG.
 	Rand   rand.Source
 	Logger *slog.Logger // default slog.Default()
+	// RetainClosed bounds how many closed executions stay readable (the
+	// oldest are forgotten first); 0 keeps them all, as AWS does for 90 days.
+	// A long-running local runtime can bound its memory with it.
+	RetainClosed int
 }
 
 // Engine runs state machines: it keeps their definitions, starts executions
@@ -105,7 +109,7 @@ func New(cfg Config) *Engine {
 		cfg.Logger = slog.Default()
 	}
 	return &Engine{
-		cfg: cfg, store: newMemStore(), subs: map[int]func(StatusChange){}, idle: make(chan struct{}, 1),
+		cfg: cfg, store: newMemStore(cfg.RetainClosed), subs: map[int]func(StatusChange){}, idle: make(chan struct{}, 1),
 		rnd: rand.New(&lockedSource{src: cfg.Rand}),
 	}
 }

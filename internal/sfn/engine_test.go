@@ -411,3 +411,26 @@ func TestMachineTimeout(t *testing.T) {
 	assert.Equal(t, time.Unix(5, 0), d.StopDate)
 	assert.Equal(t, "ExecutionTimedOut", string(h[len(h)-1].Type))
 }
+
+func TestRetainClosed(t *testing.T) {
+	clock := NewFakeClock(time.Unix(0, 0))
+	e := New(Config{Clock: clock, RetainClosed: 2})
+	ctx := context.Background()
+	sm, err := e.CreateStateMachine(ctx, CreateStateMachineInput{Name: "p", Definition: `{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}`, RoleARN: "r"})
+	require.NoError(t, err)
+	var arns []string
+	for i := 0; i < 4; i++ {
+		info, err := e.StartExecution(ctx, sm.ARN, "", "{}")
+		require.NoError(t, err)
+		_, err = e.Wait(ctx, info.ExecutionARN)
+		require.NoError(t, err)
+		arns = append(arns, info.ExecutionARN)
+	}
+	_, err = e.DescribeExecution(ctx, arns[0])
+	assert.Equal(t, codeExecutionDoesNotExist, ErrorCode(err), "the oldest closed executions are forgotten")
+	_, err = e.DescribeExecution(ctx, arns[3])
+	assert.NoError(t, err)
+	list, err := e.ListExecutions(ctx, sm.ARN, "")
+	require.NoError(t, err)
+	assert.Len(t, list, 2)
+}

@@ -235,6 +235,7 @@ func (ex *execution) close(status string, evType EventType, output, errName, cau
 	// caller of Wait sees every notification already delivered.
 	ex.e.notify(StatusChange{ExecutionARN: ex.arn, StateMachineARN: ex.sm.arn, Name: ex.name, Status: status,
 		Output: output, Error: errName, Cause: cause, Time: now})
+	ex.e.store.Closed(ex)
 	close(ex.done)
 	return true
 }

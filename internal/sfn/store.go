@@ -24,6 +24,9 @@ type store interface {
 	Execution(arn string) (*execution, bool)
 	// Executions returns a state machine's executions, newest first.
 	Executions(stateMachineARN string) []*execution
+	// Closed notes that ex has closed; the store may then forget the
+	// oldest closed executions beyond its retention limit.
+	Closed(ex *execution)
 }
 
 // memStore is a mutex-protected in-memory store. Its lock is taken only to
@@ -33,11 +36,17 @@ type memStore struct {
 	stateMachines map[string]*stateMachine
 	executions    map[string]*execution
 	bySM          map[string][]*execution
+	// retain bounds how many closed executions are kept (0: all); closed
+	// lists them oldest first.
+	retain int
+	closed []*execution
 }
 
-// newMemStore returns an empty in-memory store.
-func newMemStore() store {
+// newMemStore returns an empty in-memory store keeping at most retain
+// closed executions (0: all).
+func newMemStore(retain int) store {
 	return &memStore{
+		retain:        retain,
 		stateMachines: map[string]*stateMachine{},
 		executions:    map[string]*execution{},
 		bySM:          map[string][]*execution{},
@@ -116,4 +125,29 @@ func (s *memStore) Executions(smARN string) []*execution {
 	s.mu.RUnlock()
 	sort.SliceStable(out, func(i, j int) bool { return out[i].start.After(out[j].start) })
 	return out
+}
+
+func (s *memStore) Closed(ex *execution) {
+	if s.retain <= 0 {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.closed = append(s.closed, ex)
+	for len(s.closed) > s.retain {
+		old := s.closed[0]
+		s.closed[0] = nil
+		s.closed = s.closed[1:]
+		delete(s.executions, old.arn)
+		list := s.bySM[old.sm.arn]
+		for i, x := range list {
+			if x == old {
+				s.bySM[old.sm.arn] = append(list[:i:i], list[i+1:]...)
+				break
+			}
+		}
+		if len(s.bySM[old.sm.arn]) == 0 {
+			delete(s.bySM, old.sm.arn)
+		}
+	}
 }
