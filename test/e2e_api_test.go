@@ -358,3 +358,24 @@ func TestE2EReady(t *testing.T) {
 	assert.JSONEq(t, `{"status":"ready"}`, string(body))
 	assert.True(t, strings.HasSuffix(rt.srv.URLs().Ready, offline.ReadyPath))
 }
+
+// With --dynamodb-endpoint and --s3-endpoint the runtime starts neither
+// dynalite nor gofakes3 and uses those endpoints (here: the shared
+// runtime's stores, where the table and the bucket already exist).
+func TestE2EExternalEndpoints(t *testing.T) {
+	base := shared(t)
+	cfg := testConfig()
+	cfg.DynamoDBEndpoint = base.srv.URLs().DynamoDB
+	cfg.S3Endpoint = base.srv.URLs().S3
+	rt := own(t, cfg)
+	assert.Equal(t, cfg.DynamoDBEndpoint, rt.srv.URLs().DynamoDB)
+	assert.Equal(t, cfg.S3Endpoint, rt.srv.URLs().S3)
+
+	arn, jobID := rt.start(t, `{"records": 3}`)
+	require.Equal(t, "SUCCEEDED", rt.wait(t, arn).Body["status"])
+	rec, err := base.jobs.Get(t.Context(), jobID)
+	require.NoError(t, err, "the record is in the other runtime's DynamoDB")
+	assert.Equal(t, job.StatusSucceeded, rec.Status)
+	_, err = base.s3.HeadObject(t.Context(), &s3.HeadObjectInput{Bucket: aws.String(base.bucket), Key: aws.String(rec.Result.Key)})
+	assert.NoError(t, err, "the result is in the other runtime's S3")
+}
