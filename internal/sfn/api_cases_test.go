@@ -259,13 +259,7 @@ func (h *apiHarness) wait(until string) {
 		// StartExecution returns after ExecutionStarted is recorded.
 	case "on_execution_events":
 		// Wait until the engine has nothing left to do without the clock.
-		for h.e.busy.Load() != 0 {
-			select {
-			case <-h.e.idle:
-			case <-ctx.Done():
-				h.t.Fatal("engine did not go idle")
-			}
-		}
+		require.NoError(h.t, h.e.WaitIdle(ctx))
 	}
 }
 

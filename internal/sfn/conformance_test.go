@@ -282,6 +282,7 @@ func drive(e *Engine, clock *FakeClock, ex *execution, fire bool) bool {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	for {
+		idle := e.idleChan()
 		select {
 		case <-ex.done:
 			return true
@@ -298,7 +299,7 @@ func drive(e *Engine, clock *FakeClock, ex *execution, fire bool) bool {
 			return true
 		case <-ctx.Done():
 			return false
-		case <-e.idle:
+		case <-idle:
 		}
 	}
 }

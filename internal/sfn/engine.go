@@ -54,10 +54,12 @@ type Engine struct {
 	subs  map[int]func(StatusChange)
 	subID int
 
-	// busy counts goroutines doing execution work; tests use it to find out
-	// when every execution is waiting on a timer.
-	busy atomic.Int64
-	idle chan struct{}
+	// busy counts goroutines doing execution work (running states or
+	// tasks); WaitIdle uses it to find out when every execution is waiting
+	// on a timer. idle is closed, and replaced, each time busy drops to 0.
+	busy   atomic.Int64
+	idleMu sync.Mutex
+	idle   chan struct{}
 
 	rnd *rand.Rand // shared by executions: its source is locked
 }
@@ -109,7 +111,7 @@ func New(cfg Config) *Engine {
 		cfg.Logger = slog.Default()
 	}
 	return &Engine{
-		cfg: cfg, store: newMemStore(cfg.RetainClosed), subs: map[int]func(StatusChange){}, idle: make(chan struct{}, 1),
+		cfg: cfg, store: newMemStore(cfg.RetainClosed), subs: map[int]func(StatusChange){}, idle: make(chan struct{}),
 		rnd: rand.New(&lockedSource{src: cfg.Rand}),
 	}
 }
@@ -142,10 +144,36 @@ func (e *Engine) work() func() {
 	e.busy.Add(1)
 	return func() {
 		if e.busy.Add(-1) == 0 {
-			select {
-			case e.idle <- struct{}{}:
-			default:
-			}
+			e.idleMu.Lock()
+			close(e.idle)
+			e.idle = make(chan struct{})
+			e.idleMu.Unlock()
+		}
+	}
+}
+
+// idleChan returns a channel closed the next time the engine goes idle.
+func (e *Engine) idleChan() <-chan struct{} {
+	e.idleMu.Lock()
+	defer e.idleMu.Unlock()
+	return e.idle
+}
+
+// WaitIdle blocks until no execution has a state or task in progress:
+// every running execution is then waiting on a timer (a Wait state, a
+// retry backoff, a timeout). With a FakeClock, tests call it before moving
+// time on, so the timers they mean to fire are registered. A task that
+// never returns keeps the engine busy.
+func (e *Engine) WaitIdle(ctx context.Context) error {
+	for {
+		ch := e.idleChan()
+		if e.busy.Load() == 0 {
+			return nil
+		}
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return fmt.Errorf("wait for the engine to go idle: %w", ctx.Err())
 		}
 	}
 }

@@ -434,3 +434,31 @@ func TestRetainClosed(t *testing.T) {
 	require.NoError(t, err)
 	assert.Len(t, list, 2)
 }
+
+func TestWaitIdle(t *testing.T) {
+	clock := NewFakeClock(time.Unix(0, 0))
+	release := make(chan struct{})
+	reg := NewRegistry()
+	reg.RegisterFunction("slow", InvokerFunc(func(context.Context, []byte) ([]byte, error) {
+		<-release
+		return []byte(`{}`), nil
+	}))
+	e := New(Config{Clock: clock, Invokers: reg})
+	ctx := context.Background()
+	def := `{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:123456789012:function:slow","Next":"W"},"W":{"Type":"Wait","Seconds":5,"End":true}}}`
+	sm, err := e.CreateStateMachine(ctx, CreateStateMachineInput{Name: "m", Definition: def, RoleARN: "r"})
+	require.NoError(t, err)
+	info, err := e.StartExecution(ctx, sm.ARN, "", "{}")
+	require.NoError(t, err)
+
+	short, cancel := context.WithCancel(ctx)
+	cancel()
+	assert.Error(t, e.WaitIdle(short), "a running task keeps the engine busy")
+	close(release)
+	require.NoError(t, e.WaitIdle(ctx))
+	assert.Equal(t, 1, clock.Pending(), "idle means the Wait's timer is registered")
+	clock.Advance(5 * time.Second)
+	d, err := e.Wait(ctx, info.ExecutionARN)
+	require.NoError(t, err)
+	assert.Equal(t, StatusSucceeded, d.Status)
+}
