@@ -1,8 +1,6 @@
 package offline
 
 import (
-	"bytes"
-	"context"
 	"log/slog"
 	"net/http"
 	"sync/atomic"
@@ -16,54 +14,6 @@ func (s *switchHandler) set(h http.Handler) { s.h.Store(&h) }
 
 func (s *switchHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	(*s.h.Load()).ServeHTTP(w, r)
-}
-
-// stepFunctionsIntegration is the API Gateway integration: the rendered
-// request goes to the Step Functions API handler in-process, exactly as
-// API Gateway posts it to states.<region>.amazonaws.com.
-type stepFunctionsIntegration struct {
-	h      http.Handler
-	region string
-}
-
-func (i stepFunctionsIntegration) Call(ctx context.Context, action string, body []byte) (int, []byte, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "http://states."+i.region+".amazonaws.com/", bytes.NewReader(body))
-	if err != nil {
-		return 0, nil, err
-	}
-	req.Header.Set("Content-Type", "application/x-amz-json-1.0")
-	req.Header.Set("X-Amz-Target", "AWSStepFunctions."+action)
-	rec := &recorder{header: http.Header{}}
-	i.h.ServeHTTP(rec, req)
-	if err := ctx.Err(); err != nil {
-		return 0, nil, err
-	}
-	if rec.status == 0 {
-		rec.status = http.StatusOK
-	}
-	return rec.status, rec.body.Bytes(), nil
-}
-
-// recorder is a minimal in-memory http.ResponseWriter.
-type recorder struct {
-	header http.Header
-	status int
-	body   bytes.Buffer
-}
-
-func (r *recorder) Header() http.Header { return r.header }
-
-func (r *recorder) WriteHeader(code int) {
-	if r.status == 0 {
-		r.status = code
-	}
-}
-
-func (r *recorder) Write(b []byte) (int, error) {
-	if r.status == 0 {
-		r.status = http.StatusOK
-	}
-	return r.body.Write(b)
 }
 
 // statusWriter remembers the status a handler answered.

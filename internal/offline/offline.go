@@ -82,6 +82,9 @@ type Config struct {
 	Logger *slog.Logger
 	// DynaliteLog receives dynalite's own output; nil discards it.
 	DynaliteLog io.Writer
+	// RetainClosed bounds how many closed executions the engine keeps
+	// readable (oldest forgotten first); 0 keeps them all.
+	RetainClosed int
 	// StartTimeout bounds the start-up (dynalite, table creation); default 60s.
 	StartTimeout time.Duration
 }
@@ -371,7 +374,7 @@ func (s *Server) startEngine(ctx context.Context) error {
 		s.res.Functions[fn.Key] = fn.Name
 	}
 	s.engine = sfn.New(sfn.Config{Region: s.svc.Region, AccountID: s.svc.AccountID, Partition: partition,
-		Invokers: registry, Logger: s.log, Clock: s.cfg.Clock})
+		Invokers: registry, Logger: s.log, Clock: s.cfg.Clock, RetainClosed: s.cfg.RetainClosed})
 	s.unsub = s.engine.Subscribe(s.logStatus)
 	for _, sm := range s.svc.StateMachines {
 		def, err := s.svc.Definition(sm.Key, lookup)
@@ -431,7 +434,9 @@ func (s *Server) gateways() (http.Handler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("offline: gateway responses: %w", err)
 	}
-	integ := stepFunctionsIntegration{h: s.engine.Handler(), region: s.svc.Region}
+	// API Gateway posts the rendered request to the Step Functions API, here
+	// in-process (X-Amz-Target AWSStepFunctions.<Action>).
+	integ := apigw.HandlerIntegration{Handler: s.engine.Handler()}
 	cfg := apigw.Config{Stage: s.svc.Stage, Routes: routes, GatewayResponses: gwResp, Integration: integ,
 		AccountID: s.svc.AccountID, Logger: s.log.With("server", "api")}
 	staged, err := apigw.New(cfg)
