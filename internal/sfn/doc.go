@@ -57,7 +57,8 @@
 // Waits, retry backoffs (with FULL jitter from Config.Rand), task timeouts
 // and heartbeats, and the machine's TimeoutSeconds are timers on
 // Config.Clock, never sleeping goroutines. Tests use FakeClock and move time
-// explicitly. Executions run on goroutines; a goroutine runs states in a
+// explicitly, after Engine.WaitIdle has confirmed that every execution is
+// waiting on a timer. Executions run on goroutines; a goroutine runs states in a
 // flat loop until the execution waits, then gives itself back.
 //
 // # Fidelity
@@ -69,6 +70,7 @@
 // recorded on real AWS in ../shared/conformance and writes its failures to
 // testdata/conformance-failures.txt. Not implemented: JSONata (refused at
 // creation), redrive, activities, versions and aliases, tags, the callback
-// API (SendTask*), distributed Map item readers and result writers, and
-// eviction of closed executions (the in-memory store keeps them all).
+// API (SendTask*), distributed Map item readers and result writers.
+// Executions live in memory; Config.RetainClosed bounds how many closed
+// ones are kept.
 package sfn
