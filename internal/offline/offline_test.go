@@ -2,8 +2,11 @@ package offline
 
 import (
 	"context"
+	"maps"
+	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -115,4 +118,48 @@ functions:
 	_, err := Start(context.Background(), Config{Dir: dir})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "function mailer: no local handler for cmd/mailer")
+}
+
+// The local handlers are built as the deployed Lambda mains build theirs: the same
+// constructor and the same required configuration. This guards the one
+// piece of wiring the mains and the local runtime cannot share (a main
+// must not link the local runtime into its Lambda zip).
+func TestFunctionsMatchMains(t *testing.T) {
+	wiring := map[string][]string{
+		"tracking":         {`job.ConfigFromEnv(os.Getenv, "TABLE_NAME")`, "job.NewTracking(", "dynamo.New("},
+		"batch-simulation": {`job.ConfigFromEnv(os.Getenv, "BUCKET_NAME")`, "job.NewBatchSimulation(", "objects.New(", "cfg.AllowSimulatedFailures"},
+		"status-update":    {`job.ConfigFromEnv(os.Getenv, "TABLE_NAME")`, "job.NewStatusUpdate(", "dynamo.New("},
+	}
+	// The mains serverless.yml deploys (other cmd/ programs, such as this
+	// runtime, are not Lambda functions of the stack).
+	var deployed []string
+	for _, fn := range loadProject(t).Functions {
+		dir, err := functionDir(fn)
+		require.NoError(t, err)
+		deployed = append(deployed, dir)
+	}
+	assert.ElementsMatch(t, slices.Collect(maps.Keys(wiring)), deployed, "every deployed Lambda main is checked here")
+	for _, dir := range deployed {
+		assert.Contains(t, Functions, dir, "cmd/%s has a local handler", dir)
+	}
+	for dir, calls := range wiring {
+		src, err := os.ReadFile(filepath.Join("../../cmd", dir, "main.go"))
+		require.NoError(t, err)
+		for _, c := range calls {
+			assert.Contains(t, string(src), c, "cmd/%s/main.go", dir)
+		}
+	}
+}
+
+// A port in use is a start-up error naming the part.
+func TestStartPortInUse(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	cfg := DefaultConfig()
+	cfg.Dir = "../.."
+	cfg.APIPort = ln.Addr().(*net.TCPAddr).Port
+	_, err = Start(context.Background(), cfg)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "offline: API port")
 }
