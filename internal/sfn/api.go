@@ -46,6 +46,9 @@ func (e *Engine) operations() map[string]apiOp {
 		"GetExecutionHistory":              e.apiGetExecutionHistory,
 		"ValidateStateMachineDefinition":   e.apiValidateStateMachineDefinition,
 		"UpdateStateMachine":               e.apiUpdateStateMachine,
+		"SendTaskSuccess":                  e.apiSendTaskSuccess,
+		"SendTaskFailure":                  e.apiSendTaskFailure,
+		"SendTaskHeartbeat":                e.apiSendTaskHeartbeat,
 	}
 }
 
@@ -485,7 +488,7 @@ func (p pageInput) page(total int, scope string) (start, end int, next string, e
 		off, scopeOK := strings.CutSuffix(string(raw), "|"+scope)
 		n, aerr := strconv.Atoi(off)
 		if derr != nil || !scopeOK || aerr != nil || n < 0 || n > total {
-			return 0, 0, "", apiErrorf("InvalidToken", "Invalid Token: '%s'", *p.NextToken)
+			return 0, 0, "", apiErrorf(codeInvalidToken, "Invalid Token: '%s'", *p.NextToken)
 		}
 		start = n
 	}

@@ -62,6 +62,9 @@ type Engine struct {
 	idle   chan struct{}
 
 	rnd *rand.Rand // shared by executions: its source is locked
+
+	// tokens maps the task tokens of waiting callback tasks to their runs.
+	tokens sync.Map // string -> *taskRun
 }
 
 // lockedSource makes a rand.Source safe for concurrent use.

@@ -21,6 +21,9 @@ const (
 	codeUnknownOperation             = "UnknownOperationException"
 	codeSerialization                = "SerializationException"
 	codeInternalFailure              = "InternalFailure"
+	codeInvalidToken                 = "InvalidToken"
+	codeInvalidOutput                = "InvalidOutput"
+	codeTaskDoesNotExist             = "TaskDoesNotExist"
 )
 
 // APIError is an error the Step Functions API reports to its caller, with

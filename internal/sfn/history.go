@@ -40,6 +40,7 @@ type Event struct {
 	TaskSucceededEventDetails *TaskOutputDetails    `json:"taskSucceededEventDetails,omitempty"`
 	TaskFailedEventDetails    *TaskFailureDetails   `json:"taskFailedEventDetails,omitempty"`
 	TaskTimedOutEventDetails  *TaskFailureDetails   `json:"taskTimedOutEventDetails,omitempty"`
+	TaskSubmittedEventDetails *TaskOutputDetails    `json:"taskSubmittedEventDetails,omitempty"`
 
 	MapStateStartedEventDetails       *MapStateStartedDetails `json:"mapStateStartedEventDetails,omitempty"`
 	MapIterationStartedEventDetails   *MapIterationDetails    `json:"mapIterationStartedEventDetails,omitempty"`

@@ -154,7 +154,12 @@ type task struct {
 	// functionName is fixed for taskLambda, and for taskLambdaInvoke when
 	// Parameters.FunctionName is static; empty means "read it at run time".
 	functionName string
+	// callback tasks (.waitForTaskToken) end with SendTaskSuccess/Failure.
+	callback bool
 }
+
+// callbackSuffix marks the wait-for-callback integration pattern.
+const callbackSuffix = ".waitForTaskToken"
 
 // resolveTask resolves a Task Resource (raw JSON) and, for lambda:invoke, its
 // raw Parameters, to an invoker. Unknown resources are errors naming them.
@@ -173,7 +178,8 @@ func (e *Engine) resolveTask(rawResource json.RawMessage, rawParams map[string]j
 	}
 	if inv, ok := e.cfg.Invokers.resource(s); ok {
 		typ, name := serviceParts(s)
-		return &task{kind: taskService, resource: s, resourceType: typ, resourceName: name, invoker: inv}, nil
+		return &task{kind: taskService, resource: s, resourceType: typ, resourceName: name, invoker: inv,
+			callback: strings.HasSuffix(s, callbackSuffix)}, nil
 	}
 	if name, ok := lambdaFunctionName(s); ok && strings.Contains(s, ":lambda:") {
 		inv, ok := e.cfg.Invokers.function(name)
@@ -182,8 +188,12 @@ func (e *Engine) resolveTask(rawResource json.RawMessage, rawParams map[string]j
 		}
 		return &task{kind: taskLambda, resource: s, invoker: inv, functionName: name}, nil
 	}
-	if strings.HasPrefix(s, "arn:") && strings.HasSuffix(s, lambdaInvokeSuffix) {
-		t := &task{kind: taskLambdaInvoke, resource: s, resourceType: "lambda", resourceName: "invoke"}
+	base, callback := strings.CutSuffix(s, callbackSuffix)
+	if strings.HasPrefix(s, "arn:") && strings.HasSuffix(base, lambdaInvokeSuffix) {
+		t := &task{kind: taskLambdaInvoke, resource: s, resourceType: "lambda", resourceName: "invoke", callback: callback}
+		if callback {
+			t.resourceName = "invoke" + callbackSuffix
+		}
 		if fn, ok := rawParams["FunctionName"]; ok {
 			name, err := functionNameOf(fn)
 			if err != nil {

@@ -127,11 +127,9 @@ func (r *stateRun) env() *asl.Env {
 	}
 	ctx := map[string]any{"Execution": ex.execCtx, "StateMachine": ex.smCtx, "State": state}
 	if t := ex.sm.tasks[r.st]; t != nil && strings.HasSuffix(t.resource, ".waitForTaskToken") {
-		// Callback tasks see a task token. The engine has no SendTaskSuccess
-		// yet: the registered invoker's result completes the task.
-		if r.token == "" {
-			r.token = newUUID()
-		}
+		// Callback tasks see a task token; SendTaskSuccess or
+		// SendTaskFailure with it completes the task.
+		r.token = newUUID() // one token per attempt
 		ctx["Task"] = map[string]any{"Token": r.token}
 	}
 	r.envc, r.envRetry = &asl.Env{Context: ctx, Vars: r.f.vars}, r.retryN
@@ -413,37 +411,103 @@ func (r *stateRun) runTask(env *asl.Env) {
 		}
 	}
 
-	ctx, cancel := context.WithCancel(r.f.ctx)
-	var once sync.Once
-	settle := func(fn func()) {
-		once.Do(func() {
-			cancel()
-			fn()
-		})
-	}
-	var timers []*execTimer
+	tr := &taskRun{r: r, t: t, heartbeat: heartbeat}
+	tr.ctx, tr.cancel = context.WithCancel(r.f.ctx)
 	if timeout > 0 {
-		timers = append(timers, ex.after(time.Duration(timeout)*time.Second, func() {
-			settle(func() { r.taskTimedOut(t, asl.ErrTimeout) })
-		}))
+		et := ex.after(time.Duration(timeout)*time.Second, func() {
+			tr.settle(func() { r.taskTimedOut(t, asl.ErrTimeout) })
+		})
+		tr.mu.Lock()
+		tr.timers = append(tr.timers, et)
+		tr.mu.Unlock()
 	}
-	if heartbeat > 0 && (timeout == 0 || heartbeat < timeout) {
-		timers = append(timers, ex.after(time.Duration(heartbeat)*time.Second, func() {
-			settle(func() { r.taskTimedOut(t, asl.ErrHeartbeatTimeout) })
-		}))
+	if t.callback {
+		// The task ends with SendTaskSuccess/Failure for its token, which
+		// may come while the invoker still runs.
+		tr.token = r.token
+		ex.e.tokens.Store(tr.token, tr)
+	} else {
+		tr.armHeartbeat()
 	}
 	done := ex.e.work()
 	go func() {
 		defer done()
 		defer ex.recoverPanic()
-		out, err := safeInvoke(ctx, inv, []byte(payload))
-		settle(func() {
-			for _, et := range timers {
+		out, err := safeInvoke(tr.ctx, inv, []byte(payload))
+		if t.callback && err == nil {
+			tr.submitted(out)
+			return
+		}
+		tr.settle(func() { r.taskDone(t, out, err) })
+	}()
+}
+
+// taskRun is one attempt of a Task: its cancellation, timers and, for
+// callback tasks, its token.
+type taskRun struct {
+	r         *stateRun
+	t         *task
+	ctx       context.Context
+	cancel    context.CancelFunc
+	once      sync.Once
+	heartbeat int64
+	token     string
+
+	mu     sync.Mutex
+	timers []*execTimer
+	hbTime *execTimer
+}
+
+// settle ends the attempt once: whichever of result, timeout, heartbeat
+// timeout, callback or abort comes first wins.
+func (tr *taskRun) settle(fn func()) {
+	tr.once.Do(func() {
+		tr.cancel()
+		ex := tr.r.f.ex
+		if tr.token != "" {
+			ex.e.tokens.Delete(tr.token)
+		}
+		tr.mu.Lock()
+		timers := append(tr.timers, tr.hbTime)
+		tr.mu.Unlock()
+		for _, et := range timers {
+			if et != nil {
 				ex.cancelTimer(et)
 			}
-			r.taskDone(t, out, err)
-		})
-	}()
+		}
+		fn()
+	})
+}
+
+// armHeartbeat (re)starts the heartbeat timer, if the state has one.
+func (tr *taskRun) armHeartbeat() {
+	if tr.heartbeat <= 0 {
+		return
+	}
+	ex := tr.r.f.ex
+	et := ex.after(time.Duration(tr.heartbeat)*time.Second, func() {
+		tr.settle(func() { tr.r.taskTimedOut(tr.t, asl.ErrHeartbeatTimeout) })
+	})
+	tr.mu.Lock()
+	old := tr.hbTime
+	tr.hbTime = et
+	tr.mu.Unlock()
+	if old != nil {
+		ex.cancelTimer(old)
+	}
+}
+
+// submitted records that a callback task's invocation returned; the task
+// now waits for its token (the heartbeat starts counting only now, as on AWS).
+func (tr *taskRun) submitted(out []byte) {
+	if tr.ctx.Err() != nil {
+		return
+	}
+	t := tr.t
+	tr.r.rec(Event{Type: "TaskSubmitted", TaskSubmittedEventDetails: &TaskOutputDetails{
+		Resource: t.resourceName, ResourceType: t.resourceType, Output: strp(string(out)), OutputDetails: notTruncated,
+	}})
+	tr.armHeartbeat()
 }
 
 // rec records an event for this state's frame.
@@ -494,7 +558,9 @@ func (r *stateRun) taskDone(t *task, out []byte, err error) {
 			return
 		}
 	case taskLambdaInvoke:
-		result = lambdaInvokeResult(result)
+		if !t.callback {
+			result = lambdaInvokeResult(result)
+		}
 		fallthrough
 	default:
 		if !r.rec(Event{Type: "TaskSucceeded", TaskSucceededEventDetails: &TaskOutputDetails{Resource: t.resourceName, ResourceType: t.resourceType, Output: strp(marshalValue(result)), OutputDetails: notTruncated}}) {
