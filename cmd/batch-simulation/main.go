@@ -1,6 +1,8 @@
 // Command batch-simulation is the Lambda behind the Simulate state: it
 // generates a job's weather observations and writes them to S3.
-// Configuration: BUCKET_NAME, ALLOW_SIMULATED_FAILURES (off on AWS), LOG_LEVEL.
+// Configuration: BUCKET_NAME, ALLOW_SIMULATED_FAILURES (off on AWS), LOG_LEVEL,
+// METRICS_SERVICE, METRICS_NAMESPACE, METRICS_DISABLED (CloudWatch EMF
+// metrics on stdout).
 package main
 
 import (
@@ -13,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/asyncjobs/stepjobs/internal/job"
+	"github.com/asyncjobs/stepjobs/internal/metrics"
 	"github.com/asyncjobs/stepjobs/internal/objects"
 )
 
@@ -28,6 +31,7 @@ func main() {
 		os.Exit(1)
 	}
 	store := objects.New(s3.NewFromConfig(aws), cfg.BucketName)
-	h := job.NewBatchSimulation(store, cfg.AllowSimulatedFailures, job.WithLogger(cfg.Logger(os.Stdout)))
+	h := job.NewBatchSimulation(store, cfg.AllowSimulatedFailures, job.WithLogger(cfg.Logger(os.Stdout)),
+		job.WithMetrics(metrics.FromEnv(os.Stdout, os.Getenv)))
 	lambda.Start(h.Handle)
 }

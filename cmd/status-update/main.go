@@ -1,6 +1,8 @@
 // Command status-update is the Lambda behind RecordSuccess and
 // RecordFailure: it writes a job's final status. Configuration: TABLE_NAME,
-// LOG_LEVEL.
+// LOG_LEVEL,
+// METRICS_SERVICE, METRICS_NAMESPACE, METRICS_DISABLED (CloudWatch EMF
+// metrics on stdout).
 package main
 
 import (
@@ -14,6 +16,7 @@ import (
 
 	"github.com/asyncjobs/stepjobs/internal/dynamo"
 	"github.com/asyncjobs/stepjobs/internal/job"
+	"github.com/asyncjobs/stepjobs/internal/metrics"
 )
 
 func main() {
@@ -28,5 +31,6 @@ func main() {
 		os.Exit(1)
 	}
 	store := dynamo.New(dynamodb.NewFromConfig(aws), cfg.TableName)
-	lambda.Start(job.NewStatusUpdate(store, job.WithLogger(cfg.Logger(os.Stdout))).Handle)
+	lambda.Start(job.NewStatusUpdate(store, job.WithLogger(cfg.Logger(os.Stdout)),
+		job.WithMetrics(metrics.FromEnv(os.Stdout, os.Getenv))).Handle)
 }

@@ -1,5 +1,7 @@
 // Command tracking is the Lambda behind the Track state: it writes the job
-// record when an execution starts. Configuration: TABLE_NAME, LOG_LEVEL.
+// record when an execution starts. Configuration: TABLE_NAME, LOG_LEVEL,
+// METRICS_SERVICE, METRICS_NAMESPACE, METRICS_DISABLED (CloudWatch EMF
+// metrics on stdout).
 package main
 
 import (
@@ -13,6 +15,7 @@ import (
 
 	"github.com/asyncjobs/stepjobs/internal/dynamo"
 	"github.com/asyncjobs/stepjobs/internal/job"
+	"github.com/asyncjobs/stepjobs/internal/metrics"
 )
 
 func main() {
@@ -27,5 +30,6 @@ func main() {
 		os.Exit(1)
 	}
 	store := dynamo.New(dynamodb.NewFromConfig(aws), cfg.TableName)
-	lambda.Start(job.NewTracking(store, job.WithLogger(cfg.Logger(os.Stdout))).Handle)
+	lambda.Start(job.NewTracking(store, job.WithLogger(cfg.Logger(os.Stdout)),
+		job.WithMetrics(metrics.FromEnv(os.Stdout, os.Getenv))).Handle)
 }

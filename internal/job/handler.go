@@ -6,15 +6,28 @@ import (
 	"log/slog"
 	"reflect"
 	"time"
+
+	"github.com/aws/aws-lambda-go/lambdacontext"
+
+	"github.com/asyncjobs/stepjobs/internal/metrics"
 )
 
 // Option configures a handler.
 type Option func(*deps)
 
+// MetricEmitter records metrics; *metrics.Emitter implements it (EMF
+// lines on stdout). A nil *metrics.Emitter emits nothing.
+type MetricEmitter interface {
+	Emit(ctx context.Context, props map[string]any, ms ...metrics.Metric) error
+}
+
+var _ MetricEmitter = (*metrics.Emitter)(nil)
+
 // deps are what every handler shares besides its store.
 type deps struct {
-	now func() time.Time
-	log *slog.Logger
+	now     func() time.Time
+	log     *slog.Logger
+	metrics MetricEmitter
 }
 
 func newDeps(opts []Option) deps {
@@ -43,10 +56,51 @@ func WithLogger(l *slog.Logger) Option {
 	}
 }
 
+// WithMetrics makes the handler emit its metrics to m (JobsStarted,
+// RecordsGenerated, JobsSucceeded/JobsFailed/..., JobDuration); without it
+// the handler emits none.
+func WithMetrics(m MetricEmitter) Option {
+	return func(d *deps) {
+		if m != nil {
+			d.metrics = m
+		}
+	}
+}
+
+// requestID is the Lambda request id of the invocation in ctx, or "" when
+// there is none (a direct call). Lambda's runtime client puts it there, and
+// so can the local runtime, which invokes through lambda.NewHandler too.
+// Reading a context value is all this package knows of Lambda.
+func requestID(ctx context.Context) string {
+	if lc, ok := lambdacontext.FromContext(ctx); ok {
+		return lc.AwsRequestID
+	}
+	return ""
+}
+
 // jobLogger returns the logger every line of one invocation goes through, so
-// each line carries the job's identity.
-func (d deps) jobLogger(handler, jobID, executionARN string) *slog.Logger {
-	return d.log.With("handler", handler, "jobId", jobID, "executionArn", executionARN)
+// each line carries the job's identity and, under Lambda, the request id.
+func (d deps) jobLogger(ctx context.Context, handler, jobID, executionARN string) *slog.Logger {
+	l := d.log.With("handler", handler, "jobId", jobID, "executionArn", executionARN)
+	if id := requestID(ctx); id != "" {
+		l = l.With("requestId", id)
+	}
+	return l
+}
+
+// emit records ms with the job's identity as properties. A metric that
+// cannot be written is logged, never a task failure: the job's work is done.
+func (d deps) emit(ctx context.Context, log *slog.Logger, jobID, executionARN string, ms ...metrics.Metric) {
+	if d.metrics == nil {
+		return
+	}
+	props := map[string]any{"jobId": jobID, "executionArn": executionARN}
+	if id := requestID(ctx); id != "" {
+		props["requestId"] = id
+	}
+	if err := d.metrics.Emit(ctx, props, ms...); err != nil {
+		log.WarnContext(ctx, "metrics not written", "error", err.Error())
+	}
 }
 
 // fail logs err and returns it, so each failing path logs exactly once.

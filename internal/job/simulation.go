@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 
+	"github.com/asyncjobs/stepjobs/internal/metrics"
 	"github.com/asyncjobs/stepjobs/internal/weather"
 )
 
@@ -168,7 +169,7 @@ func ResultKey(jobID string) string { return "results/" + jobID + ".json" }
 // {"jobId":...,"seed":...,"records":N,"observations":[...]}. It returns
 // the location, never the data (Step Functions payloads are capped at 256 KiB).
 func (h *BatchSimulation) Handle(ctx context.Context, in SimulationInput) (Result, error) {
-	log := h.jobLogger("batchSimulation", in.JobID, in.ExecutionARN).With("attempt", in.Attempt)
+	log := h.jobLogger(ctx, "batchSimulation", in.JobID, in.ExecutionARN).With("attempt", in.Attempt)
 	if in.JobID == "" {
 		return Result{}, fail(ctx, log, invalid("jobId is required"))
 	}
@@ -196,6 +197,8 @@ func (h *BatchSimulation) Handle(ctx context.Context, in SimulationInput) (Resul
 	res := Result{Bucket: bucket, Key: key, Records: req.Records, Bytes: int64(len(body))}
 	log.InfoContext(ctx, "result stored", "bucket", res.Bucket, "key", res.Key,
 		"records", res.Records, "bytes", res.Bytes, "seed", seed)
+	h.emit(ctx, log, in.JobID, in.ExecutionARN,
+		metrics.Metric{Name: metrics.RecordsGenerated, Unit: metrics.Count, Value: float64(res.Records)})
 	return res, nil
 }
 

@@ -1,6 +1,10 @@
 package job
 
-import "context"
+import (
+	"context"
+
+	"github.com/asyncjobs/stepjobs/internal/metrics"
+)
 
 // StatusInput is what RecordSuccess and RecordFailure pass: the final status
 // with either the result location or the error and cause caught by Catch.
@@ -36,7 +40,7 @@ func NewStatusUpdate(jobs Finisher, opts ...Option) *StatusUpdate {
 // terminal status is never overwritten, a repeated update is success, and a
 // failure is recorded even when tracking never wrote the record.
 func (h *StatusUpdate) Handle(ctx context.Context, in StatusInput) (StatusOutput, error) {
-	log := h.jobLogger("statusUpdate", in.JobID, in.ExecutionARN)
+	log := h.jobLogger(ctx, "statusUpdate", in.JobID, in.ExecutionARN)
 	o := Outcome{
 		JobID:        in.JobID,
 		ExecutionARN: in.ExecutionARN,
@@ -54,5 +58,30 @@ func (h *StatusUpdate) Handle(ctx context.Context, in StatusInput) (StatusOutput
 		return StatusOutput{}, fail(ctx, log, taskError("status-update: finish job", err))
 	}
 	log.InfoContext(ctx, "job finished", "status", stored.Status, "error", stored.Error)
+	// Only the write that finished the job counts: a repeated update finds
+	// the record as an earlier one left it (another UpdatedAt).
+	if stored.UpdatedAt.Equal(o.At) && stored.Status == o.Status {
+		h.emit(ctx, log, in.JobID, in.ExecutionARN, finishMetrics(stored)...)
+	}
 	return StatusOutput{JobID: stored.ID, Status: stored.Status, Result: stored.Result}, nil
+}
+
+// outcomeMetric names the counter of each final status.
+var outcomeMetric = map[Status]string{
+	StatusSucceeded: metrics.JobsSucceeded,
+	StatusFailed:    metrics.JobsFailed,
+	StatusAborted:   metrics.JobsAborted,
+	StatusTimedOut:  metrics.JobsTimedOut,
+}
+
+// finishMetrics are the metrics of a job that just finished: its outcome
+// counter and its duration since tracking created the record. A record the
+// outcome itself created (the job failed before tracking) has no duration.
+func finishMetrics(j Job) []metrics.Metric {
+	ms := []metrics.Metric{{Name: outcomeMetric[j.Status], Unit: metrics.Count, Value: 1}}
+	if !j.CreatedAt.IsZero() && j.UpdatedAt.After(j.CreatedAt) {
+		ms = append(ms, metrics.Metric{Name: metrics.JobDuration, Unit: metrics.Milliseconds,
+			Value: float64(j.UpdatedAt.Sub(j.CreatedAt).Milliseconds())})
+	}
+	return ms
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"time"
+
+	"github.com/asyncjobs/stepjobs/internal/metrics"
 )
 
 // TrackingInput is what the Track state passes: the execution's name and
@@ -36,7 +38,7 @@ func NewTracking(jobs Creator, opts ...Option) *Tracking {
 // Handle creates the RUNNING record. A retried invocation finds the record
 // of its own execution and succeeds without writing again.
 func (h *Tracking) Handle(ctx context.Context, in TrackingInput) (TrackingOutput, error) {
-	log := h.jobLogger("tracking", in.JobID, in.ExecutionARN)
+	log := h.jobLogger(ctx, "tracking", in.JobID, in.ExecutionARN)
 	j := NewJob(in.JobID, in.ExecutionARN, in.Request, h.now().UTC())
 	if err := j.Validate(); err != nil {
 		return TrackingOutput{}, fail(ctx, log, err)
@@ -46,5 +48,9 @@ func (h *Tracking) Handle(ctx context.Context, in TrackingInput) (TrackingOutput
 		return TrackingOutput{}, fail(ctx, log, taskError("tracking: create job", err))
 	}
 	log.InfoContext(ctx, "job tracked", "status", stored.Status, "createdAt", stored.CreatedAt)
+	// A retry finds the record an earlier attempt wrote: count the job once.
+	if stored.Status == StatusRunning && stored.CreatedAt.Equal(j.CreatedAt) {
+		h.emit(ctx, log, in.JobID, in.ExecutionARN, metrics.Metric{Name: metrics.JobsStarted, Unit: metrics.Count, Value: 1})
+	}
 	return TrackingOutput{JobID: stored.ID, Status: stored.Status, CreatedAt: stored.CreatedAt}, nil
 }
