@@ -20,7 +20,8 @@
 // (CreateStateMachine, UpdateStateMachine, DescribeStateMachine,
 // ListStateMachines, DeleteStateMachine, ValidateStateMachineDefinition,
 // StartExecution, DescribeExecution, DescribeStateMachineForExecution,
-// StopExecution, ListExecutions, History), plus Wait. Handler serves the
+// StopExecution, ListExecutions, History, SendTaskSuccess, SendTaskFailure,
+// SendTaskHeartbeat), plus Wait and WaitIdle. Handler serves the
 // same operations, GetExecutionHistory (paging, reverseOrder,
 // includeExecutionData) and StartSyncExecution (EXPRESS machines only, as
 // on AWS) to SDK clients through the AWS JSON 1.0 protocol: point
@@ -49,8 +50,11 @@
 // To mock another service integration, register an Invoker for its exact
 // Resource string with RegisterResource: it receives the state's effective
 // Parameters as JSON and returns the task result (or an error, named as
-// above). Callback tasks (.waitForTaskToken) see $$.Task.Token, but the
-// engine has no SendTaskSuccess yet: the invoker's return completes them.
+// above). Callback tasks (a Resource ending in .waitForTaskToken, including
+// lambda:invoke.waitForTaskToken) see $$.Task.Token; their invoker's return
+// is recorded as TaskSubmitted, and SendTaskSuccess, SendTaskFailure or the
+// heartbeat and timeout timers end them (SendTaskHeartbeat restarts the
+// heartbeat).
 //
 // # Time
 //
@@ -69,8 +73,8 @@
 // InvalidExecutionInput. conformance_test.go replays the executions
 // recorded on real AWS in ../shared/conformance and writes its failures to
 // testdata/conformance-failures.txt. Not implemented: JSONata (refused at
-// creation), redrive, activities, versions and aliases, tags, the callback
-// API (SendTask*), distributed Map item readers and result writers.
+// creation), redrive, activities, versions and aliases, tags, distributed
+// Map item readers and result writers, lambda:invoke's InvocationType Event.
 // Executions live in memory; Config.RetainClosed bounds how many closed
 // ones are kept.
 package sfn
