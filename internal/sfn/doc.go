@@ -74,7 +74,7 @@
 // recorded on real AWS in ../shared/conformance and writes its failures to
 // testdata/conformance-failures.txt. Not implemented: JSONata (refused at
 // creation), redrive, activities, versions and aliases, tags, distributed
-// Map item readers and result writers, lambda:invoke's InvocationType Event.
+// Map item readers and result writers.
 // Executions live in memory; Config.RetainClosed bounds how many closed
 // ones are kept.
 package sfn

@@ -268,6 +268,23 @@ func TestLambdaInvokeIntegration(t *testing.T) {
 	}
 }
 
+func TestLambdaInvokeAsync(t *testing.T) {
+	clock := NewFakeClock(time.Unix(0, 0))
+	called := make(chan string, 1)
+	reg := NewRegistry()
+	reg.RegisterFunction("bg", InvokerFunc(func(_ context.Context, p []byte) ([]byte, error) {
+		called <- string(p)
+		return []byte(`"ignored"`), nil
+	}))
+	e := New(Config{Clock: clock, Invokers: reg})
+	def := `{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","Parameters":{"FunctionName":"bg","InvocationType":"Event","Payload":{"a":1}},"ResultSelector":{"s.$":"$.StatusCode","p.$":"$.Payload"},"End":true}}}`
+	ex, _ := runEngine(t, e, clock, def, `{}`)
+	d := ex.describe()
+	require.Equal(t, StatusSucceeded, d.Status, "%v %v", d.Error, d.Cause)
+	assert.JSONEq(t, `{"s":202,"p":""}`, *d.Output)
+	assert.JSONEq(t, `{"a":1}`, <-called)
+}
+
 func TestMockServiceIntegration(t *testing.T) {
 	clock := NewFakeClock(time.Unix(0, 0))
 	reg := NewRegistry()

@@ -80,6 +80,7 @@ type stateRun struct {
 	// MapStateFailed or ParallelStateFailed.
 	failEvent EventType
 	token     string // $$.Task.Token of callback tasks
+	async     bool   // lambda:invoke with InvocationType Event
 	rawText   string // the raw input's original text, when known
 	envc      *asl.Env
 	envRetry  int
@@ -396,6 +397,16 @@ func (r *stateRun) runTask(env *asl.Env) {
 			if p, ok := params["Payload"]; ok {
 				payload = marshalValue(p)
 			}
+			if params["InvocationType"] == "Event" && !t.callback {
+				// Asynchronous invocation: Lambda accepts the event (202)
+				// and the function runs on its own, outside the execution.
+				fn := inv
+				inv = InvokerFunc(func(_ context.Context, p []byte) ([]byte, error) {
+					go func() { _, _ = safeInvoke(context.Background(), fn, p) }()
+					return nil, nil
+				})
+				r.async = true
+			}
 		} else {
 			payload = marshalValue(in)
 		}
@@ -558,8 +569,10 @@ func (r *stateRun) taskDone(t *task, out []byte, err error) {
 			return
 		}
 	case taskLambdaInvoke:
-		if !t.callback {
-			result = lambdaInvokeResult(result)
+		if r.async {
+			result = lambdaInvokeResult("", 202)
+		} else if !t.callback {
+			result = lambdaInvokeResult(result, 200)
 		}
 		fallthrough
 	default:
@@ -572,7 +585,7 @@ func (r *stateRun) taskDone(t *task, out []byte, err error) {
 
 // lambdaInvokeResult wraps a function's result the way the optimised
 // lambda:invoke integration returns it.
-func lambdaInvokeResult(payload any) any {
+func lambdaInvokeResult(payload any, status int) any {
 	id := newUUID()
 	headers := map[string]any{
 		"Connection": "keep-alive", "Content-Type": "application/json",
@@ -585,8 +598,8 @@ func lambdaInvokeResult(payload any) any {
 	return map[string]any{
 		"ExecutedVersion":     "$LATEST",
 		"Payload":             payload,
-		"SdkHttpMetadata":     map[string]any{"AllHttpHeaders": all, "HttpHeaders": headers, "HttpStatusCode": json.Number("200")},
+		"SdkHttpMetadata":     map[string]any{"AllHttpHeaders": all, "HttpHeaders": headers, "HttpStatusCode": jsonNumber(status)},
 		"SdkResponseMetadata": map[string]any{"RequestId": id},
-		"StatusCode":          json.Number("200"),
+		"StatusCode":          jsonNumber(status),
 	}
 }
