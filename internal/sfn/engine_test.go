@@ -479,3 +479,30 @@ func TestWaitIdle(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, StatusSucceeded, d.Status)
 }
+
+func TestDataLimit(t *testing.T) {
+	big := `"` + strings.Repeat("x", 256*1024) + `"`
+	reg := NewRegistry()
+	reg.RegisterFunction("big", InvokerFunc(func(context.Context, []byte) ([]byte, error) { return []byte(big), nil }))
+	for name, tt := range map[string]struct {
+		catch, status, errName string
+	}{
+		"uncaught":       {catch: `["States.ALL"]`, status: StatusFailed, errName: "States.DataLimitExceeded"},
+		"caught by name": {catch: `["States.DataLimitExceeded"]`, status: StatusSucceeded},
+	} {
+		t.Run(name, func(t *testing.T) {
+			clock := NewFakeClock(time.Unix(0, 0))
+			e := New(Config{Clock: clock, Invokers: reg})
+			def := `{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:123456789012:function:big",
+				"Catch":[{"ErrorEquals":` + tt.catch + `,"ResultPath":"$.err","Next":"S"}],"End":true},"S":{"Type":"Succeed"}}}`
+			ex, _ := runEngine(t, e, clock, def, `{}`)
+			d := ex.describe()
+			require.Equal(t, tt.status, d.Status)
+			if tt.errName != "" {
+				assert.Equal(t, tt.errName, *d.Error)
+			} else {
+				assert.Contains(t, *d.Output, "States.DataLimitExceeded")
+			}
+		})
+	}
+}

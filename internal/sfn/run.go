@@ -183,7 +183,7 @@ func (r *stateRun) execute() (string, any) {
 		if err != nil {
 			return r.fail(r.evalErr(err))
 		}
-		return r.exit(in, out, vars, env, next)
+		return r.exit(out, vars, next, false)
 	case asl.TypeWait:
 		in, err := st.EffectiveInput(r.raw, env)
 		if err != nil {
@@ -213,7 +213,7 @@ func (r *stateRun) execute() (string, any) {
 		if err != nil {
 			return r.fail(r.evalErr(err))
 		}
-		return r.exit(in, out, nil, env, "")
+		return r.exit(out, nil, "", false)
 	case asl.TypeFail:
 		name, cause, err := st.ErrorAndCause(r.raw, env)
 		if err != nil {
@@ -256,14 +256,18 @@ func (r *stateRun) succeed(result any, env *asl.Env) (string, any) {
 	if st.End {
 		next = ""
 	}
-	return r.exit(result, out, vars, env, next)
+	return r.exit(out, vars, next, false)
 }
 
 // exit records the exit event, applies assignments and moves on to next
 // ("" ends the frame with out).
-func (r *stateRun) exit(_ any, out any, vars map[string]any, _ *asl.Env, next string) (string, any) {
+func (r *stateRun) exit(out any, vars map[string]any, next string, caught bool) (string, any) {
 	text := marshalValue(out)
 	if len(text) > asl.MaxPayloadBytes {
+		if caught {
+			// The catcher's own output is too large: no second chance.
+			return r.failFrame(r.dataLimit())
+		}
 		return r.fail(r.dataLimit())
 	}
 	d := &StateExitedDetails{Name: r.st.Name, Output: &text, OutputDetails: notTruncated}
@@ -324,7 +328,7 @@ func (r *stateRun) fail(e *asl.Error) (string, any) {
 			if err != nil {
 				return r.failFrame(r.evalErr(err))
 			}
-			return r.exit(nil, out, vars, env, c.Next)
+			return r.exit(out, vars, c.Next, true)
 		}
 	}
 	return r.failFrame(e)
