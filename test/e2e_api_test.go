@@ -379,3 +379,46 @@ func TestE2EExternalEndpoints(t *testing.T) {
 	_, err = base.s3.HeadObject(t.Context(), &s3.HeadObjectInput{Bucket: aws.String(base.bucket), Key: aws.String(rec.Result.Key)})
 	assert.NoError(t, err, "the result is in the other runtime's S3")
 }
+
+// Shutting down lets running executions finish before the stores stop: a
+// job held in its retry (fake clock) while Close runs still ends SUCCEEDED
+// in the job table, as a restart on the same data directory shows.
+func TestE2EShutdownDrainsExecutions(t *testing.T) {
+	clock := localsfn.NewFakeClock(time.Now())
+	cfg := testConfig()
+	cfg.Clock = clock
+	cfg.DataDir = t.TempDir()
+	rt, err := startRuntime(t.Context(), cfg)
+	require.NoError(t, err)
+	arn, jobID := rt.start(t, `{"records": 2, "simulateFailure": "transient"}`)
+	waitForEvent(t, rt, arn, "LambdaFunctionFailed")
+
+	closed := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		closed <- rt.srv.Close(ctx)
+	}()
+	// Once the API refuses connections, Close is past the servers and
+	// waiting for the execution; only then does its retry fire.
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
+	defer cancel()
+	for {
+		if _, err := http.Get(rt.srv.URLs().Ready); err != nil {
+			break
+		}
+		select {
+		case <-ctx.Done():
+			require.FailNow(t, "the API still answers during Close")
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	clock.Advance(time.Minute)
+	require.NoError(t, <-closed)
+
+	cfg.Clock = nil
+	again := own(t, cfg)
+	rec, err := again.jobs.Get(t.Context(), jobID)
+	require.NoError(t, err)
+	assert.Equal(t, job.StatusSucceeded, rec.Status, "the job finished before the stores stopped")
+}

@@ -143,7 +143,8 @@ type Server struct {
 	s3       *s3.Client
 	dynalite *dynalite.Server
 	fakeS3   *fakeS3
-	servers  []*http.Server
+	servers  []*http.Server // the API and Step Functions servers
+	s3Server *http.Server   // stopped after the executions, which write to it
 	api      switchHandler // the API port's handler: notReady, then the gateway
 	lookup   slsconfig.Lookup
 	failed   chan error // a server or dynalite stopped on its own
@@ -213,7 +214,7 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 		return nil, err
 	}
 	s.api.set(http.HandlerFunc(s.notReady))
-	s.serve(apiLn, "api", &s.api)
+	s.servers = append(s.servers, s.serve(apiLn, "api", &s.api))
 	sfnLn, err := s.listen(cfg.SFNPort, "Step Functions")
 	if err != nil {
 		return nil, err
@@ -235,7 +236,7 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if err != nil {
 		return nil, err
 	}
-	s.serve(sfnLn, "stepfunctions", logRequests(log, "stepfunctions", slog.LevelInfo, s.engine.Handler()))
+	s.servers = append(s.servers, s.serve(sfnLn, "stepfunctions", logRequests(log, "stepfunctions", slog.LevelInfo, s.engine.Handler())))
 
 	api := "http://" + apiLn.Addr().String()
 	s.urls.API = api
@@ -260,15 +261,15 @@ func (s *Server) listen(port int, what string) (net.Listener, error) {
 }
 
 // serve serves h on ln until Close.
-func (s *Server) serve(ln net.Listener, name string, h http.Handler) {
+func (s *Server) serve(ln net.Listener, name string, h http.Handler) *http.Server {
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
-	s.servers = append(s.servers, srv)
 	go func() {
 		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 			s.log.Error("server stopped", "server", name, "err", err)
 			s.failed <- fmt.Errorf("%s server: %w", name, err)
 		}
 	}()
+	return srv
 }
 
 // notReady answers the API port while the runtime is starting.
@@ -339,7 +340,7 @@ func (s *Server) startStores(ctx context.Context, s3Ln net.Listener) error {
 		}
 		s.fakeS3 = f
 		s.urls.S3 = "http://" + s3Ln.Addr().String()
-		s.serve(s3Ln, "s3", logRequests(s.log, "s3", slog.LevelDebug, f.server.Server()))
+		s.s3Server = s.serve(s3Ln, "s3", logRequests(s.log, "s3", slog.LevelDebug, f.server.Server()))
 		s.s3 = newS3Client(s.urls.S3, region)
 	}
 	if len(buckets) > 0 {
@@ -471,6 +472,36 @@ func (s *Server) serveReady(w http.ResponseWriter, r *http.Request) {
 	_, _ = io.WriteString(w, `{"status":"ready"}`)
 }
 
+// drainExecutions lets running executions finish within ctx, so that no
+// job is cut off between its tasks (a job takes milliseconds; a transient
+// retry waits about a second). What is still running at the deadline stays
+// RUNNING in the job table.
+func (s *Server) drainExecutions(ctx context.Context) {
+	if s.engine == nil {
+		return
+	}
+	var running []string
+	for _, arn := range s.res.StateMachines {
+		execs, err := s.engine.ListExecutions(ctx, arn, sfn.StatusRunning)
+		if err != nil {
+			continue
+		}
+		for _, ex := range execs {
+			running = append(running, ex.ExecutionARN)
+		}
+	}
+	if len(running) == 0 {
+		return
+	}
+	s.log.Info("waiting for running executions", "count", len(running))
+	for _, arn := range running {
+		if _, err := s.engine.Wait(ctx, arn); err != nil {
+			s.log.Warn("executions still running at shutdown", "err", err)
+			return
+		}
+	}
+}
+
 // URLs returns the addresses the runtime serves.
 func (s *Server) URLs() URLs { return s.urls }
 
@@ -487,8 +518,9 @@ func (s *Server) Failed() <-chan error { return s.failed }
 // Engine returns the Step Functions engine (tests wait on executions).
 func (s *Server) Engine() *sfn.Engine { return s.engine }
 
-// Close stops accepting requests, drains the servers within ctx, then
-// stops dynalite and closes the S3 store. It is safe to call more than once.
+// Close stops accepting requests, drains the servers and lets running
+// executions finish within ctx, then stops dynalite and closes the S3
+// store. It is safe to call more than once.
 func (s *Server) Close(ctx context.Context) error {
 	s.closeOnce.Do(func() {
 		s.isUp.Store(false)
@@ -499,8 +531,15 @@ func (s *Server) Close(ctx context.Context) error {
 				_ = srv.Close()
 			}
 		}
+		s.drainExecutions(ctx)
 		if s.unsub != nil {
 			s.unsub()
+		}
+		if s.s3Server != nil {
+			if err := s.s3Server.Shutdown(ctx); err != nil {
+				errs = append(errs, fmt.Errorf("shut down s3 server: %w", err))
+				_ = s.s3Server.Close()
+			}
 		}
 		if s.dynalite != nil {
 			if err := s.dynalite.Stop(); err != nil {
