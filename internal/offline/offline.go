@@ -145,7 +145,7 @@ type Server struct {
 	fakeS3   *fakeS3
 	servers  []*http.Server // the API and Step Functions servers
 	s3Server *http.Server   // stopped after the executions, which write to it
-	api      switchHandler // the API port's handler: notReady, then the gateway
+	api      switchHandler  // the API port's handler: notReady, then the gateway
 	lookup   slsconfig.Lookup
 	failed   chan error // a server or dynalite stopped on its own
 	unsub    func()
