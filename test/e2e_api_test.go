@@ -422,3 +422,29 @@ func TestE2EShutdownDrainsExecutions(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, job.StatusSucceeded, rec.Status, "the job finished before the stores stopped")
 }
+
+// --stage names every resource and the path prefix after the stage, as
+// `sls deploy --stage` does.
+func TestE2EStage(t *testing.T) {
+	cfg := testConfig()
+	cfg.Stage = "qa"
+	rt := own(t, cfg)
+	res := rt.srv.Resources()
+	assert.Equal(t, "qa", res.Stage)
+	assert.Equal(t, "stepjobs-qa-jobs", res.Tables["JobsTable"])
+	assert.Equal(t, "arn:aws:states:us-east-1:000000000000:stateMachine:stepjobs-qa-jobs", res.StateMachines["jobs"])
+	assert.Equal(t, rt.srv.URLs().API+"/qa", rt.srv.URLs().StageAPI)
+
+	resp := rt.post(t, "/qa/start-execution", []byte(`{"records": 1}`))
+	require.Equal(t, http.StatusOK, resp.Status, resp.String())
+	arn, _ := resp.Body["executionArn"].(string)
+	assert.Contains(t, arn, ":execution:stepjobs-qa-jobs:")
+	done := rt.wait(t, arn)
+	require.Equal(t, "SUCCEEDED", done.Body["status"], done.String())
+	output, _ := done.Body["output"].(map[string]any)
+	result, _ := output["result"].(map[string]any)
+	assert.Equal(t, "stepjobs-qa-resultsbucket", result["bucket"])
+
+	wrong := rt.post(t, "/dev/start-execution", []byte(`{}`))
+	assert.Equal(t, http.StatusForbidden, wrong.Status, "another stage's path is not this API: %s", wrong)
+}

@@ -213,3 +213,26 @@ func runWalkthrough(t *testing.T, rt *runtime, cmds []string) {
 	assert.Regexp(t, `"status": ?"SUCCEEDED"`, after.String(), "the last describe-execution (%q) says SUCCEEDED", cmds[last])
 	t.Logf("walkthrough output:\n%s", stdout.String())
 }
+
+// FuzzExtractWalkthrough: any document gives commands or an error, never a
+// panic, and every command is non-empty.
+func FuzzExtractWalkthrough(f *testing.F) {
+	f.Add(walkthroughMarker + "\n```sh\necho a \\\n  b\nwhile :; do break; done\n```\n")
+	f.Add(walkthroughMarker + "\n```sh\necho 'unclosed\n```\n")
+	f.Add("no marker")
+	f.Add(walkthroughMarker)
+	f.Fuzz(func(t *testing.T, doc string) {
+		if len(doc) > 2000 {
+			return // each line runs bash -n: keep inputs small
+		}
+		cmds, err := extractWalkthrough(doc)
+		if err != nil {
+			return
+		}
+		for _, c := range cmds {
+			if strings.TrimSpace(c) == "" {
+				t.Fatalf("empty command from %q", doc)
+			}
+		}
+	})
+}
