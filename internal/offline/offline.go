@@ -9,6 +9,25 @@
 //
 // cmd/stepjobs-local is its command; the end-to-end tests start the same
 // Server on port 0 with a temporary directory.
+//
+// Local names: the account is 000000000000, the table and the state machine
+// keep serverless.yml's names (stepjobs-<stage>-jobs), a bucket without a
+// BucketName is <service>-<stage>-<logical id, lower case>, functions are
+// <service>-<stage>-<key>. The functions get serverless.yml's environment
+// with these names, plus Config.FunctionEnv (ALLOW_SIMULATED_FAILURES=true
+// by default).
+//
+// Not emulated: IAM (roles are named but not enforced, so describing another
+// state machine's execution answers ExecutionDoesNotExist where AWS answers
+// AccessDeniedException); request signatures (any credentials work);
+// Lambda's own limits (function timeout and memory, concurrency, cold starts,
+// Lambda.* service errors; the Task TimeoutSeconds of the definition do
+// apply); Step Functions and API Gateway throttling; S3 encryption, bucket
+// policy, public access block and lifecycle expiry, and DynamoDB's PITR and
+// encryption settings (accepted, not applied). Executions live in memory:
+// with DataDir, jobs and results survive a restart but the executions do
+// not, and Close waits (within its context) for running executions so that
+// no job is left RUNNING in the table.
 package offline
 
 import (
