@@ -65,6 +65,10 @@ type localEngine struct {
 	client *sfn.Client
 	smARN  string
 	jobs   *fakeJobs
+	// hold, when set, makes Track wait for it on inputs with "hold": true;
+	// holding is signalled when it starts waiting.
+	hold    chan struct{}
+	holding chan struct{}
 }
 
 var epoch = time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
@@ -76,9 +80,17 @@ func newLocalEngine(t *testing.T) *localEngine {
 	le := &localEngine{clock: localsfn.NewFakeClock(epoch), jobs: &fakeJobs{items: map[string]map[string]dbtypes.AttributeValue{}}}
 	work := func(ms int) { le.clock.Advance(time.Duration(ms) * time.Millisecond) } // simulated run time
 	reg := localsfn.NewRegistry()
+	le.holding = make(chan struct{}, 1)
 	reg.RegisterFunction("tracking", localsfn.LambdaFunc(func(_ context.Context, in struct {
-		JobID string `json:"jobId"`
+		JobID   string `json:"jobId"`
+		Request struct {
+			Hold bool `json:"hold"`
+		} `json:"request"`
 	}) (map[string]any, error) {
+		if in.Request.Hold && le.hold != nil {
+			le.holding <- struct{}{}
+			<-le.hold
+		}
 		work(35)
 		le.jobs.put(in.JobID, "RUNNING", nil)
 		return map[string]any{"jobId": in.JobID, "status": "RUNNING", "createdAt": epoch.Format(time.RFC3339)}, nil

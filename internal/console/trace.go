@@ -60,9 +60,8 @@ type stateRun struct {
 	Error, Cause    string // of the latest failure
 	Failures        []failure
 
-	open       bool // the latest failure has not been followed by an exit or a retry
-	failedOpen bool
-	isFail     bool
+	open   bool // the latest failure has not been followed by an exit or a retry
+	isFail bool
 }
 
 // eventRow is one history row as the AWS console shows it.
@@ -158,6 +157,12 @@ func analyse(events []types.HistoryEvent, execStatus types.ExecutionStatus) *tra
 			}
 		case strings.HasPrefix(typ, "MapIteration"):
 			name = det.str("Name")
+			// AWS may restart a Map after a failed iteration without a
+			// MapStateFailed event: the failed iteration marks the Map.
+			if r := tr.States[name]; r != nil && typ == "MapIterationFailed" {
+				r.open = true
+				r.Error, r.Cause = lastErr, lastCause
+			}
 		case strings.HasPrefix(typ, "MapState") || strings.HasPrefix(typ, "ParallelState"):
 			kind := "Map"
 			if strings.HasPrefix(typ, "Parallel") {
@@ -166,9 +171,11 @@ func analyse(events []types.HistoryEvent, execStatus types.ExecutionStatus) *tra
 			event := strings.TrimPrefix(strings.TrimPrefix(typ, "MapState"), "ParallelState")
 			var i int
 			if event == "Started" {
-				i = find(kind, true)
-			} else {
-				i = find(kind, false)
+				if i = find(kind, true); i < 0 {
+					i = find(kind, false) // a restart after a failed iteration
+				}
+			} else if i = find(kind, false); i < 0 {
+				i = find(kind, true) // failed before it started (an evaluation error)
 			}
 			if i < 0 {
 				break
@@ -192,9 +199,23 @@ func analyse(events []types.HistoryEvent, execStatus types.ExecutionStatus) *tra
 			case "Succeeded":
 				stack = stack[:i+1]
 			}
+		case typ == "EvaluationFailed":
+			name = det.str("State")
+			if r := tr.States[name]; r != nil {
+				r.open = true
+				r.Error, r.Cause = errName, cause
+				r.Failures = append(r.Failures, failure{EventID: ev.Id, Type: typ, Error: errName, Cause: cause})
+			}
 		case strings.HasPrefix(typ, "Execution"):
 			if ev.Timestamp != nil && typ == "ExecutionStarted" {
 				start = ev.Timestamp
+			}
+			// A failure raised by the service (an evaluation error, a
+			// timeout) follows the event of the state it stopped.
+			if r := tr.States[step[ev.PreviousEventId]]; isFailure && typ != "ExecutionAborted" && r != nil && r.Entered > r.Exited && !r.open && !r.isFail {
+				r.open = true
+				r.Error, r.Cause = errName, cause
+				r.Failures = append(r.Failures, failure{EventID: ev.Id, Type: typ, Error: errName, Cause: cause})
 			}
 		default:
 			// Task, Lambda and activity events: the state that started the chain.
