@@ -19,8 +19,8 @@ node_modules: package-lock.json ## install the npm tools (serverless, plugin, dy
 run: node_modules ## the whole API locally: API on :8080, Step Functions on :8083 (RUN_FLAGS="--data .data" keeps data)
 	$(GO) run ./cmd/stepjobs-local $(RUN_FLAGS)
 
-.PHONY: bench-e2e
-bench-e2e: node_modules ## end-to-end benchmarks only: job rate and start/describe latency through the local runtime
+.PHONY: load
+load: node_modules ## end-to-end benchmarks only: job rate and start/describe latency through the local runtime
 	$(GO) test -run '^$$' -bench E2E -benchtime 3s ./test/
 
 build: $(FUNCTIONS:%=$(DIST)/%.zip) ## build each Lambda as an arm64 bootstrap zip
