@@ -122,8 +122,8 @@ func TestExecutionPage(t *testing.T) {
 		{job: "caught",
 			classes: map[string]string{"Track": "state st-succeeded", "Simulate": "state st-caught", "RecordSuccess": "state st-not-reached",
 				"Done": "state st-not-reached", "RecordFailure": "state st-succeeded", "JobFailed": "state st-failed"},
-			has: []string{`id="exec-error" role="alert"><strong>Error:</strong> <code>SimulatedFailure</code>`,
-				`&#34;errorMessage&#34;: &#34;simulated permanent failure&#34;`, `&#34;error&#34;: &#34;SimulatedFailure&#34;`}},
+			has: []string{`id="exec-error" role="alert"><strong>Error</strong> <code>SimulatedFailure</code>`,
+				`<strong>Cause</strong> <code class="cause">{&#34;errorMessage&#34;:&#34;simulated permanent failure&#34;`, `&#34;error&#34;: &#34;SimulatedFailure&#34;`}},
 		{job: "retried",
 			classes: map[string]string{"Simulate": "state st-retried", "Done": "state st-succeeded"},
 			has:     []string{"Error of the retried attempt", "↻ retried · 1 retry"}},
@@ -136,7 +136,7 @@ func TestExecutionPage(t *testing.T) {
 				assert.Equal(t, cls, stateClass(t, body, st), st)
 			}
 			for _, s := range tc.has {
-				assert.Contains(t, body, s)
+				assert.True(t, strings.Contains(body, s), "the page shows %s", s)
 			}
 			// Every history event is a row, numbered as AWS numbers them.
 			ids := regexp.MustCompile(`<tr(?: class="failure")?>\s*<td>(\d+)</td>`).FindAllStringSubmatch(body, -1)

@@ -290,7 +290,7 @@ func (h *Handler) execution(w http.ResponseWriter, r *http.Request) {
 		"Started": formatTime(aws.ToTime(ex.StartDate)), "Duration": h.duration(ex.StartDate, ex.StopDate),
 		"MachineName": aws.ToString(sm.Name), "MachineHref": "state-machine?" + url.Values{"arn": {aws.ToString(ex.StateMachineArn)}}.Encode(),
 		"Input": prettyJSON(aws.ToString(ex.Input)), "Output": prettyJSON(aws.ToString(ex.Output)),
-		"Error": aws.ToString(ex.Error), "Cause": prettyJSON(aws.ToString(ex.Cause)),
+		"Error": aws.ToString(ex.Error), "Cause": aws.ToString(ex.Cause),
 		"Graph": graphHTML, "GraphError": graphErr, "Legend": legend, "Panels": panels, "Selected": selected,
 		"Rows": tr.Rows, "PollURL": "execution?" + url.Values{"arn": {arn}, "partial": {"live"}}.Encode(),
 		"PollMS": h.cfg.PollInterval.Milliseconds(),

@@ -1,0 +1,407 @@
+// Package browser tests the local console in a real headless Chromium,
+// driven by chromedp. It runs when Chromium is installed (Debian's
+// chromium, or the binary named by $CHROMIUM) and skips otherwise;
+// BROWSER_TESTS=1 (make test-browser) turns the skip into a failure.
+// Screenshots go to test/artifacts/; UPDATE_SCREENSHOT=1 also writes
+// docs/console.png for the README.
+package browser
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	dbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	"github.com/chromedp/chromedp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/asyncjobs/stepjobs/internal/console"
+	localsfn "github.com/asyncjobs/stepjobs/internal/sfn"
+)
+
+const (
+	artifacts  = "../artifacts"
+	docsPNG    = "../../docs/console.png"
+	definition = "../../statemachine/jobs.asl.json"
+)
+
+// chromium finds the browser, or skips (fails under BROWSER_TESTS=1).
+func chromium(t *testing.T) string {
+	t.Helper()
+	if p := os.Getenv("CHROMIUM"); p != "" {
+		return p
+	}
+	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	msg := "browser tests need Chromium: apt-get install -y chromium (or set CHROMIUM=/path/to/chrome); make test-browser runs them"
+	if os.Getenv("BROWSER_TESTS") == "1" {
+		t.Fatal(msg)
+	}
+	t.Skip(msg)
+	return ""
+}
+
+// The fake handlers fail with errors named as the project's handlers name
+// theirs (Lambda names an error by its Go type).
+type SimulatedFailure struct{ msg string }
+
+func (e *SimulatedFailure) Error() string { return e.msg }
+
+type TransientError struct{ msg string }
+
+func (e *TransientError) Error() string { return e.msg }
+
+// jobTable is an in-memory job table the fake handlers write and the
+// console reads (DynamoDB GetItem).
+type jobTable struct {
+	items chan map[string]map[string]dbtypes.AttributeValue // a one-slot lock
+}
+
+func newJobTable() *jobTable {
+	j := &jobTable{items: make(chan map[string]map[string]dbtypes.AttributeValue, 1)}
+	j.items <- map[string]map[string]dbtypes.AttributeValue{}
+	return j
+}
+
+func (j *jobTable) put(id string, item map[string]dbtypes.AttributeValue) {
+	m := <-j.items
+	item["jobId"] = &dbtypes.AttributeValueMemberS{Value: id}
+	m[id] = item
+	j.items <- m
+}
+
+func (j *jobTable) GetItem(_ context.Context, in *dynamodb.GetItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
+	m := <-j.items
+	defer func() { j.items <- m }()
+	return &dynamodb.GetItemOutput{Item: m[in.Key["jobId"].(*dbtypes.AttributeValueMemberS).Value]}, nil
+}
+
+type stack struct {
+	eng     *localsfn.Engine
+	clock   *localsfn.FakeClock
+	smARN   string
+	console string // the console's URL
+	hold    chan struct{}
+	holding chan struct{}
+}
+
+// newStack runs the project's definition on the in-process engine with fake
+// handlers, serves its JSON 1.0 API and the console on loopback, and points
+// the console at the API through the AWS SDK.
+func newStack(t *testing.T) *stack {
+	t.Helper()
+	def, err := os.ReadFile(definition)
+	require.NoError(t, err)
+	st := &stack{clock: localsfn.NewFakeClock(time.Date(2026, 11, 23, 9, 30, 0, 0, time.UTC)),
+		hold: make(chan struct{}), holding: make(chan struct{}, 1)}
+	t.Cleanup(func() {
+		select {
+		case <-st.hold:
+		default:
+			close(st.hold)
+		}
+	})
+	jobs := newJobTable()
+	work := func(ms int) { st.clock.Advance(time.Duration(ms) * time.Millisecond) } // simulated run time
+	reg := localsfn.NewRegistry()
+	reg.RegisterFunction("tracking", localsfn.LambdaFunc(func(_ context.Context, in struct {
+		JobID   string `json:"jobId"`
+		Request struct {
+			Hold bool `json:"hold"`
+		} `json:"request"`
+	}) (map[string]any, error) {
+		if in.Request.Hold {
+			st.holding <- struct{}{}
+			<-st.hold
+		}
+		work(42)
+		jobs.put(in.JobID, map[string]dbtypes.AttributeValue{"status": &dbtypes.AttributeValueMemberS{Value: "RUNNING"}})
+		return map[string]any{"jobId": in.JobID, "status": "RUNNING", "createdAt": st.clock.Now().Format(time.RFC3339)}, nil
+	}))
+	reg.RegisterFunction("batchSimulation", localsfn.LambdaFunc(func(_ context.Context, in struct {
+		JobID   string `json:"jobId"`
+		Attempt int    `json:"attempt"`
+		Request struct {
+			Records         int    `json:"records"`
+			SimulateFailure string `json:"simulateFailure"`
+		} `json:"request"`
+	}) (map[string]any, error) {
+		work(230)
+		switch {
+		case in.Request.SimulateFailure == "permanent":
+			return nil, &SimulatedFailure{msg: "simulated permanent failure"}
+		case in.Request.SimulateFailure == "transient" && in.Attempt < 1:
+			return nil, &TransientError{msg: fmt.Sprintf("simulated transient failure (attempt %d)", in.Attempt)}
+		}
+		return map[string]any{"bucket": "stepjobs-dev-results", "key": "results/" + in.JobID + ".json", "records": in.Request.Records, "bytes": 97 * in.Request.Records}, nil
+	}))
+	reg.RegisterFunction("statusUpdate", localsfn.LambdaFunc(func(_ context.Context, in struct {
+		JobID  string          `json:"jobId"`
+		Status string          `json:"status"`
+		Result json.RawMessage `json:"result"`
+		Error  string          `json:"error"`
+		Cause  string          `json:"cause"`
+	}) (map[string]any, error) {
+		work(31)
+		item := map[string]dbtypes.AttributeValue{"status": &dbtypes.AttributeValueMemberS{Value: in.Status}}
+		out := map[string]any{"jobId": in.JobID, "status": in.Status}
+		if in.Error != "" {
+			item["error"] = &dbtypes.AttributeValueMemberS{Value: in.Error}
+			item["cause"] = &dbtypes.AttributeValueMemberS{Value: in.Cause}
+		}
+		var res struct {
+			Bucket string `json:"bucket"`
+			Key    string `json:"key"`
+		}
+		if len(in.Result) > 0 && json.Unmarshal(in.Result, &res) == nil && res.Key != "" {
+			out["result"] = in.Result
+			item["result"] = &dbtypes.AttributeValueMemberM{Value: map[string]dbtypes.AttributeValue{
+				"bucket": &dbtypes.AttributeValueMemberS{Value: res.Bucket}, "key": &dbtypes.AttributeValueMemberS{Value: res.Key}}}
+		}
+		jobs.put(in.JobID, item)
+		return out, nil
+	}))
+	st.eng = localsfn.New(localsfn.Config{Clock: st.clock, Invokers: reg, Rand: rand.NewPCG(7, 7)})
+	sm, err := st.eng.CreateStateMachine(t.Context(), localsfn.CreateStateMachineInput{
+		Name: "stepjobs-dev-jobs", Definition: string(def), RoleARN: "arn:aws:iam::123456789012:role/local"})
+	require.NoError(t, err)
+	st.smARN = sm.ARN
+	api := httptest.NewServer(st.eng.Handler())
+	t.Cleanup(api.Close)
+	client := sfn.New(sfn.Options{Region: "us-east-1", BaseEndpoint: aws.String(api.URL),
+		Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")})
+	mux := http.NewServeMux()
+	mux.Handle("/console/", console.New(console.Config{
+		StepFunctions: client, Jobs: jobs, JobsTable: "stepjobs-dev-jobs",
+		ResultURL:    func(bucket, key string) string { return "http://127.0.0.1:8084/" + bucket + "/" + key },
+		PollInterval: 150 * time.Millisecond,
+		Now:          st.clock.Now,
+	}))
+	srv := httptest.NewServer(mux)
+	t.Cleanup(srv.Close)
+	st.console = srv.URL + "/console/"
+	return st
+}
+
+// run starts a job and waits until it closes, moving the fake clock past
+// retry backoffs (never as far as a timeout).
+func (st *stack) run(t *testing.T, name, input string) string {
+	t.Helper()
+	ctx := t.Context()
+	info, err := st.eng.StartExecution(ctx, st.smARN, name, input)
+	require.NoError(t, err)
+	for range 10 {
+		require.NoError(t, st.eng.WaitIdle(ctx))
+		d, err := st.eng.DescribeExecution(ctx, info.ExecutionARN)
+		require.NoError(t, err)
+		if d.Status != localsfn.StatusRunning {
+			return info.ExecutionARN
+		}
+		st.clock.Advance(2 * time.Second)
+	}
+	require.FailNow(t, "still running", name)
+	return ""
+}
+
+// browser starts a headless Chromium with a fresh profile and no network
+// beyond loopback.
+func browser(t *testing.T) context.Context {
+	t.Helper()
+	path := chromium(t)
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(path),
+		chromedp.Flag("headless", true),
+		chromedp.Flag("no-sandbox", true),
+		chromedp.Flag("disable-gpu", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("no-first-run", true),
+		chromedp.Flag("no-default-browser-check", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.Flag("disable-extensions", true),
+		chromedp.Flag("force-color-profile", "srgb"),
+		chromedp.Flag("hide-scrollbars", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 800),
+	}
+	actx, cancelAlloc := chromedp.NewExecAllocator(t.Context(), opts...)
+	t.Cleanup(cancelAlloc)
+	ctx, cancel := chromedp.NewContext(actx)
+	t.Cleanup(cancel)
+	// The first Run starts the browser; it lives as long as ctx.
+	_, err := chromedp.Run(ctx, chromedp.EmulateViewport(1280, 800))
+	require.NoError(t, err, "start chromium")
+	return ctx
+}
+
+// do runs browser steps, bounded so a broken page fails instead of hanging.
+func do(t *testing.T, ctx context.Context, steps ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	c, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	require.NoError(t, chromedp.Do(c, steps...))
+}
+
+func eval[T any](t *testing.T, ctx context.Context, js string) T {
+	t.Helper()
+	c, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(c, chromedp.Evaluate[T](js))
+	require.NoError(t, err, js)
+	return v
+}
+
+// waitFor polls a JavaScript condition in the page until it holds.
+func waitFor(t *testing.T, ctx context.Context, js string) {
+	t.Helper()
+	c, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	_, err := chromedp.Run(c, chromedp.Poll[bool](js, chromedp.WithPollingInterval(50*time.Millisecond)))
+	require.NoError(t, err, "waiting for %s", js)
+}
+
+func screenshot(t *testing.T, ctx context.Context, name string) []byte {
+	t.Helper()
+	c, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	png, err := chromedp.Run(c, chromedp.CaptureScreenshot())
+	require.NoError(t, err)
+	require.NoError(t, os.MkdirAll(artifacts, 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(artifacts, name+".png"), png, 0o644))
+	return png
+}
+
+const (
+	jsRows       = `Object.fromEntries([...document.querySelectorAll('#exec-rows tr.exec')].map(r => [r.querySelector('a').textContent, r.dataset.status]))`
+	jsStateClass = `Object.fromEntries([...document.querySelectorAll('a.state')].map(a => [a.dataset.state, a.getAttribute('class')]))`
+)
+
+func jsPanelText(state, part string) string {
+	return fmt.Sprintf(`(() => { const p = document.querySelector('.state-panel[data-state=%q]'); return p.hidden ? '' : (p.querySelector('.state-%s') || {}).textContent || '' })()`, state, part)
+}
+
+func TestConsoleInChromium(t *testing.T) {
+	st := newStack(t)
+	ok := st.run(t, "weather-500", `{"records": 500, "seed": 42}`)
+	failed := st.run(t, "weather-broken", `{"records": 20, "simulateFailure": "permanent"}`)
+	retried := st.run(t, "weather-flaky", `{"records": 50, "simulateFailure": "transient"}`)
+	ctx := browser(t)
+	execURL := func(arn string) string { return st.console + "execution?arn=" + url.QueryEscape(arn) }
+
+	t.Run("executions list with live updates", func(t *testing.T) {
+		do(t, ctx, chromedp.Navigate(st.console+"state-machine?arn="+url.QueryEscape(st.smARN)),
+			chromedp.WaitVisible(`#exec-rows tr.exec`))
+		assert.Equal(t, map[string]string{"weather-500": "SUCCEEDED", "weather-broken": "FAILED", "weather-flaky": "SUCCEEDED"},
+			eval[map[string]string](t, ctx, jsRows))
+		assert.True(t, eval[bool](t, ctx, `document.querySelectorAll('svg.graph-svg a.state, svg.graph-svg g.state').length === 6`), "the definition's six states are drawn")
+
+		// A job started while the page is open appears without a reload, RUNNING, then SUCCEEDED.
+		eval[bool](t, ctx, `(window.__sameDocument = true)`)
+		held, err := st.eng.StartExecution(t.Context(), st.smARN, "weather-live", `{"records": 10, "hold": true}`)
+		require.NoError(t, err)
+		<-st.holding
+		waitFor(t, ctx, `document.querySelector('#exec-rows tr.exec[data-status="RUNNING"]') !== null`)
+		assert.Equal(t, "RUNNING", eval[map[string]string](t, ctx, jsRows)["weather-live"])
+		screenshot(t, ctx, "executions-running")
+		close(st.hold)
+		_, err = st.eng.Wait(t.Context(), held.ExecutionARN)
+		require.NoError(t, err)
+		waitFor(t, ctx, `document.querySelectorAll('#exec-rows tr.exec[data-status="RUNNING"]').length === 0`)
+		assert.Equal(t, "SUCCEEDED", eval[map[string]string](t, ctx, jsRows)["weather-live"])
+		assert.True(t, eval[bool](t, ctx, `window.__sameDocument === true`), "updated in place, not reloaded")
+
+		do(t, ctx, chromedp.Click(`.filters a[href*="status=FAILED"]`), chromedp.WaitVisible(`.filters a.current[href*="status=FAILED"]`))
+		assert.Equal(t, map[string]string{"weather-broken": "FAILED"}, eval[map[string]string](t, ctx, jsRows))
+		screenshot(t, ctx, "executions-failed-filter")
+	})
+
+	t.Run("failed job: coloured graph, error and cause, state details", func(t *testing.T) {
+		do(t, ctx, chromedp.Navigate(execURL(failed)), chromedp.WaitVisible(`svg.graph-svg`))
+		assert.Equal(t, map[string]string{
+			"Track": "state st-succeeded", "Simulate": "state st-caught", "RecordSuccess": "state st-not-reached",
+			"Done": "state st-not-reached", "RecordFailure": "state st-succeeded", "JobFailed": "state st-failed",
+		}, eval[map[string]string](t, ctx, jsStateClass))
+		// Not colour alone: each state says what happened in words.
+		assert.Equal(t, "⤳ caught", eval[string](t, ctx, `document.querySelector('a.state[data-state="Simulate"] .sub').textContent`))
+		assert.Equal(t, "✕ failed", eval[string](t, ctx, `document.querySelector('a.state[data-state="JobFailed"] .sub').textContent`))
+		errText := eval[string](t, ctx, `document.querySelector('#exec-error').textContent`)
+		assert.Contains(t, errText, "SimulatedFailure")
+		assert.Contains(t, errText, "simulated permanent failure", "the cause is shown")
+		assert.Contains(t, eval[string](t, ctx, `document.querySelector('#exec-status').textContent`), "failed")
+
+		do(t, ctx, chromedp.Click(`a.state[data-state="Simulate"]`),
+			chromedp.WaitVisible(`.state-panel[data-state="Simulate"] .state-input`))
+		assert.Contains(t, eval[string](t, ctx, jsPanelText("Simulate", "input")), `"jobId": "weather-broken"`)
+		assert.Contains(t, eval[string](t, ctx, jsPanelText("Simulate", "output")), `"Error": "SimulatedFailure"`)
+		assert.Contains(t, eval[string](t, ctx, jsPanelText("Simulate", "error")), "SimulatedFailure")
+		assert.Contains(t, eval[string](t, ctx, `location.search`), "state=Simulate", "the selection is in the URL")
+		assert.Contains(t, eval[string](t, ctx, `document.querySelector('a.state[data-state="Simulate"]').getAttribute('class')`), "selected")
+		assert.Contains(t, eval[string](t, ctx, `document.querySelector('#job-record').textContent`), `"status": "FAILED"`)
+		png := screenshot(t, ctx, "execution-failed")
+		if os.Getenv("UPDATE_SCREENSHOT") == "1" {
+			require.NoError(t, os.MkdirAll(filepath.Dir(docsPNG), 0o755))
+			require.NoError(t, os.WriteFile(docsPNG, png, 0o644))
+		}
+
+		// Keyboard: focus a state and press Enter.
+		do(t, ctx, chromedp.Focus(`a.state[data-state="RecordFailure"]`), chromedp.KeyEvent("\r"),
+			chromedp.WaitVisible(`.state-panel[data-state="RecordFailure"] .state-input`))
+		assert.True(t, eval[bool](t, ctx, `document.querySelector('.state-panel[data-state="Simulate"]').hidden`), "one panel at a time")
+		assert.Contains(t, eval[string](t, ctx, jsPanelText("RecordFailure", "input")), `"Error": "SimulatedFailure"`)
+
+		// History: AWS's event types, expandable details.
+		types := eval[[]string](t, ctx, `[...document.querySelectorAll('table.history tbody tr td:nth-child(2)')].map(td => td.textContent.replace('✕ ', ''))`)
+		assert.Contains(t, types, "LambdaFunctionFailed")
+		assert.Equal(t, "ExecutionFailed", types[len(types)-1])
+		do(t, ctx, chromedp.Click(`table.history tr.failure details summary`))
+		assert.True(t, eval[bool](t, ctx, `document.querySelector('table.history tr.failure details').open`))
+	})
+
+	t.Run("succeeded job: input and output of a state, result link", func(t *testing.T) {
+		do(t, ctx, chromedp.Navigate(execURL(ok)), chromedp.WaitVisible(`svg.graph-svg`))
+		classes := eval[map[string]string](t, ctx, jsStateClass)
+		for _, s := range []string{"Track", "Simulate", "RecordSuccess", "Done"} {
+			assert.Equal(t, "state st-succeeded", classes[s], s)
+		}
+		do(t, ctx, chromedp.Click(`a.state[data-state="Track"]`), chromedp.WaitVisible(`.state-panel[data-state="Track"] .state-output`))
+		assert.Contains(t, eval[string](t, ctx, jsPanelText("Track", "input")), `"records": 500`)
+		assert.Contains(t, eval[string](t, ctx, jsPanelText("Track", "output")), `"status": "RUNNING"`)
+		assert.Equal(t, "http://127.0.0.1:8084/stepjobs-dev-results/results/weather-500.json",
+			eval[string](t, ctx, `document.querySelector('#result-link').href`))
+		screenshot(t, ctx, "execution-succeeded")
+	})
+
+	t.Run("retried job", func(t *testing.T) {
+		do(t, ctx, chromedp.Navigate(execURL(retried)), chromedp.WaitVisible(`svg.graph-svg`))
+		assert.Equal(t, "state st-retried", eval[map[string]string](t, ctx, jsStateClass)["Simulate"])
+		assert.Equal(t, "↻ retried · 1 retry", eval[string](t, ctx, `document.querySelector('a.state[data-state="Simulate"] .sub').textContent`))
+		screenshot(t, ctx, "execution-retried")
+	})
+
+	t.Run("narrow window", func(t *testing.T) {
+		do(t, ctx, chromedp.EmulateViewport(390, 844), chromedp.Navigate(execURL(failed)+"&state=Simulate"), chromedp.WaitVisible(`svg.graph-svg`))
+		assert.True(t, eval[bool](t, ctx, `document.documentElement.scrollWidth <= window.innerWidth`), "no horizontal scrolling")
+		assert.True(t, eval[bool](t, ctx, `document.querySelector('svg.graph-svg').getBoundingClientRect().width <= window.innerWidth`), "the graph fits")
+		assert.False(t, eval[bool](t, ctx, `document.querySelector('.state-panel[data-state="Simulate"]').hidden`))
+		screenshot(t, ctx, "execution-narrow")
+		do(t, ctx, chromedp.EmulateViewport(1280, 800))
+	})
+}
