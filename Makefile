@@ -7,7 +7,7 @@ STAGE ?= dev
 REGION ?= us-east-1
 GOTEST_FLAGS ?= -race -count=1
 
-.PHONY: help build package deploy test lint bench clean node_modules
+.PHONY: help build package deploy test conformance lint bench clean node_modules
 
 help: ## list targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -16,11 +16,13 @@ node_modules: package-lock.json ## install the npm tools (serverless, plugin, dy
 	@[ -d node_modules/dynalite ] && [ -d node_modules/serverless ] || npm ci --no-audit --no-fund
 
 .PHONY: run
+# Built, then run (not `go run`): Ctrl-C then ends make quietly, as the program exits 0.
 run: node_modules ## the whole API locally: API on :8080, Step Functions on :8083 (RUN_FLAGS="--data .data" keeps data)
-	$(GO) run ./cmd/stepjobs-local $(RUN_FLAGS)
+	$(GO) build -o bin/stepjobs-local ./cmd/stepjobs-local
+	exec bin/stepjobs-local $(RUN_FLAGS)
 
-.PHONY: load
-load: node_modules ## end-to-end benchmarks only: job rate and start/describe latency through the local runtime
+.PHONY: bench-e2e
+bench-e2e: node_modules ## end-to-end benchmarks only: job rate and start/describe latency through the local runtime
 	$(GO) test -run '^$$' -bench E2E -benchtime 3s ./test/
 
 build: $(FUNCTIONS:%=$(DIST)/%.zip) ## build each Lambda as an arm64 bootstrap zip
@@ -32,14 +34,23 @@ $(DIST)/%.zip: $(shell find cmd internal -name '*.go' -not -name '*_test.go' 2>/
 	@rm -f $@ && cd $(DIST)/$* && touch -t 202001010000 bootstrap && zip -q -X ../$*.zip bootstrap
 	@ls -l $@ | awk '{print $$5, $$9}'
 
-package: build node_modules ## sls package offline into .serverless/
-	npx sls package --stage $(STAGE) --region $(REGION)
+# sls v3 runs offline with these: no telemetry, no update notices, no instance metadata lookups.
+SLS_ENV := SLS_TELEMETRY_DISABLED=1 SLS_NOTIFICATIONS_MODE=off SLS_DEPRECATION_DISABLE='*'
+
+package: build node_modules ## sls package offline (no credentials needed) into .serverless/
+	$(SLS_ENV) AWS_EC2_METADATA_DISABLED=true npx sls package --stage $(STAGE) --region $(REGION)
 
 deploy: build node_modules ## sls deploy (needs AWS credentials)
-	npx sls deploy --stage $(STAGE) --region $(REGION)
+	$(SLS_ENV) npx sls deploy --stage $(STAGE) --region $(REGION)
 
-test: node_modules ## the whole offline test suite (race detector on)
+test: node_modules ## the whole offline test suite (race detector on), then the conformance counts
 	$(GO) test $(GOTEST_FLAGS) ./...
+	@$(MAKE) --no-print-directory conformance
+
+# Run in the package directory ("local directory mode"), so go test shows what the tests print.
+conformance: ## Step Functions conformance: pass counts per area (details in internal/sfn/testdata)
+	@cd internal/sfn && out=$$($(GO) test -count=1 -run '^(TestConformance|TestAPICases)$$' 2>&1); rc=$$?; \
+	  echo "$$out" | grep -v '^ok\|^PASS$$' || true; exit $$rc
 
 lint: ## gofmt, go vet, staticcheck
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null; git ls-files -o --exclude-standard '*.go')); \
