@@ -145,6 +145,9 @@ func TestExecutionPage(t *testing.T) {
 				assert.Equal(t, strconv.Itoa(i+1), m[1])
 			}
 			assert.NotContains(t, body, "data-poll=", "a closed execution does not refresh")
+			// The edges the execution took are drawn heavier: here the Catch out of Simulate.
+			caughtEdge := regexp.MustCompile(`<path class="edge edge-catch taken" d="[^"]+" marker-end="url\(#arrow-taken\)" data-from="Simulate" data-to="RecordFailure">`)
+			assert.Equal(t, tc.job == "caught", caughtEdge.MatchString(body), "Simulate's Catch edge taken")
 			assert.Contains(t, body, `id="job-record"`)
 		})
 	}

@@ -261,3 +261,24 @@ func numberedEvents(hist []any) bool {
 	}
 	return true
 }
+
+// FuzzAnalyse feeds arbitrary histories (AWS JSON) to the colouring: it must
+// never panic, and every row keeps its event.
+func FuzzAnalyse(f *testing.F) {
+	for name := range jobRuns {
+		b, err := os.ReadFile(filepath.Join("testdata", "histories", name+".json"))
+		require.NoError(f, err)
+		f.Add(b)
+	}
+	f.Add([]byte(`{"events":[{"id":1,"type":"MapStateStarted"},{"id":2,"type":"MapStateFailed","previousEventId":1},{"id":3,"type":"ParallelStateExited"}]}`))
+	f.Fuzz(func(t *testing.T, doc []byte) {
+		var h struct{ Events []types.HistoryEvent }
+		if json.Unmarshal(doc, &h) != nil {
+			return
+		}
+		tr := analyse(h.Events, types.ExecutionStatusFailed)
+		if len(tr.Rows) != len(h.Events) {
+			t.Fatalf("%d rows for %d events", len(tr.Rows), len(h.Events))
+		}
+	})
+}
