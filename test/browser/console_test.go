@@ -1,9 +1,10 @@
 // Package browser tests the local console in a real headless Chromium,
-// driven by chromedp. It runs when Chromium is installed (Debian's
-// chromium, or the binary named by $CHROMIUM) and skips otherwise;
-// BROWSER_TESTS=1 (make test-browser) turns the skip into a failure.
-// Screenshots go to test/artifacts/; UPDATE_SCREENSHOT=1 also writes
-// docs/console.png for the README.
+// driven by chromedp, against the in-process engine running the project's
+// definition with fake handlers. It runs when Chromium is installed
+// (Debian's chromium, or the binary named by $CHROMIUM) and skips
+// otherwise; BROWSER_TESTS=1 (make test-browser) turns the skip into a
+// failure. Screenshots go to test/artifacts/; UPDATE_SCREENSHOT=1 also
+// writes docs/console.png for the README.
 package browser
 
 import (
@@ -15,7 +16,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"testing"
 	"time"
@@ -30,6 +30,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/asyncjobs/stepjobs/internal/console"
+	"github.com/asyncjobs/stepjobs/test/browser/chrome"
 	localsfn "github.com/asyncjobs/stepjobs/internal/sfn"
 )
 
@@ -38,25 +39,6 @@ const (
 	docsPNG    = "../../docs/console.png"
 	definition = "../../statemachine/jobs.asl.json"
 )
-
-// chromium finds the browser, or skips (fails under BROWSER_TESTS=1).
-func chromium(t *testing.T) string {
-	t.Helper()
-	if p := os.Getenv("CHROMIUM"); p != "" {
-		return p
-	}
-	for _, name := range []string{"chromium", "chromium-browser", "google-chrome"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
-		}
-	}
-	msg := "browser tests need Chromium: apt-get install -y chromium (or set CHROMIUM=/path/to/chrome); make test-browser runs them"
-	if os.Getenv("BROWSER_TESTS") == "1" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
-	return ""
-}
 
 // The fake handlers fail with errors named as the project's handlers name
 // theirs (Lambda names an error by its Go type).
@@ -220,73 +202,24 @@ func (st *stack) run(t *testing.T, name, input string) string {
 	return ""
 }
 
-// browser starts a headless Chromium with a fresh profile and no network
-// beyond loopback.
-func browser(t *testing.T) context.Context {
-	t.Helper()
-	path := chromium(t)
-	opts := []chromedp.ExecAllocatorOption{
-		chromedp.ExecPath(path),
-		chromedp.Flag("headless", true),
-		chromedp.Flag("no-sandbox", true),
-		chromedp.Flag("disable-gpu", true),
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("disable-sync", true),
-		chromedp.Flag("no-first-run", true),
-		chromedp.Flag("no-default-browser-check", true),
-		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.Flag("disable-extensions", true),
-		chromedp.Flag("force-color-profile", "srgb"),
-		chromedp.Flag("hide-scrollbars", true),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1280, 800),
-	}
-	actx, cancelAlloc := chromedp.NewExecAllocator(t.Context(), opts...)
-	t.Cleanup(cancelAlloc)
-	ctx, cancel := chromedp.NewContext(actx)
-	t.Cleanup(cancel)
-	// The first Run starts the browser; it lives as long as ctx.
-	_, err := chromedp.Run(ctx, chromedp.EmulateViewport(1280, 800))
-	require.NoError(t, err, "start chromium")
-	return ctx
-}
-
-// do runs browser steps, bounded so a broken page fails instead of hanging.
 func do(t *testing.T, ctx context.Context, steps ...chromedp.Action[chromedp.Void]) {
 	t.Helper()
-	c, cancel := context.WithTimeout(ctx, 60*time.Second)
-	defer cancel()
-	require.NoError(t, chromedp.Do(c, steps...))
+	chrome.Do(t, ctx, steps...)
 }
 
 func eval[T any](t *testing.T, ctx context.Context, js string) T {
 	t.Helper()
-	c, cancel := context.WithTimeout(ctx, 60*time.Second)
-	defer cancel()
-	v, err := chromedp.Run(c, chromedp.Evaluate[T](js))
-	require.NoError(t, err, js)
-	return v
+	return chrome.Eval[T](t, ctx, js)
 }
 
-// waitFor polls a JavaScript condition in the page until it holds.
 func waitFor(t *testing.T, ctx context.Context, js string) {
 	t.Helper()
-	c, cancel := context.WithTimeout(ctx, 60*time.Second)
-	defer cancel()
-	_, err := chromedp.Run(c, chromedp.Poll[bool](js, chromedp.WithPollingInterval(50*time.Millisecond)))
-	require.NoError(t, err, "waiting for %s", js)
+	chrome.WaitFor(t, ctx, js)
 }
 
 func screenshot(t *testing.T, ctx context.Context, name string) []byte {
 	t.Helper()
-	c, cancel := context.WithTimeout(ctx, 60*time.Second)
-	defer cancel()
-	png, err := chromedp.Run(c, chromedp.CaptureScreenshot())
-	require.NoError(t, err)
-	require.NoError(t, os.MkdirAll(artifacts, 0o755))
-	require.NoError(t, os.WriteFile(filepath.Join(artifacts, name+".png"), png, 0o644))
-	return png
+	return chrome.Screenshot(t, ctx, artifacts, name)
 }
 
 const (
@@ -303,7 +236,7 @@ func TestConsoleInChromium(t *testing.T) {
 	ok := st.run(t, "weather-500", `{"records": 500, "seed": 42}`)
 	failed := st.run(t, "weather-broken", `{"records": 20, "simulateFailure": "permanent"}`)
 	retried := st.run(t, "weather-flaky", `{"records": 50, "simulateFailure": "transient"}`)
-	ctx := browser(t)
+	ctx := chrome.Start(t)
 	execURL := func(arn string) string { return st.console + "execution?arn=" + url.QueryEscape(arn) }
 
 	t.Run("executions list with live updates", func(t *testing.T) {

@@ -1,0 +1,122 @@
+// Package localruntime tests the console against the whole local runtime
+// (internal/offline: the API Gateway, the engine, the real handlers,
+// dynalite and gofakes3), with jobs started through the HTTP API as the
+// README's walkthrough does, in headless Chromium. It skips when Chromium
+// or the npm tools (dynalite) are missing.
+package localruntime
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	"github.com/chromedp/chromedp"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/asyncjobs/stepjobs/internal/console"
+	"github.com/asyncjobs/stepjobs/internal/offline"
+	"github.com/asyncjobs/stepjobs/test/browser/chrome"
+)
+
+const projectDir = "../../.."
+
+// startJob posts to the local API Gateway and returns the execution ARN.
+func startJob(t *testing.T, api, body string) string {
+	t.Helper()
+	resp, err := http.Post(api+"/start-execution", "application/json", bytes.NewBufferString(body))
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	require.Equal(t, http.StatusOK, resp.StatusCode, string(b))
+	var out struct {
+		ExecutionArn string `json:"executionArn"`
+	}
+	require.NoError(t, json.Unmarshal(b, &out), string(b))
+	require.NotEmpty(t, out.ExecutionArn, string(b))
+	return out.ExecutionArn
+}
+
+func TestConsoleOnLocalRuntime(t *testing.T) {
+	ctx := chrome.Start(t) // skips first when there is no browser
+	if _, err := os.Stat(projectDir + "/node_modules/dynalite"); err != nil {
+		t.Skip("needs the npm tools (dynalite): run npm ci, or make test, first")
+	}
+	cfg := offline.DefaultConfig()
+	cfg.Dir = projectDir
+	cfg.APIPort, cfg.SFNPort, cfg.S3Port, cfg.DynamoDBPort = 0, 0, 0, 0
+	srv, err := offline.Start(t.Context(), cfg)
+	require.NoError(t, err, "start the local runtime")
+	t.Cleanup(func() { _ = srv.Close(context.Background()) })
+	u, res := srv.URLs(), srv.Resources()
+
+	// The wiring the local runtime uses (see the package doc of internal/console).
+	creds := credentials.NewStaticCredentialsProvider("local", "local", "")
+	mux := http.NewServeMux()
+	mux.Handle("/console/", console.New(console.Config{
+		StepFunctions: sfn.New(sfn.Options{Region: res.Region, BaseEndpoint: aws.String(u.StepFunctions), Credentials: creds}),
+		Jobs:          dynamodb.New(dynamodb.Options{Region: res.Region, BaseEndpoint: aws.String(u.DynamoDB), Credentials: creds}),
+		JobsTable:     res.Tables["JobsTable"],
+		ResultURL:     func(bucket, key string) string { return u.S3 + "/" + bucket + "/" + key },
+	}))
+	web := httptest.NewServer(mux)
+	t.Cleanup(web.Close)
+
+	ok := startJob(t, u.API, `{"records": 50, "seed": 42}`)
+	failed := startJob(t, u.API, `{"records": 5, "simulateFailure": "permanent"}`)
+	for _, arn := range []string{ok, failed} {
+		_, err := srv.Engine().Wait(t.Context(), arn)
+		require.NoError(t, err)
+	}
+
+	chrome.Do(t, ctx, chromedp.Navigate(web.URL+"/console/"), chromedp.WaitVisible(`tr.exec`))
+	statuses := chrome.Eval[map[string]string](t, ctx,
+		`Object.fromEntries([...document.querySelectorAll('tr.exec')].map(r => [r.querySelector('a').href, r.dataset.status]))`)
+	got := map[string]string{}
+	for href, st := range statuses {
+		h, err := url.Parse(href)
+		require.NoError(t, err)
+		got[h.Query().Get("arn")] = st
+	}
+	assert.Equal(t, map[string]string{ok: "SUCCEEDED", failed: "FAILED"}, got)
+
+	page := func(arn string) string { return web.URL + "/console/execution?arn=" + url.QueryEscape(arn) }
+	classes := `Object.fromEntries([...document.querySelectorAll('a.state')].map(a => [a.dataset.state, a.getAttribute('class')]))`
+
+	chrome.Do(t, ctx, chromedp.Navigate(page(ok)), chromedp.WaitVisible(`svg.graph-svg`))
+	cls := chrome.Eval[map[string]string](t, ctx, classes)
+	for _, s := range []string{"Track", "Simulate", "RecordSuccess", "Done"} {
+		assert.Equal(t, "state st-succeeded", cls[s], s)
+	}
+	assert.Contains(t, chrome.Eval[string](t, ctx, `document.querySelector('#job-record').textContent`), `"status": "SUCCEEDED"`, "the record from dynalite")
+	link := chrome.Eval[string](t, ctx, `document.querySelector('#result-link').href`)
+	resp, err := http.Get(link)
+	require.NoError(t, err)
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode, "the result link opens the object in the local S3")
+	assert.Contains(t, string(body), `"records"`)
+	chrome.Do(t, ctx, chromedp.Click(`a.state[data-state="Simulate"]`), chromedp.WaitVisible(`.state-panel[data-state="Simulate"] .state-output`))
+	assert.Contains(t, chrome.Eval[string](t, ctx, `document.querySelector('.state-panel[data-state="Simulate"] .state-output').textContent`), `"bucket"`)
+	chrome.Screenshot(t, ctx, "../../artifacts", "runtime-succeeded")
+
+	chrome.Do(t, ctx, chromedp.Navigate(page(failed)), chromedp.WaitVisible(`svg.graph-svg`))
+	cls = chrome.Eval[map[string]string](t, ctx, classes)
+	assert.Equal(t, "state st-caught", cls["Simulate"])
+	assert.Equal(t, "state st-failed", cls["JobFailed"])
+	errText := chrome.Eval[string](t, ctx, `document.querySelector('#exec-error').textContent`)
+	assert.Contains(t, errText, "SimulatedFailure")
+	assert.Contains(t, errText, "errorMessage")
+	chrome.Screenshot(t, ctx, "../../artifacts", "runtime-failed")
+}
