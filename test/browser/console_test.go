@@ -30,8 +30,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/asyncjobs/stepjobs/internal/console"
-	"github.com/asyncjobs/stepjobs/test/browser/chrome"
 	localsfn "github.com/asyncjobs/stepjobs/internal/sfn"
+	"github.com/asyncjobs/stepjobs/test/browser/chrome"
 )
 
 const (
