@@ -37,11 +37,14 @@ const (
 	dummyGap     = 14.0
 	scopeMargin  = 20.0
 	nestedMargin = 12.0
-	nestedHeader = 30.0
+	nestedHeader = 44.0 // two lines: the name, then "Type · status"
 	branchGap    = 16.0
 	loopOut      = 28.0
 	charW        = 7.4 // average glyph width of the 13 px label font
-	maxLabelRune = 32
+	// compoundStatusW is room for "Parallel · ✓ succeeded · ×99" on a
+	// compound state's second title line.
+	compoundStatusW = 200.0
+	maxLabelRune    = 32
 )
 
 // layoutNode is a drawn vertex: a state, the Start or End marker.
@@ -391,7 +394,7 @@ func sizeState(s *stateNode) *layoutNode {
 		x += sub.W
 		h = max(h, sub.H)
 	}
-	n.W = max(x+nestedMargin, label+80, stateMinW)
+	n.W = max(x+nestedMargin, label, compoundStatusW, stateMinW)
 	// Centre the branches when the title is wider than they are.
 	if extra := n.W - (x + nestedMargin); extra > 0 {
 		for i := range n.NestedAt {

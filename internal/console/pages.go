@@ -166,7 +166,7 @@ func (h *Handler) machine(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, apiError("describe state machine", err))
 		return
 	}
-	graphHTML, graphErr := drawDefinition(aws.ToString(sm.Definition), svgView{})
+	d := drawDefinition(aws.ToString(sm.Definition), svgView{})
 	type filterLink struct {
 		Label, Href string
 		Current     bool
@@ -187,19 +187,27 @@ func (h *Handler) machine(w http.ResponseWriter, r *http.Request) {
 	}
 	h.render(w, r, http.StatusOK, "machine", "page", map[string]any{
 		"Title": aws.ToString(sm.Name), "Machine": sm, "Created": formatTime(aws.ToTime(sm.CreationDate)),
-		"Graph": graphHTML, "GraphError": graphErr, "Filters": filters, "Filter": filter, "Rows": rows,
+		"Graph": d.SVG, "GraphError": d.Err, "LargeGraph": d.Large, "Filters": filters, "Filter": filter, "Rows": rows,
 		"PollURL": "state-machine?" + q.Encode(), "PollMS": h.cfg.PollInterval.Milliseconds(),
 		"Definition": prettyJSON(aws.ToString(sm.Definition)),
 	})
 }
 
+// drawing is a drawn definition, or why it could not be drawn.
+type drawing struct {
+	SVG   template.HTML
+	Large bool // not scaled down to fit by default
+	Err   string
+}
+
 // drawDefinition lays out and draws a definition.
-func drawDefinition(def string, v svgView) (template.HTML, string) {
+func drawDefinition(def string, v svgView) drawing {
 	g, err := parseGraph(def)
 	if err != nil {
-		return "", err.Error()
+		return drawing{Err: err.Error()}
 	}
-	return renderSVG(layoutGraph(g, true), v), ""
+	sl := layoutGraph(g, true)
+	return drawing{SVG: renderSVG(sl, v), Large: sl.W > largeGraphW || sl.H > largeGraphH}
 }
 
 // apiError maps the API's "does not exist" and "invalid ARN" errors to 404 and 400.
@@ -265,7 +273,7 @@ func (h *Handler) execution(w http.ResponseWriter, r *http.Request) {
 		return "execution?" + url.Values{"arn": {arn}, "state": {state}}.Encode() + "#state-details"
 	}
 	def := aws.ToString(sm.Definition)
-	graphHTML, graphErr := drawDefinition(def, svgView{Runs: tr.States, Selected: selected, Href: href})
+	d := drawDefinition(def, svgView{Runs: tr.States, Selected: selected, Href: href})
 	// Panels in graph order, states never reached included.
 	var panels []statePanel
 	if g, err := parseGraph(def); err == nil {
@@ -291,7 +299,7 @@ func (h *Handler) execution(w http.ResponseWriter, r *http.Request) {
 		"MachineName": aws.ToString(sm.Name), "MachineHref": "state-machine?" + url.Values{"arn": {aws.ToString(ex.StateMachineArn)}}.Encode(),
 		"Input": prettyJSON(aws.ToString(ex.Input)), "Output": prettyJSON(aws.ToString(ex.Output)),
 		"Error": aws.ToString(ex.Error), "Cause": aws.ToString(ex.Cause),
-		"Graph": graphHTML, "GraphError": graphErr, "Legend": legend, "Panels": panels, "Selected": selected,
+		"Graph": d.SVG, "GraphError": d.Err, "LargeGraph": d.Large, "Legend": legend, "Panels": panels, "Selected": selected,
 		"Rows": tr.Rows, "PollURL": "execution?" + url.Values{"arn": {arn}, "partial": {"live"}}.Encode(),
 		"PollMS": h.cfg.PollInterval.Milliseconds(),
 	}

@@ -7,6 +7,12 @@ import (
 	"strings"
 )
 
+// Drawings larger than this are not scaled down to fit the page.
+const (
+	largeGraphW = 720.0
+	largeGraphH = 900.0
+)
+
 // svgView is what the graph drawing needs besides the layout: the states'
 // run statuses (nil for a definition without an execution) and the link of
 // each state (nil: states are not links).
@@ -21,8 +27,14 @@ type svgView struct {
 // script; the console's script turns that into showing the state's panel.
 func renderSVG(sl *scopeLayout, v svgView) template.HTML {
 	var b strings.Builder
-	fmt.Fprintf(&b, `<svg class="graph-svg" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %.0f %.0f" width="%.0f" height="%.0f" role="group" aria-label="State machine graph">`,
-		sl.W, sl.H, sl.W, sl.H)
+	// Small drawings shrink to fit their column; large ones keep their
+	// natural size (readable text) and the column scrolls.
+	cls := "graph-svg"
+	if sl.W > largeGraphW || sl.H > largeGraphH {
+		cls += " graph-large"
+	}
+	fmt.Fprintf(&b, `<svg class="%s" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 %.0f %.0f" width="%.0f" height="%.0f" role="group" aria-label="State machine graph">`,
+		cls, sl.W, sl.H, sl.W, sl.H)
 	b.WriteString(`<defs>` +
 		`<marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerUnits="userSpaceOnUse" markerWidth="9" markerHeight="9" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" class="arrowhead"/></marker>` +
 		`<marker id="arrow-taken" viewBox="0 0 10 10" refX="9" refY="5" markerUnits="userSpaceOnUse" markerWidth="9" markerHeight="9" orient="auto-start-reverse"><path d="M0,0L10,5L0,10z" class="arrowhead taken"/></marker>` +
@@ -178,8 +190,8 @@ func writeNode(b *strings.Builder, n *layoutNode, v svgView) {
 		fmt.Fprintf(b, `<text class="name" x="%.1f" y="%.1f" text-anchor="middle">%s</text>`, n.X+n.W/2, n.Y+21, esc(labelText(s.Name)))
 		fmt.Fprintf(b, `<text class="sub" x="%.1f" y="%.1f" text-anchor="middle">%s</text>`, n.X+n.W/2, n.Y+39, esc(sub))
 	} else {
-		fmt.Fprintf(b, `<text class="name" x="%.1f" y="%.1f">%s</text>`, n.X+10, n.Y+19, esc(labelText(s.Name)))
-		fmt.Fprintf(b, `<text class="sub" x="%.1f" y="%.1f" text-anchor="end">%s</text>`, n.X+n.W-10, n.Y+19, esc(compoundSub(s.Type, sub, v.Runs != nil)))
+		fmt.Fprintf(b, `<text class="name" x="%.1f" y="%.1f">%s</text>`, n.X+10, n.Y+18, esc(labelText(s.Name)))
+		fmt.Fprintf(b, `<text class="sub" x="%.1f" y="%.1f">%s</text>`, n.X+10, n.Y+34, esc(compoundSub(s.Type, sub, v.Runs != nil)))
 	}
 	if v.Href != nil {
 		b.WriteString(`</a>`)

@@ -38,6 +38,8 @@ const (
 	artifacts  = "../artifacts"
 	docsPNG    = "../../docs/console.png"
 	definition = "../../statemachine/jobs.asl.json"
+	// ordersDefinition is a larger machine: Choice, Parallel, Map, Catch, a loop.
+	ordersDefinition = "../../internal/console/testdata/orders.asl.json"
 )
 
 // The fake handlers fail with errors named as the project's handlers name
@@ -159,6 +161,15 @@ func newStack(t *testing.T) *stack {
 		}
 		jobs.put(in.JobID, item)
 		return out, nil
+	}))
+	// The larger example machine's tasks (see internal/console/testdata/orders.asl.json).
+	pass := localsfn.InvokerFunc(func(_ context.Context, in []byte) ([]byte, error) { work(15); return in, nil })
+	for _, fn := range []string{"validate", "digital", "courier", "refund", "notify"} {
+		reg.RegisterFunction(fn, pass)
+	}
+	reg.RegisterFunction("reserve", localsfn.InvokerFunc(func(context.Context, []byte) ([]byte, error) {
+		work(60)
+		return []byte(`{"ok": true}`), nil
 	}))
 	st.eng = localsfn.New(localsfn.Config{Clock: st.clock, Invokers: reg, Rand: rand.NewPCG(7, 7)})
 	sm, err := st.eng.CreateStateMachine(t.Context(), localsfn.CreateStateMachineInput{
@@ -327,6 +338,50 @@ func TestConsoleInChromium(t *testing.T) {
 		assert.Equal(t, "state st-retried", eval[map[string]string](t, ctx, jsStateClass)["Simulate"])
 		assert.Equal(t, "↻ retried · 1 retry", eval[string](t, ctx, `document.querySelector('a.state[data-state="Simulate"] .sub').textContent`))
 		screenshot(t, ctx, "execution-retried")
+	})
+
+	t.Run("larger machine: Choice, Parallel and Map coloured inside their boxes", func(t *testing.T) {
+		def, err := os.ReadFile(ordersDefinition)
+		require.NoError(t, err)
+		sm, err := st.eng.CreateStateMachine(t.Context(), localsfn.CreateStateMachineInput{
+			Name: "orders", Definition: string(def), RoleARN: "arn:aws:iam::123456789012:role/local"})
+		require.NoError(t, err)
+		ship, err := st.eng.StartExecution(t.Context(), sm.ARN, "order-ship", `{"kind": "physical"}`)
+		require.NoError(t, err)
+		bundle, err := st.eng.StartExecution(t.Context(), sm.ARN, "order-bundle", `{"kind": "bundle", "items": [1, 2, 3]}`)
+		require.NoError(t, err)
+		for _, arn := range []string{ship.ExecutionARN, bundle.ExecutionARN} {
+			d, err := st.eng.Wait(t.Context(), arn)
+			require.NoError(t, err)
+			require.Equal(t, localsfn.StatusSucceeded, d.Status)
+		}
+		do(t, ctx, chromedp.Navigate(execURL(ship.ExecutionARN)), chromedp.WaitVisible(`svg.graph-svg`))
+		cls := eval[map[string]string](t, ctx, jsStateClass)
+		for state, want := range map[string]string{
+			"Validate": "succeeded", "Route": "succeeded", "Ship": "succeeded", "Reserve stock": "succeeded", "Stock ok?": "succeeded",
+			"Reserved": "succeeded", "Book courier": "succeeded", "Notify": "succeeded",
+			"Wait for stock": "not-reached", "Fulfil digital": "not-reached", "Bundle items": "not-reached", "Price item": "not-reached",
+			"Refund": "not-reached", "Failed": "not-reached",
+		} {
+			assert.Contains(t, cls[state], "st-"+want, state)
+		}
+		assert.True(t, eval[bool](t, ctx, `document.querySelector('a.state[data-state="Reserve stock"]').closest('g.nested') !== null`), "branch states are drawn inside the Parallel's box")
+		screenshot(t, ctx, "execution-parallel")
+		// Fit switches between the whole drawing and its natural size.
+		width := `document.querySelector('svg.graph-svg').getBoundingClientRect().width`
+		pressed := eval[string](t, ctx, `document.querySelector('.graph-fit').getAttribute('aria-pressed')`)
+		before := eval[float64](t, ctx, width)
+		do(t, ctx, chromedp.Click(`.graph-fit`))
+		assert.NotEqual(t, pressed, eval[string](t, ctx, `document.querySelector('.graph-fit').getAttribute('aria-pressed')`))
+		assert.NotEqual(t, before, eval[float64](t, ctx, width), "the drawing changed size")
+		screenshot(t, ctx, "execution-parallel-toggled")
+
+		do(t, ctx, chromedp.Navigate(execURL(bundle.ExecutionARN)), chromedp.WaitVisible(`svg.graph-svg`))
+		cls = eval[map[string]string](t, ctx, jsStateClass)
+		assert.Contains(t, cls["Bundle items"], "st-succeeded")
+		assert.Contains(t, cls["Ship"], "st-not-reached")
+		assert.Equal(t, "✓ succeeded · ×3", eval[string](t, ctx, `document.querySelector('a.state[data-state="Pack item"] .sub').textContent`), "one visit per item")
+		screenshot(t, ctx, "execution-map")
 	})
 
 	t.Run("narrow window", func(t *testing.T) {

@@ -32,6 +32,12 @@
   }
 
   document.addEventListener('click', function (e) {
+    var fit = e.target.closest && e.target.closest('.graph-fit');
+    if (fit) {
+      var box = fit.parentNode.querySelector('.graph');
+      fitGraph(box, !box.classList.contains('fit'));
+      return;
+    }
     var a = e.target.closest && e.target.closest('a.state');
     if (!a || e.ctrlKey || e.metaKey || e.shiftKey) return;
     e.preventDefault();
@@ -72,9 +78,34 @@
     setTimeout(tick, ms);
   }
 
+  // A large drawing is shown whole when that keeps its text readable
+  // (scaled to 65 % or more), else at its natural size, scrolled to the
+  // selected state (or the Start marker). The Fit button switches.
+  var minScale = 0.65;
+  function fitGraph(box, fit) {
+    box.classList.toggle('fit', fit);
+    var btn = box.parentNode.querySelector('.graph-fit');
+    if (btn) btn.setAttribute('aria-pressed', String(fit));
+  }
+  function centreGraph() {
+    document.querySelectorAll('.graph').forEach(function (box) {
+      var svg = box.querySelector('svg.graph-large');
+      if (!svg) return;
+      var w = svg.viewBox.baseVal.width, h = svg.viewBox.baseVal.height;
+      var maxH = parseFloat(getComputedStyle(box).maxHeight) || window.innerHeight;
+      fitGraph(box, Math.min(box.clientWidth / w, maxH / h) >= minScale);
+      if (box.scrollWidth <= box.clientWidth) return;
+      var target = box.querySelector('.state.selected') || box.querySelector('.terminal');
+      if (!target) return;
+      var r = target.getBoundingClientRect(), b = box.getBoundingClientRect();
+      box.scrollLeft += (r.left + r.width / 2) - (b.left + b.width / 2);
+    });
+  }
+
   document.addEventListener('DOMContentLoaded', function () {
     document.querySelectorAll('[data-poll]').forEach(poll);
     var sel = new URL(window.location.href).searchParams.get('state');
     if (sel) select(sel, false);
+    centreGraph();
   });
 })();
