@@ -90,6 +90,7 @@ func TestConsoleOnLocalRuntime(t *testing.T) {
 		got[h.Query().Get("arn")] = st
 	}
 	assert.Equal(t, map[string]string{ok: "SUCCEEDED", failed: "FAILED"}, got)
+	chrome.Screenshot(t, ctx, "../../artifacts", "runtime-index")
 
 	page := func(arn string) string { return web.URL + "/console/execution?arn=" + url.QueryEscape(arn) }
 	classes := `Object.fromEntries([...document.querySelectorAll('a.state')].map(a => [a.dataset.state, a.getAttribute('class')]))`
