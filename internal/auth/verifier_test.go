@@ -8,6 +8,7 @@ import (
 	"crypto/rsa"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"maps"
 	"net/http"
@@ -344,6 +345,32 @@ func FuzzBearerToken(f *testing.F) {
 		if err == nil {
 			require.NotEmpty(t, tok)
 			require.Equal(t, strings.TrimSpace(tok), tok)
+		}
+	})
+}
+
+// FuzzVerify: whatever the token text, Verify never panics, and anything
+// but the issuer's own tokens is refused with ErrInvalidToken or ErrNoToken.
+func FuzzVerify(f *testing.F) {
+	dev, err := auth.NewDevIssuer(issuer, audience)
+	require.NoError(f, err)
+	v, err := auth.NewVerifier(dev.Config(), dev.Keyfunc(), auth.WithClock(clock))
+	require.NoError(f, err)
+	valid, err := dev.Mint("user-1", time.Hour, map[string]any{"iat": now.Unix(), "nbf": now.Unix(), "exp": now.Add(time.Hour).Unix()})
+	require.NoError(f, err)
+	f.Add(valid)
+	f.Add("")
+	f.Add("a.b.c")
+	f.Add("eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.")
+	f.Fuzz(func(t *testing.T, token string) {
+		c, err := v.Verify(context.Background(), token)
+		if token == valid {
+			require.NoError(t, err)
+			return
+		}
+		if err != nil {
+			require.True(t, errors.Is(err, auth.ErrInvalidToken) || errors.Is(err, auth.ErrNoToken), err)
+			require.Equal(t, auth.Claims{}, c)
 		}
 	})
 }
