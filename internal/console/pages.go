@@ -22,6 +22,7 @@ import (
 // Limits on what one page asks the API for.
 const (
 	recentPerMachine = 5
+	recentMachines   = 25 // machines listed with their latest executions (one call each)
 	executionsPage   = 100
 	historyPages     = 25 // of 1,000 events: AWS's 25,000-event cap
 	machinesPages    = 10
@@ -101,6 +102,7 @@ func (h *Handler) index(w http.ResponseWriter, r *http.Request) {
 	type machineRow struct {
 		Name, ARN, Type, Created string
 		Recent                   []execRow
+		Listed                   bool // Recent was read
 	}
 	var rows []machineRow
 	var token *string
@@ -115,13 +117,15 @@ func (h *Handler) index(w http.ResponseWriter, r *http.Request) {
 			if m.CreationDate != nil {
 				row.Created = formatTime(*m.CreationDate)
 			}
-			ex, err := h.cfg.StepFunctions.ListExecutions(ctx, &sfn.ListExecutionsInput{StateMachineArn: m.StateMachineArn, MaxResults: recentPerMachine})
-			if err != nil {
-				h.fail(w, r, fmt.Errorf("list executions of %s: %w", row.Name, err))
-				return
-			}
-			for _, e := range ex.Executions {
-				row.Recent = append(row.Recent, h.execRow(e))
+			if row.Listed = len(rows) < recentMachines; row.Listed {
+				ex, err := h.cfg.StepFunctions.ListExecutions(ctx, &sfn.ListExecutionsInput{StateMachineArn: m.StateMachineArn, MaxResults: recentPerMachine})
+				if err != nil {
+					h.fail(w, r, fmt.Errorf("list executions of %s: %w", row.Name, err))
+					return
+				}
+				for _, e := range ex.Executions {
+					row.Recent = append(row.Recent, h.execRow(e))
+				}
 			}
 			rows = append(rows, row)
 		}

@@ -58,12 +58,20 @@
           if (html !== last) {
             last = html;
             var focused = document.activeElement && document.activeElement.getAttribute('data-state');
+            var box = el.querySelector('.graph');
+            var view = box && { fit: box.classList.contains('fit'), x: box.scrollLeft, y: box.scrollTop };
             el.innerHTML = html;
+            var again = el.querySelector('.graph');
+            if (view && again) { // keep the reader's zoom and scroll
+              fitGraph(again, view.fit);
+              again.scrollLeft = view.x;
+              again.scrollTop = view.y;
+            }
             var sel = new URL(window.location.href).searchParams.get('state');
             if (sel) select(sel, false);
             if (focused) {
-              var again = el.querySelector('a.state[data-state="' + CSS.escape(focused) + '"]');
-              if (again) again.focus();
+              var node = el.querySelector('a.state[data-state="' + CSS.escape(focused) + '"]');
+              if (node) node.focus();
             }
           }
           var summary = el.querySelector('[data-exec-status]');
