@@ -82,8 +82,10 @@ type stack struct {
 	clock   *localsfn.FakeClock
 	smARN   string
 	console string // the console's URL
-	hold    chan struct{}
-	holding chan struct{}
+	done    chan struct{}
+	// holding receives, for each job started with "hold": true, the channel
+	// that releases its Track task.
+	holding chan chan struct{}
 }
 
 // newStack runs the project's definition on the in-process engine with fake
@@ -94,14 +96,8 @@ func newStack(t *testing.T) *stack {
 	def, err := os.ReadFile(definition)
 	require.NoError(t, err)
 	st := &stack{clock: localsfn.NewFakeClock(time.Date(2026, 11, 23, 9, 30, 0, 0, time.UTC)),
-		hold: make(chan struct{}), holding: make(chan struct{}, 1)}
-	t.Cleanup(func() {
-		select {
-		case <-st.hold:
-		default:
-			close(st.hold)
-		}
-	})
+		holding: make(chan chan struct{}, 4), done: make(chan struct{})}
+	t.Cleanup(func() { close(st.done) }) // releases held tasks
 	jobs := newJobTable()
 	work := func(ms int) { st.clock.Advance(time.Duration(ms) * time.Millisecond) } // simulated run time
 	reg := localsfn.NewRegistry()
@@ -112,8 +108,12 @@ func newStack(t *testing.T) *stack {
 		} `json:"request"`
 	}) (map[string]any, error) {
 		if in.Request.Hold {
-			st.holding <- struct{}{}
-			<-st.hold
+			release := make(chan struct{})
+			st.holding <- release
+			select {
+			case <-release:
+			case <-st.done:
+			}
 		}
 		work(42)
 		jobs.put(in.JobID, map[string]dbtypes.AttributeValue{"status": &dbtypes.AttributeValueMemberS{Value: "RUNNING"}})
@@ -261,11 +261,11 @@ func TestConsoleInChromium(t *testing.T) {
 		eval[bool](t, ctx, `(window.__sameDocument = true)`)
 		held, err := st.eng.StartExecution(t.Context(), st.smARN, "weather-live", `{"records": 10, "hold": true}`)
 		require.NoError(t, err)
-		<-st.holding
+		release := <-st.holding
 		waitFor(t, ctx, `document.querySelector('#exec-rows tr.exec[data-status="RUNNING"]') !== null`)
 		assert.Equal(t, "RUNNING", eval[map[string]string](t, ctx, jsRows)["weather-live"])
 		screenshot(t, ctx, "executions-running")
-		close(st.hold)
+		close(release)
 		_, err = st.eng.Wait(t.Context(), held.ExecutionARN)
 		require.NoError(t, err)
 		waitFor(t, ctx, `document.querySelectorAll('#exec-rows tr.exec[data-status="RUNNING"]').length === 0`)
@@ -338,6 +338,26 @@ func TestConsoleInChromium(t *testing.T) {
 		assert.Equal(t, "state st-retried", eval[map[string]string](t, ctx, jsStateClass)["Simulate"])
 		assert.Equal(t, "↻ retried · 1 retry", eval[string](t, ctx, `document.querySelector('a.state[data-state="Simulate"] .sub').textContent`))
 		screenshot(t, ctx, "execution-retried")
+	})
+
+	t.Run("running execution updates in place", func(t *testing.T) {
+		held, err := st.eng.StartExecution(t.Context(), st.smARN, "weather-watched", `{"records": 10, "hold": true}`)
+		require.NoError(t, err)
+		release := <-st.holding
+		do(t, ctx, chromedp.Navigate(execURL(held.ExecutionARN)+"&state=Track"), chromedp.WaitVisible(`svg.graph-svg`))
+		assert.Equal(t, "state st-running selected", eval[map[string]string](t, ctx, jsStateClass)["Track"])
+		assert.Contains(t, eval[string](t, ctx, `document.querySelector('#exec-status').textContent`), "running")
+		eval[bool](t, ctx, `(window.__sameDocument = true)`)
+		close(release)
+		_, err = st.eng.Wait(t.Context(), held.ExecutionARN)
+		require.NoError(t, err)
+		waitFor(t, ctx, `document.querySelector('#exec-status').textContent.includes('succeeded')`)
+		cls := eval[map[string]string](t, ctx, jsStateClass)
+		assert.Equal(t, "state st-succeeded selected", cls["Track"], "the selection survives the refresh")
+		assert.Equal(t, "state st-succeeded", cls["Done"])
+		assert.False(t, eval[bool](t, ctx, `document.querySelector('.state-panel[data-state="Track"]').hidden`))
+		assert.True(t, eval[bool](t, ctx, `window.__sameDocument === true`), "updated in place, not reloaded")
+		assert.False(t, eval[bool](t, ctx, `document.getElementById('live').hasAttribute('data-poll')`), "polling stops once closed")
 	})
 
 	t.Run("larger machine: Choice, Parallel and Map coloured inside their boxes", func(t *testing.T) {
