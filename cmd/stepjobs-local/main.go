@@ -74,6 +74,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (op
 	fs.StringVar(&c.DynamoDBEndpoint, "dynamodb-endpoint", env("DYNAMODB_ENDPOINT", ""), "use this DynamoDB instead of starting dynalite (env STEPJOBS_DYNAMODB_ENDPOINT)")
 	fs.StringVar(&c.S3Endpoint, "s3-endpoint", env("S3_ENDPOINT", ""), "use this S3 instead of the embedded one (env STEPJOBS_S3_ENDPOINT)")
 	fs.IntVar(&c.RetainClosed, "keep-executions", envInt("KEEP_EXECUTIONS", 0), "closed executions kept readable, oldest forgotten first; 0: all (env STEPJOBS_KEEP_EXECUTIONS)")
+	fs.StringVar(&c.LambdaMode, "lambda-mode", env("LAMBDA_MODE", offline.LambdaInProcess), "in-process, or process: each function's real bootstrap under the Lambda Runtime API (env STEPJOBS_LAMBDA_MODE)")
 	allow := fs.Bool("simulated-failures", env("SIMULATED_FAILURES", "true") == "true", "honour simulateFailure in job input (env STEPJOBS_SIMULATED_FAILURES)")
 	level := fs.String("log-level", env("LOG_LEVEL", "info"), "debug, info, warn or error (env STEPJOBS_LOG_LEVEL)")
 	fs.StringVar(&o.logFormat, "log-format", env("LOG_FORMAT", "json"), "json or text (env STEPJOBS_LOG_FORMAT)")

@@ -106,6 +106,13 @@ type Config struct {
 	RetainClosed int
 	// StartTimeout bounds the start-up (dynalite, table creation); default 60s.
 	StartTimeout time.Duration
+
+	// LambdaMode is LambdaInProcess (empty: the default) or LambdaProcess
+	// (the real bootstraps under the Lambda Runtime API; see process.go).
+	LambdaMode string
+	// LambdaProcesses bounds the processes per function in process mode;
+	// default 8.
+	LambdaProcesses int
 }
 
 // DefaultConfig is the configuration of `make run`: the API on 8080, Step
@@ -166,7 +173,8 @@ type Server struct {
 	s3Server *http.Server   // stopped after the executions, which write to it
 	api      switchHandler  // the API port's handler: notReady, then the gateway
 	lookup   slsconfig.Lookup
-	failed   chan error // a server or dynalite stopped on its own
+	failed   chan error        // a server or dynalite stopped on its own
+	procs    *processFunctions // LambdaProcess mode's pools
 	unsub    func()
 
 	closeOnce sync.Once
@@ -185,6 +193,9 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	}
 	if cfg.Functions == nil {
 		cfg.Functions = Functions
+	}
+	if err := checkLambdaMode(cfg.LambdaMode); err != nil {
+		return nil, err
 	}
 	if cfg.Dir == "" {
 		wd, err := os.Getwd()
@@ -385,8 +396,13 @@ func (s *Server) startEngine(ctx context.Context) error {
 		for k, v := range s.cfg.FunctionEnv {
 			env[k] = v
 		}
-		inv, err := factory(FunctionDeps{Env: env, DynamoDB: s.dynamo, S3: s.s3,
-			Logger: s.log.With("function", fn.Key)})
+		var inv sfn.Invoker
+		if s.cfg.LambdaMode == LambdaProcess {
+			inv, err = s.processInvoker(ctx, fn, env)
+		} else {
+			inv, err = factory(FunctionDeps{Env: env, DynamoDB: s.dynamo, S3: s.s3,
+				Logger: s.log.With("function", fn.Key)})
+		}
 		if err != nil {
 			return fmt.Errorf("offline: function %s: %w", fn.Key, err)
 		}
@@ -551,6 +567,9 @@ func (s *Server) Close(ctx context.Context) error {
 			}
 		}
 		s.drainExecutions(ctx)
+		if err := s.closeProcesses(); err != nil {
+			errs = append(errs, err)
+		}
 		if s.unsub != nil {
 			s.unsub()
 		}

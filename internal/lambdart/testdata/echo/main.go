@@ -27,9 +27,9 @@ type input struct {
 }
 
 type output struct {
-	Echo      json.RawMessage `json:"echo,omitempty"`
-	Env       string          `json:"env,omitempty"`
-	PID       int             `json:"pid"`
+	Echo        json.RawMessage `json:"echo,omitempty"`
+	Env         string          `json:"env,omitempty"`
+	PID         int             `json:"pid"`
 	HasDeadline bool            `json:"hasDeadline"`
 }
 
