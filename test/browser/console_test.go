@@ -243,11 +243,11 @@ func jsPanelText(state, part string) string {
 }
 
 func TestConsoleInChromium(t *testing.T) {
+	ctx := chrome.Start(t) // skips at once when there is no browser
 	st := newStack(t)
 	ok := st.run(t, "weather-500", `{"records": 500, "seed": 42}`)
 	failed := st.run(t, "weather-broken", `{"records": 20, "simulateFailure": "permanent"}`)
 	retried := st.run(t, "weather-flaky", `{"records": 50, "simulateFailure": "transient"}`)
-	ctx := chrome.Start(t)
 	execURL := func(arn string) string { return st.console + "execution?arn=" + url.QueryEscape(arn) }
 
 	t.Run("executions list with live updates", func(t *testing.T) {
