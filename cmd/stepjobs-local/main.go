@@ -138,6 +138,7 @@ func printURLs(w io.Writer, srv *offline.Server) {
 	fmt.Fprintf(w, "    POST %s/start-execution\n", u.API)
 	fmt.Fprintf(w, "    POST %s/describe-execution\n", u.API)
 	fmt.Fprintf(w, "  ready                %s\n", u.Ready)
+	fmt.Fprintf(w, "  console              %s\n", u.Console)
 	fmt.Fprintf(w, "  Step Functions API   %s  (aws stepfunctions --endpoint-url %s ...)\n", u.StepFunctions, u.StepFunctions)
 	for _, k := range sorted(r.StateMachines) {
 		fmt.Fprintf(w, "    state machine %-6s %s\n", k, r.StateMachines[k])

@@ -45,14 +45,20 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	awssfn "github.com/aws/aws-sdk-go-v2/service/sfn"
 
 	"github.com/asyncjobs/stepjobs/internal/apigw"
+	"github.com/asyncjobs/stepjobs/internal/console"
 	"github.com/asyncjobs/stepjobs/internal/dynalite"
 	"github.com/asyncjobs/stepjobs/internal/sfn"
 	"github.com/asyncjobs/stepjobs/internal/slsconfig"
 )
+
+// ConsolePath is where the API port serves the web console.
+const ConsolePath = "/console/"
 
 // ReadyPath is the readiness endpoint on the API port: 200 once every part
 // is up, 503 before (and while shutting down).
@@ -135,6 +141,9 @@ type URLs struct {
 	StageAPI string
 	// Ready is the readiness endpoint.
 	Ready string
+	// Console is the local web console: state machines, executions, their
+	// graphs and histories.
+	Console string
 	// StepFunctions is the Step Functions JSON 1.0 API (--endpoint-url).
 	StepFunctions string
 	// S3 and DynamoDB are the stores' endpoints (embedded or external).
@@ -262,17 +271,18 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if err := s.startEngine(ctx); err != nil {
 		return nil, err
 	}
+	api := "http://" + apiLn.Addr().String()
+	s.urls.API = api
+	s.urls.StageAPI = api + "/" + s.svc.Stage
+	s.urls.Ready = api + ReadyPath
+	s.urls.Console = api + ConsolePath
+	s.urls.StepFunctions = "http://" + sfnLn.Addr().String()
+
 	gw, err := s.gateways()
 	if err != nil {
 		return nil, err
 	}
 	s.servers = append(s.servers, s.serve(sfnLn, "stepfunctions", logRequests(log, "stepfunctions", slog.LevelInfo, s.engine.Handler())))
-
-	api := "http://" + apiLn.Addr().String()
-	s.urls.API = api
-	s.urls.StageAPI = api + "/" + s.svc.Stage
-	s.urls.Ready = api + ReadyPath
-	s.urls.StepFunctions = "http://" + sfnLn.Addr().String()
 	// From here on the API port answers the API.
 	s.api.set(gw)
 	s.isUp.Store(true)
@@ -487,6 +497,7 @@ func (s *Server) gateways() (http.Handler, error) {
 	stagePrefix := "/" + s.svc.Stage + "/"
 	mux := http.NewServeMux()
 	mux.HandleFunc(ReadyPath, s.serveReady)
+	mux.Handle(ConsolePath, s.console())
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		if strings.HasPrefix(r.URL.Path, stagePrefix) {
 			staged.ServeHTTP(w, r)
@@ -495,6 +506,23 @@ func (s *Server) gateways() (http.Handler, error) {
 		root.ServeHTTP(w, r)
 	})
 	return mux, nil
+}
+
+// console reads executions through the Step Functions API, as it would on
+// AWS, and links each job to its DynamoDB record and result object.
+func (s *Server) console() http.Handler {
+	cfg := console.Config{
+		StepFunctions: awssfn.New(awssfn.Options{Region: s.res.Region, BaseEndpoint: aws.String(s.urls.StepFunctions), Credentials: credentialsFor()}),
+		ResultURL:     func(bucket, key string) string { return s.urls.S3 + "/" + bucket + "/" + key },
+		Logger:        s.log.With("server", "console"),
+	}
+	// The job record is the execution's only when the stack has one table.
+	if len(s.res.Tables) == 1 {
+		for _, name := range s.res.Tables {
+			cfg.Jobs, cfg.JobsTable = s.dynamo, name
+		}
+	}
+	return console.New(cfg)
 }
 
 func (s *Server) serveReady(w http.ResponseWriter, r *http.Request) {
