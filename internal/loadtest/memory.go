@@ -1,0 +1,79 @@
+package loadtest
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+)
+
+// Memory is a process's resident memory as /proc/<pid>/status reports it.
+type Memory struct {
+	// RSS is VmRSS, the resident set now; Peak is VmHWM, its high-water mark.
+	RSS, Peak int64 // bytes
+}
+
+// ReadMemory reads /proc/<pid>/status (Linux only).
+func ReadMemory(pid int) (Memory, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return Memory{}, fmt.Errorf("read memory of %d: %w", pid, err)
+	}
+	m, err := ParseStatus(b)
+	if err != nil {
+		return Memory{}, fmt.Errorf("read memory of %d: %w", pid, err)
+	}
+	return m, nil
+}
+
+// ParseStatus reads VmRSS and VmHWM ("VmHWM:   123456 kB") from the text of
+// /proc/<pid>/status.
+func ParseStatus(status []byte) (Memory, error) {
+	var m Memory
+	var seen int
+	sc := bufio.NewScanner(bytes.NewReader(status))
+	for sc.Scan() {
+		key, val, ok := strings.Cut(sc.Text(), ":")
+		if !ok || (key != "VmRSS" && key != "VmHWM") {
+			continue
+		}
+		fields := strings.Fields(val)
+		if len(fields) != 2 || fields[1] != "kB" {
+			return Memory{}, fmt.Errorf("%s: want \"<n> kB\", got %q", key, strings.TrimSpace(val))
+		}
+		n, err := strconv.ParseInt(fields[0], 10, 64)
+		if err != nil || n < 0 {
+			return Memory{}, fmt.Errorf("%s: %q is not a size", key, fields[0])
+		}
+		if key == "VmRSS" {
+			m.RSS = n * 1024
+		} else {
+			m.Peak = n * 1024
+		}
+		seen++
+	}
+	if seen != 2 {
+		return Memory{}, fmt.Errorf("no VmRSS and VmHWM lines (a kernel thread, or not Linux)")
+	}
+	return m, nil
+}
+
+// Children lists the direct children of pid (e.g. the runtime's dynalite).
+func Children(pid int) []int {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", pid, pid))
+	if err != nil {
+		return nil
+	}
+	var out []int
+	for _, f := range strings.Fields(string(b)) {
+		if n, err := strconv.Atoi(f); err == nil {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// MB formats bytes as megabytes (10^6), as the 500 MB budget is written.
+func MB(b int64) string { return strconv.FormatFloat(float64(b)/1e6, 'f', 1, 64) + " MB" }
