@@ -7,7 +7,7 @@ STAGE ?= dev
 REGION ?= us-east-1
 GOTEST_FLAGS ?= -race -count=1
 
-.PHONY: help build package deploy test conformance lint bench clean node_modules
+.PHONY: help build package deploy test test-browser screenshot conformance lint bench clean node_modules
 
 help: ## list targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -46,6 +46,12 @@ deploy: build node_modules ## sls deploy (needs AWS credentials)
 test: node_modules ## the whole offline test suite (race detector on), then the conformance counts
 	$(GO) test $(GOTEST_FLAGS) ./...
 	@$(MAKE) --no-print-directory conformance
+
+test-browser: node_modules ## the console's browser tests in headless Chromium (fails when chromium is missing)
+	BROWSER_TESTS=1 $(GO) test $(GOTEST_FLAGS) ./test/browser/...
+
+screenshot: ## refresh docs/console.png from the browser test
+	UPDATE_SCREENSHOT=1 BROWSER_TESTS=1 $(GO) test -count=1 -run TestConsoleInChromium ./test/browser
 
 # Run in the package directory ("local directory mode"), so go test shows what the tests print.
 conformance: ## Step Functions conformance: pass counts per area (details in internal/sfn/testdata)
