@@ -2,15 +2,18 @@ package sfn
 
 import (
 	"context"
+	"log/slog"
 	"os"
+	"path/filepath"
 	"runtime"
 	"testing"
 	"time"
 )
 
-// benchEngine returns an engine on the real clock with the project's
-// definition and no-op in-process handlers.
-func benchEngine(b *testing.B) (*Engine, string) {
+// benchEngineFile returns an engine on the real clock with the project's
+// definition and no-op in-process handlers, on a data file (durable) when
+// file is set.
+func benchEngineFile(b *testing.B, file string) (*Engine, string) {
 	b.Helper()
 	def, err := os.ReadFile("../../statemachine/jobs.asl.json")
 	if err != nil {
@@ -25,6 +28,13 @@ func benchEngine(b *testing.B) (*Engine, string) {
 	reg.RegisterFunction("batchSimulation", noop(`{"bucket":"b","key":"results/j.json","records":100,"bytes":1234}`))
 	reg.RegisterFunction("statusUpdate", noop(`{"jobId":"j","status":"SUCCEEDED","result":{"bucket":"b","key":"results/j.json","records":100,"bytes":1234}}`))
 	e := New(Config{Invokers: reg})
+	if file != "" {
+		var err error
+		if e, err = Open(Config{Invokers: reg, DataFile: file, Logger: slog.New(slog.DiscardHandler)}); err != nil {
+			b.Fatal(err)
+		}
+		b.Cleanup(func() { _ = e.Close() })
+	}
 	sm, err := e.CreateStateMachine(context.Background(), CreateStateMachineInput{Name: "jobs", Definition: string(def), RoleARN: "r"})
 	if err != nil {
 		b.Fatal(err)
@@ -42,8 +52,73 @@ func reportPerTransition(b *testing.B, executions int, elapsed time.Duration, ma
 	b.ReportMetric(float64(mallocs)/transitions, "allocs/transition")
 }
 
-func BenchmarkJobsSequential(b *testing.B) {
-	e, arn := benchEngine(b)
+func BenchmarkJobsSequential(b *testing.B) { benchSequential(b, "") }
+
+// The durable variants pay two fsyncs per execution when alone (start and
+// end are synced); concurrent executions share them (group commit).
+func BenchmarkJobsSequentialDurable(b *testing.B) {
+	benchSequential(b, filepath.Join(b.TempDir(), "sfn.bolt"))
+}
+
+func BenchmarkJobsConcurrent1000(b *testing.B) { benchConcurrent(b, "") }
+
+func BenchmarkJobsConcurrent1000Durable(b *testing.B) {
+	benchConcurrent(b, filepath.Join(b.TempDir(), "sfn.bolt"))
+}
+
+// BenchmarkRecover measures Open on a file holding 10,000 finished
+// executions (4-transition histories) and 1,000 running ones.
+func BenchmarkRecover(b *testing.B) {
+	file := filepath.Join(b.TempDir(), "sfn.bolt")
+	e, arn := benchEngineFile(b, file)
+	var exs []*execution
+	for range 10000 {
+		ex, err := e.startExecution(arn, "", `{"records":10}`)
+		if err != nil {
+			b.Fatal(err)
+		}
+		exs = append(exs, ex)
+	}
+	for _, ex := range exs {
+		<-ex.done
+	}
+	if err := e.Close(); err != nil {
+		b.Fatal(err)
+	}
+	reg := NewRegistry()
+	block := InvokerFunc(func(ctx context.Context, _ []byte) ([]byte, error) { <-ctx.Done(); return nil, ctx.Err() })
+	reg.RegisterFunction("tracking", block)
+	reg.RegisterFunction("batchSimulation", block)
+	reg.RegisterFunction("statusUpdate", block)
+	e, err := Open(Config{Invokers: reg, DataFile: file, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for range 1000 {
+		if _, err := e.startExecution(arn, "", `{"records":10}`); err != nil {
+			b.Fatal(err)
+		}
+	}
+	e.crash()
+	info, _ := os.Stat(file)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		e, err := Open(Config{Invokers: reg, DataFile: file, Logger: slog.New(slog.DiscardHandler)})
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(e.recovered) != 1000 {
+			b.Fatalf("%d running", len(e.recovered))
+		}
+		b.StopTimer()
+		e.crash()
+		b.StartTimer()
+	}
+	b.ReportMetric(float64(info.Size())/(1<<20), "MB-file")
+}
+
+func benchSequential(b *testing.B, file string) {
+	e, arn := benchEngineFile(b, file)
 	ctx := context.Background()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
@@ -67,8 +142,8 @@ func BenchmarkJobsSequential(b *testing.B) {
 	_ = ctx
 }
 
-func BenchmarkJobsConcurrent1000(b *testing.B) {
-	e, arn := benchEngine(b)
+func benchConcurrent(b *testing.B, file string) {
+	e, arn := benchEngineFile(b, file)
 	const batch = 1000
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)

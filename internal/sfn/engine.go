@@ -41,6 +41,10 @@ type Config struct {
 	// oldest are forgotten first); 0 keeps them all, as AWS does for 90 days.
 	// A long-running local runtime can bound its memory with it.
 	RetainClosed int
+	// DataFile is a bbolt file keeping state machines, executions, their
+	// histories and pending retries across restarts (see Open). Empty:
+	// memory only. New ignores it.
+	DataFile string
 }
 
 // Engine runs state machines: it keeps their definitions, starts executions
@@ -49,6 +53,11 @@ type Config struct {
 type Engine struct {
 	cfg   Config
 	store store
+	// journal makes the store durable; nil in memory (the fast path pays
+	// one nil check per event).
+	journal *journal
+	// recovered lists the running executions Open found, for Resume.
+	recovered []*recovery
 
 	subMu sync.RWMutex
 	subs  map[int]func(StatusChange)
@@ -90,7 +99,7 @@ type StatusChange struct {
 	Time            time.Time
 }
 
-// New returns an Engine.
+// New returns an Engine keeping everything in memory.
 func New(cfg Config) *Engine {
 	if cfg.Region == "" {
 		cfg.Region = "us-east-1"
@@ -187,6 +196,7 @@ type stateMachine struct {
 	created                             time.Time
 	def                                 *asl.StateMachine
 	tasks                               map[*asl.State]*task
+	ver                                 string // versionKey, set by the journal
 }
 
 // StateMachineInfo describes a state machine (DescribeStateMachine).
@@ -444,6 +454,12 @@ func (e *Engine) startExecution(smARN, name, input string) (*execution, error) {
 		return nil, apiErrorf(codeExecutionAlreadyExists, "Execution Already Exists: '%s'", ex.arn)
 	}
 	ex.begin()
+	if e.journal != nil {
+		// The caller learns the ARN only once the execution is on disk.
+		if err := e.journal.sync(); err != nil {
+			e.cfg.Logger.Error("journal: commit failed", "executionArn", ex.arn, "err", err)
+		}
+	}
 	return ex, nil
 }
 

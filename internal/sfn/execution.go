@@ -69,11 +69,29 @@ func (ex *execution) begin() {
 		Input: strp(ex.input), InputDetails: notTruncated, RoleARN: ex.sm.roleARN,
 	}})
 	ex.e.notify(StatusChange{ExecutionARN: ex.arn, StateMachineARN: ex.sm.arn, Name: ex.name, Status: StatusRunning, Time: ex.start})
-	if s := ex.sm.def.TimeoutSeconds; s > 0 {
-		ex.after(time.Duration(s)*time.Second, func() {
-			ex.close(StatusTimedOut, "ExecutionTimedOut", nil, strp(asl.ErrTimeout), nil, 0)
-		})
+	ex.armTimeout(time.Duration(ex.sm.def.TimeoutSeconds) * time.Second)
+	root := ex.rootFrame()
+	done := ex.e.work()
+	go func() {
+		defer done()
+		defer ex.recoverPanic()
+		root.run(ex.sm.def.StartAt, ex.inputVal)
+	}()
+}
+
+// armTimeout times the execution out after d, if the machine has a
+// TimeoutSeconds.
+func (ex *execution) armTimeout(d time.Duration) {
+	if ex.sm.def.TimeoutSeconds <= 0 {
+		return
 	}
+	ex.after(max(d, 0), func() {
+		ex.close(StatusTimedOut, "ExecutionTimedOut", nil, strp(asl.ErrTimeout), nil, 0)
+	})
+}
+
+// rootFrame returns the frame of the execution's top-level states.
+func (ex *execution) rootFrame() *frame {
 	root := &frame{ex: ex, def: ex.sm.def, ctx: ex.ctx, vars: map[string]any{}, inputText: ex.input}
 	root.onDone = func(out any, err *asl.Error) {
 		if err != nil {
@@ -83,12 +101,7 @@ func (ex *execution) begin() {
 		text := marshalValue(out)
 		ex.close(StatusSucceeded, "ExecutionSucceeded", &text, nil, nil, root.lastID())
 	}
-	done := ex.e.work()
-	go func() {
-		defer done()
-		defer ex.recoverPanic()
-		root.run(ex.sm.def.StartAt, ex.inputVal)
-	}()
+	return root
 }
 
 // recoverPanic turns a panic in the interpreter into a failed execution
@@ -156,16 +169,22 @@ func (ex *execution) cancelTimer(et *execTimer) {
 // execution-level events) and returns its id; false when the execution (or
 // the frame) no longer runs. At the history cap it fails the execution.
 func (ex *execution) record(f *frame, ev Event) (int64, bool) {
-	return ex.recordEvent(f, ev, true)
+	return ex.recordEvent(f, ev, true, nil)
+}
+
+// recordExit records a StateExited event; next is the state the frame moves
+// on to ("" when it ends), kept in the journal so a restart can go on.
+func (ex *execution) recordExit(f *frame, ev Event, next string) (int64, bool) {
+	return ex.recordEvent(f, ev, true, &next)
 }
 
 // recordSide records an event that does not move the frame's
 // previousEventId chain on (AWS numbers MapStateSucceeded, for one, so).
 func (ex *execution) recordSide(f *frame, ev Event) (int64, bool) {
-	return ex.recordEvent(f, ev, false)
+	return ex.recordEvent(f, ev, false, nil)
 }
 
-func (ex *execution) recordEvent(f *frame, ev Event, advance bool) (int64, bool) {
+func (ex *execution) recordEvent(f *frame, ev Event, advance bool, next *string) (int64, bool) {
 	if f != nil && f.ctx.Err() != nil {
 		return 0, false
 	}
@@ -194,6 +213,10 @@ func (ex *execution) recordEvent(f *frame, ev Event, advance bool) (int64, bool)
 		}
 	}
 	ex.events = append(ex.events, ev)
+	if j := ex.e.journal; j != nil {
+		// Under ex.mu, so the journal gets an execution's events in order.
+		j.event(ex.arn, ev, next)
+	}
 	ex.mu.Unlock()
 	return ev.ID, true
 }
@@ -223,7 +246,17 @@ func (ex *execution) close(status string, evType EventType, output, errName, cau
 	ex.status, ex.stop, ex.output, ex.errName, ex.cause = status, now, output, errName, cause
 	timers := ex.timers
 	ex.timers = nil
+	j := ex.e.journal
+	if j != nil {
+		j.event(ex.arn, ev, nil)
+	}
 	ex.mu.Unlock()
+	if j != nil {
+		// Nobody hears of a terminal status that a crash could take back.
+		if err := j.sync(); err != nil {
+			ex.e.cfg.Logger.Error("journal: commit failed", "executionArn", ex.arn, "err", err)
+		}
+	}
 	for et := range timers {
 		if et.t != nil {
 			et.t.Stop()

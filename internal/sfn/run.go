@@ -278,7 +278,7 @@ func (r *stateRun) exit(out any, vars map[string]any, next string, caught bool) 
 		}
 		d.AssignedVariablesDetails = notTruncated
 	}
-	if _, ok := r.f.ex.record(r.f, Event{Type: exitedTypes[r.st.Type], StateExitedEventDetails: d}); !ok {
+	if _, ok := r.f.ex.recordExit(r.f, Event{Type: exitedTypes[r.st.Type], StateExitedEventDetails: d}, next); !ok {
 		return "", nil
 	}
 	for k, v := range vars {
@@ -304,6 +304,7 @@ func (r *stateRun) fail(e *asl.Error) (string, any) {
 				r.retries[ret] = n + 1
 				r.retryN++
 				d := ret.Delay(n, r.f.ex.e.rnd)
+				r.noteRetry(d)
 				r.f.ex.after(d, func() {
 					if r.f.ctx.Err() != nil {
 						return
@@ -332,6 +333,22 @@ func (r *stateRun) fail(e *asl.Error) (string, any) {
 		}
 	}
 	return r.failFrame(e)
+}
+
+// noteRetry journals when the retry just decided is due, so that a
+// restart fires it at its original time (the jitter is not replayable).
+func (r *stateRun) noteRetry(d time.Duration) {
+	ex := r.f.ex
+	j := ex.e.journal
+	if j == nil {
+		return
+	}
+	at := ex.e.cfg.Clock.Now().Add(d)
+	ex.mu.Lock()
+	// The failure event is the frame's last: retries follow TaskFailed,
+	// LambdaFunctionFailed, the *TimedOut events or a failed fan-out.
+	j.add(journalOp{kind: opRetry, arn: ex.arn, id: r.f.prev, at: at})
+	ex.mu.Unlock()
 }
 
 // dataLimit is States.DataLimitExceeded for this state's result; the size

@@ -5,9 +5,8 @@ import (
 	"sync"
 )
 
-// store keeps state machines and executions. The in-memory implementation
-// serves the local runtime; the interface is the seam for a durable one
-// (which will need exported record types; none exists yet).
+// store keeps state machines and executions. memStore keeps them in
+// memory; durableStore (journal.go) also journals every change to a file.
 type store interface {
 	// PutStateMachine adds sm; it returns the existing machine and false when
 	// the ARN is taken.
@@ -40,6 +39,8 @@ type memStore struct {
 	// lists them oldest first.
 	retain int
 	closed []*execution
+	// onEvict, when set, hears of each execution forgotten (under mu).
+	onEvict func(*execution)
 }
 
 // newMemStore returns an empty in-memory store keeping at most retain
@@ -139,6 +140,9 @@ func (s *memStore) Closed(ex *execution) {
 		s.closed[0] = nil
 		s.closed = s.closed[1:]
 		delete(s.executions, old.arn)
+		if s.onEvict != nil {
+			s.onEvict(old)
+		}
 		list := s.bySM[old.sm.arn]
 		for i, x := range list {
 			if x == old {

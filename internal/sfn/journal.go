@@ -1,0 +1,393 @@
+package sfn
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+)
+
+// The durable store is a write-ahead log in a bbolt file: the history
+// events ARE the execution state (an execution is rebuilt by replaying its
+// events), plus the few facts that are not events: each state machine
+// version, each execution's identity, the state a StateExited event moves
+// on to, and the due time of a pending retry backoff.
+//
+// Buckets (keys are byte strings):
+//
+//	ver  version key -> storedMachine        a machine definition, immutable
+//	sm   state machine ARN -> version key    the current version
+//	ex   execution ARN -> storedExecution    name, input, start, version
+//	ev   execution ARN 0x00 big-endian id -> storedEvent
+//	rt   execution ARN 0x00 big-endian id -> big-endian unix nanoseconds:
+//	     the retry of the attempt that failed with event id is due then
+//
+// Writes are queued and committed in groups (many executions' events in one
+// bbolt transaction, one fsync) by a single goroutine: when the queue holds
+// maxBatch operations, every tick, or at once when somebody waits in sync.
+// The engine calls sync before it answers StartExecution and before it
+// reports a terminal status, so whatever a client has been told survives a
+// crash; the intermediate events of a running execution may be lost with
+// the last tick, and it then resumes from an earlier event.
+var (
+	bucketVersions      = []byte("ver")
+	bucketStateMachines = []byte("sm")
+	bucketExecutions    = []byte("ex")
+	bucketEvents        = []byte("ev")
+	bucketRetries       = []byte("rt")
+)
+
+const (
+	// journalTick bounds how long an unsynced event waits for its commit.
+	journalTick = 5 * time.Millisecond
+	// journalMaxBatch commits early when this many operations are queued.
+	journalMaxBatch = 4096
+)
+
+type opKind uint8
+
+const (
+	opEvent opKind = iota + 1
+	opRetry
+	opPutMachine
+	opDeleteMachine
+	opPutExecution
+	opDeleteExecution
+)
+
+// journalOp is one queued write.
+type journalOp struct {
+	kind opKind
+	arn  string
+	ev   Event
+	next *string // opEvent of a StateExited: the state it moves on to
+	id   int64
+	at   time.Time
+	sm   *stateMachine
+	ex   *execution
+}
+
+// journal queues writes and commits them in groups.
+type journal struct {
+	db *bolt.DB
+
+	mu      sync.Mutex
+	cond    *sync.Cond
+	pending []journalOp
+	spare   []journalOp
+	queued  uint64 // operations ever queued
+	durable uint64 // operations committed
+	closed  bool
+	err     error // the last commit error
+	commits uint64
+
+	kick    chan struct{}
+	stop    chan struct{}
+	stopped chan struct{}
+}
+
+func openJournal(path string) (*journal, error) {
+	// The timeout makes a second runtime on the same file fail instead of
+	// waiting for the file lock forever.
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 2 * time.Second, NoFreelistSync: true, FreelistType: bolt.FreelistMapType})
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	err = db.Update(func(tx *bolt.Tx) error {
+		for _, b := range [][]byte{bucketVersions, bucketStateMachines, bucketExecutions, bucketEvents, bucketRetries} {
+			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("create buckets in %s: %w", path, err)
+	}
+	j := &journal{db: db, kick: make(chan struct{}, 1), stop: make(chan struct{}), stopped: make(chan struct{})}
+	j.cond = sync.NewCond(&j.mu)
+	go j.loop()
+	return j, nil
+}
+
+// add queues an operation.
+func (j *journal) add(op journalOp) {
+	j.mu.Lock()
+	if j.closed {
+		j.mu.Unlock()
+		return
+	}
+	j.pending = append(j.pending, op)
+	j.queued++
+	full := len(j.pending) >= journalMaxBatch
+	j.mu.Unlock()
+	if full {
+		j.wake()
+	}
+}
+
+func (j *journal) wake() {
+	select {
+	case j.kick <- struct{}{}:
+	default:
+	}
+}
+
+// event queues a history event; next is set for StateExited events.
+func (j *journal) event(arn string, ev Event, next *string) {
+	j.add(journalOp{kind: opEvent, arn: arn, ev: ev, next: next})
+}
+
+// sync waits until every operation queued so far is committed, and returns
+// the last commit error, if any.
+func (j *journal) sync() error {
+	j.mu.Lock()
+	defer j.mu.Unlock()
+	target := j.queued
+	if j.durable >= target || j.closed {
+		return j.err
+	}
+	j.wake()
+	for j.durable < target && !j.closed {
+		j.cond.Wait()
+	}
+	return j.err
+}
+
+func (j *journal) loop() {
+	defer close(j.stopped)
+	tick := time.NewTicker(journalTick)
+	defer tick.Stop()
+	for {
+		select {
+		case <-j.stop:
+			return
+		case <-j.kick:
+		case <-tick.C:
+		}
+		j.flush()
+	}
+}
+
+// flush commits what is queued in one transaction.
+func (j *journal) flush() {
+	j.mu.Lock()
+	if len(j.pending) == 0 || j.closed {
+		j.mu.Unlock()
+		return
+	}
+	batch := j.pending
+	j.pending = j.spare[:0]
+	upto := j.queued
+	j.mu.Unlock()
+
+	err := j.db.Update(func(tx *bolt.Tx) error { return writeOps(tx, batch) })
+
+	clear(batch) // drop references to events and executions
+	j.mu.Lock()
+	j.spare = batch[:0]
+	j.durable = upto
+	j.err = err
+	j.commits++
+	j.cond.Broadcast()
+	j.mu.Unlock()
+}
+
+// close commits what is queued and closes the file.
+func (j *journal) close() error {
+	j.flush()
+	j.mu.Lock()
+	if j.closed {
+		j.mu.Unlock()
+		return nil
+	}
+	j.closed = true
+	j.cond.Broadcast()
+	j.mu.Unlock()
+	close(j.stop)
+	<-j.stopped
+	j.flush() // nothing: closed
+	return j.db.Close()
+}
+
+// abandon closes the file without committing what is queued: what a crash
+// leaves behind (tests).
+func (j *journal) abandon() {
+	j.mu.Lock()
+	if j.closed {
+		j.mu.Unlock()
+		return
+	}
+	j.closed = true
+	j.pending = nil
+	j.cond.Broadcast()
+	j.mu.Unlock()
+	close(j.stop)
+	<-j.stopped
+	_ = j.db.Close()
+}
+
+// storedMachine is a state machine version on disk.
+type storedMachine struct {
+	ARN        string    `json:"arn"`
+	Name       string    `json:"name"`
+	Definition string    `json:"definition"`
+	RoleARN    string    `json:"roleArn"`
+	Type       string    `json:"type"`
+	Created    time.Time `json:"created"`
+}
+
+// storedExecution is an execution's identity on disk; its status is in
+// its events.
+type storedExecution struct {
+	StateMachineARN string `json:"sm"`
+	Version         string `json:"v"`
+	Name            string `json:"name"`
+	Input           string `json:"input"`
+	Start           int64  `json:"start"` // unix nanoseconds
+	Seq             uint64 `json:"seq"`   // creation order, for ties in Start
+}
+
+// plainEvent is Event without its MarshalJSON (which writes the timestamp
+// in AWS's lossy form).
+type plainEvent Event
+
+// storedEvent is a history event on disk.
+type storedEvent struct {
+	plainEvent
+	TS   int64   `json:"ts"` // unix nanoseconds
+	Next *string `json:"next,omitempty"`
+}
+
+// versionKey names a state machine version by its content.
+func versionKey(sm *stateMachine) string {
+	if sm.ver == "" {
+		h := sha256.New()
+		for _, s := range []string{sm.arn, sm.definition, sm.roleARN, sm.typ, sm.created.UTC().Format(time.RFC3339Nano)} {
+			h.Write([]byte(s))
+			h.Write([]byte{0})
+		}
+		sm.ver = hex.EncodeToString(h.Sum(nil)[:16])
+	}
+	return sm.ver
+}
+
+func eventKey(arn string, id int64) []byte {
+	k := make([]byte, 0, len(arn)+9)
+	k = append(k, arn...)
+	k = append(k, 0)
+	return binary.BigEndian.AppendUint64(k, uint64(id))
+}
+
+func writeOps(tx *bolt.Tx, ops []journalOp) error {
+	ver, sms, exs := tx.Bucket(bucketVersions), tx.Bucket(bucketStateMachines), tx.Bucket(bucketExecutions)
+	evs, rts := tx.Bucket(bucketEvents), tx.Bucket(bucketRetries)
+	// bbolt keeps the value slices until the commit: one allocation each.
+	put := func(b *bolt.Bucket, key []byte, v any) error {
+		data, err := json.Marshal(v)
+		if err != nil {
+			return err
+		}
+		return b.Put(key, data)
+	}
+	for i := range ops {
+		op := &ops[i]
+		var err error
+		switch op.kind {
+		case opEvent:
+			err = put(evs, eventKey(op.arn, op.ev.ID), storedEvent{plainEvent: plainEvent(op.ev), TS: op.ev.Timestamp.UnixNano(), Next: op.next})
+		case opRetry:
+			err = rts.Put(eventKey(op.arn, op.id), binary.BigEndian.AppendUint64(nil, uint64(op.at.UnixNano())))
+		case opPutMachine:
+			sm := op.sm
+			key := []byte(versionKey(sm))
+			if ver.Get(key) == nil {
+				err = put(ver, key, storedMachine{ARN: sm.arn, Name: sm.name, Definition: sm.definition, RoleARN: sm.roleARN, Type: sm.typ, Created: sm.created})
+			}
+			if err == nil {
+				err = sms.Put([]byte(sm.arn), key)
+			}
+		case opDeleteMachine:
+			err = sms.Delete([]byte(op.arn))
+		case opPutExecution:
+			ex := op.ex
+			seq, _ := exs.NextSequence()
+			err = put(exs, []byte(ex.arn), storedExecution{StateMachineARN: ex.sm.arn, Version: versionKey(ex.sm), Name: ex.name,
+				Input: ex.input, Start: ex.start.UnixNano(), Seq: seq})
+		case opDeleteExecution:
+			if err = exs.Delete([]byte(op.arn)); err == nil {
+				err = deletePrefix(evs, op.arn)
+			}
+			if err == nil {
+				err = deletePrefix(rts, op.arn)
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("journal %d: %w", op.kind, err)
+		}
+	}
+	return nil
+}
+
+func deletePrefix(b *bolt.Bucket, arn string) error {
+	prefix := append([]byte(arn), 0)
+	c := b.Cursor()
+	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Seek(prefix) {
+		if err := c.Delete(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// durableStore is the in-memory store with every change journalled.
+type durableStore struct {
+	*memStore
+	j *journal
+}
+
+func newDurableStore(retain int, j *journal) *durableStore {
+	ms := newMemStore(retain).(*memStore)
+	ms.onEvict = func(ex *execution) { j.add(journalOp{kind: opDeleteExecution, arn: ex.arn}) }
+	return &durableStore{memStore: ms, j: j}
+}
+
+func (s *durableStore) PutStateMachine(sm *stateMachine) (*stateMachine, bool) {
+	got, ok := s.memStore.PutStateMachine(sm)
+	if ok {
+		s.j.add(journalOp{kind: opPutMachine, sm: sm})
+	}
+	return got, ok
+}
+
+func (s *durableStore) ReplaceStateMachine(sm *stateMachine) bool {
+	ok := s.memStore.ReplaceStateMachine(sm)
+	if ok {
+		s.j.add(journalOp{kind: opPutMachine, sm: sm})
+	}
+	return ok
+}
+
+func (s *durableStore) DeleteStateMachine(arn string) {
+	s.memStore.DeleteStateMachine(arn)
+	s.j.add(journalOp{kind: opDeleteMachine, arn: arn})
+}
+
+func (s *durableStore) PutExecution(ex *execution) (*execution, bool) {
+	got, ok := s.memStore.PutExecution(ex)
+	if ok {
+		s.j.add(journalOp{kind: opPutExecution, ex: ex})
+	}
+	return got, ok
+}
+
+// errCorrupt marks a data file this engine cannot read.
+var errCorrupt = errors.New("corrupt data file")

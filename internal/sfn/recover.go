@@ -1,0 +1,513 @@
+package sfn
+
+import (
+	"bytes"
+	"cmp"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/asyncjobs/stepjobs/internal/asl"
+)
+
+// Open returns an Engine whose state machines, executions, histories and
+// pending retries live in cfg.DataFile (a bbolt file, created when
+// missing) as well as in memory. It loads what the file holds: closed
+// executions come back as they were; running ones are resumed by Resume,
+// which the caller calls once it has subscribed and registered what the
+// executions need. Close commits and closes the file.
+//
+// What a restart does with a running execution, from its last recorded
+// event (the history is the state; nothing else is trusted):
+//   - a Task whose result was recorded goes on with that result;
+//   - a Task that was in flight (scheduled or started, no result) is invoked
+//     again, with the same $$.State.RetryCount, and its history shows a
+//     second LambdaFunctionScheduled/Started (or TaskScheduled/Started).
+//     Step Functions runs each attempt at most once as far as the engine
+//     can tell, but a Lambda function that was running at a crash may have
+//     done its work: handlers must be idempotent;
+//   - a pending retry fires at its original due time (journalled with the
+//     failure), a Wait state at entry time plus its wait, the machine's
+//     TimeoutSeconds counts from the original start;
+//   - a Task timeout or heartbeat counts afresh from the new invocation;
+//     a callback task gets a new token (the old one is unknown);
+//   - a Parallel or Map state in flight runs all its branches again;
+//   - an execution that cannot go on (its machine version no longer
+//     resolves, say) fails with States.Runtime rather than stay RUNNING.
+func Open(cfg Config) (*Engine, error) {
+	if cfg.DataFile == "" {
+		return nil, errors.New("sfn: Open needs Config.DataFile")
+	}
+	e := New(cfg)
+	j, err := openJournal(cfg.DataFile)
+	if err != nil {
+		return nil, fmt.Errorf("sfn: %w", err)
+	}
+	ds := newDurableStore(cfg.RetainClosed, j)
+	e.store = ds
+	began := time.Now()
+	n, err := e.load(j.db, ds)
+	if err != nil {
+		_ = j.close()
+		return nil, fmt.Errorf("sfn: load %s: %w", cfg.DataFile, err)
+	}
+	// Journal only after loading: loading writes nothing back.
+	e.journal = j
+	e.cfg.Logger.Info("engine state loaded", "file", cfg.DataFile, "executions", n, "running", len(e.recovered),
+		"took", time.Since(began))
+	return e, nil
+}
+
+// Close commits what is queued and closes the data file (a no-op in
+// memory). Executions still running stay RUNNING on disk and resume at the
+// next Open; events they record after Close are lost.
+func (e *Engine) Close() error {
+	if e.journal == nil {
+		return nil
+	}
+	if err := e.journal.close(); err != nil {
+		return fmt.Errorf("sfn: close data file: %w", err)
+	}
+	return nil
+}
+
+// crash abandons the data file without committing what is queued: a test's
+// kill -9. The engine's goroutines go on in memory, writing nothing.
+func (e *Engine) crash() {
+	if e.journal != nil {
+		e.journal.abandon()
+	}
+}
+
+// recovery is a running execution found by Open, with what its resumption
+// needs that is not in its events.
+type recovery struct {
+	ex      *execution
+	next    map[int64]string    // StateExited id -> next state
+	retryAt map[int64]time.Time // failure event id -> retry due
+	err     error               // it cannot resume: fail it
+	seq     uint64              // creation order
+}
+
+// Resume goes on with the running executions Open found (see Open). It
+// returns how many it resumed; calling it again does nothing.
+func (e *Engine) Resume() int {
+	list := e.recovered
+	e.recovered = nil
+	for _, rc := range list {
+		rc.ex.resume(rc)
+	}
+	return len(list)
+}
+
+// load reads the file into the store.
+func (e *Engine) load(db *bolt.DB, ds *durableStore) (int, error) {
+	versions := map[string]*stateMachine{}
+	broken := map[string]error{}
+	var execs []*recovery
+	err := db.View(func(tx *bolt.Tx) error {
+		err := tx.Bucket(bucketVersions).ForEach(func(k, v []byte) error {
+			var m storedMachine
+			if err := json.Unmarshal(v, &m); err != nil {
+				return fmt.Errorf("%w: version %s: %w", errCorrupt, k, err)
+			}
+			sm := &stateMachine{arn: m.ARN, name: m.Name, definition: m.Definition, roleARN: m.RoleARN, typ: m.Type,
+				created: m.Created, ver: string(k)}
+			def, err := asl.Parse([]byte(m.Definition))
+			if err == nil {
+				sm.def = def
+				sm.tasks, err = e.resolveTasks(def, []byte(m.Definition))
+			}
+			if err != nil {
+				// Kept readable; its running executions fail at Resume.
+				broken[string(k)] = err
+				if sm.def == nil {
+					sm.def = &asl.StateMachine{}
+				}
+			}
+			versions[string(k)] = sm
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		err = tx.Bucket(bucketStateMachines).ForEach(func(k, v []byte) error {
+			sm, ok := versions[string(v)]
+			if !ok {
+				return fmt.Errorf("%w: state machine %s: no version %s", errCorrupt, k, v)
+			}
+			ds.memStore.stateMachines[string(k)] = sm
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		byARN := map[string]*recovery{}
+		err = tx.Bucket(bucketExecutions).ForEach(func(k, v []byte) error {
+			var m storedExecution
+			if err := json.Unmarshal(v, &m); err != nil {
+				return fmt.Errorf("%w: execution %s: %w", errCorrupt, k, err)
+			}
+			sm, ok := versions[m.Version]
+			if !ok {
+				return fmt.Errorf("%w: execution %s: no version %s", errCorrupt, k, m.Version)
+			}
+			val, err := asl.DecodeJSON([]byte(m.Input))
+			if err != nil {
+				return fmt.Errorf("%w: execution %s: input: %w", errCorrupt, k, err)
+			}
+			ex := e.newExecution(sm, m.Name, m.Input, val)
+			ex.start = time.Unix(0, m.Start)
+			ex.execCtx["StartTime"] = isoTime(ex.start)
+			if ex.arn != string(k) {
+				// The ARN is derived from the names; keep the stored one.
+				ex.arn = string(k)
+				ex.execCtx["Id"] = ex.arn
+			}
+			rc := &recovery{ex: ex, err: broken[m.Version], seq: m.Seq}
+			byARN[ex.arn] = rc
+			execs = append(execs, rc)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		// One pass over the events: keys sort by ARN, then id.
+		err = tx.Bucket(bucketEvents).ForEach(func(k, v []byte) error {
+			arn, id, ok := splitEventKey(k)
+			if !ok {
+				return fmt.Errorf("%w: event key %q", errCorrupt, k)
+			}
+			rc := byARN[arn]
+			if rc == nil {
+				return nil // an execution deleted in a batch the crash cut short
+			}
+			var se storedEvent
+			if err := json.Unmarshal(v, &se); err != nil {
+				return fmt.Errorf("%w: event %s/%d: %w", errCorrupt, arn, id, err)
+			}
+			ev := Event(se.plainEvent)
+			ev.Timestamp = time.Unix(0, se.TS)
+			if ev.ID != int64(len(rc.ex.events))+1 {
+				return fmt.Errorf("%w: execution %s: event %d follows %d", errCorrupt, arn, ev.ID, len(rc.ex.events))
+			}
+			rc.ex.events = append(rc.ex.events, ev)
+			if se.Next != nil {
+				if rc.next == nil {
+					rc.next = map[int64]string{}
+				}
+				rc.next[ev.ID] = *se.Next
+			}
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		return tx.Bucket(bucketRetries).ForEach(func(k, v []byte) error {
+			arn, id, ok := splitEventKey(k)
+			if rc := byARN[arn]; ok && rc != nil && len(v) == 8 {
+				if rc.retryAt == nil {
+					rc.retryAt = map[int64]time.Time{}
+				}
+				rc.retryAt[id] = time.Unix(0, int64(binary.BigEndian.Uint64(v)))
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return 0, err
+	}
+	// Oldest first, so the store's retention forgets the right ones.
+	sortByStart(execs)
+	for _, rc := range execs {
+		ex := rc.ex
+		ds.memStore.PutExecution(ex)
+		if len(ex.events) == 0 {
+			// Created, then the crash came before ExecutionStarted was
+			// committed; nobody was told of it (StartExecution syncs).
+			rc.err = errors.New("no ExecutionStarted event")
+		}
+		if ex.closeFromHistory() {
+			ds.memStore.Closed(ex)
+			continue
+		}
+		e.recovered = append(e.recovered, rc)
+	}
+	return len(execs), nil
+}
+
+func sortByStart(execs []*recovery) {
+	slices.SortFunc(execs, func(a, b *recovery) int {
+		if c := a.ex.start.Compare(b.ex.start); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.seq, b.seq)
+	})
+}
+
+func splitEventKey(k []byte) (string, int64, bool) {
+	// The id is the last 8 bytes (it may contain zeros); the separator is
+	// the byte before.
+	i := len(k) - 9
+	if i < 0 || k[i] != 0 {
+		return "", 0, false
+	}
+	return string(k[:i]), int64(binary.BigEndian.Uint64(k[i+1:])), true
+}
+
+// closeFromHistory sets the terminal status from the last event, if it is
+// an execution's end; it reports whether it was.
+func (ex *execution) closeFromHistory() bool {
+	if len(ex.events) == 0 {
+		return false
+	}
+	last := ex.events[len(ex.events)-1]
+	var status string
+	var fd *FailureDetails
+	switch last.Type {
+	case "ExecutionSucceeded":
+		status = StatusSucceeded
+		if d := last.ExecutionSucceededEventDetails; d != nil {
+			ex.output = d.Output
+		}
+	case "ExecutionFailed":
+		status, fd = StatusFailed, last.ExecutionFailedEventDetails
+	case "ExecutionAborted":
+		status, fd = StatusAborted, last.ExecutionAbortedEventDetails
+	case "ExecutionTimedOut":
+		status, fd = StatusTimedOut, last.ExecutionTimedOutEventDetails
+	default:
+		return false
+	}
+	if fd != nil {
+		ex.errName, ex.cause = fd.Error, fd.Cause
+	}
+	ex.status, ex.stop, ex.timers = status, last.Timestamp, nil
+	ex.cancel()
+	close(ex.done)
+	return true
+}
+
+// resume goes on with a running execution from its last recorded event.
+func (ex *execution) resume(rc *recovery) {
+	e := ex.e
+	if rc.err != nil {
+		ex.close(StatusFailed, "ExecutionFailed", nil, strp(asl.ErrRuntime),
+			strp("The local engine could not resume this execution after a restart: "+rc.err.Error()), int64(len(ex.events)))
+		return
+	}
+	ex.armTimeout(ex.start.Add(time.Duration(ex.sm.def.TimeoutSeconds) * time.Second).Sub(e.cfg.Clock.Now()))
+	done := e.work()
+	go func() {
+		defer done()
+		defer ex.recoverPanic()
+		if err := ex.resumeTop(rc); err != nil {
+			ex.close(StatusFailed, "ExecutionFailed", nil, strp(asl.ErrRuntime),
+				strp("The local engine could not resume this execution after a restart: "+err.Error()), int64(len(ex.events)))
+		}
+	}()
+}
+
+// resumeTop finds where the top-level states stopped and goes on there.
+// Events of a Parallel or Map state's branches are skipped: such a state
+// in flight runs again.
+func (ex *execution) resumeTop(rc *recovery) error {
+	root := ex.rootFrame()
+	def := ex.sm.def
+	ex.mu.Lock()
+	events := ex.events
+	ex.mu.Unlock()
+
+	var cur *asl.State
+	curAt := -1  // index of cur's StateEntered
+	exitAt := -1 // index of cur's StateExited
+	inside := false
+	var last int64 // the top-level chain's last event
+	for i, ev := range events {
+		switch {
+		case ev.StateEnteredEventDetails != nil && !inside:
+			st, ok := def.States[ev.StateEnteredEventDetails.Name]
+			if !ok {
+				return fmt.Errorf("event %d enters unknown state %q", ev.ID, ev.StateEnteredEventDetails.Name)
+			}
+			cur, curAt, exitAt = st, i, -1
+			inside = st.Type == asl.TypeParallel || st.Type == asl.TypeMap
+			last = ev.ID
+		case ev.StateExitedEventDetails != nil && cur != nil && ev.Type == exitedTypes[cur.Type] &&
+			ev.StateExitedEventDetails.Name == cur.Name && exitAt < curAt:
+			exitAt, inside, last = i, false, ev.ID
+			for k, v := range ev.StateExitedEventDetails.AssignedVariables {
+				val, err := asl.DecodeJSON([]byte(v))
+				if err != nil {
+					return fmt.Errorf("event %d: variable %s: %w", ev.ID, k, err)
+				}
+				root.vars[k] = val
+			}
+		case !inside:
+			last = ev.ID
+		}
+	}
+	root.prev = last
+	if cur == nil {
+		root.run(def.StartAt, ex.inputVal)
+		return nil
+	}
+	if exitAt >= 0 {
+		ev := events[exitAt]
+		next, ok := rc.next[ev.ID]
+		if !ok {
+			return fmt.Errorf("event %d: the state after %s was not recorded", ev.ID, cur.Name)
+		}
+		out, err := decodeText(ev.StateExitedEventDetails.Output)
+		if err != nil {
+			return fmt.Errorf("event %d: output: %w", ev.ID, err)
+		}
+		if next == "" {
+			root.onDone(out, nil)
+			return nil
+		}
+		root.run(next, out)
+		return nil
+	}
+	entered := events[curAt]
+	in, err := decodeText(entered.StateEnteredEventDetails.Input)
+	if err != nil {
+		return fmt.Errorf("event %d: input: %w", entered.ID, err)
+	}
+	r := &stateRun{f: root, st: cur, raw: in, entered: entered.ID, enterAt: entered.Timestamp}
+	if curAt == 0 || events[curAt-1].Type == "ExecutionStarted" {
+		r.rawText = ex.input
+	}
+	switch cur.Type {
+	case asl.TypeTask:
+		return r.resumeTask(events[curAt+1:], rc.retryAt)
+	case asl.TypeWait:
+		env := r.env()
+		win, err := cur.EffectiveInput(r.raw, env)
+		if err != nil {
+			root.run(r.fail(r.evalErr(err)))
+			return nil
+		}
+		until, err := cur.Until(win, env, r.enterAt)
+		if err != nil {
+			root.run(r.fail(r.evalErr(err)))
+			return nil
+		}
+		if d := until.Sub(ex.e.cfg.Clock.Now()); d > 0 {
+			ex.after(d, func() {
+				if root.ctx.Err() != nil {
+					return
+				}
+				root.run(r.succeed(win, r.env()))
+			})
+			return nil
+		}
+		root.run(r.succeed(win, env))
+		return nil
+	}
+	// Pass, Choice, Succeed and Fail have no effects outside the execution;
+	// Parallel and Map run their branches again.
+	root.run(r.execute())
+	return nil
+}
+
+// resumeTask goes on with a Task state from its events since entry.
+func (r *stateRun) resumeTask(events []Event, retryAt map[int64]time.Time) error {
+	type failure struct {
+		id          int64
+		name, cause string
+	}
+	var fails []failure
+	var result *string
+	lastFailed, succeeded := false, false
+	for _, ev := range events {
+		var fd *FailureDetails
+		switch {
+		case ev.LambdaFunctionFailedEventDetails != nil:
+			fd = ev.LambdaFunctionFailedEventDetails
+		case ev.LambdaFunctionTimedOutEventDetails != nil:
+			fd = ev.LambdaFunctionTimedOutEventDetails
+		case ev.TaskFailedEventDetails != nil:
+			fd = &FailureDetails{Error: ev.TaskFailedEventDetails.Error, Cause: ev.TaskFailedEventDetails.Cause}
+		case ev.TaskTimedOutEventDetails != nil:
+			fd = &FailureDetails{Error: ev.TaskTimedOutEventDetails.Error, Cause: ev.TaskTimedOutEventDetails.Cause}
+		case ev.LambdaFunctionSucceededEventDetails != nil:
+			result, succeeded, lastFailed = ev.LambdaFunctionSucceededEventDetails.Output, true, false
+			continue
+		case ev.TaskSucceededEventDetails != nil:
+			result, succeeded, lastFailed = ev.TaskSucceededEventDetails.Output, true, false
+			continue
+		default:
+			lastFailed, succeeded = false, false
+			continue
+		}
+		fails = append(fails, failure{id: ev.ID, name: deref(fd.Error), cause: deref(fd.Cause)})
+		lastFailed, succeeded = true, false
+	}
+	bump := func(name string) {
+		if ret := r.st.MatchRetrier(name); ret != nil {
+			if r.retries == nil {
+				r.retries = map[*asl.Retrier]int{}
+			}
+			r.retries[ret]++
+			r.retryN++
+		}
+	}
+	f, ex := r.f, r.f.ex
+	switch {
+	case succeeded:
+		for _, fl := range fails {
+			bump(fl.name)
+		}
+		out, err := decodeText(result)
+		if err != nil {
+			return fmt.Errorf("task result: %w", err)
+		}
+		f.run(r.succeed(out, r.env()))
+	case lastFailed:
+		for _, fl := range fails[:len(fails)-1] {
+			bump(fl.name)
+		}
+		fl := fails[len(fails)-1]
+		at, retrying := retryAt[fl.id]
+		if !retrying {
+			// The crash came before the retry or catch was decided: decide now.
+			f.run(r.fail(&asl.Error{Name: fl.name, Cause: fl.cause}))
+			return nil
+		}
+		bump(fl.name)
+		ex.after(max(at.Sub(ex.e.cfg.Clock.Now()), 0), func() {
+			if f.ctx.Err() != nil {
+				return
+			}
+			f.run(r.execute())
+		})
+	default:
+		// In flight (or not yet scheduled): invoke again.
+		for _, fl := range fails {
+			bump(fl.name)
+		}
+		f.run(r.execute())
+	}
+	return nil
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+// decodeText decodes a recorded JSON text (nil or empty: null).
+func decodeText(s *string) (any, error) {
+	if s == nil || len(bytes.TrimSpace([]byte(*s))) == 0 {
+		return nil, nil
+	}
+	return asl.DecodeJSON([]byte(*s))
+}
