@@ -33,13 +33,20 @@ const (
 const (
 	IntegrationAWS  = "AWS"  // a Step Functions action
 	IntegrationMock = "MOCK" // the CORS preflight
+	// IntegrationLambdaProxy is a function's http event with
+	// integration: lambda-proxy (the default): API Gateway hands the
+	// function an APIGatewayProxyRequest and relays its answer.
+	IntegrationLambdaProxy = "AWS_PROXY"
 )
 
 // Route is one API Gateway method as serverless-step-functions deploys it
 // for an http event (plus the OPTIONS methods it adds for CORS).
 type Route struct {
-	// StateMachine is the state machine key; empty for a CORS preflight.
+	// StateMachine is the state machine key; empty for a CORS preflight
+	// and a function's route.
 	StateMachine string
+	// Function is the function key of an IntegrationLambdaProxy route.
+	Function string
 	// Method is upper case (GET, POST, ..., ANY).
 	Method string
 	// Path is the resource path with a leading slash and {param} parts,
@@ -57,8 +64,12 @@ type Route struct {
 	Responses []IntegrationResponse
 	// CORS is the event's normalized cors setting, nil when off.
 	CORS *CORS
-	// Authorizer is the raw authorizer setting, recorded (not enforced).
-	Authorizer any
+	// Authorizer is the route's authorizer, nil when the route has none.
+	Authorizer *Authorizer
+	// RequestSchemas maps a content type to the JSON Schema (draft-04)
+	// of request.schemas: API Gateway's request validator checks the body
+	// against it before the integration is called.
+	RequestSchemas map[string][]byte
 	// Private is `private: true` (an API key is required on AWS).
 	Private bool
 	// TimeoutMillis is the integration timeout (29000 when not set).
@@ -142,6 +153,11 @@ func (s *Service) Routes(l Lookup) ([]Route, error) {
 			routes = append(routes, r)
 		}
 	}
+	fnRoutes, err := s.functionRoutes(providerTimeout)
+	if err != nil {
+		return nil, err
+	}
+	routes = append(routes, fnRoutes...)
 	for path, p := range preflights {
 		c := p.cors
 		methods := strings.Join(c.Methods, ",")
@@ -209,14 +225,20 @@ func (s *Service) route(sm StateMachine, raw any, l Lookup, path string) (Route,
 	r := Route{
 		StateMachine: sm.Key, Method: method, Path: "/" + p, Integration: IntegrationAWS,
 		Action: "StartExecution", PassthroughBehavior: PassthroughNever,
-		Authorizer: http["authorizer"], Private: http["private"] == true,
+		Private: http["private"] == true,
+	}
+	var err error
+	if r.Authorizer, err = s.authorizerOf(http["authorizer"], path+".authorizer"); err != nil {
+		return Route{}, err
+	}
+	if r.RequestSchemas, err = requestSchemas(http, path+".request.schemas"); err != nil {
+		return Route{}, err
 	}
 	r.TimeoutMillis, _ = toInt(http["timeoutInMillis"])
 	if a, ok := http["action"].(string); ok && a != "" {
 		r.Action = a
 		r.PassthroughBehavior = PassthroughWhenNoTemplates
 	}
-	var err error
 	if r.RequestTemplates, err = requestTemplates(sm, http, l, path); err != nil {
 		return Route{}, err
 	}

@@ -48,6 +48,8 @@ type Function struct {
 	// Environment merges provider.environment and the function's own;
 	// values may hold intrinsics: see Service.FunctionEnv.
 	Environment map[string]any
+	// Events is the raw `events:` list (http, eventBridge, ...).
+	Events []any
 }
 
 // StateMachine is one entry of `stepFunctions.stateMachines:`.
@@ -179,6 +181,9 @@ func (s *Service) buildFunctions(cfg, provider map[string]any) error {
 		}
 		if pkg, ok := def["package"].(map[string]any); ok {
 			f.Artifact = str(pkg["artifact"])
+		}
+		if ev, ok := def["events"].([]any); ok {
+			f.Events = ev
 		}
 		for k, v := range providerEnv {
 			f.Environment[k] = v
