@@ -31,8 +31,18 @@
 //     {"message": ...}), with $context.error.message/messageString/
 //     responseType; a panic anywhere is a logged 500 "Internal server error".
 //
-// Not emulated: authorizers and API keys (recorded on the route, logged at
-// start, not enforced), request validators and models, binary media types
+// Then, as API Gateway does before the integration: a TOKEN authorizer
+// (Config.Authorizer decides; no identity header is 401 without calling
+// it; its context becomes $context.authorizer), and the request validator
+// (the route's request.schemas, by content type: 400 BAD_REQUEST_BODY
+// "Invalid request body", with $context.error.validationErrorString). A
+// Lambda proxy route (a function's http event) hands the function an
+// events.APIGatewayProxyRequest through Config.Lambda and relays its
+// statusCode, headers and body (a failure or no statusCode: 502).
+//
+// Not emulated: IAM, Cognito and REQUEST authorizers and API keys
+// (recorded on the route, logged at start, not enforced), the authorizer's
+// result cache (every request calls it), request parameter validation, binary media types
 // and content handling, multi-value headers and query strings (the last
 // value wins), integration response headers, caching, throttling and usage
 // plans.

@@ -65,6 +65,15 @@ type Config struct {
 	Now func() time.Time
 	// NewRequestID makes $context.requestId; nil means a random UUID.
 	NewRequestID func() string
+	// Region is the region of the methodArn an authorizer sees; empty
+	// means us-east-1.
+	Region string
+	// Authorizer answers for the routes' Lambda authorizers; nil leaves
+	// them unenforced (logged at start).
+	Authorizer Authorizer
+	// Lambda invokes the functions of Lambda proxy routes; required when
+	// there are such routes.
+	Lambda LambdaInvoker
 }
 
 // Gateway is an http.Handler serving the configured routes.
@@ -92,6 +101,9 @@ type gatewayResponse struct {
 func New(cfg Config) (*Gateway, error) {
 	if cfg.Integration == nil {
 		return nil, errors.New("apigw: no integration")
+	}
+	if cfg.Region == "" {
+		cfg.Region = "us-east-1"
 	}
 	if cfg.Parse == nil {
 		cfg.Parse = VTLParser
@@ -156,7 +168,13 @@ func New(cfg Config) (*Gateway, error) {
 			}
 			rt.responses = append(rt.responses, ir)
 		}
-		if rc.Authorizer != nil || rc.Private {
+		if rc.Integration == slsconfig.IntegrationLambdaProxy && cfg.Lambda == nil {
+			return nil, fmt.Errorf("apigw: %s: a Lambda proxy route needs Config.Lambda", name)
+		}
+		if err := rt.compileSchemas(); err != nil {
+			return nil, fmt.Errorf("apigw: %s: %w", name, err)
+		}
+		if !g.enforced(rc) {
 			g.log.Warn("route authorization is not enforced locally", "method", rc.Method, "path", rc.Path)
 		}
 		routes = append(routes, rt)
@@ -192,6 +210,8 @@ type call struct {
 	tmplReq   TemplateRequest
 	res       *resource
 	rt        *route
+	// validationError is $context.error.validationErrorString.
+	validationError string
 }
 
 // ServeHTTP implements http.Handler.
@@ -260,6 +280,17 @@ func (g *Gateway) serve(c *call) (resp *response) {
 
 	if rt.cfg.Integration == slsconfig.IntegrationMock {
 		return g.integrationResponse(c, http.StatusOK, nil)
+	}
+	// As API Gateway: the authorizer, then the request validator, then
+	// the integration.
+	if resp := g.authorize(c); resp != nil {
+		return resp
+	}
+	if resp := g.validate(c, body); resp != nil {
+		return resp
+	}
+	if rt.cfg.Integration == slsconfig.IntegrationLambdaProxy {
+		return g.proxy(c, body)
 	}
 
 	integrationBody, ok, err := g.requestBody(c, body)
@@ -464,18 +495,29 @@ func parameterValue(src string, body []byte, ctx map[string]any) (string, bool) 
 
 // gatewayErrorDefaults are API Gateway's statuses for its own errors.
 var gatewayErrorDefaults = map[string]int{
-	"MISSING_AUTHENTICATION_TOKEN": http.StatusForbidden,
-	"UNSUPPORTED_MEDIA_TYPE":       http.StatusUnsupportedMediaType,
-	"REQUEST_TOO_LARGE":            http.StatusRequestEntityTooLarge,
-	"BAD_REQUEST_BODY":             http.StatusBadRequest,
-	"INTEGRATION_TIMEOUT":          http.StatusGatewayTimeout,
-	"API_CONFIGURATION_ERROR":      http.StatusInternalServerError,
+	"MISSING_AUTHENTICATION_TOKEN":   http.StatusForbidden,
+	"UNSUPPORTED_MEDIA_TYPE":         http.StatusUnsupportedMediaType,
+	"REQUEST_TOO_LARGE":              http.StatusRequestEntityTooLarge,
+	"BAD_REQUEST_BODY":               http.StatusBadRequest,
+	"INTEGRATION_TIMEOUT":            http.StatusGatewayTimeout,
+	"API_CONFIGURATION_ERROR":        http.StatusInternalServerError,
+	"UNAUTHORIZED":                   http.StatusUnauthorized,
+	"ACCESS_DENIED":                  http.StatusForbidden,
+	"AUTHORIZER_FAILURE":             http.StatusInternalServerError,
+	"AUTHORIZER_CONFIGURATION_ERROR": http.StatusInternalServerError,
+	// A Lambda proxy function that fails or answers no statusCode.
+	"INTEGRATION_FAILURE": http.StatusBadGateway,
 }
 
 // errorTypes are the x-amzn-ErrorType headers API Gateway sends.
 var errorTypes = map[string]string{
-	"MISSING_AUTHENTICATION_TOKEN": "MissingAuthenticationTokenException",
-	"API_CONFIGURATION_ERROR":      "InternalServerErrorException",
+	"MISSING_AUTHENTICATION_TOKEN":   "MissingAuthenticationTokenException",
+	"API_CONFIGURATION_ERROR":        "InternalServerErrorException",
+	"UNAUTHORIZED":                   "UnauthorizedException",
+	"ACCESS_DENIED":                  "AccessDeniedException",
+	"AUTHORIZER_FAILURE":             "AuthorizerConfigurationException",
+	"AUTHORIZER_CONFIGURATION_ERROR": "AuthorizerConfigurationException",
+	"INTEGRATION_FAILURE":            "InternalServerErrorException",
 }
 
 // gatewayError answers one of the gateway's own errors through the stack's
@@ -508,12 +550,15 @@ func (g *Gateway) gatewayError(c *call, typ, message string) *response {
 		status = gr.cfg.StatusCode
 	}
 	quoted, _ := json.Marshal(message)
+	if message == "" {
+		quoted = []byte("null") // an authorizer failure: {"message": null}
+	}
 	ctx := c.ctx
 	if ctx == nil {
 		ctx = g.baseContext(c)
 	}
 	ctx["error"] = map[string]any{
-		"message": message, "messageString": string(quoted), "responseType": typ, "validationErrorString": "",
+		"message": message, "messageString": string(quoted), "responseType": typ, "validationErrorString": c.validationError,
 	}
 	ct, t := chooseTemplate(gr.templates, gr.cfg.ResponseTemplates, c.r.Header.Get("Accept"))
 	resp := &response{status: status, headers: http.Header{}}
@@ -551,7 +596,11 @@ func applyGatewayParams(resp *response, gr *gatewayResponse, c *call) {
 
 // fallbackError is API Gateway's built-in error body.
 func (g *Gateway) fallbackError(status int, message string) *response {
-	b, _ := json.Marshal(map[string]string{"message": message})
+	var m any = message
+	if message == "" {
+		m = nil // an authorizer failure: {"message": null}
+	}
+	b, _ := json.Marshal(map[string]any{"message": m})
 	h := http.Header{}
 	h.Set("Content-Type", "application/json")
 	return &response{status: status, headers: h, body: b}

@@ -4,6 +4,7 @@ import (
 	"net/url"
 	"strings"
 
+	"github.com/asyncjobs/stepjobs/internal/reqschema"
 	"github.com/asyncjobs/stepjobs/internal/slsconfig"
 )
 
@@ -137,6 +138,7 @@ func buildResources(routes []*route) []*resource {
 // route is a slsconfig.Route with its templates parsed.
 type route struct {
 	cfg              slsconfig.Route
+	schemas          map[string]*reqschema.Schema // by content type
 	requestTemplates map[string]Template
 	responses        []*integrationResponse
 }
