@@ -75,6 +75,9 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (op
 	fs.StringVar(&c.S3Endpoint, "s3-endpoint", env("S3_ENDPOINT", ""), "use this S3 instead of the embedded one (env STEPJOBS_S3_ENDPOINT)")
 	fs.IntVar(&c.RetainClosed, "keep-executions", envInt("KEEP_EXECUTIONS", 0), "closed executions kept readable, oldest forgotten first; 0: all (env STEPJOBS_KEEP_EXECUTIONS)")
 	fs.StringVar(&c.LambdaMode, "lambda-mode", env("LAMBDA_MODE", offline.LambdaInProcess), "in-process, or process: each function's real bootstrap under the Lambda Runtime API (env STEPJOBS_LAMBDA_MODE)")
+	taskFaults := fs.String("fault", env("FAULT", ""), "inject task faults, e.g. 'batchSimulation:error=0.2:Lambda.ServiceException,latency=50ms;statusUpdate:timeout=0.05' (env STEPJOBS_FAULT)")
+	storeFaults := fs.String("fault-store", env("FAULT_STORE", ""), "inject store faults, e.g. 's3:error=0.1;dynamodb:error=0.05:reset' (env STEPJOBS_FAULT_STORE)")
+	faultSeed := fs.Uint64("fault-seed", uint64(envInt("FAULT_SEED", 1)), "seed of the fault decisions (env STEPJOBS_FAULT_SEED)")
 	allow := fs.Bool("simulated-failures", env("SIMULATED_FAILURES", "true") == "true", "honour simulateFailure in job input (env STEPJOBS_SIMULATED_FAILURES)")
 	level := fs.String("log-level", env("LOG_LEVEL", "info"), "debug, info, warn or error (env STEPJOBS_LOG_LEVEL)")
 	fs.StringVar(&o.logFormat, "log-format", env("LOG_FORMAT", "json"), "json or text (env STEPJOBS_LOG_FORMAT)")
@@ -91,6 +94,14 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (op
 		return o, fmt.Errorf("--log-format %q: want json or text", o.logFormat)
 	}
 	c.FunctionEnv = map[string]string{"ALLOW_SIMULATED_FAILURES": strconv.FormatBool(*allow)}
+	var err error
+	if c.Faults.Tasks, err = offline.ParseTaskFaults(*taskFaults); err != nil {
+		return o, fmt.Errorf("--fault: %w", err)
+	}
+	if c.Faults.Stores, err = offline.ParseStoreFaults(*storeFaults); err != nil {
+		return o, fmt.Errorf("--fault-store: %w", err)
+	}
+	c.Faults.Seed = *faultSeed
 	return o, nil
 }
 

@@ -119,6 +119,9 @@ type Config struct {
 	// LambdaProcesses bounds the processes per function in process mode;
 	// default 8.
 	LambdaProcesses int
+
+	// Faults injects task and store failures (faults.go); zero: none.
+	Faults Faults
 }
 
 // DefaultConfig is the configuration of `make run`: the API on 8080, Step
@@ -188,6 +191,7 @@ type Server struct {
 
 	closeOnce sync.Once
 	closeErr  error
+	resil     resilience // durable engine, faults, reconciliation (durable.go)
 }
 
 // Start starts every part and returns once all are up (Ready is then
@@ -239,6 +243,9 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 		return nil, fmt.Errorf("offline: load serverless.yml: %w", err)
 	}
 
+	if err := s.checkFaults(); err != nil {
+		return nil, err
+	}
 	// A function without a local handler fails before anything starts.
 	for _, fn := range s.svc.Functions {
 		if _, err := functionFactory(fn, cfg.Functions); err != nil {
@@ -268,6 +275,7 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if err := s.startStores(ctx, s3Ln); err != nil {
 		return nil, err
 	}
+	s.applyStoreFaults()
 	if err := s.startEngine(ctx); err != nil {
 		return nil, err
 	}
@@ -416,11 +424,16 @@ func (s *Server) startEngine(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("offline: function %s: %w", fn.Key, err)
 		}
-		registry.RegisterFunction(fn.Name, inv)
+		dir, _ := functionDir(fn)
+		registry.RegisterFunction(fn.Name, s.function(fn.Key, dir, inv))
 		s.res.Functions[fn.Key] = fn.Name
 	}
-	s.engine = sfn.New(sfn.Config{Region: s.svc.Region, AccountID: s.svc.AccountID, Partition: partition,
+	var err error
+	s.engine, err = s.newEngine(sfn.Config{Region: s.svc.Region, AccountID: s.svc.AccountID, Partition: partition,
 		Invokers: registry, Logger: s.log, Clock: s.cfg.Clock, RetainClosed: s.cfg.RetainClosed})
+	if err != nil {
+		return err
+	}
 	s.unsub = s.engine.Subscribe(s.logStatus)
 	for _, sm := range s.svc.StateMachines {
 		def, err := s.svc.Definition(sm.Key, lookup)
@@ -435,8 +448,8 @@ func (s *Server) startEngine(ctx context.Context) error {
 		if role == "" {
 			role = fmt.Sprintf("arn:%s:iam::%s:role/%s-role", partition, s.svc.AccountID, stateMachineName(sm))
 		}
-		info, err := s.engine.CreateStateMachine(ctx, sfn.CreateStateMachineInput{
-			Name: stateMachineName(sm), Definition: string(def), RoleARN: role, Type: typ})
+		info, err := s.createStateMachine(ctx, sfn.CreateStateMachineInput{
+			Name: stateMachineName(sm), Definition: string(def), RoleARN: role, Type: typ}, names.stateMachineARN(stateMachineName(sm)))
 		if err != nil {
 			return fmt.Errorf("offline: state machine %s: %w", sm.Key, err)
 		}
@@ -446,6 +459,7 @@ func (s *Server) startEngine(ctx context.Context) error {
 		s.res.StateMachines[sm.Key] = info.ARN
 	}
 	s.lookup = lookup
+	s.resume(ctx)
 	return nil
 }
 
@@ -595,6 +609,9 @@ func (s *Server) Close(ctx context.Context) error {
 			}
 		}
 		s.drainExecutions(ctx)
+		if err := s.closeEngine(ctx); err != nil {
+			errs = append(errs, err)
+		}
 		if err := s.closeProcesses(); err != nil {
 			errs = append(errs, err)
 		}
