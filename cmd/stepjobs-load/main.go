@@ -189,17 +189,36 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// printChildren shows the runtime's child processes' memory (dynalite).
+// printChildren shows the memory of the runtime's child processes
+// (dynalite; the functions' bootstraps in process mode), summed by name.
 func printChildren(w io.Writer, pid int) {
 	if pid <= 0 {
 		return
 	}
+	type sum struct {
+		n         int
+		peak, rss int64
+	}
+	byName := map[string]*sum{}
+	var names []string
 	for _, c := range loadtest.Children(pid) {
 		m, err := loadtest.ReadMemory(c)
 		if err != nil {
 			continue
 		}
 		comm, _ := os.ReadFile(fmt.Sprintf("/proc/%d/comm", c))
-		fmt.Fprintf(w, "  child %-8s pid %d: peak %s, now %s\n", strings.TrimSpace(string(comm)), c, loadtest.MB(m.Peak), loadtest.MB(m.RSS))
+		name := strings.TrimSpace(string(comm))
+		if byName[name] == nil {
+			byName[name] = &sum{}
+			names = append(names, name)
+		}
+		s := byName[name]
+		s.n++
+		s.peak += m.Peak
+		s.rss += m.RSS
+	}
+	for _, name := range names {
+		s := byName[name]
+		fmt.Fprintf(w, "  children %-9s %d process(es): peak %s, now %s\n", name, s.n, loadtest.MB(s.peak), loadtest.MB(s.rss))
 	}
 }

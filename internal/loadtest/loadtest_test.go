@@ -3,6 +3,7 @@ package loadtest
 import (
 	"context"
 	"os"
+	"os/exec"
 	"testing"
 	"time"
 
@@ -161,4 +162,43 @@ func TestPercentile(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { assert.Equal(t, tc.want, percentile(tc.in, tc.p)) })
 	}
+}
+
+func TestParentPID(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+		want int
+		ok   bool
+	}{
+		{"plain", "123 (node) S 45 123 45 0", 45, true},
+		{"comm with spaces and parens", "7 (a) b (c)) R 1 7 7 0", 1, true},
+		{"truncated", "7 (x) R", 0, false},
+		{"no comm", "garbage", 0, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, ok := ParentPID([]byte(tc.in))
+			assert.Equal(t, tc.ok, ok)
+			assert.Equal(t, tc.want, got)
+		})
+	}
+}
+
+func FuzzParentPID(f *testing.F) {
+	f.Add([]byte("1 (init) S 0 1 1"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		if n, ok := ParentPID(b); !ok && n != 0 {
+			t.Fatalf("%d without ok", n)
+		}
+	})
+}
+
+func TestChildren(t *testing.T) {
+	cmd := exec.Command("sleep", "30")
+	if err := cmd.Start(); err != nil {
+		t.Skipf("no sleep: %v", err)
+	}
+	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
+	assert.Contains(t, Children(os.Getpid()), cmd.Process.Pid)
 }

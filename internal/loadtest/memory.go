@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 )
@@ -60,19 +61,60 @@ func ParseStatus(status []byte) (Memory, error) {
 	return m, nil
 }
 
-// Children lists the direct children of pid (e.g. the runtime's dynalite).
+// Children lists the direct children of pid (e.g. the runtime's dynalite):
+// from /proc/<pid>/task/*/children where the kernel has it (each thread
+// lists the children it forked, and a Go program forks from any thread),
+// else by the parent field of every /proc/<n>/stat.
 func Children(pid int) []int {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", pid, pid))
+	if tasks, err := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/children", pid)); err == nil && len(tasks) > 0 {
+		var out []int
+		for _, t := range tasks {
+			b, err := os.ReadFile(t)
+			if err != nil {
+				continue
+			}
+			for _, f := range strings.Fields(string(b)) {
+				if n, err := strconv.Atoi(f); err == nil {
+					out = append(out, n)
+				}
+			}
+		}
+		return out
+	}
+	entries, err := os.ReadDir("/proc")
 	if err != nil {
 		return nil
 	}
 	var out []int
-	for _, f := range strings.Fields(string(b)) {
-		if n, err := strconv.Atoi(f); err == nil {
+	for _, e := range entries {
+		n, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", n))
+		if err != nil {
+			continue
+		}
+		if ppid, ok := ParentPID(b); ok && ppid == pid {
 			out = append(out, n)
 		}
 	}
 	return out
+}
+
+// ParentPID reads the parent pid from the text of /proc/<n>/stat
+// ("pid (comm) state ppid ..."; comm may hold spaces and parentheses).
+func ParentPID(stat []byte) (int, bool) {
+	i := bytes.LastIndexByte(stat, ')')
+	if i < 0 {
+		return 0, false
+	}
+	fields := strings.Fields(string(stat[i+1:]))
+	if len(fields) < 2 {
+		return 0, false
+	}
+	n, err := strconv.Atoi(fields[1])
+	return n, err == nil
 }
 
 // MB formats bytes as megabytes (10^6), as the 500 MB budget is written.
