@@ -1,0 +1,252 @@
+package test
+
+// Fault injection end to end: a few hundred jobs through the local API
+// under task faults, store faults and a dynalite outage, each with a fixed
+// seed. Whatever fails, the invariants hold: every job ends SUCCEEDED or
+// FAILED (none stays RUNNING, none is lost), and the job table agrees with
+// every execution: same status, and for a failure the same error.
+//
+// The engine runs on a clock that divides every wait by 20 (retry
+// backoffs, task timeouts), so the definition's real retry policy runs in
+// milliseconds; the SDK's own retries of store errors run on real time.
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/asyncjobs/stepjobs/internal/dynalite"
+	"github.com/asyncjobs/stepjobs/internal/job"
+	"github.com/asyncjobs/stepjobs/internal/offline"
+	"github.com/asyncjobs/stepjobs/internal/sfn"
+)
+
+// scaledClock is the wall clock with every timer shortened by factor.
+type scaledClock struct{ factor time.Duration }
+
+func (scaledClock) Now() time.Time { return time.Now() }
+
+func (c scaledClock) AfterFunc(d time.Duration, f func()) sfn.Timer {
+	return time.AfterFunc(d/c.factor, f)
+}
+
+const faultJobs = 200
+
+func TestE2EFaults(t *testing.T) {
+	if testing.Short() {
+		t.Skip("fault runs take seconds")
+	}
+	tests := []struct {
+		name   string
+		tasks  string
+		stores string
+		// outage stops the DynamoDB (an external dynalite on disk) after
+		// this many jobs started, for outageFor.
+		outage    int
+		outageFor time.Duration
+	}{
+		{name: "task errors", tasks: "tracking:error=0.1:Lambda.ServiceException;batchSimulation:error=0.3:TransientError,latency=2ms;" +
+			"statusUpdate:error=0.15:Lambda.TooManyRequestsException"},
+		{name: "task timeouts", tasks: "tracking:timeout=0.05;statusUpdate:timeout=0.1"},
+		{name: "store errors", stores: "s3:error=0.2;dynamodb:error=0.1:reset"},
+		{name: "dynalite outage", tasks: "batchSimulation:latency=20ms", outage: 50, outageFor: 3 * time.Second},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := testConfig()
+			cfg.Clock = scaledClock{factor: 20}
+			var err error
+			cfg.Faults.Tasks, err = offline.ParseTaskFaults(tc.tasks)
+			require.NoError(t, err)
+			cfg.Faults.Stores, err = offline.ParseStoreFaults(tc.stores)
+			require.NoError(t, err)
+			cfg.Faults.Seed = 20261123
+			var ddb *outageDynamoDB
+			if tc.outage > 0 {
+				ddb = startOutageDynamoDB(t)
+				cfg.DynamoDBEndpoint = ddb.endpoint
+			}
+			rt := own(t, cfg)
+
+			arns := make([]string, faultJobs)
+			var wg sync.WaitGroup
+			sem := make(chan struct{}, 16)
+			for i := range faultJobs {
+				switch {
+				case ddb == nil:
+				case i == tc.outage:
+					// Jobs in flight, and the next ones, meet a DynamoDB that is down.
+					ddb.stop(t)
+				case i == 2*tc.outage:
+					// The rest start once it is back.
+					wg.Wait()
+					time.Sleep(tc.outageFor) // a real outage, not a timing assertion
+					ddb.restart(t)
+				}
+				sem <- struct{}{}
+				wg.Go(func() {
+					defer func() { <-sem }()
+					arns[i] = startJob(t, rt, fmt.Sprintf("fault-%03d", i), fmt.Sprintf(`{"records": 5, "seed": %d}`, i))
+				})
+			}
+			wg.Wait()
+			counts := checkJobInvariants(t, rt, arns)
+			t.Logf("%s: %v", tc.name, counts)
+			assert.Equal(t, faultJobs, counts[sfn.StatusSucceeded]+counts[sfn.StatusFailed], "every job ended SUCCEEDED or FAILED")
+			assert.Positive(t, counts[sfn.StatusSucceeded], "retries let most jobs through")
+		})
+	}
+}
+
+// checkJobInvariants waits for every execution to end and for the
+// reconciler, then checks each job record against its execution. It
+// returns the count of executions per status.
+func checkJobInvariants(t *testing.T, rt *runtime, arns []string) map[string]int {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute) // a guard against a hang
+	defer cancel()
+	eng := rt.srv.Engine()
+	infos := make([]sfn.ExecutionInfo, len(arns))
+	for i, arn := range arns {
+		require.NotEmpty(t, arn, "job %d was started", i)
+		info, err := eng.Wait(ctx, arn)
+		require.NoError(t, err, "job %d is not RUNNING forever", i)
+		infos[i] = info
+	}
+	// The state machine records a job's end itself unless even its
+	// RecordSuccess/RecordFailure failed for good; then only the reconciler
+	// makes the record agree. Say how often that was needed.
+	unrecorded := 0
+	for _, info := range infos {
+		hist, err := eng.History(ctx, info.ExecutionARN)
+		require.NoError(t, err)
+		if !recordedByStateMachine(hist) {
+			unrecorded++
+		}
+	}
+	require.NoError(t, rt.srv.WaitReconciled(ctx))
+	t.Logf("jobs whose end only the reconciler recorded: %d", unrecorded)
+	assert.Zero(t, rt.srv.ReconcileFailures(), "records the reconciler could not fix")
+
+	counts := map[string]int{}
+	for _, info := range infos {
+		counts[info.Status]++
+		if info.Error != nil {
+			counts[info.Status+" "+*info.Error]++
+		}
+		rec, err := rt.jobs.Get(ctx, info.Name)
+		if !assert.NoError(t, err, "job %s has a record", info.Name) {
+			continue
+		}
+		assert.Equal(t, info.Status, string(rec.Status), "job %s: the record agrees with the execution", info.Name)
+		assert.Equal(t, info.ExecutionARN, rec.ExecutionARN)
+		switch info.Status {
+		case sfn.StatusSucceeded:
+			require.NotNil(t, info.Output)
+			var out job.StatusOutput
+			require.NoError(t, json.Unmarshal([]byte(*info.Output), &out))
+			assert.Equal(t, out.Result, rec.Result, "job %s: the record's result is the output's", info.Name)
+		case sfn.StatusFailed:
+			assert.Equal(t, deref(info.Error), rec.Error, "job %s: the record's error is the execution's", info.Name)
+		}
+	}
+	return counts
+}
+
+// recordedByStateMachine reports whether RecordSuccess or RecordFailure
+// ran to success in a history.
+func recordedByStateMachine(hist []sfn.Event) bool {
+	state := ""
+	for _, ev := range hist {
+		if d := ev.StateEnteredEventDetails; d != nil {
+			state = d.Name
+		}
+		if ev.Type == "LambdaFunctionSucceeded" && (state == "RecordSuccess" || state == "RecordFailure") {
+			return true
+		}
+	}
+	return false
+}
+
+// startJob starts a job from any goroutine; "" when it could not.
+func startJob(t *testing.T, rt *runtime, key, body string) string {
+	resp, err := rt.tryPost(context.Background(), "/start-execution", []byte(body), "Idempotency-Key", key)
+	if !assert.NoError(t, err) || !assert.Equal(t, 200, resp.Status, resp.String()) {
+		return ""
+	}
+	arn, _ := resp.Body["executionArn"].(string)
+	return arn
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+// outageDynamoDB is a dynalite on disk that a test stops and restarts on
+// the same port and data.
+type outageDynamoDB struct {
+	dir, endpoint string
+	root          string
+	port          int
+	mu            sync.Mutex
+	srv           *dynalite.Server
+}
+
+func startOutageDynamoDB(t *testing.T) *outageDynamoDB {
+	t.Helper()
+	root, err := filepath.Abs("..")
+	require.NoError(t, err)
+	d := &outageDynamoDB{dir: filepath.Join(t.TempDir(), "dynamodb"), root: root}
+	require.NoError(t, os.MkdirAll(d.dir, 0o755))
+	srv, err := dynalite.Start(t.Context(), dynalite.Options{Root: root, Path: d.dir})
+	require.NoError(t, err)
+	d.srv, d.endpoint = srv, srv.Endpoint()
+	u, err := url.Parse(d.endpoint)
+	require.NoError(t, err)
+	_, port, err := net.SplitHostPort(u.Host)
+	require.NoError(t, err)
+	d.port, err = strconv.Atoi(port)
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		d.mu.Lock()
+		defer d.mu.Unlock()
+		if d.srv != nil {
+			_ = d.srv.Stop()
+		}
+	})
+	return d
+}
+
+func (d *outageDynamoDB) stop(t *testing.T) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	require.NoError(t, d.srv.Stop())
+}
+
+func (d *outageDynamoDB) restart(t *testing.T) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var err error
+	for range 50 { // the port may take a moment to be free again
+		if d.srv, err = dynalite.Start(context.Background(), dynalite.Options{Root: d.root, Path: d.dir, Port: d.port}); err == nil {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	d.srv = nil
+	assert.NoError(t, err, "restart dynalite")
+}
