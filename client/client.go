@@ -282,7 +282,7 @@ func (c *Client) describe(ctx context.Context, ref string, pol retryPolicy) (*St
 }
 
 // Stop cancels the job ref names; it then ends ABORTED. Stopping a job that
-// has already ended is not an error for Step Functions (it answers 200).
+// has already ended changes nothing and is not an error.
 func (c *Client) Stop(ctx context.Context, ref string) error {
 	if ref == "" {
 		return fmt.Errorf("stop: no job id or ARN")

@@ -432,7 +432,7 @@ func TestE2ECLI(t *testing.T) {
 		}
 		r = rt.cli(t, "cancel", ref)
 		require.Equal(t, cli.ExitOK, r.code, r.stderr)
-		assert.Equal(t, "job "+job.JobID+" stopped (it ends ABORTED)\n", r.stdout)
+		assert.Equal(t, "job "+job.JobID+" stopped (a running job ends ABORTED)\n", r.stdout)
 
 		r = rt.cli(t, "wait", ref)
 		assert.Equal(t, cli.ExitIncomplete, r.code, r.stderr)

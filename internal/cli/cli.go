@@ -21,6 +21,7 @@ import (
 
 // Exit codes of the stepjobs command.
 const (
+	// ExitOK: success (for submit --wait and wait: the job SUCCEEDED).
 	ExitOK = 0
 	// ExitFailure: the job FAILED, or a call failed (network, auth, 4xx, 5xx).
 	ExitFailure = 1
@@ -439,7 +440,7 @@ func (m *Main) cancel(ctx context.Context, fs *flag.FlagSet, g *globals, args []
 	if g.json {
 		return writeJSON(m.Stdout, map[string]any{"jobId": id, "stopped": true})
 	}
-	fmt.Fprintf(m.Stdout, "job %s stopped (it ends ABORTED)\n", id)
+	fmt.Fprintf(m.Stdout, "job %s stopped (a running job ends ABORTED)\n", id)
 	return nil
 }
 

@@ -383,7 +383,7 @@ func TestCancel(t *testing.T) {
 	run(t, api, nil, "submit", "--key", "c1", "--input", `{"simulateFailure":"hang"}`)
 	r := run(t, api, nil, "cancel", "0123456789abcdef-c1")
 	require.Equal(t, ExitOK, r.code, r.stderr)
-	assert.Equal(t, "job 0123456789abcdef-c1 stopped (it ends ABORTED)\n", r.stdout)
+	assert.Equal(t, "job 0123456789abcdef-c1 stopped (a running job ends ABORTED)\n", r.stdout)
 	assert.True(t, api.job("0123456789abcdef-c1").stopped)
 
 	r = run(t, api, nil, "wait", "0123456789abcdef-c1")
