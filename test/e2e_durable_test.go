@@ -1,0 +1,231 @@
+package test
+
+// kill -9 end to end: the real command with --data, jobs in flight, killed
+// without warning, started again on the same directory. Every job ends
+// SUCCEEDED, none is lost or stuck, the job table agrees, and the histories
+// are readable through the Step Functions API with their ids unbroken.
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	awssfn "github.com/aws/aws-sdk-go-v2/service/sfn"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/asyncjobs/stepjobs/internal/dynamo"
+	"github.com/asyncjobs/stepjobs/internal/job"
+)
+
+// localProcess is the command running as a child process.
+type localProcess struct {
+	cmd    *exec.Cmd
+	api    string
+	sfn    *awssfn.Client
+	stderr *syncBuffer
+}
+
+// startLocal runs bin with args and returns once it printed its URLs.
+func startLocal(t *testing.T, bin string, args ...string) *localProcess {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	stdout, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	p := &localProcess{cmd: cmd, stderr: &syncBuffer{}}
+	cmd.Stderr = p.stderr
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }) // the process this test started, by its pid
+	var printed strings.Builder
+	sc := bufio.NewScanner(stdout)
+	for sc.Scan() {
+		printed.WriteString(sc.Text() + "\n")
+		if strings.HasPrefix(sc.Text(), "Ctrl-C") {
+			break
+		}
+	}
+	go func() { _, _ = bufio.NewReader(stdout).WriteTo(discard{}) }()
+	out := printed.String()
+	api := regexp.MustCompile(`API\s+(http://\S+)`).FindStringSubmatch(out)
+	sfnURL := regexp.MustCompile(`Step Functions API\s+(http://\S+)`).FindStringSubmatch(out)
+	require.Len(t, api, 2, "stdout:\n%s\nstderr:\n%s", out, p.stderr.String())
+	require.Len(t, sfnURL, 2, out)
+	p.api = api[1]
+	p.sfn = awssfn.New(awssfn.Options{Region: "us-east-1", BaseEndpoint: aws.String(sfnURL[1]),
+		Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")})
+	return p
+}
+
+type discard struct{}
+
+func (discard) Write(p []byte) (int, error) { return len(p), nil }
+
+// syncBuffer collects a child's stderr, safe for the copying goroutine.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// rt is a client of the process's API (the runtime helpers' HTTP part).
+func (p *localProcess) rt() *runtime {
+	return &runtime{api: p.api, http: &http.Client{Timeout: 30 * time.Second}}
+}
+
+func TestE2EKillAndRestart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the command")
+	}
+	root, err := filepath.Abs("..")
+	require.NoError(t, err)
+	bin := filepath.Join(t.TempDir(), "stepjobs-local")
+	build := exec.Command("go", "build", "-o", bin, "./cmd/stepjobs-local")
+	build.Dir = root
+	out, err := build.CombinedOutput()
+	require.NoError(t, err, "go build: %s", out)
+
+	// DynamoDB outside the process (a dynalite on disk), so the kill hits
+	// the runtime alone; the engine's and S3's data are under --data.
+	ddb := startOutageDynamoDB(t)
+	data := t.TempDir()
+	args := []string{"--port", "0", "--sfn-port", "0", "--s3-port", "0", "--dir", root, "--data", data,
+		"--dynamodb-endpoint", ddb.endpoint, "--log-level", "info",
+		// Slow work keeps jobs in flight at the kill; errors put some in a retry backoff.
+		"--fault", "batchSimulation:error=0.1:Lambda.ServiceException,latency=300ms", "--fault-seed", "7"}
+	first := startLocal(t, bin, args...)
+	rt := first.rt()
+
+	const waveA, waveB = 20, 30
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute) // a guard against a hang
+	defer cancel()
+	var arns []string
+	start := func(i int) {
+		resp, err := rt.tryPost(ctx, "/start-execution", []byte(fmt.Sprintf(`{"records": 3, "seed": %d}`, i)),
+			"Idempotency-Key", fmt.Sprintf("durable-%02d", i))
+		require.NoError(t, err)
+		require.Equal(t, http.StatusOK, resp.Status, resp.String())
+		arns = append(arns, resp.Body["executionArn"].(string))
+	}
+	for i := range waveA {
+		start(i)
+	}
+	for _, arn := range arns {
+		require.Equal(t, "SUCCEEDED", rt.wait(t, arn).Body["status"])
+	}
+	before := map[string][]string{}
+	for _, arn := range arns {
+		before[arn] = historyTypes(t, ctx, first.sfn, arn)
+	}
+	for i := waveA; i < waveA+waveB; i++ {
+		start(i)
+	}
+	// Every job of the second wave was answered, so it is on disk; most are
+	// in Track or Simulate now.
+	require.NoError(t, first.cmd.Process.Signal(syscall.SIGKILL))
+	_ = first.cmd.Wait()
+
+	began := time.Now()
+	second := startLocal(t, bin, args...)
+	t.Logf("restart to ready: %s (includes dynalite-free start-up and loading the engine file)", time.Since(began))
+	rt2 := second.rt()
+	reinvoked := 0
+	for i, arn := range arns {
+		done := rt2.wait(t, arn)
+		require.Equal(t, "SUCCEEDED", done.Body["status"], "job %d: %s", i, done)
+		types := historyTypes(t, ctx, second.sfn, arn)
+		if i < waveA {
+			assert.Equal(t, before[arn], types, "a finished job's history is unchanged")
+		}
+		scheduled, failed := 0, 0
+		for _, typ := range types {
+			switch typ {
+			case "LambdaFunctionScheduled":
+				scheduled++
+			case "LambdaFunctionFailed":
+				failed++
+			}
+		}
+		if scheduled > 3+failed {
+			reinvoked++
+		}
+	}
+	t.Logf("jobs with a task invoked again after the kill: %d of %d in flight", reinvoked, waveB)
+	assert.Contains(t, second.stderr.String(), `"msg":"resumed running executions"`)
+
+	// None lost: the Step Functions API lists exactly these executions.
+	sms, err := second.sfn.ListStateMachines(ctx, &awssfn.ListStateMachinesInput{})
+	require.NoError(t, err)
+	require.Len(t, sms.StateMachines, 1)
+	list, err := second.sfn.ListExecutions(ctx, &awssfn.ListExecutionsInput{StateMachineArn: sms.StateMachines[0].StateMachineArn, MaxResults: 1000})
+	require.NoError(t, err)
+	var listed []string
+	for _, ex := range list.Executions {
+		listed = append(listed, aws.ToString(ex.ExecutionArn))
+		assert.Equal(t, "SUCCEEDED", string(ex.Status))
+	}
+	assert.ElementsMatch(t, arns, listed)
+
+	// The job table agrees with every execution.
+	store := dynamo.New(dynamodb.New(dynamodb.Options{Region: "us-east-1", BaseEndpoint: aws.String(ddb.endpoint),
+		Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")}), "stepjobs-dev-jobs")
+	for _, arn := range arns {
+		rec, err := store.Get(ctx, arn[strings.LastIndex(arn, ":")+1:])
+		require.NoError(t, err)
+		assert.Equal(t, job.StatusSucceeded, rec.Status, arn)
+		assert.Equal(t, arn, rec.ExecutionARN)
+		assert.NotNil(t, rec.Result)
+	}
+
+	require.NoError(t, second.cmd.Process.Signal(syscall.SIGTERM))
+	assert.NoError(t, second.cmd.Wait(), "a clean stop after the restart; stderr:\n%s", tail(second.stderr.String(), 2000))
+	_, err = os.Stat(filepath.Join(data, "stepfunctions.bolt"))
+	assert.NoError(t, err)
+}
+
+// historyTypes reads a whole history through the SDK, checking that its
+// ids run 1..n.
+func historyTypes(t *testing.T, ctx context.Context, c *awssfn.Client, arn string) []string {
+	t.Helper()
+	var types []string
+	p := awssfn.NewGetExecutionHistoryPaginator(c, &awssfn.GetExecutionHistoryInput{ExecutionArn: aws.String(arn), MaxResults: 100})
+	for p.HasMorePages() {
+		page, err := p.NextPage(ctx)
+		require.NoError(t, err)
+		for _, ev := range page.Events {
+			require.Equal(t, int64(len(types)+1), ev.Id, "event ids run 1..n")
+			types = append(types, string(ev.Type))
+		}
+	}
+	return types
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return s[len(s)-n:]
+	}
+	return s
+}
