@@ -13,6 +13,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"time"
 
@@ -235,6 +236,19 @@ func parse(fs *flag.FlagSet, args []string, positionals ...string) ([]string, er
 	return pos, nil
 }
 
+// jobIDPattern is a job id as the API names jobs: the caller's 16 hex digit
+// owner prefix, a dash, and the Idempotency-Key or request id
+// (docs/openapi.yaml, docs/ownership.md).
+var jobIDPattern = regexp.MustCompile(`^[0-9a-f]{16}-[A-Za-z0-9_-]{1,63}$`)
+
+// checkRef refuses what can name no job, before any request.
+func checkRef(ref string) error {
+	if strings.HasPrefix(ref, "arn:") || jobIDPattern.MatchString(ref) {
+		return nil
+	}
+	return usagef("%q is neither a job id (<16 hex digits>-<1 to 63 of A-Z a-z 0-9 _ ->) nor an execution ARN", ref)
+}
+
 // newClient builds the API client from the global flags and environment.
 func (m *Main) newClient(g *globals) (*client.Client, error) {
 	token := m.Getenv("STEPJOBS_TOKEN")
@@ -245,8 +259,8 @@ func (m *Main) newClient(g *globals) (*client.Client, error) {
 		}
 		token = string(b)
 	}
-	opts := append([]client.Option{client.WithToken(strings.TrimSpace(token)), client.WithUserAgent("stepjobs-cli/1")},
-		m.ClientOptions...)
+	opts := append([]client.Option{client.WithToken(strings.TrimSpace(token)), client.WithUserAgent("stepjobs-cli/1"),
+		client.WithBackoff(pollBackoff)}, m.ClientOptions...)
 	c, err := client.New(g.url, opts...)
 	if err != nil {
 		return nil, usagef("--url: %v", err)
@@ -305,6 +319,11 @@ func exitCode(err error) int {
 	return ExitFailure
 }
 
+// pollBackoff is the CLI's: one person waiting on one job is far below
+// DescribeExecution's rate, and a wait should not overshoot the job's end by
+// much, so polls are at most 5s apart (the library's default is 20s).
+var pollBackoff = client.Backoff{Initial: 250 * time.Millisecond, Max: 5 * time.Second, Multiplier: 2}
+
 // errGaveUp: --timeout ran out while the job was still running.
 var errGaveUp = errors.New("gave up waiting")
 
@@ -361,6 +380,9 @@ func (m *Main) status(ctx context.Context, fs *flag.FlagSet, g *globals, args []
 	if err != nil {
 		return err
 	}
+	if err := checkRef(pos[0]); err != nil {
+		return err
+	}
 	c, err := m.newClient(g)
 	if err != nil {
 		return err
@@ -376,6 +398,9 @@ func (m *Main) wait(ctx context.Context, fs *flag.FlagSet, g *globals, args []st
 	timeout := fs.Duration("timeout", 0, "give up after this long (0: never)")
 	pos, err := parse(fs, args, "jobId|arn")
 	if err != nil {
+		return err
+	}
+	if err := checkRef(pos[0]); err != nil {
 		return err
 	}
 	c, err := m.newClient(g)
@@ -402,12 +427,12 @@ func (m *Main) follow(ctx context.Context, c *client.Client, g *globals, ref str
 	st, err := c.Wait(wctx, ref, client.OnStatus(p.update))
 	p.stop()
 	if err != nil && ctx.Err() == nil && errors.Is(context.Cause(wctx), errGaveUp) {
-		state := "still running"
-		if st != nil {
-			state = "still " + string(st.Status)
+		id := jobIDOf(ref, st)
+		if st == nil {
+			return fmt.Errorf("%w after %s, before reading job %s's status", errGaveUp, timeout, id)
 		}
-		return fmt.Errorf("%w after %s: job %s is %s (it runs on; 'stepjobs cancel %s' stops it)",
-			errGaveUp, timeout, jobIDOf(ref, st), state, jobIDOf(ref, st))
+		return fmt.Errorf("%w after %s: job %s is still %s (it runs on; 'stepjobs cancel %s' stops it)",
+			errGaveUp, timeout, id, st.Status, id)
 	}
 	if st != nil && st.Status.Terminal() {
 		if perr := m.printStatus(g, st); perr != nil {
@@ -429,6 +454,9 @@ func (m *Main) cancel(ctx context.Context, fs *flag.FlagSet, g *globals, args []
 	if err != nil {
 		return err
 	}
+	if err := checkRef(pos[0]); err != nil {
+		return err
+	}
 	c, err := m.newClient(g)
 	if err != nil {
 		return err
@@ -448,6 +476,9 @@ func (m *Main) result(ctx context.Context, fs *flag.FlagSet, g *globals, args []
 	out := fs.String("o", "", "save the result to this file (- for stdout)")
 	pos, err := parse(fs, args, "jobId|arn")
 	if err != nil {
+		return err
+	}
+	if err := checkRef(pos[0]); err != nil {
 		return err
 	}
 	c, err := m.newClient(g)

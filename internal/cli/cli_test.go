@@ -219,6 +219,8 @@ func TestUsageErrors(t *testing.T) {
 		"negative timeout":       {"wait", "x", "--timeout", "-1s"},
 		"bad url":                {"--url", "localhost:8080", "status", "x"},
 		"global flag typo":       {"--jsn", "status", "x"},
+		"malformed job id":       {"status", "nope"},
+		"job id without prefix":  {"cancel", "abc-123"},
 	}
 	for name, args := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -354,11 +356,11 @@ func TestStatus(t *testing.T) {
 
 func TestAuth(t *testing.T) {
 	api := newFakeAPI(t)
-	r := run(t, api, map[string]string{"STEPJOBS_TOKEN": ""}, "status", "x")
+	r := run(t, api, map[string]string{"STEPJOBS_TOKEN": ""}, "status", "0123456789abcdef-x")
 	assert.Equal(t, ExitFailure, r.code)
 	assert.Contains(t, r.stderr, "401")
 
-	r = run(t, api, map[string]string{"STEPJOBS_TOKEN": "wrong"}, "status", "x")
+	r = run(t, api, map[string]string{"STEPJOBS_TOKEN": "wrong"}, "status", "0123456789abcdef-x")
 	assert.Equal(t, ExitFailure, r.code)
 	assert.Contains(t, r.stderr, "403")
 
@@ -367,7 +369,7 @@ func TestAuth(t *testing.T) {
 	r = run(t, api, map[string]string{"STEPJOBS_TOKEN": "wrong"}, "--token-file", tok, "submit")
 	assert.Equal(t, ExitOK, r.code, "--token-file wins over the environment: %s", r.stderr)
 
-	r = run(t, api, nil, "status", "x", "--token-file", filepath.Join(t.TempDir(), "missing"))
+	r = run(t, api, nil, "status", "0123456789abcdef-x", "--token-file", filepath.Join(t.TempDir(), "missing"))
 	assert.Equal(t, ExitFailure, r.code)
 	assert.Contains(t, r.stderr, "read token")
 }
