@@ -53,6 +53,18 @@ func (h *holder) heldCh(jobID string) chan struct{} {
 	return ch
 }
 
+// markHeld records that jobID is held (once, should its task be retried).
+func (h *holder) markHeld(jobID string) {
+	ch := h.heldCh(jobID)
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	select {
+	case <-ch:
+	default:
+		close(ch)
+	}
+}
+
 // waitHeld blocks until jobID's Simulate task is running (bounded: a guard
 // against a hang, not a timing assertion).
 func (h *holder) waitHeld(t *testing.T, jobID string) {
@@ -83,7 +95,7 @@ func (h *holder) functions() map[string]offline.FunctionFactory {
 			if json.Unmarshal(payload, &in) != nil || in.Request.Records != holdRecords {
 				return real.Invoke(ctx, payload)
 			}
-			close(h.heldCh(in.JobID))
+			h.markHeld(in.JobID)
 			select {
 			case <-ctx.Done(): // StopExecution cancels a running task
 				return nil, ctx.Err()
