@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"sync"
 	"testing"
 	"time"
 )
@@ -64,6 +65,45 @@ func BenchmarkJobsConcurrent1000(b *testing.B) { benchConcurrent(b, "") }
 
 func BenchmarkJobsConcurrent1000Durable(b *testing.B) {
 	benchConcurrent(b, filepath.Join(b.TempDir(), "sfn.bolt"))
+}
+
+// Starts from 64 goroutines, as concurrent API clients make them: their
+// syncs share commits too.
+func BenchmarkJobsConcurrent1000DurableParallelStarts(b *testing.B) {
+	e, arn := benchEngineFile(b, filepath.Join(b.TempDir(), "sfn.bolt"))
+	const batch, starters = 1000, 64
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	before := ms.Mallocs
+	b.ResetTimer()
+	start := time.Now()
+	for i := 0; i < b.N; i++ {
+		exs := make([]*execution, batch)
+		var wg sync.WaitGroup
+		for w := range starters {
+			wg.Go(func() {
+				for j := w; j < batch; j += starters {
+					ex, err := e.startExecution(arn, "", `{"records":10}`)
+					if err != nil {
+						b.Error(err)
+						return
+					}
+					exs[j] = ex
+				}
+			})
+		}
+		wg.Wait()
+		for _, ex := range exs {
+			<-ex.done
+		}
+	}
+	elapsed := time.Since(start)
+	b.StopTimer()
+	runtime.ReadMemStats(&ms)
+	reportPerTransition(b, b.N*batch, elapsed, ms.Mallocs-before)
+	e.journal.mu.Lock()
+	b.ReportMetric(float64(e.journal.commits)/float64(b.N*batch), "commits/execution")
+	e.journal.mu.Unlock()
 }
 
 // BenchmarkRecover measures Open on a file holding 10,000 finished

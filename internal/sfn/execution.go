@@ -29,6 +29,8 @@ type execution struct {
 	// execCtx and smCtx are the constant parts of the context object ($$).
 	execCtx map[string]any
 	smCtx   map[string]any
+	// seq numbers the execution in the journal (0 in memory).
+	seq uint64
 
 	mu      sync.Mutex
 	status  string
@@ -215,7 +217,7 @@ func (ex *execution) recordEvent(f *frame, ev Event, advance bool, next *string)
 	ex.events = append(ex.events, ev)
 	if j := ex.e.journal; j != nil {
 		// Under ex.mu, so the journal gets an execution's events in order.
-		j.event(ex.arn, ev, next)
+		j.event(ex.seq, ev, next)
 	}
 	ex.mu.Unlock()
 	return ev.ID, true
@@ -248,7 +250,7 @@ func (ex *execution) close(status string, evType EventType, output, errName, cau
 	ex.timers = nil
 	j := ex.e.journal
 	if j != nil {
-		j.event(ex.arn, ev, nil)
+		j.event(ex.seq, ev, nil)
 	}
 	ex.mu.Unlock()
 	if j != nil {

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -24,10 +25,14 @@ import (
 //
 //	ver  version key -> storedMachine        a machine definition, immutable
 //	sm   state machine ARN -> version key    the current version
-//	ex   execution ARN -> storedExecution    name, input, start, version
-//	ev   execution ARN 0x00 big-endian id -> storedEvent
-//	rt   execution ARN 0x00 big-endian id -> big-endian unix nanoseconds:
-//	     the retry of the attempt that failed with event id is due then
+//	ex   seq -> storedExecution              ARN, name, input, start, version
+//	ev   seq, event id -> storedEvent
+//	rt   seq, event id -> unix nanoseconds:  the retry of the attempt that
+//	     failed with that event is due then
+//
+// seq numbers executions in creation order and every number is big-endian,
+// so writes land at the end of the B+trees (few pages touched per commit,
+// pages filled) rather than all over them, as random ARNs would.
 //
 // Writes are queued and committed in groups (many executions' events in one
 // bbolt transaction, one fsync) by a single goroutine: when the queue holds
@@ -66,6 +71,7 @@ const (
 type journalOp struct {
 	kind opKind
 	arn  string
+	seq  uint64 // the execution's
 	ev   Event
 	next *string // opEvent of a StateExited: the state it moves on to
 	id   int64
@@ -87,6 +93,7 @@ type journal struct {
 	closed  bool
 	err     error // the last commit error
 	commits uint64
+	lastSeq atomic.Uint64 // the last execution seq handed out
 
 	kick    chan struct{}
 	stop    chan struct{}
@@ -142,8 +149,8 @@ func (j *journal) wake() {
 }
 
 // event queues a history event; next is set for StateExited events.
-func (j *journal) event(arn string, ev Event, next *string) {
-	j.add(journalOp{kind: opEvent, arn: arn, ev: ev, next: next})
+func (j *journal) event(seq uint64, ev Event, next *string) {
+	j.add(journalOp{kind: opEvent, seq: seq, ev: ev, next: next})
 }
 
 // sync waits until every operation queued so far is committed, and returns
@@ -248,12 +255,12 @@ type storedMachine struct {
 // storedExecution is an execution's identity on disk; its status is in
 // its events.
 type storedExecution struct {
+	ARN             string `json:"arn"`
 	StateMachineARN string `json:"sm"`
 	Version         string `json:"v"`
 	Name            string `json:"name"`
 	Input           string `json:"input"`
 	Start           int64  `json:"start"` // unix nanoseconds
-	Seq             uint64 `json:"seq"`   // creation order, for ties in Start
 }
 
 // plainEvent is Event without its MarshalJSON (which writes the timestamp
@@ -280,16 +287,24 @@ func versionKey(sm *stateMachine) string {
 	return sm.ver
 }
 
-func eventKey(arn string, id int64) []byte {
-	k := make([]byte, 0, len(arn)+9)
-	k = append(k, arn...)
-	k = append(k, 0)
-	return binary.BigEndian.AppendUint64(k, uint64(id))
+func seqKey(seq uint64) []byte { return binary.BigEndian.AppendUint64(make([]byte, 0, 16), seq) }
+
+func eventKey(seq uint64, id int64) []byte {
+	return binary.BigEndian.AppendUint64(seqKey(seq), uint64(id))
+}
+
+func splitEventKey(k []byte) (uint64, int64, bool) {
+	if len(k) != 16 {
+		return 0, 0, false
+	}
+	return binary.BigEndian.Uint64(k), int64(binary.BigEndian.Uint64(k[8:])), true
 }
 
 func writeOps(tx *bolt.Tx, ops []journalOp) error {
 	ver, sms, exs := tx.Bucket(bucketVersions), tx.Bucket(bucketStateMachines), tx.Bucket(bucketExecutions)
 	evs, rts := tx.Bucket(bucketEvents), tx.Bucket(bucketRetries)
+	// Keys grow (see seq): fill pages instead of splitting them in half.
+	exs.FillPercent, evs.FillPercent, rts.FillPercent = 1, 1, 1
 	// bbolt keeps the value slices until the commit: one allocation each.
 	put := func(b *bolt.Bucket, key []byte, v any) error {
 		data, err := json.Marshal(v)
@@ -303,9 +318,9 @@ func writeOps(tx *bolt.Tx, ops []journalOp) error {
 		var err error
 		switch op.kind {
 		case opEvent:
-			err = put(evs, eventKey(op.arn, op.ev.ID), storedEvent{plainEvent: plainEvent(op.ev), TS: op.ev.Timestamp.UnixNano(), Next: op.next})
+			err = put(evs, eventKey(op.seq, op.ev.ID), storedEvent{plainEvent: plainEvent(op.ev), TS: op.ev.Timestamp.UnixNano(), Next: op.next})
 		case opRetry:
-			err = rts.Put(eventKey(op.arn, op.id), binary.BigEndian.AppendUint64(nil, uint64(op.at.UnixNano())))
+			err = rts.Put(eventKey(op.seq, op.id), binary.BigEndian.AppendUint64(nil, uint64(op.at.UnixNano())))
 		case opPutMachine:
 			sm := op.sm
 			key := []byte(versionKey(sm))
@@ -319,15 +334,14 @@ func writeOps(tx *bolt.Tx, ops []journalOp) error {
 			err = sms.Delete([]byte(op.arn))
 		case opPutExecution:
 			ex := op.ex
-			seq, _ := exs.NextSequence()
-			err = put(exs, []byte(ex.arn), storedExecution{StateMachineARN: ex.sm.arn, Version: versionKey(ex.sm), Name: ex.name,
-				Input: ex.input, Start: ex.start.UnixNano(), Seq: seq})
+			err = put(exs, seqKey(op.seq), storedExecution{ARN: ex.arn, StateMachineARN: ex.sm.arn, Version: versionKey(ex.sm),
+				Name: ex.name, Input: ex.input, Start: ex.start.UnixNano()})
 		case opDeleteExecution:
-			if err = exs.Delete([]byte(op.arn)); err == nil {
-				err = deletePrefix(evs, op.arn)
+			if err = exs.Delete(seqKey(op.seq)); err == nil {
+				err = deletePrefix(evs, seqKey(op.seq))
 			}
 			if err == nil {
-				err = deletePrefix(rts, op.arn)
+				err = deletePrefix(rts, seqKey(op.seq))
 			}
 		}
 		if err != nil {
@@ -337,8 +351,7 @@ func writeOps(tx *bolt.Tx, ops []journalOp) error {
 	return nil
 }
 
-func deletePrefix(b *bolt.Bucket, arn string) error {
-	prefix := append([]byte(arn), 0)
+func deletePrefix(b *bolt.Bucket, prefix []byte) error {
 	c := b.Cursor()
 	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Seek(prefix) {
 		if err := c.Delete(); err != nil {
@@ -356,7 +369,7 @@ type durableStore struct {
 
 func newDurableStore(retain int, j *journal) *durableStore {
 	ms := newMemStore(retain).(*memStore)
-	ms.onEvict = func(ex *execution) { j.add(journalOp{kind: opDeleteExecution, arn: ex.arn}) }
+	ms.onEvict = func(ex *execution) { j.add(journalOp{kind: opDeleteExecution, seq: ex.seq}) }
 	return &durableStore{memStore: ms, j: j}
 }
 
@@ -382,9 +395,10 @@ func (s *durableStore) DeleteStateMachine(arn string) {
 }
 
 func (s *durableStore) PutExecution(ex *execution) (*execution, bool) {
+	ex.seq = s.j.lastSeq.Add(1) // before anyone can see ex
 	got, ok := s.memStore.PutExecution(ex)
 	if ok {
-		s.j.add(journalOp{kind: opPutExecution, ex: ex})
+		s.j.add(journalOp{kind: opPutExecution, seq: ex.seq, ex: ex})
 	}
 	return got, ok
 }

@@ -147,54 +147,59 @@ func (e *Engine) load(db *bolt.DB, ds *durableStore) (int, error) {
 		if err != nil {
 			return err
 		}
-		byARN := map[string]*recovery{}
+		bySeq := map[uint64]*recovery{}
 		err = tx.Bucket(bucketExecutions).ForEach(func(k, v []byte) error {
 			var m storedExecution
+			if len(k) != 8 {
+				return fmt.Errorf("%w: execution key %x", errCorrupt, k)
+			}
+			seq := binary.BigEndian.Uint64(k)
 			if err := json.Unmarshal(v, &m); err != nil {
-				return fmt.Errorf("%w: execution %s: %w", errCorrupt, k, err)
+				return fmt.Errorf("%w: execution %d: %w", errCorrupt, seq, err)
 			}
 			sm, ok := versions[m.Version]
 			if !ok {
-				return fmt.Errorf("%w: execution %s: no version %s", errCorrupt, k, m.Version)
+				return fmt.Errorf("%w: execution %s: no version %s", errCorrupt, m.ARN, m.Version)
 			}
 			val, err := asl.DecodeJSON([]byte(m.Input))
 			if err != nil {
-				return fmt.Errorf("%w: execution %s: input: %w", errCorrupt, k, err)
+				return fmt.Errorf("%w: execution %s: input: %w", errCorrupt, m.ARN, err)
 			}
 			ex := e.newExecution(sm, m.Name, m.Input, val)
 			ex.start = time.Unix(0, m.Start)
 			ex.execCtx["StartTime"] = isoTime(ex.start)
-			if ex.arn != string(k) {
+			if ex.arn != m.ARN {
 				// The ARN is derived from the names; keep the stored one.
-				ex.arn = string(k)
+				ex.arn = m.ARN
 				ex.execCtx["Id"] = ex.arn
 			}
-			rc := &recovery{ex: ex, err: broken[m.Version], seq: m.Seq}
-			byARN[ex.arn] = rc
+			ex.seq = seq
+			rc := &recovery{ex: ex, err: broken[m.Version], seq: seq}
+			bySeq[seq] = rc
 			execs = append(execs, rc)
 			return nil
 		})
 		if err != nil {
 			return err
 		}
-		// One pass over the events: keys sort by ARN, then id.
+		// One pass over the events: keys sort by execution, then id.
 		err = tx.Bucket(bucketEvents).ForEach(func(k, v []byte) error {
-			arn, id, ok := splitEventKey(k)
+			seq, id, ok := splitEventKey(k)
 			if !ok {
-				return fmt.Errorf("%w: event key %q", errCorrupt, k)
+				return fmt.Errorf("%w: event key %x", errCorrupt, k)
 			}
-			rc := byARN[arn]
+			rc := bySeq[seq]
 			if rc == nil {
 				return nil // an execution deleted in a batch the crash cut short
 			}
 			var se storedEvent
 			if err := json.Unmarshal(v, &se); err != nil {
-				return fmt.Errorf("%w: event %s/%d: %w", errCorrupt, arn, id, err)
+				return fmt.Errorf("%w: event %s/%d: %w", errCorrupt, rc.ex.arn, id, err)
 			}
 			ev := Event(se.plainEvent)
 			ev.Timestamp = time.Unix(0, se.TS)
 			if ev.ID != int64(len(rc.ex.events))+1 {
-				return fmt.Errorf("%w: execution %s: event %d follows %d", errCorrupt, arn, ev.ID, len(rc.ex.events))
+				return fmt.Errorf("%w: execution %s: event %d follows %d", errCorrupt, rc.ex.arn, ev.ID, len(rc.ex.events))
 			}
 			rc.ex.events = append(rc.ex.events, ev)
 			if se.Next != nil {
@@ -209,8 +214,8 @@ func (e *Engine) load(db *bolt.DB, ds *durableStore) (int, error) {
 			return err
 		}
 		return tx.Bucket(bucketRetries).ForEach(func(k, v []byte) error {
-			arn, id, ok := splitEventKey(k)
-			if rc := byARN[arn]; ok && rc != nil && len(v) == 8 {
+			seq, id, ok := splitEventKey(k)
+			if rc := bySeq[seq]; ok && rc != nil && len(v) == 8 {
 				if rc.retryAt == nil {
 					rc.retryAt = map[int64]time.Time{}
 				}
@@ -224,6 +229,9 @@ func (e *Engine) load(db *bolt.DB, ds *durableStore) (int, error) {
 	}
 	// Oldest first, so the store's retention forgets the right ones.
 	sortByStart(execs)
+	for _, rc := range execs {
+		ds.j.lastSeq.Store(max(ds.j.lastSeq.Load(), rc.seq))
+	}
 	for _, rc := range execs {
 		ex := rc.ex
 		ds.memStore.PutExecution(ex)
@@ -248,16 +256,6 @@ func sortByStart(execs []*recovery) {
 		}
 		return cmp.Compare(a.seq, b.seq)
 	})
-}
-
-func splitEventKey(k []byte) (string, int64, bool) {
-	// The id is the last 8 bytes (it may contain zeros); the separator is
-	// the byte before.
-	i := len(k) - 9
-	if i < 0 || k[i] != 0 {
-		return "", 0, false
-	}
-	return string(k[:i]), int64(binary.BigEndian.Uint64(k[i+1:])), true
 }
 
 // closeFromHistory sets the terminal status from the last event, if it is

@@ -347,7 +347,7 @@ func (r *stateRun) noteRetry(d time.Duration) {
 	ex.mu.Lock()
 	// The failure event is the frame's last: retries follow TaskFailed,
 	// LambdaFunctionFailed, the *TimedOut events or a failed fan-out.
-	j.add(journalOp{kind: opRetry, arn: ex.arn, id: r.f.prev, at: at})
+	j.add(journalOp{kind: opRetry, seq: ex.seq, id: r.f.prev, at: at})
 	ex.mu.Unlock()
 }
 
