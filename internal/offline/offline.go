@@ -24,10 +24,13 @@
 // Lambda.* service errors; the Task TimeoutSeconds of the definition do
 // apply); Step Functions and API Gateway throttling; S3 encryption, bucket
 // policy, public access block and lifecycle expiry, and DynamoDB's PITR and
-// encryption settings (accepted, not applied). Executions live in memory:
-// with DataDir, jobs and results survive a restart but the executions do
-// not, and Close waits (within its context) for running executions so that
-// no job is left RUNNING in the table.
+// encryption settings (accepted, not applied). With DataDir, executions
+// and their histories survive a restart too (stepfunctions.bolt), and
+// running ones resume (see sfn.Open); without it they live in memory, and
+// Close waits (within its context) for running executions so that no job is
+// left RUNNING in the table. Faults (faults.go) injects task and store
+// failures for tests and demos; the reconciler (reconcile.go) records the
+// end of every execution the state machine itself could not record.
 package offline
 
 import (

@@ -75,6 +75,21 @@
 // testdata/conformance-failures.txt. Not implemented: JSONata (refused at
 // creation), redrive, activities, versions and aliases, tags, distributed
 // Map item readers and result writers.
-// Executions live in memory; Config.RetainClosed bounds how many closed
-// ones are kept.
+//
+// # Durable state
+//
+// New keeps everything in memory; Config.RetainClosed bounds how many
+// closed executions are kept. Open with Config.DataFile also keeps state
+// machines (every version), executions, histories and pending retry times
+// in a bbolt file, as a write-ahead log: the history events are the state,
+// and an execution is rebuilt by replaying them (journal.go). Events are
+// committed in groups (one transaction and one fsync for many executions'
+// events, on a 5 ms tick, at 4096 queued writes, or at once when somebody
+// waits); StartExecution answers and a terminal status is reported to
+// subscribers and waiters only once committed, so nothing a client was told
+// is lost in a crash. After a restart, Resume goes on with each running
+// execution from its last recorded event; Open documents what that means
+// for a task that was in flight (it is invoked again: handlers must be
+// idempotent), for waits and retries (their original times) and for the
+// machine's TimeoutSeconds (from the original start).
 package sfn
