@@ -1,7 +1,7 @@
 # Every target a newcomer or CI needs; `make help` lists them.
 SHELL := /bin/bash
 GO ?= go
-FUNCTIONS := tracking batch-simulation status-update
+FUNCTIONS := tracking batch-simulation status-update authorizer job-result
 DIST := dist
 STAGE ?= dev
 REGION ?= us-east-1
@@ -20,6 +20,17 @@ node_modules: package-lock.json ## install the npm tools (serverless, plugin, dy
 run: node_modules ## the whole API locally: API on :8080, Step Functions on :8083 (RUN_FLAGS="--data .data" keeps data)
 	$(GO) build -o bin/stepjobs-local ./cmd/stepjobs-local
 	exec bin/stepjobs-local $(RUN_FLAGS)
+
+.PHONY: load cold-start bench-peer
+load: node_modules ## full-size load: 10,000 jobs through a spawned runtime, then 10,000 waiting executions against 500 MB (LOAD_FLAGS=...)
+	$(GO) run ./cmd/stepjobs-load $(LOAD_FLAGS)
+	$(GO) run ./cmd/stepjobs-load --wait-machine $(LOAD_FLAGS)
+
+cold-start: build ## each function's start-to-first-invoke under the Lambda Runtime API vs a hello-world, and sizes
+	$(GO) run ./cmd/stepjobs-load --cold-start
+
+bench-peer: ## executions/s of the engine vs aws-local-stepfunctions (installs Node 22 and the peer into bench/peer/.deps once)
+	bench/peer/run.sh
 
 .PHONY: bench-e2e
 bench-e2e: node_modules ## end-to-end benchmarks only: job rate and start/describe latency through the local runtime
