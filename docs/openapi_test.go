@@ -25,10 +25,7 @@ const openAPIFile = "openapi.yaml"
 // (the lead wires them, see the issue 5 report). Once a route is in
 // serverless.yml the test fails until it is removed from here, so this list
 // cannot rot.
-var toBeWired = map[string]bool{
-	"POST /stop-execution":     true,
-	"GET /jobs/{jobId}/result": true,
-}
+var toBeWired = map[string]bool{}
 
 func TestOpenAPIValid(t *testing.T) {
 	loader := openapi3.NewLoader()

@@ -29,8 +29,14 @@ import (
 // lists these cases.
 func TestE2EBadRequests(t *testing.T) {
 	rt := shared(t)
-	const unknownARN = "arn:aws:states:us-east-1:000000000000:execution:stepjobs-dev-jobs:no-such-job"
+	// Well formed, but no such job: the caller's own prefix, and another's.
+	unknownARN := "arn:aws:states:us-east-1:000000000000:execution:stepjobs-dev-jobs:" + rt.ownerPrefix() + "-no-such-job"
+	foreignARN := "arn:aws:states:us-east-1:000000000000:execution:stepjobs-dev-jobs:0000000000000000-no-such-job"
 	big := `{"pad": "` + strings.Repeat("x", 256*1024) + `"}`
+	expired, err := rt.srv.DevToken("dev-user", time.Hour, map[string]any{"exp": time.Now().Add(-time.Hour).Unix()})
+	require.NoError(t, err)
+	foreignAudience, err := rt.srv.DevToken("dev-user", time.Hour, map[string]any{"aud": "someone-else"})
+	require.NoError(t, err)
 	tests := []struct {
 		name        string
 		method      string
@@ -42,14 +48,46 @@ func TestE2EBadRequests(t *testing.T) {
 		wantCode    string
 		wantMessage string
 	}{
+		{name: "start: no token", path: "/start-execution", body: `{}`, headers: []string{"Authorization", ""},
+			wantStatus: 401, wantCode: "UNAUTHORIZED", wantMessage: "Unauthorized"},
+		{name: "start: not a bearer token", path: "/start-execution", body: `{}`, headers: []string{"Authorization", "Basic dXNlcjpwYXNz"},
+			wantStatus: 403, wantCode: "ACCESS_DENIED", wantMessage: "User is not authorized to access this resource"},
+		{name: "start: forged token", path: "/start-execution", body: `{}`, headers: []string{"Authorization", "Bearer " + forged(t, rt.api)},
+			wantStatus: 403, wantCode: "ACCESS_DENIED", wantMessage: "User is not authorized to access this resource"},
+		{name: "start: expired token", path: "/start-execution", body: `{}`, headers: []string{"Authorization", "Bearer " + expired},
+			wantStatus: 403, wantCode: "ACCESS_DENIED", wantMessage: "User is not authorized to access this resource"},
+		{name: "start: another audience", path: "/start-execution", body: `{}`, headers: []string{"Authorization", "Bearer " + foreignAudience},
+			wantStatus: 403, wantCode: "ACCESS_DENIED", wantMessage: "User is not authorized to access this resource"},
+		{name: "describe: no token", path: "/describe-execution", body: `{"executionArn": "` + unknownARN + `"}`, headers: []string{"Authorization", ""},
+			wantStatus: 401, wantCode: "UNAUTHORIZED", wantMessage: "Unauthorized"},
+		{name: "result: no token", method: http.MethodGet, path: "/jobs/x/result", headers: []string{"Authorization", ""},
+			wantStatus: 401, wantCode: "UNAUTHORIZED", wantMessage: "Unauthorized"},
+		{name: "stop: no token", path: "/stop-execution", body: `{"executionArn": "` + unknownARN + `"}`, headers: []string{"Authorization", ""},
+			wantStatus: 401, wantCode: "UNAUTHORIZED", wantMessage: "Unauthorized"},
 		{name: "start: malformed JSON", path: "/start-execution", body: `{"records": 5`,
-			wantStatus: 400, wantCode: "BAD_REQUEST_BODY", wantMessage: "Could not parse request body into json"},
-		{name: "start: input over 256 KiB", path: "/start-execution", body: big,
-			wantStatus: 400, wantCode: "InvalidExecutionInput", wantMessage: "262144"},
+			wantStatus: 400, wantCode: "BAD_REQUEST_BODY", wantMessage: "Invalid request body"},
+		{name: "start: unknown field (and over 256 KiB)", path: "/start-execution", body: big,
+			wantStatus: 400, wantCode: "BAD_REQUEST_BODY", wantMessage: "Invalid request body"},
+		{name: "start: negative records", path: "/start-execution", body: `{"records": -1}`,
+			wantStatus: 400, wantCode: "BAD_REQUEST_BODY", wantMessage: "Invalid request body"},
+		{name: "start: too many records", path: "/start-execution", body: `{"records": 100001}`,
+			wantStatus: 400, wantCode: "BAD_REQUEST_BODY", wantMessage: "Invalid request body"},
+		{name: "start: records of the wrong type", path: "/start-execution", body: `{"records": "ten"}`,
+			wantStatus: 400, wantCode: "BAD_REQUEST_BODY", wantMessage: "Invalid request body"},
+		{name: "start: records not an integer", path: "/start-execution", body: `{"records": 1.5}`,
+			wantStatus: 400, wantCode: "BAD_REQUEST_BODY", wantMessage: "Invalid request body"},
+		{name: "start: unknown simulateFailure", path: "/start-execution", body: `{"simulateFailure": "sometimes"}`,
+			wantStatus: 400, wantCode: "BAD_REQUEST_BODY", wantMessage: "Invalid request body"},
+		{name: "start: not an object", path: "/start-execution", body: `[1, 2]`,
+			wantStatus: 400, wantCode: "BAD_REQUEST_BODY", wantMessage: "Invalid request body"},
+		{name: "start: a string", path: "/start-execution", body: `"hello"`,
+			wantStatus: 400, wantCode: "BAD_REQUEST_BODY", wantMessage: "Invalid request body"},
+		{name: "start: null", path: "/start-execution", body: `null`,
+			wantStatus: 400, wantCode: "BAD_REQUEST_BODY", wantMessage: "Invalid request body"},
 		{name: "start: invalid Idempotency-Key", path: "/start-execution", body: `{}`, headers: []string{"Idempotency-Key", "not a valid key!"},
-			wantStatus: 400, wantCode: "InvalidName", wantMessage: "Idempotency-Key must be 1 to 80 characters"},
-		{name: "start: Idempotency-Key too long", path: "/start-execution", body: `{}`, headers: []string{"Idempotency-Key", strings.Repeat("k", 81)},
-			wantStatus: 400, wantCode: "InvalidName", wantMessage: "Idempotency-Key must be 1 to 80 characters"},
+			wantStatus: 400, wantCode: "InvalidName", wantMessage: "Idempotency-Key must be 1 to 63 characters"},
+		{name: "start: Idempotency-Key too long", path: "/start-execution", body: `{}`, headers: []string{"Idempotency-Key", strings.Repeat("k", 64)},
+			wantStatus: 400, wantCode: "InvalidName", wantMessage: "Idempotency-Key must be 1 to 63 characters"},
 		{name: "start: form content type", path: "/start-execution", contentType: "application/x-www-form-urlencoded", body: `records=5`,
 			wantStatus: 400, wantCode: "InvalidArn", wantMessage: "Content-Type must be application/json"},
 		{name: "start: text content type", path: "/start-execution", contentType: "text/plain", body: `{}`,
@@ -61,26 +99,40 @@ func TestE2EBadRequests(t *testing.T) {
 		{name: "unknown path", path: "/jobs", body: `{}`,
 			wantStatus: 403, wantCode: "MISSING_AUTHENTICATION_TOKEN", wantMessage: "Missing Authentication Token"},
 		{name: "describe: malformed JSON", path: "/describe-execution", body: `{"executionArn": `,
-			wantStatus: 400, wantCode: "BAD_REQUEST_BODY", wantMessage: "Could not parse request body into json"},
+			wantStatus: 400, wantCode: "BAD_REQUEST_BODY", wantMessage: "Invalid request body"},
 		{name: "describe: missing executionArn", path: "/describe-execution", body: `{}`,
-			wantStatus: 400, wantCode: "InvalidArn", wantMessage: "Invalid Arn"},
+			wantStatus: 400, wantCode: "BAD_REQUEST_BODY", wantMessage: "Invalid request body"},
 		{name: "describe: empty body", path: "/describe-execution", body: ``,
-			wantStatus: 400, wantCode: "InvalidArn", wantMessage: "Invalid Arn"},
+			wantStatus: 400, wantCode: "BAD_REQUEST_BODY", wantMessage: "Invalid request body"},
 		{name: "describe: malformed executionArn", path: "/describe-execution", body: `{"executionArn": "job-1"}`,
-			wantStatus: 400, wantCode: "InvalidArn", wantMessage: "Invalid Arn"},
+			wantStatus: 400, wantCode: "BAD_REQUEST_BODY", wantMessage: "Invalid request body"},
 		{name: "describe: executionArn not a string", path: "/describe-execution", body: `{"executionArn": 42}`,
-			wantStatus: 400, wantCode: "InvalidArn", wantMessage: "Invalid Arn"},
+			wantStatus: 400, wantCode: "BAD_REQUEST_BODY", wantMessage: "Invalid request body"},
 		{name: "describe: executionArn with quotes", path: "/describe-execution", body: `{"executionArn": "a\"b'c\\"}`,
-			wantStatus: 400, wantCode: "InvalidArn", wantMessage: "Invalid Arn"},
+			wantStatus: 400, wantCode: "BAD_REQUEST_BODY", wantMessage: "Invalid request body"},
 		{name: "describe: state machine ARN", path: "/describe-execution",
 			body:       `{"executionArn": "arn:aws:states:us-east-1:000000000000:stateMachine:stepjobs-dev-jobs"}`,
-			wantStatus: 400, wantCode: "InvalidArn", wantMessage: "Invalid Arn"},
-		{name: "describe: unknown execution", path: "/describe-execution", body: `{"executionArn": "` + unknownARN + `"}`,
-			wantStatus: 400, wantCode: "ExecutionDoesNotExist", wantMessage: unknownARN},
+			wantStatus: 400, wantCode: "BAD_REQUEST_BODY", wantMessage: "Invalid request body"},
+		{name: "describe: unknown job", path: "/describe-execution", body: `{"executionArn": "` + unknownARN + `"}`,
+			wantStatus: 404, wantCode: "JobNotFound", wantMessage: "Job not found"},
+		{name: "describe: another caller's job", path: "/describe-execution", body: `{"executionArn": "` + foreignARN + `"}`,
+			wantStatus: 404, wantCode: "JobNotFound", wantMessage: "Job not found"},
 		{name: "describe: form content type", path: "/describe-execution", contentType: "application/x-www-form-urlencoded",
 			body: `executionArn=` + unknownARN, wantStatus: 400, wantCode: "InvalidArn", wantMessage: "Content-Type must be application/json"},
 		{name: "describe: text content type", path: "/describe-execution", contentType: "text/plain", body: `{}`,
 			wantStatus: 415, wantCode: "UNSUPPORTED_MEDIA_TYPE", wantMessage: "Unsupported Media Type"},
+		{name: "stop: missing executionArn", path: "/stop-execution", body: `{"jobId": "x"}`,
+			wantStatus: 400, wantCode: "BAD_REQUEST_BODY", wantMessage: "Invalid request body"},
+		{name: "stop: unknown job", path: "/stop-execution", body: `{"executionArn": "` + unknownARN + `"}`,
+			wantStatus: 404, wantCode: "JobNotFound", wantMessage: "Job not found"},
+		{name: "stop: another caller's job", path: "/stop-execution", body: `{"executionArn": "` + foreignARN + `"}`,
+			wantStatus: 404, wantCode: "JobNotFound", wantMessage: "Job not found"},
+		{name: "result: unknown job", method: http.MethodGet, path: "/jobs/" + rt.ownerPrefix() + "-no-such-job/result",
+			wantStatus: 404, wantCode: "JobNotFound", wantMessage: "Job not found"},
+		{name: "result: another caller's job", method: http.MethodGet, path: "/jobs/0000000000000000-no-such-job/result",
+			wantStatus: 404, wantCode: "JobNotFound", wantMessage: "Job not found"},
+		{name: "result: malformed job id", method: http.MethodGet, path: "/jobs/not%20a%20job/result",
+			wantStatus: 400, wantCode: "InvalidJobId", wantMessage: "jobId must be 1 to 80 characters"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -97,7 +149,12 @@ func TestE2EBadRequests(t *testing.T) {
 				ct = "application/json"
 			}
 			req.Header.Set("Content-Type", ct)
+			req.Header.Set("Authorization", "Bearer "+rt.token)
 			for i := 0; i+1 < len(tc.headers); i += 2 {
+				if tc.headers[i+1] == "" {
+					req.Header.Del(tc.headers[i])
+					continue
+				}
 				req.Header.Set(tc.headers[i], tc.headers[i+1])
 			}
 			res, err := rt.http.Do(req)
@@ -117,21 +174,20 @@ func TestE2EBadRequests(t *testing.T) {
 	}
 }
 
-// A body Step Functions accepts as input starts a job even when it is not
-// an object; the job then fails (InvalidJobInput), as on AWS.
+// A body the start schema accepts starts a job: an empty body is {}.
 func TestE2EStartBodies(t *testing.T) {
 	rt := shared(t)
-	tests := []struct{ name, body, wantInput, wantStatus string }{
-		{"empty body is {}", ``, `{}`, "SUCCEEDED"},
-		{"null is {}", `null`, `{}`, "SUCCEEDED"},
-		{"apostrophes and unicode survive", `{"records": 1, "seed": 1, "note": "it's ünïcode \"quoted\""}`, ``, "FAILED"},
-		{"a string", `"hello"`, `"hello"`, "FAILED"},
+	tests := []struct{ name, body, wantInput string }{
+		{"empty body is {}", ``, `{}`},
+		{"whitespace is {}", " \n", `{}`},
+		{"nulls are absent values", `{"records": null, "seed": null, "simulateFailure": null}`, ``},
+		{"every field", `{"records": 2, "seed": -7}`, ``},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			arn, _ := rt.start(t, tc.body)
 			done := rt.wait(t, arn)
-			assert.Equal(t, tc.wantStatus, done.Body["status"], done.String())
+			assert.Equal(t, "SUCCEEDED", done.Body["status"], done.String())
 			want := tc.wantInput
 			if want == "" {
 				want = tc.body
@@ -155,7 +211,7 @@ func TestE2EIdempotency(t *testing.T) {
 	key := uniqueKey("idem")
 	body := `{"records": 2, "simulateFailure": "transient"}`
 	arn, jobID := rt.start(t, body, "Idempotency-Key", key)
-	assert.Equal(t, key, jobID, "the key is the job id")
+	assert.Equal(t, rt.ownerPrefix()+"-"+key, jobID, "the job id is the caller's owner prefix and the key")
 
 	// Wait until the first attempt failed and the retry is pending.
 	waitForEvent(t, rt, arn, "LambdaFunctionFailed")
@@ -166,7 +222,7 @@ func TestE2EIdempotency(t *testing.T) {
 	assert.Equal(t, jobID, againID)
 
 	other := rt.post(t, "/start-execution", []byte(`{"records": 3}`), "Idempotency-Key", key)
-	assert.Equal(t, http.StatusBadRequest, other.Status, other.String())
+	assert.Equal(t, http.StatusConflict, other.Status, other.String())
 	assert.Equal(t, "ExecutionAlreadyExists", other.Body["code"], other.String())
 	assert.Contains(t, other.Body["message"], arn)
 
@@ -175,10 +231,10 @@ func TestE2EIdempotency(t *testing.T) {
 	require.Equal(t, "SUCCEEDED", done.Body["status"], done.String())
 
 	closed := rt.post(t, "/start-execution", []byte(body), "Idempotency-Key", key)
-	assert.Equal(t, http.StatusBadRequest, closed.Status, closed.String())
+	assert.Equal(t, http.StatusConflict, closed.Status, closed.String())
 	assert.Equal(t, "ExecutionAlreadyExists", closed.Body["code"], "a closed execution's name is taken: %s", closed)
 
-	rec, err := rt.jobs.Get(t.Context(), key)
+	rec, err := rt.jobs.Get(t.Context(), jobID)
 	require.NoError(t, err)
 	assert.Equal(t, job.StatusSucceeded, rec.Status)
 	assert.Equal(t, arn, rec.ExecutionARN)
@@ -222,7 +278,7 @@ func TestE2EConcurrentJobs(t *testing.T) {
 				errs <- err
 				return
 			}
-			if resp.Status != http.StatusOK {
+			if resp.Status != http.StatusAccepted {
 				errs <- &statusError{resp}
 				return
 			}
@@ -304,8 +360,10 @@ func TestE2ESDK(t *testing.T) {
 	}
 	assert.True(t, found, "ListExecutions lists %s", arn)
 
-	// An execution started through the SDK is visible through the API.
-	started, err := rt.sfn.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(smARN), Input: aws.String(`{"records": 1}`)})
+	// An execution started through the SDK is visible through the API
+	// when its name carries the caller's owner prefix.
+	started, err := rt.sfn.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: aws.String(smARN), Input: aws.String(`{"records": 1}`),
+		Name: aws.String(rt.ownerPrefix() + "-" + uniqueKey("sdk"))})
 	require.NoError(t, err)
 	assert.Equal(t, "SUCCEEDED", rt.wait(t, aws.ToString(started.ExecutionArn)).Body["status"])
 
@@ -434,7 +492,7 @@ func TestE2EStage(t *testing.T) {
 	assert.Equal(t, rt.srv.URLs().API+"/qa", rt.srv.URLs().StageAPI)
 
 	resp := rt.post(t, "/qa/start-execution", []byte(`{"records": 1}`))
-	require.Equal(t, http.StatusOK, resp.Status, resp.String())
+	require.Equal(t, http.StatusAccepted, resp.Status, resp.String())
 	arn, _ := resp.Body["executionArn"].(string)
 	assert.Contains(t, arn, ":execution:stepjobs-qa-jobs:")
 	done := rt.wait(t, arn)

@@ -37,13 +37,15 @@ type weatherResult struct {
 func TestE2EHappyPath(t *testing.T) {
 	rt := shared(t)
 	start := rt.post(t, "/start-execution", []byte(`{"records": 25, "seed": 42}`))
-	require.Equal(t, http.StatusOK, start.Status, start.String())
+	require.Equal(t, http.StatusAccepted, start.Status, start.String())
 	assert.Equal(t, "application/json", start.Header.Get("Content-Type"))
 	assert.NotEmpty(t, start.Header.Get("X-Amzn-Requestid"))
 	arn, _ := start.Body["executionArn"].(string)
 	jobID, _ := start.Body["jobId"].(string)
 	require.True(t, strings.HasPrefix(arn, "arn:aws:states:us-east-1:000000000000:execution:stepjobs-dev-jobs:"), arn)
 	assert.Equal(t, arn[strings.LastIndex(arn, ":")+1:], jobID, "jobId is the execution name")
+	assert.True(t, strings.HasPrefix(jobID, rt.ownerPrefix()+"-"), "jobId starts with the caller's owner prefix: %s", jobID)
+	assert.Equal(t, "jobs/"+jobID+"/result", start.Header.Get("Location"))
 	assert.IsType(t, float64(0), start.Body["startDate"], "startDate is epoch seconds")
 	assert.Len(t, start.Body, 3, "start answers jobId, executionArn, startDate: %s", start)
 
@@ -120,7 +122,7 @@ func TestE2EHappyPath(t *testing.T) {
 func TestE2EStagePath(t *testing.T) {
 	rt := shared(t)
 	resp := rt.post(t, "/dev/start-execution", []byte(`{"records": 1}`))
-	require.Equal(t, http.StatusOK, resp.Status, resp.String())
+	require.Equal(t, http.StatusAccepted, resp.Status, resp.String())
 	arn, _ := resp.Body["executionArn"].(string)
 	body, err := json.Marshal(map[string]string{"executionArn": arn})
 	require.NoError(t, err)
@@ -144,9 +146,17 @@ func TestE2EFailures(t *testing.T) {
 		{"unknown simulateFailure", `{"simulateFailure": "sometimes"}`, "InvalidJobInput", "simulateFailure"},
 		{"not an object", `[1, 2]`, "InvalidJobInput", ""},
 	}
-	for _, tc := range tests {
+	for i, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			arn, jobID := rt.start(t, tc.input)
+			var arn, jobID string
+			if i == 0 {
+				arn, jobID = rt.start(t, tc.input)
+			} else {
+				// The API's schema refuses these bodies (TestE2EBadRequests);
+				// the handler checks them too, for executions started
+				// another way.
+				arn, jobID = rt.startSDK(t, tc.input)
+			}
 			done := rt.wait(t, arn)
 			require.Equal(t, "FAILED", done.Body["status"], done.String())
 			assert.Equal(t, tc.wantError, done.Body["error"], done.String())

@@ -28,6 +28,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/stretchr/testify/require"
 
+	"github.com/asyncjobs/stepjobs/internal/auth"
 	"github.com/asyncjobs/stepjobs/internal/dynamo"
 	"github.com/asyncjobs/stepjobs/internal/offline"
 )
@@ -59,6 +60,11 @@ type runtime struct {
 	jobs   *dynamo.Store
 	bucket string
 	table  string
+	// token is the bearer token every request carries (a dev token of the
+	// local runtime, or ASYNC_API_TOKEN for a deployed stage).
+	token string
+	// deployed: the API of a deployed stage (e2e_deployed_test.go).
+	deployed bool
 }
 
 // shared returns the runtime shared by this test binary, starting it on
@@ -114,10 +120,17 @@ func startRuntime(ctx context.Context, cfg offline.Config) (*runtime, error) {
 		table:  res.Tables["JobsTable"],
 	}
 	rt.jobs = dynamo.New(rt.ddb, rt.table)
+	if rt.token, err = srv.DevToken(offline.DefaultDevSubject, time.Hour, nil); err != nil {
+		_ = srv.Close(ctx)
+		return nil, err
+	}
 	return rt, nil
 }
 
 func (rt *runtime) close() {
+	if rt.srv == nil {
+		return
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	_ = rt.srv.Close(ctx)
@@ -133,8 +146,9 @@ type response struct {
 
 func (r response) String() string { return fmt.Sprintf("%d %s", r.Status, r.Raw) }
 
-// post sends body to the API path with a JSON content type unless headers
-// say otherwise.
+// post sends body to the API path with a JSON content type and the
+// runtime's bearer token, unless headers say otherwise (an empty value
+// leaves the header out: "Authorization", "" sends no token).
 func (rt *runtime) post(t testing.TB, path string, body []byte, headers ...string) response {
 	t.Helper()
 	resp, err := rt.tryPost(context.Background(), path, body, headers...)
@@ -148,7 +162,32 @@ func (rt *runtime) tryPost(ctx context.Context, path string, body []byte, header
 		return response{}, err
 	}
 	req.Header.Set("Content-Type", "application/json")
+	return rt.do(req, path, headers...)
+}
+
+// get sends a GET to the API path with the runtime's bearer token, unless
+// headers say otherwise.
+func (rt *runtime) get(t testing.TB, path string, headers ...string) response {
+	t.Helper()
+	req, err := http.NewRequestWithContext(context.Background(), http.MethodGet, rt.api+path, nil)
+	require.NoError(t, err)
+	resp, err := rt.do(req, path, headers...)
+	require.NoError(t, err)
+	return resp
+}
+
+// do sends req with the bearer token and headers, and reads the JSON answer.
+func (rt *runtime) do(req *http.Request, path string, headers ...string) (response, error) {
+	if tok, err := rt.bearer(req.Context()); err != nil {
+		return response{}, err
+	} else if tok != "" {
+		req.Header.Set("Authorization", "Bearer "+tok)
+	}
 	for i := 0; i+1 < len(headers); i += 2 {
+		if headers[i+1] == "" {
+			req.Header.Del(headers[i])
+			continue
+		}
 		req.Header.Set(headers[i], headers[i+1])
 	}
 	res, err := rt.http.Do(req)
@@ -167,14 +206,15 @@ func (rt *runtime) tryPost(ctx context.Context, path string, body []byte, header
 	return out, nil
 }
 
-// start starts a job with body and requires a 200.
+// start starts a job with body and requires a 202 with its Location.
 func (rt *runtime) start(t testing.TB, body string, headers ...string) (arn, jobID string) {
 	t.Helper()
 	resp := rt.post(t, "/start-execution", []byte(body), headers...)
-	require.Equal(t, http.StatusOK, resp.Status, resp.String())
+	require.Equal(t, http.StatusAccepted, resp.Status, resp.String())
 	arn, _ = resp.Body["executionArn"].(string)
 	jobID, _ = resp.Body["jobId"].(string)
 	require.NotEmpty(t, arn, resp.String())
+	require.Equal(t, "jobs/"+jobID+"/result", resp.Header.Get("Location"), resp.String())
 	return arn, jobID
 }
 
@@ -207,6 +247,65 @@ func (rt *runtime) wait(t testing.TB, arn string) response {
 		}
 		delay = min(delay*2, 200*time.Millisecond)
 	}
+}
+
+// processTokens caches the dev tokens of runtimes started as a process
+// (runtime{api, http} without srv), by API URL.
+var processTokens sync.Map
+
+// bearer is the token requests carry: the runtime's, or for a local
+// runtime started as a process, a dev token fetched once from its
+// /__dev/token.
+func (rt *runtime) bearer(ctx context.Context) (string, error) {
+	if rt.token != "" || rt.srv != nil || rt.deployed {
+		return rt.token, nil
+	}
+	if tok, ok := processTokens.Load(rt.api); ok {
+		return tok.(string), nil
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, rt.api+offline.DevTokenPath, nil)
+	if err != nil {
+		return "", err
+	}
+	res, err := rt.http.Do(req)
+	if err != nil {
+		return "", fmt.Errorf("dev token: %w", err)
+	}
+	defer res.Body.Close()
+	raw, err := io.ReadAll(res.Body)
+	if err != nil || res.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("dev token: %d %s: %v", res.StatusCode, raw, err)
+	}
+	tok := strings.TrimSpace(string(raw))
+	processTokens.Store(rt.api, tok)
+	return tok, nil
+}
+
+// ownerPrefix is the owner prefix of the runtime's token's caller (the
+// authorizer's HMAC of issuer and subject, with no OWNER_KEY locally).
+func (rt *runtime) ownerPrefix() string {
+	return auth.OwnerPrefix(nil, offline.DevIssuer, offline.DefaultDevSubject)
+}
+
+// startSDK starts an execution through the Step Functions API, named as
+// the API names the caller's jobs, so the API shows it to the caller.
+func (rt *runtime) startSDK(t testing.TB, input string) (arn, jobID string) {
+	t.Helper()
+	jobID = rt.ownerPrefix() + "-" + uniqueKey("sdk")
+	out, err := rt.sfn.StartExecution(t.Context(), &sfn.StartExecutionInput{
+		StateMachineArn: aws.String(rt.srv.Resources().StateMachines["jobs"]), Input: aws.String(input), Name: aws.String(jobID)})
+	require.NoError(t, err)
+	return aws.ToString(out.ExecutionArn), jobID
+}
+
+// forged is a well-formed token of issuer signed by a key nobody trusts.
+func forged(t testing.TB, issuer string) string {
+	t.Helper()
+	other, err := auth.NewDevIssuer(issuer, offline.DevAudience)
+	require.NoError(t, err)
+	tok, err := other.Mint(offline.DefaultDevSubject, time.Hour, nil)
+	require.NoError(t, err)
+	return tok
 }
 
 // uniqueKey is an Idempotency-Key no other test (or earlier run on a

@@ -16,6 +16,7 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -25,6 +26,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/asyncjobs/stepjobs/internal/job"
 	"github.com/asyncjobs/stepjobs/internal/stack"
 	"github.com/asyncjobs/stepjobs/internal/vtl"
 )
@@ -303,31 +305,77 @@ func TestStackResources(t *testing.T) {
 	// Exactly these: the plugin's default API role (Resource "*") and the Framework's shared
 	// Lambda role must not appear.
 	assert.Equal(t, []string{
+		"AlarmEmailSubscription AWS::SNS::Subscription",
+		"AlarmKey AWS::KMS::Key",
+		"AlarmTopic AWS::SNS::Topic",
+		"AlarmTopicPolicy AWS::SNS::TopicPolicy",
+		"Api5xxAlarm AWS::CloudWatch::Alarm",
+		"ApiGatewayAccount AWS::ApiGateway::Account",
+		"ApiGatewayCloudWatchRole AWS::IAM::Role",
 		"ApiGatewayDeployment* AWS::ApiGateway::Deployment",
+		"ApiGatewayLogGroup AWS::Logs::LogGroup",
 		"ApiGatewayMethodDescribeDashexecutionPost AWS::ApiGateway::Method",
+		"ApiGatewayMethodDescribeDashexecutionPostApplicationJsonModel AWS::ApiGateway::Model",
+		"ApiGatewayMethodJobsJobidVarResultGet AWS::ApiGateway::Method",
 		"ApiGatewayMethodStartDashexecutionPost AWS::ApiGateway::Method",
+		"ApiGatewayMethodStartDashexecutionPostApplicationJsonModel AWS::ApiGateway::Model",
+		"ApiGatewayMethodStopDashexecutionPost AWS::ApiGateway::Method",
+		"ApiGatewayMethodStopDashexecutionPostApplicationJsonModel AWS::ApiGateway::Model",
 		"ApiGatewayResourceDescribeDashexecution AWS::ApiGateway::Resource",
+		"ApiGatewayResourceJobs AWS::ApiGateway::Resource",
+		"ApiGatewayResourceJobsJobidVar AWS::ApiGateway::Resource",
+		"ApiGatewayResourceJobsJobidVarResult AWS::ApiGateway::Resource",
 		"ApiGatewayResourceStartDashexecution AWS::ApiGateway::Resource",
+		"ApiGatewayResourceStopDashexecution AWS::ApiGateway::Resource",
 		"ApiGatewayRestApi AWS::ApiGateway::RestApi",
 		"ApiGatewayStepFunctionsRole AWS::IAM::Role",
+		"ApiGatewayStepjobsRequestValidator AWS::ApiGateway::RequestValidator",
+		"ApiLatencyP99Alarm AWS::CloudWatch::Alarm",
+		"AuthorizerApiGatewayAuthorizer AWS::ApiGateway::Authorizer",
+		"AuthorizerErrorsAlarm AWS::CloudWatch::Alarm",
+		"AuthorizerLambdaFunction AWS::Lambda::Function",
+		"AuthorizerLambdaFunctionLambdaPermission AWS::Lambda::Permission",
+		"AuthorizerLambdaPermissionApiGateway AWS::Lambda::Permission",
+		"AuthorizerLogGroup AWS::Logs::LogGroup",
+		"AuthorizerRole AWS::IAM::Role",
+		"AuthorizerThrottlesAlarm AWS::CloudWatch::Alarm",
+		"BatchSimulationErrorsAlarm AWS::CloudWatch::Alarm",
 		"BatchSimulationLambdaFunction AWS::Lambda::Function",
 		"BatchSimulationLogGroup AWS::Logs::LogGroup",
 		"BatchSimulationRole AWS::IAM::Role",
+		"BatchSimulationThrottlesAlarm AWS::CloudWatch::Alarm",
+		"Dashboard AWS::CloudWatch::Dashboard",
 		"GatewayResponseDefault4XX AWS::ApiGateway::GatewayResponse",
 		"GatewayResponseDefault5XX AWS::ApiGateway::GatewayResponse",
+		"JobResultErrorsAlarm AWS::CloudWatch::Alarm",
+		"JobResultLambdaFunction AWS::Lambda::Function",
+		"JobResultLambdaPermissionApiGateway AWS::Lambda::Permission",
+		"JobResultLogGroup AWS::Logs::LogGroup",
+		"JobResultRole AWS::IAM::Role",
+		"JobResultThrottlesAlarm AWS::CloudWatch::Alarm",
 		"JobsStateMachine AWS::StepFunctions::StateMachine",
+		"JobsStateMachineExecutionThrottledAlarm AWS::CloudWatch::Alarm",
+		"JobsStateMachineExecutionsFailedAlarm AWS::CloudWatch::Alarm",
+		"JobsStateMachineExecutionsTimedOutAlarm AWS::CloudWatch::Alarm",
+		"JobsStateMachineLogGroup AWS::Logs::LogGroup",
 		"JobsStateMachineRole AWS::IAM::Role",
 		"JobsTable AWS::DynamoDB::Table",
 		"ResultsBucket AWS::S3::Bucket",
 		"ResultsBucketPolicy AWS::S3::BucketPolicy",
 		"ServerlessDeploymentBucket AWS::S3::Bucket",
 		"ServerlessDeploymentBucketPolicy AWS::S3::BucketPolicy",
+		"StatusUpdateErrorsAlarm AWS::CloudWatch::Alarm",
+		"StatusUpdateEventBridgeLambdaPermission1 AWS::Lambda::Permission",
 		"StatusUpdateLambdaFunction AWS::Lambda::Function",
 		"StatusUpdateLogGroup AWS::Logs::LogGroup",
 		"StatusUpdateRole AWS::IAM::Role",
+		"StatusUpdateThrottlesAlarm AWS::CloudWatch::Alarm",
+		"StepjobscistatusUpdaterule1EventBridgeRule AWS::Events::Rule",
+		"TrackingErrorsAlarm AWS::CloudWatch::Alarm",
 		"TrackingLambdaFunction AWS::Lambda::Function",
 		"TrackingLogGroup AWS::Logs::LogGroup",
 		"TrackingRole AWS::IAM::Role",
+		"TrackingThrottlesAlarm AWS::CloudWatch::Alarm",
 	}, ids)
 }
 
@@ -351,10 +399,22 @@ var routes = []route{
 	{
 		path: "describe-execution", action: "DescribeExecution",
 		requestFile:  "mapping-templates/describe-execution-request.vtl",
+		subVars:      map[string]string{"ExecutionArnPrefix": executionArnPrefix},
 		responseFile: "mapping-templates/describe-execution-response.vtl",
 		methodID:     "ApiGatewayMethodDescribeDashexecutionPost", apiResource: "ApiGatewayResourceDescribeDashexecution",
 	},
+	{
+		// The same request template as describe: the same ownership check.
+		path: "stop-execution", action: "StopExecution",
+		requestFile:  "mapping-templates/describe-execution-request.vtl",
+		subVars:      map[string]string{"ExecutionArnPrefix": executionArnPrefix},
+		responseFile: "mapping-templates/stop-execution-response.vtl",
+		methodID:     "ApiGatewayMethodStopDashexecutionPost", apiResource: "ApiGatewayResourceStopDashexecution",
+	},
 }
+
+// executionArnPrefix is this state machine's execution ARN prefix as the template deploys it.
+var executionArnPrefix = fmt.Sprintf("arn:aws:states:%s:%s:execution:%s:", stackRegion, stackEnv.AccountID, stack.GetAttMarker(stackSM, "Name"))
 
 const (
 	errorResponseFile = "mapping-templates/error-response.vtl"
@@ -533,6 +593,13 @@ func TestStackStateMachine(t *testing.T) {
 	var actions, resources []string
 	for _, s := range statements {
 		assert.Equal(t, "Allow", s.Effect)
+		if s.HasWildcardResource() {
+			// The plugin's grants for logging and X-Ray: these actions take no resource.
+			for _, a := range s.Actions {
+				assert.Regexp(t, `^(logs:(Create|Get|Update|Delete|List)LogDeliver(y|ies)|logs:(PutResourcePolicy|DescribeResourcePolicies|DescribeLogGroups)|xray:(PutTraceSegments|PutTelemetryRecords|GetSamplingRules|GetSamplingTargets))$`, a)
+			}
+			continue
+		}
 		actions = append(actions, s.Actions...)
 		resources = append(resources, s.Resources...)
 	}
@@ -630,10 +697,10 @@ func TestStackIAM(t *testing.T) {
 		assert.Equal(t, []string{"apigateway.amazonaws.com"}, trustedServices(t, p, stackRole))
 		got := grants(t, p, stackRole)
 		assert.Equal(t, lambdaGrant{
-			"states:StartExecution": {stack.RefMarker(stackSM)},
-			"states:DescribeExecution": {fmt.Sprintf("arn:aws:states:%s:%s:execution:%s:*",
-				stackRegion, stackEnv.AccountID, stack.GetAttMarker(stackSM, "Name"))},
-		}, got)
+			"states:StartExecution":    {stack.RefMarker(stackSM)},
+			"states:DescribeExecution": {executionArnPrefix + "*"},
+			"states:StopExecution":     {executionArnPrefix + "*"},
+		}, got, "Describe/StopExecution on this state machine's executions only")
 	})
 
 	// Each handler's role allows what that handler calls, on its own resources, nothing more.
@@ -641,26 +708,45 @@ func TestStackIAM(t *testing.T) {
 	logGroup := func(key string) string {
 		return fmt.Sprintf("arn:aws:logs:%s:%s:log-group:/aws/lambda/stepjobs-%s-%s:*", stackRegion, stackEnv.AccountID, stackStage, key)
 	}
+	// X-Ray's actions take no resource: every traced function has them on "*".
+	xray := []string{"*"}
 	tests := map[string]struct {
 		role string
 		want lambdaGrant
 	}{
 		"tracking": {role: "TrackingRole", want: lambdaGrant{
-			"logs:CreateLogStream": {logGroup("tracking")},
-			"logs:PutLogEvents":    {logGroup("tracking")},
-			"dynamodb:PutItem":     {table},
-			"dynamodb:GetItem":     {table},
+			"logs:CreateLogStream":  {logGroup("tracking")},
+			"logs:PutLogEvents":     {logGroup("tracking")},
+			"dynamodb:PutItem":      {table},
+			"dynamodb:GetItem":      {table},
+			"xray:PutTraceSegments": xray, "xray:PutTelemetryRecords": xray,
 		}},
 		"batchSimulation": {role: "BatchSimulationRole", want: lambdaGrant{
-			"logs:CreateLogStream": {logGroup("batchSimulation")},
-			"logs:PutLogEvents":    {logGroup("batchSimulation")},
-			"s3:PutObject":         {stack.GetAttMarker("ResultsBucket", "Arn") + "/results/*"},
+			"logs:CreateLogStream":  {logGroup("batchSimulation")},
+			"logs:PutLogEvents":     {logGroup("batchSimulation")},
+			"s3:PutObject":          {stack.GetAttMarker("ResultsBucket", "Arn") + "/results/*"},
+			"xray:PutTraceSegments": xray, "xray:PutTelemetryRecords": xray,
 		}},
 		"statusUpdate": {role: "StatusUpdateRole", want: lambdaGrant{
-			"logs:CreateLogStream": {logGroup("statusUpdate")},
-			"logs:PutLogEvents":    {logGroup("statusUpdate")},
-			"dynamodb:UpdateItem":  {table},
-			"dynamodb:GetItem":     {table},
+			"logs:CreateLogStream":  {logGroup("statusUpdate")},
+			"logs:PutLogEvents":     {logGroup("statusUpdate")},
+			"dynamodb:UpdateItem":   {table},
+			"dynamodb:GetItem":      {table},
+			"xray:PutTraceSegments": xray, "xray:PutTelemetryRecords": xray,
+		}},
+		// The authorizer reads the issuer's JWKS over HTTPS: no AWS API but its logs.
+		"authorizer": {role: "AuthorizerRole", want: lambdaGrant{
+			"logs:CreateLogStream":  {logGroup("authorizer")},
+			"logs:PutLogEvents":     {logGroup("authorizer")},
+			"xray:PutTraceSegments": xray, "xray:PutTelemetryRecords": xray,
+		}},
+		// The result link reads the record and signs a GET (a link acts with its signer's rights).
+		"jobResult": {role: "JobResultRole", want: lambdaGrant{
+			"logs:CreateLogStream":  {logGroup("jobResult")},
+			"logs:PutLogEvents":     {logGroup("jobResult")},
+			"dynamodb:GetItem":      {table},
+			"s3:GetObject":          {stack.GetAttMarker("ResultsBucket", "Arn") + "/results/*"},
+			"xray:PutTraceSegments": xray, "xray:PutTelemetryRecords": xray,
 		}},
 	}
 	for key, tc := range tests {
@@ -711,8 +797,9 @@ func TestStackFunctions(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(readProjectFile(t, p.root, stateMachineFile)), &definition))
 
 	assert.ElementsMatch(t, []string{
-		"BatchSimulationLambdaFunction", "StatusUpdateLambdaFunction", "TrackingLambdaFunction",
-	}, p.tmpl.OfType("AWS::Lambda::Function"))
+		"AuthorizerLambdaFunction", "BatchSimulationLambdaFunction", "JobResultLambdaFunction",
+		"StatusUpdateLambdaFunction", "TrackingLambdaFunction",
+	}, p.tmpl.OfType("AWS::Lambda::Function"), "the three task functions and the two API functions (TestStackAPIFunctions)")
 	for key, dir := range functionKeys {
 		t.Run(key, func(t *testing.T) {
 			fn := resource(t, p, stack.FunctionLogicalID(key), "AWS::Lambda::Function")
@@ -1053,19 +1140,35 @@ func TestMappingTemplateFiles(t *testing.T) {
 // CloudFormation applies (the state machine ARN).
 func renderTemplate(t *testing.T, root, rel string, req vtl.Request) string {
 	t.Helper()
+	return renderTemplateAs(t, root, rel, req, testOwner).Body
+}
+
+// renderTemplateAs renders for the caller whose authorizer context has ownerPrefix owner
+// ("" for no authorizer context), and returns the status and headers it sets too.
+func renderTemplateAs(t *testing.T, root, rel string, req vtl.Request, owner string) *vtl.Result {
+	t.Helper()
 	src := strings.ReplaceAll(readProjectFile(t, root, rel), "${StateMachineArn}", testStateMachineARN)
+	src = strings.ReplaceAll(src, "${ExecutionArnPrefix}", testExecutionArnPrefix)
 	tmpl, err := vtl.Parse(rel, src)
 	require.NoError(t, err)
+	authorizer := map[string]any{}
+	if owner != "" {
+		authorizer = map[string]any{"principalId": "user-1", "ownerPrefix": owner}
+	}
 	res, err := tmpl.Render(context.Background(), &vtl.Env{
 		Request: req,
-		Context: map[string]any{"requestId": "c6af9ac6-7b61-11e6-9a41-93e8deadbeef"},
+		Context: map[string]any{"requestId": "c6af9ac6-7b61-11e6-9a41-93e8deadbeef", "authorizer": authorizer},
 	})
 	require.NoError(t, err)
 	require.True(t, json.Valid([]byte(res.Body)), "%s renders JSON:\n%s", rel, res.Body)
-	return res.Body
+	return res
 }
 
-const testStateMachineARN = "arn:aws:states:eu-central-1:123456789012:stateMachine:stepjobs-ci-jobs"
+const (
+	testStateMachineARN    = "arn:aws:states:eu-central-1:123456789012:stateMachine:stepjobs-ci-jobs"
+	testExecutionArnPrefix = "arn:aws:states:eu-central-1:123456789012:execution:stepjobs-ci-jobs:"
+	testOwner              = "0123456789abcdef"
+)
 
 // TestMappingTemplatesRender runs the template files through the local VTL engine for the
 // cases the API promises: idempotency keys, empty bodies, optional describe fields, errors.
@@ -1074,52 +1177,90 @@ func TestMappingTemplatesRender(t *testing.T) {
 	require.NoError(t, err)
 
 	t.Run("start request", func(t *testing.T) {
-		invalid := "Idempotency-Key must be 1 to 80 characters from A-Z a-z 0-9 _ -"
+		invalid := "Idempotency-Key must be 1 to 63 characters from A-Z a-z 0-9 _ -"
+		noOwner := "no caller identity: is the authorizer configured"
+		reqID := testOwner + "-c6af9ac6-7b61-11e6-9a41-93e8deadbeef"
 		tests := map[string]struct {
 			body      string
 			headers   map[string]string
+			owner     string
 			wantInput string
 			wantName  string
 		}{
-			"body and key":           {body: `{"records": 5, "note": "it's"}`, headers: map[string]string{"Idempotency-Key": "order-42_a"}, wantInput: `{"records":5,"note":"it's"}`, wantName: "order-42_a"},
-			"lower-case header name": {body: `{}`, headers: map[string]string{"idempotency-key": "k1"}, wantInput: `{}`, wantName: "k1"},
-			"no key":                 {body: `{"a":[1,2]}`, wantInput: `{"a":[1,2]}`, wantName: "c6af9ac6-7b61-11e6-9a41-93e8deadbeef"},
-			"empty body":             {body: ``, wantInput: `{}`, wantName: "c6af9ac6-7b61-11e6-9a41-93e8deadbeef"},
-			"null body":              {body: `null`, wantInput: `{}`, wantName: "c6af9ac6-7b61-11e6-9a41-93e8deadbeef"},
-			"key of 80":              {body: `{}`, headers: map[string]string{"Idempotency-Key": strings.Repeat("a", 80)}, wantInput: `{}`, wantName: strings.Repeat("a", 80)},
-			"key of 81":              {body: `{}`, headers: map[string]string{"Idempotency-Key": strings.Repeat("a", 81)}, wantInput: `{}`, wantName: invalid},
+			"body and key":           {body: `{"records": 5, "note": "it's"}`, headers: map[string]string{"Idempotency-Key": "order-42_a"}, wantInput: `{"records":5,"note":"it's"}`, wantName: testOwner + "-order-42_a"},
+			"lower-case header name": {body: `{}`, headers: map[string]string{"idempotency-key": "k1"}, wantInput: `{}`, wantName: testOwner + "-k1"},
+			"no key":                 {body: `{"a":[1,2]}`, wantInput: `{"a":[1,2]}`, wantName: reqID},
+			"empty body":             {body: ``, wantInput: `{}`, wantName: reqID},
+			"null body":              {body: `null`, wantInput: `{}`, wantName: reqID},
+			"key of 63":              {body: `{}`, headers: map[string]string{"Idempotency-Key": strings.Repeat("a", 63)}, wantInput: `{}`, wantName: testOwner + "-" + strings.Repeat("a", 63)},
+			"key of 64":              {body: `{}`, headers: map[string]string{"Idempotency-Key": strings.Repeat("a", 64)}, wantInput: `{}`, wantName: invalid},
 			"key with a colon":       {body: `{}`, headers: map[string]string{"Idempotency-Key": "a:b"}, wantInput: `{}`, wantName: invalid},
 			"key with quotes":        {body: `{}`, headers: map[string]string{"Idempotency-Key": `a", "name": "b`}, wantInput: `{}`, wantName: invalid},
 			"empty key":              {body: `{}`, headers: map[string]string{"Idempotency-Key": ""}, wantInput: `{}`, wantName: invalid},
+			"no authorizer context":  {body: `{}`, owner: "-", wantInput: `{}`, wantName: noOwner},
+			"malformed owner prefix": {body: `{}`, owner: "XYZ", headers: map[string]string{"Idempotency-Key": "k"}, wantInput: `{}`, wantName: noOwner},
 		}
 		for name, tc := range tests {
 			t.Run(name, func(t *testing.T) {
-				out := renderTemplate(t, root, "mapping-templates/start-execution-request.vtl", vtl.Request{Body: []byte(tc.body), Headers: tc.headers})
+				owner := testOwner
+				switch tc.owner {
+				case "":
+				case "-":
+					owner = ""
+				default:
+					owner = tc.owner
+				}
+				out := renderTemplateAs(t, root, "mapping-templates/start-execution-request.vtl", vtl.Request{Body: []byte(tc.body), Headers: tc.headers}, owner).Body
 				var got struct{ Input, Name, StateMachineArn string }
 				require.NoError(t, json.Unmarshal([]byte(out), &got))
 				assert.JSONEq(t, tc.wantInput, got.Input)
 				assert.Equal(t, tc.wantName, got.Name)
+				assert.LessOrEqual(t, len(got.Name), 80, "Step Functions' limit")
 				assert.Equal(t, testStateMachineARN, got.StateMachineArn)
 			})
 		}
 	})
 
 	t.Run("start response", func(t *testing.T) {
-		out := renderTemplate(t, root, "mapping-templates/start-execution-response.vtl", vtl.Request{
-			Body: []byte(`{"executionArn":"arn:aws:states:eu-central-1:123456789012:execution:stepjobs-ci-jobs:job-1","startDate":1.763912345123E9}`)})
-		assert.JSONEq(t, `{"jobId":"job-1","executionArn":"arn:aws:states:eu-central-1:123456789012:execution:stepjobs-ci-jobs:job-1","startDate":1763912345.123}`, out)
+		res := renderTemplateAs(t, root, "mapping-templates/start-execution-response.vtl", vtl.Request{
+			Body: []byte(`{"executionArn":"arn:aws:states:eu-central-1:123456789012:execution:stepjobs-ci-jobs:job-1","startDate":1.763912345123E9}`)}, testOwner)
+		assert.JSONEq(t, `{"jobId":"job-1","executionArn":"arn:aws:states:eu-central-1:123456789012:execution:stepjobs-ci-jobs:job-1","startDate":1763912345.123}`, res.Body)
+		assert.Equal(t, 202, res.Status)
+		assert.Equal(t, map[string]string{"Location": "jobs/job-1/result"}, res.Headers)
+	})
+
+	t.Run("stop response", func(t *testing.T) {
+		out := renderTemplate(t, root, "mapping-templates/stop-execution-response.vtl", vtl.Request{Body: []byte(`{"stopDate":1.7639E9}`)})
+		assert.JSONEq(t, `{"stopDate":1763900000}`, out)
 	})
 
 	t.Run("describe request", func(t *testing.T) {
-		tests := map[string]struct{ body, want string }{
-			"arn":             {body: `{"executionArn":"arn:aws:states:r:1:execution:m:job-1"}`, want: `{"executionArn":"arn:aws:states:r:1:execution:m:job-1"}`},
-			"extra fields":    {body: `{"executionArn":"a","includedData":"ALL_DATA"}`, want: `{"executionArn":"a"}`},
-			"quotes escaped":  {body: `{"executionArn":"a\", \"x\": \"y"}`, want: `{"executionArn":"a\", \"x\": \"y"}`},
-			"no executionArn": {body: `{}`, want: `{"executionArn":""}`},
+		mine := testExecutionArnPrefix + testOwner + "-job-1"
+		notOwned := `{"executionArn":"` + testExecutionArnPrefix + `not-owned"}`
+		tests := map[string]struct {
+			body, owner, want string
+		}{
+			"own job":                 {body: `{"executionArn":"` + mine + `"}`, want: `{"executionArn":"` + mine + `"}`},
+			"another state machine":   {body: `{"executionArn":"arn:aws:states:r:1:execution:other:` + testOwner + `-job-1"}`, want: `{"executionArn":"` + mine + `"}`},
+			"another caller's job":    {body: `{"executionArn":"` + testExecutionArnPrefix + `fedcba9876543210-job-1"}`, want: notOwned},
+			"a prefix only":           {body: `{"executionArn":"` + testExecutionArnPrefix + testOwner + `-"}`, want: notOwned},
+			"extra fields":            {body: `{"executionArn":"` + mine + `","includedData":"ALL_DATA"}`, want: `{"executionArn":"` + mine + `"}`},
+			"quotes":                  {body: `{"executionArn":"a\", \"x\": \"y"}`, want: notOwned},
+			"no executionArn":         {body: `{}`, want: notOwned},
+			"no authorizer context":   {body: `{"executionArn":"` + mine + `"}`, owner: "-", want: notOwned},
+			"owner prefix not hex 16": {body: `{"executionArn":"arn:x:.*-job-1"}`, owner: ".*", want: notOwned},
 		}
 		for name, tc := range tests {
 			t.Run(name, func(t *testing.T) {
-				out := renderTemplate(t, root, "mapping-templates/describe-execution-request.vtl", vtl.Request{Body: []byte(tc.body)})
+				owner := testOwner
+				switch tc.owner {
+				case "":
+				case "-":
+					owner = ""
+				default:
+					owner = tc.owner
+				}
+				out := renderTemplateAs(t, root, "mapping-templates/describe-execution-request.vtl", vtl.Request{Body: []byte(tc.body)}, owner).Body
 				assert.JSONEq(t, tc.want, out)
 			})
 		}
@@ -1155,7 +1296,7 @@ func TestMappingTemplatesRender(t *testing.T) {
 
 	t.Run("error response", func(t *testing.T) {
 		tests := map[string]struct{ body, want string }{
-			"typed":        {body: `{"__type":"com.amazonaws.swf.service.v2.model#ExecutionDoesNotExist","message":"Execution Does Not Exist: 'x'"}`, want: `{"message":"Execution Does Not Exist: 'x'","code":"ExecutionDoesNotExist"}`},
+			"typed":        {body: `{"__type":"com.amazonaws.swf.service.v2.model#InvalidArn","message":"Invalid Arn: 'x'"}`, want: `{"message":"Invalid Arn: 'x'","code":"InvalidArn"}`},
 			"bare type":    {body: `{"__type":"InvalidName","message":"Invalid Name: 'a b'"}`, want: `{"message":"Invalid Name: 'a b'","code":"InvalidName"}`},
 			"Message":      {body: `{"__type":"x#ThrottlingException","Message":"Rate exceeded"}`, want: `{"message":"Rate exceeded","code":"ThrottlingException"}`},
 			"no type":      {body: `{"message":"boom"}`, want: `{"message":"boom","code":"StepFunctionsError"}`},
@@ -1167,10 +1308,262 @@ func TestMappingTemplatesRender(t *testing.T) {
 				assert.JSONEq(t, tc.want, out)
 			})
 		}
+		// Status codes that tell the truth, over the integration response's 400.
+		statuses := map[string]struct {
+			body, want string
+			status     int
+		}{
+			"unknown job: 404, quoting nothing": {body: `{"__type":"com.amazonaws.swf.service.v2.model#ExecutionDoesNotExist","message":"Execution Does Not Exist: 'arn:...:0123456789abcdef-x'"}`,
+				want: `{"message":"Job not found","code":"JobNotFound"}`, status: 404},
+			"key reused: 409": {body: `{"__type":"x#ExecutionAlreadyExists","message":"Execution Already Exists: 'arn'"}`,
+				want: `{"message":"Execution Already Exists: 'arn'","code":"ExecutionAlreadyExists"}`, status: 409},
+			"input over 256 KiB: 413": {body: `{"__type":"x#InvalidExecutionInput","message":"Invalid State Machine Execution Input: 'Input size exceeds the maximum number of bytes service limit (262144 bytes).'"}`,
+				want: `{"message":"Invalid State Machine Execution Input: 'Input size exceeds the maximum number of bytes service limit (262144 bytes).'","code":"InvalidExecutionInput"}`, status: 413},
+			"other bad input: 400": {body: `{"__type":"x#InvalidExecutionInput","message":"Invalid State Machine Execution Input: 'x'"}`,
+				want: `{"message":"Invalid State Machine Execution Input: 'x'","code":"InvalidExecutionInput"}`},
+			"throttled: 429": {body: `{"__type":"x#ThrottlingException","message":"Rate exceeded"}`,
+				want: `{"message":"Rate exceeded","code":"ThrottlingException"}`, status: 429},
+		}
+		for name, tc := range statuses {
+			t.Run(name, func(t *testing.T) {
+				res := renderTemplateAs(t, root, errorResponseFile, vtl.Request{Body: []byte(tc.body)}, testOwner)
+				assert.JSONEq(t, tc.want, res.Body)
+				assert.Equal(t, tc.status, res.Status, "0: the integration response's status")
+			})
+		}
 	})
 
 	t.Run("reject request", func(t *testing.T) {
 		out := renderTemplate(t, root, rejectRequestFile, vtl.Request{Body: []byte("a=b")})
 		assert.JSONEq(t, `{"stateMachineArn":"Content-Type must be application/json","executionArn":"Content-Type must be application/json"}`, out)
 	})
+}
+
+// overrideStatuses are the statuses a response template sets with
+// $context.responseOverride.status.
+var overrideStatus = regexp.MustCompile(`responseOverride\.status = (\d{3})`)
+
+// Every route requires the TOKEN authorizer; the Step Functions routes validate their body
+// against the schema files; each status a template overrides to is a declared method response.
+func TestStackAuthorizationAndValidation(t *testing.T) {
+	p := packageStack(t)
+	auth := resource(t, p, "AuthorizerApiGatewayAuthorizer", "AWS::ApiGateway::Authorizer")
+	assert.Equal(t, "TOKEN", auth.Properties["Type"])
+	assert.Equal(t, "method.request.header.Authorization", auth.Properties["IdentitySource"])
+	assert.Contains(t, evalString(t, p, auth.Properties["AuthorizerUri"]), stack.GetAttMarker("AuthorizerLambdaFunction", "Arn"))
+	for _, id := range []string{"AuthorizerLambdaFunctionLambdaPermission", "AuthorizerLambdaPermissionApiGateway"} {
+		perm := resource(t, p, id, "AWS::Lambda::Permission")
+		assert.Equal(t, fmt.Sprintf("arn:aws:execute-api:%s:%s:%s/authorizers/*", stackRegion, stackEnv.AccountID, stack.RefMarker("ApiGatewayRestApi")),
+			evalString(t, p, perm.Properties["SourceArn"]), "%s: only this API's authorizers may invoke it", id)
+	}
+
+	methods := p.tmpl.OfType("AWS::ApiGateway::Method")
+	require.Len(t, methods, 4)
+	for _, id := range methods {
+		m := p.tmpl.Resources[id]
+		assert.Equal(t, "CUSTOM", m.Properties["AuthorizationType"], "%s requires the authorizer", id)
+		assert.Equal(t, stack.RefMarker("AuthorizerApiGatewayAuthorizer"), evalString(t, p, m.Properties["AuthorizerId"]), id)
+		assert.Equal(t, stack.RefMarker("ApiGatewayStepjobsRequestValidator"), evalString(t, p, m.Properties["RequestValidatorId"]), id)
+	}
+	validator := resource(t, p, "ApiGatewayStepjobsRequestValidator", "AWS::ApiGateway::RequestValidator")
+	assert.Equal(t, true, validator.Properties["ValidateRequestBody"])
+
+	for _, rt := range routes {
+		t.Run(rt.path, func(t *testing.T) {
+			m := resource(t, p, rt.methodID, "AWS::ApiGateway::Method")
+			model := resource(t, p, rt.methodID+"ApplicationJsonModel", "AWS::ApiGateway::Model")
+			assert.Equal(t, stack.RefMarker(rt.methodID+"ApplicationJsonModel"), evalString(t, p, lookup(t, m.Properties, "RequestModels", "application/json")))
+			var want any
+			require.NoError(t, json.Unmarshal([]byte(readProjectFile(t, p.root, "schemas/"+rt.path+".json")), &want))
+			assert.Equal(t, want, model.Properties["Schema"], "the model is schemas/%s.json", rt.path)
+
+			var declared []int
+			list, _ := m.Properties["MethodResponses"].([]any)
+			for i := range list {
+				s, _ := lookup(t, list, i, "StatusCode").(float64)
+				declared = append(declared, int(s))
+			}
+			for _, f := range []string{rt.responseFile, errorResponseFile} {
+				for _, sm := range overrideStatus.FindAllStringSubmatch(readProjectFile(t, p.root, f), -1) {
+					code, err := strconv.Atoi(sm[1])
+					require.NoError(t, err)
+					assert.Contains(t, declared, code, "%s: %s overrides to %d", rt.methodID, f, code)
+				}
+			}
+		})
+	}
+
+	// GET /jobs/{jobId}/result: a Lambda proxy integration of the jobResult function.
+	m := resource(t, p, "ApiGatewayMethodJobsJobidVarResultGet", "AWS::ApiGateway::Method")
+	assert.Equal(t, "GET", m.Properties["HttpMethod"])
+	assert.Equal(t, "AWS_PROXY", lookup(t, m.Properties, "Integration", "Type"))
+	assert.Contains(t, evalString(t, p, lookup(t, m.Properties, "Integration", "Uri")), stack.GetAttMarker("JobResultLambdaFunction", "Arn"))
+	assert.Equal(t, true, lookup(t, m.Properties, "RequestParameters", "method.request.path.jobId"))
+	fn := resource(t, p, "JobResultLambdaFunction", "AWS::Lambda::Function")
+	assert.Equal(t, "15m", lookup(t, fn.Properties, "Environment", "Variables", "RESULT_URL_TTL"))
+	au := resource(t, p, "AuthorizerLambdaFunction", "AWS::Lambda::Function")
+	vars, _ := lookup(t, au.Properties, "Environment", "Variables").(map[string]any)
+	for _, k := range []string{"ISSUER", "AUDIENCE", "JWKS_URL", "TOKEN_USE", "AUTH_DISABLED"} {
+		assert.Contains(t, vars, k, "the authorizer is configured from the deploying shell")
+	}
+	assert.Equal(t, "false", vars["AUTH_DISABLED"], "authorization is on unless said otherwise")
+}
+
+// A stopped or timed-out execution runs no Catch: the EventBridge rule hands its status
+// change to statusUpdate with the payload the handler reads.
+func TestStackStatusChangeRule(t *testing.T) {
+	p := packageStack(t)
+	rules := p.tmpl.OfType("AWS::Events::Rule")
+	require.Len(t, rules, 1)
+	r := p.tmpl.Resources[rules[0]]
+	assert.Equal(t, "ENABLED", r.Properties["State"])
+	pattern, _ := r.Properties["EventPattern"].(map[string]any)
+	assert.Equal(t, []any{"aws.states"}, pattern["source"])
+	assert.Equal(t, []any{"Step Functions Execution Status Change"}, pattern["detail-type"])
+	detail, _ := pattern["detail"].(map[string]any)
+	assert.ElementsMatch(t, []any{"ABORTED", "TIMED_OUT"}, detail["status"])
+	machines, _ := detail["stateMachineArn"].([]any)
+	require.Len(t, machines, 1)
+	assert.Equal(t, stack.RefMarker(stackSM), evalString(t, p, machines[0]), "this state machine's executions only")
+
+	targets, _ := r.Properties["Targets"].([]any)
+	require.Len(t, targets, 1)
+	assert.Equal(t, stack.GetAttMarker("StatusUpdateLambdaFunction", "Arn"), evalString(t, p, lookup(t, targets, 0, "Arn")))
+	tmpl, _ := lookup(t, targets, 0, "InputTransformer", "InputTemplate").(string)
+	paths, _ := lookup(t, targets, 0, "InputTransformer", "InputPathsMap").(map[string]any)
+	// Apply the transformer to a recorded event: the result is a status-update input.
+	event := map[string]any{"detail": map[string]any{"name": "0123456789abcdef-k", "executionArn": "arn:x:0123456789abcdef-k", "status": "ABORTED"}}
+	out := tmpl
+	for name, path := range paths {
+		v, err := stack.Lookup(event, "detail", strings.TrimPrefix(path.(string), "$.detail."))
+		require.NoError(t, err, path)
+		b, _ := json.Marshal(v)
+		out = strings.ReplaceAll(out, "<"+name+">", string(b))
+	}
+	var in job.StatusInput
+	require.NoError(t, json.Unmarshal([]byte(out), &in), out)
+	assert.Equal(t, job.StatusInput{JobID: "0123456789abcdef-k", ExecutionARN: "arn:x:0123456789abcdef-k", Status: job.StatusAborted}, in)
+
+	perm := resource(t, p, "StatusUpdateEventBridgeLambdaPermission1", "AWS::Lambda::Permission")
+	assert.Equal(t, "events.amazonaws.com", evalString(t, p, perm.Properties["Principal"]))
+}
+
+// X-Ray everywhere, JSON access logs kept 30 days, state machine errors logged without data.
+func TestStackObservability(t *testing.T) {
+	p := packageStack(t)
+	sm := resource(t, p, stackSM, "AWS::StepFunctions::StateMachine")
+	assert.Equal(t, true, lookup(t, sm.Properties, "TracingConfiguration", "Enabled"))
+	assert.Equal(t, "ERROR", lookup(t, sm.Properties, "LoggingConfiguration", "Level"))
+	assert.Equal(t, false, lookup(t, sm.Properties, "LoggingConfiguration", "IncludeExecutionData"), "execution data is the callers' data")
+	assert.Equal(t, stack.GetAttMarker("JobsStateMachineLogGroup", "Arn"),
+		evalString(t, p, lookup(t, sm.Properties, "LoggingConfiguration", "Destinations", 0, "CloudWatchLogsLogGroup", "LogGroupArn")))
+	smLogs := resource(t, p, "JobsStateMachineLogGroup", "AWS::Logs::LogGroup")
+	assert.Equal(t, 30.0, smLogs.Properties["RetentionInDays"])
+
+	for _, id := range p.tmpl.OfType("AWS::Lambda::Function") {
+		assert.Equal(t, "Active", lookup(t, p.tmpl.Resources[id].Properties, "TracingConfig", "Mode"), "%s is traced", id)
+		assert.NotEmpty(t, evalString(t, p, lookup(t, p.tmpl.Resources[id].Properties, "Environment", "Variables", "METRICS_SERVICE")), "%s: EMF dimension", id)
+	}
+	for _, id := range p.tmpl.OfType("AWS::Logs::LogGroup") {
+		assert.Equal(t, 30.0, p.tmpl.Resources[id].Properties["RetentionInDays"], "%s keeps 30 days", id)
+	}
+	// The stage's tracing and access logging are not in the template: sls v3 sets them on the
+	// stage after the deployment (UpdateStage). serverless.yml is what asks for them.
+	var cfg struct {
+		Provider struct {
+			Tracing struct {
+				APIGateway bool `yaml:"apiGateway"`
+				Lambda     bool `yaml:"lambda"`
+			} `yaml:"tracing"`
+			Logs struct {
+				RestAPI struct {
+					AccessLogging    bool   `yaml:"accessLogging"`
+					ExecutionLogging bool   `yaml:"executionLogging"`
+					Format           string `yaml:"format"`
+				} `yaml:"restApi"`
+			} `yaml:"logs"`
+		} `yaml:"provider"`
+	}
+	require.NoError(t, yaml.Unmarshal([]byte(readProjectFile(t, p.root, "serverless.yml")), &cfg))
+	assert.True(t, cfg.Provider.Tracing.APIGateway, "API Gateway X-Ray")
+	assert.True(t, cfg.Provider.Tracing.Lambda, "Lambda X-Ray")
+	assert.True(t, cfg.Provider.Logs.RestAPI.AccessLogging)
+	assert.False(t, cfg.Provider.Logs.RestAPI.ExecutionLogging, "execution logs would hold request bodies")
+	format := cfg.Provider.Logs.RestAPI.Format
+	assert.True(t, json.Valid([]byte(format)), "access log lines are JSON: %s", format)
+	for _, field := range []string{"requestId", "principalId", "status", "responseLatency", "xrayTraceId"} {
+		assert.Contains(t, format, `"`+field+`"`)
+	}
+	accessLogs := resource(t, p, "ApiGatewayLogGroup", "AWS::Logs::LogGroup")
+	assert.Equal(t, "/aws/api-gateway/stepjobs-"+stackStage, accessLogs.Properties["LogGroupName"])
+	account := resource(t, p, "ApiGatewayAccount", "AWS::ApiGateway::Account")
+	assert.Equal(t, stack.GetAttMarker("ApiGatewayCloudWatchRole", "Arn"), evalString(t, p, account.Properties["CloudWatchRoleArn"]))
+}
+
+// Alarms on Lambda errors and throttles, the state machine's failures, timeouts and
+// throttles, API 5XX and p99 latency, all to a KMS-encrypted SNS topic with an optional email
+// subscriber; a dashboard of the same metrics.
+func TestStackAlarmsAndDashboard(t *testing.T) {
+	p := packageStack(t)
+	var raw struct {
+		Parameters map[string]map[string]any
+		Conditions map[string]any
+	}
+	require.NoError(t, json.Unmarshal(p.raw, &raw))
+	require.Contains(t, raw.Parameters, "AlarmEmail")
+	assert.Equal(t, "String", raw.Parameters["AlarmEmail"]["Type"])
+	assert.Contains(t, raw.Conditions, "HasAlarmEmail")
+	sub := resource(t, p, "AlarmEmailSubscription", "AWS::SNS::Subscription")
+	assert.Equal(t, "email", sub.Properties["Protocol"])
+	assert.Equal(t, stack.RefMarker("AlarmTopic"), evalString(t, p, sub.Properties["TopicArn"]))
+	var withConditions struct {
+		Resources map[string]struct{ Condition string }
+	}
+	require.NoError(t, json.Unmarshal(p.raw, &withConditions))
+	assert.Equal(t, "HasAlarmEmail", withConditions.Resources["AlarmEmailSubscription"].Condition, "no subscription without an address")
+
+	topic := resource(t, p, "AlarmTopic", "AWS::SNS::Topic")
+	assert.Equal(t, stack.RefMarker("AlarmKey"), evalString(t, p, topic.Properties["KmsMasterKeyId"]), "a customer managed key CloudWatch may use")
+	key := resource(t, p, "AlarmKey", "AWS::KMS::Key")
+	assert.Equal(t, true, key.Properties["EnableKeyRotation"])
+	keyPolicy, err := json.Marshal(key.Properties["KeyPolicy"])
+	require.NoError(t, err)
+	assert.Contains(t, string(keyPolicy), "cloudwatch.amazonaws.com")
+
+	type alarm struct{ namespace, metric string }
+	var got []alarm
+	dims := map[string]bool{}
+	for _, id := range p.tmpl.OfType("AWS::CloudWatch::Alarm") {
+		props := p.tmpl.Resources[id].Properties
+		got = append(got, alarm{evalString(t, p, props["Namespace"]), evalString(t, p, props["MetricName"])})
+		actions, _ := props["AlarmActions"].([]any)
+		require.NotEmpty(t, actions, "%s notifies", id)
+		for _, a := range actions {
+			assert.Equal(t, stack.RefMarker("AlarmTopic"), evalString(t, p, a), "%s notifies the alarm topic", id)
+		}
+		if d, ok := props["Dimensions"].([]any); ok && evalString(t, p, props["Namespace"]) == "AWS/Lambda" {
+			dims[evalString(t, p, lookup(t, d, 0, "Value"))] = true
+		}
+	}
+	for _, want := range []alarm{
+		{"AWS/States", "ExecutionsFailed"}, {"AWS/States", "ExecutionsTimedOut"}, {"AWS/States", "ExecutionThrottled"},
+		{"AWS/ApiGateway", "5XXError"}, {"AWS/ApiGateway", "Latency"},
+	} {
+		assert.Contains(t, got, want)
+	}
+	for _, fn := range []string{"TrackingLambdaFunction", "BatchSimulationLambdaFunction", "StatusUpdateLambdaFunction", "AuthorizerLambdaFunction", "JobResultLambdaFunction"} {
+		assert.True(t, dims[stack.RefMarker(fn)], "%s has Lambda alarms", fn)
+	}
+	assert.Equal(t, 2*5+5, len(got), "errors and throttles of 5 functions, 3 state machine alarms, 2 API alarms")
+
+	dash := resource(t, p, "Dashboard", "AWS::CloudWatch::Dashboard")
+	body := evalString(t, p, dash.Properties["DashboardBody"])
+	var parsed struct {
+		Widgets []map[string]any `json:"widgets"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(body), &parsed), "the dashboard body is JSON")
+	assert.GreaterOrEqual(t, len(parsed.Widgets), 6)
+	for _, m := range []string{"5XXError", "Latency", "ExecutionsFailed", "JobsStarted", "JobDuration", "RecordsGenerated", "Throttles"} {
+		assert.Contains(t, body, `"`+m+`"`)
+	}
 }

@@ -78,6 +78,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (op
 	taskFaults := fs.String("fault", env("FAULT", ""), "inject task faults, e.g. 'batchSimulation:error=0.2:Lambda.ServiceException,latency=50ms;statusUpdate:timeout=0.05' (env STEPJOBS_FAULT)")
 	storeFaults := fs.String("fault-store", env("FAULT_STORE", ""), "inject store faults, e.g. 's3:error=0.1;dynamodb:error=0.05:reset' (env STEPJOBS_FAULT_STORE)")
 	faultSeed := fs.Uint64("fault-seed", uint64(envInt("FAULT_SEED", 1)), "seed of the fault decisions (env STEPJOBS_FAULT_SEED)")
+	authOn := fs.Bool("auth", env("AUTH", "true") == "true", "require a bearer token (a dev token, see "+offline.DevTokenPath+"); false lets every request through as anonymous, like STEPJOBS_AUTH_DISABLED=true on a private dev stage (env STEPJOBS_AUTH)")
 	allow := fs.Bool("simulated-failures", env("SIMULATED_FAILURES", "true") == "true", "honour simulateFailure in job input (env STEPJOBS_SIMULATED_FAILURES)")
 	level := fs.String("log-level", env("LOG_LEVEL", "info"), "debug, info, warn or error (env STEPJOBS_LOG_LEVEL)")
 	fs.StringVar(&o.logFormat, "log-format", env("LOG_FORMAT", "json"), "json or text (env STEPJOBS_LOG_FORMAT)")
@@ -94,6 +95,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (op
 		return o, fmt.Errorf("--log-format %q: want json or text", o.logFormat)
 	}
 	c.FunctionEnv = map[string]string{"ALLOW_SIMULATED_FAILURES": strconv.FormatBool(*allow)}
+	c.AuthDisabled = !*authOn
 	var err error
 	if c.Faults.Tasks, err = offline.ParseTaskFaults(*taskFaults); err != nil {
 		return o, fmt.Errorf("--fault: %w", err)
@@ -148,6 +150,9 @@ func printURLs(w io.Writer, srv *offline.Server) {
 	fmt.Fprintf(w, "  API                  %s  (also under %s)\n", u.API, u.StageAPI)
 	fmt.Fprintf(w, "    POST %s/start-execution\n", u.API)
 	fmt.Fprintf(w, "    POST %s/describe-execution\n", u.API)
+	fmt.Fprintf(w, "    POST %s/stop-execution\n", u.API)
+	fmt.Fprintf(w, "    GET  %s/jobs/{jobId}/result\n", u.API)
+	printAuth(w, srv)
 	fmt.Fprintf(w, "  ready                %s\n", u.Ready)
 	fmt.Fprintf(w, "  console              %s\n", u.Console)
 	fmt.Fprintf(w, "  Step Functions API   %s  (aws stepfunctions --endpoint-url %s ...)\n", u.StepFunctions, u.StepFunctions)
@@ -166,6 +171,23 @@ func printURLs(w io.Writer, srv *offline.Server) {
 		fmt.Fprintf(w, "    results            %s\n", u.Objects)
 	}
 	fmt.Fprintln(w, "Ctrl-C stops it.")
+}
+
+// printAuth prints a dev token and how to get another.
+func printAuth(w io.Writer, srv *offline.Server) {
+	u := srv.URLs()
+	if srv.AuthDisabled() {
+		fmt.Fprintln(w, "  auth                 off (--auth=false): any Authorization header passes, as \"anonymous\"")
+		return
+	}
+	tok, err := srv.DevToken(offline.DefaultDevSubject, offline.DefaultDevTokenTTL, nil)
+	if err != nil {
+		fmt.Fprintf(w, "  dev token            unavailable: %v\n", err)
+		return
+	}
+	fmt.Fprintf(w, "  dev token            (subject %s, valid %s; send it as Authorization: Bearer <token>)\n", offline.DefaultDevSubject, offline.DefaultDevTokenTTL)
+	fmt.Fprintf(w, "    %s\n", tok)
+	fmt.Fprintf(w, "    another one:       TOKEN=$(curl -s %s%s)   (?sub=alice&ttl=1h for another caller)\n", u.API, offline.DevTokenPath)
 }
 
 func sorted(m map[string]string) []string { return slices.Sorted(maps.Keys(m)) }

@@ -51,7 +51,12 @@ func TestParseFlags(t *testing.T) {
 			assert.Empty(t, o.cfg.DataDir)
 			assert.Equal(t, "true", o.cfg.FunctionEnv["ALLOW_SIMULATED_FAILURES"])
 			assert.Equal(t, "json", o.logFormat)
+			assert.False(t, o.cfg.AuthDisabled, "tokens required by default")
 		}},
+		{name: "auth off", args: []string{"--auth=false"},
+			check: func(t *testing.T, o options) { assert.True(t, o.cfg.AuthDisabled) }},
+		{name: "auth off from the environment", env: map[string]string{"STEPJOBS_AUTH": "false"},
+			check: func(t *testing.T, o options) { assert.True(t, o.cfg.AuthDisabled) }},
 		{name: "flags", args: []string{"--port", "9000", "--sfn-port=9001", "--s3-port", "9002", "--data", "/tmp/x",
 			"--stage", "prod", "--log-level", "debug", "--log-format", "text", "--simulated-failures=false",
 			"--dynamodb-endpoint", "http://127.0.0.1:4566", "--s3-endpoint", "http://127.0.0.1:4567"},
@@ -139,7 +144,8 @@ func TestCommandSignal(t *testing.T) {
 			ddb := regexp.MustCompile(`DynamoDB\s+http://(\S+)`).FindStringSubmatch(out)
 			require.Len(t, api, 2, "stdout:\n%s\nstderr:\n%s", out, stderr.String())
 			require.Len(t, ddb, 2, out)
-			for _, want := range []string{"/start-execution", "/describe-execution", "/__ready", "Step Functions API",
+			for _, want := range []string{"/start-execution", "/describe-execution", "/stop-execution", "/jobs/{jobId}/result",
+				"dev token", "/__dev/token", "/__ready", "Step Functions API",
 				"stateMachine:stepjobs-dev-jobs", "table stepjobs-dev-jobs", "bucket stepjobs-dev-resultsbucket", "results/<jobId>.json"} {
 				assert.Contains(t, out, want)
 			}

@@ -36,13 +36,14 @@ func FuzzProjectGateway(f *testing.F) {
 		}
 		req.Header.Set("Content-Type", contentType)
 		req.Header.Set("Idempotency-Key", idemKey)
+		req.Header.Set("Authorization", "Bearer ok")
 		rec := httptest.NewRecorder()
 		g.ServeHTTP(rec, req)
 		if strings.Contains(logs.String(), "panic") {
 			t.Fatalf("panic: %s", logs.String())
 		}
 		switch rec.Code {
-		case 200, 400, 403, 413, 415:
+		case 200, 202, 400, 403, 404, 413, 415:
 		default:
 			t.Fatalf("status %d for %s %q %q %q: %s\nlogs: %s", rec.Code, method, path, contentType, body, rec.Body.String(), logs.String())
 		}

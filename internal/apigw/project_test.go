@@ -22,7 +22,20 @@ import (
 	"github.com/asyncjobs/stepjobs/internal/slsconfig"
 )
 
-const testMachineARN = "arn:aws:states:us-east-1:000000000000:stateMachine:stepjobs-dev-jobs"
+const (
+	testMachineARN = "arn:aws:states:us-east-1:000000000000:stateMachine:stepjobs-dev-jobs"
+	// testOwner is the owner prefix the fake authorizer gives every caller.
+	testOwner = "0123456789abcdef"
+)
+
+// projectAuthorizer allows "Bearer ok" as a caller with testOwner (what the
+// real authorizer puts in its context), denies anything else.
+var projectAuthorizer = AuthorizerFunc(func(_ context.Context, req AuthorizerRequest) (AuthorizerDecision, error) {
+	if req.Token != "Bearer ok" {
+		return AuthorizerDecision{Status: 403, ResponseType: "ACCESS_DENIED", Message: "User is not authorized to access this resource with an explicit deny"}, nil
+	}
+	return AuthorizerDecision{Allowed: true, Context: map[string]any{"principalId": "user-1", "ownerPrefix": testOwner}}, nil
+})
 
 // recordingIntegration answers with a scripted status and body and records
 // every call.
@@ -69,13 +82,17 @@ func projectGateway(t *testing.T, integ Integration) *Gateway {
 	}
 	svc, err := slsconfig.Load(slsconfig.Options{Dir: "../..", Env: func(string) (string, bool) { return "", false }})
 	require.NoError(t, err)
-	lookup := slsconfig.MapLookup{Refs: map[string]string{"JobsStateMachine": testMachineARN}}
+	lookup := slsconfig.MapLookup{Refs: map[string]string{"JobsStateMachine": testMachineARN},
+		Attrs: map[string]string{"JobsStateMachine.Name": "stepjobs-dev-jobs"}}
 	routes, err := svc.Routes(lookup)
 	require.NoError(t, err)
 	gwResp, err := svc.GatewayResponses(lookup)
 	require.NoError(t, err)
 	g, err := New(Config{
-		Stage: svc.Stage, Routes: routes, GatewayResponses: gwResp, Integration: integ,
+		Stage: svc.Stage, Routes: routes, GatewayResponses: gwResp, Integration: integ, Authorizer: projectAuthorizer,
+		Lambda: LambdaInvokerFunc(func(context.Context, string, []byte) ([]byte, error) {
+			return []byte(`{"statusCode":404,"body":"{\"message\":\"Job not found\",\"code\":\"JobNotFound\"}"}`), nil
+		}),
 		Logger: quietLogger(), NewRequestID: func() string { return "11111111-2222-4333-8444-555555555555" },
 		Now: func() time.Time { return time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC) },
 	})
@@ -84,7 +101,8 @@ func projectGateway(t *testing.T, integ Integration) *Gateway {
 }
 
 func TestProjectTemplates(t *testing.T) {
-	const execARN = "arn:aws:states:us-east-1:000000000000:execution:stepjobs-dev-jobs:job-1"
+	const execARN = "arn:aws:states:us-east-1:000000000000:execution:stepjobs-dev-jobs:" + testOwner + "-job-1"
+	const foreignARN = "arn:aws:states:us-east-1:000000000000:execution:stepjobs-dev-jobs:fedcba9876543210-job-1"
 	tests := []struct {
 		name        string
 		path        string
@@ -106,28 +124,28 @@ func TestProjectTemplates(t *testing.T) {
 		{
 			name: "start with idempotency key", path: "/dev/start-execution", method: "POST",
 			contentType: "application/json", headers: map[string]string{"idempotency-key": "job-1"},
-			body:      `{"records": 10, "note": "it's"}`,
+			body:      `{"records": 10, "simulateFailure": null}`,
 			sfnStatus: 200, sfnBody: `{"executionArn":"` + execARN + `","startDate":1.7637e9}`,
 			wantAction: "StartExecution",
-			wantSent:   `{"input":"{\"records\":10,\"note\":\"it's\"}","name":"job-1","stateMachineArn":"` + testMachineARN + `"}`,
-			wantStatus: 200,
-			wantBody:   `{"jobId":"job-1","executionArn":"` + execARN + `","startDate":1.7637e9}`,
+			wantSent:   `{"input":"{\"records\":10,\"simulateFailure\":null}","name":"` + testOwner + `-job-1","stateMachineArn":"` + testMachineARN + `"}`,
+			wantStatus: 202,
+			wantBody:   `{"jobId":"` + testOwner + `-job-1","executionArn":"` + execARN + `","startDate":1.7637e9}`,
 		},
 		{
 			name: "start without body uses {} and the request id", path: "/dev/start-execution", method: "POST",
 			contentType: "application/json; charset=utf-8",
 			sfnStatus:   200, sfnBody: `{"executionArn":"` + execARN + `","startDate":1}`,
 			wantAction: "StartExecution",
-			wantSent:   `{"input":"{}","name":"11111111-2222-4333-8444-555555555555","stateMachineArn":"` + testMachineARN + `"}`,
-			wantStatus: 200,
-			wantBody:   `{"jobId":"job-1","executionArn":"` + execARN + `","startDate":1}`,
+			wantSent:   `{"input":"{}","name":"` + testOwner + `-11111111-2222-4333-8444-555555555555","stateMachineArn":"` + testMachineARN + `"}`,
+			wantStatus: 202,
+			wantBody:   `{"jobId":"` + testOwner + `-job-1","executionArn":"` + execARN + `","startDate":1}`,
 		},
 		{
-			name: "step functions 4xx maps to 400 with code", path: "/dev/start-execution", method: "POST",
+			name: "a reused key is 409 with code", path: "/dev/start-execution", method: "POST",
 			contentType: "application/json", body: `{}`,
 			sfnStatus: 400, sfnBody: `{"__type":"com.amazonaws.swf.service.v2.model#ExecutionAlreadyExists","message":"Execution Already Exists: 'x'"}`,
 			wantAction: "StartExecution",
-			wantStatus: 400,
+			wantStatus: 409,
 			wantBody:   `{"message":"Execution Already Exists: 'x'","code":"ExecutionAlreadyExists"}`,
 		},
 		{
@@ -167,14 +185,46 @@ func TestProjectTemplates(t *testing.T) {
 		{
 			name: "malformed JSON body is 400 before Step Functions", path: "/dev/start-execution", method: "POST",
 			contentType: "application/json", body: `{"records": 10,`,
-			wantStatus:     400,
-			wantBodyPrefix: `{"message": "Could not parse request body into json: `,
+			wantStatus: 400,
+			wantBody:   `{"message":"Invalid request body","code":"BAD_REQUEST_BODY"}`,
 		},
 		{
 			name: "malformed JSON on describe", path: "/dev/describe-execution", method: "POST",
 			contentType: "application/json", body: `executionArn=x`,
-			wantStatus:     400,
-			wantBodyPrefix: `{"message": "Could not parse request body into json: `,
+			wantStatus: 400,
+			wantBody:   `{"message":"Invalid request body","code":"BAD_REQUEST_BODY"}`,
+		},
+		{
+			name: "a body against the schema", path: "/dev/start-execution", method: "POST",
+			contentType: "application/json", body: `{"records": 0}`,
+			wantStatus: 400,
+			wantBody:   `{"message":"Invalid request body","code":"BAD_REQUEST_BODY"}`,
+		},
+		{
+			name: "no token", path: "/dev/start-execution", method: "POST", headers: map[string]string{"Authorization": ""},
+			contentType: "application/json", body: `{}`,
+			wantStatus: 401,
+			wantBody:   `{"message":"Unauthorized","code":"UNAUTHORIZED"}`,
+		},
+		{
+			name: "a refused token", path: "/dev/describe-execution", method: "POST", headers: map[string]string{"Authorization": "Bearer forged"},
+			contentType: "application/json", body: `{"executionArn":"` + execARN + `"}`,
+			wantStatus: 403,
+			wantBody:   `{"message":"User is not authorized to access this resource with an explicit deny","code":"ACCESS_DENIED"}`,
+		},
+		{
+			name: "another caller's job is asked for as not-owned", path: "/dev/stop-execution", method: "POST",
+			contentType: "application/json", body: `{"executionArn":"` + foreignARN + `"}`,
+			sfnStatus: 400, sfnBody: `{"__type":"com.amazonaws.swf.service.v2.model#ExecutionDoesNotExist","message":"Execution Does Not Exist: 'x'"}`,
+			wantAction: "StopExecution",
+			wantSent:   `{"executionArn":"arn:aws:states:us-east-1:000000000000:execution:stepjobs-dev-jobs:not-owned"}`,
+			wantStatus: 404,
+			wantBody:   `{"message":"Job not found","code":"JobNotFound"}`,
+		},
+		{
+			name: "result route is the function's answer", path: "/dev/jobs/" + testOwner + "-job-1/result", method: "GET",
+			wantStatus: 404,
+			wantBody:   `{"message":"Job not found","code":"JobNotFound"}`,
 		},
 		{
 			name: "unknown method", path: "/dev/start-execution", method: "GET",
@@ -195,7 +245,12 @@ func TestProjectTemplates(t *testing.T) {
 			if tc.contentType != "" {
 				req.Header.Set("Content-Type", tc.contentType)
 			}
+			req.Header.Set("Authorization", "Bearer ok")
 			for k, v := range tc.headers {
+				if v == "" {
+					req.Header.Del(k)
+					continue
+				}
 				req.Header.Set(k, v)
 			}
 			rec := httptest.NewRecorder()
@@ -226,17 +281,20 @@ func TestProjectTemplates(t *testing.T) {
 }
 
 func TestProjectStartInputIsValidJSON(t *testing.T) {
-	// Whatever JSON the client sends, the StartExecution request the
+	// Whatever JSON the schema lets through, the StartExecution request the
 	// template renders must be JSON whose input decodes to the same value.
-	bodies := []string{`{"a":"it's \"quoted\" \\ / <tag> \u2028"}`, `[1,2,3]`, `"text"`, `{"nested":{"x":[{"y":null}]}}`}
+	// (The escaping of quotes and apostrophes is checked on the template
+	// alone in test/stack_test.go: the schema admits no free text.)
+	bodies := []string{`{"records": 1, "seed": -9223372036854775808}`, `{"simulateFailure": "transient"}`, `{"records": null}`, `{ }`}
 	for _, body := range bodies {
 		integ := &recordingIntegration{status: 200, body: `{"executionArn":"arn:x:y","startDate":1}`}
 		g := projectGateway(t, integ)
 		req := httptest.NewRequest(http.MethodPost, "/dev/start-execution", strings.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("Authorization", "Bearer ok")
 		rec := httptest.NewRecorder()
 		g.ServeHTTP(rec, req)
-		require.Equal(t, http.StatusOK, rec.Code, rec.Body.String())
+		require.Equal(t, http.StatusAccepted, rec.Code, rec.Body.String())
 		var sent struct{ Input string }
 		require.NoError(t, json.Unmarshal([]byte(integ.lastCall(t).Body), &sent), integ.lastCall(t).Body)
 		assert.JSONEq(t, body, sent.Input)
@@ -254,8 +312,9 @@ func TestProjectGatewayConcurrent(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			req := httptest.NewRequest(http.MethodPost, "/dev/start-execution", strings.NewReader(`{"i":`+strconv.Itoa(i)+`}`))
+			req := httptest.NewRequest(http.MethodPost, "/dev/start-execution", strings.NewReader(`{"seed":`+strconv.Itoa(i)+`}`))
 			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Authorization", "Bearer ok")
 			rec := httptest.NewRecorder()
 			g.ServeHTTP(rec, req)
 			codes[i] = rec.Code
@@ -263,7 +322,7 @@ func TestProjectGatewayConcurrent(t *testing.T) {
 	}
 	wg.Wait()
 	for i, c := range codes {
-		assert.Equal(t, http.StatusOK, c, i)
+		assert.Equal(t, http.StatusAccepted, c, i)
 	}
 	assert.Len(t, integ.calls, 50)
 }

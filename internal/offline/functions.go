@@ -1,14 +1,17 @@
 package offline
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"path"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/asyncjobs/stepjobs/internal/auth"
 	"github.com/asyncjobs/stepjobs/internal/dynamo"
 	"github.com/asyncjobs/stepjobs/internal/job"
 	"github.com/asyncjobs/stepjobs/internal/objects"
@@ -62,6 +65,49 @@ var Functions = map[string]FunctionFactory{
 		}
 		h := job.NewStatusUpdate(dynamo.New(d.DynamoDB, cfg.TableName), job.WithLogger(d.Logger))
 		return sfn.LambdaFunc(h.Handle), nil
+	},
+	// cmd/authorizer (the runtime points ISSUER, AUDIENCE and JWKS_URL at
+	// its dev issuer, or sets AUTH_DISABLED; see auth.go)
+	"authorizer": func(d FunctionDeps) (sfn.Invoker, error) {
+		s, err := auth.SettingsFromEnv(d.getenv)
+		if err != nil {
+			return nil, err
+		}
+		opts := []auth.AuthorizerOption{auth.WithOwnerKey(s.OwnerKey), auth.WithLogger(d.Logger)}
+		if s.Disabled {
+			return sfn.LambdaFunc(auth.NewAuthorizer(nil, opts...).Handle), nil
+		}
+		// As in the Lambda: the key set is fetched over HTTP and cached
+		// for the life of the function (here, of the runtime).
+		keys, err := auth.NewKeySet(context.Background(), s.JWKSURL(), auth.KeySetOptions{Logger: d.Logger})
+		if err != nil {
+			return nil, err
+		}
+		v, err := auth.NewVerifier(s.Verifier, keys)
+		if err != nil {
+			return nil, err
+		}
+		return sfn.LambdaFunc(auth.NewAuthorizer(v, opts...).Handle), nil
+	},
+	// cmd/job-result: links are signed for the local S3 endpoint, so they
+	// download from it.
+	"job-result": func(d FunctionDeps) (sfn.Invoker, error) {
+		cfg, err := job.ConfigFromEnv(d.getenv, "TABLE_NAME")
+		if err != nil {
+			return nil, err
+		}
+		var ttl time.Duration
+		if v := d.Env["RESULT_URL_TTL"]; v != "" {
+			if ttl, err = time.ParseDuration(v); err != nil {
+				return nil, fmt.Errorf("RESULT_URL_TTL=%s: want a duration such as 15m", v)
+			}
+		}
+		presign := objects.NewPresigner(s3.NewPresignClient(d.S3), d.S3.Options().Credentials)
+		h, err := job.NewResultLink(dynamo.New(d.DynamoDB, cfg.TableName), presign, ttl, job.WithLogger(d.Logger))
+		if err != nil {
+			return nil, err
+		}
+		return sfn.LambdaFunc(h.HandleAPIGateway), nil
 	},
 }
 

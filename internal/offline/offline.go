@@ -123,6 +123,11 @@ type Config struct {
 	// default 8.
 	LambdaProcesses int
 
+	// AuthDisabled lets every request through as the caller "anonymous"
+	// (the authorizer's AUTH_DISABLED=true, for a private dev stage);
+	// otherwise a dev token is required (auth.go).
+	AuthDisabled bool
+
 	// Faults injects task and store failures (faults.go); zero: none.
 	Faults Faults
 }
@@ -191,6 +196,7 @@ type Server struct {
 	failed   chan error        // a server or dynalite stopped on its own
 	procs    *processFunctions // LambdaProcess mode's pools
 	unsub    func()
+	wire     *wiring // authorizer, proxy functions, event rules (auth.go)
 
 	closeOnce sync.Once
 	closeErr  error
@@ -264,6 +270,9 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	}
 	s.api.set(http.HandlerFunc(s.notReady))
 	s.servers = append(s.servers, s.serve(apiLn, "api", &s.api))
+	if err := s.startAuth(apiLn.Addr().String()); err != nil {
+		return nil, err
+	}
 	sfnLn, err := s.listen(cfg.SFNPort, "Step Functions")
 	if err != nil {
 		return nil, err
@@ -417,6 +426,7 @@ func (s *Server) startEngine(ctx context.Context) error {
 		for k, v := range s.cfg.FunctionEnv {
 			env[k] = v
 		}
+		s.authEnv(fn.Key, env)
 		var inv sfn.Invoker
 		if s.cfg.LambdaMode == LambdaProcess {
 			inv, err = s.processInvoker(ctx, fn, env)
@@ -427,6 +437,7 @@ func (s *Server) startEngine(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("offline: function %s: %w", fn.Key, err)
 		}
+		s.keep(fn.Key, inv)
 		dir, _ := functionDir(fn)
 		registry.RegisterFunction(fn.Name, s.function(fn.Key, dir, inv))
 		s.res.Functions[fn.Key] = fn.Name
@@ -502,6 +513,10 @@ func (s *Server) gateways() (http.Handler, error) {
 	integ := apigw.HandlerIntegration{Handler: s.engine.Handler()}
 	cfg := apigw.Config{Stage: s.svc.Stage, Routes: routes, GatewayResponses: gwResp, Integration: integ,
 		AccountID: s.svc.AccountID, Logger: s.log.With("server", "api")}
+	mux := http.NewServeMux()
+	if err := s.wireGateway(&cfg, mux); err != nil {
+		return nil, err
+	}
 	staged, err := apigw.New(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("offline: API Gateway: %w", err)
@@ -512,7 +527,6 @@ func (s *Server) gateways() (http.Handler, error) {
 		return nil, fmt.Errorf("offline: API Gateway: %w", err)
 	}
 	stagePrefix := "/" + s.svc.Stage + "/"
-	mux := http.NewServeMux()
 	mux.HandleFunc(ReadyPath, s.serveReady)
 	mux.Handle(ConsolePath, s.console())
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
@@ -612,6 +626,7 @@ func (s *Server) Close(ctx context.Context) error {
 			}
 		}
 		s.drainExecutions(ctx)
+		s.stopWiring(ctx)
 		if err := s.closeEngine(ctx); err != nil {
 			errs = append(errs, err)
 		}

@@ -213,3 +213,37 @@ func (s *Service) functionRoutes(providerTimeout int) ([]Route, error) {
 	}
 	return out, nil
 }
+
+// AuthorizerFunctions returns the keys of the functions that http events
+// use as authorizers, sorted, without resolving templates.
+func (s *Service) AuthorizerFunctions() ([]string, error) {
+	seen := map[string]bool{}
+	visit := func(events []any, path string) error {
+		for i, ev := range events {
+			evm, _ := ev.(map[string]any)
+			h, _ := evm["http"].(map[string]any)
+			if h == nil {
+				continue
+			}
+			a, err := s.authorizerOf(h["authorizer"], fmt.Sprintf("%s.events.%d.http.authorizer", path, i))
+			if err != nil {
+				return err
+			}
+			if a != nil && a.Function != "" {
+				seen[a.Function] = true
+			}
+		}
+		return nil
+	}
+	for _, sm := range s.StateMachines {
+		if err := visit(sm.Events, "stepFunctions.stateMachines."+sm.Key); err != nil {
+			return nil, err
+		}
+	}
+	for _, fn := range s.Functions {
+		if err := visit(fn.Events, "functions."+fn.Key); err != nil {
+			return nil, err
+		}
+	}
+	return sortedKeys(seen), nil
+}

@@ -94,6 +94,10 @@ func TestRoutesAuthorizersSchemasAndFunctions(t *testing.T) {
 	assert.Equal(t, &Authorizer{Type: "AWS_IAM"}, open.Authorizer)
 	assert.Empty(t, open.Authorizer.IdentityHeader())
 
+	fns, err := svc.AuthorizerFunctions()
+	require.NoError(t, err)
+	assert.Equal(t, []string{"authorizer"}, fns)
+
 	rules, err := svc.EventRules(MapLookup{Refs: map[string]string{"Jobs": "arn:jobs"}})
 	require.NoError(t, err)
 	require.Len(t, rules, 1)

@@ -20,6 +20,9 @@ func localLookup() MapLookup {
 			"ResultsBucket":    "stepjobs-dev-results",
 		},
 		Attrs: map[string]string{
+			"JobsStateMachine.Name":             "stepjobs-dev-jobs",
+			"AuthorizerLambdaFunction.Arn":      "arn:aws:lambda:us-east-1:000000000000:function:stepjobs-dev-authorizer",
+			"JobResultLambdaFunction.Arn":       "arn:aws:lambda:us-east-1:000000000000:function:stepjobs-dev-jobResult",
 			"TrackingLambdaFunction.Arn":        "arn:aws:lambda:us-east-1:000000000000:function:stepjobs-dev-tracking",
 			"BatchSimulationLambdaFunction.Arn": "arn:aws:lambda:us-east-1:000000000000:function:stepjobs-dev-batchSimulation",
 			"StatusUpdateLambdaFunction.Arn":    "arn:aws:lambda:us-east-1:000000000000:function:stepjobs-dev-statusUpdate",
@@ -50,16 +53,33 @@ func TestLoadProjectService(t *testing.T) {
 
 	routes, err := svc.Routes(localLookup())
 	require.NoError(t, err)
-	require.Len(t, routes, 2)
+	require.Len(t, routes, 4)
+	auth := &Authorizer{Name: "authorizer", Type: "TOKEN", Function: "authorizer", IdentitySource: DefaultIdentitySource, ResultTTLSeconds: 300}
 	for _, r := range routes {
+		assert.Equal(t, auth, r.Authorizer, "%s requires the authorizer", r.Path)
+		if r.Integration == IntegrationLambdaProxy {
+			continue
+		}
 		assert.Equal(t, PassthroughWhenNoTemplates, r.PassthroughBehavior, r.Path)
 		assert.NotContains(t, r.RequestTemplates["application/json"], "${StateMachineArn}", "Fn::Sub resolved")
+		assert.NotContains(t, r.RequestTemplates["application/json"], "${ExecutionArnPrefix}", "Fn::Sub resolved")
 		assert.Len(t, r.Responses, 3, r.Path)
+		assert.Contains(t, r.RequestSchemas, "application/json", r.Path)
 	}
 	assert.Equal(t, "/describe-execution", routes[0].Path)
 	assert.Equal(t, "DescribeExecution", routes[0].Action)
-	assert.Equal(t, "/start-execution", routes[1].Path)
-	assert.Contains(t, routes[1].RequestTemplates["application/json"], `"stateMachineArn": "`+localLookup().Refs["JobsStateMachine"]+`"`)
+	assert.Contains(t, routes[0].RequestTemplates["application/json"], `"arn:aws:states:us-east-1:000000000000:execution:stepjobs-dev-jobs:$name"`)
+	assert.Equal(t, "/jobs/{jobId}/result", routes[1].Path)
+	assert.Equal(t, IntegrationLambdaProxy, routes[1].Integration)
+	assert.Equal(t, "jobResult", routes[1].Function)
+	assert.Equal(t, "/start-execution", routes[2].Path)
+	assert.Contains(t, routes[2].RequestTemplates["application/json"], `"stateMachineArn": "`+localLookup().Refs["JobsStateMachine"]+`"`)
+	assert.Equal(t, "/stop-execution", routes[3].Path)
+	assert.Equal(t, "StopExecution", routes[3].Action)
+	rules, err := svc.EventRules(localLookup())
+	require.NoError(t, err)
+	require.Len(t, rules, 1)
+	assert.Equal(t, "statusUpdate", rules[0].Function)
 	gw, err := svc.GatewayResponses(localLookup())
 	require.NoError(t, err)
 	assert.Contains(t, gw, "DEFAULT_4XX")
@@ -71,12 +91,13 @@ func TestLoadProjectService(t *testing.T) {
 	require.Len(t, svc.Buckets, 1)
 	assert.Equal(t, Bucket{LogicalID: "ResultsBucket", BucketName: "stepjobs-dev-resultsbucket", GeneratedName: true,
 		Properties: svc.Buckets[0].Properties}, svc.Buckets[0])
-	require.Len(t, svc.Functions, 3)
+	require.Len(t, svc.Functions, 5)
 	fn, ok := svc.Function("batchSimulation")
 	require.True(t, ok)
 	assert.Equal(t, Function{Key: "batchSimulation", LogicalID: "BatchSimulationLambdaFunction", Name: "stepjobs-dev-batchSimulation",
 		Handler: "bootstrap", Runtime: "provided.al2023", Artifact: "dist/batch-simulation.zip", Environment: fn.Environment}, fn)
 	env, err := svc.FunctionEnv("tracking", localLookup())
 	require.NoError(t, err)
-	assert.Equal(t, map[string]string{"TABLE_NAME": "stepjobs-dev-jobs", "BUCKET_NAME": "stepjobs-dev-results", "LOG_LEVEL": "INFO"}, env)
+	assert.Equal(t, map[string]string{"TABLE_NAME": "stepjobs-dev-jobs", "BUCKET_NAME": "stepjobs-dev-results", "LOG_LEVEL": "INFO",
+		"METRICS_SERVICE": "stepjobs-dev"}, env)
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -116,7 +117,7 @@ func TestRoutesMatchPluginPackage(t *testing.T) {
 		raw, err := os.ReadFile("../../serverless.yml")
 		require.NoError(t, err)
 		require.NoError(t, os.WriteFile(filepath.Join(dir, "serverless.yml"), raw, 0o644))
-		for _, name := range []string{"statemachine", "mapping-templates"} {
+		for _, name := range []string{"statemachine", "mapping-templates", "schemas"} {
 			require.NoError(t, os.CopyFS(filepath.Join(dir, name), os.DirFS(filepath.Join("../..", name))), name)
 		}
 		require.NoError(t, os.Symlink(nodeModules, filepath.Join(dir, "node_modules")))
@@ -199,6 +200,13 @@ func comparePackage(t *testing.T, node, slsBin, dir string, lookup MapLookup) {
 					assert.EqualValues(t, r.TimeoutMillis, ms)
 				}
 			}
+			assert.Equal(t, r.Authorizer != nil, p["AuthorizationType"] == "CUSTOM", "authorizer")
+			models, _ := p["RequestModels"].(map[string]any)
+			assert.Len(t, models, len(r.RequestSchemas), "a model per request schema")
+			if r.Integration == IntegrationLambdaProxy {
+				assert.Contains(t, fmt.Sprint(integ["Uri"]), stackFunctionLogicalID(r.Function))
+				return
+			}
 			templates := map[string]string{}
 			if rt, ok := integ["RequestTemplates"].(map[string]any); ok {
 				resolved, err := ResolveIntrinsics(rt, svc.PseudoLookup(lookup), id)
@@ -229,6 +237,9 @@ func comparePackage(t *testing.T, node, slsBin, dir string, lookup MapLookup) {
 	}
 	assert.Equal(t, len(routes), seen, "every route is a plugin method")
 }
+
+// stackFunctionLogicalID is the Framework's logical id of a function.
+func stackFunctionLogicalID(key string) string { return normalizedResourceName(key) + "LambdaFunction" }
 
 func asMap(v any) map[string]any {
 	m, _ := v.(map[string]any)

@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"os"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
@@ -31,15 +32,20 @@ import (
 
 const projectDir = "../../.."
 
-// startJob posts to the local API Gateway and returns the execution ARN.
-func startJob(t *testing.T, api, body string) string {
+// startJob posts to the local API Gateway with a bearer token and returns
+// the execution ARN.
+func startJob(t *testing.T, api, token, body string) string {
 	t.Helper()
-	resp, err := http.Post(api+"/start-execution", "application/json", bytes.NewBufferString(body))
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, api+"/start-execution", bytes.NewBufferString(body))
+	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
 	require.NoError(t, err)
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	require.NoError(t, err)
-	require.Equal(t, http.StatusOK, resp.StatusCode, string(b))
+	require.Equal(t, http.StatusAccepted, resp.StatusCode, string(b))
 	var out struct {
 		ExecutionArn string `json:"executionArn"`
 	}
@@ -60,6 +66,8 @@ func TestConsoleOnLocalRuntime(t *testing.T) {
 	require.NoError(t, err, "start the local runtime")
 	t.Cleanup(func() { _ = srv.Close(context.Background()) })
 	u, res := srv.URLs(), srv.Resources()
+	token, err := srv.DevToken(offline.DefaultDevSubject, time.Hour, nil)
+	require.NoError(t, err)
 
 	// The wiring the local runtime uses (see the package doc of internal/console).
 	creds := credentials.NewStaticCredentialsProvider("local", "local", "")
@@ -73,8 +81,8 @@ func TestConsoleOnLocalRuntime(t *testing.T) {
 	web := httptest.NewServer(mux)
 	t.Cleanup(web.Close)
 
-	ok := startJob(t, u.API, `{"records": 50, "seed": 42}`)
-	failed := startJob(t, u.API, `{"records": 5, "simulateFailure": "permanent"}`)
+	ok := startJob(t, u.API, token, `{"records": 50, "seed": 42}`)
+	failed := startJob(t, u.API, token, `{"records": 5, "simulateFailure": "permanent"}`)
 	for _, arn := range []string{ok, failed} {
 		_, err := srv.Engine().Wait(t.Context(), arn)
 		require.NoError(t, err)
