@@ -149,6 +149,11 @@ func TestE2EKillAndRestart(t *testing.T) {
 	_ = first.cmd.Wait()
 
 	began := time.Now()
+	select {
+	case <-ddb.srv.Exited():
+		require.FailNow(t, "dynalite exited", "%s", ddb.log.String())
+	default:
+	}
 	second := startLocal(t, bin, args...)
 	t.Logf("restart to ready: %s (includes dynalite-free start-up and loading the engine file)", time.Since(began))
 	rt2 := second.rt()

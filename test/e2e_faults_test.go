@@ -201,6 +201,7 @@ func deref(s *string) string {
 type outageDynamoDB struct {
 	dir, endpoint string
 	root          string
+	log           syncBuffer // dynalite's output, for failure messages
 	port          int
 	mu            sync.Mutex
 	srv           *dynalite.Server
@@ -212,7 +213,7 @@ func startOutageDynamoDB(t *testing.T) *outageDynamoDB {
 	require.NoError(t, err)
 	d := &outageDynamoDB{dir: filepath.Join(t.TempDir(), "dynamodb"), root: root}
 	require.NoError(t, os.MkdirAll(d.dir, 0o755))
-	srv, err := dynalite.Start(t.Context(), dynalite.Options{Root: root, Path: d.dir})
+	srv, err := dynalite.Start(t.Context(), dynalite.Options{Root: root, Path: d.dir, Log: &d.log})
 	require.NoError(t, err)
 	d.srv, d.endpoint = srv, srv.Endpoint()
 	u, err := url.Parse(d.endpoint)
@@ -242,7 +243,7 @@ func (d *outageDynamoDB) restart(t *testing.T) {
 	defer d.mu.Unlock()
 	var err error
 	for range 50 { // the port may take a moment to be free again
-		if d.srv, err = dynalite.Start(context.Background(), dynalite.Options{Root: d.root, Path: d.dir, Port: d.port}); err == nil {
+		if d.srv, err = dynalite.Start(context.Background(), dynalite.Options{Root: d.root, Path: d.dir, Port: d.port, Log: &d.log}); err == nil {
 			return
 		}
 		time.Sleep(100 * time.Millisecond)
