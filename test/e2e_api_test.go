@@ -37,17 +37,7 @@ func TestE2EBadRequests(t *testing.T) {
 	require.NoError(t, err)
 	foreignAudience, err := rt.srv.DevToken("dev-user", time.Hour, map[string]any{"aud": "someone-else"})
 	require.NoError(t, err)
-	tests := []struct {
-		name        string
-		method      string
-		path        string
-		contentType string
-		headers     []string
-		body        string
-		wantStatus  int
-		wantCode    string
-		wantMessage string
-	}{
+	tests := []errorCase{
 		{name: "start: no token", path: "/start-execution", body: `{}`, headers: []string{"Authorization", ""},
 			wantStatus: 401, wantCode: "UNAUTHORIZED", wantMessage: "Unauthorized"},
 		{name: "start: not a bearer token", path: "/start-execution", body: `{}`, headers: []string{"Authorization", "Basic dXNlcjpwYXNz"},
@@ -136,42 +126,63 @@ func TestE2EBadRequests(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			method := tc.method
-			if method == "" {
-				method = http.MethodPost
-			}
-			ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
-			defer cancel()
-			req, err := http.NewRequestWithContext(ctx, method, rt.api+tc.path, strings.NewReader(tc.body))
-			require.NoError(t, err)
-			ct := tc.contentType
-			if ct == "" {
-				ct = "application/json"
-			}
-			req.Header.Set("Content-Type", ct)
-			req.Header.Set("Authorization", "Bearer "+rt.token)
-			for i := 0; i+1 < len(tc.headers); i += 2 {
-				if tc.headers[i+1] == "" {
-					req.Header.Del(tc.headers[i])
-					continue
-				}
-				req.Header.Set(tc.headers[i], tc.headers[i+1])
-			}
-			res, err := rt.http.Do(req)
-			require.NoError(t, err, "the API answers (no hang)")
-			raw, err := io.ReadAll(res.Body)
-			require.NoError(t, res.Body.Close())
-			require.NoError(t, err)
-			assert.Equal(t, tc.wantStatus, res.StatusCode, "%s", raw)
-			assert.Equal(t, "application/json", res.Header.Get("Content-Type"))
-			assert.NotEmpty(t, res.Header.Get("X-Amzn-Requestid"))
-			var body map[string]any
-			require.NoError(t, json.Unmarshal(raw, &body), "the error is JSON: %s", raw)
-			assert.Equal(t, tc.wantCode, body["code"], "%s", raw)
-			assert.Contains(t, body["message"], tc.wantMessage)
-			assert.Len(t, body, 2, "errors are {message, code}: %s", raw)
+			checkError(t, rt, errorCase(tc))
 		})
 	}
+}
+
+// errorCase is one request the API must refuse with {"message", "code"}.
+type errorCase struct {
+	name        string
+	method      string
+	path        string
+	contentType string
+	headers     []string // name, value pairs; an empty value removes the header
+	body        string
+	wantStatus  int
+	wantCode    string
+	wantMessage string
+}
+
+// checkError sends tc with the runtime's token and checks the answer.
+func checkError(t *testing.T, rt *runtime, tc errorCase) {
+	t.Helper()
+	method := tc.method
+	if method == "" {
+		method = http.MethodPost
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 20*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, method, rt.api+tc.path, strings.NewReader(tc.body))
+	require.NoError(t, err)
+	ct := tc.contentType
+	if ct == "" {
+		ct = "application/json"
+	}
+	req.Header.Set("Content-Type", ct)
+	tok, err := rt.bearer(ctx)
+	require.NoError(t, err)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	for i := 0; i+1 < len(tc.headers); i += 2 {
+		if tc.headers[i+1] == "" {
+			req.Header.Del(tc.headers[i])
+			continue
+		}
+		req.Header.Set(tc.headers[i], tc.headers[i+1])
+	}
+	res, err := rt.http.Do(req)
+	require.NoError(t, err, "the API answers (no hang)")
+	raw, err := io.ReadAll(res.Body)
+	require.NoError(t, res.Body.Close())
+	require.NoError(t, err)
+	assert.Equal(t, tc.wantStatus, res.StatusCode, "%s", raw)
+	assert.Equal(t, "application/json", res.Header.Get("Content-Type"))
+	assert.NotEmpty(t, res.Header.Get("X-Amzn-Requestid"))
+	var body map[string]any
+	require.NoError(t, json.Unmarshal(raw, &body), "the error is JSON: %s", raw)
+	assert.Equal(t, tc.wantCode, body["code"], "%s", raw)
+	assert.Contains(t, body["message"], tc.wantMessage)
+	assert.Len(t, body, 2, "errors are {message, code}: %s", raw)
 }
 
 // A body the start schema accepts starts a job: an empty body is {}.

@@ -65,6 +65,9 @@ type runtime struct {
 	token string
 	// deployed: the API of a deployed stage (e2e_deployed_test.go).
 	deployed bool
+	// prefix is the caller's owner prefix when it cannot be computed (a
+	// deployed stage's issuer); empty: the dev issuer's.
+	prefix string
 }
 
 // shared returns the runtime shared by this test binary, starting it on
@@ -284,6 +287,9 @@ func (rt *runtime) bearer(ctx context.Context) (string, error) {
 // ownerPrefix is the owner prefix of the runtime's token's caller (the
 // authorizer's HMAC of issuer and subject, with no OWNER_KEY locally).
 func (rt *runtime) ownerPrefix() string {
+	if rt.prefix != "" {
+		return rt.prefix
+	}
 	return auth.OwnerPrefix(nil, offline.DevIssuer, offline.DefaultDevSubject)
 }
 

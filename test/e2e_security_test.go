@@ -95,23 +95,28 @@ func scenarioResultLink(t *testing.T, rt *runtime) {
 	assert.Len(t, weather.Observations, 5)
 }
 
-// scenarioStop: a RUNNING job has no result yet (409); stopping it
-// answers its stopDate, describe shows ABORTED, and once the status
-// change reached status-update (EventBridge) the record is ABORTED too,
-// which the result route reads (409 "Job is ABORTED").
-func scenarioStop(t *testing.T, rt *runtime, arn, jobID string) {
+// scenarioNoResultYet: a RUNNING job has no result yet (409).
+func scenarioNoResultYet(t *testing.T, rt *runtime, jobID string) {
 	running := rt.get(t, "/jobs/"+jobID+"/result")
 	assert.Equal(t, http.StatusConflict, running.Status, running.String())
 	assert.Equal(t, "JobNotSucceeded", running.Body["code"], running.String())
 	assert.Equal(t, "Job is RUNNING: only a SUCCEEDED job has a result", running.Body["message"])
+}
 
+// stopJob posts /stop-execution and checks its answer.
+func stopJob(t *testing.T, rt *runtime, arn string) {
 	body, err := json.Marshal(map[string]string{"executionArn": arn})
 	require.NoError(t, err)
 	stop := rt.post(t, "/stop-execution", body)
 	require.Equal(t, http.StatusOK, stop.Status, stop.String())
 	assert.IsType(t, float64(0), stop.Body["stopDate"], "stopDate is epoch seconds: %s", stop)
 	assert.Len(t, stop.Body, 1, stop.String())
+}
 
+// scenarioStopped: after a stop, describe shows ABORTED, and once the
+// status change reached status-update (EventBridge) the record is ABORTED
+// too, which the result route reads (409 "Job is ABORTED").
+func scenarioStopped(t *testing.T, rt *runtime, arn, jobID string) {
 	described := rt.describe(t, arn)
 	assert.Equal(t, "ABORTED", described.Body["status"], described.String())
 	assert.IsType(t, float64(0), described.Body["stopDate"])
@@ -168,7 +173,9 @@ func TestE2EStop(t *testing.T) {
 
 	arn, jobID := rt.start(t, `{"records": 2, "simulateFailure": "transient"}`)
 	waitForEvent(t, rt, arn, "LambdaFunctionFailed")
-	scenarioStop(t, rt, arn, jobID)
+	scenarioNoResultYet(t, rt, jobID)
+	stopJob(t, rt, arn)
+	scenarioStopped(t, rt, arn, jobID)
 
 	rec, err := rt.jobs.Get(t.Context(), jobID)
 	require.NoError(t, err)
