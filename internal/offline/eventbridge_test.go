@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -142,4 +143,25 @@ func TestEventRulesDeliverWithRetries(t *testing.T) {
 	e.observe(sfn.StatusChange{Status: sfn.StatusAborted})
 	e.stop(context.Background())
 	assert.Equal(t, []string{`"ABORTED"`, `"ABORTED"`, `"ABORTED"`}, calls)
+}
+
+// FuzzTransformInput: any template and path give an answer or an error,
+// never a panic; a template that is JSON with its placeholders outside
+// strings gives JSON.
+func FuzzTransformInput(f *testing.F) {
+	f.Add(`{"jobId": <name>, "s": "<status> x"}`, "$.detail.name")
+	f.Add(`<aws.events.event>`, "$")
+	f.Add(`{"a": "\"<name>\\"}`, "$.detail")
+	f.Add(`<<name>>`, "$.detail.missing.deeper")
+	f.Fuzz(func(t *testing.T, tmpl, path string) {
+		ev := statusChangeEvent(sfn.StatusChange{ExecutionARN: "arn:x", Name: `n"<a>\`, Status: sfn.StatusAborted, Time: time.Unix(1, 0)}, "r", "1")
+		r := slsconfig.EventRule{InputPathsMap: map[string]string{"name": path}, InputTemplate: tmpl}
+		out, err := transformInput(r, ev)
+		if err != nil {
+			return
+		}
+		if json.Valid([]byte(tmpl)) && !strings.Contains(tmpl, "<") && string(out) != tmpl {
+			t.Fatalf("a template without placeholders changed: %q -> %q", tmpl, out)
+		}
+	})
 }
