@@ -36,7 +36,7 @@ func TestDeployedStage(t *testing.T) { runDeployed(t, deployedRuntime(t)) }
 // The deployed-stage test itself, run against the local runtime as if it
 // were a stage (by URL and token only), so that it is known to work before
 // a stage runs it.
-func TestDeployedStageAgainstLocal(t *testing.T) {
+func TestE2EStageSuiteOnLocalRuntime(t *testing.T) {
 	local := shared(t)
 	other, err := local.srv.DevToken("deployed-other", time.Hour, nil)
 	require.NoError(t, err)
