@@ -127,7 +127,7 @@ func TestE2EKillAndRestart(t *testing.T) {
 		resp, err := rt.tryPost(ctx, "/start-execution", []byte(fmt.Sprintf(`{"records": 3, "seed": %d}`, i)),
 			"Idempotency-Key", fmt.Sprintf("durable-%02d", i))
 		require.NoError(t, err)
-		require.Equal(t, http.StatusOK, resp.Status, resp.String())
+		require.Equal(t, http.StatusAccepted, resp.Status, resp.String())
 		arns = append(arns, resp.Body["executionArn"].(string))
 	}
 	for i := range waveA {

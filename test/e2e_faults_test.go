@@ -15,6 +15,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net"
+	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -182,7 +183,7 @@ func recordedByStateMachine(hist []sfn.Event) bool {
 // startJob starts a job from any goroutine; "" when it could not.
 func startJob(t *testing.T, rt *runtime, key, body string) string {
 	resp, err := rt.tryPost(context.Background(), "/start-execution", []byte(body), "Idempotency-Key", key)
-	if !assert.NoError(t, err) || !assert.Equal(t, 200, resp.Status, resp.String()) {
+	if !assert.NoError(t, err) || !assert.Equal(t, http.StatusAccepted, resp.Status, resp.String()) {
 		return ""
 	}
 	arn, _ := resp.Body["executionArn"].(string)
