@@ -21,6 +21,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
 	"os"
 	"os/signal"
 	"strings"
@@ -162,6 +163,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return nil
 	}
 
+	if _, ok := o.headers["Authorization"]; !ok {
+		// A local runtime mints dev tokens; a deployed stage needs --header.
+		if token, err := devToken(ctx, target.api); err == nil {
+			o.headers["Authorization"] = "Bearer " + token
+		}
+	}
 	jo := loadtest.JobOptions{API: target.api, Headers: o.headers, Jobs: o.jobs, Concurrency: o.concurrency, Body: o.body}
 	if target.dynamodb != "" {
 		c := dynamodb.New(dynamodb.Options{Region: o.region, BaseEndpoint: aws.String(target.dynamodb), Credentials: creds})
@@ -221,4 +228,22 @@ func printChildren(w io.Writer, pid int) {
 		s := byName[name]
 		fmt.Fprintf(w, "  children %-9s %d process(es): peak %s, now %s\n", name, s.n, loadtest.MB(s.peak), loadtest.MB(s.rss))
 	}
+}
+
+// devToken asks a local runtime for a dev token (GET /__dev/token).
+func devToken(ctx context.Context, api string) (string, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, api+"/__dev/token", nil) // offline.DevTokenPath; not imported, to keep the runtime out of this binary
+	if err != nil {
+		return "", err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return "", fmt.Errorf("dev token: %w", err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		return "", fmt.Errorf("dev token: HTTP %d: %w", resp.StatusCode, err)
+	}
+	return strings.TrimSpace(string(b)), nil
 }

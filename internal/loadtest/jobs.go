@@ -57,7 +57,8 @@ type JobReport struct {
 	Describe  Latency       // describe-execution requests
 	// Statuses counts the jobs by their execution's final status.
 	Statuses map[string]int
-	// StartErrors counts start requests that did not answer 200.
+	// StartErrors counts start requests that did not answer 2xx (202 on
+	// this API).
 	StartErrors int
 	// Invariants: jobs started but never seen ended, jobs without a
 	// record, records whose status differs from the execution's.
@@ -138,7 +139,7 @@ func RunJobs(ctx context.Context, o JobOptions) (JobReport, error) {
 					outstanding.Done()
 					continue
 				}
-				if status != http.StatusOK || out.ExecutionARN == "" {
+				if !success(status) || out.ExecutionARN == "" {
 					startErrs.Add(1)
 					outstanding.Done()
 					continue
@@ -192,7 +193,7 @@ func RunJobs(ctx context.Context, o JobOptions) (JobReport, error) {
 					fail(fmt.Errorf("describe job %s: %w", j.id, err))
 					return
 				}
-				if status != http.StatusOK {
+				if !success(status) {
 					fail(fmt.Errorf("describe job %s: HTTP %d", j.id, status))
 					return
 				}
@@ -289,13 +290,16 @@ func (c *apiClient) post(ctx context.Context, path string, body []byte, out any)
 	if err != nil {
 		return 0, fmt.Errorf("POST %s: read: %w", path, err)
 	}
-	if resp.StatusCode == http.StatusOK {
+	if success(resp.StatusCode) {
 		if err := json.Unmarshal(b, out); err != nil {
 			return 0, fmt.Errorf("POST %s: decode %q: %w", path, b, err)
 		}
 	}
 	return resp.StatusCode, nil
 }
+
+// success reports a 2xx answer: start answers 202, describe 200.
+func success(status int) bool { return status >= 200 && status < 300 }
 
 // sortedKeys lists a count map's keys in order, for stable reports.
 func sortedKeys(m map[string]int) []string { return slices.Sorted(maps.Keys(m)) }

@@ -56,6 +56,9 @@ func (t tamper) JobStatuses(ctx context.Context) (map[string]string, error) {
 
 func TestRunJobs(t *testing.T) {
 	srv := startRuntime(t)
+	token, err := srv.DevToken("loadtest", time.Hour, nil)
+	require.NoError(t, err)
+	auth := map[string]string{"Authorization": "Bearer " + token}
 	tests := []struct {
 		name       string
 		jobs       int
@@ -70,7 +73,7 @@ func TestRunJobs(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			r, err := RunJobs(t.Context(), JobOptions{API: srv.URLs().API, Jobs: tc.jobs, Concurrency: 16,
+			r, err := RunJobs(t.Context(), JobOptions{API: srv.URLs().API, Headers: auth, Jobs: tc.jobs, Concurrency: 16,
 				Body: tc.body, Records: tc.records(table(srv))})
 			require.NoError(t, err)
 			assert.Equal(t, map[string]int{tc.wantStatus: tc.jobs}, r.Statuses)
