@@ -9,45 +9,18 @@ package main
 
 import (
 	"context"
-	"log/slog"
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
 
-	"github.com/asyncjobs/stepjobs/internal/auth"
+	"github.com/asyncjobs/stepjobs/internal/function"
 )
 
 func main() {
-	var level slog.Level
-	if v := os.Getenv("LOG_LEVEL"); v != "" {
-		if err := level.UnmarshalText([]byte(v)); err != nil {
-			slog.Error("authorizer: configuration", "error", "LOG_LEVEL="+v+": want debug, info, warn or error")
-			os.Exit(1)
-		}
-	}
-	log := slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: level}))
-	s, err := auth.SettingsFromEnv(os.Getenv)
+	ctx := context.Background()
+	h, err := function.Authorizer(ctx, function.Deps{Getenv: os.Getenv, Out: os.Stdout})
 	if err != nil {
-		log.Error("authorizer: configuration", "error", err.Error())
-		os.Exit(1)
+		function.Exit("authorizer", err)
 	}
-	opts := []auth.AuthorizerOption{auth.WithOwnerKey(s.OwnerKey), auth.WithLogger(log)}
-	if s.Disabled {
-		log.Warn("authorizer: AUTH_DISABLED=true: every request is allowed as " + auth.AnonymousPrincipal)
-		lambda.Start(auth.NewAuthorizer(nil, opts...).Handle)
-		return
-	}
-	// The key set lives as long as the sandbox, so it is fetched once per
-	// cold start, not per request.
-	keys, err := auth.NewKeySet(context.Background(), s.JWKSURL(), auth.KeySetOptions{Logger: log})
-	if err != nil {
-		log.Error("authorizer: key set", "error", err.Error())
-		os.Exit(1)
-	}
-	v, err := auth.NewVerifier(s.Verifier, keys)
-	if err != nil {
-		log.Error("authorizer: verifier", "error", err.Error())
-		os.Exit(1)
-	}
-	lambda.Start(auth.NewAuthorizer(v, opts...).Handle)
+	lambda.Start(h)
 }

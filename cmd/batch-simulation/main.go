@@ -1,37 +1,30 @@
 // Command batch-simulation is the Lambda behind the Simulate state: it
 // generates a job's weather observations and writes them to S3.
 // Configuration: BUCKET_NAME, ALLOW_SIMULATED_FAILURES (off on AWS), LOG_LEVEL,
+// S3_FORCE_PATH_STYLE,
 // METRICS_SERVICE, METRICS_NAMESPACE, METRICS_DISABLED (CloudWatch EMF
 // metrics on stdout).
 package main
 
 import (
 	"context"
-	"log/slog"
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 
-	"github.com/asyncjobs/stepjobs/internal/job"
-	"github.com/asyncjobs/stepjobs/internal/metrics"
-	"github.com/asyncjobs/stepjobs/internal/objects"
+	"github.com/asyncjobs/stepjobs/internal/function"
 )
 
 func main() {
-	cfg, err := job.ConfigFromEnv(os.Getenv, "BUCKET_NAME")
+	ctx := context.Background()
+	aws, err := config.LoadDefaultConfig(ctx)
 	if err != nil {
-		slog.Error("batch-simulation: configuration", "error", err)
-		os.Exit(1)
+		function.Exit("batch-simulation", err)
 	}
-	aws, err := config.LoadDefaultConfig(context.Background())
+	h, err := function.BatchSimulation(ctx, function.Deps{Getenv: os.Getenv, Out: os.Stdout, S3: function.NewS3(aws, os.Getenv)})
 	if err != nil {
-		slog.Error("batch-simulation: AWS configuration", "error", err)
-		os.Exit(1)
+		function.Exit("batch-simulation", err)
 	}
-	store := objects.New(s3.NewFromConfig(aws), cfg.BucketName)
-	h := job.NewBatchSimulation(store, cfg.AllowSimulatedFailures, job.WithLogger(cfg.Logger(os.Stdout)),
-		job.WithMetrics(metrics.FromEnv(os.Stdout, os.Getenv)))
-	lambda.Start(h.Handle)
+	lambda.Start(h)
 }

@@ -7,44 +7,24 @@ package main
 
 import (
 	"context"
-	"log/slog"
 	"os"
-	"time"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	"github.com/aws/aws-sdk-go-v2/service/s3"
 
-	"github.com/asyncjobs/stepjobs/internal/dynamo"
-	"github.com/asyncjobs/stepjobs/internal/job"
-	"github.com/asyncjobs/stepjobs/internal/objects"
+	"github.com/asyncjobs/stepjobs/internal/function"
 )
 
 func main() {
-	cfg, err := job.ConfigFromEnv(os.Getenv, "TABLE_NAME")
+	ctx := context.Background()
+	aws, err := config.LoadDefaultConfig(ctx)
 	if err != nil {
-		slog.Error("job-result: configuration", "error", err)
-		os.Exit(1)
+		function.Exit("job-result", err)
 	}
-	var ttl time.Duration
-	if v := os.Getenv("RESULT_URL_TTL"); v != "" {
-		if ttl, err = time.ParseDuration(v); err != nil {
-			slog.Error("job-result: configuration", "error", "RESULT_URL_TTL="+v+": want a duration such as 15m")
-			os.Exit(1)
-		}
-	}
-	aws, err := config.LoadDefaultConfig(context.Background())
+	h, err := function.JobResult(ctx, function.Deps{Getenv: os.Getenv, Out: os.Stdout, DynamoDB: dynamodb.NewFromConfig(aws), S3: function.NewS3(aws, os.Getenv)})
 	if err != nil {
-		slog.Error("job-result: AWS configuration", "error", err)
-		os.Exit(1)
+		function.Exit("job-result", err)
 	}
-	store := dynamo.New(dynamodb.NewFromConfig(aws), cfg.TableName)
-	presign := objects.NewPresigner(s3.NewPresignClient(s3.NewFromConfig(aws)), aws.Credentials)
-	h, err := job.NewResultLink(store, presign, ttl, job.WithLogger(cfg.Logger(os.Stdout)))
-	if err != nil {
-		slog.Error("job-result: configuration", "error", err)
-		os.Exit(1)
-	}
-	lambda.Start(h.HandleAPIGateway)
+	lambda.Start(h)
 }

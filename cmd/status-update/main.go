@@ -7,30 +7,24 @@ package main
 
 import (
 	"context"
-	"log/slog"
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
-	"github.com/asyncjobs/stepjobs/internal/dynamo"
-	"github.com/asyncjobs/stepjobs/internal/job"
-	"github.com/asyncjobs/stepjobs/internal/metrics"
+	"github.com/asyncjobs/stepjobs/internal/function"
 )
 
 func main() {
-	cfg, err := job.ConfigFromEnv(os.Getenv, "TABLE_NAME")
+	ctx := context.Background()
+	aws, err := config.LoadDefaultConfig(ctx)
 	if err != nil {
-		slog.Error("status-update: configuration", "error", err)
-		os.Exit(1)
+		function.Exit("status-update", err)
 	}
-	aws, err := config.LoadDefaultConfig(context.Background())
+	h, err := function.StatusUpdate(ctx, function.Deps{Getenv: os.Getenv, Out: os.Stdout, DynamoDB: dynamodb.NewFromConfig(aws)})
 	if err != nil {
-		slog.Error("status-update: AWS configuration", "error", err)
-		os.Exit(1)
+		function.Exit("status-update", err)
 	}
-	store := dynamo.New(dynamodb.NewFromConfig(aws), cfg.TableName)
-	lambda.Start(job.NewStatusUpdate(store, job.WithLogger(cfg.Logger(os.Stdout)),
-		job.WithMetrics(metrics.FromEnv(os.Stdout, os.Getenv))).Handle)
+	lambda.Start(h)
 }

@@ -6,15 +6,11 @@ import (
 	"log/slog"
 	"path"
 	"strings"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
-	"github.com/asyncjobs/stepjobs/internal/auth"
-	"github.com/asyncjobs/stepjobs/internal/dynamo"
-	"github.com/asyncjobs/stepjobs/internal/job"
-	"github.com/asyncjobs/stepjobs/internal/objects"
+	"github.com/asyncjobs/stepjobs/internal/function"
 	"github.com/asyncjobs/stepjobs/internal/sfn"
 	"github.com/asyncjobs/stepjobs/internal/slsconfig"
 )
@@ -22,6 +18,9 @@ import (
 // FunctionDeps is what a Lambda main would build from its environment: the
 // configuration its environment gives, the SDK clients, and a logger.
 type FunctionDeps struct {
+	// Ctx bounds what a function keeps running in the background (the
+	// authorizer's key set refresh): the runtime's life.
+	Ctx context.Context
 	// Env is the function's environment as serverless.yml declares it, with
 	// the stack's references resolved to local names.
 	Env      map[string]string
@@ -34,81 +33,34 @@ type FunctionDeps struct {
 // main does, as an in-process invoker.
 type FunctionFactory func(d FunctionDeps) (sfn.Invoker, error)
 
-// Functions maps a Lambda main's directory under cmd/ to its handler: the
-// same constructors and the same configuration reading as the main, so the
-// local runtime runs exactly the code that is deployed. serverless.yml's
+// Functions maps a Lambda main's directory under cmd/ to its handler, built
+// by the same internal/function constructor the main calls, so the local
+// runtime runs exactly the code that is deployed. serverless.yml's
 // package.artifact (dist/<dir>.zip, built from cmd/<dir>) selects the entry.
 var Functions = map[string]FunctionFactory{
-	// cmd/tracking
-	"tracking": func(d FunctionDeps) (sfn.Invoker, error) {
-		cfg, err := job.ConfigFromEnv(d.getenv, "TABLE_NAME")
+	"tracking":         invoker(function.Tracking),
+	"batch-simulation": invoker(function.BatchSimulation),
+	"status-update":    invoker(function.StatusUpdate),
+	// The runtime points ISSUER, AUDIENCE and JWKS_URL at its dev issuer, or
+	// sets AUTH_DISABLED (auth.go).
+	"authorizer": invoker(function.Authorizer),
+	// Links are signed for the local S3 endpoint, so they download from it.
+	"job-result": invoker(function.JobResult),
+}
+
+// invoker adapts a function constructor to a FunctionFactory.
+func invoker[In, Out any](build func(context.Context, function.Deps) (function.Handler[In, Out], error)) FunctionFactory {
+	return func(d FunctionDeps) (sfn.Invoker, error) {
+		ctx := d.Ctx
+		if ctx == nil {
+			ctx = context.Background()
+		}
+		h, err := build(ctx, function.Deps{Getenv: d.getenv, DynamoDB: d.DynamoDB, S3: d.S3, Logger: d.Logger})
 		if err != nil {
 			return nil, err
 		}
-		h := job.NewTracking(dynamo.New(d.DynamoDB, cfg.TableName), job.WithLogger(d.Logger))
-		return sfn.LambdaFunc(h.Handle), nil
-	},
-	// cmd/batch-simulation
-	"batch-simulation": func(d FunctionDeps) (sfn.Invoker, error) {
-		cfg, err := job.ConfigFromEnv(d.getenv, "BUCKET_NAME")
-		if err != nil {
-			return nil, err
-		}
-		h := job.NewBatchSimulation(objects.New(d.S3, cfg.BucketName), cfg.AllowSimulatedFailures, job.WithLogger(d.Logger))
-		return sfn.LambdaFunc(h.Handle), nil
-	},
-	// cmd/status-update
-	"status-update": func(d FunctionDeps) (sfn.Invoker, error) {
-		cfg, err := job.ConfigFromEnv(d.getenv, "TABLE_NAME")
-		if err != nil {
-			return nil, err
-		}
-		h := job.NewStatusUpdate(dynamo.New(d.DynamoDB, cfg.TableName), job.WithLogger(d.Logger))
-		return sfn.LambdaFunc(h.Handle), nil
-	},
-	// cmd/authorizer (the runtime points ISSUER, AUDIENCE and JWKS_URL at
-	// its dev issuer, or sets AUTH_DISABLED; see auth.go)
-	"authorizer": func(d FunctionDeps) (sfn.Invoker, error) {
-		s, err := auth.SettingsFromEnv(d.getenv)
-		if err != nil {
-			return nil, err
-		}
-		opts := []auth.AuthorizerOption{auth.WithOwnerKey(s.OwnerKey), auth.WithLogger(d.Logger)}
-		if s.Disabled {
-			return sfn.LambdaFunc(auth.NewAuthorizer(nil, opts...).Handle), nil
-		}
-		// As in the Lambda: the key set is fetched over HTTP and cached
-		// for the life of the function (here, of the runtime).
-		keys, err := auth.NewKeySet(context.Background(), s.JWKSURL(), auth.KeySetOptions{Logger: d.Logger})
-		if err != nil {
-			return nil, err
-		}
-		v, err := auth.NewVerifier(s.Verifier, keys)
-		if err != nil {
-			return nil, err
-		}
-		return sfn.LambdaFunc(auth.NewAuthorizer(v, opts...).Handle), nil
-	},
-	// cmd/job-result: links are signed for the local S3 endpoint, so they
-	// download from it.
-	"job-result": func(d FunctionDeps) (sfn.Invoker, error) {
-		cfg, err := job.ConfigFromEnv(d.getenv, "TABLE_NAME")
-		if err != nil {
-			return nil, err
-		}
-		var ttl time.Duration
-		if v := d.Env["RESULT_URL_TTL"]; v != "" {
-			if ttl, err = time.ParseDuration(v); err != nil {
-				return nil, fmt.Errorf("RESULT_URL_TTL=%s: want a duration such as 15m", v)
-			}
-		}
-		presign := objects.NewPresigner(s3.NewPresignClient(d.S3), d.S3.Options().Credentials)
-		h, err := job.NewResultLink(dynamo.New(d.DynamoDB, cfg.TableName), presign, ttl, job.WithLogger(d.Logger))
-		if err != nil {
-			return nil, err
-		}
-		return sfn.LambdaFunc(h.HandleAPIGateway), nil
-	},
+		return sfn.LambdaFunc(h), nil
+	}
 }
 
 func (d FunctionDeps) getenv(name string) string { return d.Env[name] }

@@ -196,7 +196,11 @@ type Server struct {
 	failed   chan error        // a server or dynalite stopped on its own
 	procs    *processFunctions // LambdaProcess mode's pools
 	unsub    func()
-	wire     *wiring // authorizer, proxy functions, event rules (auth.go)
+	// life ends with Close: what the functions keep running in the
+	// background (the authorizer's key set refresh) stops with it.
+	life    context.Context
+	endLife context.CancelFunc
+	wire    *wiring // authorizer, proxy functions, event rules (auth.go)
 
 	closeOnce sync.Once
 	closeErr  error
@@ -239,6 +243,7 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{cfg: cfg, log: log, ready: make(chan struct{}), failed: make(chan error, 4)}
+	s.life, s.endLife = context.WithCancel(context.Background())
 	defer func() {
 		if err != nil {
 			_ = s.Close(context.Background())
@@ -431,7 +436,7 @@ func (s *Server) startEngine(ctx context.Context) error {
 		if s.cfg.LambdaMode == LambdaProcess {
 			inv, err = s.processInvoker(ctx, fn, env)
 		} else {
-			inv, err = factory(FunctionDeps{Env: env, DynamoDB: s.dynamo, S3: s.s3,
+			inv, err = factory(FunctionDeps{Ctx: s.life, Env: env, DynamoDB: s.dynamo, S3: s.s3,
 				Logger: s.log.With("function", fn.Key)})
 		}
 		if err != nil {
@@ -627,6 +632,7 @@ func (s *Server) Close(ctx context.Context) error {
 		}
 		s.drainExecutions(ctx)
 		s.stopWiring(ctx)
+		s.endLife()
 		if err := s.closeEngine(ctx); err != nil {
 			errs = append(errs, err)
 		}

@@ -129,19 +129,15 @@ functions:
 	assert.Contains(t, err.Error(), "function mailer: no local handler for cmd/mailer")
 }
 
-// The local handlers are built as the deployed Lambda mains build theirs: the same
-// constructor and the same required configuration. This guards the one
-// piece of wiring the mains and the local runtime cannot share (a main
-// must not link the local runtime into its Lambda zip).
+// The deployed Lambda mains and Functions build their handlers with the
+// same internal/function constructor; each main is that one call.
 func TestFunctionsMatchMains(t *testing.T) {
-	wiring := map[string][]string{
-		"tracking":         {`job.ConfigFromEnv(os.Getenv, "TABLE_NAME")`, "job.NewTracking(", "dynamo.New("},
-		"batch-simulation": {`job.ConfigFromEnv(os.Getenv, "BUCKET_NAME")`, "job.NewBatchSimulation(", "objects.New(", "cfg.AllowSimulatedFailures"},
-		"status-update":    {`job.ConfigFromEnv(os.Getenv, "TABLE_NAME")`, "job.NewStatusUpdate(", "dynamo.New("},
-		"authorizer": {"auth.SettingsFromEnv(os.Getenv)", "auth.WithOwnerKey(s.OwnerKey)", "auth.NewAuthorizer(nil, opts...)",
-			"auth.NewKeySet(", "auth.NewVerifier(s.Verifier, keys)"},
-		"job-result": {`job.ConfigFromEnv(os.Getenv, "TABLE_NAME")`, `os.Getenv("RESULT_URL_TTL")`, "objects.NewPresigner(s3.NewPresignClient(",
-			"job.NewResultLink(store, presign, ttl"},
+	constructor := map[string]string{
+		"tracking":         "function.Tracking(",
+		"batch-simulation": "function.BatchSimulation(",
+		"status-update":    "function.StatusUpdate(",
+		"authorizer":       "function.Authorizer(",
+		"job-result":       "function.JobResult(",
 	}
 	// The mains serverless.yml deploys (other cmd/ programs, such as this
 	// runtime, are not Lambda functions of the stack).
@@ -151,16 +147,12 @@ func TestFunctionsMatchMains(t *testing.T) {
 		require.NoError(t, err)
 		deployed = append(deployed, dir)
 	}
-	assert.ElementsMatch(t, slices.Collect(maps.Keys(wiring)), deployed, "every deployed Lambda main is checked here")
-	for _, dir := range deployed {
-		assert.Contains(t, Functions, dir, "cmd/%s has a local handler", dir)
-	}
-	for dir, calls := range wiring {
+	assert.ElementsMatch(t, slices.Collect(maps.Keys(constructor)), deployed, "every deployed Lambda main is checked here")
+	assert.ElementsMatch(t, slices.Collect(maps.Keys(Functions)), deployed, "every deployed Lambda main has a local handler")
+	for dir, call := range constructor {
 		src, err := os.ReadFile(filepath.Join("../../cmd", dir, "main.go"))
 		require.NoError(t, err)
-		for _, c := range calls {
-			assert.Contains(t, string(src), c, "cmd/%s/main.go", dir)
-		}
+		assert.Contains(t, string(src), call, "cmd/%s/main.go", dir)
 	}
 }
 
