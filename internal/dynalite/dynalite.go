@@ -47,6 +47,10 @@ type Options struct {
 type Server struct {
 	endpoint string
 	cmd      *exec.Cmd
+	// lifeline is dynalite's stdin, held open for its life: node exits when
+	// it closes, which the OS does when this process dies, even by SIGKILL,
+	// so no orphan keeps the port and the LevelDB lock.
+	lifeline io.WriteCloser
 	done     chan struct{} // closed when the process has exited
 	waitErr  error         // set before done is closed
 	stopOnce sync.Once
@@ -113,8 +117,12 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 
 var errAddrInUse = errors.New("address in use")
 
+// exitOnStdinEOF is loaded by node before dynalite: it ends the process when
+// its stdin (Server.lifeline) closes.
+const exitOnStdinEOF = `data:text/javascript,process.stdin.on("end",()=>process.exit(0));process.stdin.resume();`
+
 func start(ctx context.Context, node, cli, root string, port int, opts Options) (*Server, error) {
-	args := []string{cli, "--host", "127.0.0.1", "--port", strconv.Itoa(port),
+	args := []string{"--import", exitOnStdinEOF, cli, "--host", "127.0.0.1", "--port", strconv.Itoa(port),
 		// Tables are usable at once: nothing here models the delays of AWS.
 		"--createTableMs", "0", "--deleteTableMs", "0", "--updateTableMs", "0"}
 	if opts.Path != "" {
@@ -133,10 +141,14 @@ func start(ctx context.Context, node, cli, root string, port int, opts Options) 
 	if err != nil {
 		return nil, fmt.Errorf("dynalite: %w", err)
 	}
+	lifeline, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, fmt.Errorf("dynalite: %w", err)
+	}
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("dynalite: start node: %w", err)
 	}
-	s := &Server{endpoint: "http://127.0.0.1:" + strconv.Itoa(port), cmd: cmd, done: make(chan struct{})}
+	s := &Server{endpoint: "http://127.0.0.1:" + strconv.Itoa(port), cmd: cmd, lifeline: lifeline, done: make(chan struct{})}
 	ready := make(chan struct{})
 	go func() {
 		// dynalite prints one line once it listens; the rest goes to the log.
@@ -187,6 +199,7 @@ func (s *Server) Stop() error {
 		if err := terminate(s.cmd); err != nil {
 			s.stopErr = fmt.Errorf("dynalite: stop: %w", err)
 		}
+		_ = s.lifeline.Close()
 		select {
 		case <-s.done:
 		case <-time.After(stopGrace):
