@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/json"
 	"net/http/httptest"
-	"os"
 	"testing"
 	"time"
 
@@ -15,13 +14,7 @@ import (
 	"github.com/asyncjobs/stepjobs/internal/job/jobtest"
 )
 
-func TestMain(m *testing.M) {
-	if jobtest.IsFunctionProcess() {
-		main()
-		return
-	}
-	os.Exit(m.Run())
-}
+func TestMain(m *testing.M) { jobtest.Main(m, main, nil) }
 
 const methodARN = "arn:aws:execute-api:us-east-1:123456789012:api1/dev/POST/start-execution"
 

@@ -3,15 +3,12 @@ package main
 import (
 	"encoding/json"
 	"io"
-	"net/http/httptest"
-	"os"
+	"maps"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/johannesboyne/gofakes3"
-	"github.com/johannesboyne/gofakes3/backend/s3mem"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -19,40 +16,18 @@ import (
 	"github.com/asyncjobs/stepjobs/internal/job/jobtest"
 )
 
-func TestMain(m *testing.M) {
-	if jobtest.IsFunctionProcess() {
-		main()
-		return
-	}
-	os.Exit(m.Run())
-}
+func TestMain(m *testing.M) { jobtest.Main(m, main, nil) }
 
-// fakeS3 serves gofakes3 with a results bucket and returns its URL.
-func fakeS3(t *testing.T) string {
-	backend := s3mem.New()
-	require.NoError(t, backend.CreateBucket("results"))
-	server := httptest.NewServer(gofakes3.New(backend).Server())
-	t.Cleanup(server.Close)
-	return server.URL
-}
-
-// env is a Lambda-like environment pointing the SDK at gofakes3; nothing
-// is inherited from the machine running the tests.
+// env is a Lambda-like environment pointing the SDK at gofakes3.
 func env(t *testing.T, s3URL string, extra map[string]string) map[string]string {
-	e := map[string]string{
-		"AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",
-		"AWS_ENDPOINT_URL_S3": s3URL, "AWS_CONFIG_FILE": os.DevNull, "AWS_SHARED_CREDENTIALS_FILE": os.DevNull,
-		"AWS_EC2_METADATA_DISABLED": "true", "HOME": t.TempDir(),
-	}
-	for k, v := range extra {
-		e[k] = v
-	}
-	return e
+	e := map[string]string{"AWS_ENDPOINT_URL_S3": s3URL}
+	maps.Copy(e, extra)
+	return jobtest.LambdaEnv(t, e)
 }
 
 func TestFunction(t *testing.T) {
 	ctx := t.Context()
-	s3URL := fakeS3(t)
+	s3URL := jobtest.FakeS3(t, "results")
 	tests := []struct {
 		name        string
 		allow       string

@@ -1,13 +1,10 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
-	"fmt"
 	"io"
+	"maps"
 	"net/http"
-	"net/http/httptest"
-	"os"
 	"testing"
 	"time"
 
@@ -15,8 +12,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
-	"github.com/johannesboyne/gofakes3"
-	"github.com/johannesboyne/gofakes3/backend/s3mem"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -29,51 +24,25 @@ import (
 
 var dynamoURL string // the dynalite this package's tests share
 
-func TestMain(m *testing.M) {
-	if jobtest.IsFunctionProcess() {
-		main()
-		return
-	}
-	os.Exit(run(m))
-}
+func TestMain(m *testing.M) { jobtest.Main(m, main, &dynamoURL) }
 
-func run(m *testing.M) int {
-	server, err := dynalite.Start(context.Background(), dynalite.Options{})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "job-result tests need dynalite:", err)
-		return 1
-	}
-	defer server.Stop()
-	dynamoURL = server.Endpoint()
-	return m.Run()
-}
-
+// env is a Lambda-like environment pointing the SDK at dynalite and s3URL.
 func env(t *testing.T, s3URL string, extra map[string]string) map[string]string {
-	e := map[string]string{
-		"AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",
-		"AWS_ENDPOINT_URL_DYNAMODB": dynamoURL, "AWS_ENDPOINT_URL_S3": s3URL,
-		"AWS_CONFIG_FILE": os.DevNull, "AWS_SHARED_CREDENTIALS_FILE": os.DevNull,
-		"AWS_EC2_METADATA_DISABLED": "true", "HOME": t.TempDir(), "TABLE_NAME": "jobs",
-	}
-	for k, v := range extra {
-		e[k] = v
-	}
-	return e
+	e := map[string]string{"AWS_ENDPOINT_URL_DYNAMODB": dynamoURL, "AWS_ENDPOINT_URL_S3": s3URL, "TABLE_NAME": "jobs"}
+	maps.Copy(e, extra)
+	return jobtest.LambdaEnv(t, e)
 }
 
 func TestFunction(t *testing.T) {
 	ctx := t.Context()
 	client := dynalite.NewClient(dynamoURL)
 	require.NoError(t, dynalite.CreateJobsTable(ctx, client, "jobs"))
-	backend := s3mem.New()
-	require.NoError(t, backend.CreateBucket("results"))
-	s3srv := httptest.NewServer(gofakes3.New(backend).Server())
-	t.Cleanup(s3srv.Close)
+	s3URL := jobtest.FakeS3(t, "results")
 
 	const owner = "0123456789abcdef"
 	id := owner + "-k1"
 	arn := "arn:aws:states:us-east-1:123456789012:execution:stepjobs-dev-jobs:" + id
-	s3c := s3.New(s3.Options{Region: "us-east-1", BaseEndpoint: aws.String(s3srv.URL), UsePathStyle: true,
+	s3c := s3.New(s3.Options{Region: "us-east-1", BaseEndpoint: aws.String(s3URL), UsePathStyle: true,
 		Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")})
 	_, err := objects.New(s3c, "results").PutResult(ctx, job.ResultKey(id), []byte(`{"jobId":"`+id+`"}`))
 	require.NoError(t, err)
@@ -84,7 +53,7 @@ func TestFunction(t *testing.T) {
 		Result: &job.Result{Bucket: "results", Key: job.ResultKey(id), Records: 1, Bytes: 10}})
 	require.NoError(t, err)
 
-	fn := jobtest.StartFunction(t, env(t, s3srv.URL, map[string]string{"RESULT_URL_TTL": "5m"}))
+	fn := jobtest.StartFunction(t, env(t, s3URL, map[string]string{"RESULT_URL_TTL": "5m"}))
 	invoke := func(jobID, ownerPrefix string) events.APIGatewayProxyResponse {
 		req, err := json.Marshal(events.APIGatewayProxyRequest{
 			HTTPMethod: "GET", Resource: "/jobs/{jobId}/result", PathParameters: map[string]string{"jobId": jobID},

@@ -1,10 +1,7 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
-	"fmt"
-	"os"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -18,37 +15,15 @@ import (
 
 var endpoint string // the dynalite this package's tests share
 
-func TestMain(m *testing.M) {
-	if jobtest.IsFunctionProcess() {
-		main()
-		return
-	}
-	os.Exit(run(m))
-}
+func TestMain(m *testing.M) { jobtest.Main(m, main, &endpoint) }
 
-func run(m *testing.M) int {
-	server, err := dynalite.Start(context.Background(), dynalite.Options{})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "tracking tests need dynalite:", err)
-		return 1
-	}
-	defer server.Stop()
-	endpoint = server.Endpoint()
-	return m.Run()
-}
-
-// env is a Lambda-like environment pointing the SDK at dynalite; nothing
-// is inherited from the machine running the tests.
+// env is a Lambda-like environment pointing the SDK at dynalite.
 func env(t *testing.T, table string) map[string]string {
-	e := map[string]string{
-		"AWS_REGION": "us-east-1", "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",
-		"AWS_ENDPOINT_URL_DYNAMODB": endpoint, "AWS_CONFIG_FILE": os.DevNull, "AWS_SHARED_CREDENTIALS_FILE": os.DevNull,
-		"AWS_EC2_METADATA_DISABLED": "true", "HOME": t.TempDir(), "LOG_LEVEL": "debug",
-	}
+	e := map[string]string{"AWS_ENDPOINT_URL_DYNAMODB": endpoint, "LOG_LEVEL": "debug"}
 	if table != "" {
 		e["TABLE_NAME"] = table
 	}
-	return e
+	return jobtest.LambdaEnv(t, e)
 }
 
 func TestFunction(t *testing.T) {
