@@ -375,19 +375,29 @@ func (m *Main) submit(ctx context.Context, fs *flag.FlagSet, g *globals, args []
 	return m.follow(ctx, c, g, job.ExecutionARN, *timeout)
 }
 
-func (m *Main) status(ctx context.Context, fs *flag.FlagSet, g *globals, args []string) error {
+// jobCommand reads the one job reference a command takes, checks its form
+// before any request, and builds the client.
+func (m *Main) jobCommand(fs *flag.FlagSet, g *globals, args []string) (string, *client.Client, error) {
 	pos, err := parse(fs, args, "jobId|arn")
 	if err != nil {
-		return err
+		return "", nil, err
 	}
 	if err := checkRef(pos[0]); err != nil {
-		return err
+		return "", nil, err
 	}
 	c, err := m.newClient(g)
 	if err != nil {
+		return "", nil, err
+	}
+	return pos[0], c, nil
+}
+
+func (m *Main) status(ctx context.Context, fs *flag.FlagSet, g *globals, args []string) error {
+	ref, c, err := m.jobCommand(fs, g, args)
+	if err != nil {
 		return err
 	}
-	st, err := c.Describe(ctx, pos[0])
+	st, err := c.Describe(ctx, ref)
 	if err != nil {
 		return err
 	}
@@ -396,18 +406,11 @@ func (m *Main) status(ctx context.Context, fs *flag.FlagSet, g *globals, args []
 
 func (m *Main) wait(ctx context.Context, fs *flag.FlagSet, g *globals, args []string) error {
 	timeout := fs.Duration("timeout", 0, "give up after this long (0: never)")
-	pos, err := parse(fs, args, "jobId|arn")
+	ref, c, err := m.jobCommand(fs, g, args)
 	if err != nil {
 		return err
 	}
-	if err := checkRef(pos[0]); err != nil {
-		return err
-	}
-	c, err := m.newClient(g)
-	if err != nil {
-		return err
-	}
-	return m.follow(ctx, c, g, pos[0], *timeout)
+	return m.follow(ctx, c, g, ref, *timeout)
 }
 
 // follow waits for the job with progress on Stderr, prints the final
@@ -450,21 +453,14 @@ func jobIDOf(ref string, st *client.Status) string {
 }
 
 func (m *Main) cancel(ctx context.Context, fs *flag.FlagSet, g *globals, args []string) error {
-	pos, err := parse(fs, args, "jobId|arn")
+	ref, c, err := m.jobCommand(fs, g, args)
 	if err != nil {
 		return err
 	}
-	if err := checkRef(pos[0]); err != nil {
+	if err := c.Stop(ctx, ref); err != nil {
 		return err
 	}
-	c, err := m.newClient(g)
-	if err != nil {
-		return err
-	}
-	if err := c.Stop(ctx, pos[0]); err != nil {
-		return err
-	}
-	id := jobIDOf(pos[0], nil)
+	id := jobIDOf(ref, nil)
 	if g.json {
 		return writeJSON(m.Stdout, map[string]any{"jobId": id, "stopped": true})
 	}
@@ -474,18 +470,11 @@ func (m *Main) cancel(ctx context.Context, fs *flag.FlagSet, g *globals, args []
 
 func (m *Main) result(ctx context.Context, fs *flag.FlagSet, g *globals, args []string) error {
 	out := fs.String("o", "", "save the result to this file (- for stdout)")
-	pos, err := parse(fs, args, "jobId|arn")
+	ref, c, err := m.jobCommand(fs, g, args)
 	if err != nil {
 		return err
 	}
-	if err := checkRef(pos[0]); err != nil {
-		return err
-	}
-	c, err := m.newClient(g)
-	if err != nil {
-		return err
-	}
-	link, err := c.Result(ctx, pos[0])
+	link, err := c.Result(ctx, ref)
 	if err != nil {
 		return err
 	}
