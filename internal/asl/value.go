@@ -19,6 +19,12 @@ type Env struct {
 // DecodeJSON decodes JSON text the way this package represents values
 // (json.Number for numbers). Trailing data is an error.
 func DecodeJSON(data []byte) (any, error) {
+	return DecodeJSONString(string(data))
+}
+
+// slowDecodeJSON is encoding/json's decoding, which the fast decoder falls
+// back on so errors keep their exact text.
+func slowDecodeJSON(data []byte) (any, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	var v any

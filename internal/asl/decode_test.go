@@ -1,0 +1,72 @@
+package asl
+
+import (
+	"bytes"
+	"encoding/json"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// referenceDecode is encoding/json with UseNumber and nothing after the value.
+func referenceDecode(data []byte) (any, error) {
+	return slowDecodeJSON(data)
+}
+
+func TestDecodeJSONMatchesEncodingJSON(t *testing.T) {
+	cases := []string{
+		`{"a":1,"b":[true,false,null],"c":{"d":"e"}}`, `[]`, `{}`, ` 1 `, `-0.5e+10`, `0`, `-0`, `1E5`,
+		`"a\"b\\c\/d\b\f\n\r\t\u00e9\ud83d\ude00"`, `"\ud800"`, `"\ud800\u0041"`, `"\udc00x"`, "\"\xff\xfe\"",
+		"\"\xed\xa0\x80\"", `{"a":1,"a":2}`, `"é😀"`, ` [ 1 , 2 ] `,
+		// errors: each must fail the same way as encoding/json.
+		``, ` `, `01`, `1.`, `.5`, `-`, `1e`, `+1`, `[1,]`, `{"a"}`, `{"a":}`, `{a:1}`, `tru`, `truex`, `nul`,
+		`[1 2]`, `{"a":1 "b":2}`, "\"a\x01\"", `"\x"`, `"\u12"`, `"\u12g4"`, `1 2`, `{}}`, `[`, `"abc`,
+		"\xef\xbb\xbf{}", strings.Repeat("[", 600) + strings.Repeat("]", 600),
+		strings.Repeat("[", 10001) + strings.Repeat("]", 10001),
+	}
+	for _, c := range cases {
+		got, gotErr := DecodeJSON([]byte(c))
+		want, wantErr := referenceDecode([]byte(c))
+		if wantErr != nil {
+			require.Error(t, gotErr, "%q", c)
+			assert.Equal(t, wantErr.Error(), gotErr.Error(), "%q", c)
+			continue
+		}
+		require.NoError(t, gotErr, "%q", c)
+		assert.True(t, reflect.DeepEqual(want, got), "%q: got %#v want %#v", c, got, want)
+	}
+}
+
+func FuzzDecodeJSON(f *testing.F) {
+	for _, s := range []string{
+		`{"a":1,"b":[true,false,null],"c":{"d":"e"}}`, `"\ud83d\ude00\u00e9"`, `-1.5e-3`, `[1,]`, "\"\xff\"",
+		`{"jobId":"j","status":"RUNNING","createdAt":"2026-01-01T00:00:00Z"}`,
+	} {
+		f.Add([]byte(s))
+	}
+	for _, d := range conformanceDefinitions(f) {
+		f.Add(d)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		got, gotErr := DecodeJSON(data)
+		want, wantErr := referenceDecode(data)
+		if (gotErr == nil) != (wantErr == nil) {
+			t.Fatalf("%q: error %v, encoding/json %v", data, gotErr, wantErr)
+		}
+		if wantErr != nil {
+			if gotErr.Error() != wantErr.Error() {
+				t.Fatalf("%q: error %q, encoding/json %q", data, gotErr, wantErr)
+			}
+			return
+		}
+		if !reflect.DeepEqual(want, got) {
+			t.Fatalf("%q: got %#v, encoding/json %#v", data, got, want)
+		}
+		// The value survives a round trip through encoding/json too.
+		var buf bytes.Buffer
+		require.NoError(t, json.NewEncoder(&buf).Encode(got))
+	})
+}
