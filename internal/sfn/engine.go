@@ -197,6 +197,10 @@ type stateMachine struct {
 	def                                 *asl.StateMachine
 	tasks                               map[*asl.State]*task
 	ver                                 string // versionKey, set by the journal
+	// eventsHint is the longest history seen so far (capped), so a new
+	// execution's history is allocated once instead of grown by doubling:
+	// an Event is large and the copies showed in profiles.
+	eventsHint atomic.Int32
 }
 
 // StateMachineInfo describes a state machine (DescribeStateMachine).
@@ -438,7 +442,7 @@ func (e *Engine) startExecution(smARN, name, input string) (*execution, error) {
 		return nil, apiErrorf(codeInvalidExecutionInput,
 			"Invalid State Machine Execution Input: 'Input size exceeds the maximum number of bytes service limit (%d bytes).'", maxPayload)
 	}
-	val, err := asl.DecodeJSON([]byte(input))
+	val, err := asl.DecodeJSONString(input)
 	if err != nil {
 		return nil, apiErrorf(codeInvalidExecutionInput, "Invalid State Machine Execution Input: '%s'", inputErrorText(input))
 	}

@@ -42,6 +42,9 @@ type execution struct {
 	timers  map[*execTimer]struct{}
 }
 
+// maxEventsHint caps the history capacity preallocated for a new execution.
+const maxEventsHint = 64
+
 // execTimer is a pending clock timer owned by an execution, stopped when the
 // execution closes.
 type execTimer struct{ t Timer }
@@ -54,6 +57,7 @@ func (e *Engine) newExecution(sm *stateMachine, name, input string, val any) *ex
 		e: e, sm: sm, arn: arn, name: name, input: input, inputVal: val, start: now,
 		ctx: ctx, cancel: cancel, done: make(chan struct{}), status: StatusRunning,
 		timers: map[*execTimer]struct{}{},
+		events: make([]Event, 0, max(int(sm.eventsHint.Load()), 8)),
 		execCtx: map[string]any{
 			"Id": arn, "Input": val, "Name": name, "RoleArn": sm.roleARN,
 			"StartTime": isoTime(now), "RedriveCount": json.Number("0"),
@@ -245,6 +249,9 @@ func (ex *execution) close(status string, evType EventType, output, errName, cau
 		ev.ExecutionTimedOutEventDetails = fd
 	}
 	ex.events = append(ex.events, ev)
+	if n := int32(min(len(ex.events), maxEventsHint)); n > ex.sm.eventsHint.Load() {
+		ex.sm.eventsHint.Store(n)
+	}
 	ex.status, ex.stop, ex.output, ex.errName, ex.cause = status, now, output, errName, cause
 	timers := ex.timers
 	ex.timers = nil

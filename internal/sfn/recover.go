@@ -161,7 +161,7 @@ func (e *Engine) load(db *bolt.DB, ds *durableStore) (int, error) {
 			if !ok {
 				return fmt.Errorf("%w: execution %s: no version %s", errCorrupt, m.ARN, m.Version)
 			}
-			val, err := asl.DecodeJSON([]byte(m.Input))
+			val, err := asl.DecodeJSONString(m.Input)
 			if err != nil {
 				return fmt.Errorf("%w: execution %s: input: %w", errCorrupt, m.ARN, err)
 			}
@@ -340,7 +340,7 @@ func (ex *execution) resumeTop(rc *recovery) error {
 			ev.StateExitedEventDetails.Name == cur.Name && exitAt < curAt:
 			exitAt, inside, last = i, false, ev.ID
 			for k, v := range ev.StateExitedEventDetails.AssignedVariables {
-				val, err := asl.DecodeJSON([]byte(v))
+				val, err := asl.DecodeJSONString(v)
 				if err != nil {
 					return fmt.Errorf("event %d: variable %s: %w", ev.ID, k, err)
 				}
@@ -507,5 +507,5 @@ func decodeText(s *string) (any, error) {
 	if s == nil || len(bytes.TrimSpace([]byte(*s))) == 0 {
 		return nil, nil
 	}
-	return asl.DecodeJSON([]byte(*s))
+	return asl.DecodeJSONString(*s)
 }

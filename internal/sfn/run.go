@@ -572,8 +572,11 @@ func (r *stateRun) taskDone(t *task, out []byte, err error) {
 		return
 	}
 	var result any
-	if len(strings.TrimSpace(string(out))) > 0 {
-		v, derr := asl.DecodeJSON(out)
+	// One copy of the output serves the decoded value (whose strings share
+	// it) and the history event.
+	outStr := string(out)
+	if len(strings.TrimSpace(outStr)) > 0 {
+		v, derr := asl.DecodeJSONString(outStr)
 		if derr != nil {
 			r.f.run(r.fail(&asl.Error{Name: asl.ErrRuntime, Cause: asl.StateCausePrefix(r.st.Name, r.entered) + "The task returned invalid JSON: " + derr.Error()}))
 			return
@@ -586,7 +589,7 @@ func (r *stateRun) taskDone(t *task, out []byte, err error) {
 	}
 	switch t.kind {
 	case taskLambda:
-		if !r.rec(Event{Type: "LambdaFunctionSucceeded", LambdaFunctionSucceededEventDetails: &OutputDetails{Output: strp(string(out)), OutputDetails: notTruncated}}) {
+		if !r.rec(Event{Type: "LambdaFunctionSucceeded", LambdaFunctionSucceededEventDetails: &OutputDetails{Output: &outStr, OutputDetails: notTruncated}}) {
 			return
 		}
 	case taskLambdaInvoke:
