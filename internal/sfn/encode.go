@@ -26,7 +26,9 @@ func appendJSON(b []byte, v any) []byte {
 	case bool:
 		return strconv.AppendBool(b, x)
 	case map[string]any:
-		keys := make([]string, 0, len(x))
+		// Small objects sort their keys on the stack.
+		var buf [16]string
+		keys := buf[:0]
 		for k := range x {
 			keys = append(keys, k)
 		}

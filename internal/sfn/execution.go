@@ -78,11 +78,11 @@ func (ex *execution) begin() {
 	ex.armTimeout(time.Duration(ex.sm.def.TimeoutSeconds) * time.Second)
 	root := ex.rootFrame()
 	done := ex.e.work()
-	go func() {
+	goWork(func() {
 		defer done()
 		defer ex.recoverPanic()
 		root.run(ex.sm.def.StartAt, ex.inputVal)
-	}()
+	})
 }
 
 // armTimeout times the execution out after d, if the machine has a
@@ -306,8 +306,20 @@ func (ex *execution) describe() ExecutionInfo {
 
 // marshalValue encodes a value as compact JSON (see appendJSON).
 func marshalValue(v any) string {
-	return string(appendJSON(make([]byte, 0, 256), v))
+	bp := marshalBufs.Get().(*[]byte)
+	b := appendJSON((*bp)[:0], v)
+	s := string(b)
+	if cap(b) <= 64<<10 {
+		// Big buffers are left to the GC so one large payload does not pin memory.
+		*bp = b
+		marshalBufs.Put(bp)
+	}
+	return s
 }
+
+// marshalBufs recycles marshalValue's scratch buffers: only the final
+// string needs an allocation.
+var marshalBufs = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
 
 // jsonNumber formats an int as a JSON number value.
 func jsonNumber(i int) json.Number { return json.Number(strconv.Itoa(i)) }

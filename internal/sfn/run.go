@@ -462,7 +462,7 @@ func (r *stateRun) runTask(env *asl.Env) {
 		tr.armHeartbeat()
 	}
 	done := ex.e.work()
-	go func() {
+	goWork(func() {
 		defer done()
 		defer ex.recoverPanic()
 		out, err := safeInvoke(tr.ctx, inv, []byte(payload))
@@ -471,7 +471,7 @@ func (r *stateRun) runTask(env *asl.Env) {
 			return
 		}
 		tr.settle(func() { r.taskDone(t, out, err) })
-	}()
+	})
 }
 
 // taskRun is one attempt of a Task: its cancellation, timers and, for
