@@ -7,7 +7,7 @@ STAGE ?= dev
 REGION ?= us-east-1
 GOTEST_FLAGS ?= -race -count=1
 
-.PHONY: help build package deploy test test-browser screenshot conformance lint bench clean node_modules
+.PHONY: help build package deploy test test-browser screenshot conformance lint fuzz bench clean node_modules
 
 help: ## list targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
@@ -74,6 +74,22 @@ lint: ## gofmt, go vet, staticcheck
 	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) tool staticcheck ./...
+
+# Every fuzz target, one after another, FUZZTIME each (go test -fuzz takes one
+# target of one package at a time). A finding fails its target, is written by
+# go test to the package's testdata/fuzz/<Target>/ (commit it: it becomes a
+# regression case that every `make test` replays), and the loop goes on.
+FUZZTIME ?= 10m
+FUZZ ?= .
+fuzz: ## run every fuzz target for FUZZTIME (default 10m) each; FUZZ=regexp picks targets
+	@set -o pipefail; failed=(); n=0; start=$$(date +%s); \
+	while read -r pkg targets; do for t in $$targets; do \
+	  [[ $$t =~ $(FUZZ) ]] || continue; n=$$((n+1)); \
+	  echo "== $$pkg $$t ($(FUZZTIME))"; \
+	  $(GO) test -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) $$pkg 2>&1 | grep -v '^fuzz: elapsed' || failed+=("$$pkg $$t"); \
+	done; done < <($(GO) test -list '^Fuzz' ./... | awk '/^Fuzz/{t=t" "$$0} /^ok/{if(t!="")print $$2 t; t=""}'); \
+	echo "fuzzed $$n targets in $$(( $$(date +%s)-start ))s; findings in: $${failed[*]:-none}"; \
+	git status --short -- '*testdata/fuzz*'; [ $${#failed[@]} -eq 0 ]
 
 bench: node_modules ## benchmarks (figures vary with the machine: compare ratios)
 	$(GO) test -run '^$$' -bench . -benchmem ./...
