@@ -81,10 +81,10 @@ lint: ## gofmt, go vet, staticcheck
 # regression case that every `make test` replays), and the loop goes on.
 FUZZTIME ?= 10m
 FUZZ ?= .
-fuzz: ## run every fuzz target for FUZZTIME (default 10m) each; FUZZ=regexp picks targets
-	@set -o pipefail; failed=(); n=0; start=$$(date +%s); \
+fuzz: ## run every fuzz target for FUZZTIME (default 10m) each; FUZZ=regexp of "package target" picks some
+	@set -o pipefail; re='$(FUZZ)'; failed=(); n=0; start=$$(date +%s); \
 	while read -r pkg targets; do for t in $$targets; do \
-	  [[ $$t =~ $(FUZZ) ]] || continue; n=$$((n+1)); \
+	  [[ "$$pkg $$t" =~ $$re ]] || continue; n=$$((n+1)); \
 	  echo "== $$pkg $$t ($(FUZZTIME))"; \
 	  $(GO) test -run '^$$' -fuzz "^$$t\$$" -fuzztime $(FUZZTIME) $$pkg 2>&1 | grep -v '^fuzz: elapsed' || failed+=("$$pkg $$t"); \
 	done; done < <($(GO) test -list '^Fuzz' ./... | awk '/^Fuzz/{t=t" "$$0} /^ok/{if(t!="")print $$2 t; t=""}'); \
