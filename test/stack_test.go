@@ -364,8 +364,12 @@ func TestStackResources(t *testing.T) {
 		"ResultsBucketPolicy AWS::S3::BucketPolicy",
 		"ServerlessDeploymentBucket AWS::S3::Bucket",
 		"ServerlessDeploymentBucketPolicy AWS::S3::BucketPolicy",
+		"StatusUpdateDeadLetterAlarm AWS::CloudWatch::Alarm",
+		"StatusUpdateDeadLetterQueue AWS::SQS::Queue",
+		"StatusUpdateDeadLetterQueuePolicy AWS::SQS::QueuePolicy",
 		"StatusUpdateErrorsAlarm AWS::CloudWatch::Alarm",
 		"StatusUpdateEventBridgeLambdaPermission1 AWS::Lambda::Permission",
+		"StatusUpdateLambdaEvConf AWS::Lambda::EventInvokeConfig",
 		"StatusUpdateLambdaFunction AWS::Lambda::Function",
 		"StatusUpdateLogGroup AWS::Logs::LogGroup",
 		"StatusUpdateRole AWS::IAM::Role",
@@ -673,9 +677,9 @@ func TestStackIAM(t *testing.T) {
 	all, err := p.tmpl.PolicyStatements(stackEnv)
 	require.NoError(t, err)
 
-	t.Run("no wildcard resource for Step Functions, DynamoDB or S3 actions", func(t *testing.T) {
+	t.Run("no wildcard resource for Step Functions, DynamoDB, S3 or SQS actions", func(t *testing.T) {
 		for _, s := range all {
-			for _, service := range []string{"states", "dynamodb", "s3"} {
+			for _, service := range []string{"states", "dynamodb", "s3", "sqs"} {
 				assert.False(t, s.Grants(service) && s.HasWildcardResource(),
 					"%s policy %s allows %v on *", s.Owner, s.Policy, s.Actions)
 			}
@@ -728,10 +732,12 @@ func TestStackIAM(t *testing.T) {
 			"xray:PutTraceSegments": xray, "xray:PutTelemetryRecords": xray,
 		}},
 		"statusUpdate": {role: "StatusUpdateRole", want: lambdaGrant{
-			"logs:CreateLogStream":  {logGroup("statusUpdate")},
-			"logs:PutLogEvents":     {logGroup("statusUpdate")},
-			"dynamodb:UpdateItem":   {table},
-			"dynamodb:GetItem":      {table},
+			"logs:CreateLogStream": {logGroup("statusUpdate")},
+			"logs:PutLogEvents":    {logGroup("statusUpdate")},
+			"dynamodb:UpdateItem":  {table},
+			"dynamodb:GetItem":     {table},
+			// Lambda's on-failure destination sends with the function's role.
+			"sqs:SendMessage":       {stack.GetAttMarker("StatusUpdateDeadLetterQueue", "Arn")},
 			"xray:PutTraceSegments": xray, "xray:PutTelemetryRecords": xray,
 		}},
 		// The authorizer reads the issuer's JWKS over HTTPS: no AWS API but its logs.
@@ -1411,17 +1417,28 @@ func TestStackAuthorizationAndValidation(t *testing.T) {
 
 // A stopped or timed-out execution runs no Catch: the EventBridge rule hands its status
 // change to statusUpdate with the payload the handler reads.
+// statusChangeDLQ is the dead-letter queue of the status change rule and of status-update's
+// asynchronous invocations.
+const statusChangeDLQ = "StatusUpdateDeadLetterQueue"
+
+// TestStackStatusChangeRule: every execution that does not succeed (FAILED, ABORTED,
+// TIMED_OUT) reaches status-update through one rule, with the execution's error and cause;
+// what EventBridge or Lambda cannot deliver ends in an encrypted dead-letter queue that only
+// this rule (and the function's role) may write, watched by an alarm.
 func TestStackStatusChangeRule(t *testing.T) {
 	p := packageStack(t)
 	rules := p.tmpl.OfType("AWS::Events::Rule")
 	require.Len(t, rules, 1)
 	r := p.tmpl.Resources[rules[0]]
+	ruleName := "stepjobs-" + stackStage + "-job-status-change"
+	ruleARN := fmt.Sprintf("arn:aws:events:%s:%s:rule/%s", stackRegion, stackEnv.AccountID, ruleName)
+	assert.Equal(t, ruleName, r.Properties["Name"])
 	assert.Equal(t, "ENABLED", r.Properties["State"])
 	pattern, _ := r.Properties["EventPattern"].(map[string]any)
 	assert.Equal(t, []any{"aws.states"}, pattern["source"])
 	assert.Equal(t, []any{"Step Functions Execution Status Change"}, pattern["detail-type"])
 	detail, _ := pattern["detail"].(map[string]any)
-	assert.ElementsMatch(t, []any{"ABORTED", "TIMED_OUT"}, detail["status"])
+	assert.ElementsMatch(t, []any{"FAILED", "ABORTED", "TIMED_OUT"}, detail["status"], "every status but SUCCEEDED (and RUNNING)")
 	machines, _ := detail["stateMachineArn"].([]any)
 	require.Len(t, machines, 1)
 	assert.Equal(t, stack.RefMarker(stackSM), evalString(t, p, machines[0]), "this state machine's executions only")
@@ -1429,23 +1446,105 @@ func TestStackStatusChangeRule(t *testing.T) {
 	targets, _ := r.Properties["Targets"].([]any)
 	require.Len(t, targets, 1)
 	assert.Equal(t, stack.GetAttMarker("StatusUpdateLambdaFunction", "Arn"), evalString(t, p, lookup(t, targets, 0, "Arn")))
+	assert.Equal(t, stack.GetAttMarker(statusChangeDLQ, "Arn"), evalString(t, p, lookup(t, targets, 0, "DeadLetterConfig", "Arn")))
+	assert.Equal(t, 185.0, lookup(t, targets, 0, "RetryPolicy", "MaximumRetryAttempts"))
+	assert.Equal(t, 86400.0, lookup(t, targets, 0, "RetryPolicy", "MaximumEventAgeInSeconds"))
+
 	tmpl, _ := lookup(t, targets, 0, "InputTransformer", "InputTemplate").(string)
 	paths, _ := lookup(t, targets, 0, "InputTransformer", "InputPathsMap").(map[string]any)
-	// Apply the transformer to a recorded event: the result is a status-update input.
-	event := map[string]any{"detail": map[string]any{"name": "0123456789abcdef-k", "executionArn": "arn:x:0123456789abcdef-k", "status": "ABORTED"}}
-	out := tmpl
-	for name, path := range paths {
-		v, err := stack.Lookup(event, "detail", strings.TrimPrefix(path.(string), "$.detail."))
-		require.NoError(t, err, path)
-		b, _ := json.Marshal(v)
-		out = strings.ReplaceAll(out, "<"+name+">", string(b))
+	// Apply the transformer to recorded events: each result is a status-update input.
+	tests := map[string]struct {
+		detail map[string]any
+		want   job.StatusInput
+	}{
+		"ABORTED: no error": {
+			detail: map[string]any{"name": "0123456789abcdef-k", "executionArn": "arn:x:0123456789abcdef-k", "status": "ABORTED", "error": nil, "cause": nil},
+			want:   job.StatusInput{JobID: "0123456789abcdef-k", ExecutionARN: "arn:x:0123456789abcdef-k", Status: job.StatusAborted},
+		},
+		"FAILED: the execution's error and cause": {
+			detail: map[string]any{"name": "0123456789abcdef-k", "executionArn": "arn:x:0123456789abcdef-k", "status": "FAILED",
+				"error": "SimulatedFailure", "cause": `{"errorMessage":"boom \"quoted\""}`},
+			want: job.StatusInput{JobID: "0123456789abcdef-k", ExecutionARN: "arn:x:0123456789abcdef-k", Status: job.StatusFailed,
+				Error: "SimulatedFailure", Cause: `{"errorMessage":"boom \"quoted\""}`},
+		},
 	}
-	var in job.StatusInput
-	require.NoError(t, json.Unmarshal([]byte(out), &in), out)
-	assert.Equal(t, job.StatusInput{JobID: "0123456789abcdef-k", ExecutionARN: "arn:x:0123456789abcdef-k", Status: job.StatusAborted}, in)
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			event := map[string]any{"detail": tc.detail}
+			out := tmpl
+			for name, path := range paths {
+				v, err := stack.Lookup(event, "detail", strings.TrimPrefix(path.(string), "$.detail."))
+				require.NoError(t, err, path)
+				b, _ := json.Marshal(v)
+				out = strings.ReplaceAll(out, "<"+name+">", string(b))
+			}
+			var in job.StatusInput
+			require.NoError(t, json.Unmarshal([]byte(out), &in), out)
+			assert.Equal(t, tc.want, in)
+		})
+	}
 
 	perm := resource(t, p, "StatusUpdateEventBridgeLambdaPermission1", "AWS::Lambda::Permission")
 	assert.Equal(t, "events.amazonaws.com", evalString(t, p, perm.Properties["Principal"]))
+	assert.Equal(t, ruleARN, evalString(t, p, perm.Properties["SourceArn"]))
+
+	t.Run("asynchronous invocations: two retries, then the dead-letter queue", func(t *testing.T) {
+		configs := p.tmpl.OfType("AWS::Lambda::EventInvokeConfig")
+		require.Len(t, configs, 1)
+		c := p.tmpl.Resources[configs[0]]
+		assert.Equal(t, stack.RefMarker("StatusUpdateLambdaFunction"), evalString(t, p, c.Properties["FunctionName"]))
+		assert.Equal(t, 2.0, c.Properties["MaximumRetryAttempts"])
+		assert.Equal(t, 21600.0, c.Properties["MaximumEventAgeInSeconds"])
+		assert.Equal(t, stack.GetAttMarker(statusChangeDLQ, "Arn"), evalString(t, p, lookup(t, c.Properties, "DestinationConfig", "OnFailure", "Destination")))
+	})
+
+	t.Run("the dead-letter queue: encrypted, 14 days, written only by the rule", func(t *testing.T) {
+		q := resource(t, p, statusChangeDLQ, "AWS::SQS::Queue")
+		assert.Equal(t, true, q.Properties["SqsManagedSseEnabled"], "encrypted at rest")
+		assert.Equal(t, float64(14*24*3600), q.Properties["MessageRetentionPeriod"], "the longest SQS keeps a message")
+		assert.Equal(t, "stepjobs-"+stackStage+"-status-update-dlq", q.Properties["QueueName"])
+
+		policies := p.tmpl.OfType("AWS::SQS::QueuePolicy")
+		require.Len(t, policies, 1)
+		qp := p.tmpl.Resources[policies[0]]
+		queues, _ := qp.Properties["Queues"].([]any)
+		require.Len(t, queues, 1)
+		assert.Equal(t, stack.RefMarker(statusChangeDLQ), evalString(t, p, queues[0]))
+		all, err := p.tmpl.PolicyStatements(stackEnv)
+		require.NoError(t, err)
+		var allows, denies int
+		for _, s := range all {
+			if s.Owner != policies[0] {
+				continue
+			}
+			assert.Equal(t, []string{stack.GetAttMarker(statusChangeDLQ, "Arn")}, s.Resources)
+			switch s.Effect {
+			case "Allow":
+				allows++
+				assert.Equal(t, map[string]any{"Service": "events.amazonaws.com"}, s.Principal, "EventBridge only")
+				assert.Equal(t, []string{"sqs:SendMessage"}, s.Actions)
+				arnEquals, _ := s.Condition["ArnEquals"].(map[string]any)
+				require.NotNil(t, arnEquals, "a condition on the source: %v", s.Condition)
+				assert.Equal(t, ruleARN, evalString(t, p, arnEquals["aws:SourceArn"]), "only the status change rule")
+			case "Deny":
+				denies++
+				assert.Equal(t, map[string]any{"Bool": map[string]any{"aws:SecureTransport": false}}, s.Condition)
+			}
+		}
+		assert.Equal(t, 1, allows, "one Allow statement")
+		assert.Equal(t, 1, denies, "plain HTTP is refused")
+	})
+
+	t.Run("an alarm on the queue's depth", func(t *testing.T) {
+		a := resource(t, p, "StatusUpdateDeadLetterAlarm", "AWS::CloudWatch::Alarm")
+		assert.Equal(t, "AWS/SQS", a.Properties["Namespace"])
+		assert.Equal(t, "ApproximateNumberOfMessagesVisible", a.Properties["MetricName"])
+		assert.Equal(t, "QueueName", lookup(t, a.Properties, "Dimensions", 0, "Name"))
+		assert.Equal(t, stack.GetAttMarker(statusChangeDLQ, "QueueName"), evalString(t, p, lookup(t, a.Properties, "Dimensions", 0, "Value")))
+		assert.Equal(t, "GreaterThanThreshold", a.Properties["ComparisonOperator"])
+		assert.Equal(t, 0.0, a.Properties["Threshold"], "one message is a job whose record may be wrong")
+		assert.Equal(t, stack.RefMarker("AlarmTopic"), evalString(t, p, lookup(t, a.Properties, "AlarmActions", 0)))
+	})
 }
 
 // X-Ray everywhere, JSON access logs kept 30 days, state machine errors logged without data.
@@ -1548,13 +1647,14 @@ func TestStackAlarmsAndDashboard(t *testing.T) {
 	for _, want := range []alarm{
 		{"AWS/States", "ExecutionsFailed"}, {"AWS/States", "ExecutionsTimedOut"}, {"AWS/States", "ExecutionThrottled"},
 		{"AWS/ApiGateway", "5XXError"}, {"AWS/ApiGateway", "Latency"},
+		{"AWS/SQS", "ApproximateNumberOfMessagesVisible"},
 	} {
 		assert.Contains(t, got, want)
 	}
 	for _, fn := range []string{"TrackingLambdaFunction", "BatchSimulationLambdaFunction", "StatusUpdateLambdaFunction", "AuthorizerLambdaFunction", "JobResultLambdaFunction"} {
 		assert.True(t, dims[stack.RefMarker(fn)], "%s has Lambda alarms", fn)
 	}
-	assert.Equal(t, 2*5+5, len(got), "errors and throttles of 5 functions, 3 state machine alarms, 2 API alarms")
+	assert.Equal(t, 2*5+5+1, len(got), "errors and throttles of 5 functions, 3 state machine alarms, 2 API alarms, the dead-letter queue")
 
 	dash := resource(t, p, "Dashboard", "AWS::CloudWatch::Dashboard")
 	body := evalString(t, p, dash.Properties["DashboardBody"])

@@ -19,8 +19,9 @@ import (
 )
 
 // The project's rule (serverless.yml, statusUpdate's eventBridge event)
-// turns the status change of a stopped or timed-out execution into the
-// status-update input, and ignores every other change.
+// turns the status change of a failed, stopped or timed-out execution into
+// the status-update input (with the execution's error and cause), and
+// ignores every other change.
 func TestProjectStatusChangeRule(t *testing.T) {
 	svc := loadProject(t)
 	names := newStackNames(svc, "aws", map[string]string{"ResultsBucket": "b"})
@@ -33,21 +34,27 @@ func TestProjectStatusChangeRule(t *testing.T) {
 	machine := names.stateMachineARN("stepjobs-dev-jobs")
 	arn := "arn:aws:states:us-east-1:000000000000:execution:stepjobs-dev-jobs:0123456789abcdef-k1"
 	at := time.Date(2026, 11, 23, 22, 0, 0, 0, time.UTC)
+	errName, cause := "SimulatedFailure", `{"errorMessage":"boom \"x\""}`
 	tests := []struct {
 		status, machine string
+		err, cause      *string
 		want            string // "" when the rule does not match
 	}{
-		{sfn.StatusAborted, machine, `{"jobId":"0123456789abcdef-k1","executionArn":"` + arn + `","status":"ABORTED"}`},
-		{sfn.StatusTimedOut, machine, `{"jobId":"0123456789abcdef-k1","executionArn":"` + arn + `","status":"TIMED_OUT"}`},
-		{sfn.StatusSucceeded, machine, ""},
-		{sfn.StatusFailed, machine, ""},
-		{sfn.StatusRunning, machine, ""},
-		{sfn.StatusAborted, "arn:aws:states:us-east-1:000000000000:stateMachine:other", ""},
+		{status: sfn.StatusAborted, machine: machine,
+			want: `{"jobId":"0123456789abcdef-k1","executionArn":"` + arn + `","status":"ABORTED","error":null,"cause":null}`},
+		{status: sfn.StatusTimedOut, machine: machine,
+			want: `{"jobId":"0123456789abcdef-k1","executionArn":"` + arn + `","status":"TIMED_OUT","error":null,"cause":null}`},
+		{status: sfn.StatusFailed, machine: machine, err: &errName, cause: &cause,
+			want: `{"jobId":"0123456789abcdef-k1","executionArn":"` + arn + `","status":"FAILED","error":"SimulatedFailure","cause":` + strconvQuote(cause) + `}`},
+		{status: sfn.StatusSucceeded, machine: machine},
+		{status: sfn.StatusRunning, machine: machine},
+		{status: sfn.StatusAborted, machine: "arn:aws:states:us-east-1:000000000000:stateMachine:other"},
+		{status: sfn.StatusFailed, machine: "arn:aws:states:us-east-1:000000000000:stateMachine:other"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.status+" "+tc.machine, func(t *testing.T) {
 			ev := statusChangeEvent(sfn.StatusChange{ExecutionARN: arn, StateMachineARN: tc.machine,
-				Name: "0123456789abcdef-k1", Status: tc.status, Time: at}, "us-east-1", "000000000000")
+				Name: "0123456789abcdef-k1", Status: tc.status, Error: tc.err, Cause: tc.cause, Time: at}, "us-east-1", "000000000000")
 			if tc.want == "" {
 				assert.False(t, matchPattern(r.Pattern, ev))
 				return
@@ -59,8 +66,17 @@ func TestProjectStatusChangeRule(t *testing.T) {
 			var in job.StatusInput
 			require.NoError(t, json.Unmarshal(got, &in), "status-update reads it")
 			assert.Equal(t, job.Status(tc.status), in.Status)
+			if tc.err != nil {
+				assert.Equal(t, *tc.err, in.Error)
+				assert.Equal(t, *tc.cause, in.Cause)
+			}
 		})
 	}
+}
+
+func strconvQuote(s string) string {
+	b, _ := json.Marshal(s)
+	return string(b)
 }
 
 func TestMatchPattern(t *testing.T) {
