@@ -11,18 +11,17 @@ import (
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/config"
 
 	"github.com/asyncjobs/stepjobs/internal/function"
 )
 
 func main() {
 	ctx := context.Background()
-	aws, err := config.LoadDefaultConfig(ctx)
+	cfg, err := function.AWSConfig(os.Getenv)
 	if err != nil {
 		function.Exit("batch-simulation", err)
 	}
-	h, err := function.BatchSimulation(ctx, function.Deps{Getenv: os.Getenv, Out: os.Stdout, S3: function.NewS3(aws, os.Getenv)})
+	h, err := function.BatchSimulation(ctx, function.Deps{Getenv: os.Getenv, Out: os.Stdout, S3: function.NewS3(cfg, os.Getenv)})
 	if err != nil {
 		function.Exit("batch-simulation", err)
 	}

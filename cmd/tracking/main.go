@@ -9,7 +9,6 @@ import (
 	"os"
 
 	"github.com/aws/aws-lambda-go/lambda"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/asyncjobs/stepjobs/internal/function"
@@ -17,11 +16,11 @@ import (
 
 func main() {
 	ctx := context.Background()
-	aws, err := config.LoadDefaultConfig(ctx)
+	cfg, err := function.AWSConfig(os.Getenv)
 	if err != nil {
 		function.Exit("tracking", err)
 	}
-	h, err := function.Tracking(ctx, function.Deps{Getenv: os.Getenv, Out: os.Stdout, DynamoDB: dynamodb.NewFromConfig(aws)})
+	h, err := function.Tracking(ctx, function.Deps{Getenv: os.Getenv, Out: os.Stdout, DynamoDB: dynamodb.NewFromConfig(cfg)})
 	if err != nil {
 		function.Exit("tracking", err)
 	}
