@@ -21,14 +21,14 @@ func (e *Engine) callbackTask(token string) (*taskRun, error) {
 
 // resume runs the rest of a callback task's execution on a goroutine of
 // its own, not on the API caller's.
-func (tr *taskRun) resume(fn func()) {
+func (tr *taskRun) resume(fn func() (string, any)) {
 	ex := tr.r.f.ex
 	done := ex.e.work()
-	go func() {
+	goWork(func() {
 		defer done()
 		defer ex.recoverPanic()
-		tr.settle(fn)
-	}()
+		tr.r.f.runOwned(tr.settle(fn))
+	})
 }
 
 // SendTaskSuccess completes the callback task waiting with token, with
@@ -44,7 +44,7 @@ func (e *Engine) SendTaskSuccess(_ context.Context, token, output string) error 
 	if err != nil {
 		return err
 	}
-	tr.resume(func() { tr.r.taskDone(tr.t, []byte(output), nil) })
+	tr.resume(func() (string, any) { return tr.r.taskDone(tr.t, []byte(output), nil) })
 	return nil
 }
 
@@ -54,11 +54,11 @@ func (e *Engine) SendTaskFailure(_ context.Context, token, errName, cause string
 	if err != nil {
 		return err
 	}
-	tr.resume(func() {
+	tr.resume(func() (string, any) {
 		r, t := tr.r, tr.t
 		r.rec(Event{Type: "TaskFailed", TaskFailedEventDetails: &TaskFailureDetails{
 			Resource: t.resourceName, ResourceType: t.resourceType, Error: nonEmpty(errName), Cause: nonEmpty(cause)}})
-		r.f.run(r.fail(&asl.Error{Name: errName, Cause: cause}))
+		return r.fail(&asl.Error{Name: errName, Cause: cause})
 	})
 	return nil
 }

@@ -307,7 +307,7 @@ func drive(e *Engine, clock *FakeClock, ex *execution, fire bool) bool {
 func compareCase(c corpusCase, ex *execution, now time.Time) string {
 	d := ex.describe()
 	ex.mu.Lock()
-	events := append([]Event(nil), ex.events...)
+	events := ex.history()
 	ex.mu.Unlock()
 	var problems []string
 	if d.Status != c.Expected.Status {
@@ -342,7 +342,7 @@ func compareCase(c corpusCase, ex *execution, now time.Time) string {
 // previousEventIds are compared apart). It returns "" when all match.
 func compareDetails(c corpusCase, ex *execution, now time.Time) (detail string, ids bool) {
 	ex.mu.Lock()
-	events := append([]Event(nil), ex.events...)
+	events := ex.history()
 	ex.mu.Unlock()
 	if len(c.Expected.History) != len(events) {
 		return fmt.Sprintf("history has %d events, want %d", len(events), len(c.Expected.History)), false

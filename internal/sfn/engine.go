@@ -559,7 +559,7 @@ func (e *Engine) History(_ context.Context, arn string) ([]Event, error) {
 	}
 	ex.mu.Lock()
 	defer ex.mu.Unlock()
-	return append([]Event(nil), ex.events...), nil
+	return ex.history(), nil
 }
 
 // Wait blocks until the execution closes or ctx is done, and describes it.

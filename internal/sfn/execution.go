@@ -38,7 +38,7 @@ type execution struct {
 	output  *string
 	errName *string
 	cause   *string
-	events  []Event
+	events  []entry // the history (see entry)
 	timers  map[*execTimer]struct{}
 }
 
@@ -57,7 +57,7 @@ func (e *Engine) newExecution(sm *stateMachine, name, input string, val any) *ex
 		e: e, sm: sm, arn: arn, name: name, input: input, inputVal: val, start: now,
 		ctx: ctx, cancel: cancel, done: make(chan struct{}), status: StatusRunning,
 		timers: map[*execTimer]struct{}{},
-		events: make([]Event, 0, max(int(sm.eventsHint.Load()), 8)),
+		events: make([]entry, 0, max(int(sm.eventsHint.Load()), 8)),
 		execCtx: map[string]any{
 			"Id": arn, "Input": val, "Name": name, "RoleArn": sm.roleARN,
 			"StartTime": isoTime(now), "RedriveCount": json.Number("0"),
@@ -71,9 +71,7 @@ func isoTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.00
 
 // begin records ExecutionStarted and runs the first state on a goroutine.
 func (ex *execution) begin() {
-	ex.record(nil, Event{Type: "ExecutionStarted", ExecutionStartedEventDetails: &ExecutionStartedDetails{
-		Input: strp(ex.input), InputDetails: notTruncated, RoleARN: ex.sm.roleARN,
-	}})
+	ex.recordEntry(nil, entry{typ: "ExecutionStarted", kind: kindExecStarted, a: ex.sm.roleARN, b: ex.input}, true, nil)
 	ex.e.notify(StatusChange{ExecutionARN: ex.arn, StateMachineARN: ex.sm.arn, Name: ex.name, Status: StatusRunning, Time: ex.start})
 	ex.armTimeout(time.Duration(ex.sm.def.TimeoutSeconds) * time.Second)
 	root := ex.rootFrame()
@@ -81,7 +79,7 @@ func (ex *execution) begin() {
 	goWork(func() {
 		defer done()
 		defer ex.recoverPanic()
-		root.run(ex.sm.def.StartAt, ex.inputVal)
+		root.runOwned(ex.sm.def.StartAt, ex.inputVal)
 	})
 }
 
@@ -175,22 +173,20 @@ func (ex *execution) cancelTimer(et *execTimer) {
 // execution-level events) and returns its id; false when the execution (or
 // the frame) no longer runs. At the history cap it fails the execution.
 func (ex *execution) record(f *frame, ev Event) (int64, bool) {
-	return ex.recordEvent(f, ev, true, nil)
-}
-
-// recordExit records a StateExited event; next is the state the frame moves
-// on to ("" when it ends), kept in the journal so a restart can go on.
-func (ex *execution) recordExit(f *frame, ev Event, next string) (int64, bool) {
-	return ex.recordEvent(f, ev, true, &next)
+	return ex.recordEntry(f, entry{typ: ev.Type, kind: kindFull, full: &ev}, true, nil)
 }
 
 // recordSide records an event that does not move the frame's
 // previousEventId chain on (AWS numbers MapStateSucceeded, for one, so).
 func (ex *execution) recordSide(f *frame, ev Event) (int64, bool) {
-	return ex.recordEvent(f, ev, false, nil)
+	return ex.recordEntry(f, entry{typ: ev.Type, kind: kindFull, full: &ev}, false, nil)
 }
 
-func (ex *execution) recordEvent(f *frame, ev Event, advance bool, next *string) (int64, bool) {
+// recordEntry records en (its ts and prev are set here); advance moves
+// the frame's previousEventId chain on; next, for a StateExited, is the
+// state the frame moves on to ("" when it ends), kept in the journal so a
+// restart can go on.
+func (ex *execution) recordEntry(f *frame, en entry, advance bool, next *string) (int64, bool) {
 	if f != nil && f.ctx.Err() != nil {
 		return 0, false
 	}
@@ -210,21 +206,21 @@ func (ex *execution) recordEvent(f *frame, ev Event, advance bool, next *string)
 			strp("The execution reached the maximum number of history events (25000)."), prev)
 		return 0, false
 	}
-	ev.ID = int64(len(ex.events)) + 1
-	ev.Timestamp = now
+	id := int64(len(ex.events)) + 1
+	en.ts = now.UnixNano()
 	if f != nil {
-		ev.PreviousEventID = f.prev
+		en.prev = f.prev
 		if advance {
-			f.prev = ev.ID
+			f.prev = id
 		}
 	}
-	ex.events = append(ex.events, ev)
+	ex.events = append(ex.events, en)
 	if j := ex.e.journal; j != nil {
 		// Under ex.mu, so the journal gets an execution's events in order.
-		j.event(ex.seq, ev, next)
+		j.event(ex.seq, id, en, next)
 	}
 	ex.mu.Unlock()
-	return ev.ID, true
+	return id, true
 }
 
 // close ends a running execution with a terminal event; it reports false
@@ -236,19 +232,28 @@ func (ex *execution) close(status string, evType EventType, output, errName, cau
 		ex.mu.Unlock()
 		return false
 	}
-	ev := Event{ID: int64(len(ex.events)) + 1, PreviousEventID: prev, Timestamp: now, Type: evType}
-	fd := &FailureDetails{Error: errName, Cause: cause}
+	id := int64(len(ex.events)) + 1
+	en := entry{ts: now.UnixNano(), prev: prev, typ: evType}
 	switch status {
 	case StatusSucceeded:
-		ev.ExecutionSucceededEventDetails = &OutputDetails{Output: output, OutputDetails: notTruncated}
-	case StatusFailed:
-		ev.ExecutionFailedEventDetails = fd
-	case StatusAborted:
-		ev.ExecutionAbortedEventDetails = fd
-	case StatusTimedOut:
-		ev.ExecutionTimedOutEventDetails = fd
+		en.kind = kindExecSucceededNil
+		if output != nil {
+			en.kind, en.b = kindExecSucceeded, *output
+		}
+	default:
+		fd := &FailureDetails{Error: errName, Cause: cause}
+		ev := Event{Type: evType}
+		switch status {
+		case StatusFailed:
+			ev.ExecutionFailedEventDetails = fd
+		case StatusAborted:
+			ev.ExecutionAbortedEventDetails = fd
+		case StatusTimedOut:
+			ev.ExecutionTimedOutEventDetails = fd
+		}
+		en.kind, en.full = kindFull, &ev
 	}
-	ex.events = append(ex.events, ev)
+	ex.events = append(ex.events, en)
 	if n := int32(min(len(ex.events), maxEventsHint)); n > ex.sm.eventsHint.Load() {
 		ex.sm.eventsHint.Store(n)
 	}
@@ -257,7 +262,7 @@ func (ex *execution) close(status string, evType EventType, output, errName, cau
 	ex.timers = nil
 	j := ex.e.journal
 	if j != nil {
-		j.event(ex.seq, ev, nil)
+		j.event(ex.seq, id, en, nil)
 	}
 	ex.mu.Unlock()
 	if j != nil {
@@ -272,7 +277,7 @@ func (ex *execution) close(status string, evType EventType, output, errName, cau
 		}
 	}
 	ex.cancel()
-	ex.e.cfg.Logger.Debug("execution closed", "executionArn", ex.arn, "status", status, "events", ev.ID)
+	ex.e.cfg.Logger.Debug("execution closed", "executionArn", ex.arn, "status", status, "events", id)
 	// Subscribers hear of the change before waiters are released, so a
 	// caller of Wait sees every notification already delivered.
 	ex.e.notify(StatusChange{ExecutionARN: ex.arn, StateMachineARN: ex.sm.arn, Name: ex.name, Status: status,

@@ -72,7 +72,7 @@ type journalOp struct {
 	kind opKind
 	arn  string
 	seq  uint64 // the execution's
-	ev   Event
+	en   entry   // opEvent: the event, with id
 	next *string // opEvent of a StateExited: the state it moves on to
 	id   int64
 	at   time.Time
@@ -149,8 +149,8 @@ func (j *journal) wake() {
 }
 
 // event queues a history event; next is set for StateExited events.
-func (j *journal) event(seq uint64, ev Event, next *string) {
-	j.add(journalOp{kind: opEvent, seq: seq, ev: ev, next: next})
+func (j *journal) event(seq uint64, id int64, en entry, next *string) {
+	j.add(journalOp{kind: opEvent, seq: seq, id: id, en: en, next: next})
 }
 
 // sync waits until every operation queued so far is committed, and returns
@@ -318,7 +318,7 @@ func writeOps(tx *bolt.Tx, ops []journalOp) error {
 		var err error
 		switch op.kind {
 		case opEvent:
-			err = put(evs, eventKey(op.seq, op.ev.ID), storedEvent{plainEvent: plainEvent(op.ev), TS: op.ev.Timestamp.UnixNano(), Next: op.next})
+			err = put(evs, eventKey(op.seq, op.id), storedEvent{plainEvent: plainEvent(op.en.expand(op.id)), TS: op.en.ts, Next: op.next})
 		case opRetry:
 			err = rts.Put(eventKey(op.seq, op.id), binary.BigEndian.AppendUint64(nil, uint64(op.at.UnixNano())))
 		case opPutMachine:

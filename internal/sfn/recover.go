@@ -201,7 +201,7 @@ func (e *Engine) load(db *bolt.DB, ds *durableStore) (int, error) {
 			if ev.ID != int64(len(rc.ex.events))+1 {
 				return fmt.Errorf("%w: execution %s: event %d follows %d", errCorrupt, rc.ex.arn, ev.ID, len(rc.ex.events))
 			}
-			rc.ex.events = append(rc.ex.events, ev)
+			rc.ex.events = append(rc.ex.events, compact(ev))
 			if se.Next != nil {
 				if rc.next == nil {
 					rc.next = map[int64]string{}
@@ -264,7 +264,7 @@ func (ex *execution) closeFromHistory() bool {
 	if len(ex.events) == 0 {
 		return false
 	}
-	last := ex.events[len(ex.events)-1]
+	last := ex.events[len(ex.events)-1].expand(int64(len(ex.events)))
 	var status string
 	var fd *FailureDetails
 	switch last.Type {
@@ -318,7 +318,7 @@ func (ex *execution) resumeTop(rc *recovery) error {
 	root := ex.rootFrame()
 	def := ex.sm.def
 	ex.mu.Lock()
-	events := ex.events
+	events := ex.history()
 	ex.mu.Unlock()
 
 	var cur *asl.State

@@ -50,15 +50,26 @@ func (f *frame) child(def *asl.StateMachine, prev int64) (*frame, context.Cancel
 	return &frame{ex: f.ex, def: def, ctx: ctx, vars: vars, prev: prev, silent: f.silent}, cancel
 }
 
-// run executes states from name until the frame ends or has to wait.
-func (f *frame) run(name string, input any) {
+// run executes states from name until the frame ends or has to wait. It
+// may run on a goroutine that is not the frame's own (an API call, a timer
+// of the fake clock, a sibling branch starting it), so tasks are invoked on
+// goroutines of their own.
+func (f *frame) run(name string, input any) { f.loop(name, input, false) }
+
+// runOwned is run on a goroutine the engine started for this frame alone:
+// tasks are invoked on it, and the frame goes on from their results with
+// no hand-off to another goroutine (one per task before, and the biggest
+// cost of a run of quick tasks after the history itself).
+func (f *frame) runOwned(name string, input any) { f.loop(name, input, true) }
+
+func (f *frame) loop(name string, input any, owned bool) {
 	for name != "" {
 		st, ok := f.def.States[name]
 		if !ok {
 			f.onDone(nil, &asl.Error{Name: asl.ErrRuntime, Cause: fmt.Sprintf("state '%s' does not exist", name)})
 			return
 		}
-		r := &stateRun{f: f, st: st, raw: input, rawText: f.inputText}
+		r := &stateRun{f: f, st: st, raw: input, rawText: f.inputText, owned: owned}
 		f.inputText = ""
 		if !r.enter() {
 			return
@@ -84,6 +95,7 @@ type stateRun struct {
 	rawText   string // the raw input's original text, when known
 	envc      *asl.Env
 	envRetry  int
+	owned     bool // the loop runs on the frame's own goroutine (see runOwned)
 }
 
 var enteredTypes = map[asl.StateType]EventType{}
@@ -98,9 +110,7 @@ func init() {
 
 func (r *stateRun) enter() bool {
 	r.enterAt = r.f.ex.e.cfg.Clock.Now()
-	id, ok := r.f.ex.record(r.f, Event{Type: enteredTypes[r.st.Type], StateEnteredEventDetails: &StateEnteredDetails{
-		Name: r.st.Name, Input: strp(r.inputText()), InputDetails: notTruncated,
-	}})
+	id, ok := r.f.ex.recordEntry(r.f, entry{typ: enteredTypes[r.st.Type], kind: kindEntered, a: r.st.Name, b: r.inputText()}, true, nil)
 	r.entered = id
 	return ok
 }
@@ -222,8 +232,7 @@ func (r *stateRun) execute() (string, any) {
 		r.f.onDone(nil, &asl.Error{Name: name, Cause: cause})
 		return "", nil
 	case asl.TypeTask:
-		r.runTask(env)
-		return "", nil
+		return r.runTask(env)
 	case asl.TypeParallel, asl.TypeMap:
 		r.fanOut(env)
 		return "", nil
@@ -270,15 +279,17 @@ func (r *stateRun) exit(out any, vars map[string]any, next string, caught bool) 
 		}
 		return r.fail(r.dataLimit())
 	}
-	d := &StateExitedDetails{Name: r.st.Name, Output: &text, OutputDetails: notTruncated}
+	en := entry{typ: exitedTypes[r.st.Type], kind: kindExited, a: r.st.Name, b: text}
 	if len(vars) > 0 {
+		d := &StateExitedDetails{Name: r.st.Name, Output: &text, OutputDetails: notTruncated}
 		d.AssignedVariables = make(map[string]string, len(vars))
 		for k, v := range vars {
 			d.AssignedVariables[k] = marshalValue(v)
 		}
 		d.AssignedVariablesDetails = notTruncated
+		en.kind, en.full = kindFull, &Event{Type: en.typ, StateExitedEventDetails: d}
 	}
-	if _, ok := r.f.ex.recordExit(r.f, Event{Type: exitedTypes[r.st.Type], StateExitedEventDetails: d}, next); !ok {
+	if _, ok := r.f.ex.recordEntry(r.f, en, true, &next); !ok {
 		return "", nil
 	}
 	for k, v := range vars {
@@ -363,42 +374,37 @@ func (r *stateRun) failFrame(e *asl.Error) (string, any) {
 	return "", nil
 }
 
-// runTask invokes the state's task on its own goroutine and resumes the
-// frame with the result. Timeouts and heartbeats are clock timers.
-func (r *stateRun) runTask(env *asl.Env) {
+// runTask invokes the state's task and returns where the frame goes on
+// from its result, like execute. On the frame's own goroutine the invoker
+// runs right there; otherwise on a goroutine of its own, which then carries
+// the frame on. Timeouts and heartbeats are clock timers: when one fires
+// first, the frame goes on from the timer and the invoker's late result is
+// dropped.
+func (r *stateRun) runTask(env *asl.Env) (string, any) {
 	st, ex := r.st, r.f.ex
 	t := ex.sm.tasks[st]
 	if t == nil {
-		r.f.run(r.fail(&asl.Error{Name: asl.ErrRuntime, Cause: "no invoker for this Task"}))
-		return
+		return r.fail(&asl.Error{Name: asl.ErrRuntime, Cause: "no invoker for this Task"})
 	}
 	in, err := st.EffectiveInput(r.raw, env)
 	if err != nil {
-		r.f.run(r.fail(r.evalErr(err)))
-		return
+		return r.fail(r.evalErr(err))
 	}
 	timeout, err := st.Timeout(in, env)
 	if err != nil {
-		r.f.run(r.fail(r.evalErr(err)))
-		return
+		return r.fail(r.evalErr(err))
 	}
 	heartbeat, err := st.Heartbeat(in, env)
 	if err != nil {
-		r.f.run(r.fail(r.evalErr(err)))
-		return
+		return r.fail(r.evalErr(err))
 	}
 	inv, payload := t.invoker, ""
-	var timeoutPtr *int64
-	if timeout > 0 {
-		timeoutPtr = &timeout
-	}
 	switch t.kind {
 	case taskLambda:
 		payload = marshalValue(in)
-		if !r.rec(Event{Type: "LambdaFunctionScheduled", LambdaFunctionScheduledEventDetails: &LambdaScheduledDetails{
-			Resource: t.resource, Input: strp(payload), InputDetails: notTruncated, TimeoutInSeconds: timeoutPtr,
-		}}) || !r.rec(Event{Type: "LambdaFunctionStarted"}) {
-			return
+		if !r.recEntry(entry{typ: "LambdaFunctionScheduled", kind: kindLambdaSched, a: t.resource, b: payload, n: timeout}) ||
+			!r.recEntry(entry{typ: "LambdaFunctionStarted", kind: kindPlain}) {
+			return "", nil
 		}
 	default:
 		if t.kind == taskLambdaInvoke {
@@ -411,8 +417,7 @@ func (r *stateRun) runTask(env *asl.Env) {
 			}
 			var ok bool
 			if inv, ok = ex.e.cfg.Invokers.function(fn); !ok {
-				r.f.run(r.fail(&asl.Error{Name: "Lambda.ResourceNotFoundException", Cause: fmt.Sprintf("Function not found: %s", ex.e.lambdaARN(fn))}))
-				return
+				return r.fail(&asl.Error{Name: "Lambda.ResourceNotFoundException", Cause: fmt.Sprintf("Function not found: %s", ex.e.lambdaARN(fn))})
 			}
 			payload = "{}"
 			if p, ok := params["Payload"]; ok {
@@ -431,7 +436,10 @@ func (r *stateRun) runTask(env *asl.Env) {
 		} else {
 			payload = marshalValue(in)
 		}
-		var hb *int64
+		var timeoutPtr, hb *int64
+		if timeout > 0 {
+			timeoutPtr = &timeout
+		}
 		if heartbeat > 0 {
 			hb = &heartbeat
 		}
@@ -439,7 +447,7 @@ func (r *stateRun) runTask(env *asl.Env) {
 			Resource: t.resourceName, ResourceType: t.resourceType, Region: ex.e.cfg.Region,
 			Parameters: strp(marshalValue(in)), TimeoutInSeconds: timeoutPtr, HeartbeatSeconds: hb,
 		}}) || !r.rec(Event{Type: "TaskStarted", TaskStartedEventDetails: &TaskDetails{Resource: t.resourceName, ResourceType: t.resourceType}}) {
-			return
+			return "", nil
 		}
 	}
 
@@ -447,7 +455,7 @@ func (r *stateRun) runTask(env *asl.Env) {
 	tr.ctx, tr.cancel = context.WithCancel(r.f.ctx)
 	if timeout > 0 {
 		et := ex.after(time.Duration(timeout)*time.Second, func() {
-			tr.settle(func() { r.taskTimedOut(t, asl.ErrTimeout) })
+			r.f.run(tr.settle(func() (string, any) { return r.taskTimedOut(t, asl.ErrTimeout) }))
 		})
 		tr.mu.Lock()
 		tr.timers = append(tr.timers, et)
@@ -461,17 +469,24 @@ func (r *stateRun) runTask(env *asl.Env) {
 	} else {
 		tr.armHeartbeat()
 	}
+	invoke := func() (string, any) {
+		out, err := safeInvoke(tr.ctx, inv, []byte(payload))
+		if t.callback && err == nil {
+			tr.submitted(out)
+			return "", nil
+		}
+		return tr.settle(func() (string, any) { return r.taskDone(t, out, err) })
+	}
+	if r.owned {
+		return invoke()
+	}
 	done := ex.e.work()
 	goWork(func() {
 		defer done()
 		defer ex.recoverPanic()
-		out, err := safeInvoke(tr.ctx, inv, []byte(payload))
-		if t.callback && err == nil {
-			tr.submitted(out)
-			return
-		}
-		tr.settle(func() { r.taskDone(t, out, err) })
+		r.f.runOwned(invoke())
 	})
+	return "", nil
 }
 
 // taskRun is one attempt of a Task: its cancellation, timers and, for
@@ -491,8 +506,9 @@ type taskRun struct {
 }
 
 // settle ends the attempt once: whichever of result, timeout, heartbeat
-// timeout, callback or abort comes first wins.
-func (tr *taskRun) settle(fn func()) {
+// timeout, callback or abort comes first wins, and settle returns where
+// fn says the frame goes on; the others get "".
+func (tr *taskRun) settle(fn func() (string, any)) (next string, input any) {
 	tr.once.Do(func() {
 		tr.cancel()
 		ex := tr.r.f.ex
@@ -507,8 +523,9 @@ func (tr *taskRun) settle(fn func()) {
 				ex.cancelTimer(et)
 			}
 		}
-		fn()
+		next, input = fn()
 	})
+	return next, input
 }
 
 // armHeartbeat (re)starts the heartbeat timer, if the state has one.
@@ -518,7 +535,7 @@ func (tr *taskRun) armHeartbeat() {
 	}
 	ex := tr.r.f.ex
 	et := ex.after(time.Duration(tr.heartbeat)*time.Second, func() {
-		tr.settle(func() { tr.r.taskTimedOut(tr.t, asl.ErrHeartbeatTimeout) })
+		tr.r.f.run(tr.settle(func() (string, any) { return tr.r.taskTimedOut(tr.t, asl.ErrHeartbeatTimeout) }))
 	})
 	tr.mu.Lock()
 	old := tr.hbTime
@@ -548,18 +565,25 @@ func (r *stateRun) rec(ev Event) bool {
 	return ok
 }
 
-func (r *stateRun) taskTimedOut(t *task, name string) {
+// recEntry records a compact event for this state's frame.
+func (r *stateRun) recEntry(en entry) bool {
+	_, ok := r.f.ex.recordEntry(r.f, en, true, nil)
+	return ok
+}
+
+func (r *stateRun) taskTimedOut(t *task, name string) (string, any) {
 	if t.kind == taskLambda {
 		r.rec(Event{Type: "LambdaFunctionTimedOut", LambdaFunctionTimedOutEventDetails: &FailureDetails{Error: strp(name)}})
 	} else {
 		r.rec(Event{Type: "TaskTimedOut", TaskTimedOutEventDetails: &TaskFailureDetails{Resource: t.resourceName, ResourceType: t.resourceType, Error: strp(name)}})
 	}
-	r.f.run(r.fail(&asl.Error{Name: name}))
+	return r.fail(&asl.Error{Name: name})
 }
 
-func (r *stateRun) taskDone(t *task, out []byte, err error) {
+// taskDone records a task's outcome and returns where the frame goes on.
+func (r *stateRun) taskDone(t *task, out []byte, err error) (string, any) {
 	if r.f.ctx.Err() != nil {
-		return
+		return "", nil
 	}
 	if err != nil {
 		le := mapLambdaError(err)
@@ -568,8 +592,7 @@ func (r *stateRun) taskDone(t *task, out []byte, err error) {
 		} else {
 			r.rec(Event{Type: "TaskFailed", TaskFailedEventDetails: &TaskFailureDetails{Resource: t.resourceName, ResourceType: t.resourceType, Error: strp(le.Name), Cause: strp(le.Cause)}})
 		}
-		r.f.run(r.fail(&asl.Error{Name: le.Name, Cause: le.Cause}))
-		return
+		return r.fail(&asl.Error{Name: le.Name, Cause: le.Cause})
 	}
 	var result any
 	// One copy of the output serves the decoded value (whose strings share
@@ -578,19 +601,17 @@ func (r *stateRun) taskDone(t *task, out []byte, err error) {
 	if len(strings.TrimSpace(outStr)) > 0 {
 		v, derr := asl.DecodeJSONString(outStr)
 		if derr != nil {
-			r.f.run(r.fail(&asl.Error{Name: asl.ErrRuntime, Cause: asl.StateCausePrefix(r.st.Name, r.entered) + "The task returned invalid JSON: " + derr.Error()}))
-			return
+			return r.fail(&asl.Error{Name: asl.ErrRuntime, Cause: asl.StateCausePrefix(r.st.Name, r.entered) + "The task returned invalid JSON: " + derr.Error()})
 		}
 		result = v
 	}
 	if len(out) > asl.MaxPayloadBytes {
-		r.f.run(r.fail(r.dataLimit()))
-		return
+		return r.fail(r.dataLimit())
 	}
 	switch t.kind {
 	case taskLambda:
-		if !r.rec(Event{Type: "LambdaFunctionSucceeded", LambdaFunctionSucceededEventDetails: &OutputDetails{Output: &outStr, OutputDetails: notTruncated}}) {
-			return
+		if !r.recEntry(entry{typ: "LambdaFunctionSucceeded", kind: kindLambdaOK, b: outStr}) {
+			return "", nil
 		}
 	case taskLambdaInvoke:
 		if r.async {
@@ -601,10 +622,10 @@ func (r *stateRun) taskDone(t *task, out []byte, err error) {
 		fallthrough
 	default:
 		if !r.rec(Event{Type: "TaskSucceeded", TaskSucceededEventDetails: &TaskOutputDetails{Resource: t.resourceName, ResourceType: t.resourceType, Output: strp(marshalValue(result)), OutputDetails: notTruncated}}) {
-			return
+			return "", nil
 		}
 	}
-	r.f.run(r.succeed(result, r.env()))
+	return r.succeed(result, r.env())
 }
 
 // lambdaInvokeResult wraps a function's result the way the optimised
