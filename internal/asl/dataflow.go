@@ -247,7 +247,7 @@ func envContext(env *Env) any {
 	if env == nil {
 		return nil
 	}
-	return env.Context
+	return env.context()
 }
 
 // Concurrency resolves MaxConcurrency or MaxConcurrencyPath (0: unlimited).

@@ -295,7 +295,7 @@ func (p *Path) rootValue(input any, env *Env) (any, bool) {
 		if env == nil {
 			return nil, false
 		}
-		return env.Context, true
+		return env.context(), true
 	case rootVariable:
 		if env == nil || env.Vars == nil {
 			return nil, false
@@ -316,39 +316,21 @@ func (e *pathNotFound) Error() string { return "No results for path: " + e.path.
 // error when there is none; an indefinite path ($..x, [*], slices, filters)
 // returns the list of matches ([]any, possibly empty).
 func (p *Path) Get(input any, env *Env) (any, error) {
+	if p.definite && p.root == rootContext && len(p.segs) > 0 && p.segs[0].kind == segField &&
+		env != nil && env.Context == nil && env.ContextSource != nil {
+		// $$.Field...: ask for the field alone.
+		v, ok := env.ContextSource.ContextField(p.segs[0].name)
+		if !ok {
+			return nil, &pathNotFound{p}
+		}
+		return p.getDefinite(v, p.segs[1:])
+	}
 	root, ok := p.rootValue(input, env)
 	if !ok {
 		return nil, &pathNotFound{p}
 	}
 	if p.definite {
-		cur := root
-		for _, s := range p.segs {
-			switch s.kind {
-			case segField:
-				m, ok := cur.(map[string]any)
-				if !ok {
-					return nil, &pathNotFound{p}
-				}
-				cur, ok = m[s.name]
-				if !ok {
-					return nil, &pathNotFound{p}
-				}
-			case segIndex:
-				a, ok := cur.([]any)
-				if !ok {
-					return nil, &pathNotFound{p}
-				}
-				i := s.index
-				if i < 0 {
-					i += len(a)
-				}
-				if i < 0 || i >= len(a) {
-					return nil, &pathNotFound{p}
-				}
-				cur = a[i]
-			}
-		}
-		return cur, nil
+		return p.getDefinite(root, p.segs)
 	}
 	out := []any{}
 	cur := []any{root}
@@ -361,6 +343,37 @@ func (p *Path) Get(input any, env *Env) (any, error) {
 	}
 	out = append(out, cur...)
 	return out, nil
+}
+
+// getDefinite follows a definite path's segments from cur.
+func (p *Path) getDefinite(cur any, segs []segment) (any, error) {
+	for _, s := range segs {
+		switch s.kind {
+		case segField:
+			m, ok := cur.(map[string]any)
+			if !ok {
+				return nil, &pathNotFound{p}
+			}
+			cur, ok = m[s.name]
+			if !ok {
+				return nil, &pathNotFound{p}
+			}
+		case segIndex:
+			a, ok := cur.([]any)
+			if !ok {
+				return nil, &pathNotFound{p}
+			}
+			i := s.index
+			if i < 0 {
+				i += len(a)
+			}
+			if i < 0 || i >= len(a) {
+				return nil, &pathNotFound{p}
+			}
+			cur = a[i]
+		}
+	}
+	return cur, nil
 }
 
 // Exists reports whether a definite path selects a value (used by IsPresent).

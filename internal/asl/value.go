@@ -13,7 +13,28 @@ import (
 // and the variables in scope ($name).
 type Env struct {
 	Context any
-	Vars    map[string]any
+	// ContextSource, when Context is nil, makes the context object the
+	// first time a path reads it: most states never do, and building it
+	// was a fifth of a quick state's allocations.
+	ContextSource ContextSource
+	Vars          map[string]any
+}
+
+// ContextSource makes a context object ($$) on demand.
+type ContextSource interface {
+	// ContextObject returns the whole context object.
+	ContextObject() any
+	// ContextField returns one of its top-level fields, e.g. Execution:
+	// a path like $$.Execution.Name needs no more.
+	ContextField(name string) (any, bool)
+}
+
+// context returns the context object, making it if need be.
+func (env *Env) context() any {
+	if env.Context == nil && env.ContextSource != nil {
+		env.Context = env.ContextSource.ContextObject()
+	}
+	return env.Context
 }
 
 // DecodeJSON decodes JSON text the way this package represents values

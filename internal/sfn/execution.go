@@ -26,9 +26,8 @@ type execution struct {
 	ctx      context.Context
 	cancel   context.CancelFunc
 	done     chan struct{}
-	// execCtx and smCtx are the constant parts of the context object ($$).
+	// execCtx is $$.Execution, the constant part of the context object.
 	execCtx map[string]any
-	smCtx   map[string]any
 	// seq numbers the execution in the journal (0 in memory).
 	seq uint64
 
@@ -62,7 +61,6 @@ func (e *Engine) newExecution(sm *stateMachine, name, input string, val any) *ex
 			"Id": arn, "Input": val, "Name": name, "RoleArn": sm.roleARN,
 			"StartTime": isoTime(now), "RedriveCount": json.Number("0"),
 		},
-		smCtx: map[string]any{"Id": sm.arn, "Name": sm.name},
 	}
 }
 
@@ -96,13 +94,17 @@ func (ex *execution) armTimeout(d time.Duration) {
 
 // rootFrame returns the frame of the execution's top-level states.
 func (ex *execution) rootFrame() *frame {
-	root := &frame{ex: ex, def: ex.sm.def, ctx: ex.ctx, vars: map[string]any{}, inputText: ex.input}
+	root := &frame{ex: ex, def: ex.sm.def, ctx: ex.ctx, vars: map[string]any{}, text: ex.input}
 	root.onDone = func(out any, err *asl.Error) {
+		text := root.text
+		root.text = ""
 		if err != nil {
 			ex.close(StatusFailed, "ExecutionFailed", nil, nonEmpty(err.Name), nonEmpty(err.Cause), root.lastID())
 			return
 		}
-		text := marshalValue(out)
+		if text == "" {
+			text = marshalValue(out)
+		}
 		ex.close(StatusSucceeded, "ExecutionSucceeded", &text, nil, nil, root.lastID())
 	}
 	return root

@@ -336,7 +336,7 @@ func (ex *execution) resumeTop(rc *recovery) error {
 			cur, curAt, exitAt = st, i, -1
 			inside = st.Type == asl.TypeParallel || st.Type == asl.TypeMap
 			last = ev.ID
-		case ev.StateExitedEventDetails != nil && cur != nil && ev.Type == exitedTypes[cur.Type] &&
+		case ev.StateExitedEventDetails != nil && cur != nil && ev.Type == exitedType(cur.Type) &&
 			ev.StateExitedEventDetails.Name == cur.Name && exitAt < curAt:
 			exitAt, inside, last = i, false, ev.ID
 			for k, v := range ev.StateExitedEventDetails.AssignedVariables {
@@ -355,6 +355,8 @@ func (ex *execution) resumeTop(rc *recovery) error {
 		root.run(def.StartAt, ex.inputVal)
 		return nil
 	}
+	// The execution input is the first state's input text only.
+	root.text = ""
 	if exitAt >= 0 {
 		ev := events[exitAt]
 		next, ok := rc.next[ev.ID]
@@ -364,6 +366,9 @@ func (ex *execution) resumeTop(rc *recovery) error {
 		out, err := decodeText(ev.StateExitedEventDetails.Output)
 		if err != nil {
 			return fmt.Errorf("event %d: output: %w", ev.ID, err)
+		}
+		if o := ev.StateExitedEventDetails.Output; o != nil {
+			root.text = *o
 		}
 		if next == "" {
 			root.onDone(out, nil)

@@ -26,9 +26,13 @@ type frame struct {
 	// silent frames record no events: the child executions of a distributed
 	// Map, whose histories AWS keeps apart from the parent's.
 	silent bool
-	// inputText is the execution input as the caller wrote it: AWS shows
-	// the first state's input in that form, not re-encoded.
-	inputText string
+	// text is the JSON text of the value the frame goes on with (the next
+	// state's input, or its output for onDone), when known, so that it is
+	// not encoded twice: a state's output is encoded for its exit event
+	// already. At first it is the execution input as the caller wrote it,
+	// which AWS shows in that form, not re-encoded. Whoever takes it
+	// clears it.
+	text      string
 	onDone    func(out any, err *asl.Error)
 }
 
@@ -69,8 +73,8 @@ func (f *frame) loop(name string, input any, owned bool) {
 			f.onDone(nil, &asl.Error{Name: asl.ErrRuntime, Cause: fmt.Sprintf("state '%s' does not exist", name)})
 			return
 		}
-		r := &stateRun{f: f, st: st, raw: input, rawText: f.inputText, owned: owned}
-		f.inputText = ""
+		r := &stateRun{f: f, st: st, raw: input, rawText: f.text, owned: owned}
+		f.text = ""
 		if !r.enter() {
 			return
 		}
@@ -93,24 +97,62 @@ type stateRun struct {
 	token     string // $$.Task.Token of callback tasks
 	async     bool   // lambda:invoke with InvocationType Event
 	rawText   string // the raw input's original text, when known
-	envc      *asl.Env
+	envc      *asl.Env // the current attempt's env (see env)
+	envv      asl.Env
 	envRetry  int
 	owned     bool // the loop runs on the frame's own goroutine (see runOwned)
 }
 
-var enteredTypes = map[asl.StateType]EventType{}
-var exitedTypes = map[asl.StateType]EventType{}
-
-func init() {
-	for _, t := range []asl.StateType{asl.TypePass, asl.TypeTask, asl.TypeChoice, asl.TypeWait, asl.TypeSucceed, asl.TypeFail, asl.TypeParallel, asl.TypeMap} {
-		enteredTypes[t] = EventType(string(t) + "StateEntered")
-		exitedTypes[t] = EventType(string(t) + "StateExited")
+// enteredType is the <Type>StateEntered event type of a state type (a
+// switch: a map lookup per event showed in profiles).
+func enteredType(t asl.StateType) EventType {
+	switch t {
+	case asl.TypeTask:
+		return "TaskStateEntered"
+	case asl.TypePass:
+		return "PassStateEntered"
+	case asl.TypeChoice:
+		return "ChoiceStateEntered"
+	case asl.TypeWait:
+		return "WaitStateEntered"
+	case asl.TypeSucceed:
+		return "SucceedStateEntered"
+	case asl.TypeFail:
+		return "FailStateEntered"
+	case asl.TypeParallel:
+		return "ParallelStateEntered"
+	case asl.TypeMap:
+		return "MapStateEntered"
 	}
+	return EventType(string(t) + "StateEntered")
+}
+
+// exitedType is the <Type>StateExited event type of a state type.
+func exitedType(t asl.StateType) EventType {
+	switch t {
+	case asl.TypeTask:
+		return "TaskStateExited"
+	case asl.TypePass:
+		return "PassStateExited"
+	case asl.TypeChoice:
+		return "ChoiceStateExited"
+	case asl.TypeWait:
+		return "WaitStateExited"
+	case asl.TypeSucceed:
+		return "SucceedStateExited"
+	case asl.TypeFail:
+		return "FailStateExited"
+	case asl.TypeParallel:
+		return "ParallelStateExited"
+	case asl.TypeMap:
+		return "MapStateExited"
+	}
+	return EventType(string(t) + "StateExited")
 }
 
 func (r *stateRun) enter() bool {
 	r.enterAt = r.f.ex.e.cfg.Clock.Now()
-	id, ok := r.f.ex.recordEntry(r.f, entry{typ: enteredTypes[r.st.Type], kind: kindEntered, a: r.st.Name, b: r.inputText()}, true, nil)
+	id, ok := r.f.ex.recordEntry(r.f, entry{typ: enteredType(r.st.Type), kind: kindEntered, a: r.st.Name, b: r.inputText()}, true, nil)
 	r.entered = id
 	return ok
 }
@@ -130,21 +172,52 @@ func (r *stateRun) env() *asl.Env {
 		return r.envc
 	}
 	ex := r.f.ex
-	state := map[string]any{"Name": r.st.Name, "EnteredTime": isoTime(r.enterAt)}
-	switch r.st.Type {
-	case asl.TypeTask, asl.TypeParallel, asl.TypeMap:
-		// Only states that can retry have a RetryCount (AWS omits it elsewhere).
-		state["RetryCount"] = jsonNumber(r.retryN)
-	}
-	ctx := map[string]any{"Execution": ex.execCtx, "StateMachine": ex.smCtx, "State": state}
+	r.token = ""
 	if t := ex.sm.tasks[r.st]; t != nil && strings.HasSuffix(t.resource, ".waitForTaskToken") {
 		// Callback tasks see a task token; SendTaskSuccess or
 		// SendTaskFailure with it completes the task.
 		r.token = newUUID() // one token per attempt
-		ctx["Task"] = map[string]any{"Token": r.token}
 	}
-	r.envc, r.envRetry = &asl.Env{Context: ctx, Vars: r.f.vars}, r.retryN
+	// The context object itself is made only if a path reads it.
+	r.envv = asl.Env{ContextSource: r, Vars: r.f.vars}
+	r.envc, r.envRetry = &r.envv, r.retryN
 	return r.envc
+}
+
+// ContextObject makes the context object ($$) of the current attempt.
+func (r *stateRun) ContextObject() any {
+	ctx := make(map[string]any, 4)
+	for _, k := range [...]string{"Execution", "StateMachine", "State", "Task"} {
+		if v, ok := r.ContextField(k); ok {
+			ctx[k] = v
+		}
+	}
+	return ctx
+}
+
+// ContextField makes one field of the context object: the one a path
+// like $$.Execution.Name reads.
+func (r *stateRun) ContextField(name string) (any, bool) {
+	ex := r.f.ex
+	switch name {
+	case "Execution":
+		return ex.execCtx, true
+	case "StateMachine":
+		return map[string]any{"Id": ex.sm.arn, "Name": ex.sm.name}, true
+	case "State":
+		state := map[string]any{"Name": r.st.Name, "EnteredTime": isoTime(r.enterAt)}
+		switch r.st.Type {
+		case asl.TypeTask, asl.TypeParallel, asl.TypeMap:
+			// Only states that can retry have a RetryCount (AWS omits it elsewhere).
+			state["RetryCount"] = jsonNumber(r.envRetry)
+		}
+		return state, true
+	case "Task":
+		if r.token != "" {
+			return map[string]any{"Token": r.token}, true
+		}
+	}
+	return nil, false
 }
 
 // evalErr turns an error from the asl package into the error the state
@@ -279,7 +352,7 @@ func (r *stateRun) exit(out any, vars map[string]any, next string, caught bool) 
 		}
 		return r.fail(r.dataLimit())
 	}
-	en := entry{typ: exitedTypes[r.st.Type], kind: kindExited, a: r.st.Name, b: text}
+	en := entry{typ: exitedType(r.st.Type), kind: kindExited, a: r.st.Name, b: text}
 	if len(vars) > 0 {
 		d := &StateExitedDetails{Name: r.st.Name, Output: &text, OutputDetails: notTruncated}
 		d.AssignedVariables = make(map[string]string, len(vars))
@@ -295,6 +368,7 @@ func (r *stateRun) exit(out any, vars map[string]any, next string, caught bool) 
 	for k, v := range vars {
 		r.f.vars[k] = v
 	}
+	r.f.text = text
 	if next == "" {
 		r.f.onDone(out, nil)
 		return "", nil
@@ -436,12 +510,13 @@ func (r *stateRun) runTask(env *asl.Env) (string, any) {
 		} else {
 			payload = marshalValue(in)
 		}
+		// Copies, so that timeout and heartbeat stay off the heap.
 		var timeoutPtr, hb *int64
 		if timeout > 0 {
-			timeoutPtr = &timeout
+			timeoutPtr = new(timeout)
 		}
 		if heartbeat > 0 {
-			hb = &heartbeat
+			hb = new(heartbeat)
 		}
 		if !r.rec(Event{Type: "TaskScheduled", TaskScheduledEventDetails: &TaskScheduledDetails{
 			Resource: t.resourceName, ResourceType: t.resourceType, Region: ex.e.cfg.Region,
