@@ -90,8 +90,8 @@ func TestColdStartTable(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	require.NoError(t, run(context.Background(), []string{"--dir", "../..", "--cold-start", "--cold-runs", "1"}, &stdout, &stderr), stderr.String())
 	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
-	require.Len(t, lines, 6, stdout.String())
-	for i, name := range []string{"hello (baseline)", "tracking", "batch-simulation", "status-update"} {
+	require.Len(t, lines, 8, stdout.String())
+	for i, name := range []string{"hello (baseline)", "tracking", "batch-simulation", "status-update", "job-result", "authorizer"} {
 		assert.Contains(t, lines[i+2], name)
 		assert.Regexp(t, `\d+\.\d\dx`, lines[i+2])
 	}
