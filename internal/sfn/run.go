@@ -103,49 +103,39 @@ type stateRun struct {
 	owned     bool // the loop runs on the frame's own goroutine (see runOwned)
 }
 
-// enteredType is the <Type>StateEntered event type of a state type (a
-// switch: a map lookup per event showed in profiles).
+// stateEvents are the <Type>StateEntered and <Type>StateExited event
+// types of each state type, written out: building them, or a map lookup
+// per event, showed in profiles.
+var stateEvents = [...]struct {
+	typ             asl.StateType
+	entered, exited EventType
+}{
+	{asl.TypeTask, "TaskStateEntered", "TaskStateExited"},
+	{asl.TypePass, "PassStateEntered", "PassStateExited"},
+	{asl.TypeChoice, "ChoiceStateEntered", "ChoiceStateExited"},
+	{asl.TypeWait, "WaitStateEntered", "WaitStateExited"},
+	{asl.TypeSucceed, "SucceedStateEntered", "SucceedStateExited"},
+	{asl.TypeFail, "FailStateEntered", "FailStateExited"},
+	{asl.TypeParallel, "ParallelStateEntered", "ParallelStateExited"},
+	{asl.TypeMap, "MapStateEntered", "MapStateExited"},
+}
+
+// enteredType is the <Type>StateEntered event type of a state type.
 func enteredType(t asl.StateType) EventType {
-	switch t {
-	case asl.TypeTask:
-		return "TaskStateEntered"
-	case asl.TypePass:
-		return "PassStateEntered"
-	case asl.TypeChoice:
-		return "ChoiceStateEntered"
-	case asl.TypeWait:
-		return "WaitStateEntered"
-	case asl.TypeSucceed:
-		return "SucceedStateEntered"
-	case asl.TypeFail:
-		return "FailStateEntered"
-	case asl.TypeParallel:
-		return "ParallelStateEntered"
-	case asl.TypeMap:
-		return "MapStateEntered"
+	for i := range stateEvents {
+		if stateEvents[i].typ == t {
+			return stateEvents[i].entered
+		}
 	}
 	return EventType(string(t) + "StateEntered")
 }
 
 // exitedType is the <Type>StateExited event type of a state type.
 func exitedType(t asl.StateType) EventType {
-	switch t {
-	case asl.TypeTask:
-		return "TaskStateExited"
-	case asl.TypePass:
-		return "PassStateExited"
-	case asl.TypeChoice:
-		return "ChoiceStateExited"
-	case asl.TypeWait:
-		return "WaitStateExited"
-	case asl.TypeSucceed:
-		return "SucceedStateExited"
-	case asl.TypeFail:
-		return "FailStateExited"
-	case asl.TypeParallel:
-		return "ParallelStateExited"
-	case asl.TypeMap:
-		return "MapStateExited"
+	for i := range stateEvents {
+		if stateEvents[i].typ == t {
+			return stateEvents[i].exited
+		}
 	}
 	return EventType(string(t) + "StateExited")
 }
