@@ -100,13 +100,7 @@ func TestE2EKillAndRestart(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the command")
 	}
-	root, err := filepath.Abs("..")
-	require.NoError(t, err)
-	bin := filepath.Join(t.TempDir(), "stepjobs-local")
-	build := exec.Command("go", "build", "-o", bin, "./cmd/stepjobs-local")
-	build.Dir = root
-	out, err := build.CombinedOutput()
-	require.NoError(t, err, "go build: %s", out)
+	root, bin := buildLocal(t)
 
 	// DynamoDB outside the process (a dynalite on disk), so the kill hits
 	// the runtime alone; the engine's and S3's data are under --data.
@@ -233,4 +227,78 @@ func tail(s string, n int) string {
 		return s[len(s)-n:]
 	}
 	return s
+}
+
+// TestE2ERestartDeliversWhatWasCutShort: the one scan left. A job fails
+// while DynamoDB is down, so neither Track nor RecordFailure can write and
+// the status change rule's delivery ends in the dead-letter queue; the
+// runtime is killed before a redrive succeeds. After a restart with the
+// same data (and DynamoDB back), the delivery the ledger does not list is
+// made again, and the record says FAILED with the execution's error.
+func TestE2ERestartDeliversWhatWasCutShort(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the command")
+	}
+	root, bin := buildLocal(t)
+
+	ddb := startOutageDynamoDB(t)
+	data := t.TempDir()
+	args := []string{"--port", "0", "--sfn-port", "0", "--s3-port", "0", "--dir", root, "--data", data,
+		"--dynamodb-endpoint", ddb.endpoint, "--log-level", "info"}
+	first := startLocal(t, bin, args...)
+	rt := first.rt()
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute) // a guard against a hang
+	defer cancel()
+
+	ddb.stop(t)
+	resp, err := rt.tryPost(ctx, "/start-execution", []byte(`{"records": 3}`), "Idempotency-Key", "cut-short")
+	require.NoError(t, err)
+	require.Equal(t, http.StatusAccepted, resp.Status, resp.String())
+	arn := resp.Body["executionArn"].(string)
+	done := rt.wait(t, arn)
+	require.Equal(t, "FAILED", done.Body["status"], "Track and RecordFailure could not write: %s", done)
+	require.Eventually(t, func() bool {
+		return strings.Contains(first.stderr.String(), "sent to the dead-letter queue")
+	}, time.Minute, 50*time.Millisecond, "the delivery failed its retries")
+	require.NoError(t, first.cmd.Process.Signal(syscall.SIGKILL))
+	_ = first.cmd.Wait()
+
+	ddb.restart(t)
+	second := startLocal(t, bin, args...)
+	store := dynamo.New(dynamodb.New(dynamodb.Options{Region: "us-east-1", BaseEndpoint: aws.String(ddb.endpoint),
+		Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")}), "stepjobs-dev-jobs")
+	id := arn[strings.LastIndex(arn, ":")+1:]
+	var rec job.Job
+	require.Eventually(t, func() bool {
+		rec, err = store.Get(ctx, id)
+		return err == nil && rec.Status == job.StatusFailed
+	}, time.Minute, 100*time.Millisecond, "the record ends FAILED (last: %+v, %v)", rec, err)
+	assert.Equal(t, arn, rec.ExecutionARN)
+	assert.Equal(t, done.Body["error"], rec.Error, "the execution's error")
+	assert.Contains(t, second.stderr.String(), `"msg":"delivering the status changes a stop cut short","count":1`)
+
+	// A clean stop, then a third start: nothing is delivered again.
+	require.NoError(t, second.cmd.Process.Signal(syscall.SIGTERM))
+	require.NoError(t, second.cmd.Wait(), "stderr:\n%s", tail(second.stderr.String(), 2000))
+	ledger, err := os.ReadFile(filepath.Join(data, "eventbridge.log"))
+	require.NoError(t, err)
+	assert.Equal(t, "statusUpdate "+arn+" FAILED\n", string(ledger))
+	third := startLocal(t, bin, args...)
+	require.NoError(t, third.cmd.Process.Signal(syscall.SIGTERM))
+	require.NoError(t, third.cmd.Wait())
+	assert.NotContains(t, third.stderr.String(), "delivering the status changes a stop cut short")
+}
+
+// buildLocal builds the local runtime's command; it returns the project
+// root and the binary.
+func buildLocal(t *testing.T) (root, bin string) {
+	t.Helper()
+	root, err := filepath.Abs("..")
+	require.NoError(t, err)
+	bin = filepath.Join(t.TempDir(), "stepjobs-local")
+	build := exec.Command("go", "build", "-o", bin, "./cmd/stepjobs-local")
+	build.Dir = root
+	out, err := build.CombinedOutput()
+	require.NoError(t, err, "go build: %s", out)
+	return root, bin
 }

@@ -14,11 +14,13 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"sync"
 	"testing"
@@ -110,9 +112,98 @@ func TestE2EFaults(t *testing.T) {
 	}
 }
 
-// checkJobInvariants waits for every execution to end and for the
-// reconciler, then checks each job record against its execution. It
-// returns the count of executions per status.
+// statusUpdateCalls counts the status-update invocations per job.
+type statusUpdateCalls struct {
+	mu    sync.Mutex
+	calls map[string][]job.Status
+}
+
+// functions returns the runtime's functions with status-update counted.
+func (c *statusUpdateCalls) functions() map[string]offline.FunctionFactory {
+	fns := maps.Clone(offline.Functions)
+	base := fns["status-update"]
+	fns["status-update"] = func(d offline.FunctionDeps) (sfn.Invoker, error) {
+		inv, err := base(d)
+		if err != nil {
+			return nil, err
+		}
+		return sfn.InvokerFunc(func(ctx context.Context, payload []byte) ([]byte, error) {
+			var in job.StatusInput
+			_ = json.Unmarshal(payload, &in)
+			c.mu.Lock()
+			c.calls[in.JobID] = append(c.calls[in.JobID], in.Status)
+			c.mu.Unlock()
+			return inv.Invoke(ctx, payload)
+		}), nil
+	}
+	return fns
+}
+
+func (c *statusUpdateCalls) of(jobID string) []job.Status {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.calls[jobID])
+}
+
+// TestE2EStatusChangeDeliveredOnce: with nothing failing, the status change
+// rule calls status-update exactly once per execution that does not
+// succeed, and nothing else calls it again (no scan, no redrive, not at
+// shutdown): a SUCCEEDED job is recorded by RecordSuccess alone, a FAILED
+// one by RecordFailure and once by the rule, an ABORTED one by the rule
+// alone. (TIMED_OUT takes the machine's 15 minutes; TestProjectRuleDeliversOnce
+// in internal/offline counts it at the rule.)
+func TestE2EStatusChangeDeliveredOnce(t *testing.T) {
+	if testing.Short() {
+		t.Skip("waits for a job to be stopped")
+	}
+	counted := &statusUpdateCalls{calls: map[string][]job.Status{}}
+	cfg := testConfig()
+	cfg.Functions = counted.functions()
+	var err error
+	// Long enough to stop a job while it simulates.
+	cfg.Faults.Tasks, err = offline.ParseTaskFaults("batchSimulation:latency=1500ms")
+	require.NoError(t, err)
+	rt := own(t, cfg)
+
+	tests := []struct {
+		key, body string
+		stop      bool
+		want      []job.Status
+	}{
+		{key: "once-succeeded", body: `{"records": 3}`, want: []job.Status{job.StatusSucceeded}},
+		{key: "once-failed", body: `{"records": 3, "simulateFailure": "permanent"}`, want: []job.Status{job.StatusFailed, job.StatusFailed}},
+		{key: "once-aborted", body: `{"records": 3}`, stop: true, want: []job.Status{job.StatusAborted}},
+	}
+	arns := make([]string, len(tests))
+	for i, tc := range tests {
+		arns[i] = startJob(t, rt, tc.key, tc.body)
+		require.NotEmpty(t, arns[i])
+		if tc.stop {
+			resp := rt.post(t, "/stop-execution", []byte(`{"executionArn": "`+arns[i]+`"}`))
+			require.Equal(t, http.StatusOK, resp.Status, resp.String())
+		}
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	names := make([]string, len(tests))
+	for i, arn := range arns {
+		info, err := rt.srv.Engine().Wait(ctx, arn)
+		require.NoError(t, err)
+		names[i] = info.Name
+	}
+	require.NoError(t, rt.srv.WaitDelivered(ctx))
+	time.Sleep(time.Second) // several redrive periods: a second delivery would show
+	rt.close()              // and none at shutdown
+	for i, tc := range tests {
+		assert.Equal(t, tc.want, counted.of(names[i]), "%s: status-update calls", tc.key)
+	}
+	assert.Zero(t, rt.srv.DeadLetters())
+}
+
+// checkJobInvariants waits for every execution to end and for the local
+// EventBridge's deliveries (Lambda's retries, then the dead-letter queue's
+// redrives), then checks each job record against its execution. It returns
+// the count of executions per status.
 func checkJobInvariants(t *testing.T, rt *runtime, arns []string) map[string]int {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute) // a guard against a hang
@@ -126,8 +217,9 @@ func checkJobInvariants(t *testing.T, rt *runtime, arns []string) map[string]int
 		infos[i] = info
 	}
 	// The state machine records a job's end itself unless even its
-	// RecordSuccess/RecordFailure failed for good; then only the reconciler
-	// makes the record agree. Say how often that was needed.
+	// RecordSuccess/RecordFailure failed for good; then only the status
+	// change rule (FAILED) makes the record agree. Say how often that was
+	// needed.
 	unrecorded := 0
 	for _, info := range infos {
 		hist, err := eng.History(ctx, info.ExecutionARN)
@@ -136,9 +228,9 @@ func checkJobInvariants(t *testing.T, rt *runtime, arns []string) map[string]int
 			unrecorded++
 		}
 	}
-	require.NoError(t, rt.srv.WaitReconciled(ctx))
-	t.Logf("jobs whose end only the reconciler recorded: %d", unrecorded)
-	assert.Zero(t, rt.srv.ReconcileFailures(), "records the reconciler could not fix")
+	require.NoError(t, rt.srv.WaitDelivered(ctx))
+	t.Logf("jobs whose end only the status change rule recorded: %d", unrecorded)
+	assert.Zero(t, rt.srv.DeadLetters(), "status changes refused for good (left in the dead-letter queue)")
 
 	counts := map[string]int{}
 	for _, info := range infos {

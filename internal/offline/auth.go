@@ -49,7 +49,7 @@ const DefaultDevTokenTTL = 12 * time.Hour
 const maxDevTokenTTL = 30 * 24 * time.Hour
 
 // wiring holds what the local runtime adds for the routes' authorizers,
-// the Lambda proxy routes and the EventBridge rules.
+// the Lambda proxy routes and the EventBridge rules' targets.
 type wiring struct {
 	disabled bool
 	issuer   *auth.DevIssuer
@@ -59,8 +59,6 @@ type wiring struct {
 
 	mu       sync.RWMutex
 	invokers map[string]sfn.Invoker // by function key, without task faults
-
-	rules *eventRules
 }
 
 // startAuth makes the dev issuer for the API at addr and serves its key
@@ -123,8 +121,7 @@ func (w *wiring) invoker(key string) (sfn.Invoker, bool) {
 }
 
 // wireGateway gives the local API Gateway the authorizer and the Lambda
-// proxy functions, serves the key set and the dev token endpoint, and
-// subscribes the EventBridge rules to the engine.
+// proxy functions, and serves the key set and the dev token endpoint.
 func (s *Server) wireGateway(cfg *apigw.Config, mux *http.ServeMux) error {
 	w := s.wire
 	cfg.Region = s.svc.Region
@@ -132,21 +129,7 @@ func (s *Server) wireGateway(cfg *apigw.Config, mux *http.ServeMux) error {
 	cfg.Lambda = w
 	mux.Handle(auth.JWKSPath, w.issuer)
 	mux.HandleFunc(DevTokenPath, s.serveDevToken)
-	rules, err := s.svc.EventRules(s.lookup)
-	if err != nil {
-		return fmt.Errorf("offline: eventBridge rules: %w", err)
-	}
-	w.rules = newEventRules(rules, w.invoker, s.svc.Region, s.svc.AccountID, s.log.With("server", "eventbridge"))
-	unsub := s.engine.Subscribe(w.rules.observe)
-	w.rules.unsub = unsub
 	return nil
-}
-
-// stopWiring lets the event deliveries in flight finish within ctx.
-func (s *Server) stopWiring(ctx context.Context) {
-	if s.wire != nil && s.wire.rules != nil {
-		s.wire.rules.stop(ctx)
-	}
 }
 
 // Authorize implements apigw.Authorizer: it invokes the authorizer

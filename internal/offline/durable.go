@@ -16,11 +16,10 @@ import (
 // EngineFile is the Step Functions engine's data file under DataDir.
 const EngineFile = "stepfunctions.bolt"
 
-// resilience holds what durability, fault injection and reconciliation add
-// to a Server.
+// resilience holds what durability, fault injection and the EventBridge
+// rules add to a Server.
 type resilience struct {
-	reconciler *reconciler
-	unsub      func()
+	rules *eventRules
 }
 
 // applyStoreFaults gives the functions' store clients an HTTP client with
@@ -55,12 +54,10 @@ func (s *Server) checkFaults() error {
 	return nil
 }
 
-// function wraps a function's invoker with its task faults and keeps the
-// status-update handler for the reconciler.
-func (s *Server) function(key, dir string, inv sfn.Invoker) sfn.Invoker {
-	if dir == "status-update" && s.resil.reconciler == nil {
-		s.resil.reconciler = newReconciler(inv, s.log.With("part", "reconciler"))
-	}
+// function wraps a function's invoker with its task faults (the state
+// machine's calls only: the EventBridge rules invoke without them, as
+// EventBridge is not the state machine).
+func (s *Server) function(key string, inv sfn.Invoker) sfn.Invoker {
 	f, ok := s.cfg.Faults.Tasks[key]
 	if !ok {
 		return inv
@@ -99,39 +96,40 @@ func (s *Server) createStateMachine(ctx context.Context, in sfn.CreateStateMachi
 	return s.engine.DescribeStateMachine(ctx, arn)
 }
 
-// resume subscribes the reconciler, goes on with the executions a data
-// file kept running, and queues the reconciliation of the ended ones (it
-// is idempotent; what a crash cut short gets done).
-func (s *Server) resume(ctx context.Context) {
-	if r := s.resil.reconciler; r != nil {
-		s.resil.unsub = s.engine.Subscribe(r.observe)
-		if s.cfg.DataDir != "" {
-			for _, arn := range s.res.StateMachines {
-				execs, err := s.engine.ListExecutions(ctx, arn, "")
-				if err != nil {
-					continue
-				}
-				for _, ex := range execs {
-					if needsReconcile(ex.Status) {
-						r.add(sfn.StatusChange{ExecutionARN: ex.ExecutionARN, StateMachineARN: ex.StateMachineARN, Name: ex.Name,
-							Status: ex.Status, Error: ex.Error, Cause: ex.Cause, Time: ex.StopDate})
-					}
-				}
-			}
+// resume subscribes the EventBridge rules (serverless.yml's eventBridge
+// events), delivers what a data directory's ledger says a stop or crash cut
+// short, then goes on with the executions the data file kept running.
+func (s *Server) resume(ctx context.Context) error {
+	rules, err := s.svc.EventRules(s.lookup)
+	if err != nil {
+		return fmt.Errorf("offline: eventBridge rules: %w", err)
+	}
+	r := newEventRules(rules, s.wire.invoker, s.svc.Region, s.svc.AccountID, s.log.With("server", "eventbridge"))
+	s.resil.rules = r
+	r.unsub = s.engine.Subscribe(r.observe)
+	if s.cfg.DataDir != "" {
+		machines := make([]string, 0, len(s.res.StateMachines))
+		for _, arn := range s.res.StateMachines {
+			machines = append(machines, arn)
+		}
+		n, err := r.redeliver(ctx, s.cfg.DataDir, s.engine, machines)
+		if err != nil {
+			return fmt.Errorf("offline: %w", err)
+		}
+		if n > 0 {
+			s.log.Info("delivering the status changes a stop cut short", "count", n)
 		}
 	}
 	if n := s.engine.Resume(); n > 0 {
 		s.log.Info("resumed running executions", "count", n)
 	}
+	return nil
 }
 
-// closeEngine stops the reconciler (letting it finish within ctx) and
-// closes the engine's data file.
+// closeEngine lets the EventBridge deliveries and redrives finish within
+// ctx, then closes the engine's data file.
 func (s *Server) closeEngine(ctx context.Context) error {
-	if s.resil.unsub != nil {
-		s.resil.unsub()
-	}
-	if r := s.resil.reconciler; r != nil {
+	if r := s.resil.rules; r != nil {
 		r.stop(ctx)
 	}
 	if s.engine == nil {
@@ -143,25 +141,25 @@ func (s *Server) closeEngine(ctx context.Context) error {
 	return nil
 }
 
-// WaitReconciled blocks until every execution that ended FAILED, TIMED_OUT
-// or ABORTED has been recorded in the job table (see reconciler), or ctx
-// ends.
-func (s *Server) WaitReconciled(ctx context.Context) error {
-	r := s.resil.reconciler
+// WaitDelivered blocks until every status change an EventBridge rule
+// matched has been delivered to its function (after Lambda's retries, or
+// redriven from the dead-letter queue), or parked there for good (see
+// DeadLetters), or until ctx ends.
+func (s *Server) WaitDelivered(ctx context.Context) error {
+	r := s.resil.rules
 	if r == nil {
-		return errors.New("offline: no status-update function: nothing reconciles")
+		return errors.New("offline: not started")
 	}
 	return r.wait(ctx)
 }
 
-// ReconcileFailures is how many executions' records the reconciler could
-// not make agree (a conflicting terminal status was already recorded).
-func (s *Server) ReconcileFailures() int {
-	r := s.resil.reconciler
+// DeadLetters is how many deliveries sit in the dead-letter queue for good:
+// their function refused them in a way no redrive changes (status-update:
+// the record holds another final status, or belongs to another execution).
+func (s *Server) DeadLetters() int {
+	r := s.resil.rules
 	if r == nil {
 		return 0
 	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.failed
+	return r.dlq.parkedCount()
 }

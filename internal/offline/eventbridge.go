@@ -19,8 +19,18 @@ import (
 // local runtime produces: "Step Functions Execution Status Change". Each
 // status change becomes the event AWS puts on the default bus; every rule
 // whose pattern matches delivers it (through its input transformer) to its
-// function, asynchronously, with Lambda's two retries of an asynchronous
-// invocation.
+// function once, asynchronously. What follows serverless.yml's failure
+// handling: a failed invocation is retried as Lambda retries an
+// asynchronous one (the function's maximumRetryAttempts, 2 by default, with
+// a doubling delay), then handed to the function's on-failure destination,
+// whose local stand-in (deadLetters) redrives it until it is recorded. A
+// rule's own deadLetterQueueArn never fills locally: it takes the events
+// EventBridge cannot hand to Lambda at all, and the local hand-over does
+// not fail.
+//
+// Nothing else delivers: with a data directory, the ledger (eventbridge_ledger.go)
+// remembers which deliveries completed, so a restart delivers only the
+// status changes a stop or crash cut short.
 type eventRules struct {
 	rules   []slsconfig.EventRule
 	invoker func(key string) (sfn.Invoker, bool)
@@ -28,31 +38,71 @@ type eventRules struct {
 	account string
 	log     *slog.Logger
 	unsub   func()
-	// retryDelay is the first retry's delay, doubled each time.
+	// retryDelay is the delay before Lambda's first retry, doubled for the
+	// next (about one and two minutes on AWS; shortened here).
 	retryDelay time.Duration
+	dlq        *deadLetters
+	// ledger records completed deliveries; nil without a data directory.
+	ledger *ledger
 
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
+
+	mu sync.Mutex
+	// outstanding counts deliveries not completed yet: in flight, between
+	// retries, or dead letters waiting for a redrive.
+	outstanding int
+	idle        chan struct{} // closed while outstanding is 0
 }
 
-// asyncRetries is how often Lambda retries a failed asynchronous invocation.
-const asyncRetries = 2
+// delivery is one status change on its way to one rule's target.
+type delivery struct {
+	rule    slsconfig.EventRule
+	inv     sfn.Invoker
+	payload []byte
+	change  sfn.StatusChange
+}
+
+// key names the delivery in the ledger: the target, the execution and its
+// status (an execution reaches a status once).
+func (d delivery) key() string {
+	return deliveryKey(d.rule.Function, d.change.ExecutionARN, d.change.Status)
+}
+
+func deliveryKey(function, executionARN, status string) string {
+	return function + " " + executionARN + " " + status
+}
 
 func newEventRules(rules []slsconfig.EventRule, invoker func(string) (sfn.Invoker, bool), region, account string, log *slog.Logger) *eventRules {
 	ctx, cancel := context.WithCancel(context.Background())
-	return &eventRules{rules: rules, invoker: invoker, region: region, account: account, log: log, ctx: ctx, cancel: cancel,
-		retryDelay: 100 * time.Millisecond}
+	e := &eventRules{rules: rules, invoker: invoker, region: region, account: account, log: log, ctx: ctx, cancel: cancel,
+		retryDelay: 100 * time.Millisecond, idle: make(chan struct{})}
+	close(e.idle)
+	e.dlq = newDeadLetters(ctx, e.invoke, e.complete, log)
+	return e
 }
 
 // observe is an engine subscriber.
 func (e *eventRules) observe(c sfn.StatusChange) {
+	for _, d := range e.deliveries(c, nil) {
+		e.start(d)
+	}
+}
+
+// deliveries are the deliveries c makes: one per matching rule, less those
+// skip reports as done already.
+func (e *eventRules) deliveries(c sfn.StatusChange, skip func(key string) bool) []delivery {
 	if len(e.rules) == 0 {
-		return
+		return nil
 	}
 	ev := statusChangeEvent(c, e.region, e.account)
+	var out []delivery
 	for _, r := range e.rules {
 		if !matchPattern(r.Pattern, ev) {
+			continue
+		}
+		if skip != nil && skip(deliveryKey(r.Function, c.ExecutionARN, c.Status)) {
 			continue
 		}
 		payload, err := transformInput(r, ev)
@@ -65,53 +115,138 @@ func (e *eventRules) observe(c sfn.StatusChange) {
 			e.log.Error("eventbridge: no function", "function", r.Function)
 			continue
 		}
-		e.wg.Add(1)
-		go func() {
-			defer e.wg.Done()
-			e.deliver(r.Function, inv, payload, c.ExecutionARN)
-		}()
+		out = append(out, delivery{rule: r, inv: inv, payload: payload, change: c})
 	}
+	return out
 }
 
-func (e *eventRules) deliver(function string, inv sfn.Invoker, payload []byte, arn string) {
+// start delivers d in the background.
+func (e *eventRules) start(d delivery) {
+	e.mu.Lock()
+	if e.ctx.Err() != nil {
+		e.mu.Unlock()
+		return
+	}
+	if e.outstanding == 0 {
+		e.idle = make(chan struct{})
+	}
+	e.outstanding++
+	e.wg.Add(1)
+	e.mu.Unlock()
+	go func() {
+		defer e.wg.Done()
+		e.deliver(d)
+	}()
+}
+
+// deliver invokes d's function with Lambda's retries of an asynchronous
+// invocation, then hands a delivery that still failed to the on-failure
+// destination.
+func (e *eventRules) deliver(d delivery) {
 	delay := e.retryDelay
+	var err error
 	for attempt := 0; ; attempt++ {
-		ctx, cancel := context.WithTimeout(e.ctx, 30*time.Second)
-		_, err := inv.Invoke(ctx, payload)
-		cancel()
-		if err == nil {
-			e.log.Info("eventbridge: delivered", "function", function, "executionArn", arn)
+		if err = e.invoke(d); err == nil {
+			e.log.Info("eventbridge: delivered", "function", d.rule.Function, "executionArn", d.change.ExecutionARN, "status", d.change.Status)
+			e.complete(d)
 			return
 		}
-		if attempt >= asyncRetries || e.ctx.Err() != nil {
-			e.log.Error("eventbridge: delivery failed", "function", function, "executionArn", arn, "attempts", attempt+1, "err", err)
-			return
+		if attempt >= d.rule.RetryAttempts {
+			break
 		}
-		e.log.Warn("eventbridge: retrying", "function", function, "executionArn", arn, "err", err)
-		t := time.NewTimer(delay)
-		select {
-		case <-t.C:
-		case <-e.ctx.Done():
-			t.Stop()
+		e.log.Warn("eventbridge: retrying", "function", d.rule.Function, "executionArn", d.change.ExecutionARN, "attempt", attempt+1, "err", err)
+		if !sleep(e.ctx, delay) {
+			return // stopped: a restart with the same data delivers it again
 		}
 		delay *= 2
 	}
+	attempts := d.rule.RetryAttempts + 1
+	if d.rule.OnFailure == "" {
+		e.log.Error("eventbridge: delivery failed and the function has no on-failure destination: dropped, as on AWS",
+			"function", d.rule.Function, "executionArn", d.change.ExecutionARN, "attempts", attempts, "err", err)
+		e.complete(d)
+		return
+	}
+	e.log.Error("eventbridge: delivery failed, sent to the dead-letter queue", "function", d.rule.Function,
+		"executionArn", d.change.ExecutionARN, "queue", d.rule.OnFailure, "attempts", attempts, "err", err)
+	e.dlq.add(d, err)
 }
 
-// stop waits for the deliveries in flight within ctx, then cancels them.
+// invoke is one invocation of d's function, with the function's timeout.
+func (e *eventRules) invoke(d delivery) error {
+	if e.ctx.Err() != nil {
+		return e.ctx.Err()
+	}
+	ctx, cancel := context.WithTimeout(e.ctx, 30*time.Second)
+	defer cancel()
+	_, err := d.inv.Invoke(ctx, d.payload)
+	return err
+}
+
+// complete ends d: recorded, dropped, or parked in the dead-letter queue
+// for good. Nothing delivers it again, not even a restart.
+func (e *eventRules) complete(d delivery) {
+	if e.ledger != nil {
+		if err := e.ledger.add(d.key()); err != nil {
+			e.log.Warn("eventbridge: ledger", "err", err)
+		}
+	}
+	e.mu.Lock()
+	e.outstanding--
+	if e.outstanding == 0 {
+		close(e.idle)
+	}
+	e.mu.Unlock()
+}
+
+// wait blocks until no delivery is outstanding (dead letters parked for good
+// do not count), or ctx ends.
+func (e *eventRules) wait(ctx context.Context) error {
+	for {
+		e.mu.Lock()
+		idle, done := e.idle, e.outstanding == 0
+		e.mu.Unlock()
+		if done {
+			return nil
+		}
+		select {
+		case <-idle:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// stop lets outstanding deliveries (and redrives) finish within ctx, then
+// cancels them: what is left is delivered at the next start with the same
+// data directory.
 func (e *eventRules) stop(ctx context.Context) {
 	if e.unsub != nil {
 		e.unsub()
 	}
-	done := make(chan struct{})
-	go func() { e.wg.Wait(); close(done) }()
-	select {
-	case <-done:
-	case <-ctx.Done():
-		e.cancel()
-		<-done
-	}
+	_ = e.wait(ctx)
+	e.mu.Lock()
 	e.cancel()
+	e.mu.Unlock()
+	e.wg.Wait()
+	e.dlq.wait()
+	if e.ledger != nil {
+		if err := e.ledger.close(); err != nil {
+			e.log.Warn("eventbridge: close ledger", "err", err)
+		}
+	}
+}
+
+// sleep waits d, or until ctx ends (false).
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }
 
 // statusChangeEvent is the EventBridge event Step Functions sends for c.

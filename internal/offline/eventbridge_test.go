@@ -4,12 +4,14 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-lambda-go/lambda/messages"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -137,28 +139,204 @@ func TestTransformInput(t *testing.T) {
 	assert.JSONEq(t, `{"detail":{"name":"a\"b","n":3,"obj":{"k":"v"}}}`, string(whole))
 }
 
-// A delivery that fails is retried twice (Lambda's asynchronous retries),
-// and stop waits for the deliveries in flight.
-func TestEventRulesDeliverWithRetries(t *testing.T) {
-	var mu sync.Mutex
-	var calls []string
-	inv := sfn.InvokerFunc(func(_ context.Context, payload []byte) ([]byte, error) {
-		mu.Lock()
-		defer mu.Unlock()
-		calls = append(calls, string(payload))
-		if len(calls) < 3 {
-			return nil, errors.New("store busy")
+// countingInvoker records every payload and answers with fail(n) for the
+// n-th call (1-based).
+type countingInvoker struct {
+	mu    sync.Mutex
+	calls []string
+	fail  func(n int) error
+}
+
+func (c *countingInvoker) Invoke(_ context.Context, payload []byte) ([]byte, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.calls = append(c.calls, string(payload))
+	if c.fail != nil {
+		if err := c.fail(len(c.calls)); err != nil {
+			return nil, err
 		}
-		return []byte(`{}`), nil
-	})
-	rules := []slsconfig.EventRule{{Function: "f", Pattern: map[string]any{"detail": map[string]any{"status": []any{"ABORTED"}}},
-		InputPathsMap: map[string]string{"s": "$.detail.status"}, InputTemplate: `<s>`}}
+	}
+	return []byte(`{}`), nil
+}
+
+func (c *countingInvoker) count() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.calls)
+}
+
+// testRules builds the rules with inv as every target, with short delays.
+func testRules(rules []slsconfig.EventRule, inv sfn.Invoker) *eventRules {
 	e := newEventRules(rules, func(string) (sfn.Invoker, bool) { return inv, true }, "us-east-1", "000000000000", slog.New(slog.DiscardHandler))
-	e.retryDelay = time.Microsecond
-	e.observe(sfn.StatusChange{Status: sfn.StatusSucceeded})
-	e.observe(sfn.StatusChange{Status: sfn.StatusAborted})
-	e.stop(context.Background())
-	assert.Equal(t, []string{`"ABORTED"`, `"ABORTED"`, `"ABORTED"`}, calls)
+	e.retryDelay = time.Millisecond
+	e.dlq.first, e.dlq.max = time.Millisecond, 4*time.Millisecond
+	return e
+}
+
+// TestProjectRuleDeliversOnce: with nothing failing, each status change the
+// project's rule matches (FAILED, ABORTED, TIMED_OUT) reaches status-update
+// exactly once, and nothing delivers it again later; SUCCEEDED and RUNNING
+// never do.
+func TestProjectRuleDeliversOnce(t *testing.T) {
+	svc := loadProject(t)
+	names := newStackNames(svc, "aws", map[string]string{"ResultsBucket": "b"})
+	rules, err := svc.EventRules(names)
+	require.NoError(t, err)
+	machine := names.stateMachineARN("stepjobs-dev-jobs")
+	tests := map[string]int{sfn.StatusFailed: 1, sfn.StatusAborted: 1, sfn.StatusTimedOut: 1, sfn.StatusSucceeded: 0, sfn.StatusRunning: 0}
+	for status, want := range tests {
+		t.Run(status, func(t *testing.T) {
+			inv := &countingInvoker{}
+			e := testRules(rules, inv)
+			e.observe(sfn.StatusChange{ExecutionARN: "arn:x:0123456789abcdef-k", StateMachineARN: machine, Name: "0123456789abcdef-k",
+				Status: status, Time: time.Now()})
+			require.NoError(t, e.wait(t.Context()))
+			time.Sleep(20 * time.Millisecond) // several redrive periods: no late second delivery
+			e.stop(t.Context())
+			assert.Equal(t, want, inv.count())
+			assert.Zero(t, e.dlq.parkedCount())
+		})
+	}
+}
+
+// A failed delivery is retried as Lambda retries an asynchronous
+// invocation, then goes to the on-failure destination, whose stand-in
+// redrives it until it is recorded; without a destination it is dropped; a
+// refusal no redrive changes is parked there.
+func TestEventRulesFailureHandling(t *testing.T) {
+	busy := errors.New("store busy")
+	conflict := &job.JobConflict{JobID: "j", Reason: "status SUCCEEDED is final, cannot become ABORTED"}
+	tests := map[string]struct {
+		retries   int
+		onFailure string
+		fail      func(n int) error
+		wantCalls int
+		wantKept  int // parked in the dead-letter queue
+	}{
+		"recorded at once":                          {retries: 2, onFailure: "q", wantCalls: 1},
+		"the second retry records it":               {retries: 2, onFailure: "q", fail: failFirst(2, busy), wantCalls: 3},
+		"redriven from the dead-letter queue":       {retries: 2, onFailure: "q", fail: failFirst(7, busy), wantCalls: 8},
+		"maximumRetryAttempts 0":                    {retries: 0, onFailure: "q", fail: failFirst(1, busy), wantCalls: 2},
+		"no destination: dropped after the retries": {retries: 2, fail: failFirst(100, busy), wantCalls: 3},
+		"a conflict stays in the queue":             {retries: 2, onFailure: "q", fail: failFirst(100, conflict), wantCalls: 4, wantKept: 1},
+		"a wrapped Lambda error type is recognised": {retries: 1, onFailure: "q",
+			fail: failFirst(100, fmt.Errorf("invoke: %w", messages.InvokeResponse_Error{Type: "JobConflict", Message: "conflict"})), wantCalls: 3, wantKept: 1},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			inv := &countingInvoker{fail: tc.fail}
+			rules := []slsconfig.EventRule{{Function: "f", Pattern: map[string]any{"detail": map[string]any{"status": []any{"ABORTED"}}},
+				InputPathsMap: map[string]string{"s": "$.detail.status"}, InputTemplate: `<s>`, RetryAttempts: tc.retries, OnFailure: tc.onFailure}}
+			e := testRules(rules, inv)
+			e.observe(sfn.StatusChange{ExecutionARN: "arn:x", Status: sfn.StatusAborted})
+			ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+			defer cancel()
+			require.NoError(t, e.wait(ctx), "every delivery ends")
+			time.Sleep(20 * time.Millisecond)
+			e.stop(t.Context())
+			assert.Equal(t, tc.wantCalls, inv.count())
+			assert.Equal(t, tc.wantKept, e.dlq.parkedCount())
+			for _, c := range inv.calls {
+				assert.Equal(t, `"ABORTED"`, c, "the same payload every time")
+			}
+		})
+	}
+}
+
+func failFirst(n int, err error) func(int) error {
+	return func(call int) error {
+		if call <= n {
+			return err
+		}
+		return nil
+	}
+}
+
+// Stopping the runtime ends the redrives of a store that never comes back.
+func TestEventRulesStopEndsRedrives(t *testing.T) {
+	inv := &countingInvoker{fail: func(int) error { return errors.New("down") }}
+	rules := []slsconfig.EventRule{{Function: "f", Pattern: map[string]any{"detail": map[string]any{"status": []any{"FAILED"}}},
+		RetryAttempts: 2, OnFailure: "q"}}
+	e := testRules(rules, inv)
+	e.observe(sfn.StatusChange{ExecutionARN: "arn:x", Status: sfn.StatusFailed})
+	ctx, cancel := context.WithTimeout(t.Context(), 50*time.Millisecond)
+	defer cancel()
+	assert.ErrorIs(t, e.wait(ctx), context.DeadlineExceeded, "never recorded")
+	stopCtx, stopCancel := context.WithTimeout(t.Context(), 10*time.Millisecond)
+	defer stopCancel()
+	done := make(chan struct{})
+	go func() { e.stop(stopCtx); close(done) }()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("stop did not end the redrives")
+	}
+	n := inv.count()
+	time.Sleep(20 * time.Millisecond)
+	assert.Equal(t, n, inv.count(), "nothing is sent after stop")
+	assert.Greater(t, n, 3, "redriven after the retries")
+}
+
+// fakeExecutions lists fixed executions.
+type fakeExecutions []sfn.ExecutionInfo
+
+func (f fakeExecutions) ListExecutions(_ context.Context, _, _ string) ([]sfn.ExecutionInfo, error) {
+	return f, nil
+}
+
+// TestRedeliverAfterRestart: with a data directory, a start delivers only
+// the status changes the ledger does not list as completed: a delivery a
+// stop or crash cut short is made again, a completed one is not, and the
+// ledger keeps only the keys of executions the engine still holds.
+func TestRedeliverAfterRestart(t *testing.T) {
+	dir := t.TempDir()
+	rules := []slsconfig.EventRule{{Function: "f", Pattern: map[string]any{"detail": map[string]any{"status": []any{"FAILED", "ABORTED"}}},
+		InputPathsMap: map[string]string{"n": "$.detail.name"}, InputTemplate: `<n>`, RetryAttempts: 2, OnFailure: "q"}}
+	exec := func(name, status string) sfn.ExecutionInfo {
+		return sfn.ExecutionInfo{ExecutionARN: "arn:x:" + name, StateMachineARN: "arn:sm", Name: name, Status: status, StopDate: time.Now()}
+	}
+	// A first run: "a" delivered; "b" ended while the store was down and the runtime stopped
+	// before its redrive; the ledger also lists an execution the engine has forgotten since.
+	inv := &countingInvoker{fail: func(n int) error {
+		if n > 1 {
+			return errors.New("down")
+		}
+		return nil
+	}}
+	first := testRules(rules, inv)
+	_, err := first.redeliver(t.Context(), dir, fakeExecutions{}, []string{"arn:sm"})
+	require.NoError(t, err)
+	first.observe(sfn.StatusChange{ExecutionARN: "arn:x:a", Name: "a", Status: sfn.StatusFailed})
+	require.Eventually(t, func() bool { return inv.count() == 1 }, 5*time.Second, time.Millisecond)
+	require.NoError(t, first.ledger.add(deliveryKey("f", "arn:x:gone", sfn.StatusAborted)))
+	first.observe(sfn.StatusChange{ExecutionARN: "arn:x:b", Name: "b", Status: sfn.StatusAborted})
+	require.Eventually(t, func() bool { return inv.count() > 4 }, 5*time.Second, time.Millisecond, "in the dead-letter queue")
+	stopCtx, cancel := context.WithTimeout(t.Context(), 5*time.Millisecond)
+	defer cancel()
+	first.stop(stopCtx)
+
+	// The restart: "a" and "b" ended, "c" ended too but no rule matches it, "d" still runs.
+	again := &countingInvoker{}
+	second := testRules(rules, again)
+	n, err := second.redeliver(t.Context(), dir, fakeExecutions{exec("a", sfn.StatusFailed), exec("b", sfn.StatusAborted),
+		exec("c", sfn.StatusSucceeded), {ExecutionARN: "arn:x:d", Name: "d", Status: sfn.StatusRunning}}, []string{"arn:sm"})
+	require.NoError(t, err)
+	assert.Equal(t, 1, n)
+	require.NoError(t, second.wait(t.Context()))
+	second.stop(t.Context())
+	assert.Equal(t, []string{`"b"`}, again.calls, "only the delivery that was cut short")
+
+	_, done, err := openLedger(dir)
+	require.NoError(t, err)
+	assert.Equal(t, map[string]bool{deliveryKey("f", "arn:x:a", sfn.StatusFailed): true, deliveryKey("f", "arn:x:b", sfn.StatusAborted): true}, done,
+		"completed deliveries of executions still held")
+
+	// A third start delivers nothing.
+	third := testRules(rules, &countingInvoker{})
+	n, err = third.redeliver(t.Context(), dir, fakeExecutions{exec("a", sfn.StatusFailed), exec("b", sfn.StatusAborted)}, []string{"arn:sm"})
+	require.NoError(t, err)
+	assert.Zero(t, n)
+	third.stop(t.Context())
 }
 
 // FuzzTransformInput: any template and path give an answer or an error,

@@ -59,9 +59,18 @@ func newStackNames(svc *slsconfig.Service, partition string, bucketNames map[str
 		n.attrs[b.LogicalID+".RegionalDomainName"] = name + ".s3." + n.region + ".amazonaws.com"
 	}
 	for id, typ := range resourceTypes(svc) {
-		if typ == "AWS::IAM::Role" {
+		switch typ {
+		case "AWS::IAM::Role":
 			n.refs[id] = id
 			n.attrs[id+".Arn"] = fmt.Sprintf("arn:%s:iam::%s:role/%s", partition, n.account, id)
+		case "AWS::SQS::Queue":
+			// Named, never created: the local dead-letter queue of an
+			// eventBridge target or a function's failed asynchronous
+			// invocations is a stand-in that redrives (eventbridge_dlq.go).
+			name := queueName(svc, id)
+			n.refs[id] = fmt.Sprintf("https://sqs.%s.amazonaws.com/%s/%s", n.region, n.account, name)
+			n.attrs[id+".Arn"] = fmt.Sprintf("arn:%s:sqs:%s:%s:%s", partition, n.region, n.account, name)
+			n.attrs[id+".QueueName"] = name
 		}
 	}
 	// The plugin's http events live on the REST API serverless generates.
@@ -109,4 +118,17 @@ func resourceTypes(svc *slsconfig.Service) map[string]string {
 		}
 	}
 	return out
+}
+
+// queueName is an SQS queue's QueueName, else the name CloudFormation
+// would generate, shortened to <service>-<stage>-<logical id>.
+func queueName(svc *slsconfig.Service, id string) string {
+	res, _ := svc.Config["resources"].(map[string]any)
+	all, _ := res["Resources"].(map[string]any)
+	r, _ := all[id].(map[string]any)
+	props, _ := r["Properties"].(map[string]any)
+	if name, ok := props["QueueName"].(string); ok && name != "" {
+		return name
+	}
+	return svc.Name + "-" + svc.Stage + "-" + id
 }

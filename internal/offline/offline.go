@@ -29,8 +29,9 @@
 // running ones resume (see sfn.Open); without it they live in memory, and
 // Close waits (within its context) for running executions so that no job is
 // left RUNNING in the table. Faults (faults.go) injects task and store
-// failures for tests and demos; the reconciler (reconcile.go) records the
-// end of every execution the state machine itself could not record.
+// failures for tests and demos; the EventBridge rules (eventbridge.go), with
+// Lambda's retries and a dead-letter queue that redrives, record the end of
+// every execution the state machine itself could not record.
 package offline
 
 import (
@@ -204,7 +205,7 @@ type Server struct {
 
 	closeOnce sync.Once
 	closeErr  error
-	resil     resilience // durable engine, faults, reconciliation (durable.go)
+	resil     resilience // durable engine, faults, EventBridge rules (durable.go)
 }
 
 // Start starts every part and returns once all are up (Ready is then
@@ -443,8 +444,7 @@ func (s *Server) startEngine(ctx context.Context) error {
 			return fmt.Errorf("offline: function %s: %w", fn.Key, err)
 		}
 		s.keep(fn.Key, inv)
-		dir, _ := functionDir(fn)
-		registry.RegisterFunction(fn.Name, s.function(fn.Key, dir, inv))
+		registry.RegisterFunction(fn.Name, s.function(fn.Key, inv))
 		s.res.Functions[fn.Key] = fn.Name
 	}
 	var err error
@@ -478,8 +478,7 @@ func (s *Server) startEngine(ctx context.Context) error {
 		s.res.StateMachines[sm.Key] = info.ARN
 	}
 	s.lookup = lookup
-	s.resume(ctx)
-	return nil
+	return s.resume(ctx)
 }
 
 // stateMachineConfig is the raw settings of a state machine in serverless.yml.
@@ -631,7 +630,6 @@ func (s *Server) Close(ctx context.Context) error {
 			}
 		}
 		s.drainExecutions(ctx)
-		s.stopWiring(ctx)
 		s.endLife()
 		if err := s.closeEngine(ctx); err != nil {
 			errs = append(errs, err)

@@ -104,7 +104,7 @@ func TestRoutesAuthorizersSchemasAndFunctions(t *testing.T) {
 	assert.Equal(t, EventRule{Function: "statusUpdate",
 		Pattern: map[string]any{"source": []any{"aws.states"},
 			"detail": map[string]any{"status": []any{"ABORTED"}, "stateMachineArn": []any{"arn:jobs"}}},
-		InputPathsMap: map[string]string{"name": "$.detail.name"}, InputTemplate: `{"jobId": <name>}`}, rules[0])
+		InputPathsMap: map[string]string{"name": "$.detail.name"}, InputTemplate: `{"jobId": <name>}`, RetryAttempts: 2}, rules[0])
 }
 
 func TestRoutesRefuseWhatIsNotServed(t *testing.T) {

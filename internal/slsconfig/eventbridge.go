@@ -16,7 +16,24 @@ type EventRule struct {
 	// both empty when the whole event is delivered.
 	InputPathsMap map[string]string
 	InputTemplate string
+	// RetryAttempts is how often Lambda retries a failed asynchronous
+	// invocation of the function: its maximumRetryAttempts, else Lambda's
+	// default of 2.
+	RetryAttempts int
+	// OnFailure is where Lambda sends an asynchronous invocation that failed
+	// every attempt: the function's destinations.onFailure, else its onError
+	// (a dead-letter queue), resolved; "" when neither is set and such an
+	// event is dropped.
+	OnFailure string
+	// DeadLetterQueue is the target's deadLetterQueueArn, resolved: where
+	// EventBridge puts an event it could not hand to the function at all
+	// (after its retryPolicy); "" when none.
+	DeadLetterQueue string
 }
+
+// defaultAsyncRetries is how often Lambda retries a failed asynchronous
+// invocation unless maximumRetryAttempts says otherwise.
+const defaultAsyncRetries = 2
 
 // EventRules returns the eventBridge events of every function, patterns
 // resolved by l. Only the default bus and a pattern are supported (a
@@ -70,8 +87,60 @@ func (s *Service) EventRules(l Lookup) ([]EventRule, error) {
 				}
 				r.InputTemplate = tmpl
 			}
+			if dlq, has := m["deadLetterQueueArn"]; has {
+				if r.DeadLetterQueue, err = resolveString(dlq, lookup, path+".deadLetterQueueArn"); err != nil {
+					return nil, err
+				}
+			}
+			if err := s.asyncInvokeConfig(fn.Key, lookup, &r); err != nil {
+				return nil, err
+			}
 			out = append(out, r)
 		}
 	}
 	return out, nil
+}
+
+// asyncInvokeConfig fills r's RetryAttempts and OnFailure from the target
+// function's maximumRetryAttempts, destinations.onFailure and onError.
+func (s *Service) asyncInvokeConfig(key string, lookup Lookup, r *EventRule) error {
+	fns, _ := s.Config["functions"].(map[string]any)
+	cfg, _ := fns[key].(map[string]any)
+	path := "functions." + key
+	r.RetryAttempts = defaultAsyncRetries
+	if v, has := cfg["maximumRetryAttempts"]; has {
+		n, ok := v.(int)
+		if !ok || n < 0 || n > defaultAsyncRetries {
+			return &ResolveError{Path: path + ".maximumRetryAttempts", Err: fmt.Errorf("%v is not an integer from 0 to 2", v)}
+		}
+		r.RetryAttempts = n
+	}
+	if dest, ok := cfg["destinations"].(map[string]any); ok && dest["onFailure"] != nil {
+		target := dest["onFailure"]
+		if m, ok := target.(map[string]any); ok { // {type, arn}
+			target = m["arn"]
+		}
+		var err error
+		r.OnFailure, err = resolveString(target, lookup, path+".destinations.onFailure")
+		return err
+	}
+	if v, has := cfg["onError"]; has {
+		var err error
+		r.OnFailure, err = resolveString(v, lookup, path+".onError")
+		return err
+	}
+	return nil
+}
+
+// resolveString resolves v's intrinsics and wants a string.
+func resolveString(v any, lookup Lookup, path string) (string, error) {
+	x, err := ResolveIntrinsics(v, lookup, path)
+	if err != nil {
+		return "", err
+	}
+	str, ok := coerceString(x)
+	if !ok || str == "" {
+		return "", &ResolveError{Path: path, Err: errors.New("not a string")}
+	}
+	return str, nil
 }

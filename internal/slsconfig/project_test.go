@@ -26,6 +26,7 @@ func localLookup() MapLookup {
 			"TrackingLambdaFunction.Arn":        "arn:aws:lambda:us-east-1:000000000000:function:stepjobs-dev-tracking",
 			"BatchSimulationLambdaFunction.Arn": "arn:aws:lambda:us-east-1:000000000000:function:stepjobs-dev-batchSimulation",
 			"StatusUpdateLambdaFunction.Arn":    "arn:aws:lambda:us-east-1:000000000000:function:stepjobs-dev-statusUpdate",
+			"StatusUpdateDeadLetterQueue.Arn":   "arn:aws:sqs:us-east-1:000000000000:stepjobs-dev-status-update-dlq",
 		},
 	}
 }
@@ -80,6 +81,9 @@ func TestLoadProjectService(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, rules, 1)
 	assert.Equal(t, "statusUpdate", rules[0].Function)
+	assert.Equal(t, 2, rules[0].RetryAttempts)
+	assert.Equal(t, localLookup().Attrs["StatusUpdateDeadLetterQueue.Arn"], rules[0].OnFailure)
+	assert.Equal(t, localLookup().Attrs["StatusUpdateDeadLetterQueue.Arn"], rules[0].DeadLetterQueue)
 	gw, err := svc.GatewayResponses(localLookup())
 	require.NoError(t, err)
 	assert.Contains(t, gw, "DEFAULT_4XX")
