@@ -30,9 +30,10 @@ import (
 // It does not import github.com/aws/aws-sdk-go-v2/config: that package
 // links and initialises the STS, SSO, SSO OIDC, sign-in and IMDS clients for
 // credential sources a Lambda function never uses, which took about as long
-// as the rest of a cold start. Settings that only those sources or shared
-// files give (AWS_PROFILE, AWS_CA_BUNDLE, AWS_DEFAULTS_MODE, web identity,
-// container credentials) are refused with an error rather than ignored.
+// as the rest of a cold start. Settings it cannot honour (AWS_PROFILE,
+// AWS_CA_BUNDLE, AWS_DEFAULTS_MODE) are refused with an error rather than
+// ignored; without keys in the environment, so are the credential sources
+// the SDK would try next (web identity, container credentials, IMDS).
 func AWSConfig(getenv func(string) string) (aws.Config, error) {
 	for _, k := range unsupportedAWSEnv {
 		if getenv(k) != "" {
@@ -51,7 +52,8 @@ func AWSConfig(getenv func(string) string) (aws.Config, error) {
 		Source:          "EnvConfigCredentials", // as config.NewEnvConfig names them
 	}
 	if !creds.HasKeys() {
-		return aws.Config{}, errors.New("aws config: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set (Lambda sets the execution role's)")
+		return aws.Config{}, errors.New("aws config: AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set (Lambda sets the execution role's; " +
+			"web identity, container and instance credentials need github.com/aws/aws-sdk-go-v2/config)")
 	}
 	src := envSource{getenv: getenv}
 	var err error
@@ -95,9 +97,9 @@ func AWSConfig(getenv func(string) string) (aws.Config, error) {
 }
 
 // unsupportedAWSEnv are settings AWSConfig cannot honour without the
-// config package.
-var unsupportedAWSEnv = [...]string{"AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_CA_BUNDLE", "AWS_DEFAULTS_MODE",
-	"AWS_WEB_IDENTITY_TOKEN_FILE", "AWS_CONTAINER_CREDENTIALS_FULL_URI", "AWS_CONTAINER_CREDENTIALS_RELATIVE_URI"}
+// config package. (With keys in the environment, the SDK itself ignores web
+// identity and container credentials, and so does AWSConfig.)
+var unsupportedAWSEnv = [...]string{"AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_CA_BUNDLE", "AWS_DEFAULTS_MODE"}
 
 // envSource is the aws.Config.ConfigSources entry the service clients ask
 // for per-service endpoints, FIPS and dual-stack (the interfaces of the

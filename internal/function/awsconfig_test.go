@@ -91,6 +91,8 @@ func TestAWSConfigMatchesLoadDefaultConfig(t *testing.T) {
 		{"fips and dual stack", with(lambdaEnv, "AWS_USE_FIPS_ENDPOINT", "true", "AWS_USE_DUALSTACK_ENDPOINT", "true")},
 		{"fips off", with(lambdaEnv, "AWS_USE_FIPS_ENDPOINT", "false")},
 		{"app id", with(lambdaEnv, "AWS_SDK_UA_APP_ID", "stepjobs")},
+		{"keys win over web identity and container credentials", with(lambdaEnv, "AWS_WEB_IDENTITY_TOKEN_FILE", "/nonexistent",
+			"AWS_ROLE_ARN", "arn:aws:iam::123456789012:role/r", "AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://127.0.0.1:9/creds")},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -137,8 +139,9 @@ func TestAWSConfigErrors(t *testing.T) {
 		{"no credentials", "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set", with(lambdaEnv, "AWS_ACCESS_KEY_ID", "", "AWS_SECRET_ACCESS_KEY", "")},
 		{"no secret", "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY are not set", with(lambdaEnv, "AWS_SECRET_ACCESS_KEY", "")},
 		{"a profile", "AWS_PROFILE is set", with(lambdaEnv, "AWS_PROFILE", "dev")},
-		{"web identity", "AWS_WEB_IDENTITY_TOKEN_FILE is set", with(lambdaEnv, "AWS_WEB_IDENTITY_TOKEN_FILE", "/t")},
-		{"container credentials", "AWS_CONTAINER_CREDENTIALS_FULL_URI is set", with(lambdaEnv, "AWS_CONTAINER_CREDENTIALS_FULL_URI", "http://x")},
+		{"CA bundle", "AWS_CA_BUNDLE is set", with(lambdaEnv, "AWS_CA_BUNDLE", "/ca.pem")},
+		{"web identity without keys", "web identity, container and instance credentials need",
+			with(lambdaEnv, "AWS_ACCESS_KEY_ID", "", "AWS_SECRET_ACCESS_KEY", "", "AWS_WEB_IDENTITY_TOKEN_FILE", "/t")},
 		{"bad max attempts", "AWS_MAX_ATTEMPTS=many", with(lambdaEnv, "AWS_MAX_ATTEMPTS", "many")},
 		{"bad retry mode", "AWS_RETRY_MODE", with(lambdaEnv, "AWS_RETRY_MODE", "eager")},
 		{"bad switch", "AWS_USE_FIPS_ENDPOINT=yes: want true or false", with(lambdaEnv, "AWS_USE_FIPS_ENDPOINT", "yes")},
