@@ -55,7 +55,6 @@ func (e *Engine) newExecution(sm *stateMachine, name, input string, val any) *ex
 	return &execution{
 		e: e, sm: sm, arn: arn, name: name, input: input, inputVal: val, start: now,
 		ctx: ctx, cancel: cancel, done: make(chan struct{}), status: StatusRunning,
-		timers: map[*execTimer]struct{}{},
 		events: make([]entry, 0, max(int(sm.eventsHint.Load()), 8)),
 		execCtx: map[string]any{
 			"Id": arn, "Input": val, "Name": name, "RoleArn": sm.roleARN,
@@ -137,6 +136,9 @@ func (ex *execution) after(d time.Duration, f func()) *execTimer {
 		ex.mu.Unlock()
 		return et
 	}
+	if ex.timers == nil {
+		ex.timers = map[*execTimer]struct{}{}
+	}
 	ex.timers[et] = struct{}{}
 	ex.mu.Unlock()
 	// The timer is created outside ex.mu: a fake clock may fire at once.
@@ -189,13 +191,16 @@ func (ex *execution) recordSide(f *frame, ev Event) (int64, bool) {
 // state the frame moves on to ("" when it ends), kept in the journal so a
 // restart can go on.
 func (ex *execution) recordEntry(f *frame, en entry, advance bool, next *string) (int64, bool) {
+	// en.ts may be set already, to a time the caller read anyway.
 	if f != nil && f.ctx.Err() != nil {
 		return 0, false
 	}
 	if f != nil && f.silent {
 		return 0, true
 	}
-	now := ex.e.cfg.Clock.Now()
+	if en.ts == 0 {
+		en.ts = ex.e.cfg.Clock.Now().UnixNano()
+	}
 	ex.mu.Lock()
 	if ex.status != StatusRunning {
 		ex.mu.Unlock()
@@ -209,7 +214,6 @@ func (ex *execution) recordEntry(f *frame, en entry, advance bool, next *string)
 		return 0, false
 	}
 	id := int64(len(ex.events)) + 1
-	en.ts = now.UnixNano()
 	if f != nil {
 		en.prev = f.prev
 		if advance {

@@ -142,7 +142,8 @@ func exitedType(t asl.StateType) EventType {
 
 func (r *stateRun) enter() bool {
 	r.enterAt = r.f.ex.e.cfg.Clock.Now()
-	id, ok := r.f.ex.recordEntry(r.f, entry{typ: enteredType(r.st.Type), kind: kindEntered, a: r.st.Name, b: r.inputText()}, true, nil)
+	r.rawText = r.inputText()
+	id, ok := r.f.ex.recordEntry(r.f, entry{ts: r.enterAt.UnixNano(), typ: enteredType(r.st.Type), kind: kindEntered, a: r.st.Name, b: r.rawText}, true, nil)
 	r.entered = id
 	return ok
 }
@@ -334,7 +335,12 @@ func (r *stateRun) succeed(result any, env *asl.Env) (string, any) {
 // exit records the exit event, applies assignments and moves on to next
 // ("" ends the frame with out).
 func (r *stateRun) exit(out any, vars map[string]any, next string, caught bool) (string, any) {
-	text := marshalValue(out)
+	var text string
+	if !caught && r.rawText != "" && passesInputThrough(r.st) {
+		text = r.rawText // out is the raw input itself
+	} else {
+		text = marshalValue(out)
+	}
 	if len(text) > asl.MaxPayloadBytes {
 		if caught {
 			// The catcher's own output is too large: no second chance.
@@ -364,6 +370,17 @@ func (r *stateRun) exit(out any, vars map[string]any, next string, caught bool) 
 		return "", nil
 	}
 	return next, out
+}
+
+// passesInputThrough reports whether the state's output is its raw input
+// whenever it succeeds: a Succeed, Choice or Wait state (no result) with
+// the default InputPath and OutputPath.
+func passesInputThrough(st *asl.State) bool {
+	switch st.Type {
+	case asl.TypeSucceed, asl.TypeChoice, asl.TypeWait:
+		return st.InputPath == nil && !st.InputPathNull && st.OutputPath == nil && !st.OutputPathNull
+	}
+	return false
 }
 
 // fail handles a state failure: a matching retrier schedules another
@@ -523,7 +540,7 @@ func (r *stateRun) runTask(env *asl.Env) (string, any) {
 			r.f.run(tr.settle(func() (string, any) { return r.taskTimedOut(t, asl.ErrTimeout) }))
 		})
 		tr.mu.Lock()
-		tr.timers = append(tr.timers, et)
+		tr.timeout = et
 		tr.mu.Unlock()
 	}
 	if t.callback {
@@ -566,7 +583,7 @@ type taskRun struct {
 	token     string
 
 	mu     sync.Mutex
-	timers []*execTimer
+	timeout *execTimer
 	hbTime *execTimer
 }
 
@@ -581,7 +598,7 @@ func (tr *taskRun) settle(fn func() (string, any)) (next string, input any) {
 			ex.e.tokens.Delete(tr.token)
 		}
 		tr.mu.Lock()
-		timers := append(tr.timers, tr.hbTime)
+		timers := [...]*execTimer{tr.timeout, tr.hbTime}
 		tr.mu.Unlock()
 		for _, et := range timers {
 			if et != nil {
