@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -505,4 +506,46 @@ func TestDataLimit(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A frame's own goroutine invokes its tasks itself, but a retry fired by
+// the clock runs on the clock's goroutine (the test's, with FakeClock):
+// its invoker must run elsewhere, or Advance would wait for the task.
+func TestRetriedTaskRunsOffTheClockGoroutine(t *testing.T) {
+	clock := NewFakeClock(time.Unix(0, 0))
+	release := make(chan struct{})
+	var calls atomic.Int32
+	reg := NewRegistry()
+	reg.RegisterFunction("flaky", InvokerFunc(func(ctx context.Context, _ []byte) ([]byte, error) {
+		if calls.Add(1) == 1 {
+			return nil, errors.New("first call fails")
+		}
+		select {
+		case <-release:
+			return []byte(`{"ok":true}`), nil
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}))
+	e := New(Config{Clock: clock, Invokers: reg})
+	def := `{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:123456789012:function:flaky",` +
+		`"Retry":[{"ErrorEquals":["States.ALL"],"IntervalSeconds":1}],"End":true}}}`
+	sm, err := e.CreateStateMachine(context.Background(), CreateStateMachineInput{Name: "retry", Definition: def, RoleARN: "r"})
+	require.NoError(t, err)
+	ex, err := e.startExecution(sm.ARN, "x", `{}`)
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { return clock.Pending() > 0 && calls.Load() == 1 }, 5*time.Second, time.Millisecond, "the retry is scheduled")
+
+	advanced := make(chan struct{})
+	go func() { clock.Advance(time.Minute); close(advanced) }()
+	select {
+	case <-advanced:
+	case <-time.After(5 * time.Second):
+		require.FailNow(t, "Advance waited for the retried task's invoker")
+	}
+	close(release)
+	info, err := e.Wait(t.Context(), ex.arn)
+	require.NoError(t, err)
+	assert.Equal(t, StatusSucceeded, info.Status)
+	assert.Equal(t, int32(2), calls.Load())
 }

@@ -415,7 +415,7 @@ func (ex *execution) resumeTop(rc *recovery) error {
 	}
 	// Pass, Choice, Succeed and Fail have no effects outside the execution;
 	// Parallel and Map run their branches again.
-	root.run(r.execute())
+	root.run(r.execute(false))
 	return nil
 }
 
@@ -488,14 +488,14 @@ func (r *stateRun) resumeTask(events []Event, retryAt map[int64]time.Time) error
 			if f.ctx.Err() != nil {
 				return
 			}
-			f.run(r.execute())
+			f.run(r.execute(false))
 		})
 	default:
 		// In flight (or not yet scheduled): invoke again.
 		for _, fl := range fails {
 			bump(fl.name)
 		}
-		f.run(r.execute())
+		f.run(r.execute(false))
 	}
 	return nil
 }

@@ -73,12 +73,12 @@ func (f *frame) loop(name string, input any, owned bool) {
 			f.onDone(nil, &asl.Error{Name: asl.ErrRuntime, Cause: fmt.Sprintf("state '%s' does not exist", name)})
 			return
 		}
-		r := &stateRun{f: f, st: st, raw: input, rawText: f.text, owned: owned}
+		r := &stateRun{f: f, st: st, raw: input, rawText: f.text}
 		f.text = ""
 		if !r.enter() {
 			return
 		}
-		name, input = r.execute()
+		name, input = r.execute(owned)
 	}
 }
 
@@ -100,7 +100,6 @@ type stateRun struct {
 	envc      *asl.Env // the current attempt's env (see env)
 	envv      asl.Env
 	envRetry  int
-	owned     bool // the loop runs on the frame's own goroutine (see runOwned)
 }
 
 // stateEvents are the <Type>StateEntered and <Type>StateExited event
@@ -226,8 +225,9 @@ func (r *stateRun) evalErr(err error) *asl.Error {
 
 // execute runs the state. It returns the next state and its input when the
 // frame can go on at once, or "" when the state waits (something else will
-// resume the frame) or the frame has ended.
-func (r *stateRun) execute() (string, any) {
+// resume the frame) or the frame has ended. owned tells that it runs on the
+// frame's own goroutine (see runOwned).
+func (r *stateRun) execute(owned bool) (string, any) {
 	st, env := r.st, r.env()
 	switch st.Type {
 	case asl.TypePass:
@@ -296,7 +296,7 @@ func (r *stateRun) execute() (string, any) {
 		r.f.onDone(nil, &asl.Error{Name: name, Cause: cause})
 		return "", nil
 	case asl.TypeTask:
-		return r.runTask(env)
+		return r.runTask(env, owned)
 	case asl.TypeParallel, asl.TypeMap:
 		r.fanOut(env)
 		return "", nil
@@ -401,7 +401,7 @@ func (r *stateRun) fail(e *asl.Error) (string, any) {
 					if r.f.ctx.Err() != nil {
 						return
 					}
-					r.f.run(r.execute())
+					r.f.run(r.execute(false))
 				})
 				return "", nil
 			}
@@ -461,7 +461,7 @@ func (r *stateRun) failFrame(e *asl.Error) (string, any) {
 // the frame on. Timeouts and heartbeats are clock timers: when one fires
 // first, the frame goes on from the timer and the invoker's late result is
 // dropped.
-func (r *stateRun) runTask(env *asl.Env) (string, any) {
+func (r *stateRun) runTask(env *asl.Env, owned bool) (string, any) {
 	st, ex := r.st, r.f.ex
 	t := ex.sm.tasks[st]
 	if t == nil {
@@ -559,7 +559,7 @@ func (r *stateRun) runTask(env *asl.Env) (string, any) {
 		}
 		return tr.settle(func() (string, any) { return r.taskDone(t, out, err) })
 	}
-	if r.owned {
+	if owned {
 		return invoke()
 	}
 	done := ex.e.work()
