@@ -27,15 +27,15 @@ type entry struct {
 type entryKind uint8
 
 const (
-	kindFull           entryKind = iota // full: the whole Event
-	kindPlain                           // no details
-	kindEntered                         // a: state name, b: input
-	kindExited                          // a: state name, b: output (no assigned variables)
-	kindLambdaSched                     // a: resource, b: input, n: timeout in seconds (0: none)
-	kindLambdaOK                        // b: output
-	kindExecStarted                     // a: role ARN, b: input
-	kindExecSucceeded                   // b: output
-	kindExecSucceededNil                // ExecutionSucceeded without an output
+	kindFull             entryKind = iota // full: the whole Event
+	kindPlain                             // no details
+	kindEntered                           // a: state name, b: input
+	kindExited                            // a: state name, b: output (no assigned variables)
+	kindLambdaSched                       // a: resource, b: input, n: timeout in seconds (0: none)
+	kindLambdaOK                          // b: output
+	kindExecStarted                       // a: role ARN, b: input
+	kindExecSucceeded                     // b: output
+	kindExecSucceededNil                  // ExecutionSucceeded without an output
 )
 
 // expand returns the entry as the id'th Event of its history.

@@ -71,7 +71,7 @@ const (
 type journalOp struct {
 	kind opKind
 	arn  string
-	seq  uint64 // the execution's
+	seq  uint64  // the execution's
 	en   entry   // opEvent: the event, with id
 	next *string // opEvent of a StateExited: the state it moves on to
 	id   int64

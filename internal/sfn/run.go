@@ -32,8 +32,8 @@ type frame struct {
 	// already. At first it is the execution input as the caller wrote it,
 	// which AWS shows in that form, not re-encoded. Whoever takes it
 	// clears it.
-	text      string
-	onDone    func(out any, err *asl.Error)
+	text   string
+	onDone func(out any, err *asl.Error)
 }
 
 func (f *frame) lastID() int64 {
@@ -94,9 +94,9 @@ type stateRun struct {
 	// failEvent is recorded when the state fails for good (not retried):
 	// MapStateFailed or ParallelStateFailed.
 	failEvent EventType
-	token     string // $$.Task.Token of callback tasks
-	async     bool   // lambda:invoke with InvocationType Event
-	rawText   string // the raw input's original text, when known
+	token     string   // $$.Task.Token of callback tasks
+	async     bool     // lambda:invoke with InvocationType Event
+	rawText   string   // the raw input's original text, when known
 	envc      *asl.Env // the current attempt's env (see env)
 	envv      asl.Env
 	envRetry  int
@@ -582,9 +582,9 @@ type taskRun struct {
 	heartbeat int64
 	token     string
 
-	mu     sync.Mutex
+	mu      sync.Mutex
 	timeout *execTimer
-	hbTime *execTimer
+	hbTime  *execTimer
 }
 
 // settle ends the attempt once: whichever of result, timeout, heartbeat
