@@ -23,9 +23,9 @@ func (e *Engine) callbackTask(token string) (*taskRun, error) {
 // its own, not on the API caller's.
 func (tr *taskRun) resume(fn func() (string, any)) {
 	ex := tr.r.f.ex
-	done := ex.e.work()
+	ex.e.work()
 	goWork(func() {
-		defer done()
+		defer ex.e.workDone()
 		defer ex.recoverPanic()
 		tr.r.f.runOwned(tr.settle(fn))
 	})

@@ -65,7 +65,8 @@ type Engine struct {
 
 	// busy counts goroutines doing execution work (running states or
 	// tasks); WaitIdle uses it to find out when every execution is waiting
-	// on a timer. idle is closed, and replaced, each time busy drops to 0.
+	// on a timer. idle, when a waiter made it, is closed each time busy
+	// drops to 0.
 	busy   atomic.Int64
 	idleMu sync.Mutex
 	idle   chan struct{}
@@ -123,7 +124,7 @@ func New(cfg Config) *Engine {
 		cfg.Logger = slog.Default()
 	}
 	return &Engine{
-		cfg: cfg, store: newMemStore(cfg.RetainClosed), subs: map[int]func(StatusChange){}, idle: make(chan struct{}),
+		cfg: cfg, store: newMemStore(cfg.RetainClosed), subs: map[int]func(StatusChange){},
 		rnd: rand.New(&lockedSource{src: cfg.Rand}),
 	}
 }
@@ -151,23 +152,29 @@ func (e *Engine) notify(c StatusChange) {
 	}
 }
 
-// work marks the start of execution work; the returned func marks its end.
-func (e *Engine) work() func() {
-	e.busy.Add(1)
-	return func() {
-		if e.busy.Add(-1) == 0 {
-			e.idleMu.Lock()
+// work marks the start of execution work; workDone marks its end.
+func (e *Engine) work() { e.busy.Add(1) }
+
+// workDone marks the end of execution work.
+func (e *Engine) workDone() {
+	if e.busy.Add(-1) == 0 {
+		e.idleMu.Lock()
+		if e.idle != nil {
 			close(e.idle)
-			e.idle = make(chan struct{})
-			e.idleMu.Unlock()
+			e.idle = nil
 		}
+		e.idleMu.Unlock()
 	}
 }
 
-// idleChan returns a channel closed the next time the engine goes idle.
+// idleChan returns a channel closed the next time the engine goes idle
+// (made on demand: only WaitIdle needs one).
 func (e *Engine) idleChan() <-chan struct{} {
 	e.idleMu.Lock()
 	defer e.idleMu.Unlock()
+	if e.idle == nil {
+		e.idle = make(chan struct{})
+	}
 	return e.idle
 }
 

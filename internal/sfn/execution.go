@@ -72,9 +72,9 @@ func (ex *execution) begin() {
 	ex.e.notify(StatusChange{ExecutionARN: ex.arn, StateMachineARN: ex.sm.arn, Name: ex.name, Status: StatusRunning, Time: ex.start})
 	ex.armTimeout(time.Duration(ex.sm.def.TimeoutSeconds) * time.Second)
 	root := ex.rootFrame()
-	done := ex.e.work()
+	ex.e.work()
 	goWork(func() {
-		defer done()
+		defer ex.e.workDone()
 		defer ex.recoverPanic()
 		root.runOwned(ex.sm.def.StartAt, ex.inputVal)
 	})
@@ -151,8 +151,8 @@ func (ex *execution) after(d time.Duration, f func()) *execTimer {
 		if !pending || !running {
 			return
 		}
-		done := ex.e.work()
-		defer done()
+		ex.e.work()
+		defer ex.e.workDone()
 		defer ex.recoverPanic()
 		f()
 	})

@@ -300,9 +300,9 @@ func (ex *execution) resume(rc *recovery) {
 		return
 	}
 	ex.armTimeout(ex.start.Add(time.Duration(ex.sm.def.TimeoutSeconds) * time.Second).Sub(e.cfg.Clock.Now()))
-	done := e.work()
+	e.work()
 	go func() {
-		defer done()
+		defer ex.e.workDone()
 		defer ex.recoverPanic()
 		if err := ex.resumeTop(rc); err != nil {
 			ex.close(StatusFailed, "ExecutionFailed", nil, strp(asl.ErrRuntime),

@@ -562,9 +562,9 @@ func (r *stateRun) runTask(env *asl.Env, owned bool) (string, any) {
 	if owned {
 		return invoke()
 	}
-	done := ex.e.work()
+	ex.e.work()
 	goWork(func() {
-		defer done()
+		defer ex.e.workDone()
 		defer ex.recoverPanic()
 		r.f.runOwned(invoke())
 	})
