@@ -3,10 +3,12 @@ package sfn
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -526,4 +528,64 @@ func TestSplitEventKey(t *testing.T) {
 	}
 	_, _, ok := splitEventKey([]byte("short"))
 	assert.False(t, ok)
+}
+
+// A failed commit loses nothing: StartExecution says the execution is not
+// on disk yet, the execution runs on, the journal keeps its operations and
+// tries again, and once the disk is back everything is there, in order.
+func TestDurableFailedCommitLosesNothing(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "sfn.bolt")
+	e, clock := openDurable(t, file, t0, &jobHandlers{}, 0)
+	sm, err := e.CreateStateMachine(context.Background(), CreateStateMachineInput{Name: "jobs", Definition: jobsDefinition(t), RoleARN: "role"})
+	require.NoError(t, err)
+
+	var failing atomic.Bool
+	var failed atomic.Int32
+	commit := e.journal.commit
+	e.journal.commit = func(ops []journalOp) error {
+		if failing.Load() {
+			failed.Add(1)
+			return errors.New("disk full")
+		}
+		return commit(ops)
+	}
+	failing.Store(true)
+	_, err = e.startExecution(sm.ARN, "during-outage", `{"records":1}`)
+	require.Error(t, err)
+	assert.Equal(t, codeInternalFailure, ErrorCode(err))
+	assert.ErrorContains(t, err, "disk full")
+	ex, ok := e.store.Execution(e.executionARN(sm.Name, "during-outage"))
+	require.True(t, ok, "the execution runs on")
+	require.True(t, drive(e, clock, ex, true))
+	assert.Equal(t, StatusSucceeded, ex.describe().Status)
+	assert.Error(t, e.journal.sync(), "still failing")
+
+	failing.Store(false)
+	require.Eventually(t, func() bool { return e.journal.sync() == nil }, 10*time.Second, time.Millisecond,
+		"the retries commit once the disk is back")
+	assert.Positive(t, failed.Load())
+	again, err := e.startExecution(sm.ARN, "during-outage", `{"records":1}`)
+	require.Error(t, err, "the name is taken by the closed execution")
+	assert.Nil(t, again)
+	want := historyJSON(t, e, ex.arn)
+	require.NoError(t, e.Close())
+
+	e2, _ := openDurable(t, file, t0.Add(time.Hour), &jobHandlers{}, 0)
+	assert.Equal(t, want, historyJSON(t, e2, ex.arn), "the whole history, ids without a gap")
+	info, err := e2.DescribeExecution(context.Background(), ex.arn)
+	require.NoError(t, err)
+	assert.Equal(t, StatusSucceeded, info.Status)
+}
+
+// Closing with operations that cannot be committed says so.
+func TestDurableCloseReportsUncommitted(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "sfn.bolt")
+	e, _ := openDurable(t, file, t0, &jobHandlers{}, 0)
+	e.journal.commit = func([]journalOp) error { return errors.New("disk gone") }
+	_, err := e.CreateStateMachine(context.Background(), CreateStateMachineInput{Name: "jobs", Definition: jobsDefinition(t), RoleARN: "role"})
+	require.NoError(t, err)
+	err = e.Close()
+	require.Error(t, err)
+	assert.ErrorContains(t, err, "not committed")
+	assert.ErrorContains(t, err, "disk gone")
 }

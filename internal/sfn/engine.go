@@ -467,8 +467,12 @@ func (e *Engine) startExecution(smARN, name, input string) (*execution, error) {
 	ex.begin()
 	if e.journal != nil {
 		// The caller learns the ARN only once the execution is on disk.
+		// When the disk fails it learns that instead: the execution runs
+		// on and the journal keeps trying, so calling again with the same
+		// name and input returns it once the commit goes through.
 		if err := e.journal.sync(); err != nil {
 			e.cfg.Logger.Error("journal: commit failed", "executionArn", ex.arn, "err", err)
+			return nil, apiErrorf(codeInternalFailure, "The execution %s started but is not on disk yet: %v", ex.arn, err)
 		}
 	}
 	return ex, nil

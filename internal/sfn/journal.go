@@ -91,9 +91,16 @@ type journal struct {
 	queued  uint64 // operations ever queued
 	durable uint64 // operations committed
 	closed  bool
-	err     error // the last commit error
+	err     error // the last commit's error; nil once a commit succeeds
 	commits uint64
-	lastSeq atomic.Uint64 // the last execution seq handed out
+	// failures counts failed commits; their operations stay queued and
+	// are tried again from retryAt on, backing off up to a second.
+	failures uint64
+	retryAt  time.Time
+	backoff  time.Duration
+	lastSeq  atomic.Uint64 // the last execution seq handed out
+	// commit writes a batch in one transaction (tests make it fail).
+	commit func([]journalOp) error
 
 	kick    chan struct{}
 	stop    chan struct{}
@@ -120,6 +127,7 @@ func openJournal(path string) (*journal, error) {
 		return nil, fmt.Errorf("create buckets in %s: %w", path, err)
 	}
 	j := &journal{db: db, kick: make(chan struct{}, 1), stop: make(chan struct{}), stopped: make(chan struct{})}
+	j.commit = func(ops []journalOp) error { return db.Update(func(tx *bolt.Tx) error { return writeOps(tx, ops) }) }
 	j.cond = sync.NewCond(&j.mu)
 	go j.loop()
 	return j, nil
@@ -153,21 +161,32 @@ func (j *journal) event(seq uint64, id int64, en entry, next *string) {
 	j.add(journalOp{kind: opEvent, seq: seq, id: id, en: en, next: next})
 }
 
-// sync waits until every operation queued so far is committed, and returns
-// the last commit error, if any.
+// sync waits until every operation queued so far is committed. When a
+// commit fails first it returns that error instead of waiting for the
+// retries: the operations stay queued, and a later sync succeeds once a
+// commit does.
 func (j *journal) sync() error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
-	target := j.queued
-	if j.durable >= target || j.closed {
-		return j.err
+	target, failures := j.queued, j.failures
+	if j.durable >= target {
+		return nil
 	}
 	j.wake()
-	for j.durable < target && !j.closed {
+	for j.durable < target && !j.closed && j.failures == failures {
 		j.cond.Wait()
 	}
-	return j.err
+	switch {
+	case j.durable >= target:
+		return nil
+	case j.err != nil:
+		return fmt.Errorf("journal: commit failed, retrying: %w", j.err)
+	}
+	return errJournalClosed
 }
+
+// errJournalClosed: the journal closed with operations not committed.
+var errJournalClosed = errors.New("journal: closed before the commit")
 
 func (j *journal) loop() {
 	defer close(j.stopped)
@@ -180,49 +199,72 @@ func (j *journal) loop() {
 		case <-j.kick:
 		case <-tick.C:
 		}
-		j.flush()
+		_ = j.flush() // a failure stays in j.err, for sync
 	}
 }
 
-// flush commits what is queued in one transaction.
-func (j *journal) flush() {
+// flush commits what is queued in one transaction. A failed commit loses
+// nothing: its batch goes back in front of what was queued meanwhile, in
+// order, to be tried again after a backoff.
+func (j *journal) flush() error {
 	j.mu.Lock()
-	if len(j.pending) == 0 || j.closed {
+	if len(j.pending) == 0 || j.closed || time.Now().Before(j.retryAt) {
+		err := j.err
 		j.mu.Unlock()
-		return
+		return err
 	}
 	batch := j.pending
 	j.pending = j.spare[:0]
 	upto := j.queued
 	j.mu.Unlock()
 
-	err := j.db.Update(func(tx *bolt.Tx) error { return writeOps(tx, batch) })
+	err := j.commit(batch)
 
-	clear(batch) // drop references to events and executions
 	j.mu.Lock()
+	defer j.mu.Unlock()
+	defer j.cond.Broadcast()
+	if err != nil {
+		rest := j.pending
+		j.pending = append(batch, rest...)
+		clear(rest)
+		j.spare = rest[:0]
+		j.err = err
+		j.failures++
+		j.backoff = min(max(2*j.backoff, journalTick), time.Second)
+		j.retryAt = time.Now().Add(j.backoff)
+		return err
+	}
+	clear(batch) // drop references to events and executions
 	j.spare = batch[:0]
 	j.durable = upto
-	j.err = err
+	j.err, j.backoff, j.retryAt = nil, 0, time.Time{}
 	j.commits++
-	j.cond.Broadcast()
-	j.mu.Unlock()
+	return nil
 }
 
-// close commits what is queued and closes the file.
+// close commits what is queued (one last try, whatever the backoff) and
+// closes the file; it reports operations it could not commit.
 func (j *journal) close() error {
-	j.flush()
+	j.mu.Lock()
+	j.retryAt = time.Time{}
+	j.mu.Unlock()
+	ferr := j.flush()
 	j.mu.Lock()
 	if j.closed {
 		j.mu.Unlock()
 		return nil
 	}
 	j.closed = true
+	lost := len(j.pending)
 	j.cond.Broadcast()
 	j.mu.Unlock()
 	close(j.stop)
 	<-j.stopped
-	j.flush() // nothing: closed
-	return j.db.Close()
+	err := j.db.Close()
+	if ferr != nil && lost > 0 {
+		err = errors.Join(fmt.Errorf("journal: %d operations not committed: %w", lost, ferr), err)
+	}
+	return err
 }
 
 // abandon closes the file without committing what is queued: what a crash
