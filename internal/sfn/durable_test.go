@@ -90,6 +90,12 @@ func TestDurableClosedExecutionsSurvive(t *testing.T) {
 
 	e2, _ := openDurable(t, file, t0.Add(time.Hour), &jobHandlers{}, 0)
 	assert.Equal(t, 0, e2.Resume(), "nothing was running")
+	for _, arn := range arns {
+		ex, ok := e2.store.Execution(arn)
+		require.True(t, ok)
+		assert.Nil(t, ex.events, "an ended execution's history stays on disk until read")
+		assert.Equal(t, int64(len(want[arn])), ex.stored)
+	}
 	got, err := e2.DescribeStateMachine(context.Background(), sm.ARN)
 	require.NoError(t, err)
 	assert.Equal(t, sm.Definition, got.Definition)

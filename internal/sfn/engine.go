@@ -569,8 +569,13 @@ func (e *Engine) History(_ context.Context, arn string) ([]Event, error) {
 		return nil, err
 	}
 	ex.mu.Lock()
-	defer ex.mu.Unlock()
-	return ex.history(), nil
+	stored := ex.stored
+	if stored == 0 {
+		defer ex.mu.Unlock()
+		return ex.history(), nil
+	}
+	ex.mu.Unlock()
+	return e.journal.history(ex, stored)
 }
 
 // Wait blocks until the execution closes or ctx is done, and describes it.

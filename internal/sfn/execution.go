@@ -38,6 +38,9 @@ type execution struct {
 	errName *string
 	cause   *string
 	events  []entry // the history (see entry)
+	// stored > 0: the execution ended before the engine opened its data
+	// file, and its history (that many events) stays there; events is nil.
+	stored int64
 	timers  map[*execTimer]struct{}
 }
 

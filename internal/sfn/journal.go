@@ -316,6 +316,38 @@ type storedEvent struct {
 	Next *string `json:"next,omitempty"`
 }
 
+// history reads the n events of an execution kept on disk (see
+// execution.stored).
+func (j *journal) history(ex *execution, n int64) ([]Event, error) {
+	out := make([]Event, 0, n)
+	err := j.db.View(func(tx *bolt.Tx) error {
+		c := tx.Bucket(bucketEvents).Cursor()
+		for k, v := c.Seek(seqKey(ex.seq)); k != nil; k, v = c.Next() {
+			seq, id, ok := splitEventKey(k)
+			if !ok || seq != ex.seq {
+				break
+			}
+			ev, _, err := decodeStoredEvent(v)
+			if err != nil {
+				return fmt.Errorf("%w: event %s/%d: %w", errCorrupt, ex.arn, id, err)
+			}
+			if ev.ID != int64(len(out))+1 {
+				return fmt.Errorf("%w: execution %s: event %d follows %d", errCorrupt, ex.arn, ev.ID, len(out))
+			}
+			out = append(out, ev)
+		}
+		return nil
+	})
+	switch {
+	case err != nil:
+		return nil, fmt.Errorf("sfn: read history: %w", err)
+	case int64(len(out)) != n:
+		// Deleted meanwhile (retention), or a damaged file.
+		return nil, apiErrorf(codeExecutionDoesNotExist, "Execution Does Not Exist: '%s'", ex.arn)
+	}
+	return out, nil
+}
+
 // versionKey names a state machine version by its content.
 func versionKey(sm *stateMachine) string {
 	if sm.ver == "" {

@@ -161,11 +161,8 @@ func (e *Engine) load(db *bolt.DB, ds *durableStore) (int, error) {
 			if !ok {
 				return fmt.Errorf("%w: execution %s: no version %s", errCorrupt, m.ARN, m.Version)
 			}
-			val, err := asl.DecodeJSONString(m.Input)
-			if err != nil {
-				return fmt.Errorf("%w: execution %s: input: %w", errCorrupt, m.ARN, err)
-			}
-			ex := e.newExecution(sm, m.Name, m.Input, val)
+			// The input is decoded only if the execution resumes.
+			ex := e.newExecution(sm, m.Name, m.Input, nil)
 			ex.start = time.Unix(0, m.Start)
 			ex.execCtx["StartTime"] = isoTime(ex.start)
 			if ex.arn != m.ARN {
@@ -182,36 +179,15 @@ func (e *Engine) load(db *bolt.DB, ds *durableStore) (int, error) {
 		if err != nil {
 			return err
 		}
-		// One pass over the events: keys sort by execution, then id.
-		err = tx.Bucket(bucketEvents).ForEach(func(k, v []byte) error {
-			seq, id, ok := splitEventKey(k)
-			if !ok {
-				return fmt.Errorf("%w: event key %x", errCorrupt, k)
+		// Per execution, its last event first (keys sort by execution,
+		// then id): an execution that ended keeps its history on disk
+		// until someone reads it, so a restart reads one event of it, not
+		// all; a running one loads its history to resume from.
+		c := tx.Bucket(bucketEvents).Cursor()
+		for _, rc := range execs {
+			if err := loadEvents(c, rc); err != nil {
+				return err
 			}
-			rc := bySeq[seq]
-			if rc == nil {
-				return nil // an execution deleted in a batch the crash cut short
-			}
-			var se storedEvent
-			if err := json.Unmarshal(v, &se); err != nil {
-				return fmt.Errorf("%w: event %s/%d: %w", errCorrupt, rc.ex.arn, id, err)
-			}
-			ev := Event(se.plainEvent)
-			ev.Timestamp = time.Unix(0, se.TS)
-			if ev.ID != int64(len(rc.ex.events))+1 {
-				return fmt.Errorf("%w: execution %s: event %d follows %d", errCorrupt, rc.ex.arn, ev.ID, len(rc.ex.events))
-			}
-			rc.ex.events = append(rc.ex.events, compact(ev))
-			if se.Next != nil {
-				if rc.next == nil {
-					rc.next = map[int64]string{}
-				}
-				rc.next[ev.ID] = *se.Next
-			}
-			return nil
-		})
-		if err != nil {
-			return err
 		}
 		return tx.Bucket(bucketRetries).ForEach(func(k, v []byte) error {
 			seq, id, ok := splitEventKey(k)
@@ -235,18 +211,93 @@ func (e *Engine) load(db *bolt.DB, ds *durableStore) (int, error) {
 	for _, rc := range execs {
 		ex := rc.ex
 		ds.memStore.PutExecution(ex)
+		if ex.stored > 0 {
+			ds.memStore.Closed(ex)
+			continue
+		}
 		if len(ex.events) == 0 {
 			// Created, then the crash came before ExecutionStarted was
 			// committed; nobody was told of it (StartExecution syncs).
 			rc.err = errors.New("no ExecutionStarted event")
 		}
-		if ex.closeFromHistory() {
-			ds.memStore.Closed(ex)
-			continue
+		val, err := asl.DecodeJSONString(ex.input)
+		if err != nil {
+			return 0, fmt.Errorf("%w: execution %s: input: %w", errCorrupt, ex.arn, err)
 		}
+		ex.inputVal, ex.execCtx["Input"] = val, val
 		e.recovered = append(e.recovered, rc)
 	}
 	return len(execs), nil
+}
+
+// loadEvents reads an execution's events at load: the last one only when
+// it ends the execution (which closes it, its history left on disk), all
+// of them otherwise.
+func loadEvents(c *bolt.Cursor, rc *recovery) error {
+	ex := rc.ex
+	k, v := c.Seek(seqKey(rc.seq + 1))
+	if k == nil {
+		k, v = c.Last()
+	} else {
+		k, v = c.Prev()
+	}
+	if k == nil {
+		return nil
+	}
+	seq, id, ok := splitEventKey(k)
+	if !ok {
+		return fmt.Errorf("%w: event key %x", errCorrupt, k)
+	}
+	if seq != rc.seq {
+		return nil // no events
+	}
+	last, _, err := decodeStoredEvent(v)
+	if err != nil {
+		return fmt.Errorf("%w: event %s/%d: %w", errCorrupt, ex.arn, id, err)
+	}
+	if last.ID != id {
+		return fmt.Errorf("%w: event %s/%d: stored as %d", errCorrupt, ex.arn, id, last.ID)
+	}
+	if ex.closeWith(last) {
+		ex.events, ex.stored = nil, id
+		return nil
+	}
+	for k, v := c.Seek(seqKey(rc.seq)); k != nil; k, v = c.Next() {
+		seq, id, ok := splitEventKey(k)
+		if !ok {
+			return fmt.Errorf("%w: event key %x", errCorrupt, k)
+		}
+		if seq != rc.seq {
+			break
+		}
+		ev, next, err := decodeStoredEvent(v)
+		if err != nil {
+			return fmt.Errorf("%w: event %s/%d: %w", errCorrupt, ex.arn, id, err)
+		}
+		if ev.ID != int64(len(ex.events))+1 {
+			return fmt.Errorf("%w: execution %s: event %d follows %d", errCorrupt, ex.arn, ev.ID, len(ex.events))
+		}
+		ex.events = append(ex.events, compact(ev))
+		if next != nil {
+			if rc.next == nil {
+				rc.next = map[int64]string{}
+			}
+			rc.next[ev.ID] = *next
+		}
+	}
+	return nil
+}
+
+// decodeStoredEvent decodes an event as the journal wrote it, with the
+// state a StateExited moves on to.
+func decodeStoredEvent(v []byte) (Event, *string, error) {
+	var se storedEvent
+	if err := json.Unmarshal(v, &se); err != nil {
+		return Event{}, nil, err
+	}
+	ev := Event(se.plainEvent)
+	ev.Timestamp = time.Unix(0, se.TS)
+	return ev, se.Next, nil
 }
 
 func sortByStart(execs []*recovery) {
@@ -258,13 +309,9 @@ func sortByStart(execs []*recovery) {
 	})
 }
 
-// closeFromHistory sets the terminal status from the last event, if it is
-// an execution's end; it reports whether it was.
-func (ex *execution) closeFromHistory() bool {
-	if len(ex.events) == 0 {
-		return false
-	}
-	last := ex.events[len(ex.events)-1].expand(int64(len(ex.events)))
+// closeWith closes the execution with its last event, if that event is an
+// execution's end; it reports whether it was.
+func (ex *execution) closeWith(last Event) bool {
 	var status string
 	var fd *FailureDetails
 	switch last.Type {
