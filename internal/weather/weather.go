@@ -13,6 +13,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"strconv"
+	"sync"
 	"time"
 )
 
@@ -43,37 +44,36 @@ type Station struct {
 	HumidityPct float64
 }
 
-func hours(h float64) time.Duration { return time.Duration(h * float64(time.Hour)) }
-
-// stations is fixed: changing it changes every seeded output.
+// stations is fixed: changing it changes every seeded output. It is all
+// constants, so it is laid out by the linker and costs nothing at start-up.
 var stations = []Station{
-	{"London Heathrow", 51.4700, -0.4543, hours(0), 11.5, 6.5, 75},
-	{"Paris Montsouris", 48.8217, 2.3378, hours(1), 12.5, 7.5, 72},
-	{"Berlin Tempelhof", 52.4675, 13.4021, hours(1), 10, 9.5, 72},
-	{"Oslo Blindern", 59.9423, 10.7200, hours(1), 6.5, 10.5, 72},
-	{"Reykjavik", 64.1275, -21.9025, hours(0), 5, 5.5, 78},
-	{"Svalbard Longyearbyen", 78.2461, 15.4656, hours(1), -4, 8, 75},
-	{"Madrid Retiro", 40.4117, -3.6781, hours(1), 15.5, 9.5, 55},
-	{"Roma Ciampino", 41.7994, 12.5950, hours(1), 15.5, 8.5, 70},
-	{"Cairo International", 30.1219, 31.4056, hours(2), 22, 7, 55},
-	{"Nairobi Jomo Kenyatta", -1.3192, 36.9278, hours(3), 19, 2, 65},
-	{"Cape Town International", -33.9648, 18.6017, hours(2), 17, 4.5, 72},
-	{"Dubai International", 25.2528, 55.3644, hours(4), 28, 7.5, 55},
-	{"Mumbai Santacruz", 19.0896, 72.8656, hours(5.5), 27.5, 2.5, 75},
-	{"Singapore Changi", 1.3502, 103.9940, hours(8), 27.8, 1, 82},
-	{"Beijing Capital", 40.0801, 116.5846, hours(8), 12.5, 15, 55},
-	{"Tokyo Otemachi", 35.6917, 139.7500, hours(9), 16, 10, 65},
-	{"Sydney Observatory Hill", -33.8607, 151.2050, hours(10), 18, 4.5, 68},
-	{"Auckland Airport", -37.0082, 174.7850, hours(12), 15.5, 4, 78},
-	{"Honolulu International", 21.3245, -157.9251, hours(-10), 25.5, 2, 70},
-	{"Anchorage International", 61.1743, -149.9983, hours(-9), 3, 11.5, 70},
-	{"Los Angeles International", 33.9416, -118.4085, hours(-8), 17.5, 3, 70},
-	{"Denver International", 39.8561, -104.6737, hours(-7), 10, 11, 50},
-	{"Chicago O'Hare", 41.9742, -87.9073, hours(-6), 10, 13, 70},
-	{"New York Central Park", 40.7789, -73.9692, hours(-5), 13, 11.5, 63},
-	{"Mexico City International", 19.4361, -99.0719, hours(-6), 17, 3, 55},
-	{"São Paulo Congonhas", -23.6261, -46.6564, hours(-3), 19.5, 3.5, 78},
-	{"Buenos Aires Aeroparque", -34.5592, -58.4156, hours(-3), 18, 6, 72},
+	{"London Heathrow", 51.4700, -0.4543, 0 * time.Hour, 11.5, 6.5, 75},
+	{"Paris Montsouris", 48.8217, 2.3378, 1 * time.Hour, 12.5, 7.5, 72},
+	{"Berlin Tempelhof", 52.4675, 13.4021, 1 * time.Hour, 10, 9.5, 72},
+	{"Oslo Blindern", 59.9423, 10.7200, 1 * time.Hour, 6.5, 10.5, 72},
+	{"Reykjavik", 64.1275, -21.9025, 0 * time.Hour, 5, 5.5, 78},
+	{"Svalbard Longyearbyen", 78.2461, 15.4656, 1 * time.Hour, -4, 8, 75},
+	{"Madrid Retiro", 40.4117, -3.6781, 1 * time.Hour, 15.5, 9.5, 55},
+	{"Roma Ciampino", 41.7994, 12.5950, 1 * time.Hour, 15.5, 8.5, 70},
+	{"Cairo International", 30.1219, 31.4056, 2 * time.Hour, 22, 7, 55},
+	{"Nairobi Jomo Kenyatta", -1.3192, 36.9278, 3 * time.Hour, 19, 2, 65},
+	{"Cape Town International", -33.9648, 18.6017, 2 * time.Hour, 17, 4.5, 72},
+	{"Dubai International", 25.2528, 55.3644, 4 * time.Hour, 28, 7.5, 55},
+	{"Mumbai Santacruz", 19.0896, 72.8656, 5*time.Hour + 30*time.Minute, 27.5, 2.5, 75},
+	{"Singapore Changi", 1.3502, 103.9940, 8 * time.Hour, 27.8, 1, 82},
+	{"Beijing Capital", 40.0801, 116.5846, 8 * time.Hour, 12.5, 15, 55},
+	{"Tokyo Otemachi", 35.6917, 139.7500, 9 * time.Hour, 16, 10, 65},
+	{"Sydney Observatory Hill", -33.8607, 151.2050, 10 * time.Hour, 18, 4.5, 68},
+	{"Auckland Airport", -37.0082, 174.7850, 12 * time.Hour, 15.5, 4, 78},
+	{"Honolulu International", 21.3245, -157.9251, -10 * time.Hour, 25.5, 2, 70},
+	{"Anchorage International", 61.1743, -149.9983, -9 * time.Hour, 3, 11.5, 70},
+	{"Los Angeles International", 33.9416, -118.4085, -8 * time.Hour, 17.5, 3, 70},
+	{"Denver International", 39.8561, -104.6737, -7 * time.Hour, 10, 11, 50},
+	{"Chicago O'Hare", 41.9742, -87.9073, -6 * time.Hour, 10, 13, 70},
+	{"New York Central Park", 40.7789, -73.9692, -5 * time.Hour, 13, 11.5, 63},
+	{"Mexico City International", 19.4361, -99.0719, -6 * time.Hour, 17, 3, 55},
+	{"São Paulo Congonhas", -23.6261, -46.6564, -3 * time.Hour, 19.5, 3.5, 78},
+	{"Buenos Aires Aeroparque", -34.5592, -58.4156, -3 * time.Hour, 18, 6, 72},
 }
 
 // Stations returns a copy of the stations observations are drawn from.
@@ -95,13 +95,31 @@ const (
 
 var conditions = [conditionsLen]string{Clear, PartlyCloudy, Cloudy, Fog, Drizzle, Rain, Thunderstorm, Sleet, Snow}
 
-// encoded holds the JSON fragments that never change, built once so that
-// encoding an observation is mostly appending bytes.
-var encoded = func() (e struct {
+// tables holds what the generator and its encoder derive from stations:
+// the JSON fragments that never change, so that encoding an observation is
+// mostly appending bytes, and each station's zone. They are built on first
+// use, not at package init: every Lambda function links this package
+// (through internal/job), and only the simulation uses it.
+type tables struct {
 	prefix     []string // per station: {"station":...,"longitude":...,"localTime":"
 	zones      []*time.Location
 	conditions [conditionsLen]string // ","conditions":"...","temperatureC":
-}) {
+	epoch      time.Time             // starts the simulated calendar year; a seed picks a start in it
+}
+
+var (
+	tablesOnce sync.Once
+	tablesMade *tables
+)
+
+// encoded returns the tables, building them on the first call.
+func encoded() *tables {
+	tablesOnce.Do(func() { tablesMade = makeTables() })
+	return tablesMade
+}
+
+func makeTables() *tables {
+	e := &tables{epoch: time.Date(2024, time.January, 1, 0, 0, 0, 0, time.UTC)}
 	for _, s := range stations {
 		name, _ := json.Marshal(s.Name) // a string always marshals
 		b := append([]byte(`{"station":`), name...)
@@ -117,24 +135,23 @@ var encoded = func() (e struct {
 		e.conditions[i] = `","conditions":"` + c + `","temperatureC":`
 	}
 	return e
-}()
-
-// epoch starts the simulated calendar year; a seed picks a start in it.
-var epoch = time.Date(2024, time.January, 1, 0, 0, 0, 0, time.UTC)
+}
 
 // Generator produces a deterministic series of observations: a walk through
 // time, one reading every few minutes from a random station.
 type Generator struct {
-	r *rand.Rand
-	t time.Time // UTC time of the next observation
+	r   *rand.Rand
+	t   time.Time // UTC time of the next observation
+	enc *tables
 }
 
 // NewGenerator returns a generator whose output depends only on seed.
 func NewGenerator(seed int64) *Generator {
 	// PCG takes two words; the second is a fixed constant so the seed alone decides.
 	r := rand.New(rand.NewPCG(uint64(seed), 0x5eed_57e9_70b5_0001))
-	start := epoch.Add(time.Duration(r.IntN(365*24*60)) * time.Minute)
-	return &Generator{r: r, t: start}
+	enc := encoded()
+	start := enc.epoch.Add(time.Duration(r.IntN(365*24*60)) * time.Minute)
+	return &Generator{r: r, t: start, enc: enc}
 }
 
 // Next returns the next observation.
@@ -148,7 +165,7 @@ func (g *Generator) next() (Observation, [2]int) {
 	r := g.r
 	si := r.IntN(len(stations))
 	s := &stations[si]
-	local := g.t.In(encoded.zones[si])
+	local := g.t.In(g.enc.zones[si])
 	g.t = g.t.Add(time.Duration(60+r.IntN(14*60)) * time.Second)
 
 	// Seasons: coldest in mid-January in the north, mid-July in the south.
@@ -260,9 +277,9 @@ func (g *Generator) AppendArray(dst []byte, n int) []byte {
 			dst = append(dst, ',')
 		}
 		o, idx := g.next()
-		dst = append(dst, encoded.prefix[idx[0]]...)
+		dst = append(dst, g.enc.prefix[idx[0]]...)
 		dst = o.LocalTime.AppendFormat(dst, time.RFC3339Nano)
-		dst = append(dst, encoded.conditions[idx[1]]...)
+		dst = append(dst, g.enc.conditions[idx[1]]...)
 		dst = appendTail(dst, o)
 	}
 	return append(dst, ']')
