@@ -14,11 +14,12 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/asyncjobs/stepjobs/internal/function"
+	"github.com/asyncjobs/stepjobs/internal/function/authorizer"
 )
 
 func main() {
 	ctx := context.Background()
-	h, err := function.Authorizer(ctx, function.Deps{Getenv: os.Getenv, Out: os.Stdout})
+	h, err := authorizer.New(ctx, function.Env{Getenv: os.Getenv, Out: os.Stdout})
 	if err != nil {
 		function.Exit("authorizer", err)
 	}

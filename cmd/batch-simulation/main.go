@@ -13,15 +13,18 @@ import (
 	"github.com/aws/aws-lambda-go/lambda"
 
 	"github.com/asyncjobs/stepjobs/internal/function"
+	"github.com/asyncjobs/stepjobs/internal/function/awsenv"
+	"github.com/asyncjobs/stepjobs/internal/function/batchsimulation"
+	"github.com/asyncjobs/stepjobs/internal/objects"
 )
 
 func main() {
 	ctx := context.Background()
-	cfg, err := function.AWSConfig(os.Getenv)
+	cfg, err := awsenv.Config(os.Getenv)
 	if err != nil {
 		function.Exit("batch-simulation", err)
 	}
-	h, err := function.BatchSimulation(ctx, function.Deps{Getenv: os.Getenv, Out: os.Stdout, S3: function.NewS3(cfg, os.Getenv)})
+	h, err := batchsimulation.New(ctx, function.Env{Getenv: os.Getenv, Out: os.Stdout}, objects.NewClient(cfg, os.Getenv))
 	if err != nil {
 		function.Exit("batch-simulation", err)
 	}

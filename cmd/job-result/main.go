@@ -13,15 +13,18 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/asyncjobs/stepjobs/internal/function"
+	"github.com/asyncjobs/stepjobs/internal/function/awsenv"
+	"github.com/asyncjobs/stepjobs/internal/function/jobresult"
+	"github.com/asyncjobs/stepjobs/internal/objects"
 )
 
 func main() {
 	ctx := context.Background()
-	cfg, err := function.AWSConfig(os.Getenv)
+	cfg, err := awsenv.Config(os.Getenv)
 	if err != nil {
 		function.Exit("job-result", err)
 	}
-	h, err := function.JobResult(ctx, function.Deps{Getenv: os.Getenv, Out: os.Stdout, DynamoDB: dynamodb.NewFromConfig(cfg), S3: function.NewS3(cfg, os.Getenv)})
+	h, err := jobresult.New(ctx, function.Env{Getenv: os.Getenv, Out: os.Stdout}, dynamodb.NewFromConfig(cfg), objects.NewClient(cfg, os.Getenv))
 	if err != nil {
 		function.Exit("job-result", err)
 	}

@@ -13,15 +13,17 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/asyncjobs/stepjobs/internal/function"
+	"github.com/asyncjobs/stepjobs/internal/function/awsenv"
+	"github.com/asyncjobs/stepjobs/internal/function/statusupdate"
 )
 
 func main() {
 	ctx := context.Background()
-	cfg, err := function.AWSConfig(os.Getenv)
+	cfg, err := awsenv.Config(os.Getenv)
 	if err != nil {
 		function.Exit("status-update", err)
 	}
-	h, err := function.StatusUpdate(ctx, function.Deps{Getenv: os.Getenv, Out: os.Stdout, DynamoDB: dynamodb.NewFromConfig(cfg)})
+	h, err := statusupdate.New(ctx, function.Env{Getenv: os.Getenv, Out: os.Stdout}, dynamodb.NewFromConfig(cfg))
 	if err != nil {
 		function.Exit("status-update", err)
 	}

@@ -1,4 +1,4 @@
-package function
+package function_test
 
 import (
 	"bytes"
@@ -10,49 +10,63 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/asyncjobs/stepjobs/internal/function"
+	"github.com/asyncjobs/stepjobs/internal/function/authorizer"
+	"github.com/asyncjobs/stepjobs/internal/function/batchsimulation"
+	"github.com/asyncjobs/stepjobs/internal/function/jobresult"
+	"github.com/asyncjobs/stepjobs/internal/function/statusupdate"
+	"github.com/asyncjobs/stepjobs/internal/function/tracking"
 )
 
 func env(vars map[string]string) func(string) string {
 	return func(k string) string { return vars[k] }
 }
 
-func deps(vars map[string]string) Deps {
-	cfg := aws.Config{Region: "us-east-1"}
-	return Deps{Getenv: env(vars), DynamoDB: dynamodb.NewFromConfig(cfg), S3: s3.NewFromConfig(cfg), Out: &bytes.Buffer{}}
-}
+var (
+	cfg = aws.Config{Region: "us-east-1"}
+	db  = dynamodb.NewFromConfig(cfg)
+	s3c = s3.NewFromConfig(cfg)
+)
 
 // build calls a constructor and reports whether it gave a handler.
-type build func(context.Context, Deps) (bool, error)
+type build func(context.Context, function.Env) (bool, error)
 
-func of[In, Out any](f func(context.Context, Deps) (Handler[In, Out], error)) build {
-	return func(ctx context.Context, d Deps) (bool, error) {
-		h, err := f(ctx, d)
-		return h != nil, err
-	}
-}
+func built[In, Out any](h function.Handler[In, Out], err error) (bool, error) { return h != nil, err }
 
 func TestConstructors(t *testing.T) {
+	var (
+		track build = func(ctx context.Context, e function.Env) (bool, error) { return built(tracking.New(ctx, e, db)) }
+		sim   build = func(ctx context.Context, e function.Env) (bool, error) {
+			return built(batchsimulation.New(ctx, e, s3c))
+		}
+		status build = func(ctx context.Context, e function.Env) (bool, error) { return built(statusupdate.New(ctx, e, db)) }
+		result build = func(ctx context.Context, e function.Env) (bool, error) { return built(jobresult.New(ctx, e, db, s3c)) }
+		authz  build = func(ctx context.Context, e function.Env) (bool, error) { return built(authorizer.New(ctx, e)) }
+	)
 	tests := []struct {
 		name    string
 		build   build
 		env     map[string]string
 		wantErr string
 	}{
-		{"tracking", of(Tracking), map[string]string{"TABLE_NAME": "jobs"}, ""},
-		{"tracking without a table", of(Tracking), nil, "TABLE_NAME"},
-		{"batch simulation", of(BatchSimulation), map[string]string{"BUCKET_NAME": "results"}, ""},
-		{"batch simulation without a bucket", of(BatchSimulation), nil, "BUCKET_NAME"},
-		{"batch simulation, bad switch", of(BatchSimulation), map[string]string{"BUCKET_NAME": "b", "ALLOW_SIMULATED_FAILURES": "maybe"}, "ALLOW_SIMULATED_FAILURES"},
-		{"status update", of(StatusUpdate), map[string]string{"TABLE_NAME": "jobs"}, ""},
-		{"status update, bad log level", of(StatusUpdate), map[string]string{"TABLE_NAME": "jobs", "LOG_LEVEL": "loud"}, "LOG_LEVEL"},
-		{"job result", of(JobResult), map[string]string{"TABLE_NAME": "jobs", "RESULT_URL_TTL": "10m"}, ""},
-		{"job result, bad ttl", of(JobResult), map[string]string{"TABLE_NAME": "jobs", "RESULT_URL_TTL": "soon"}, "RESULT_URL_TTL=soon"},
-		{"authorizer, disabled", of(Authorizer), map[string]string{"AUTH_DISABLED": "true"}, ""},
-		{"authorizer fails closed without an issuer", of(Authorizer), nil, "ISSUER and AUDIENCE are required"},
+		{"tracking", track, map[string]string{"TABLE_NAME": "jobs"}, ""},
+		{"tracking without a table", track, nil, "TABLE_NAME"},
+		{"batch simulation", sim, map[string]string{"BUCKET_NAME": "results"}, ""},
+		{"batch simulation without a bucket", sim, nil, "BUCKET_NAME"},
+		{"batch simulation, bad switch", sim, map[string]string{"BUCKET_NAME": "b", "ALLOW_SIMULATED_FAILURES": "maybe"}, "ALLOW_SIMULATED_FAILURES"},
+		{"status update", status, map[string]string{"TABLE_NAME": "jobs"}, ""},
+		{"status update without a table", status, nil, "TABLE_NAME"},
+		{"status update, bad log level", status, map[string]string{"TABLE_NAME": "jobs", "LOG_LEVEL": "loud"}, "LOG_LEVEL"},
+		{"job result", result, map[string]string{"TABLE_NAME": "jobs", "RESULT_URL_TTL": "10m"}, ""},
+		{"job result, bad ttl", result, map[string]string{"TABLE_NAME": "jobs", "RESULT_URL_TTL": "soon"}, "RESULT_URL_TTL=soon"},
+		{"authorizer, disabled", authz, map[string]string{"AUTH_DISABLED": "true"}, ""},
+		{"authorizer, bad log level", authz, map[string]string{"AUTH_DISABLED": "true", "LOG_LEVEL": "loud"}, "LOG_LEVEL"},
+		{"authorizer fails closed without an issuer", authz, nil, "ISSUER and AUDIENCE are required"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			ok, err := tc.build(t.Context(), deps(tc.env))
+			ok, err := tc.build(t.Context(), function.Env{Getenv: env(tc.env), Out: &bytes.Buffer{}})
 			if tc.wantErr != "" {
 				require.Error(t, err)
 				assert.Contains(t, err.Error(), tc.wantErr)
@@ -65,8 +79,12 @@ func TestConstructors(t *testing.T) {
 	}
 }
 
-func TestNewS3PathStyle(t *testing.T) {
-	cfg := aws.Config{Region: "us-east-1"}
-	assert.True(t, NewS3(cfg, env(map[string]string{"S3_FORCE_PATH_STYLE": "true"})).Options().UsePathStyle)
-	assert.False(t, NewS3(cfg, env(nil)).Options().UsePathStyle)
+// Without Out, log and metric lines are discarded rather than written to a
+// nil writer.
+func TestEnvWithoutOut(t *testing.T) {
+	e := function.Env{Getenv: env(map[string]string{"LOG_LEVEL": "debug"})}
+	_, log, err := e.Config()
+	require.NoError(t, err)
+	assert.NotPanics(t, func() { log.Info("dropped") })
+	assert.NotNil(t, e.Metrics())
 }

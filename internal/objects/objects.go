@@ -7,6 +7,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
@@ -33,6 +34,15 @@ var _ job.ResultStore = (*Store)(nil)
 
 // New returns a store writing to bucket.
 func New(api API, bucket string) *Store { return &Store{api: api, bucket: bucket} }
+
+// NewClient is the S3 client of a Lambda main, from its aws.Config.
+// S3_FORCE_PATH_STYLE=true in its environment asks for path-style
+// addressing, which S3-protocol servers on a host name need (the local
+// runtime's process mode sets it).
+func NewClient(cfg aws.Config, getenv func(string) string) *s3.Client {
+	pathStyle, _ := strconv.ParseBool(getenv("S3_FORCE_PATH_STYLE"))
+	return s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = pathStyle })
+}
 
 // Bucket is the bucket results go to.
 func (s *Store) Bucket() string { return s.bucket }

@@ -167,3 +167,22 @@ func TestErrorClassification(t *testing.T) {
 		})
 	}
 }
+
+func TestNewClientPathStyle(t *testing.T) {
+	cfg := aws.Config{Region: "us-east-1"}
+	tests := []struct {
+		name string
+		env  map[string]string
+		want bool
+	}{
+		{"path style", map[string]string{"S3_FORCE_PATH_STYLE": "true"}, true},
+		{"virtual hosted by default", nil, false},
+		{"explicitly off", map[string]string{"S3_FORCE_PATH_STYLE": "false"}, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got := objects.NewClient(cfg, func(k string) string { return tc.env[k] }).Options().UsePathStyle
+			assert.Equal(t, tc.want, got)
+		})
+	}
+}

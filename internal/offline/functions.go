@@ -11,6 +11,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/asyncjobs/stepjobs/internal/function"
+	"github.com/asyncjobs/stepjobs/internal/function/authorizer"
+	"github.com/asyncjobs/stepjobs/internal/function/batchsimulation"
+	"github.com/asyncjobs/stepjobs/internal/function/jobresult"
+	"github.com/asyncjobs/stepjobs/internal/function/statusupdate"
+	"github.com/asyncjobs/stepjobs/internal/function/tracking"
 	"github.com/asyncjobs/stepjobs/internal/sfn"
 	"github.com/asyncjobs/stepjobs/internal/slsconfig"
 )
@@ -34,33 +39,49 @@ type FunctionDeps struct {
 type FunctionFactory func(d FunctionDeps) (sfn.Invoker, error)
 
 // Functions maps a Lambda main's directory under cmd/ to its handler, built
-// by the same internal/function constructor the main calls, so the local
-// runtime runs exactly the code that is deployed. serverless.yml's
+// by the same internal/function/<name> constructor the main calls, so the
+// local runtime runs exactly the code that is deployed. serverless.yml's
 // package.artifact (dist/<dir>.zip, built from cmd/<dir>) selects the entry.
 var Functions = map[string]FunctionFactory{
-	"tracking":         invoker(function.Tracking),
-	"batch-simulation": invoker(function.BatchSimulation),
-	"status-update":    invoker(function.StatusUpdate),
+	"tracking": func(d FunctionDeps) (sfn.Invoker, error) {
+		return invoker(tracking.New(d.ctx(), d.env(), d.DynamoDB))
+	},
+	"batch-simulation": func(d FunctionDeps) (sfn.Invoker, error) {
+		return invoker(batchsimulation.New(d.ctx(), d.env(), d.S3))
+	},
+	"status-update": func(d FunctionDeps) (sfn.Invoker, error) {
+		return invoker(statusupdate.New(d.ctx(), d.env(), d.DynamoDB))
+	},
 	// The runtime points ISSUER, AUDIENCE and JWKS_URL at its dev issuer, or
 	// sets AUTH_DISABLED (auth.go).
-	"authorizer": invoker(function.Authorizer),
+	"authorizer": func(d FunctionDeps) (sfn.Invoker, error) {
+		return invoker(authorizer.New(d.ctx(), d.env()))
+	},
 	// Links are signed for the local S3 endpoint, so they download from it.
-	"job-result": invoker(function.JobResult),
+	"job-result": func(d FunctionDeps) (sfn.Invoker, error) {
+		return invoker(jobresult.New(d.ctx(), d.env(), d.DynamoDB, d.S3))
+	},
 }
 
-// invoker adapts a function constructor to a FunctionFactory.
-func invoker[In, Out any](build func(context.Context, function.Deps) (function.Handler[In, Out], error)) FunctionFactory {
-	return func(d FunctionDeps) (sfn.Invoker, error) {
-		ctx := d.Ctx
-		if ctx == nil {
-			ctx = context.Background()
-		}
-		h, err := build(ctx, function.Deps{Getenv: d.getenv, DynamoDB: d.DynamoDB, S3: d.S3, Logger: d.Logger})
-		if err != nil {
-			return nil, err
-		}
-		return sfn.LambdaFunc(h), nil
+// invoker adapts a function constructor's result to a FunctionFactory's.
+func invoker[In, Out any](h function.Handler[In, Out], err error) (sfn.Invoker, error) {
+	if err != nil {
+		return nil, err
 	}
+	return sfn.LambdaFunc(h), nil
+}
+
+// ctx is the context a function is built with: Ctx, or the background.
+func (d FunctionDeps) ctx() context.Context {
+	if d.Ctx == nil {
+		return context.Background()
+	}
+	return d.Ctx
+}
+
+// env is the function's environment as its constructor takes it.
+func (d FunctionDeps) env() function.Env {
+	return function.Env{Getenv: d.getenv, Logger: d.Logger}
 }
 
 func (d FunctionDeps) getenv(name string) string { return d.Env[name] }

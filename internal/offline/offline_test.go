@@ -130,14 +130,14 @@ functions:
 }
 
 // The deployed Lambda mains and Functions build their handlers with the
-// same internal/function constructor; each main is that one call.
+// same internal/function/<name> constructor; each main is that one call.
 func TestFunctionsMatchMains(t *testing.T) {
 	constructor := map[string]string{
-		"tracking":         "function.Tracking(",
-		"batch-simulation": "function.BatchSimulation(",
-		"status-update":    "function.StatusUpdate(",
-		"authorizer":       "function.Authorizer(",
-		"job-result":       "function.JobResult(",
+		"tracking":         "tracking.New(",
+		"batch-simulation": "batchsimulation.New(",
+		"status-update":    "statusupdate.New(",
+		"authorizer":       "authorizer.New(",
+		"job-result":       "jobresult.New(",
 	}
 	// The mains serverless.yml deploys (other cmd/ programs, such as this
 	// runtime, are not Lambda functions of the stack).
@@ -149,10 +149,13 @@ func TestFunctionsMatchMains(t *testing.T) {
 	}
 	assert.ElementsMatch(t, slices.Collect(maps.Keys(constructor)), deployed, "every deployed Lambda main is checked here")
 	assert.ElementsMatch(t, slices.Collect(maps.Keys(Functions)), deployed, "every deployed Lambda main has a local handler")
+	local, err := os.ReadFile("functions.go")
+	require.NoError(t, err)
 	for dir, call := range constructor {
 		src, err := os.ReadFile(filepath.Join("../../cmd", dir, "main.go"))
 		require.NoError(t, err)
 		assert.Contains(t, string(src), call, "cmd/%s/main.go", dir)
+		assert.Contains(t, string(local), call, "Functions[%q]", dir)
 	}
 }
 

@@ -1,4 +1,7 @@
-package function
+// Package awsenv builds a Lambda main's aws.Config from the environment
+// Lambda gives the function. It is a package of its own so that a function
+// that calls no AWS service (the authorizer) does not link the SDK.
+package awsenv
 
 import (
 	"context"
@@ -13,7 +16,7 @@ import (
 	"github.com/aws/smithy-go/logging"
 )
 
-// AWSConfig is a Lambda main's aws.Config, read from the environment Lambda
+// Config is a Lambda main's aws.Config, read from the environment Lambda
 // gives a function, as config.LoadDefaultConfig would resolve it there:
 //   - region: AWS_REGION, else AWS_DEFAULT_REGION;
 //   - credentials: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and
@@ -34,10 +37,10 @@ import (
 // AWS_CA_BUNDLE, AWS_DEFAULTS_MODE) are refused with an error rather than
 // ignored; without keys in the environment, so are the credential sources
 // the SDK would try next (web identity, container credentials, IMDS).
-func AWSConfig(getenv func(string) string) (aws.Config, error) {
+func Config(getenv func(string) string) (aws.Config, error) {
 	for _, k := range unsupportedAWSEnv {
 		if getenv(k) != "" {
-			return aws.Config{}, fmt.Errorf("aws config: %s is set: a Lambda main reads its credentials and settings from the environment only (function.AWSConfig)", k)
+			return aws.Config{}, fmt.Errorf("aws config: %s is set: a Lambda main reads its credentials and settings from the environment only (awsenv.Config)", k)
 		}
 	}
 	region := first(getenv, "AWS_REGION", "AWS_DEFAULT_REGION")
@@ -96,9 +99,9 @@ func AWSConfig(getenv func(string) string) (aws.Config, error) {
 	return cfg, nil
 }
 
-// unsupportedAWSEnv are settings AWSConfig cannot honour without the
+// unsupportedAWSEnv are settings Config cannot honour without the
 // config package. (With keys in the environment, the SDK itself ignores web
-// identity and container credentials, and so does AWSConfig.)
+// identity and container credentials, and so does Config.)
 var unsupportedAWSEnv = [...]string{"AWS_PROFILE", "AWS_DEFAULT_PROFILE", "AWS_CA_BUNDLE", "AWS_DEFAULTS_MODE"}
 
 // envSource is the aws.Config.ConfigSources entry the service clients ask

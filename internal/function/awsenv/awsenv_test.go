@@ -1,4 +1,4 @@
-package function
+package awsenv
 
 import (
 	"context"
@@ -57,7 +57,7 @@ func view(t *testing.T, cfg aws.Config) clientView {
 	require.NoError(t, err)
 	creds.Expires = creds.Expires.UTC()
 	// Unset and disabled resolve endpoints alike; the SDK's env config says
-	// "disabled" for an explicit false, AWSConfig leaves it unset.
+	// "disabled" for an explicit false, Config leaves it unset.
 	fips, dual := ddb.EndpointOptions.UseFIPSEndpoint, ddb.EndpointOptions.UseDualStackEndpoint
 	if fips != aws.FIPSEndpointStateEnabled {
 		fips = aws.FIPSEndpointStateUnset
@@ -71,9 +71,9 @@ func view(t *testing.T, cfg aws.Config) clientView {
 		RequestChecksum: s.RequestChecksumCalculation, ResponseChecksum: s.ResponseChecksumValidation}
 }
 
-// In every environment a Lambda function can have, AWSConfig gives the
+// In every environment a Lambda function can have, Config gives the
 // clients what config.LoadDefaultConfig gives them.
-func TestAWSConfigMatchesLoadDefaultConfig(t *testing.T) {
+func TestConfigMatchesLoadDefaultConfig(t *testing.T) {
 	tests := []struct {
 		name string
 		env  map[string]string
@@ -102,7 +102,7 @@ func TestAWSConfigMatchesLoadDefaultConfig(t *testing.T) {
 			}
 			want, err := config.LoadDefaultConfig(context.Background())
 			require.NoError(t, err)
-			got, err := AWSConfig(os.Getenv)
+			got, err := Config(os.Getenv)
 			require.NoError(t, err)
 			assert.Equal(t, view(t, want), view(t, got))
 		})
@@ -130,7 +130,7 @@ func clearAWSEnv(t *testing.T) {
 	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
 }
 
-func TestAWSConfigErrors(t *testing.T) {
+func TestConfigErrors(t *testing.T) {
 	tests := []struct {
 		name, want string
 		env        map[string]string
@@ -149,9 +149,13 @@ func TestAWSConfigErrors(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := AWSConfig(env(tc.env))
+			_, err := Config(env(tc.env))
 			require.Error(t, err)
 			assert.Contains(t, err.Error(), tc.want)
 		})
 	}
+}
+
+func env(vars map[string]string) func(string) string {
+	return func(k string) string { return vars[k] }
 }
