@@ -96,7 +96,7 @@ type stateRun struct {
 	failEvent EventType
 	token     string   // $$.Task.Token of callback tasks
 	async     bool     // lambda:invoke with InvocationType Event
-	rawText   string   // the raw input's original text, when known
+	rawText   string   // the raw input as JSON text: its original text when known, set by enter
 	envc      *asl.Env // the current attempt's env (see env)
 	envv      asl.Env
 	envRetry  int
