@@ -41,7 +41,7 @@ type execution struct {
 	// stored > 0: the execution ended before the engine opened its data
 	// file, and its history (that many events) stays there; events is nil.
 	stored int64
-	timers  map[*execTimer]struct{}
+	timers map[*execTimer]struct{}
 }
 
 // maxEventsHint caps the history capacity preallocated for a new execution.
