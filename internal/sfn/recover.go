@@ -235,8 +235,8 @@ func (e *Engine) load(db *bolt.DB, ds *durableStore) (int, error) {
 // of them otherwise.
 func loadEvents(c *bolt.Cursor, rc *recovery) error {
 	ex := rc.ex
-	k, v := c.Seek(seqKey(rc.seq + 1))
-	if k == nil {
+	var k, v []byte
+	if k, _ = c.Seek(seqKey(rc.seq + 1)); k == nil {
 		k, v = c.Last()
 	} else {
 		k, v = c.Prev()
