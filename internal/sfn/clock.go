@@ -20,6 +20,10 @@ type Clock interface {
 type Timer interface {
 	// Stop prevents the call; it reports whether the call was still pending.
 	Stop() bool
+	// Reset schedules the call d from now, whether or not it was still
+	// pending or already made (as time.Timer.Reset does for AfterFunc);
+	// it reports whether it was pending.
+	Reset(d time.Duration) bool
 }
 
 // RealClock is the wall clock.
@@ -63,10 +67,15 @@ func (c *FakeClock) AfterFunc(d time.Duration, f func()) Timer {
 	defer c.mu.Unlock()
 	c.seq++
 	t := &fakeTimer{c: c, due: c.now.Add(d), seq: c.seq, f: f}
-	// Keep timers sorted by due time, ties in scheduling order.
+	c.insert(t)
+	return t
+}
+
+// insert adds t to the pending list, kept sorted by due time, ties in
+// scheduling order; c.mu is held.
+func (c *FakeClock) insert(t *fakeTimer) {
 	i := sort.Search(len(c.timers), func(i int) bool { return c.timers[i].due.After(t.due) })
 	c.timers = slices.Insert(c.timers, i, t)
-	return t
 }
 
 // Stop implements Timer.
@@ -74,6 +83,24 @@ func (t *fakeTimer) Stop() bool {
 	c := t.c
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	return c.remove(t)
+}
+
+// Reset implements Timer: the timer is due d from the clock's now, after
+// the timers already due then.
+func (t *fakeTimer) Reset(d time.Duration) bool {
+	c := t.c
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	pending := c.remove(t)
+	c.seq++
+	t.due, t.seq = c.now.Add(d), c.seq
+	c.insert(t)
+	return pending
+}
+
+// remove takes t off the pending list; c.mu is held.
+func (c *FakeClock) remove(t *fakeTimer) bool {
 	for i, x := range c.timers {
 		if x == t {
 			c.timers = append(c.timers[:i], c.timers[i+1:]...)

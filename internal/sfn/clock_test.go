@@ -55,3 +55,32 @@ func TestRealClock(t *testing.T) {
 	<-done
 	assert.False(t, RealClock{}.Now().IsZero())
 }
+
+func TestFakeClockReset(t *testing.T) {
+	c := NewFakeClock(time.Unix(0, 0))
+	var fired []string
+	a := c.AfterFunc(time.Second, func() { fired = append(fired, "a") })
+	c.AfterFunc(2*time.Second, func() { fired = append(fired, "b") })
+
+	assert.True(t, a.Reset(2*time.Second), "pending")
+	c.Advance(time.Second)
+	assert.Empty(t, fired, "moved later")
+	c.Advance(time.Second)
+	assert.Equal(t, []string{"b", "a"}, fired, "due at the same instant, a reset timer goes after those set before")
+
+	assert.False(t, a.Reset(time.Second), "fired: Reset schedules it again")
+	c.Advance(time.Second)
+	assert.Equal(t, []string{"b", "a", "a"}, fired)
+	assert.Equal(t, 0, c.Pending())
+}
+
+func TestRealClockReset(t *testing.T) {
+	done := make(chan struct{})
+	tm := RealClock{}.AfterFunc(time.Hour, func() { close(done) })
+	assert.True(t, tm.Reset(0))
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("the reset timer did not fire")
+	}
+}

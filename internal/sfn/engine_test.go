@@ -549,3 +549,55 @@ func TestRetriedTaskRunsOffTheClockGoroutine(t *testing.T) {
 	assert.Equal(t, StatusSucceeded, info.Status)
 	assert.Equal(t, int32(2), calls.Load())
 }
+
+// A frame's task timer is set again for each attempt: a later task with a
+// longer timeout is not timed out at the earlier task's deadline, and is
+// timed out at its own.
+func TestTaskTimeoutPerAttempt(t *testing.T) {
+	start := time.Unix(0, 0)
+	clock := NewFakeClock(start)
+	reg := NewRegistry()
+	reg.RegisterFunction("quick", InvokerFunc(func(context.Context, []byte) ([]byte, error) { return []byte(`{}`), nil }))
+	reg.RegisterFunction("stuck", InvokerFunc(func(ctx context.Context, _ []byte) ([]byte, error) {
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}))
+	e := New(Config{Clock: clock, Invokers: reg})
+	def := `{"StartAt":"A","States":{
+		"A":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:123456789012:function:quick","TimeoutSeconds":2,"Next":"B"},
+		"B":{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:123456789012:function:stuck","TimeoutSeconds":10,"End":true}}}`
+	sm, err := e.CreateStateMachine(context.Background(), CreateStateMachineInput{Name: "timeouts", Definition: def, RoleARN: "r"})
+	require.NoError(t, err)
+	ex, err := e.startExecution(sm.ARN, "x", `{}`)
+	require.NoError(t, err)
+	started := func() bool {
+		h, _ := e.History(context.Background(), ex.arn)
+		n := 0
+		for _, ev := range h {
+			if ev.Type == "LambdaFunctionStarted" {
+				n++
+			}
+		}
+		return n == 2
+	}
+	require.Eventually(t, started, 5*time.Second, time.Millisecond, "B is running")
+
+	clock.Advance(2 * time.Second)
+	assert.Equal(t, StatusRunning, ex.describe().Status, "A's deadline does not time B out")
+	clock.Advance(8 * time.Second)
+	info, err := e.Wait(t.Context(), ex.arn)
+	require.NoError(t, err)
+	assert.Equal(t, StatusFailed, info.Status)
+	assert.Equal(t, "States.Timeout", deref(info.Error))
+	h, err := e.History(context.Background(), ex.arn)
+	require.NoError(t, err)
+	var timedOut []Event
+	for _, ev := range h {
+		if ev.Type == "LambdaFunctionTimedOut" {
+			timedOut = append(timedOut, ev)
+		}
+	}
+	require.Len(t, timedOut, 1)
+	assert.True(t, timedOut[0].Timestamp.Equal(start.Add(10*time.Second)), "timed out at %v", timedOut[0].Timestamp)
+	assert.Equal(t, 0, clock.Pending(), "no timer left behind")
+}

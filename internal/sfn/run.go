@@ -34,6 +34,81 @@ type frame struct {
 	// clears it.
 	text   string
 	onDone func(out any, err *asl.Error)
+	// taskTimer times out the frame's task attempts (a frame runs one
+	// state at a time): one clock timer per frame, reset for each attempt,
+	// where a timer per attempt cost several allocations. task is the
+	// attempt it is set for and taskDue when; guarded by ex.mu.
+	taskTimer Timer
+	task      *taskRun
+	taskDue   time.Time
+}
+
+// armTaskTimeout times tr out after d unless it settles first.
+func (f *frame) armTaskTimeout(tr *taskRun, d time.Duration) {
+	ex := f.ex
+	due := ex.e.cfg.Clock.Now().Add(d)
+	ex.mu.Lock()
+	if ex.status != StatusRunning {
+		ex.mu.Unlock()
+		return
+	}
+	f.task, f.taskDue = tr, due
+	t := f.taskTimer
+	ex.mu.Unlock()
+	if t != nil {
+		t.Reset(d)
+		return
+	}
+	// The timer is created outside ex.mu: a fake clock may fire at once.
+	t = ex.e.cfg.Clock.AfterFunc(d, f.taskTimedOut)
+	ex.mu.Lock()
+	defer ex.mu.Unlock()
+	if ex.status != StatusRunning {
+		t.Stop()
+		return
+	}
+	f.taskTimer = t
+	// Registered once, so that closing the execution stops it.
+	if ex.timers == nil {
+		ex.timers = map[*execTimer]struct{}{}
+	}
+	ex.timers[&execTimer{t: t}] = struct{}{}
+}
+
+// disarmTaskTimeout stops the timer set for tr, if it still is.
+func (f *frame) disarmTaskTimeout(tr *taskRun) {
+	ex := f.ex
+	ex.mu.Lock()
+	if f.task != tr {
+		ex.mu.Unlock()
+		return
+	}
+	f.task = nil
+	t := f.taskTimer
+	ex.mu.Unlock()
+	if t != nil {
+		t.Stop()
+	}
+}
+
+// taskTimedOut is the task timer's call: it times out the attempt it is set
+// for, if that one is due (a call can come late, after the attempt settled
+// and the timer was set again for the next).
+func (f *frame) taskTimedOut() {
+	ex := f.ex
+	now := ex.e.cfg.Clock.Now()
+	ex.mu.Lock()
+	tr := f.task
+	if tr == nil || now.Before(f.taskDue) || ex.status != StatusRunning || f.ctx.Err() != nil {
+		ex.mu.Unlock()
+		return
+	}
+	f.task = nil
+	ex.mu.Unlock()
+	ex.e.work()
+	defer ex.e.workDone()
+	defer ex.recoverPanic()
+	f.run(tr.settle(func() (string, any) { return tr.r.taskTimedOut(tr.t, asl.ErrTimeout) }))
 }
 
 func (f *frame) lastID() int64 {
@@ -536,12 +611,7 @@ func (r *stateRun) runTask(env *asl.Env, owned bool) (string, any) {
 	tr := &taskRun{r: r, t: t, heartbeat: heartbeat}
 	tr.ctx, tr.cancel = context.WithCancel(r.f.ctx)
 	if timeout > 0 {
-		et := ex.after(time.Duration(timeout)*time.Second, func() {
-			r.f.run(tr.settle(func() (string, any) { return r.taskTimedOut(t, asl.ErrTimeout) }))
-		})
-		tr.mu.Lock()
-		tr.timeout = et
-		tr.mu.Unlock()
+		r.f.armTaskTimeout(tr, time.Duration(timeout)*time.Second)
 	}
 	if t.callback {
 		// The task ends with SendTaskSuccess/Failure for its token, which
@@ -583,7 +653,6 @@ type taskRun struct {
 	token     string
 
 	mu      sync.Mutex
-	timeout *execTimer
 	hbTime  *execTimer
 }
 
@@ -597,13 +666,12 @@ func (tr *taskRun) settle(fn func() (string, any)) (next string, input any) {
 		if tr.token != "" {
 			ex.e.tokens.Delete(tr.token)
 		}
+		tr.r.f.disarmTaskTimeout(tr)
 		tr.mu.Lock()
-		timers := [...]*execTimer{tr.timeout, tr.hbTime}
+		hb := tr.hbTime
 		tr.mu.Unlock()
-		for _, et := range timers {
-			if et != nil {
-				ex.cancelTimer(et)
-			}
+		if hb != nil {
+			ex.cancelTimer(hb)
 		}
 		next, input = fn()
 	})
