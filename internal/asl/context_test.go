@@ -62,3 +62,49 @@ func TestContextSourceMatchesContext(t *testing.T) {
 		})
 	}
 }
+
+// lazyObject is an Object counting how often it is made whole.
+type lazyObject struct {
+	fields map[string]any
+	values int
+}
+
+func (o *lazyObject) Field(name string) (any, bool) { v, ok := o.fields[name]; return v, ok }
+func (o *lazyObject) Value() any                    { o.values++; return o.fields }
+
+// objectSource gives Execution as an Object.
+type objectSource struct{ exec *lazyObject }
+
+func (s objectSource) ContextObject() any { return map[string]any{"Execution": s.exec.Value()} }
+func (s objectSource) ContextField(name string) (any, bool) {
+	if name == "Execution" {
+		return s.exec, true
+	}
+	return nil, false
+}
+
+// Paths read an Object's fields one by one and make it whole only when
+// they select it entire.
+func TestContextObjectFields(t *testing.T) {
+	cases := []struct {
+		path   string
+		want   any
+		values int
+	}{
+		{"$$.Execution.Name", "n", 0},
+		{"$$.Execution.Input.a", json.Number("1"), 0},
+		{"$$.Execution", map[string]any{"Name": "n", "Input": map[string]any{"a": json.Number("1")}}, 1},
+		{"$$", map[string]any{"Execution": map[string]any{"Name": "n", "Input": map[string]any{"a": json.Number("1")}}}, 1},
+	}
+	for _, c := range cases {
+		t.Run(c.path, func(t *testing.T) {
+			exec := &lazyObject{fields: map[string]any{"Name": "n", "Input": map[string]any{"a": json.Number("1")}}}
+			got, err := MustParsePath(c.path).Get(nil, &Env{ContextSource: objectSource{exec}})
+			require.NoError(t, err)
+			assert.Equal(t, c.want, got)
+			assert.Equal(t, c.values, exec.values)
+		})
+	}
+	_, err := MustParsePath("$$.Execution.Missing").Get(nil, &Env{ContextSource: objectSource{&lazyObject{}}})
+	assert.Error(t, err)
+}

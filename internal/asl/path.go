@@ -350,11 +350,13 @@ func (p *Path) getDefinite(cur any, segs []segment) (any, error) {
 	for _, s := range segs {
 		switch s.kind {
 		case segField:
-			m, ok := cur.(map[string]any)
-			if !ok {
-				return nil, &pathNotFound{p}
+			var ok bool
+			switch x := cur.(type) {
+			case map[string]any:
+				cur, ok = x[s.name]
+			case Object:
+				cur, ok = x.Field(s.name)
 			}
-			cur, ok = m[s.name]
 			if !ok {
 				return nil, &pathNotFound{p}
 			}
@@ -372,6 +374,9 @@ func (p *Path) getDefinite(cur any, segs []segment) (any, error) {
 			}
 			cur = a[i]
 		}
+	}
+	if o, ok := cur.(Object); ok {
+		return o.Value(), nil
 	}
 	return cur, nil
 }

@@ -20,12 +20,20 @@ type Env struct {
 	Vars          map[string]any
 }
 
+// Object is an object of the context object made on demand: paths read
+// its fields one at a time, and Value makes the whole of it when a path
+// selects it entire. ContextSource.ContextField may return one.
+type Object interface {
+	Field(name string) (any, bool)
+	Value() any
+}
+
 // ContextSource makes a context object ($$) on demand.
 type ContextSource interface {
 	// ContextObject returns the whole context object.
 	ContextObject() any
 	// ContextField returns one of its top-level fields, e.g. Execution:
-	// a path like $$.Execution.Name needs no more.
+	// a path like $$.Execution.Name needs no more. It may be an Object.
 	ContextField(name string) (any, bool)
 }
 

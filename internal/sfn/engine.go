@@ -603,7 +603,18 @@ func newUUID() string {
 	}
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
-	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+	// 8-4-4-4-12 hex digits, written out (fmt made it seven allocations).
+	var out [36]byte
+	o := 0
+	for i, x := range b {
+		if i == 4 || i == 6 || i == 8 || i == 10 {
+			out[o] = '-'
+			o++
+		}
+		out[o], out[o+1] = hexDigits[x>>4], hexDigits[x&0x0f]
+		o += 2
+	}
+	return string(out[:])
 }
 
 // Diagnostic is one finding of ValidateStateMachineDefinition.

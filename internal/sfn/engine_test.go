@@ -6,6 +6,7 @@ import (
 	"errors"
 	"math/rand/v2"
 	"os"
+	"regexp"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -600,4 +601,15 @@ func TestTaskTimeoutPerAttempt(t *testing.T) {
 	require.Len(t, timedOut, 1)
 	assert.True(t, timedOut[0].Timestamp.Equal(start.Add(10*time.Second)), "timed out at %v", timedOut[0].Timestamp)
 	assert.Equal(t, 0, clock.Pending(), "no timer left behind")
+}
+
+func TestNewUUIDShape(t *testing.T) {
+	re := regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
+	seen := map[string]bool{}
+	for range 1000 {
+		u := newUUID()
+		require.Regexp(t, re, u)
+		require.False(t, seen[u], "unique")
+		seen[u] = true
+	}
 }

@@ -26,8 +26,9 @@ type execution struct {
 	ctx      context.Context
 	cancel   context.CancelFunc
 	done     chan struct{}
-	// execCtx is $$.Execution, the constant part of the context object.
-	execCtx map[string]any
+	// arnValue and nameValue are arn and name as values, made once for
+	// $$.Execution (see execObject).
+	arnValue, nameValue any
 	// seq numbers the execution in the journal (0 in memory).
 	seq uint64
 
@@ -58,11 +59,8 @@ func (e *Engine) newExecution(sm *stateMachine, name, input string, val any) *ex
 	return &execution{
 		e: e, sm: sm, arn: arn, name: name, input: input, inputVal: val, start: now,
 		ctx: ctx, cancel: cancel, done: make(chan struct{}), status: StatusRunning,
-		events: make([]entry, 0, max(int(sm.eventsHint.Load()), 8)),
-		execCtx: map[string]any{
-			"Id": arn, "Input": val, "Name": name, "RoleArn": sm.roleARN,
-			"StartTime": isoTime(now), "RedriveCount": json.Number("0"),
-		},
+		events:   make([]entry, 0, max(int(sm.eventsHint.Load()), 8)),
+		arnValue: arn, nameValue: name,
 	}
 }
 

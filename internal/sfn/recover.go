@@ -164,11 +164,9 @@ func (e *Engine) load(db *bolt.DB, ds *durableStore) (int, error) {
 			// The input is decoded only if the execution resumes.
 			ex := e.newExecution(sm, m.Name, m.Input, nil)
 			ex.start = time.Unix(0, m.Start)
-			ex.execCtx["StartTime"] = isoTime(ex.start)
 			if ex.arn != m.ARN {
 				// The ARN is derived from the names; keep the stored one.
-				ex.arn = m.ARN
-				ex.execCtx["Id"] = ex.arn
+				ex.arn, ex.arnValue = m.ARN, m.ARN
 			}
 			ex.seq = seq
 			rc := &recovery{ex: ex, err: broken[m.Version], seq: seq}
@@ -224,7 +222,7 @@ func (e *Engine) load(db *bolt.DB, ds *durableStore) (int, error) {
 		if err != nil {
 			return 0, fmt.Errorf("%w: execution %s: input: %w", errCorrupt, ex.arn, err)
 		}
-		ex.inputVal, ex.execCtx["Input"] = val, val
+		ex.inputVal = val
 		e.recovered = append(e.recovered, rc)
 	}
 	return len(execs), nil

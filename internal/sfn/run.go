@@ -254,6 +254,9 @@ func (r *stateRun) ContextObject() any {
 	ctx := make(map[string]any, 4)
 	for _, k := range [...]string{"Execution", "StateMachine", "State", "Task"} {
 		if v, ok := r.ContextField(k); ok {
+			if o, ok := v.(asl.Object); ok {
+				v = o.Value()
+			}
 			ctx[k] = v
 		}
 	}
@@ -266,17 +269,11 @@ func (r *stateRun) ContextField(name string) (any, bool) {
 	ex := r.f.ex
 	switch name {
 	case "Execution":
-		return ex.execCtx, true
+		return execObject{ex}, true
 	case "StateMachine":
 		return map[string]any{"Id": ex.sm.arn, "Name": ex.sm.name}, true
 	case "State":
-		state := map[string]any{"Name": r.st.Name, "EnteredTime": isoTime(r.enterAt)}
-		switch r.st.Type {
-		case asl.TypeTask, asl.TypeParallel, asl.TypeMap:
-			// Only states that can retry have a RetryCount (AWS omits it elsewhere).
-			state["RetryCount"] = jsonNumber(r.envRetry)
-		}
-		return state, true
+		return stateObject{r}, true
 	case "Task":
 		if r.token != "" {
 			return map[string]any{"Token": r.token}, true
@@ -652,8 +649,8 @@ type taskRun struct {
 	heartbeat int64
 	token     string
 
-	mu      sync.Mutex
-	hbTime  *execTimer
+	mu     sync.Mutex
+	hbTime *execTimer
 }
 
 // settle ends the attempt once: whichever of result, timeout, heartbeat
