@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"runtime/debug"
 	"strconv"
 	"sync"
@@ -69,7 +70,7 @@ func isoTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.00
 
 // begin records ExecutionStarted and runs the first state on a goroutine.
 func (ex *execution) begin() {
-	ex.recordEntry(nil, entry{typ: "ExecutionStarted", kind: kindExecStarted, a: ex.sm.roleARN, b: ex.input}, true, nil)
+	ex.recordEntry(nil, entry{typ: "ExecutionStarted", kind: kindExecStarted, a: ex.sm.roleARN, b: ex.input}, true, "", false)
 	ex.e.notify(StatusChange{ExecutionARN: ex.arn, StateMachineARN: ex.sm.arn, Name: ex.name, Status: StatusRunning, Time: ex.start})
 	ex.armTimeout(time.Duration(ex.sm.def.TimeoutSeconds) * time.Second)
 	root := ex.rootFrame()
@@ -178,20 +179,20 @@ func (ex *execution) cancelTimer(et *execTimer) {
 // execution-level events) and returns its id; false when the execution (or
 // the frame) no longer runs. At the history cap it fails the execution.
 func (ex *execution) record(f *frame, ev Event) (int64, bool) {
-	return ex.recordEntry(f, entry{typ: ev.Type, kind: kindFull, full: &ev}, true, nil)
+	return ex.recordEntry(f, entry{typ: ev.Type, kind: kindFull, full: &ev}, true, "", false)
 }
 
 // recordSide records an event that does not move the frame's
 // previousEventId chain on (AWS numbers MapStateSucceeded, for one, so).
 func (ex *execution) recordSide(f *frame, ev Event) (int64, bool) {
-	return ex.recordEntry(f, entry{typ: ev.Type, kind: kindFull, full: &ev}, false, nil)
+	return ex.recordEntry(f, entry{typ: ev.Type, kind: kindFull, full: &ev}, false, "", false)
 }
 
 // recordEntry records en (its ts and prev are set here); advance moves
-// the frame's previousEventId chain on; next, for a StateExited, is the
-// state the frame moves on to ("" when it ends), kept in the journal so a
-// restart can go on.
-func (ex *execution) recordEntry(f *frame, en entry, advance bool, next *string) (int64, bool) {
+// the frame's previousEventId chain on; next, for a StateExited (exit),
+// is the state the frame moves on to ("" when it ends), kept in the
+// journal so a restart can go on.
+func (ex *execution) recordEntry(f *frame, en entry, advance bool, next string, exit bool) (int64, bool) {
 	// en.ts may be set already, to a time the caller read anyway.
 	if f != nil && f.ctx.Err() != nil {
 		return 0, false
@@ -224,7 +225,12 @@ func (ex *execution) recordEntry(f *frame, en entry, advance bool, next *string)
 	ex.events = append(ex.events, en)
 	if j := ex.e.journal; j != nil {
 		// Under ex.mu, so the journal gets an execution's events in order.
-		j.event(ex.seq, id, en, next)
+		var np *string
+		if exit {
+			n := next // a copy: only the journal's copy goes to the heap
+			np = &n
+		}
+		j.event(ex.seq, id, en, np)
 	}
 	ex.mu.Unlock()
 	return id, true
@@ -284,7 +290,10 @@ func (ex *execution) close(status string, evType EventType, output, errName, cau
 		}
 	}
 	ex.cancel()
-	ex.e.cfg.Logger.Debug("execution closed", "executionArn", ex.arn, "status", status, "events", id)
+	if ex.e.cfg.Logger.Enabled(context.Background(), slog.LevelDebug) {
+		// Checked first: the arguments alone cost allocations.
+		ex.e.cfg.Logger.Debug("execution closed", "executionArn", ex.arn, "status", status, "events", id)
+	}
 	// Subscribers hear of the change before waiters are released, so a
 	// caller of Wait sees every notification already delivered.
 	ex.e.notify(StatusChange{ExecutionARN: ex.arn, StateMachineARN: ex.sm.arn, Name: ex.name, Status: status,

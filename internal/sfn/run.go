@@ -217,7 +217,7 @@ func exitedType(t asl.StateType) EventType {
 func (r *stateRun) enter() bool {
 	r.enterAt = r.f.ex.e.cfg.Clock.Now()
 	r.rawText = r.inputText()
-	id, ok := r.f.ex.recordEntry(r.f, entry{ts: r.enterAt.UnixNano(), typ: enteredType(r.st.Type), kind: kindEntered, a: r.st.Name, b: r.rawText}, true, nil)
+	id, ok := r.f.ex.recordEntry(r.f, entry{ts: r.enterAt.UnixNano(), typ: enteredType(r.st.Type), kind: kindEntered, a: r.st.Name, b: r.rawText}, true, "", false)
 	r.entered = id
 	return ok
 }
@@ -422,7 +422,7 @@ func (r *stateRun) exit(out any, vars map[string]any, next string, caught bool) 
 	}
 	en := entry{typ: exitedType(r.st.Type), kind: kindExited, a: r.st.Name, b: text}
 	if len(vars) > 0 {
-		d := &StateExitedDetails{Name: r.st.Name, Output: &text, OutputDetails: notTruncated}
+		d := &StateExitedDetails{Name: r.st.Name, Output: strp(text), OutputDetails: notTruncated}
 		d.AssignedVariables = make(map[string]string, len(vars))
 		for k, v := range vars {
 			d.AssignedVariables[k] = marshalValue(v)
@@ -430,7 +430,7 @@ func (r *stateRun) exit(out any, vars map[string]any, next string, caught bool) 
 		d.AssignedVariablesDetails = notTruncated
 		en.kind, en.full = kindFull, &Event{Type: en.typ, StateExitedEventDetails: d}
 	}
-	if _, ok := r.f.ex.recordEntry(r.f, en, true, &next); !ok {
+	if _, ok := r.f.ex.recordEntry(r.f, en, true, next, true); !ok {
 		return "", nil
 	}
 	for k, v := range vars {
@@ -714,7 +714,7 @@ func (r *stateRun) rec(ev Event) bool {
 
 // recEntry records a compact event for this state's frame.
 func (r *stateRun) recEntry(en entry) bool {
-	_, ok := r.f.ex.recordEntry(r.f, en, true, nil)
+	_, ok := r.f.ex.recordEntry(r.f, en, true, "", false)
 	return ok
 }
 
