@@ -184,6 +184,8 @@ func TestStatusUpdate(t *testing.T) {
 	result := &job.Result{Bucket: "results", Key: "results/job-1.json", Records: 100, Bytes: 17_000}
 	running := job.NewJob(jobID, arn, json.RawMessage(`{}`), t0.Add(-time.Minute))
 	succeeded := job.Outcome{JobID: jobID, ExecutionARN: arn, Status: job.StatusSucceeded, Result: result, At: t0.Add(-time.Second)}.Apply(running)
+	otherSucceeded := succeeded
+	otherSucceeded.ExecutionARN = arn + "-earlier"
 	tests := []struct {
 		name       string
 		store      func(s *memstore.Jobs) job.Store
@@ -191,8 +193,10 @@ func TestStatusUpdate(t *testing.T) {
 		in         job.StatusInput
 		want       job.StatusOutput
 		wantStored job.Status
-		wantErr    string
-		wantInMsg  string
+		// unchanged: the record is the seed as it was (nothing written).
+		unchanged bool
+		wantErr   string
+		wantInMsg string
 	}{
 		{name: "success with result",
 			seed:       &running,
@@ -222,6 +226,29 @@ func TestStatusUpdate(t *testing.T) {
 			seed:    &succeeded,
 			in:      job.StatusInput{JobID: jobID, ExecutionARN: arn, Status: job.StatusFailed, Error: "E"},
 			wantErr: "JobConflict", wantInMsg: "status SUCCEEDED is final"},
+		{name: "RecordFailure after RecordSuccess wrote: the success is the answer, nothing written",
+			seed: &succeeded,
+			in: job.StatusInput{JobID: jobID, ExecutionARN: arn, Status: job.StatusFailed, Source: job.SourceRecordFailure,
+				Error: "States.Timeout", Cause: "Task timed out"},
+			want:       job.StatusOutput{JobID: jobID, Status: job.StatusSucceeded, Result: result},
+			wantStored: job.StatusSucceeded, unchanged: true},
+		{name: "RecordFailure on a running job records the failure",
+			seed:       &running,
+			in:         job.StatusInput{JobID: jobID, ExecutionARN: arn, Status: job.StatusFailed, Source: job.SourceRecordFailure, Error: "SimulatedFailure", Cause: "{}"},
+			want:       job.StatusOutput{JobID: jobID, Status: job.StatusFailed},
+			wantStored: job.StatusFailed},
+		{name: "RecordFailure on another execution's success is a conflict",
+			seed:    &otherSucceeded,
+			in:      job.StatusInput{JobID: jobID, ExecutionARN: arn, Status: job.StatusFailed, Source: job.SourceRecordFailure, Error: "E"},
+			wantErr: "JobConflict", wantInMsg: "record belongs to execution " + arn + "-earlier"},
+		{name: "RecordFailure's rule is for failures only",
+			seed:    &running,
+			in:      job.StatusInput{JobID: jobID, ExecutionARN: arn, Status: job.StatusSucceeded, Result: result, Source: job.SourceRecordFailure},
+			wantErr: "InvalidJobInput", wantInMsg: "cannot give way"},
+		{name: "unknown source",
+			seed:    &succeeded,
+			in:      job.StatusInput{JobID: jobID, ExecutionARN: arn, Status: job.StatusFailed, Source: "statusChangeRule"},
+			wantErr: "InvalidJobInput", wantInMsg: `source "statusChangeRule"`},
 		{name: "success without a record",
 			in:      job.StatusInput{JobID: jobID, ExecutionARN: arn, Status: job.StatusSucceeded, Result: result},
 			wantErr: "JobNotFound", wantInMsg: "job job-1 not found"},
@@ -275,6 +302,10 @@ func TestStatusUpdate(t *testing.T) {
 			stored, err := mem.Get(t.Context(), jobID)
 			require.NoError(t, err)
 			assert.Equal(t, tc.wantStored, stored.Status)
+			if tc.unchanged {
+				assert.Equal(t, *tc.seed, stored, "nothing written")
+				return
+			}
 			assert.Equal(t, tc.in.Error, stored.Error)
 		})
 	}

@@ -116,6 +116,11 @@ type Outcome struct {
 	Error        string
 	Cause        string
 	At           time.Time
+	// UnlessSucceeded makes a FAILED (ABORTED, TIMED_OUT) outcome give way
+	// to a SUCCEEDED record of the same execution: no write, no conflict,
+	// the record is the answer (see ResolveFinish). Only the state
+	// machine's RecordFailure asks for it (SourceRecordFailure).
+	UnlessSucceeded bool
 }
 
 // Validate checks that o is a final status a store may write.
@@ -134,6 +139,8 @@ func (o Outcome) Validate() error {
 		return invalid("result.bucket and result.key are required")
 	case o.Status != StatusSucceeded && o.Result != nil:
 		return invalid(fmt.Sprintf("result is only allowed with status SUCCEEDED, got %s", o.Status))
+	case o.Status == StatusSucceeded && o.UnlessSucceeded:
+		return invalid("a SUCCEEDED status cannot give way to a SUCCEEDED record")
 	case o.At.IsZero():
 		return invalid("the update time is required")
 	}

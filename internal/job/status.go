@@ -2,12 +2,15 @@ package job
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/asyncjobs/stepjobs/internal/metrics"
 )
 
 // StatusInput is what RecordSuccess and RecordFailure pass: the final status
 // with either the result location or the error and cause caught by Catch.
+// The status change rule passes the same fields for an execution that ended
+// FAILED, ABORTED or TIMED_OUT.
 type StatusInput struct {
 	JobID        string  `json:"jobId"`
 	ExecutionARN string  `json:"executionArn"`
@@ -15,7 +18,21 @@ type StatusInput struct {
 	Result       *Result `json:"result,omitempty"`
 	Error        string  `json:"error,omitempty"`
 	Cause        string  `json:"cause,omitempty"`
+	// Source names the caller when it needs other rules than the default:
+	// SourceRecordFailure, or empty (RecordSuccess, the status change rule,
+	// an operator's redrive).
+	Source string `json:"source,omitempty"`
 }
+
+// SourceRecordFailure is the Source of the state machine's RecordFailure.
+// Its FAILED gives way to a SUCCEEDED record of the same execution: the
+// job's work succeeded and RecordSuccess wrote it, but its answer was lost
+// (a timeout or an error after the write) and Catch came here. Instead of a
+// conflict, status-update then writes nothing and answers the stored
+// record, and the state machine ends SUCCEEDED with it. Every other caller
+// keeps the strict rule: a FAILED delivered for a SUCCEEDED record (the
+// status change rule, a redrive) is a conflict an operator must see.
+const SourceRecordFailure = "RecordFailure"
 
 // StatusOutput is status-update's answer; for SUCCEEDED it is the
 // execution's output.
@@ -38,7 +55,9 @@ func NewStatusUpdate(jobs Finisher, opts ...Option) *StatusUpdate {
 
 // Handle writes the final status under the rules of ResolveFinish: a
 // terminal status is never overwritten, a repeated update is success, and a
-// failure is recorded even when tracking never wrote the record.
+// failure is recorded even when tracking never wrote the record. From
+// RecordFailure (Source SourceRecordFailure), a record the same execution
+// already marked SUCCEEDED is the answer, without a write or an error.
 func (h *StatusUpdate) Handle(ctx context.Context, in StatusInput) (StatusOutput, error) {
 	log := h.jobLogger(ctx, "statusUpdate", in.JobID, in.ExecutionARN)
 	o := Outcome{
@@ -50,6 +69,13 @@ func (h *StatusUpdate) Handle(ctx context.Context, in StatusInput) (StatusOutput
 		Cause:        in.Cause,
 		At:           h.now().UTC(),
 	}
+	switch in.Source {
+	case "":
+	case SourceRecordFailure:
+		o.UnlessSucceeded = true
+	default:
+		return StatusOutput{}, fail(ctx, log, invalid(fmt.Sprintf("source %q: want %q or none", in.Source, SourceRecordFailure)))
+	}
 	if err := o.Validate(); err != nil {
 		return StatusOutput{}, fail(ctx, log, err)
 	}
@@ -57,7 +83,13 @@ func (h *StatusUpdate) Handle(ctx context.Context, in StatusInput) (StatusOutput
 	if err != nil {
 		return StatusOutput{}, fail(ctx, log, taskError("status-update: finish job", err))
 	}
-	log.InfoContext(ctx, "job finished", "status", stored.Status, "error", stored.Error)
+	if o.UnlessSucceeded && stored.Status == StatusSucceeded {
+		// RecordSuccess wrote the record, then its answer was lost: the job
+		// succeeded, and the state machine ends so with this answer.
+		log.WarnContext(ctx, "job already succeeded: failure not recorded", "status", stored.Status, "error", o.Error)
+	} else {
+		log.InfoContext(ctx, "job finished", "status", stored.Status, "error", stored.Error)
+	}
 	// Only the write that finished the job counts: a repeated update finds
 	// the record as an earlier one left it (another UpdatedAt).
 	if stored.UpdatedAt.Equal(o.At) && stored.Status == o.Status {

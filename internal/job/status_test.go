@@ -39,6 +39,12 @@ func TestResolveFinish(t *testing.T) {
 	failed := job.Outcome{JobID: "j", ExecutionARN: "arn", Status: job.StatusFailed, Error: "E", Cause: "C", At: at.Add(time.Second)}
 	succeeded := job.Outcome{JobID: "j", ExecutionARN: "arn", Status: job.StatusSucceeded, Result: &job.Result{Bucket: "b", Key: "k"}, At: at.Add(time.Second)}
 	done := failed.Apply(run)
+	won := succeeded.Apply(run)
+	// RecordFailure's outcome: FAILED unless the execution already succeeded.
+	unlessSucceeded := failed
+	unlessSucceeded.UnlessSucceeded = true
+	otherWon := won
+	otherWon.ExecutionARN = "other"
 
 	tests := []struct {
 		name      string
@@ -55,6 +61,13 @@ func TestResolveFinish(t *testing.T) {
 		{"failed again", &done, failed, false, done, nil},
 		{"failed to succeeded", &done, succeeded, false, job.Job{}, job.ErrConflict},
 		{"other execution", &run, job.Outcome{JobID: "j", ExecutionARN: "other", Status: job.StatusFailed, At: at}, false, job.Job{}, job.ErrConflict},
+		{"succeeded to failed is a conflict (the status change rule)", &won, failed, false, job.Job{}, job.ErrConflict},
+		{"succeeded, RecordFailure: the record is the answer, unwritten", &won, unlessSucceeded, false, won, nil},
+		{"succeeded by another execution, RecordFailure: a conflict", &otherWon, unlessSucceeded, false, job.Job{}, job.ErrConflict},
+		{"running, RecordFailure: failed is written", &run, unlessSucceeded, true, unlessSucceeded.Apply(run), nil},
+		{"failed, RecordFailure again: unwritten", &done, unlessSucceeded, false, done, nil},
+		{"absent, RecordFailure creates", nil, unlessSucceeded, true, job.Job{ID: "j", ExecutionARN: "arn", Status: job.StatusFailed,
+			Error: "E", Cause: "C", CreatedAt: failed.At, UpdatedAt: failed.At}, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -59,6 +59,9 @@ func ResolveCreate(existing, j Job) (Job, error) {
 //   - no record: created when o.CreatesRecord, otherwise *JobNotFound;
 //   - a record of another execution: *JobConflict;
 //   - the same status again: success without a write (idempotent retry);
+//   - SUCCEEDED, and o.UnlessSucceeded: the record without a write (the
+//     state machine's RecordFailure after RecordSuccess wrote but its answer
+//     was lost: the job succeeded);
 //   - RUNNING to terminal: written;
 //   - any other change (terminal to another terminal): *JobConflict.
 func ResolveFinish(existing *Job, o Outcome) (Job, bool, error) {
@@ -71,6 +74,8 @@ func ResolveFinish(existing *Job, o Outcome) (Job, bool, error) {
 		return Job{}, false, &JobConflict{JobID: o.JobID, Reason: fmt.Sprintf(
 			"record belongs to execution %s, not %s", existing.ExecutionARN, o.ExecutionARN)}
 	case existing.Status == o.Status:
+		return *existing, false, nil
+	case existing.Status == StatusSucceeded && o.UnlessSucceeded:
 		return *existing, false, nil
 	case existing.Status.CanBecome(o.Status):
 		return o.Apply(*existing), true, nil

@@ -178,6 +178,44 @@ var cases = []contractCase{
 			assertJob(t, done, stored)
 		}
 	}},
+	{"RecordFailure after a success: the record is the answer, unwritten", func(t *testing.T, ctx context.Context, s job.Store, id string) {
+		_, err := s.Create(ctx, running(id, arnA))
+		require.NoError(t, err)
+		done, err := s.Finish(ctx, success(id, arnA, T0.Add(time.Second)))
+		require.NoError(t, err)
+		o := failure(id, arnA, T0.Add(2*time.Second))
+		o.UnlessSucceeded = true
+		got, err := s.Finish(ctx, o)
+		require.NoError(t, err)
+		assertJob(t, done, got)
+		stored, err := s.Get(ctx, id)
+		require.NoError(t, err)
+		assertJob(t, done, stored)
+
+		// Without it (the status change rule), the same failure is a conflict.
+		_, err = s.Finish(ctx, failure(id, arnA, T0.Add(3*time.Second)))
+		require.ErrorIs(t, err, job.ErrConflict)
+		// And another execution's success never answers for this one.
+		o.ExecutionARN = arnB
+		_, err = s.Finish(ctx, o)
+		require.ErrorIs(t, err, job.ErrConflict)
+		stored, err = s.Get(ctx, id)
+		require.NoError(t, err)
+		assertJob(t, done, stored)
+	}},
+	{"RecordFailure on a running job writes the failure", func(t *testing.T, ctx context.Context, s job.Store, id string) {
+		_, err := s.Create(ctx, running(id, arnA))
+		require.NoError(t, err)
+		o := failure(id, arnA, T0.Add(time.Second))
+		o.UnlessSucceeded = true
+		got, err := s.Finish(ctx, o)
+		require.NoError(t, err)
+		assert.Equal(t, job.StatusFailed, got.Status)
+		assert.Equal(t, o.Error, got.Error)
+		stored, err := s.Get(ctx, id)
+		require.NoError(t, err)
+		assertJob(t, got, stored)
+	}},
 	{"finish by another execution is a conflict", func(t *testing.T, ctx context.Context, s job.Store, id string) {
 		j := running(id, arnA)
 		_, err := s.Create(ctx, j)
