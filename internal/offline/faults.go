@@ -47,6 +47,12 @@ type TaskFault struct {
 	// TimeoutRate makes this fraction hang, without calling the handler,
 	// until the state's TimeoutSeconds ends the attempt (States.Timeout).
 	TimeoutRate float64
+	// LostRate makes this fraction call the handler, then drop its answer
+	// and hang until the state's TimeoutSeconds ends the attempt
+	// (States.Timeout): the work and its writes are done, but the state
+	// machine never learns it, as when a Lambda times out after its last
+	// write or its response is lost.
+	LostRate float64
 	// Latency is added before each invocation.
 	Latency time.Duration
 }
@@ -74,11 +80,13 @@ const (
 //
 //	SPEC  = ITEM *(";" ITEM)
 //	ITEM  = FUNCTION ":" RULE *("," RULE)
-//	RULE  = "error=" RATE [":" ERRORTYPE] | "timeout=" RATE | "latency=" DURATION
+//	RULE  = "error=" RATE [":" ERRORTYPE] | "timeout=" RATE | "lost=" RATE | "latency=" DURATION
 //
 // e.g. "batchSimulation:error=0.2:Lambda.ServiceException,latency=50ms;
-// statusUpdate:timeout=0.05". RATE is a fraction from 0 to 1; DURATION is
-// Go's (50ms, 1s). A function named twice has its rules merged.
+// statusUpdate:timeout=0.05,lost=0.05". RATE is a fraction from 0 to 1;
+// DURATION is Go's (50ms, 1s). timeout hangs before the handler runs, lost
+// after it ran (its answer lost). A function named twice has its rules
+// merged.
 func ParseTaskFaults(spec string) (map[string]TaskFault, error) {
 	out := map[string]TaskFault{}
 	err := parseFaultItems(spec, func(target, name, value string) error {
@@ -103,6 +111,12 @@ func ParseTaskFaults(spec string) (map[string]TaskFault, error) {
 				return err
 			}
 			f.TimeoutRate = r
+		case "lost":
+			r, err := parseRate(value)
+			if err != nil {
+				return err
+			}
+			f.LostRate = r
 		case "latency":
 			d, err := parseLatency(value)
 			if err != nil {
@@ -110,7 +124,7 @@ func ParseTaskFaults(spec string) (map[string]TaskFault, error) {
 			}
 			f.Latency = d
 		default:
-			return fmt.Errorf("unknown rule %q (want error, timeout or latency)", name)
+			return fmt.Errorf("unknown rule %q (want error, timeout, lost or latency)", name)
 		}
 		out[target] = f
 		return nil
@@ -235,6 +249,9 @@ func (f Faults) String() string {
 		if t.TimeoutRate > 0 {
 			rules = append(rules, fmt.Sprintf("timeout=%g", t.TimeoutRate))
 		}
+		if t.LostRate > 0 {
+			rules = append(rules, fmt.Sprintf("lost=%g", t.LostRate))
+		}
 		if t.Latency > 0 || len(rules) == 0 {
 			rules = append(rules, "latency="+t.Latency.String())
 		}
@@ -313,6 +330,12 @@ func (f *faultyInvoker) Invoke(ctx context.Context, payload []byte) ([]byte, err
 	case p < f.fault.ErrorRate+f.fault.TimeoutRate:
 		// Hang like a function that never answers: the engine's task
 		// timeout cancels ctx.
+		<-ctx.Done()
+		return nil, ctx.Err()
+	case p < f.fault.ErrorRate+f.fault.TimeoutRate+f.fault.LostRate:
+		// The handler runs and writes; its answer, success or error, is
+		// lost: hang until the task timeout cancels ctx.
+		_, _ = f.inv.Invoke(ctx, payload)
 		<-ctx.Done()
 		return nil, ctx.Err()
 	}

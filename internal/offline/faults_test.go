@@ -31,6 +31,9 @@ func TestParseTaskFaults(t *testing.T) {
 		{name: "default error type", spec: "tracking:error=1", want: map[string]TaskFault{"tracking": {ErrorRate: 1, ErrorType: "Lambda.ServiceException"}}},
 		{name: "two functions, spaces", spec: " tracking:error=0.1:TransientError ; statusUpdate:timeout=0.05 ",
 			want: map[string]TaskFault{"tracking": {ErrorRate: 0.1, ErrorType: "TransientError"}, "statusUpdate": {TimeoutRate: 0.05}}},
+		{name: "lost answers", spec: "statusUpdate:lost=0.1,timeout=0.05",
+			want: map[string]TaskFault{"statusUpdate": {LostRate: 0.1, TimeoutRate: 0.05}}},
+		{name: "lost rate above 1", spec: "statusUpdate:lost=2", wantErr: `rate "2"`},
 		{name: "merged", spec: "tracking:error=0.1;tracking:latency=1s",
 			want: map[string]TaskFault{"tracking": {ErrorRate: 0.1, ErrorType: "Lambda.ServiceException", Latency: time.Second}}},
 		{name: "rate above 1", spec: "tracking:error=1.5", wantErr: `rate "1.5"`},
@@ -90,14 +93,15 @@ func TestParseStoreFaults(t *testing.T) {
 // read back the same from their String form, or an error; never a panic.
 func FuzzParseFaults(f *testing.F) {
 	for _, s := range []string{"batchSimulation:error=0.2:Lambda.ServiceException,latency=50ms", "s3:error=0.1;dynamodb:error=0.05:reset",
-		"a:timeout=1", ";;", "x:error=1e-3", "s3:latency=1h", "t:error=0.5:A.B_c-d,timeout=0.5"} {
+		"a:timeout=1", "a:lost=0.5,timeout=0.25", ";;", "x:error=1e-3", "s3:latency=1h", "t:error=0.5:A.B_c-d,timeout=0.5"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, spec string) {
 		if tasks, err := ParseTaskFaults(spec); err == nil {
 			for k, tf := range tasks {
 				require.NotEmpty(t, k)
-				require.True(t, tf.ErrorRate >= 0 && tf.ErrorRate <= 1 && tf.TimeoutRate >= 0 && tf.TimeoutRate <= 1, "%+v", tf)
+				require.True(t, tf.ErrorRate >= 0 && tf.ErrorRate <= 1 && tf.TimeoutRate >= 0 && tf.TimeoutRate <= 1 &&
+					tf.LostRate >= 0 && tf.LostRate <= 1, "%+v", tf)
 				require.True(t, tf.Latency >= 0 && tf.Latency <= time.Hour)
 				if tf.ErrorRate > 0 {
 					require.True(t, validErrorType(tf.ErrorType))
@@ -108,6 +112,7 @@ func FuzzParseFaults(f *testing.F) {
 			for k, tf := range tasks {
 				if tf != (TaskFault{}) {
 					require.Equal(t, tf.Latency, again[k].Latency)
+					require.Equal(t, tf.LostRate > 0, again[k].LostRate > 0, "lost survives the round trip")
 				}
 			}
 		}
@@ -168,6 +173,22 @@ func TestFaultyInvokerDecisions(t *testing.T) {
 	cancel()
 	assert.ErrorIs(t, <-done, context.Canceled)
 	assert.False(t, called, "the handler never runs")
+
+	// A lost answer: the handler runs (its writes are done), then the
+	// invocation hangs until the engine cancels the attempt.
+	ran := make(chan struct{})
+	lost := newFaultyInvoker("t", sfn.InvokerFunc(func(context.Context, []byte) ([]byte, error) { close(ran); return []byte(`{}`), nil }),
+		TaskFault{LostRate: 1}, 1)
+	ctx, cancel = context.WithCancel(context.Background())
+	go func() { _, err := lost.Invoke(ctx, []byte(`{}`)); done <- err }()
+	<-ran
+	select {
+	case err := <-done:
+		t.Fatalf("a lost answer came back: %v", err)
+	case <-time.After(20 * time.Millisecond):
+	}
+	cancel()
+	assert.ErrorIs(t, <-done, context.Canceled, "the attempt ends with the task timeout, the answer never arrives")
 }
 
 func TestFaultyTransport(t *testing.T) {
