@@ -1008,6 +1008,16 @@ func TestStateMachineFile(t *testing.T) {
 			n, _ := cm["Next"].(string)
 			out = append(out, n) // "" fails the existence check below
 		}
+		if s["Type"] == "Choice" {
+			choices, _ := s["Choices"].([]any)
+			for _, c := range choices {
+				cm, _ := c.(map[string]any)
+				n, _ := cm["Next"].(string)
+				out = append(out, n)
+			}
+			d, _ := s["Default"].(string)
+			out = append(out, d)
+		}
 		return out
 	}
 	reached := map[string]bool{def.StartAt: true}
@@ -1116,7 +1126,51 @@ func TestStateMachineFile(t *testing.T) {
 	// asl-validator checks only that these are strings.
 	assert.Equal(t, "$.Error", def.States["JobFailed"]["ErrorPath"])
 	assert.Equal(t, "$.Cause", def.States["JobFailed"]["CausePath"])
-	assert.Equal(t, "JobFailed", def.States["RecordFailure"]["Next"])
+
+	// RecordSuccess may write and still fail (its answer lost): it retries a timeout, and
+	// RecordFailure, told it is RecordFailure, answers a SUCCEEDED record instead of a
+	// conflict; CheckRecord ends the execution SUCCEEDED with that record, the output of a
+	// normal success, and anything else FAILED with the original error ($.Error, $.Cause kept).
+	for _, name := range []string{"RecordSuccess", "RecordFailure"} {
+		retriesTimeout := false
+		retriers, _ := def.States[name]["Retry"].([]any)
+		for _, r := range retriers {
+			retrier, _ := r.(map[string]any)
+			errs, _ := retrier["ErrorEquals"].([]any)
+			retriesTimeout = retriesTimeout || (slices.Contains(errs, "States.Timeout") && slices.Contains(errs, "Sandbox.Timedout"))
+		}
+		assert.True(t, retriesTimeout, "%s retries States.Timeout and Sandbox.Timedout (status-update is idempotent)", name)
+	}
+	rf := def.States["RecordFailure"]
+	params, _ := rf["Parameters"].(map[string]any)
+	assert.Equal(t, job.SourceRecordFailure, params["source"], "RecordFailure names itself to status-update")
+	assert.Equal(t, "FAILED", params["status"])
+	assert.Equal(t, "$.Error", params["error.$"])
+	assert.Equal(t, "$.Cause", params["cause.$"])
+	assert.Equal(t, "$.record", rf["ResultPath"], "the answer goes aside; $.Error and $.Cause stay")
+	assert.Equal(t, "CheckRecord", rf["Next"])
+	catches, _ := rf["Catch"].([]any)
+	require.Len(t, catches, 1)
+	catcher, _ := catches[0].(map[string]any)
+	assert.Equal(t, "JobFailed", catcher["Next"], "RecordFailure's own failure: FAILED with the original error")
+	assert.NotEqual(t, "$", catcher["ResultPath"], "and keeps $.Error and $.Cause")
+	check := def.States["CheckRecord"]
+	delete(check, "Comment")
+	assert.Equal(t, map[string]any{
+		"Type": "Choice",
+		"Choices": []any{map[string]any{
+			"Variable": "$.record.status", "StringEquals": string(job.StatusSucceeded), "Next": "AlreadySucceeded",
+		}},
+		"Default": "JobFailed",
+	}, check)
+	assert.Equal(t, "Succeed", def.States["AlreadySucceeded"]["Type"])
+	assert.Equal(t, "$.record", def.States["AlreadySucceeded"]["OutputPath"], "the record is the output, as RecordSuccess's answer")
+	assert.NotContains(t, def.States["AlreadySucceeded"], "InputPath")
+	for name, s := range def.States {
+		if s["Type"] == "Succeed" {
+			assert.Contains(t, []string{"Done", "AlreadySucceeded"}, name, "the only ways to succeed")
+		}
+	}
 }
 
 // TestMappingTemplateFiles checks the template files as text: each one is used by
