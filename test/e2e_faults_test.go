@@ -6,7 +6,7 @@ package test
 // FAILED (none stays RUNNING, none is lost), and the job table agrees with
 // every execution: same status, and for a failure the same error.
 //
-// The engine runs on a clock that divides every wait by 20 (retry
+// The engine runs on a clock 20 times faster than the wall clock (retry
 // backoffs, task timeouts), so the definition's real retry policy runs in
 // milliseconds; the SDK's own retries of store errors run on real time.
 
@@ -35,14 +35,36 @@ import (
 	"github.com/asyncjobs/stepjobs/internal/sfn"
 )
 
-// scaledClock is the wall clock with every timer shortened by factor.
-type scaledClock struct{ factor time.Duration }
+// scaledClock runs factor times faster than the wall clock: Now moves
+// factor times as fast from the clock's start, and every timer (retry
+// backoffs, task timeouts) is shortened by factor, so a timer fires when
+// the clock's own Now has reached its due time, as the engine checks.
+type scaledClock struct {
+	factor time.Duration
+	start  time.Time
+}
 
-func (scaledClock) Now() time.Time { return time.Now() }
+func newScaledClock(factor time.Duration) scaledClock {
+	return scaledClock{factor: factor, start: time.Now()}
+}
+
+func (c scaledClock) Now() time.Time { return c.start.Add(time.Since(c.start) * c.factor) }
+
+// real is d on the wall clock, rounded up so that a timer is never early.
+func (c scaledClock) real(d time.Duration) time.Duration { return (d + c.factor - 1) / c.factor }
 
 func (c scaledClock) AfterFunc(d time.Duration, f func()) sfn.Timer {
-	return time.AfterFunc(d/c.factor, f)
+	return scaledTimer{time.AfterFunc(c.real(d), f), c}
 }
+
+// scaledTimer is a timer of scaledClock: a Reset is shortened too (the
+// engine reuses one task-timeout timer per state, Reset for each attempt).
+type scaledTimer struct {
+	*time.Timer
+	clock scaledClock
+}
+
+func (t scaledTimer) Reset(d time.Duration) bool { return t.Timer.Reset(t.clock.real(d)) }
 
 const faultJobs = 200
 
@@ -58,17 +80,22 @@ func TestE2EFaults(t *testing.T) {
 		// this many jobs started, for outageFor.
 		outage    int
 		outageFor time.Duration
+		// rescues: some job's RecordSuccess wrote but every answer was lost,
+		// and the execution still ended SUCCEEDED (through RecordFailure).
+		rescues bool
 	}{
 		{name: "task errors", tasks: "tracking:error=0.1:Lambda.ServiceException;batchSimulation:error=0.3:TransientError,latency=2ms;" +
 			"statusUpdate:error=0.15:Lambda.TooManyRequestsException"},
 		{name: "task timeouts", tasks: "tracking:timeout=0.05;statusUpdate:timeout=0.1"},
+		// The handler runs and writes, then its answer is lost (States.Timeout).
+		{name: "answers lost", tasks: "tracking:lost=0.05;statusUpdate:lost=0.3", rescues: true},
 		{name: "store errors", stores: "s3:error=0.2;dynamodb:error=0.1:reset"},
 		{name: "dynalite outage", tasks: "batchSimulation:latency=20ms", outage: 50, outageFor: 3 * time.Second},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := testConfig()
-			cfg.Clock = scaledClock{factor: 20}
+			cfg.Clock = newScaledClock(20)
 			var err error
 			cfg.Faults.Tasks, err = offline.ParseTaskFaults(tc.tasks)
 			require.NoError(t, err)
@@ -108,6 +135,9 @@ func TestE2EFaults(t *testing.T) {
 			t.Logf("%s: %v", tc.name, counts)
 			assert.Equal(t, faultJobs, counts[sfn.StatusSucceeded]+counts[sfn.StatusFailed], "every job ended SUCCEEDED or FAILED")
 			assert.Positive(t, counts[sfn.StatusSucceeded], "retries let most jobs through")
+			if tc.rescues {
+				assert.Positive(t, counts[rescued], "a success whose every answer was lost still ends SUCCEEDED")
+			}
 		})
 	}
 }
@@ -120,13 +150,7 @@ type statusUpdateCalls struct {
 
 // functions returns the runtime's functions with status-update counted.
 func (c *statusUpdateCalls) functions() map[string]offline.FunctionFactory {
-	fns := maps.Clone(offline.Functions)
-	base := fns["status-update"]
-	fns["status-update"] = func(d offline.FunctionDeps) (sfn.Invoker, error) {
-		inv, err := base(d)
-		if err != nil {
-			return nil, err
-		}
+	return withStatusUpdate(func(inv sfn.Invoker) sfn.Invoker {
 		return sfn.InvokerFunc(func(ctx context.Context, payload []byte) ([]byte, error) {
 			var in job.StatusInput
 			_ = json.Unmarshal(payload, &in)
@@ -134,7 +158,21 @@ func (c *statusUpdateCalls) functions() map[string]offline.FunctionFactory {
 			c.calls[in.JobID] = append(c.calls[in.JobID], in.Status)
 			c.mu.Unlock()
 			return inv.Invoke(ctx, payload)
-		}), nil
+		})
+	})
+}
+
+// withStatusUpdate returns the runtime's functions with status-update's
+// invoker (the state machine's and the status change rule's) wrapped.
+func withStatusUpdate(wrap func(sfn.Invoker) sfn.Invoker) map[string]offline.FunctionFactory {
+	fns := maps.Clone(offline.Functions)
+	base := fns["status-update"]
+	fns["status-update"] = func(d offline.FunctionDeps) (sfn.Invoker, error) {
+		inv, err := base(d)
+		if err != nil {
+			return nil, err
+		}
+		return wrap(inv), nil
 	}
 	return fns
 }
@@ -203,7 +241,7 @@ func TestE2EStatusChangeDeliveredOnce(t *testing.T) {
 // checkJobInvariants waits for every execution to end and for the local
 // EventBridge's deliveries (Lambda's retries, then the dead-letter queue's
 // redrives), then checks each job record against its execution. It returns
-// the count of executions per status.
+// the count of executions per status (and of the rescued).
 func checkJobInvariants(t *testing.T, rt *runtime, arns []string) map[string]int {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute) // a guard against a hang
@@ -221,18 +259,21 @@ func checkJobInvariants(t *testing.T, rt *runtime, arns []string) map[string]int
 	// change rule (FAILED) makes the record agree. Say how often that was
 	// needed.
 	unrecorded := 0
+	counts := map[string]int{}
 	for _, info := range infos {
 		hist, err := eng.History(ctx, info.ExecutionARN)
 		require.NoError(t, err)
 		if !recordedByStateMachine(hist) {
 			unrecorded++
 		}
+		if slices.Contains(statesEntered(hist), "AlreadySucceeded") {
+			counts[rescued]++
+		}
 	}
 	require.NoError(t, rt.srv.WaitDelivered(ctx))
 	t.Logf("jobs whose end only the status change rule recorded: %d", unrecorded)
 	assert.Zero(t, rt.srv.DeadLetters(), "status changes refused for good (left in the dead-letter queue)")
 
-	counts := map[string]int{}
 	for _, info := range infos {
 		counts[info.Status]++
 		if info.Error != nil {
@@ -256,6 +297,10 @@ func checkJobInvariants(t *testing.T, rt *runtime, arns []string) map[string]int
 	}
 	return counts
 }
+
+// rescued counts the jobs that ended SUCCEEDED through RecordFailure: the
+// record was SUCCEEDED, RecordSuccess's answer lost.
+const rescued = "SUCCEEDED after RecordSuccess's answer was lost"
 
 // recordedByStateMachine reports whether RecordSuccess or RecordFailure
 // ran to success in a history.
