@@ -255,7 +255,7 @@ func TestConsoleInChromium(t *testing.T) {
 			chromedp.WaitVisible(`#exec-rows tr.exec`))
 		assert.Equal(t, map[string]string{"weather-500": "SUCCEEDED", "weather-broken": "FAILED", "weather-flaky": "SUCCEEDED"},
 			eval[map[string]string](t, ctx, jsRows))
-		assert.True(t, eval[bool](t, ctx, `document.querySelectorAll('svg.graph-svg a.state, svg.graph-svg g.state').length === 6`), "the definition's six states are drawn")
+		assert.True(t, eval[bool](t, ctx, `document.querySelectorAll('svg.graph-svg a.state, svg.graph-svg g.state').length === 8`), "the definition's eight states are drawn")
 
 		// A job started while the page is open appears without a reload, RUNNING, then SUCCEEDED.
 		eval[bool](t, ctx, `(window.__sameDocument = true)`)
@@ -281,7 +281,8 @@ func TestConsoleInChromium(t *testing.T) {
 		do(t, ctx, chromedp.Navigate(execURL(failed)), chromedp.WaitVisible(`svg.graph-svg`))
 		assert.Equal(t, map[string]string{
 			"Track": "state st-succeeded", "Simulate": "state st-caught", "RecordSuccess": "state st-not-reached",
-			"Done": "state st-not-reached", "RecordFailure": "state st-succeeded", "JobFailed": "state st-failed",
+			"Done": "state st-not-reached", "RecordFailure": "state st-succeeded", "CheckRecord": "state st-succeeded",
+			"AlreadySucceeded": "state st-not-reached", "JobFailed": "state st-failed",
 		}, eval[map[string]string](t, ctx, jsStateClass))
 		// Not colour alone: each state says what happened in words.
 		assert.Equal(t, "⤳ caught", eval[string](t, ctx, `document.querySelector('a.state[data-state="Simulate"] .sub').textContent`))
