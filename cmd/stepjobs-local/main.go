@@ -75,7 +75,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (op
 	fs.StringVar(&c.S3Endpoint, "s3-endpoint", env("S3_ENDPOINT", ""), "use this S3 instead of the embedded one (env STEPJOBS_S3_ENDPOINT)")
 	fs.IntVar(&c.RetainClosed, "keep-executions", envInt("KEEP_EXECUTIONS", 0), "closed executions kept readable, oldest forgotten first; 0: all (env STEPJOBS_KEEP_EXECUTIONS)")
 	fs.StringVar(&c.LambdaMode, "lambda-mode", env("LAMBDA_MODE", offline.LambdaInProcess), "in-process, or process: each function's real bootstrap under the Lambda Runtime API (env STEPJOBS_LAMBDA_MODE)")
-	taskFaults := fs.String("fault", env("FAULT", ""), "inject task faults, e.g. 'batchSimulation:error=0.2:Lambda.ServiceException,latency=50ms;statusUpdate:timeout=0.05' (env STEPJOBS_FAULT)")
+	taskFaults := fs.String("fault", env("FAULT", ""), "inject task faults (error=RATE[:NAME], latency=DURATION, timeout=RATE, lost=RATE: the handler runs, its answer is lost), e.g. 'batchSimulation:error=0.2:Lambda.ServiceException,latency=50ms;statusUpdate:lost=0.05' (env STEPJOBS_FAULT)")
 	storeFaults := fs.String("fault-store", env("FAULT_STORE", ""), "inject store faults, e.g. 's3:error=0.1;dynamodb:error=0.05:reset' (env STEPJOBS_FAULT_STORE)")
 	faultSeed := fs.Uint64("fault-seed", uint64(envInt("FAULT_SEED", 1)), "seed of the fault decisions (env STEPJOBS_FAULT_SEED)")
 	authOn := fs.Bool("auth", env("AUTH", "true") == "true", "require a bearer token (a dev token, see "+offline.DevTokenPath+"); false lets every request through as anonymous, like STEPJOBS_AUTH_DISABLED=true on a private dev stage (env STEPJOBS_AUTH)")
