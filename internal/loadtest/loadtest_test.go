@@ -178,6 +178,9 @@ func TestParentPID(t *testing.T) {
 		{"comm with spaces and parens", "7 (a) b (c)) R 1 7 7 0", 1, true},
 		{"truncated", "7 (x) R", 0, false},
 		{"no comm", "garbage", 0, false},
+		{"out of range (fuzz finding)", ")0 10000000000000000000", 0, false},
+		{"negative", "1 (x) S -5 1 1", 0, false},
+		{"kernel thread's parent", "2 (kthreadd) S 0 0 0", 0, true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -191,8 +194,12 @@ func TestParentPID(t *testing.T) {
 func FuzzParentPID(f *testing.F) {
 	f.Add([]byte("1 (init) S 0 1 1"))
 	f.Fuzz(func(t *testing.T, b []byte) {
-		if n, ok := ParentPID(b); !ok && n != 0 {
+		n, ok := ParentPID(b)
+		if !ok && n != 0 {
 			t.Fatalf("%d without ok", n)
+		}
+		if ok && n < 0 {
+			t.Fatalf("negative parent PID %d", n)
 		}
 	})
 }

@@ -114,7 +114,10 @@ func ParentPID(stat []byte) (int, bool) {
 		return 0, false
 	}
 	n, err := strconv.Atoi(fields[1])
-	return n, err == nil
+	if err != nil || n < 0 {
+		return 0, false // out of range (Atoi then gives the bound) or not a PID
+	}
+	return n, true
 }
 
 // MB formats bytes as megabytes (10^6), as the 500 MB budget is written.
