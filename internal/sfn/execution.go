@@ -138,10 +138,7 @@ func (ex *execution) after(d time.Duration, f func()) *execTimer {
 		ex.mu.Unlock()
 		return et
 	}
-	if ex.timers == nil {
-		ex.timers = map[*execTimer]struct{}{}
-	}
-	ex.timers[et] = struct{}{}
+	ex.addTimer(et)
 	ex.mu.Unlock()
 	// The timer is created outside ex.mu: a fake clock may fire at once.
 	t := ex.e.cfg.Clock.AfterFunc(d, func() {
@@ -162,6 +159,15 @@ func (ex *execution) after(d time.Duration, f func()) *execTimer {
 	et.t = t
 	ex.mu.Unlock()
 	return et
+}
+
+// addTimer registers et, to be stopped when the execution closes; ex.mu
+// is held and the execution runs.
+func (ex *execution) addTimer(et *execTimer) {
+	if ex.timers == nil {
+		ex.timers = map[*execTimer]struct{}{}
+	}
+	ex.timers[et] = struct{}{}
 }
 
 // cancelTimer stops a timer created by after.

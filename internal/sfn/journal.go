@@ -321,22 +321,7 @@ type storedEvent struct {
 func (j *journal) history(ex *execution, n int64) ([]Event, error) {
 	out := make([]Event, 0, n)
 	err := j.db.View(func(tx *bolt.Tx) error {
-		c := tx.Bucket(bucketEvents).Cursor()
-		for k, v := c.Seek(seqKey(ex.seq)); k != nil; k, v = c.Next() {
-			seq, id, ok := splitEventKey(k)
-			if !ok || seq != ex.seq {
-				break
-			}
-			ev, _, err := decodeStoredEvent(v)
-			if err != nil {
-				return fmt.Errorf("%w: event %s/%d: %w", errCorrupt, ex.arn, id, err)
-			}
-			if ev.ID != int64(len(out))+1 {
-				return fmt.Errorf("%w: execution %s: event %d follows %d", errCorrupt, ex.arn, ev.ID, len(out))
-			}
-			out = append(out, ev)
-		}
-		return nil
+		return eachStoredEvent(tx.Bucket(bucketEvents).Cursor(), ex, func(ev Event, _ *string) { out = append(out, ev) })
 	})
 	switch {
 	case err != nil:

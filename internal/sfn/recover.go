@@ -260,21 +260,7 @@ func loadEvents(c *bolt.Cursor, rc *recovery) error {
 		ex.events, ex.stored = nil, id
 		return nil
 	}
-	for k, v := c.Seek(seqKey(rc.seq)); k != nil; k, v = c.Next() {
-		seq, id, ok := splitEventKey(k)
-		if !ok {
-			return fmt.Errorf("%w: event key %x", errCorrupt, k)
-		}
-		if seq != rc.seq {
-			break
-		}
-		ev, next, err := decodeStoredEvent(v)
-		if err != nil {
-			return fmt.Errorf("%w: event %s/%d: %w", errCorrupt, ex.arn, id, err)
-		}
-		if ev.ID != int64(len(ex.events))+1 {
-			return fmt.Errorf("%w: execution %s: event %d follows %d", errCorrupt, ex.arn, ev.ID, len(ex.events))
-		}
+	return eachStoredEvent(c, ex, func(ev Event, next *string) {
 		ex.events = append(ex.events, compact(ev))
 		if next != nil {
 			if rc.next == nil {
@@ -282,6 +268,30 @@ func loadEvents(c *bolt.Cursor, rc *recovery) error {
 			}
 			rc.next[ev.ID] = *next
 		}
+	})
+}
+
+// eachStoredEvent calls fn with each of ex's events on disk, oldest first,
+// with the state a StateExited moves on to; the ids must run 1, 2, ...
+func eachStoredEvent(c *bolt.Cursor, ex *execution, fn func(ev Event, next *string)) error {
+	n := int64(0)
+	for k, v := c.Seek(seqKey(ex.seq)); k != nil; k, v = c.Next() {
+		seq, id, ok := splitEventKey(k)
+		if !ok {
+			return fmt.Errorf("%w: event key %x", errCorrupt, k)
+		}
+		if seq != ex.seq {
+			break
+		}
+		ev, next, err := decodeStoredEvent(v)
+		if err != nil {
+			return fmt.Errorf("%w: event %s/%d: %w", errCorrupt, ex.arn, id, err)
+		}
+		if ev.ID != n+1 {
+			return fmt.Errorf("%w: execution %s: event %d follows %d", errCorrupt, ex.arn, ev.ID, n)
+		}
+		n++
+		fn(ev, next)
 	}
 	return nil
 }

@@ -69,10 +69,7 @@ func (f *frame) armTaskTimeout(tr *taskRun, d time.Duration) {
 	}
 	f.taskTimer = t
 	// Registered once, so that closing the execution stops it.
-	if ex.timers == nil {
-		ex.timers = map[*execTimer]struct{}{}
-	}
-	ex.timers[&execTimer{t: t}] = struct{}{}
+	ex.addTimer(&execTimer{t: t})
 }
 
 // disarmTaskTimeout stops the timer set for tr, if it still is.
