@@ -71,7 +71,8 @@
 //     mode "just like APIG"; serverless-step-functions' own template relies
 //     on "$v" == "" for null values). An escaped \$foo still prints as
 //     written when $foo is null.
-//   - $input.body is the raw body; $input.json(path) prints JSON (compact,
+//   - $input.body is the raw body, and {} when the body is empty (recorded
+//     on AWS, testdata/aws); $input.json(path) prints JSON (compact,
 //     key order kept, strings escaped as Jackson does); $input.path(path)
 //     returns Maps, Lists, Strings, numbers, booleans; both treat an empty
 //     body as {}; a body that is not JSON fails the render with
