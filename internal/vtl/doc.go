@@ -22,7 +22,8 @@
 // never on literals ('a'.length() is a syntax error, as in Velocity 1.7).
 //
 // Semantics follow Velocity 1.7: == compares numbers by value, objects of one
-// class with equals(), anything else by toString(); < > on non-numbers are
+// class with equals(), anything else by toString(), and null equals null and,
+// as on API Gateway (not in Velocity 1.7), ""; < > on non-numbers are
 // false; integer arithmetic stays integer, division or modulo by zero is
 // null; "+" with a String concatenates; #if is false only for null and
 // false; #set with a null right side leaves the variable unchanged; #foreach

@@ -76,7 +76,16 @@ type renderer struct {
 
 // Render renders the template against env. It is safe to call concurrently
 // on one Template. A runtime failure is a *RenderError.
-func (t *Template) Render(ctx context.Context, env *Env) (res *Result, err error) {
+func (t *Template) Render(ctx context.Context, env *Env) (*Result, error) {
+	res, _, err := t.render(ctx, env, nil)
+	return res, err
+}
+
+// render is Render, with $context taken from shared instead of env.Context
+// when shared is not nil, and it also returns the $context the template left.
+// Two templates of one request share $context on API Gateway: what a MOCK
+// integration's request template sets there, its response template reads.
+func (t *Template) render(ctx context.Context, env *Env, shared *Map) (res *Result, ctxOut *Map, err error) {
 	if env == nil {
 		env = &Env{}
 	}
@@ -85,23 +94,26 @@ func (t *Template) Render(ctx context.Context, env *Env) (res *Result, err error
 		// Never let a bug in the engine crash the gateway: report it as a
 		// render failure instead.
 		if p := recover(); p != nil {
-			res, err = nil, &RenderError{Template: t.name, Line: 1, Col: 1, Err: fmt.Errorf("internal error: %v", p)}
+			res, ctxOut, err = nil, nil, &RenderError{Template: t.name, Line: 1, Col: 1, Err: fmt.Errorf("internal error: %v", p)}
 		}
 	}()
-	r.setup(env)
+	r.setup(env, shared)
 	var out strings.Builder
 	err = r.renderNodes(t.nodes, &out)
 	if err != nil && !errors.Is(err, errStop) && !errors.Is(err, errBreak) {
-		return nil, err
+		return nil, nil, err
 	}
 	res = &Result{Body: out.String(), Headers: map[string]string{}}
 	r.collectOverrides(res)
-	return res, nil
+	return res, r.context, nil
 }
 
-func (r *renderer) setup(env *Env) {
-	ctxMap, ok := fromGo(env.Context).(*Map)
-	if !ok || ctxMap == nil {
+func (r *renderer) setup(env *Env, shared *Map) {
+	ctxMap := shared
+	if ctxMap == nil {
+		ctxMap, _ = fromGo(env.Context).(*Map)
+	}
+	if ctxMap == nil {
 		ctxMap = newMap()
 	}
 	ro, ok := ctxMap.m["responseOverride"].(*Map)
@@ -839,12 +851,17 @@ func arith(op string, a, b any) any {
 
 // velocityEquals is Velocity 1.7's == : numbers compare by value, objects of
 // the same class use equals(), anything else compares toString() results.
+// Unlike Velocity 1.7, null equals "" as well as null, as on API Gateway
+// (recorded on AWS, testdata/aws class null-vs-empty-string).
 func (r *renderer) velocityEquals(a, b any) (bool, error) {
 	if isNumber(a) && isNumber(b) {
 		return compareNumbers(a, b) == 0, nil
 	}
 	if a == nil || b == nil {
-		return a == nil && b == nil, nil
+		if a == nil {
+			a, b = b, a
+		}
+		return a == nil || a == "", nil
 	}
 	if sameClass(a, b) {
 		return javaEquals(a, b), nil

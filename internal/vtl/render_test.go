@@ -117,6 +117,7 @@ func TestOperators(t *testing.T) {
 		{"word operators", "#if(1 lt 2 and not false or false)ok#end#if(1 eq 1 && 1 ne 2 && 2 gt 1 && 2 ge 2 && 1 le 1)!#end", nil, "ok!"},
 		{"number equality across types", "#if(1 == 1.0)a#end#if('1' == 1)b#end#if('a' != 'b')c#end", nil, "abc"},
 		{"null equality", "#if($x == $y)a#end#if($x != 1)b#end#if(!$x)c#end", nil, "abc"},
+		{"null equals empty string", "#if($x == '')a#end#if('' == $x)b#end#if($x != \"\")c#end#if($x == ' ')d#end#if($x == 'null')e#end", nil, "ab"},
 		{"tostring equality", "#if('true' == true)a#end#if(['a'] == '[a]')b#end", nil, "ab"},
 		{"compare non numbers is false", "#if('b' > 'a')x#else y#end", nil, " y"},
 		{"truthiness", "#if('')a#end#if(0)b#end#if([])c#end#if($nope)d#end#if(false)e#end", nil, "abc"},
