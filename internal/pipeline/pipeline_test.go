@@ -7,6 +7,7 @@ package pipeline_test
 
 import (
 	"bufio"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -178,4 +179,51 @@ func TestWorkflow(t *testing.T) {
 	require.NotNil(t, e2e, "the deploy job runs the end-to-end suite against the stage")
 	assert.NotEmpty(t, e2e.Env["ASYNC_API_URL"])
 	assert.Contains(t, e2e.Env["ASYNC_API_TOKEN"], "secrets.", "the token comes from a secret")
+}
+
+// TestDeployRoleTrust checks the OIDC guidance against the job that uses it: a job that runs
+// in a GitHub environment gets a token whose subject is repo:OWNER/REPO:environment:NAME, so
+// the trust policy in docs/deploy.md and the workflow's own comment must name that subject; a
+// role that trusts the branch (ref:refs/heads/main) refuses the token.
+func TestDeployRoleTrust(t *testing.T) {
+	w := loadWorkflow(t)
+	deploy, ok := w.Jobs["deploy"]
+	require.True(t, ok)
+	env, ok := deploy.Environment.(string)
+	require.True(t, ok, "the deploy job names its environment: %v", deploy.Environment)
+	require.NotEmpty(t, env)
+	subject := "repo:OWNER/REPO:environment:" + env
+
+	raw, err := os.ReadFile(filepath.Join(root, ".github", "workflows", "deploy.yml"))
+	require.NoError(t, err)
+	var comment strings.Builder
+	for _, line := range strings.Split(string(raw), "\n") {
+		if strings.HasPrefix(line, "#") {
+			comment.WriteString(line + "\n")
+		}
+	}
+	assert.Contains(t, comment.String(), subject, "the workflow's comment names the subject to trust")
+
+	doc, err := os.ReadFile(filepath.Join(root, "docs", "deploy.md"))
+	require.NoError(t, err)
+	block := regexp.MustCompile("(?s)```json\n(.*?)```").FindSubmatch(doc)
+	require.NotNil(t, block, "docs/deploy.md holds the trust policy as a json block")
+	var policy struct {
+		Statement []struct {
+			Effect    string
+			Action    string
+			Principal struct{ Federated string }
+			Condition map[string]map[string]string
+		}
+	}
+	require.NoError(t, json.Unmarshal(block[1], &policy))
+	require.Len(t, policy.Statement, 1)
+	st := policy.Statement[0]
+	assert.Equal(t, "Allow", st.Effect)
+	assert.Equal(t, "sts:AssumeRoleWithWebIdentity", st.Action)
+	assert.True(t, strings.HasSuffix(st.Principal.Federated, ":oidc-provider/token.actions.githubusercontent.com"), st.Principal.Federated)
+	eq := st.Condition["StringEquals"]
+	assert.Equal(t, subject, eq["token.actions.githubusercontent.com:sub"], "the subject of a job in environment %q", env)
+	assert.Equal(t, "sts.amazonaws.com", eq["token.actions.githubusercontent.com:aud"])
+	assert.NotContains(t, st.Condition, "StringLike", "no wildcard subject")
 }
