@@ -189,6 +189,18 @@ func (p *parser) choiceRule(o map[string]any, loc string, top bool) *ChoiceRule 
 // evaluate (the rule's, else the state's; nil if none). With no match and no
 // Default it fails with States.NoChoiceMatched.
 func (s *State) NextState(input any, env *Env) (string, *Template, error) {
+	if s.jsonata() {
+		// JSONata rules see the raw input; their Output and Assign are
+		// applied by JSONataChoice, which the engine calls instead.
+		if env == nil {
+			env = &Env{}
+		}
+		if env.Input == nil {
+			env.Input = input
+		}
+		next, _, _, err := s.JSONataChoice(env)
+		return next, nil, err
+	}
 	for _, r := range s.Choices {
 		ok, err := r.Eval(input, env)
 		if err != nil {

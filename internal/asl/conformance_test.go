@@ -115,11 +115,6 @@ func TestConformanceValidation(t *testing.T) {
 						pass++
 					}
 				case c.Expected.Validate != nil && c.Expected.Validate.Result == "OK":
-					if c.UsesJSONata {
-						require.Error(t, err, "JSONata definitions are refused for now")
-						assert.Contains(t, err.Error(), "QueryLanguage JSONata is not supported yet")
-						t.Skip("JSONata is not supported yet: refused as designed")
-					}
 					total++
 					require.NoError(t, err)
 					pass++

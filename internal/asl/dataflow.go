@@ -2,6 +2,7 @@ package asl
 
 import (
 	"encoding/json"
+	"math"
 	"math/rand/v2"
 	"strconv"
 	"strings"
@@ -42,6 +43,9 @@ func applyIOPath(p *Path, null bool, v any, env *Env) (any, error) {
 // EffectiveInput applies InputPath and then Parameters (Pass, Task, Parallel;
 // for Map only InputPath: the Map's Parameters are its item selector).
 func (s *State) EffectiveInput(input any, env *Env) (any, error) {
+	if s.jsonata() {
+		return s.jsonataInput(input, env)
+	}
 	v, err := applyIOPath(s.InputPath, s.InputPathNull, input, env)
 	if err != nil {
 		return nil, err
@@ -62,7 +66,7 @@ func (s *State) PassResult(effectiveInput any) any {
 
 // SelectResult applies ResultSelector to a raw result (Task, Map, Parallel).
 func (s *State) SelectResult(result any, env *Env) (any, error) {
-	if s.ResultSelector == nil {
+	if s.ResultSelector == nil || s.jsonata() {
 		return result, nil
 	}
 	return s.ResultSelector.Evaluate(result, env)
@@ -72,6 +76,9 @@ func (s *State) SelectResult(result any, env *Env) (any, error) {
 // input) and OutputPath. Choice, Wait and Succeed have no result: pass their
 // effective input as result, and only OutputPath is applied to it.
 func (s *State) EffectiveOutput(stateInput, result any, env *Env) (any, error) {
+	if s.jsonata() {
+		return s.jsonataOutput(stateInput, result, env)
+	}
 	r, err := s.SelectResult(result, env)
 	if err != nil {
 		return nil, err
@@ -90,6 +97,13 @@ func (s *State) EffectiveOutput(stateInput, result any, env *Env) (any, error) {
 // ResultSelector; for Choice and Wait, the state input). It returns the
 // variables to set, nil when there is no Assign.
 func (s *State) ApplyAssign(result any, env *Env) (map[string]any, error) {
+	if s.jsonata() {
+		st := JSONataStates{Input: stateInput(env)}
+		if s.hasResult() {
+			st.Result, st.HasResult = result, true
+		}
+		return jsonataAssign(s.JAssign, env, st)
+	}
 	return evalAssign(s.Assign, result, env)
 }
 
@@ -174,11 +188,17 @@ func setPath(v any, segs []segment, value any) (any, bool) {
 
 // Timeout resolves TimeoutSeconds or TimeoutSecondsPath (0: none).
 func (s *State) Timeout(input any, env *Env) (int64, error) {
+	if s.JTimeoutSeconds != nil {
+		return jsonataInt(s.JTimeoutSeconds, env, 1)
+	}
 	return positiveSeconds(s.TimeoutSecondsPath, int64(s.TimeoutSeconds), "TimeoutSecondsPath", input, env)
 }
 
 // Heartbeat resolves HeartbeatSeconds or HeartbeatSecondsPath (0: none).
 func (s *State) Heartbeat(input any, env *Env) (int64, error) {
+	if s.JHeartbeatSeconds != nil {
+		return jsonataInt(s.JHeartbeatSeconds, env, 1)
+	}
 	return positiveSeconds(s.HeartbeatSecondsPath, int64(s.HeartbeatSeconds), "HeartbeatSecondsPath", input, env)
 }
 
@@ -203,6 +223,9 @@ func positiveSeconds(p *Path, fixed int64, field string, input any, env *Env) (i
 
 // Items resolves a Map's ItemsPath on its effective input; the result must be an array.
 func (s *State) Items(effectiveInput any, env *Env) ([]any, error) {
+	if s.jsonata() {
+		return s.jsonataItems(effectiveInput, env)
+	}
 	v := effectiveInput
 	if s.ItemsPath != nil {
 		var err error
@@ -222,6 +245,9 @@ func (s *State) Items(effectiveInput any, env *Env) ([]any, error) {
 // legacy Parameters) evaluated with $$.Map.Item.Index and .Value set; without
 // a selector, the item itself.
 func (s *State) ItemInput(effectiveInput any, index int, item any, env *Env) (any, error) {
+	if s.jsonata() {
+		return s.jsonataItemInput(effectiveInput, index, item, env)
+	}
 	sel := s.ItemSelector
 	if sel == nil {
 		sel = s.Parameters
@@ -252,6 +278,10 @@ func envContext(env *Env) any {
 
 // Concurrency resolves MaxConcurrency or MaxConcurrencyPath (0: unlimited).
 func (s *State) Concurrency(input any, env *Env) (int, error) {
+	if s.JMaxConcurrency != nil {
+		n, err := jsonataInt(s.JMaxConcurrency, env, 0)
+		return int(min(n, math.MaxInt32)), err
+	}
 	if s.MaxConcurrencyPath == nil {
 		return s.MaxConcurrency, nil
 	}

@@ -30,6 +30,9 @@ const (
 type Error struct {
 	Name  string
 	Cause string
+	// Location is the field a JSONata evaluation failed in (e.g.
+	// Output/result), for the EvaluationFailed event; empty otherwise.
+	Location string
 }
 
 // Error renders "Name: Cause" for logs; history events use Name and Cause separately.
@@ -56,6 +59,8 @@ const (
 	CodeMissingTransitionTarget = "MISSING_TRANSITION_TARGET"
 	CodeMissingEndState         = "MISSING_END_STATE"
 	CodeInvalidJSON             = "INVALID_JSON_DESCRIPTION"
+	// CodeInvalidJSONataExpression is a JSONata expression that does not parse.
+	CodeInvalidJSONataExpression = "INVALID_JSONATA_EXPRESSION"
 )
 
 // Problem is one validation diagnostic.

@@ -102,6 +102,23 @@ type State struct {
 	ResultWriter                   json.RawMessage
 	ItemBatcher                    json.RawMessage
 	Label                          string
+
+	// JSONata states (QueryLanguage JSONata) have these instead of the
+	// JSONPath fields above: each a JSON value with {% %} expressions.
+	Arguments                   *JValue // Task, Parallel: the task's or branches' input
+	Output                      *JValue // every type but Fail
+	JAssign                     *JValue // Assign
+	WaitSeconds                 *JValue // Wait Seconds
+	WaitTimestamp               *JValue // Wait Timestamp
+	JTimeoutSeconds             *JValue // Task TimeoutSeconds given as an expression
+	JHeartbeatSeconds           *JValue // Task HeartbeatSeconds given as an expression
+	JItems                      *JValue // Map Items
+	JItemSelector               *JValue // Map ItemSelector
+	JMaxConcurrency             *JValue // Map MaxConcurrency given as an expression
+	JToleratedFailureCount      *JValue
+	JToleratedFailurePercentage *JValue
+	JError                      *JValue // Fail Error
+	JCause                      *JValue // Fail Cause
 }
 
 // Retrier is one entry of a Retry array.
@@ -123,6 +140,9 @@ type Catcher struct {
 	ResultPathNull bool
 	Assign         *Template
 	Comment        string
+	// JSONata catchers: Output (default: the error output) and Assign.
+	JOutput *JValue
+	JAssign *JValue
 }
 
 // ChoiceRule is a Choice rule: a top-level rule has Next; nested rules (in
@@ -141,4 +161,9 @@ type ChoiceRule struct {
 	Next      string
 	Assign    *Template
 	Comment   string
+	// JSONata rules: Condition (a boolean or an expression), and the
+	// Output and Assign applied when the rule matches.
+	Condition *JValue
+	Output    *JValue
+	JAssign   *JValue
 }

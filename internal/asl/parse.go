@@ -301,8 +301,8 @@ func (p *parser) state(name string, m map[string]any, sp string, jsonata bool) *
 	}
 	switch st.QueryLanguage {
 	case "JSONata":
-		p.schema(sp, "QueryLanguage JSONata is not supported yet")
-		return nil
+		p.jsonataState(st, m, sp, jsonata)
+		return st
 	case "invalid":
 		return nil
 	}
@@ -325,27 +325,7 @@ func (p *parser) state(name string, m map[string]any, sp string, jsonata bool) *
 	if v, ok := m["Comment"]; ok {
 		st.Comment = p.str(v, sp+"/Comment", "Comment")
 	}
-	// Transitions.
-	_, hasNext := m["Next"]
-	_, hasEnd := m["End"]
-	if allow["Next"] {
-		if hasNext {
-			st.Next = p.str(m["Next"], sp+"/Next", "Next")
-		}
-		if hasEnd {
-			b, ok := m["End"].(bool)
-			if !ok {
-				p.schema(sp+"/End", "%s", expectedType("BOOLEAN"))
-			}
-			st.End = b
-		}
-		switch {
-		case hasNext && st.End:
-			p.schema(sp, "Only one of 'Next' or 'End' can be set")
-		case !hasNext && !st.End:
-			p.schema(sp, "These fields are required: [Next | End]")
-		}
-	}
+	p.nextOrEnd(st, m, sp, allow["Next"])
 	// Paths and templates.
 	st.InputPath, st.InputPathNull = p.ioPath(m, "InputPath", sp)
 	st.OutputPath, st.OutputPathNull = p.ioPath(m, "OutputPath", sp)
@@ -484,20 +464,8 @@ func (p *parser) template(m map[string]any, field, sp string) *Template {
 
 func (p *parser) assign(m map[string]any, sp string) *Template {
 	v, ok := m["Assign"]
-	if !ok {
+	if !ok || !p.assignNames(v, sp+"/Assign", true) {
 		return nil
-	}
-	obj, isObj := v.(map[string]any)
-	if !isObj {
-		p.schema(sp+"/Assign", "%s", expectedType("OBJECT"))
-		return nil
-	}
-	for k := range obj {
-		name := strings.TrimSuffix(k, ".$")
-		if name == "" || !validVarName(name) {
-			p.schema(sp+"/Assign", "The variable name '%s' is not valid", name)
-			return nil
-		}
 	}
 	return p.template(m, "Assign", sp)
 }
@@ -660,17 +628,23 @@ func (p *parser) task(st *State, m map[string]any, sp string) {
 	}
 	p.exclusive(m, sp, "TimeoutSeconds", "TimeoutSecondsPath")
 	p.exclusive(m, sp, "HeartbeatSeconds", "HeartbeatSecondsPath")
-	if v, ok := m["TimeoutSeconds"]; ok {
+	if st.jsonata() {
+		st.JTimeoutSeconds, _ = p.jsonataNumberField(m, "TimeoutSeconds", sp)
+		st.JHeartbeatSeconds, _ = p.jsonataNumberField(m, "HeartbeatSeconds", sp)
+	}
+	if v, ok := m["TimeoutSeconds"]; ok && st.JTimeoutSeconds == nil {
 		st.TimeoutSeconds = p.posInt(v, sp+"/TimeoutSeconds", "TimeoutSeconds")
 	}
-	if v, ok := m["HeartbeatSeconds"]; ok {
+	if v, ok := m["HeartbeatSeconds"]; ok && st.JHeartbeatSeconds == nil {
 		st.HeartbeatSeconds = p.posInt(v, sp+"/HeartbeatSeconds", "HeartbeatSeconds")
 	}
 	if st.TimeoutSeconds > 0 && st.HeartbeatSeconds >= st.TimeoutSeconds {
 		p.schema(sp+"/HeartbeatSeconds", "HeartbeatSeconds must be smaller than TimeoutSeconds")
 	}
-	st.TimeoutSecondsPath = p.optPath(m, "TimeoutSecondsPath", sp)
-	st.HeartbeatSecondsPath = p.optPath(m, "HeartbeatSecondsPath", sp)
+	if !st.jsonata() {
+		st.TimeoutSecondsPath = p.optPath(m, "TimeoutSecondsPath", sp)
+		st.HeartbeatSecondsPath = p.optPath(m, "HeartbeatSecondsPath", sp)
+	}
 	if v, ok := m["Credentials"]; ok {
 		b, _ := json.Marshal(v)
 		st.Credentials = b
@@ -784,6 +758,31 @@ func (p *parser) mapState(st *State, m map[string]any, sp string, jsonata bool) 
 		}
 		st.ItemProcessor = p.machine(pm, sp+"/"+f, "processor", false, jsonata)
 	}
+	if st.jsonata() {
+		p.jsonataMap(st, m, sp)
+	} else {
+		p.jsonPathMap(st, m, sp)
+	}
+	for _, f := range []string{"ItemReader", "ResultWriter", "ItemBatcher"} {
+		if v, ok := m[f]; ok {
+			b, _ := json.Marshal(v)
+			switch f {
+			case "ItemReader":
+				st.ItemReader = b
+			case "ResultWriter":
+				st.ResultWriter = b
+			default:
+				st.ItemBatcher = b
+			}
+		}
+	}
+	if v, ok := m["Label"]; ok {
+		st.Label = p.str(v, sp+"/Label", "Label")
+	}
+}
+
+// jsonPathMap parses a JSONPath Map state's item and tolerance fields.
+func (p *parser) jsonPathMap(st *State, m map[string]any, sp string) {
 	st.ItemsPath = p.optPath(m, "ItemsPath", sp)
 	st.ItemSelector = p.template(m, "ItemSelector", sp)
 	if v, ok := m["MaxConcurrency"]; ok {
@@ -807,21 +806,5 @@ func (p *parser) mapState(st *State, m map[string]any, sp string, jsonata bool) 
 	st.ToleratedFailurePercentagePath = p.optPath(m, "ToleratedFailurePercentagePath", sp)
 	if st.ToleratedFailureCountPath != nil || st.ToleratedFailurePercentagePath != nil {
 		st.HasToleratedFailure = true
-	}
-	for _, f := range []string{"ItemReader", "ResultWriter", "ItemBatcher"} {
-		if v, ok := m[f]; ok {
-			b, _ := json.Marshal(v)
-			switch f {
-			case "ItemReader":
-				st.ItemReader = b
-			case "ResultWriter":
-				st.ResultWriter = b
-			default:
-				st.ItemBatcher = b
-			}
-		}
-	}
-	if v, ok := m["Label"]; ok {
-		st.Label = p.str(v, sp+"/Label", "Label")
 	}
 }

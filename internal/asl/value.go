@@ -18,6 +18,8 @@ type Env struct {
 	// was a fifth of a quick state's allocations.
 	ContextSource ContextSource
 	Vars          map[string]any
+	// Input is the state's raw input: JSONata's $states.input.
+	Input any
 }
 
 // Object is an object of the context object made on demand: paths read

@@ -17,6 +17,9 @@ func parseTimestamp(s string) (time.Time, bool) {
 
 // Until resolves a Wait state's end time from now.
 func (s *State) Until(input any, env *Env, now time.Time) (time.Time, error) {
+	if s.WaitSeconds != nil || s.WaitTimestamp != nil {
+		return s.jsonataUntil(env, now)
+	}
 	switch {
 	case s.Seconds != nil:
 		return now.Add(time.Duration(*s.Seconds) * time.Second), nil
@@ -84,6 +87,14 @@ func containsFraction(s string) bool {
 
 // ErrorAndCause resolves a Fail state's Error/ErrorPath and Cause/CausePath.
 func (s *State) ErrorAndCause(input any, env *Env) (string, string, error) {
+	if s.jsonata() {
+		name, err := jsonataString(s.JError, env)
+		if err != nil {
+			return "", "", err
+		}
+		cause, err := jsonataString(s.JCause, env)
+		return name, cause, err
+	}
 	name, err := failField(s.Error, s.ErrorPath, "ErrorPath", input, env)
 	if err != nil {
 		return "", "", err

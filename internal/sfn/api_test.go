@@ -147,11 +147,11 @@ func TestAPIErrors(t *testing.T) {
 			_, err := c.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{Name: aws.String("bad name"), Definition: aws.String(passDefinition), RoleArn: aws.String("r")})
 			return err
 		}, "InvalidName", ""},
-		{"create: JSONata refused", func() error {
+		{"create: JSONata expression that does not parse", func() error {
 			_, err := c.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{Name: aws.String("j"), RoleArn: aws.String("r"),
-				Definition: aws.String(`{"QueryLanguage":"JSONata","StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}`)})
+				Definition: aws.String(`{"QueryLanguage":"JSONata","StartAt":"P","States":{"P":{"Type":"Pass","Output":"{% $states.input. %}","End":true}}}`)})
 			return err
-		}, "InvalidDefinition", "not supported yet"},
+		}, "InvalidDefinition", "INVALID_JSONATA_EXPRESSION"},
 		{"describe: malformed ARN", func() error {
 			_, err := c.DescribeStateMachine(ctx, &sfn.DescribeStateMachineInput{StateMachineArn: aws.String("not_an_arn")})
 			return err

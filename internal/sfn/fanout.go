@@ -30,12 +30,12 @@ func (r *stateRun) fanOut(env *asl.Env) {
 	} else {
 		items, err := st.Items(in, env)
 		if err != nil {
-			r.f.run(r.fail(r.evalErr(err)))
+			r.f.run(r.fail(r.mapEvalErr(err)))
 			return
 		}
 		limit, err := st.Concurrency(in, env)
 		if err != nil {
-			r.f.run(r.fail(r.evalErr(err)))
+			r.f.run(r.fail(r.mapEvalErr(err)))
 			return
 		}
 		fo.n, fo.limit, fo.isMap = len(items), limit, true
@@ -67,6 +67,16 @@ func (r *stateRun) fanOut(env *asl.Env) {
 		return
 	}
 	fo.pump()
+}
+
+// mapEvalErr is evalErr for a Map state failing before its iterations
+// start: a JSONata evaluation failure also fails the state (MapStateFailed).
+func (r *stateRun) mapEvalErr(err error) *asl.Error {
+	e := r.evalErr(err)
+	if e.Name == asl.ErrQueryEvaluationError {
+		r.failEvent = "MapStateFailed"
+	}
+	return e
 }
 
 // fanout tracks the children of one Parallel or Map visit.

@@ -241,7 +241,7 @@ func (r *stateRun) env() *asl.Env {
 		r.token = newUUID() // one token per attempt
 	}
 	// The context object itself is made only if a path reads it.
-	r.envv = asl.Env{ContextSource: r, Vars: r.f.vars}
+	r.envv = asl.Env{ContextSource: r, Vars: r.f.vars, Input: r.raw}
 	r.envc, r.envRetry = &r.envv, r.retryN
 	return r.envc
 }
@@ -289,7 +289,17 @@ func (r *stateRun) evalErr(err error) *asl.Error {
 	if ae.Name == asl.ErrDataLimitExceeded {
 		return ae
 	}
-	return &asl.Error{Name: ae.Name, Cause: asl.StateCausePrefix(r.st.Name, r.entered) + ae.Cause}
+	e := &asl.Error{Name: ae.Name, Cause: asl.StateCausePrefix(r.st.Name, r.entered) + ae.Cause}
+	if ae.Name == asl.ErrQueryEvaluationError {
+		// A JSONata expression failed: AWS records where, before the
+		// state fails (and may still be caught).
+		d := &EvaluationFailedDetails{Error: strp(e.Name), Cause: strp(e.Cause), State: r.st.Name}
+		if ae.Location != "" {
+			d.Location = strp(ae.Location)
+		}
+		r.rec(Event{Type: "EvaluationFailed", EvaluationFailedEventDetails: d})
+	}
+	return e
 }
 
 // execute runs the state. It returns the next state and its input when the
@@ -306,6 +316,13 @@ func (r *stateRun) execute(owned bool) (string, any) {
 		}
 		return r.succeed(st.PassResult(in), env)
 	case asl.TypeChoice:
+		if st.IsJSONata() {
+			next, out, vars, err := st.JSONataChoice(env)
+			if err != nil {
+				return r.fail(r.evalErr(err))
+			}
+			return r.exit(out, vars, next, false)
+		}
 		in, err := st.EffectiveInput(r.raw, env)
 		if err != nil {
 			return r.fail(r.evalErr(err))
@@ -382,7 +399,7 @@ func (r *stateRun) succeed(result any, env *asl.Env) (string, any) {
 		return r.fail(r.evalErr(err))
 	}
 	var vars map[string]any
-	if st.Assign != nil {
+	if st.Assign != nil || st.JAssign != nil {
 		sel, err := st.SelectResult(result, env)
 		if err != nil {
 			return r.fail(r.evalErr(err))
@@ -445,6 +462,9 @@ func (r *stateRun) exit(out any, vars map[string]any, next string, caught bool) 
 // whenever it succeeds: a Succeed, Choice or Wait state (no result) with
 // the default InputPath and OutputPath.
 func passesInputThrough(st *asl.State) bool {
+	if st.IsJSONata() {
+		return st.PassesInputThrough()
+	}
 	switch st.Type {
 	case asl.TypeSucceed, asl.TypeChoice, asl.TypeWait:
 		return st.InputPath == nil && !st.InputPathNull && st.OutputPath == nil && !st.OutputPathNull
@@ -481,12 +501,7 @@ func (r *stateRun) fail(e *asl.Error) (string, any) {
 			}
 		}
 		if c := st.MatchCatcher(e.Name); c != nil {
-			env := r.env()
-			out, err := c.Output(r.raw, e)
-			if err != nil {
-				return r.failFrame(r.evalErr(err))
-			}
-			vars, err := c.ApplyAssign(asl.ErrorOutput(e), env)
+			out, vars, err := c.CatchOutput(r.raw, e, r.env(), st.IsJSONata())
 			if err != nil {
 				return r.failFrame(r.evalErr(err))
 			}
