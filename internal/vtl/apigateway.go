@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -32,7 +33,7 @@ func (in *inputObj) bodyValue() (any, error) {
 		if len(bytes.TrimSpace(in.req.Body)) == 0 {
 			in.value = newMap()
 		} else {
-			in.value, in.err = parseJSON(in.req.Body)
+			in.value, in.err = parseJSONArrays(in.req.Body, true)
 			if in.err != nil {
 				in.err = fmt.Errorf("%w: %v", ErrInvalidJSONBody, in.err)
 			}
@@ -298,8 +299,12 @@ const maxJSONDepth = 1000
 // parseJSON decodes strict JSON (RFC 8259) keeping object key order, as a
 // Java LinkedHashMap-backed parser would. Integers become int64 (doubles
 // when too large), other numbers float64.
-func parseJSON(data []byte) (any, error) {
-	p := &jsonParser{data: data}
+func parseJSON(data []byte) (any, error) { return parseJSONArrays(data, false) }
+
+// parseJSONArrays is parseJSON; with jsonArrays, arrays become Lists that
+// print as JSON (see List.jsonArray), as $input.path's do.
+func parseJSONArrays(data []byte, jsonArrays bool) (any, error) {
+	p := &jsonParser{data: data, jsonArrays: jsonArrays}
 	p.ws()
 	v, err := p.value(0)
 	if err != nil {
@@ -313,8 +318,9 @@ func parseJSON(data []byte) (any, error) {
 }
 
 type jsonParser struct {
-	data []byte
-	pos  int
+	data       []byte
+	pos        int
+	jsonArrays bool
 }
 
 func (p *jsonParser) errorf(format string, args ...any) error {
@@ -392,7 +398,7 @@ func (p *jsonParser) value(depth int) (any, error) {
 		}
 	case c == '[':
 		p.pos++
-		l := &List{}
+		l := &List{jsonArray: p.jsonArrays}
 		p.ws()
 		if p.pos < len(p.data) && p.data[p.pos] == ']' {
 			p.pos++
@@ -581,8 +587,22 @@ func (p *jsonParser) hex4() (rune, bool) {
 	return rune(n), true
 }
 
-// writeJSON writes v as compact JSON, escaping strings as Jackson does.
+// writeJSON writes v as compact JSON, escaping strings as Jackson does
+// ($input.json).
 func writeJSON(b *strings.Builder, v any, depth int) error {
+	return writeJSONAs(b, v, depth, false)
+}
+
+// writeSmartJSON writes v as JSON Smart's JSONArray.toString writes it
+// (JSONValue.toJSONString with JSONStyle.NO_COMPRESS): strings escaped for
+// the web (see writeJSONString), infinite doubles as null.
+func writeSmartJSON(b *strings.Builder, v any, depth int) error {
+	return writeJSONAs(b, v, depth, true)
+}
+
+// writeJSONAs writes v as compact JSON, doubles as Java prints them, in
+// Jackson's style or, with smart, JSON Smart's.
+func writeJSONAs(b *strings.Builder, v any, depth int, smart bool) error {
 	if depth > maxJSONDepth {
 		return fmt.Errorf("value nested too deep to write as JSON: %w", ErrLimit)
 	}
@@ -593,11 +613,15 @@ func writeJSON(b *strings.Builder, v any, depth int) error {
 	case nil:
 		b.WriteString("null")
 	case string:
-		writeJSONString(b, x)
+		writeJSONString(b, x, smart)
 	case int64:
 		b.WriteString(strconv.FormatInt(x, 10))
 	case float64:
-		b.WriteString(javaDouble(x))
+		if smart && math.IsInf(x, 0) {
+			b.WriteString("null")
+		} else {
+			b.WriteString(javaDouble(x))
+		}
 	case bool:
 		b.WriteString(strconv.FormatBool(x))
 	case *List:
@@ -606,7 +630,7 @@ func writeJSON(b *strings.Builder, v any, depth int) error {
 			if i > 0 {
 				b.WriteByte(',')
 			}
-			if err := writeJSON(b, e, depth+1); err != nil {
+			if err := writeJSONAs(b, e, depth+1, smart); err != nil {
 				return err
 			}
 		}
@@ -617,20 +641,24 @@ func writeJSON(b *strings.Builder, v any, depth int) error {
 			if i > 0 {
 				b.WriteByte(',')
 			}
-			writeJSONString(b, k)
+			writeJSONString(b, k, smart)
 			b.WriteByte(':')
-			if err := writeJSON(b, x.m[k], depth+1); err != nil {
+			if err := writeJSONAs(b, x.m[k], depth+1, smart); err != nil {
 				return err
 			}
 		}
 		b.WriteByte('}')
 	default:
-		writeJSONString(b, fmt.Sprint(x))
+		writeJSONString(b, fmt.Sprint(x), smart)
 	}
 	return nil
 }
 
-func writeJSONString(b *strings.Builder, s string) {
+// writeJSONString writes s as a JSON string: " and \ escaped, \b \f \n
+// \r \t by name, other control characters as \uXXXX. With web, as JSON
+// Smart's JStylerObj.ESCAPE4Web: / as \/ too, and U+007F-U+009F and
+// U+2000-U+20FF as \uXXXX.
+func writeJSONString(b *strings.Builder, s string, web bool) {
 	b.WriteByte('"')
 	for _, r := range s {
 		switch r {
@@ -648,8 +676,14 @@ func writeJSONString(b *strings.Builder, s string) {
 			b.WriteString(`\b`)
 		case '\f':
 			b.WriteString(`\f`)
+		case '/':
+			if web {
+				b.WriteString(`\/`)
+			} else {
+				b.WriteByte('/')
+			}
 		default:
-			if r < 0x20 {
+			if r < 0x20 || web && (r >= 0x7F && r <= 0x9F || r >= 0x2000 && r <= 0x20FF) {
 				writeU(b, r)
 				continue
 			}
@@ -742,7 +776,8 @@ func evalJSONPath(root any, path string) (v any, found bool, err error) {
 		}
 	}
 	if !definite {
-		return &List{items: append([]any{}, cur...)}, true, nil
+		// Jayway JsonPath collects the matches in its provider's array.
+		return &List{items: append([]any{}, cur...), jsonArray: true}, true, nil
 	}
 	if len(cur) == 0 {
 		return nil, false, nil

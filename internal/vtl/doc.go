@@ -75,10 +75,13 @@
 //   - $input.body is the raw body, and {} when the body is empty (recorded
 //     on AWS, testdata/aws); $input.json(path) prints JSON (compact,
 //     key order kept, strings escaped as Jackson does); $input.path(path)
-//     returns Maps, Lists, Strings, numbers, booleans; both treat an empty
-//     body as {}; a body that is not JSON fails the render with
-//     ErrInvalidJSONBody (API Gateway answers 400 "Could not parse request
-//     body into json"), except $input.path('$'), which returns the raw body
+//     returns Maps, Lists, Strings, numbers, booleans, as JSON Smart reads
+//     them (recorded on AWS, testdata/aws): an object is a LinkedHashMap
+//     ({a=b}), an array a JSONArray, which prints as compact JSON, objects
+//     inside included ([{"a":"b"}], {a=["x"]}), with / escaped as \/;
+//     both treat an empty body as {}; a body that is not JSON fails the
+//     render with ErrInvalidJSONBody (API Gateway answers 400 "Could not
+//     parse request body into json"), except $input.path('$'), which returns the raw body
 //     (form templates split it). JSONPath: $, .a, ['a'], [n], [-n], [*],
 //     .*, ..a; paths with * or .. return a list.
 //   - $input.params() is {path, querystring, header}; $input.params(x)

@@ -76,3 +76,24 @@ func TestURLCodec(t *testing.T) {
 		assert.Error(t, err, bad)
 	}
 }
+
+// What $input.path returns prints as JSON Smart's objects do: a JSON object
+// is a LinkedHashMap ({k=v}), a JSON array a JSONArray, whose toString is
+// compact JSON with strings escaped for the web. Lists built in the template
+// or by $util.parseJson keep Java's "[a, b]".
+func TestInputPathPrinting(t *testing.T) {
+	body := `{"list": [{"a": "x/y"}, [1, 2.5, 1e7], "q\"\\ \t\u0001\u007f\u0085\u2028é😀", null, true],` +
+		` "map": {"l": ["b"], "m": {"k": "v"}}, "empty": []}`
+	runRenderCases(t, []renderCase{
+		{"array of mixed values", `$input.path('$.list')`, jsonEnv(body),
+			`[{"a":"x\/y"},[1,2.5,1.0E7],"q\"\\ \t\u0001\u007F\u0085\u2028é😀",null,true]`},
+		{"object holding arrays", `$input.path('$.map')`, jsonEnv(body), `{l=["b"], m={k=v}}`},
+		{"element of an array", `$input.path('$.list')[0] $input.path('$.list').get(1)`, jsonEnv(body), `{a=x/y} [1,2.5,1.0E7]`},
+		{"empty array", `$input.path('$.empty')`, jsonEnv(body), `[]`},
+		{"wildcard result", `$input.path('$.map.*')`, jsonEnv(body), `[["b"],{"k":"v"}]`},
+		{"toString and concatenation", `#set($l = $input.path('$.map.l'))#set($s = "$l")$l.toString() $s ${l}x`, jsonEnv(body), `["b"] ["b"] ["b"]x`},
+		{"add keeps it an array", `#set($l = $input.path('$.map.l'))#set($d = $l.add('c'))$l`, jsonEnv(body), `["b","c"]`},
+		{"template lists stay Java", `#set($l = ['a', {'k': 'v'}])$l $input.path('$.map.l').subList(0, 1)`, jsonEnv(body), `[a, {k=v}] [b]`},
+		{"parseJson lists stay Java", `$util.parseJson('[1, {"a": [2]}]')`, nil, `[1, {a=[2]}]`},
+	})
+}

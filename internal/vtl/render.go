@@ -314,6 +314,12 @@ func (r *renderer) toStr(v any, nested bool, depth int) (string, error) {
 		return strconv.FormatBool(x), nil
 	case *List:
 		var b strings.Builder
+		if x.jsonArray {
+			if err := writeSmartJSON(&b, x, depth); err != nil {
+				return "", err
+			}
+			return b.String(), r.charge(b.Len())
+		}
 		b.WriteByte('[')
 		for i, e := range x.items {
 			if i > 0 {

@@ -22,7 +22,13 @@ import (
 // plus the API Gateway objects ($input, $util) and Velocity's $foreach.
 
 // List is a mutable Java-style list.
-type List struct{ items []any }
+type List struct {
+	items []any
+	// jsonArray marks a JSON array read by $input.path: API Gateway's
+	// JSONPath (JSON Smart) returns a net.minidev.json.JSONArray, whose
+	// toString is compact JSON, not ArrayList's "[a, b]".
+	jsonArray bool
+}
 
 // Map is an insertion-ordered Java-style map with string keys.
 type Map struct {
