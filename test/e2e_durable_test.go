@@ -8,6 +8,7 @@ package test
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"os"
@@ -24,6 +25,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	awssfn "github.com/aws/aws-sdk-go-v2/service/sfn"
+	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -100,16 +102,11 @@ func TestE2EKillAndRestart(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the command")
 	}
-	root, bin := buildLocal(t)
-
 	// DynamoDB outside the process (a dynalite on disk), so the kill hits
 	// the runtime alone; the engine's and S3's data are under --data.
-	ddb := startOutageDynamoDB(t)
-	data := t.TempDir()
-	args := []string{"--port", "0", "--sfn-port", "0", "--s3-port", "0", "--dir", root, "--data", data,
-		"--dynamodb-endpoint", ddb.endpoint, "--log-level", "info",
+	bin, args, ddb, data := durableSetup(t, "--log-level", "info",
 		// Slow work keeps jobs in flight at the kill; errors put some in a retry backoff.
-		"--fault", "batchSimulation:error=0.1:Lambda.ServiceException,latency=300ms", "--fault-seed", "7"}
+		"--fault", "batchSimulation:error=0.1:Lambda.ServiceException,latency=300ms", "--fault-seed", "7")
 	first := startLocal(t, bin, args...)
 	rt := first.rt()
 
@@ -189,8 +186,7 @@ func TestE2EKillAndRestart(t *testing.T) {
 	assert.ElementsMatch(t, arns, listed)
 
 	// The job table agrees with every execution.
-	store := dynamo.New(dynamodb.New(dynamodb.Options{Region: "us-east-1", BaseEndpoint: aws.String(ddb.endpoint),
-		Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")}), "stepjobs-dev-jobs")
+	store := ddb.jobs()
 	for _, arn := range arns {
 		rec, err := store.Get(ctx, arn[strings.LastIndex(arn, ":")+1:])
 		require.NoError(t, err)
@@ -203,6 +199,88 @@ func TestE2EKillAndRestart(t *testing.T) {
 	assert.NoError(t, second.cmd.Wait(), "a clean stop after the restart; stderr:\n%s", tail(second.stderr.String(), 2000))
 	_, err = os.Stat(filepath.Join(data, "stepfunctions.bolt"))
 	assert.NoError(t, err)
+}
+
+// TestE2EKillDuringStarts: kill -9 while a hundred starts are in flight.
+// After the restart, a job record exists exactly for the executions that
+// exist, and every one of them ends SUCCEEDED in both. A start that runs
+// its first task (Track writes the record) before the start is on disk
+// leaves a record RUNNING for an execution the restart does not know
+// (issue 12); every start that was answered 202 is there.
+func TestE2EKillDuringStarts(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the command")
+	}
+	bin, args, ddb, _ := durableSetup(t, "--log-level", "warn")
+	first := startLocal(t, bin, args...)
+	rt := first.rt()
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute) // a guard against a hang
+	defer cancel()
+
+	const n = 100
+	keys := make([]string, n)
+	answered := make([]bool, n)
+	var mu sync.Mutex
+	got := 0
+	enough := make(chan struct{})
+	var wg sync.WaitGroup
+	for i := range n {
+		keys[i] = fmt.Sprintf("kill-start-%03d", i)
+		wg.Go(func() {
+			resp, err := rt.tryPost(ctx, "/start-execution", []byte(`{"records": 3}`), "Idempotency-Key", keys[i])
+			if err != nil || resp.Status != http.StatusAccepted {
+				return // cut off by the kill
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			answered[i] = true
+			if got++; got == 10 {
+				close(enough)
+			}
+		})
+	}
+	// Killed with some starts answered and most in flight, whatever the
+	// machine's speed.
+	select {
+	case <-enough:
+	case <-time.After(30 * time.Second):
+		require.FailNow(t, "ten starts were not answered in 30 s")
+	}
+	require.NoError(t, first.cmd.Process.Signal(syscall.SIGKILL))
+	_ = first.cmd.Wait()
+	wg.Wait()
+
+	second := startLocal(t, bin, args...)
+	rt2 := second.rt()
+	sms, err := second.sfn.ListStateMachines(ctx, &awssfn.ListStateMachinesInput{})
+	require.NoError(t, err)
+	require.Len(t, sms.StateMachines, 1)
+	execPrefix := strings.Replace(aws.ToString(sms.StateMachines[0].StateMachineArn), ":stateMachine:", ":execution:", 1) + ":"
+	store := ddb.jobs()
+	exist := 0
+	for i, key := range keys {
+		id := rt2.ownerPrefix() + "-" + key
+		arn := execPrefix + id
+		_, derr := second.sfn.DescribeExecution(ctx, &awssfn.DescribeExecutionInput{ExecutionArn: aws.String(arn)})
+		var missing *sfntypes.ExecutionDoesNotExist
+		if errors.As(derr, &missing) {
+			assert.False(t, answered[i], "%s was answered 202 and is lost", key)
+			_, gerr := store.Get(ctx, id)
+			assert.ErrorIs(t, gerr, job.ErrNotFound, "%s: a job record for an execution that does not exist", key)
+			continue
+		}
+		require.NoError(t, derr, key)
+		exist++
+		assert.Equal(t, "SUCCEEDED", rt2.wait(t, arn).Body["status"], key)
+		rec, gerr := store.Get(ctx, id)
+		if assert.NoError(t, gerr, key) {
+			assert.Equal(t, job.StatusSucceeded, rec.Status, key)
+			assert.Equal(t, arn, rec.ExecutionARN)
+		}
+	}
+	t.Logf("executions after the kill: %d of %d starts (answered before it: at least 10)", exist, n)
+	require.NoError(t, second.cmd.Process.Signal(syscall.SIGTERM))
+	assert.NoError(t, second.cmd.Wait(), "stderr:\n%s", tail(second.stderr.String(), 2000))
 }
 
 // historyTypes reads a whole history through the SDK, checking that its
@@ -239,12 +317,7 @@ func TestE2ERestartDeliversWhatWasCutShort(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the command")
 	}
-	root, bin := buildLocal(t)
-
-	ddb := startOutageDynamoDB(t)
-	data := t.TempDir()
-	args := []string{"--port", "0", "--sfn-port", "0", "--s3-port", "0", "--dir", root, "--data", data,
-		"--dynamodb-endpoint", ddb.endpoint, "--log-level", "info"}
+	bin, args, ddb, data := durableSetup(t, "--log-level", "info")
 	first := startLocal(t, bin, args...)
 	rt := first.rt()
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute) // a guard against a hang
@@ -265,8 +338,7 @@ func TestE2ERestartDeliversWhatWasCutShort(t *testing.T) {
 
 	ddb.restart(t)
 	second := startLocal(t, bin, args...)
-	store := dynamo.New(dynamodb.New(dynamodb.Options{Region: "us-east-1", BaseEndpoint: aws.String(ddb.endpoint),
-		Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")}), "stepjobs-dev-jobs")
+	store := ddb.jobs()
 	id := arn[strings.LastIndex(arn, ":")+1:]
 	var rec job.Job
 	require.Eventually(t, func() bool {
@@ -287,6 +359,25 @@ func TestE2ERestartDeliversWhatWasCutShort(t *testing.T) {
 	require.NoError(t, third.cmd.Process.Signal(syscall.SIGTERM))
 	require.NoError(t, third.cmd.Wait())
 	assert.NotContains(t, third.stderr.String(), "delivering the status changes a stop cut short")
+}
+
+// durableSetup builds the command and starts a dynalite outside it; args
+// run the command on a data directory (data) and that dynalite, with
+// extra flags, so a kill -9 hits the runtime alone.
+func durableSetup(t *testing.T, extra ...string) (bin string, args []string, ddb *outageDynamoDB, data string) {
+	t.Helper()
+	root, bin := buildLocal(t)
+	ddb = startOutageDynamoDB(t)
+	data = t.TempDir()
+	args = append([]string{"--port", "0", "--sfn-port", "0", "--s3-port", "0", "--dir", root, "--data", data,
+		"--dynamodb-endpoint", ddb.endpoint}, extra...)
+	return bin, args, ddb, data
+}
+
+// jobs is the job table in the dynalite.
+func (d *outageDynamoDB) jobs() *dynamo.Store {
+	return dynamo.New(dynamodb.New(dynamodb.Options{Region: "us-east-1", BaseEndpoint: aws.String(d.endpoint),
+		Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")}), "stepjobs-dev-jobs")
 }
 
 // buildLocal builds the local runtime's command; it returns the project

@@ -85,9 +85,10 @@
 // and an execution is rebuilt by replaying them (journal.go). Events are
 // committed in groups (one transaction and one fsync for many executions'
 // events, on a 5 ms tick, at 4096 queued writes, or at once when somebody
-// waits); StartExecution answers and a terminal status is reported to
-// subscribers and waiters only once committed, so nothing a client was told
-// is lost in a crash. After a restart, Resume goes on with each running
+// waits); a new execution runs nothing, StartExecution answers and a
+// terminal status is reported to subscribers and waiters only once
+// committed, so nothing a client was told is lost in a crash and no task
+// runs for an execution a crash could take back. After a restart, Resume goes on with each running
 // execution from its last recorded event; Open documents what that means
 // for a task that was in flight (it is invoked again: handlers must be
 // idempotent), for waits and retries (their original times) and for the

@@ -537,11 +537,12 @@ func TestSplitEventKey(t *testing.T) {
 }
 
 // A failed commit loses nothing: StartExecution says the execution is not
-// on disk yet, the execution runs on, the journal keeps its operations and
-// tries again, and once the disk is back everything is there, in order.
+// on disk yet, the journal keeps its operations and tries again, and once
+// the disk is back the execution runs and everything is there, in order.
+// Until then the execution waits: nothing runs before its start is on disk.
 func TestDurableFailedCommitLosesNothing(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "sfn.bolt")
-	e, clock := openDurable(t, file, t0, &jobHandlers{}, 0)
+	e, _ := openDurable(t, file, t0, &jobHandlers{}, 0)
 	sm, err := e.CreateStateMachine(context.Background(), CreateStateMachineInput{Name: "jobs", Definition: jobsDefinition(t), RoleARN: "role"})
 	require.NoError(t, err)
 
@@ -561,15 +562,27 @@ func TestDurableFailedCommitLosesNothing(t *testing.T) {
 	assert.Equal(t, codeInternalFailure, ErrorCode(err))
 	assert.ErrorContains(t, err, "disk full")
 	ex, ok := e.store.Execution(e.executionARN(sm.Name, "during-outage"))
-	require.True(t, ok, "the execution runs on")
-	require.True(t, drive(e, clock, ex, true))
-	assert.Equal(t, StatusSucceeded, ex.describe().Status)
+	require.True(t, ok, "the execution waits for its commit")
+	_, err = e.startExecution(sm.ARN, "during-outage", `{"records":1}`)
+	assert.Equal(t, codeInternalFailure, ErrorCode(err), "the same start again is not answered before the disk is back")
+	require.NoError(t, e.WaitIdle(context.Background()))
+	assert.Equal(t, StatusRunning, ex.describe().Status)
+	hist, err := e.History(context.Background(), ex.arn)
+	require.NoError(t, err)
+	assert.Equal(t, []string{"ExecutionStarted"}, eventTypes(hist), "nothing ran")
 	assert.Error(t, e.journal.sync(), "still failing")
 
 	failing.Store(false)
 	require.Eventually(t, func() bool { return e.journal.sync() == nil }, 10*time.Second, time.Millisecond,
 		"the retries commit once the disk is back")
 	assert.Positive(t, failed.Load())
+	select { // runs on its own once its start is committed: no timer to fire
+	case <-ex.done:
+	case <-time.After(10 * time.Second):
+		require.Fail(t, "the execution did not run once its start was on disk")
+	}
+	assert.Equal(t, StatusSucceeded, ex.describe().Status, "it ran once its start was on disk")
+	require.NoError(t, e.journal.sync())
 	again, err := e.startExecution(sm.ARN, "during-outage", `{"records":1}`)
 	require.Error(t, err, "the name is taken by the closed execution")
 	assert.Nil(t, again)
@@ -594,4 +607,98 @@ func TestDurableCloseReportsUncommitted(t *testing.T) {
 	require.Error(t, err)
 	assert.ErrorContains(t, err, "not committed")
 	assert.ErrorContains(t, err, "disk gone")
+}
+
+// Nothing an execution does may come before its start is on disk: the
+// first task (Track writes the job record) must not run while
+// ExecutionStarted waits for its commit, or a kill -9 in that window leaves
+// a record RUNNING for an execution a restart does not know (issue 12).
+// The commit of the start is held; Track must wait for it, and when the
+// process dies instead, Track never runs and the execution never existed.
+func TestDurableNothingRunsBeforeTheStartIsOnDisk(t *testing.T) {
+	tests := []struct {
+		name  string
+		crash bool // the commit never lands: kill -9 while it is held
+	}{
+		{name: "the commit lands late"},
+		{name: "killed before the commit", crash: true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			file := filepath.Join(t.TempDir(), "sfn.bolt")
+			clock := NewFakeClock(t0)
+			reg := NewRegistry()
+			(&jobHandlers{}).register(reg)
+			var committed atomic.Bool
+			tracked := make(chan bool, 10) // whether the start was on disk when Track ran
+			reg.RegisterFunction("tracking", InvokerFunc(func(_ context.Context, in []byte) ([]byte, error) {
+				tracked <- committed.Load()
+				return []byte(`{"jobId":"job-1","status":"RUNNING"}`), nil
+			}))
+			e, err := Open(Config{Clock: clock, Invokers: reg, DataFile: file})
+			require.NoError(t, err)
+			sm, err := e.CreateStateMachine(context.Background(), CreateStateMachineInput{Name: "jobs", Definition: jobsDefinition(t), RoleARN: "role"})
+			require.NoError(t, err)
+			require.NoError(t, e.journal.sync())
+
+			entered, gate := make(chan struct{}, 1), make(chan struct{})
+			commit := e.journal.commit
+			e.journal.commit = func(ops []journalOp) error {
+				select {
+				case entered <- struct{}{}:
+				default:
+				}
+				<-gate
+				if tc.crash {
+					return errors.New("killed before the commit")
+				}
+				err := commit(ops)
+				committed.Store(err == nil)
+				return err
+			}
+			type result struct {
+				ex  *execution
+				err error
+			}
+			started := make(chan result, 1)
+			go func() {
+				ex, err := e.startExecution(sm.ARN, "job-1", `{"records":1}`)
+				started <- result{ex, err}
+			}()
+			<-entered
+			select {
+			case onDisk := <-tracked:
+				require.Fail(t, "Track ran while the start's commit was held", "start on disk: %v", onDisk)
+			case <-time.After(200 * time.Millisecond):
+			}
+			close(gate)
+			res := <-started
+			if !tc.crash {
+				require.NoError(t, res.err)
+				select {
+				case onDisk := <-tracked:
+					assert.True(t, onDisk, "Track runs once the start is on disk")
+				case <-time.After(10 * time.Second):
+					require.Fail(t, "Track never ran")
+				}
+				require.True(t, drive(e, clock, res.ex, true))
+				assert.Equal(t, StatusSucceeded, res.ex.describe().Status)
+				require.NoError(t, e.Close())
+				return
+			}
+			require.Error(t, res.err, "the start was never on disk")
+			assert.Equal(t, codeInternalFailure, ErrorCode(res.err))
+			e.crash()
+			select {
+			case <-tracked:
+				require.Fail(t, "Track ran for an execution that was never on disk")
+			case <-time.After(100 * time.Millisecond):
+			}
+
+			e2, _ := openDurable(t, file, t0.Add(time.Minute), &jobHandlers{}, 0)
+			assert.Equal(t, 0, e2.Resume())
+			_, err = e2.DescribeExecution(context.Background(), e.executionARN(sm.Name, "job-1"))
+			assert.Equal(t, codeExecutionDoesNotExist, ErrorCode(err), "the start did not survive, and nothing ran for it")
+		})
+	}
 }

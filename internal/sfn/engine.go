@@ -460,22 +460,44 @@ func (e *Engine) startExecution(smARN, name, input string) (*execution, error) {
 		same := got.status == StatusRunning && got.input == input
 		got.mu.Unlock()
 		if same {
+			// The first call may not have been answered yet, or was
+			// answered InternalFailure: this one too waits for the disk.
+			if err := e.syncStart(got); err != nil {
+				return nil, err
+			}
 			return got, nil
 		}
 		return nil, apiErrorf(codeExecutionAlreadyExists, "Execution Already Exists: '%s'", ex.arn)
 	}
 	ex.begin()
-	if e.journal != nil {
-		// The caller learns the ARN only once the execution is on disk.
-		// When the disk fails it learns that instead: the execution runs
-		// on and the journal keeps trying, so calling again with the same
-		// name and input returns it once the commit goes through.
-		if err := e.journal.sync(); err != nil {
-			e.cfg.Logger.Error("journal: commit failed", "executionArn", ex.arn, "err", err)
-			return nil, apiErrorf(codeInternalFailure, "The execution %s started but is not on disk yet: %v", ex.arn, err)
-		}
+	if e.journal == nil {
+		ex.run()
+		return ex, nil
 	}
+	// Nothing runs, and the caller learns nothing, before the start is on
+	// disk: a task run earlier (Track writes the job record) would outlive
+	// a kill -9 that took the execution back. When the disk fails, the
+	// caller learns that instead; the journal keeps trying and the
+	// execution runs once the commit goes through, so calling again with
+	// the same name and input returns it then.
+	if err := e.syncStart(ex); err != nil {
+		go ex.runOnceDurable(e.journal)
+		return nil, err
+	}
+	ex.run()
 	return ex, nil
+}
+
+// syncStart waits until ex's start is on disk (no-op in memory).
+func (e *Engine) syncStart(ex *execution) error {
+	if e.journal == nil {
+		return nil
+	}
+	if err := e.journal.sync(); err != nil {
+		e.cfg.Logger.Error("journal: commit failed", "executionArn", ex.arn, "err", err)
+		return apiErrorf(codeInternalFailure, "The execution %s is not on disk yet: %v", ex.arn, err)
+	}
+	return nil
 }
 
 // inputErrorText mimics the Jackson parser messages AWS reports.

@@ -3,6 +3,7 @@ package sfn
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"runtime/debug"
@@ -68,11 +69,27 @@ func (e *Engine) newExecution(sm *stateMachine, name, input string, val any) *ex
 // isoTime formats a time as AWS writes context-object times.
 func isoTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.000Z") }
 
-// begin records ExecutionStarted and runs the first state on a goroutine.
+// begin records ExecutionStarted. Nothing else happens yet: with a data
+// file the start must be committed before anything of the execution is
+// seen or done (see run).
 func (ex *execution) begin() {
 	ex.recordEntry(nil, entry{typ: "ExecutionStarted", kind: kindExecStarted, a: ex.sm.roleARN, b: ex.input}, true, "", false)
+}
+
+// run announces the started execution, arms its timeout and runs the first
+// state on a goroutine. With a data file it is called only once
+// ExecutionStarted is on disk: a task that ran before could leave effects
+// (a job record RUNNING) of an execution a kill -9 takes back.
+func (ex *execution) run() {
+	ex.mu.Lock()
+	running := ex.status == StatusRunning // stopped while its commit waited
+	ex.mu.Unlock()
+	if !running {
+		return
+	}
 	ex.e.notify(StatusChange{ExecutionARN: ex.arn, StateMachineARN: ex.sm.arn, Name: ex.name, Status: StatusRunning, Time: ex.start})
-	ex.armTimeout(time.Duration(ex.sm.def.TimeoutSeconds) * time.Second)
+	// From the start, not from now: the commit may have taken a while.
+	ex.armTimeout(time.Duration(ex.sm.def.TimeoutSeconds)*time.Second - ex.e.cfg.Clock.Now().Sub(ex.start))
 	root := ex.rootFrame()
 	ex.e.work()
 	goWork(func() {
@@ -80,6 +97,25 @@ func (ex *execution) begin() {
 		defer ex.recoverPanic()
 		root.runOwned(ex.sm.def.StartAt, ex.inputVal)
 	})
+}
+
+// runOnceDurable runs the execution once its start is committed, when
+// StartExecution could not wait for that (the commit failed and the
+// journal retries it). If the journal closes first, the execution never
+// runs: a restart does not know it either.
+func (ex *execution) runOnceDurable(j *journal) {
+	for {
+		err := j.sync()
+		if err == nil {
+			ex.run()
+			return
+		}
+		if errors.Is(err, errJournalClosed) {
+			ex.e.cfg.Logger.Error("journal: closed before the start was committed; the execution did not run",
+				"executionArn", ex.arn, "err", err)
+			return
+		}
+	}
 }
 
 // armTimeout times the execution out after d, if the machine has a

@@ -37,9 +37,10 @@ import (
 // Writes are queued and committed in groups (many executions' events in one
 // bbolt transaction, one fsync) by a single goroutine: when the queue holds
 // maxBatch operations, every tick, or at once when somebody waits in sync.
-// The engine calls sync before it answers StartExecution and before it
-// reports a terminal status, so whatever a client has been told survives a
-// crash; the intermediate events of a running execution may be lost with
+// The engine calls sync before a new execution runs anything (and before
+// it answers StartExecution) and before it reports a terminal status, so
+// whatever a client has been told survives a crash, and no task runs for
+// an execution a crash could take back; the intermediate events of a running execution may be lost with
 // the last tick, and it then resumes from an earlier event.
 var (
 	bucketVersions      = []byte("ver")
@@ -179,6 +180,13 @@ func (j *journal) sync() error {
 	switch {
 	case j.durable >= target:
 		return nil
+	case j.closed:
+		// Checked before j.err: nothing will retry a closed journal's
+		// commits, and runOnceDurable stops waiting on this error.
+		if j.err != nil {
+			return fmt.Errorf("%w: %w", errJournalClosed, j.err)
+		}
+		return errJournalClosed
 	case j.err != nil:
 		return fmt.Errorf("journal: commit failed, retrying: %w", j.err)
 	}
