@@ -94,7 +94,10 @@
 //     urlDecode are java.net.URLEncoder/URLDecoder (UTF-8, '+' for space);
 //     base64Encode/Decode use the standard alphabet over UTF-8.
 //   - $context is Env.Context converted to Maps (keys sorted, since Go maps
-//     have none); #set($context.responseOverride.status = 400) and
+//     have none); the maps inside it ($context.identity,
+//     $context.requestOverride.header, ...) print as nothing, as on API
+//     Gateway (recorded on AWS, testdata/aws), while their entries read as
+//     usual; #set($context.responseOverride.status = 400) and
 //     #set($context.responseOverride.header.Name = "v") come back in Result.
 //
 // # Limits

@@ -112,17 +112,20 @@ func (r *renderer) setup(env *Env, shared *Map) {
 	ctxMap := shared
 	if ctxMap == nil {
 		ctxMap, _ = fromGo(env.Context).(*Map)
-	}
-	if ctxMap == nil {
-		ctxMap = newMap()
-	}
-	ro, ok := ctxMap.m["responseOverride"].(*Map)
-	if !ok {
-		ro = newMap()
-		ctxMap.put("responseOverride", ro)
-	}
-	if _, ok := ro.m["header"].(*Map); !ok {
-		ro.put("header", newMap())
+		if ctxMap == nil {
+			ctxMap = newMap()
+		}
+		ro, ok := ctxMap.m["responseOverride"].(*Map)
+		if !ok {
+			ro = newMap()
+			ctxMap.put("responseOverride", ro)
+		}
+		if _, ok := ro.m["header"].(*Map); !ok {
+			ro.put("header", newMap())
+		}
+		// The objects API Gateway puts in $context print as nothing; maps a
+		// template sets there later are its own and print as maps.
+		markContextObjects(ctxMap, 0)
 	}
 	r.context = ctxMap
 	r.input = newInput(env.Request)
@@ -341,6 +344,9 @@ func (r *renderer) toStr(v any, nested bool, depth int) (string, error) {
 		b.WriteByte(']')
 		return b.String(), r.charge(b.Len())
 	case *Map:
+		if x.contextObject {
+			return "", nil
+		}
 		var b strings.Builder
 		b.WriteByte('{')
 		for i, k := range x.keys {

@@ -309,10 +309,34 @@ func TestContextConversion(t *testing.T) {
 		"ptr":    new(int),
 		"nilMap": map[string]any(nil),
 	}}
-	tpl, err := Parse("ctx", "$context.n8 $context.u $context.f32 $context.num $context.claims $context.list [$context.ptr] [$context.nilMap]")
+	// The maps inside $context print as nothing, as on API Gateway; their
+	// contents are read one by one.
+	tpl, err := Parse("ctx", "$context.n8 $context.u $context.f32 $context.num [$context.claims] $context.claims.keySet() $context.claims.sub $context.list.size() $context.list[0].a [$context.ptr] [$context.nilMap]")
 	require.NoError(t, err)
 	res, err := tpl.Render(context.Background(), env)
 	require.NoError(t, err)
-	assert.Equal(t, "-3 7 1.5 12 {email=a@b, sub=u1} [{a=1}] [0] []", res.Body)
+	assert.Equal(t, "-3 7 1.5 12 [] [email, sub] u1 1 1 [0] []", res.Body)
 	assert.NotContains(t, env.Context, "responseOverride", "Render must not modify Env.Context")
+}
+
+// Maps API Gateway puts in $context print as nothing (recorded on AWS:
+// $context.identity and $context.requestOverride.header printed ""); a map a
+// template sets there is its own and prints as a map, also in the next
+// template of the same request.
+func TestContextObjectsPrintEmpty(t *testing.T) {
+	env := &Env{Context: map[string]any{
+		"identity":        map[string]any{"sourceIp": "1.2.3.4"},
+		"requestOverride": map[string]any{"header": map[string]any{}},
+	}}
+	tpl, err := Parse("ctx", `[$context.identity][$context.identity.sourceIp][$context.requestOverride.header][$context.responseOverride][$context.responseOverride.header]`+
+		`#set($context.mine = {"a": 1})#set($context.requestOverride.header.x = "y")[$context.mine][$context.requestOverride.header.x]`)
+	require.NoError(t, err)
+	res, ctxMap, err := tpl.render(context.Background(), env, nil)
+	require.NoError(t, err)
+	assert.Equal(t, "[][1.2.3.4][][][][{a=1}][y]", res.Body)
+	next, err := Parse("next", `[$context.mine][$context.identity]`)
+	require.NoError(t, err)
+	res, _, err = next.render(context.Background(), &Env{}, ctxMap)
+	require.NoError(t, err)
+	assert.Equal(t, "[{a=1}][]", res.Body)
 }

@@ -34,6 +34,10 @@ type List struct {
 type Map struct {
 	keys []string
 	m    map[string]any
+	// contextObject marks an object inside $context ($context.identity,
+	// $context.requestOverride.header, ...): on API Gateway these print as
+	// nothing (recorded on AWS), though their keys and values can be read.
+	contextObject bool
 }
 
 func newMap() *Map { return &Map{m: map[string]any{}} }
@@ -65,6 +69,28 @@ func (m *Map) remove(k string) any {
 		}
 	}
 	return old
+}
+
+// markContextObjects marks every Map below m (not m itself) as a $context
+// object.
+func markContextObjects(m *Map, depth int) {
+	if depth > maxJSONDepth {
+		return
+	}
+	for _, k := range m.keys {
+		switch x := m.m[k].(type) {
+		case *Map:
+			x.contextObject = true
+			markContextObjects(x, depth+1)
+		case *List:
+			for _, e := range x.items {
+				if em, ok := e.(*Map); ok {
+					em.contextObject = true
+					markContextObjects(em, depth+1)
+				}
+			}
+		}
+	}
 }
 
 type entry struct {
