@@ -212,7 +212,7 @@ func TestAWSCorpus(t *testing.T) {
 			}
 			bySource[c.Source.Kind] = n
 			if c.ReliedOn != "" {
-				assert.Empty(t, reason, "a case %s relies on differs from AWS", c.ReliedOn)
+				assert.Empty(t, reason, "differs from AWS, and the project relies on it: %s", c.ReliedOn)
 			} else if reason != "" {
 				t.Log("differs from AWS:", reason)
 			}
