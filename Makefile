@@ -12,8 +12,8 @@ GOTEST_FLAGS ?= -race -count=1
 help: ## list targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
 
-node_modules: package-lock.json ## install the npm tools (serverless, plugin, dynalite) if missing
-	@[ -d node_modules/dynalite ] && [ -d node_modules/serverless ] || npm ci --no-audit --no-fund
+node_modules: package-lock.json ## install the npm tools (osls, plugin, dynalite) if missing
+	@[ -d node_modules/dynalite ] && [ -d node_modules/osls ] && [ -d node_modules/serverless-step-functions ] || npm ci --no-audit --no-fund
 
 .PHONY: run
 # Built, then run (not `go run`): Ctrl-C then ends make quietly, as the program exits 0.
@@ -45,8 +45,10 @@ $(DIST)/%.zip: $(shell find cmd internal -name '*.go' -not -name '*_test.go' 2>/
 	@rm -f $@ && cd $(DIST)/$* && touch -t 202001010000 bootstrap && zip -q -X ../$*.zip bootstrap
 	@ls -l $@ | awk '{print $$5, $$9}'
 
-# sls v3 runs offline with these: no telemetry, no update notices, no instance metadata lookups.
-SLS_ENV := SLS_TELEMETRY_DISABLED=1 SLS_NOTIFICATIONS_MODE=off SLS_DEPRECATION_DISABLE='*'
+# `sls` is osls (package.json), the maintained open-source continuation of Serverless Framework
+# v3: no login, no telemetry, no update notices. Deprecation notices are silenced; `package` also
+# keeps the AWS SDK from asking the instance metadata service for credentials.
+SLS_ENV := SLS_DEPRECATION_DISABLE='*'
 
 package: build node_modules ## sls package offline (no credentials needed) into .serverless/
 	$(SLS_ENV) AWS_EC2_METADATA_DISABLED=true npx sls package --stage $(STAGE) --region $(REGION)
@@ -65,8 +67,10 @@ screenshot: ## refresh docs/console.png from the browser test
 	UPDATE_SCREENSHOT=1 BROWSER_TESTS=1 $(GO) test -count=1 -run TestConsoleInChromium ./test/browser
 
 # Run in the package directory ("local directory mode"), so go test shows what the tests print.
-conformance: ## Step Functions conformance: pass counts per area (details in internal/sfn/testdata)
+conformance: ## conformance counts: Step Functions per area (internal/sfn/testdata), VTL against AWS recordings (internal/vtl/testdata/aws)
 	@cd internal/sfn && out=$$($(GO) test -count=1 -run '^(TestConformance|TestAPICases)$$' 2>&1); rc=$$?; \
+	  echo "$$out" | grep -v '^ok\|^PASS$$' || true; exit $$rc
+	@cd internal/vtl && out=$$($(GO) test -count=1 -run '^TestAWSCorpus$$' 2>&1); rc=$$?; \
 	  echo "$$out" | grep -v '^ok\|^PASS$$' || true; exit $$rc
 
 lint: ## gofmt, go vet, staticcheck

@@ -111,10 +111,10 @@ func TestResolveMatchesServerlessPrint(t *testing.T) {
 	if err != nil {
 		t.Skip("node not installed: cannot compare with serverless")
 	}
-	slsBin, err := filepath.Abs("../../node_modules/serverless/bin/serverless.js")
+	slsBin, err := filepath.Abs("../../node_modules/osls/bin/serverless.js")
 	require.NoError(t, err)
 	if _, err := os.Stat(slsBin); err != nil {
-		t.Skip("node_modules/serverless missing: run npm ci to compare with serverless")
+		t.Skip("node_modules/osls missing: run npm ci to compare with serverless")
 	}
 	tests := []struct {
 		name string

@@ -102,9 +102,9 @@ func TestRoutesMatchPluginPackage(t *testing.T) {
 	}
 	nodeModules, err := filepath.Abs("../../node_modules")
 	require.NoError(t, err)
-	slsBin := filepath.Join(nodeModules, "serverless/bin/serverless.js")
+	slsBin := filepath.Join(nodeModules, "osls/bin/serverless.js")
 	if _, err := os.Stat(slsBin); err != nil {
-		t.Skip("node_modules/serverless missing: run npm ci to compare with the plugin")
+		t.Skip("node_modules/osls missing: run npm ci to compare with the plugin")
 	}
 	t.Run("testdata", func(t *testing.T) {
 		comparePackage(t, node, slsBin, "testdata/routes", routesLookup())
