@@ -522,14 +522,39 @@ func checkIntegrationResponses(t *testing.T, p packaged, m stack.Resource, succe
 	methodResponses, ok := lookup(t, m.Properties, "MethodResponses").([]any)
 	require.True(t, ok, "MethodResponses is a list")
 	var declared []int
+	headers := map[int]map[string]any{}
 	for i := range methodResponses {
 		s, _ := lookup(t, methodResponses, i, "StatusCode").(float64)
 		declared = append(declared, int(s))
+		mr, _ := methodResponses[i].(map[string]any)
+		headers[int(s)], _ = mr["ResponseParameters"].(map[string]any)
 	}
 	for _, r := range got {
 		assert.Contains(t, declared, r.status, "method response for integration response %d", r.status)
 	}
+
+	// A header a response template sets by override is declared on the method response its
+	// integration response selects and on every status the template overrides to, so the API's
+	// model (and an SDK or OpenAPI export of it) says what the route sends.
+	for _, r := range got {
+		statuses := []int{r.status}
+		for _, m := range overrideStatus.FindAllStringSubmatch(r.template, -1) {
+			n, err := strconv.Atoi(m[1])
+			require.NoError(t, err)
+			statuses = append(statuses, n)
+		}
+		for _, h := range overrideHeader.FindAllStringSubmatch(r.template, -1) {
+			for _, status := range statuses {
+				assert.Equal(t, true, headers[status]["method.response.header."+h[1]],
+					"integration response %d sets %s: method response %d declares it", r.status, h[1], status)
+			}
+		}
+	}
 }
+
+// overrideHeader finds the headers a response template sets with
+// $context.responseOverride.header.
+var overrideHeader = regexp.MustCompile(`responseOverride\.header\.([A-Za-z0-9-]+) = `)
 
 func keys(m map[string]any) []string {
 	out := make([]string, 0, len(m))
@@ -929,6 +954,36 @@ func TestStackStorage(t *testing.T) {
 			}
 		}
 		assert.True(t, expires, "a lifecycle rule expires results/")
+	})
+
+	// Versioning and server access logs stay off (serverless.yml says why); the template tells
+	// the scanners that flag them so, with a reason, rather than leaving a finding unanswered.
+	t.Run("results bucket decisions", func(t *testing.T) {
+		bucket := resource(t, p, "ResultsBucket", "AWS::S3::Bucket")
+		assert.NotContains(t, bucket.Properties, "VersioningConfiguration")
+		assert.NotContains(t, bucket.Properties, "LoggingConfiguration")
+		suppressed := map[string]string{}
+		if rules, ok := lookup(t, bucket.Metadata, "cfn_nag", "rules_to_suppress").([]any); ok {
+			for _, r := range rules {
+				m, _ := r.(map[string]any)
+				id, _ := m["id"].(string)
+				suppressed[id], _ = m["reason"].(string)
+			}
+		}
+		if skips, ok := lookup(t, bucket.Metadata, "checkov", "skip").([]any); ok {
+			for _, r := range skips {
+				m, _ := r.(map[string]any)
+				id, _ := m["id"].(string)
+				suppressed[id], _ = m["comment"].(string)
+			}
+		}
+		for _, id := range []string{
+			"W35",        // cfn_nag: access logging
+			"CKV_AWS_18", // checkov: access logging
+			"CKV_AWS_21", // checkov: versioning
+		} {
+			assert.NotEmpty(t, suppressed[id], "ResultsBucket answers %s with a reason", id)
+		}
 	})
 }
 
@@ -1620,8 +1675,8 @@ func TestStackObservability(t *testing.T) {
 	for _, id := range p.tmpl.OfType("AWS::Logs::LogGroup") {
 		assert.Equal(t, 30.0, p.tmpl.Resources[id].Properties["RetentionInDays"], "%s keeps 30 days", id)
 	}
-	// The stage's tracing and access logging are not in the template: sls v3 sets them on the
-	// stage after the deployment (UpdateStage). serverless.yml is what asks for them.
+	// The stage's tracing and access logging are not in the template: `sls deploy` sets them on
+	// the stage after CloudFormation (UpdateStage). serverless.yml is what asks for them.
 	var cfg struct {
 		Provider struct {
 			Tracing struct {
@@ -1630,9 +1685,10 @@ func TestStackObservability(t *testing.T) {
 			} `yaml:"tracing"`
 			Logs struct {
 				RestAPI struct {
-					AccessLogging    bool   `yaml:"accessLogging"`
-					ExecutionLogging bool   `yaml:"executionLogging"`
-					Format           string `yaml:"format"`
+					AccessLogging     bool   `yaml:"accessLogging"`
+					ExecutionLogging  bool   `yaml:"executionLogging"`
+					FullExecutionData *bool  `yaml:"fullExecutionData"`
+					Format            string `yaml:"format"`
 				} `yaml:"restApi"`
 			} `yaml:"logs"`
 		} `yaml:"provider"`
@@ -1642,6 +1698,10 @@ func TestStackObservability(t *testing.T) {
 	assert.True(t, cfg.Provider.Tracing.Lambda, "Lambda X-Ray")
 	assert.True(t, cfg.Provider.Logs.RestAPI.AccessLogging)
 	assert.False(t, cfg.Provider.Logs.RestAPI.ExecutionLogging, "execution logs would hold request bodies")
+	// Unset, the Framework sends dataTrace=true (full request and response bodies once execution
+	// logging is on).
+	require.NotNil(t, cfg.Provider.Logs.RestAPI.FullExecutionData, "fullExecutionData is set")
+	assert.False(t, *cfg.Provider.Logs.RestAPI.FullExecutionData, "no dataTrace")
 	format := cfg.Provider.Logs.RestAPI.Format
 	assert.True(t, json.Valid([]byte(format)), "access log lines are JSON: %s", format)
 	for _, field := range []string{"requestId", "principalId", "status", "responseLatency", "xrayTraceId"} {
@@ -1651,6 +1711,37 @@ func TestStackObservability(t *testing.T) {
 	assert.Equal(t, "/aws/api-gateway/stepjobs-"+stackStage, accessLogs.Properties["LogGroupName"])
 	account := resource(t, p, "ApiGatewayAccount", "AWS::ApiGateway::Account")
 	assert.Equal(t, stack.GetAttMarker("ApiGatewayCloudWatchRole", "Arn"), evalString(t, p, account.Properties["CloudWatchRoleArn"]))
+
+	// The logging role is one setting per account and region, shared by every stage: only a
+	// stage deployed with ManageApiGatewayAccount=true sets it, and its role outlives the stack,
+	// so removing that stage does not break the other stages' access logs.
+	role := resource(t, p, "ApiGatewayCloudWatchRole", "AWS::IAM::Role")
+	assert.Equal(t, "ManagesApiGatewayAccount", account.Condition)
+	assert.Equal(t, "ManagesApiGatewayAccount", role.Condition)
+	assert.Equal(t, "Retain", role.DeletionPolicy, "the other stages' access logs need the role")
+	assert.Equal(t, "Retain", role.UpdateReplacePolicy)
+	var raw struct {
+		Parameters map[string]struct {
+			Default       string
+			AllowedValues []string
+		}
+		Conditions map[string]any
+	}
+	require.NoError(t, json.Unmarshal(p.raw, &raw))
+	param, ok := raw.Parameters["ManageApiGatewayAccount"]
+	require.True(t, ok, "a parameter decides which stage sets the account's logging role")
+	assert.Equal(t, "true", param.Default, "the first stage in an account sets it")
+	assert.ElementsMatch(t, []string{"true", "false"}, param.AllowedValues)
+	assert.Equal(t, map[string]any{"Fn::Equals": []any{map[string]any{"Ref": "ManageApiGatewayAccount"}, "true"}},
+		raw.Conditions["ManagesApiGatewayAccount"])
+	for id, r := range p.tmpl.Resources {
+		if id == "ApiGatewayAccount" || r.Condition == "ManagesApiGatewayAccount" {
+			continue
+		}
+		refs, err := json.Marshal(r)
+		require.NoError(t, err)
+		assert.NotContains(t, string(refs), `"ApiGatewayCloudWatchRole"`, "%s would fail where the stage does not set the account", id)
+	}
 }
 
 // Alarms on Lambda errors and throttles, the state machine's failures, timeouts and

@@ -28,7 +28,9 @@ type Template struct {
 // Resource is one entry of a template's Resources.
 type Resource struct {
 	Type                string         `json:"Type"`
+	Condition           string         `json:"Condition"`
 	Properties          map[string]any `json:"Properties"`
+	Metadata            map[string]any `json:"Metadata"`
 	DependsOn           any            `json:"DependsOn"`
 	DeletionPolicy      string         `json:"DeletionPolicy"`
 	UpdateReplacePolicy string         `json:"UpdateReplacePolicy"`
