@@ -15,10 +15,22 @@ import (
 // definition and no-op in-process handlers, on a data file (durable) when
 // file is set.
 func benchEngineFile(b *testing.B, file string) (*Engine, string) {
+	return benchEngineDef(b, file, jobsDefinitionPath)
+}
+
+// The project's definition, and the same machine written in JSONata (a
+// test fixture).
+const (
+	jobsDefinitionPath    = "../../statemachine/jobs.asl.json"
+	jobsJSONataDefinition = "../../test/testdata/jobs.jsonata.asl.json"
+)
+
+// benchEngineDef is benchEngineFile with the definition at defPath.
+func benchEngineDef(b *testing.B, file, defPath string) (*Engine, string) {
 	b.Helper()
-	def, err := os.ReadFile("../../statemachine/jobs.asl.json")
+	def, err := os.ReadFile(defPath)
 	if err != nil {
-		b.Skipf("statemachine/jobs.asl.json: %v", err)
+		b.Fatalf("%s: %v", defPath, err)
 	}
 	reg := NewRegistry()
 	noop := func(out string) Invoker {
@@ -54,6 +66,17 @@ func reportPerTransition(b *testing.B, executions int, elapsed time.Duration, ma
 }
 
 func BenchmarkJobsSequential(b *testing.B) { benchSequential(b, "") }
+
+// The JSONata machine, to compare with the JSONPath one above.
+func BenchmarkJobsJSONataSequential(b *testing.B) {
+	e, arn := benchEngineDef(b, "", jobsJSONataDefinition)
+	benchSequentialOn(b, e, arn)
+}
+
+func BenchmarkJobsJSONataConcurrent1000(b *testing.B) {
+	e, arn := benchEngineDef(b, "", jobsJSONataDefinition)
+	benchConcurrentOn(b, e, arn)
+}
 
 // The durable variants pay two fsyncs per execution when alone (start and
 // end are synced); concurrent executions share them (group commit).
@@ -159,6 +182,10 @@ func BenchmarkRecover(b *testing.B) {
 
 func benchSequential(b *testing.B, file string) {
 	e, arn := benchEngineFile(b, file)
+	benchSequentialOn(b, e, arn)
+}
+
+func benchSequentialOn(b *testing.B, e *Engine, arn string) {
 	ctx := context.Background()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
@@ -184,6 +211,10 @@ func benchSequential(b *testing.B, file string) {
 
 func benchConcurrent(b *testing.B, file string) {
 	e, arn := benchEngineFile(b, file)
+	benchConcurrentOn(b, e, arn)
+}
+
+func benchConcurrentOn(b *testing.B, e *Engine, arn string) {
 	const batch = 1000
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
