@@ -54,6 +54,7 @@ var stackEnv = stack.Env{
 type packaged struct {
 	root     string // project root
 	raw      []byte // cloudformation-template-update-stack.json
+	state    []byte // serverless-state.json, what `sls deploy` reads after CloudFormation
 	tmpl     *stack.Template
 	took     time.Duration
 	slsLines string
@@ -156,11 +157,15 @@ func runSlsPackage() (packaged, error) {
 	if err != nil {
 		return packaged{}, fmt.Errorf("read generated template: %w", err)
 	}
+	state, err := os.ReadFile(filepath.Join(out, "serverless-state.json"))
+	if err != nil {
+		return packaged{}, fmt.Errorf("read service state: %w", err)
+	}
 	tmpl, err := stack.Parse(raw)
 	if err != nil {
 		return packaged{}, err
 	}
-	return packaged{root: root, raw: raw, tmpl: tmpl, took: took, slsLines: string(lines)}, nil
+	return packaged{root: root, raw: raw, state: state, tmpl: tmpl, took: took, slsLines: string(lines)}, nil
 }
 
 // slsEnv is the environment of an offline `sls package`: dummy credentials (the AWS provider
