@@ -60,7 +60,7 @@ var (
 	// ErrJobNotSucceeded: the job exists and is the caller's but has no
 	// result (RUNNING, FAILED, ABORTED, TIMED_OUT).
 	ErrJobNotSucceeded = errors.New("job has not succeeded")
-	// ErrInvalidJobID: the path's jobId cannot be an execution name.
+	// ErrInvalidJobID: the path's jobId cannot be a job id (see isJobID).
 	ErrInvalidJobID = errors.New("invalid job id")
 )
 
@@ -77,15 +77,20 @@ func (e *JobNotSucceeded) Error() string {
 // Is makes errors.Is(err, ErrJobNotSucceeded) true.
 func (e *JobNotSucceeded) Is(target error) bool { return target == ErrJobNotSucceeded }
 
-// isExecutionName reports whether s is what Step Functions accepts as a
-// name (the subset this API creates: ASCII letters, digits, - and _), 1 to
-// 80 characters. A loop, not a regexp: `{1,80}` compiled at package init
-// cost a Lambda cold start about 1,000 allocations.
-func isExecutionName(s string) bool {
-	if len(s) < 1 || len(s) > 80 {
+// isJobID reports whether s can be a job id: "<owner prefix>-<key>" (see
+// owner.go), the key 1 to 63 characters from A-Z a-z 0-9 _ -, the only
+// names this API gives executions. What fails here is nobody's job, so it
+// is refused as 400 whoever asks (that tells nothing about other callers'
+// jobs), not answered with the 404 of a job that could exist: "<prefix>-"
+// with an empty key, for one (issue 12). A loop, not a regexp: `{1,80}`
+// compiled at package init cost a Lambda cold start about 1,000
+// allocations.
+func isJobID(s string) bool {
+	if len(s) < OwnerPrefixLen+2 || len(s) > MaxExecutionNameLen ||
+		s[OwnerPrefixLen] != '-' || !ValidOwnerPrefix(s[:OwnerPrefixLen]) {
 		return false
 	}
-	for i := 0; i < len(s); i++ {
+	for i := OwnerPrefixLen + 1; i < len(s); i++ {
 		switch c := s[i]; {
 		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '-', c == '_':
 		default:
@@ -106,7 +111,7 @@ func (h *ResultLink) Link(ctx context.Context, jobID, ownerPrefix string) (Resul
 // link is Link that also returns the execution ARN once the record is
 // read, for the log lines.
 func (h *ResultLink) link(ctx context.Context, jobID, ownerPrefix string) (ResultLinkOutput, string, error) {
-	if !isExecutionName(jobID) {
+	if !isJobID(jobID) {
 		return ResultLinkOutput{}, "", fmt.Errorf("%w: %q", ErrInvalidJobID, jobID)
 	}
 	if !OwnedBy(jobID, ownerPrefix) {
@@ -136,7 +141,7 @@ type apiError struct {
 func HTTPStatus(err error) (int, string, string) {
 	switch {
 	case errors.Is(err, ErrInvalidJobID):
-		return http.StatusBadRequest, "jobId must be 1 to 80 characters from A-Z a-z 0-9 _ -", "InvalidJobId"
+		return http.StatusBadRequest, "jobId must be an owner prefix (16 hex digits), '-' and a key of 1 to 63 characters from A-Z a-z 0-9 _ -", "InvalidJobId"
 	case errors.Is(err, ErrNotFound):
 		return http.StatusNotFound, "Job not found", "JobNotFound"
 	case errors.Is(err, ErrJobNotSucceeded):
