@@ -75,7 +75,13 @@ var epoch = time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 
 func newLocalEngine(t *testing.T) *localEngine {
 	t.Helper()
-	def, err := os.ReadFile("../../statemachine/jobs.asl.json")
+	return newLocalEngineWith(t, "../../statemachine/jobs.asl.json")
+}
+
+// newLocalEngineWith is newLocalEngine with the definition at defPath.
+func newLocalEngineWith(t *testing.T, defPath string) *localEngine {
+	t.Helper()
+	def, err := os.ReadFile(defPath)
 	require.NoError(t, err)
 	le := &localEngine{clock: localsfn.NewFakeClock(epoch), jobs: &fakeJobs{items: map[string]map[string]dbtypes.AttributeValue{}}}
 	work := func(ms int) { le.clock.Advance(time.Duration(ms) * time.Millisecond) } // simulated run time

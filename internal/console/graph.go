@@ -34,6 +34,15 @@ type stateNode struct {
 	Comment  string
 	Terminal bool // End: true, Succeed or Fail: leads to the end of its scope
 	Nested   []*graph
+	// JSONata lists a JSONata state's fields that hold expressions or
+	// values (Arguments, Output, Condition, ...), as written.
+	JSONata []jsonataField
+}
+
+// jsonataField is one field of a JSONata state, e.g. Output or
+// Choices[1].Condition, and its value as written (indented JSON).
+type jsonataField struct {
+	Field, Value string
 }
 
 // graphEdge is a transition inside one scope.
@@ -47,8 +56,9 @@ type graphEdge struct {
 // rawMachine and rawState read only what the graph needs from ASL JSON, so
 // any definition AWS accepts (JSONata too) can be drawn.
 type rawMachine struct {
-	StartAt string              `json:"StartAt"`
-	States  map[string]rawState `json:"States"`
+	StartAt       string              `json:"StartAt"`
+	States        map[string]rawState `json:"States"`
+	QueryLanguage string              `json:"QueryLanguage"`
 }
 
 type rawState struct {
@@ -58,15 +68,36 @@ type rawState struct {
 	End     bool   `json:"End"`
 	Default string `json:"Default"`
 	Choices []struct {
-		Next string `json:"Next"`
+		Next      string          `json:"Next"`
+		Condition json.RawMessage `json:"Condition"`
+		Output    json.RawMessage `json:"Output"`
+		Assign    json.RawMessage `json:"Assign"`
 	} `json:"Choices"`
 	Catch []struct {
-		ErrorEquals []string `json:"ErrorEquals"`
-		Next        string   `json:"Next"`
+		ErrorEquals []string        `json:"ErrorEquals"`
+		Next        string          `json:"Next"`
+		Output      json.RawMessage `json:"Output"`
+		Assign      json.RawMessage `json:"Assign"`
 	} `json:"Catch"`
-	Branches      []rawMachine `json:"Branches"`
-	ItemProcessor *rawMachine  `json:"ItemProcessor"`
-	Iterator      *rawMachine  `json:"Iterator"`
+	QueryLanguage string `json:"QueryLanguage"`
+	// The JSONata fields, shown as written.
+	Arguments                  json.RawMessage `json:"Arguments"`
+	Output                     json.RawMessage `json:"Output"`
+	Assign                     json.RawMessage `json:"Assign"`
+	Items                      json.RawMessage `json:"Items"`
+	ItemSelector               json.RawMessage `json:"ItemSelector"`
+	Seconds                    json.RawMessage `json:"Seconds"`
+	Timestamp                  json.RawMessage `json:"Timestamp"`
+	TimeoutSeconds             json.RawMessage `json:"TimeoutSeconds"`
+	HeartbeatSeconds           json.RawMessage `json:"HeartbeatSeconds"`
+	MaxConcurrency             json.RawMessage `json:"MaxConcurrency"`
+	ToleratedFailureCount      json.RawMessage `json:"ToleratedFailureCount"`
+	ToleratedFailurePercentage json.RawMessage `json:"ToleratedFailurePercentage"`
+	Error                      json.RawMessage `json:"Error"`
+	Cause                      json.RawMessage `json:"Cause"`
+	Branches                   []rawMachine    `json:"Branches"`
+	ItemProcessor              *rawMachine     `json:"ItemProcessor"`
+	Iterator                   *rawMachine     `json:"Iterator"`
 }
 
 // parseGraph reads a definition into nested graphs.
@@ -78,13 +109,49 @@ func parseGraph(definition string) (*graph, error) {
 	if m.StartAt == "" || len(m.States) == 0 {
 		return nil, fmt.Errorf("parse definition: no StartAt or States")
 	}
-	return buildGraph(&m, 0)
+	return buildGraph(&m, 0, m.QueryLanguage == "JSONata")
+}
+
+// jsonataFields lists the fields of a JSONata state that are set.
+func (st *rawState) jsonataFields() []jsonataField {
+	var out []jsonataField
+	add := func(field string, v json.RawMessage) {
+		if len(v) > 0 {
+			out = append(out, jsonataField{Field: field, Value: prettyJSON(string(v))})
+		}
+	}
+	add("Arguments", st.Arguments)
+	add("Items", st.Items)
+	add("ItemSelector", st.ItemSelector)
+	add("MaxConcurrency", st.MaxConcurrency)
+	add("ToleratedFailureCount", st.ToleratedFailureCount)
+	add("ToleratedFailurePercentage", st.ToleratedFailurePercentage)
+	add("Seconds", st.Seconds)
+	add("Timestamp", st.Timestamp)
+	add("TimeoutSeconds", st.TimeoutSeconds)
+	add("HeartbeatSeconds", st.HeartbeatSeconds)
+	for i, c := range st.Choices {
+		add(fmt.Sprintf("Choices[%d].Condition", i), c.Condition)
+		add(fmt.Sprintf("Choices[%d].Output", i), c.Output)
+		add(fmt.Sprintf("Choices[%d].Assign", i), c.Assign)
+	}
+	add("Output", st.Output)
+	add("Assign", st.Assign)
+	add("Error", st.Error)
+	add("Cause", st.Cause)
+	for i, c := range st.Catch {
+		add(fmt.Sprintf("Catch[%d].Output", i), c.Output)
+		add(fmt.Sprintf("Catch[%d].Assign", i), c.Assign)
+	}
+	return out
 }
 
 // maxNesting bounds recursion on hostile definitions.
 const maxNesting = 16
 
-func buildGraph(m *rawMachine, depth int) (*graph, error) {
+// buildGraph draws one scope; jsonata tells whether the machine's
+// QueryLanguage is JSONata (states inherit it unless they set their own).
+func buildGraph(m *rawMachine, depth int, jsonata bool) (*graph, error) {
 	if depth > maxNesting {
 		return nil, fmt.Errorf("parse definition: nested deeper than %d levels", maxNesting)
 	}
@@ -114,8 +181,11 @@ func buildGraph(m *rawMachine, depth int) (*graph, error) {
 	for name, st := range m.States {
 		n := &stateNode{Name: name, Type: st.Type, Comment: st.Comment,
 			Terminal: st.End || st.Type == "Succeed" || st.Type == "Fail"}
+		if st.QueryLanguage == "JSONata" || jsonata && st.QueryLanguage == "" {
+			n.JSONata = st.jsonataFields()
+		}
 		for i := range st.Branches {
-			sub, err := buildGraph(&st.Branches[i], depth+1)
+			sub, err := buildGraph(&st.Branches[i], depth+1, jsonata)
 			if err != nil {
 				return nil, err
 			}
@@ -126,7 +196,7 @@ func buildGraph(m *rawMachine, depth int) (*graph, error) {
 			proc = st.Iterator
 		}
 		if proc != nil {
-			sub, err := buildGraph(proc, depth+1)
+			sub, err := buildGraph(proc, depth+1, jsonata)
 			if err != nil {
 				return nil, err
 			}

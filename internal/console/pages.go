@@ -236,6 +236,7 @@ type statePanel struct {
 	Type, Label, Icon string
 	Input, Output     string
 	Reached           bool
+	JSONata           []jsonataField // a JSONata state's fields, as written
 }
 
 // execution shows one execution: its graph coloured by what each state did,
@@ -288,7 +289,7 @@ func (h *Handler) execution(w http.ResponseWriter, r *http.Request) {
 			}
 			l := statusLabels[run.Status]
 			panels = append(panels, statePanel{stateRun: run, Type: s.Type, Label: l.Text, Icon: l.Icon,
-				Input: prettyJSON(run.Input), Output: prettyJSON(run.Output), Reached: run.Entered > 0})
+				Input: prettyJSON(run.Input), Output: prettyJSON(run.Output), Reached: run.Entered > 0, JSONata: s.JSONata})
 		})
 	}
 	legend := make([]map[string]string, 0, len(legendOrder))
