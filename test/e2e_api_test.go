@@ -1,11 +1,14 @@
 package test
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"io"
+	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -122,11 +125,126 @@ func TestE2EBadRequests(t *testing.T) {
 		{name: "result: another caller's job", method: http.MethodGet, path: "/jobs/0000000000000000-no-such-job/result",
 			wantStatus: 404, wantCode: "JobNotFound", wantMessage: "Job not found"},
 		{name: "result: malformed job id", method: http.MethodGet, path: "/jobs/not%20a%20job/result",
-			wantStatus: 400, wantCode: "InvalidJobId", wantMessage: "jobId must be 1 to 80 characters"},
+			wantStatus: 400, wantCode: "InvalidJobId", wantMessage: invalidJobIDMessage},
+		// An owner prefix and no key can never be a job id (issue 12).
+		{name: "result: the caller's prefix and an empty key", method: http.MethodGet, path: "/jobs/" + rt.ownerPrefix() + "-/result",
+			wantStatus: 400, wantCode: "InvalidJobId", wantMessage: invalidJobIDMessage},
+		{name: "result: another caller's prefix and an empty key", method: http.MethodGet, path: "/jobs/0000000000000000-/result",
+			wantStatus: 400, wantCode: "InvalidJobId", wantMessage: invalidJobIDMessage},
+		{name: "result: no owner prefix", method: http.MethodGet, path: "/jobs/no-such-job/result",
+			wantStatus: 400, wantCode: "InvalidJobId", wantMessage: invalidJobIDMessage},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			checkError(t, rt, errorCase(tc))
+		})
+	}
+}
+
+// invalidJobIDMessage starts the message of every InvalidJobId.
+const invalidJobIDMessage = "jobId must be an owner prefix"
+
+// Paths that are not clean (a repeated slash, a dot segment) are answered
+// as API Gateway answers them, with JSON and a request id, never with Go's
+// redirect ahead of the authorizer (issue 12). What AWS does was recorded
+// by LocalStack's test_lambda_aws_proxy_integration (its snapshot, last
+// validated on AWS 2024-08-02): slashes before and right after the stage
+// are dropped ("//dev/x" and "/dev//x" are "/dev/x"), a slash inside the
+// path is kept, and a trailing one ignored. The local API is also served
+// at the root, as the stage is, so "//start-execution" is
+// "/start-execution". For a dot segment nothing was recorded: "." and ".."
+// are path segments like any other, so a path holding one is an unknown
+// path (403 MISSING_AUTHENTICATION_TOKEN), unless a parameter takes it.
+func TestE2EUncleanPaths(t *testing.T) {
+	rt := shared(t)
+	unknownARN := `{"executionArn": "arn:aws:states:us-east-1:000000000000:execution:stepjobs-dev-jobs:` + rt.ownerPrefix() + `-no-such-job"}`
+	tests := []errorCase{
+		{name: "//start-execution: the route, so its authorizer first", path: "//start-execution", body: `{}`, headers: []string{"Authorization", ""},
+			wantStatus: 401, wantCode: "UNAUTHORIZED", wantMessage: "Unauthorized"},
+		{name: "//describe-execution: the route", path: "//describe-execution", body: unknownARN,
+			wantStatus: 404, wantCode: "JobNotFound", wantMessage: "Job not found"},
+		{name: "//dev/describe-execution: slashes before the stage", path: "//dev/describe-execution", body: unknownARN,
+			wantStatus: 404, wantCode: "JobNotFound", wantMessage: "Job not found"},
+		{name: "/dev//describe-execution: slashes after the stage", path: "/dev//describe-execution", body: unknownARN,
+			wantStatus: 404, wantCode: "JobNotFound", wantMessage: "Job not found"},
+		{name: "/./describe-execution", path: "/./describe-execution", body: unknownARN,
+			wantStatus: 403, wantCode: "MISSING_AUTHENTICATION_TOKEN", wantMessage: "Missing Authentication Token"},
+		{name: "/describe-execution/.", path: "/describe-execution/.", body: unknownARN,
+			wantStatus: 403, wantCode: "MISSING_AUTHENTICATION_TOKEN", wantMessage: "Missing Authentication Token"},
+		{name: "/jobs/../x", method: http.MethodGet, path: "/jobs/../x",
+			wantStatus: 403, wantCode: "MISSING_AUTHENTICATION_TOKEN", wantMessage: "Missing Authentication Token"},
+		{name: "/jobs/../x without a token", method: http.MethodGet, path: "/jobs/../x", headers: []string{"Authorization", ""},
+			wantStatus: 403, wantCode: "MISSING_AUTHENTICATION_TOKEN", wantMessage: "Missing Authentication Token"},
+		{name: "/jobs//result: an empty job id is no segment", method: http.MethodGet, path: "/jobs//result",
+			wantStatus: 403, wantCode: "MISSING_AUTHENTICATION_TOKEN", wantMessage: "Missing Authentication Token"},
+		{name: "/jobs/x/./result", method: http.MethodGet, path: "/jobs/x/./result",
+			wantStatus: 403, wantCode: "MISSING_AUTHENTICATION_TOKEN", wantMessage: "Missing Authentication Token"},
+		{name: "/jobs/../result: the job id is ..", method: http.MethodGet, path: "/jobs/../result",
+			wantStatus: 400, wantCode: "InvalidJobId", wantMessage: invalidJobIDMessage},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			checkError(t, rt, tc)
+		})
+	}
+}
+
+// A request Go's HTTP server refuses before any handler sees it (a NUL
+// byte in a header, a header too large) is still answered with JSON and a
+// request id, through the stack's DEFAULT_4XX gateway response, and the
+// connection is closed as the server closes it (issue 12).
+func TestE2EMalformedRequests(t *testing.T) {
+	rt := shared(t)
+	u, err := url.Parse(rt.api)
+	require.NoError(t, err)
+	const good = "POST /start-execution HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"
+	tests := []struct {
+		name        string
+		raw         string
+		wantStatus  int
+		wantMessage string
+		answers     int // answers before the refusal on the same connection
+	}{
+		{name: "NUL in a header value", raw: "POST /start-execution HTTP/1.1\r\nHost: x\r\nX-Note: a\x00b\r\nContent-Length: 2\r\n\r\n{}",
+			wantStatus: 400, wantMessage: "Bad Request"},
+		{name: "NUL in a header name", raw: "POST /start-execution HTTP/1.1\r\nHost: x\r\nX-\x00Note: a\r\nContent-Length: 2\r\n\r\n{}",
+			wantStatus: 400, wantMessage: "Bad Request"},
+		{name: "a control byte in a header value", raw: "GET /jobs/x/result HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer a\x01b\r\n\r\n",
+			wantStatus: 400, wantMessage: "Bad Request"},
+		{name: "NUL in the path", raw: "GET /jobs/a\x00b/result HTTP/1.1\r\nHost: x\r\n\r\n",
+			wantStatus: 400, wantMessage: "Bad Request"},
+		{name: "no Host header", raw: "GET /jobs/x/result HTTP/1.1\r\n\r\n",
+			wantStatus: 400, wantMessage: "Bad Request: missing required Host header"},
+		{name: "headers over 1 MB", raw: "GET /jobs/x/result HTTP/1.1\r\nHost: x\r\nX-Pad: " + strings.Repeat("p", 1<<20+4096) + "\r\n\r\n",
+			wantStatus: 431, wantMessage: "Request Header Fields Too Large"},
+		{name: "after a good request on the same connection", raw: good + "POST /start-execution HTTP/1.1\r\nHost: x\r\nX-Note: \x00\r\n\r\n",
+			wantStatus: 400, wantMessage: "Bad Request", answers: 1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			conn, err := net.DialTimeout("tcp", u.Host, 5*time.Second)
+			require.NoError(t, err)
+			defer conn.Close()
+			require.NoError(t, conn.SetDeadline(time.Now().Add(20*time.Second)))
+			go func() { _, _ = conn.Write([]byte(tc.raw)) }() // the server may answer before it read everything
+			br := bufio.NewReader(conn)
+			for range tc.answers {
+				res, err := http.ReadResponse(br, nil)
+				require.NoError(t, err)
+				_, _ = io.Copy(io.Discard, res.Body)
+				require.NoError(t, res.Body.Close())
+			}
+			res, err := http.ReadResponse(br, nil)
+			require.NoError(t, err)
+			raw, err := io.ReadAll(res.Body)
+			require.NoError(t, err)
+			assert.Equal(t, tc.wantStatus, res.StatusCode, "%s", raw)
+			assert.Equal(t, "application/json", res.Header.Get("Content-Type"))
+			assert.NotEmpty(t, res.Header.Get("X-Amzn-Requestid"))
+			assert.True(t, res.Close, "the connection is closed after a refusal")
+			var body map[string]any
+			require.NoError(t, json.Unmarshal(raw, &body), "the error is JSON: %s", raw)
+			assert.Equal(t, map[string]any{"message": tc.wantMessage, "code": "DEFAULT_4XX"}, body)
 		})
 	}
 }
@@ -170,7 +288,10 @@ func checkError(t *testing.T, rt *runtime, tc errorCase) {
 		}
 		req.Header.Set(tc.headers[i], tc.headers[i+1])
 	}
-	res, err := rt.http.Do(req)
+	// A redirect is an answer too, never an error's: not followed.
+	client := *rt.http
+	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	res, err := client.Do(req)
 	require.NoError(t, err, "the API answers (no hang)")
 	raw, err := io.ReadAll(res.Body)
 	require.NoError(t, res.Body.Close())

@@ -96,9 +96,11 @@ func (g *Gateway) authorize(c *call) *response {
 	return nil
 }
 
-// methodARN is the execute-api ARN of the request being authorized.
+// methodARN is the execute-api ARN of the request being authorized: of the
+// path as routed ("/dev//x" is "/dev/x"), so a policy on the resource
+// matches it.
 func (g *Gateway) methodARN(c *call) string {
-	segs := c.pathSegments(g)
+	segs := dropEmptyLead(c.pathSegments(g))
 	return "arn:aws:execute-api:" + g.cfg.Region + ":" + g.cfg.AccountID + ":" + g.cfg.APIID + "/" +
 		g.cfg.Stage + "/" + c.r.Method + "/" + strings.Join(segs, "/")
 }

@@ -251,7 +251,7 @@ func (g *Gateway) serve(c *call) (resp *response) {
 		// An unknown stage is refused before any API is selected.
 		return g.fallbackError(http.StatusForbidden, "Forbidden")
 	}
-	segs = segs[len(g.prefix):]
+	segs = dropEmptyLead(segs[len(g.prefix):])
 	c.ctx = g.baseContext(c)
 	c.tmplReq = TemplateRequest{Headers: g.requestHeaders(c), Query: singleQuery(r), Path: map[string]string{}}
 

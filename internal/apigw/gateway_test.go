@@ -1,11 +1,13 @@
 package apigw
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -146,6 +148,16 @@ func TestRouting(t *testing.T) {
 		{"unknown resource", "GET", "/dev/nothing", 403, "", `{"message":"Missing Authentication Token"}`},
 		{"too deep", "GET", "/dev/jobs/abc/def", 403, "", `{"message":"Missing Authentication Token"}`},
 		{"unknown stage", "GET", "/prod/jobs/abc", 403, "", `{"message":"Forbidden"}`},
+		// Unclean paths, as recorded on AWS (see splitRequestPath).
+		{"slashes before the stage are dropped", "GET", "//dev/jobs/abc", 200, "abc", "{}"},
+		{"slashes after the stage are dropped", "GET", "/dev//jobs/abc", 200, "abc", "{}"},
+		{"slashes at the end are dropped", "GET", "/dev/jobs/abc//", 200, "abc", "{}"},
+		{"a slash inside a greedy path is kept", "GET", "/dev/files/a//b", 200, "a//b", "{}"},
+		{"an empty segment is no parameter", "GET", "/dev/jobs//abc", 403, "", `{"message":"Missing Authentication Token"}`},
+		{"an empty segment is no literal", "GET", "/dev/jobs//latest", 403, "", `{"message":"Missing Authentication Token"}`},
+		{"a dot segment is a segment", "GET", "/dev/jobs/./abc", 403, "", `{"message":"Missing Authentication Token"}`},
+		{"a dot-dot segment is a segment", "GET", "/dev/nothing/../jobs/abc", 403, "", `{"message":"Missing Authentication Token"}`},
+		{"a parameter may be ..", "GET", "/dev/jobs/..", 200, "..", "{}"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -471,4 +483,45 @@ func TestPathPrefixRoot(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusOK, do(g, "POST", "/x", "application/json", "{}").Code)
 	assert.Equal(t, http.StatusForbidden, do(g, "POST", "/dev/x", "application/json", "{}").Code)
+}
+
+// A request the HTTP server refused is answered through DEFAULT_4XX with
+// the server's status and a request id, closing the connection.
+func TestRefusal(t *testing.T) {
+	tests := []struct {
+		name       string
+		gwResp     map[string]slsconfig.GatewayResponse
+		status     int
+		reason     string
+		wantStatus int
+		wantBody   string
+	}{
+		{name: "the stack's DEFAULT_4XX", status: 400,
+			gwResp:     map[string]slsconfig.GatewayResponse{"DEFAULT_4XX": {ResponseTemplates: map[string]string{"application/json": "ctx:error"}}},
+			wantStatus: 400, wantBody: "map[message:Bad Request messageString:\"Bad Request\" responseType:DEFAULT_4XX validationErrorString:]"},
+		{name: "with the server's reason", status: 400, reason: "missing required Host header",
+			gwResp:     map[string]slsconfig.GatewayResponse{"DEFAULT_4XX": {ResponseTemplates: map[string]string{"application/json": "ctx:error"}}},
+			wantStatus: 400, wantBody: "map[message:Bad Request: missing required Host header messageString:\"Bad Request: missing required Host header\" responseType:DEFAULT_4XX validationErrorString:]"},
+		{name: "a status the gateway response sets wins", status: 431,
+			gwResp:     map[string]slsconfig.GatewayResponse{"DEFAULT_4XX": {StatusCode: 418, ResponseTemplates: map[string]string{"application/json": "static:{}"}}},
+			wantStatus: 418, wantBody: "{}"},
+		{name: "no gateway response: API Gateway's own body", status: 501,
+			wantStatus: 501, wantBody: `{"message":"Not Implemented"}`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			g, err := New(Config{Stage: "dev", Routes: []slsconfig.Route{testRoute("POST", "/x", nil)}, GatewayResponses: tc.gwResp,
+				Integration: &recordingIntegration{}, Parse: fakeParser, Logger: quietLogger(), NewRequestID: func() string { return "req-9" }})
+			require.NoError(t, err)
+			res, err := http.ReadResponse(bufio.NewReader(bytes.NewReader(g.Refusal(tc.status, tc.reason))), nil)
+			require.NoError(t, err)
+			body, err := io.ReadAll(res.Body)
+			require.NoError(t, err)
+			assert.Equal(t, tc.wantStatus, res.StatusCode)
+			assert.Equal(t, tc.wantBody, string(body))
+			assert.Equal(t, "application/json", res.Header.Get("Content-Type"))
+			assert.Equal(t, "req-9", res.Header.Get("x-amzn-RequestId"))
+			assert.True(t, res.Close)
+		})
+	}
 }

@@ -49,13 +49,22 @@ func parsePath(p string) []segment {
 }
 
 // splitRequestPath splits an escaped URL path into decoded segments, so an
-// encoded slash stays inside its segment.
+// encoded slash stays inside its segment. Slashes at either end are
+// ignored; a repeated slash inside the path leaves an empty segment, which
+// no literal or parameter matches and a greedy parameter keeps. That is
+// what AWS was recorded doing (LocalStack's
+// test_lambda_aws_proxy_integration, validated on AWS 2024-08-02):
+// "/stage/x/" and "/stage/x" are one resource, "/stage/a//b" gives
+// {proxy+} "a//b"; dropEmptyLead does the rest ("/stage//x" is "/stage/x").
+// "." and ".." are segments like any other: nothing resolves them.
 func splitRequestPath(escaped string) ([]string, bool) {
-	var out []string
-	for _, part := range strings.Split(strings.Trim(escaped, "/"), "/") {
-		if part == "" {
-			continue
-		}
+	escaped = strings.Trim(escaped, "/")
+	if escaped == "" {
+		return nil, true
+	}
+	parts := strings.Split(escaped, "/")
+	out := make([]string, 0, len(parts))
+	for _, part := range parts {
 		dec, err := url.PathUnescape(part)
 		if err != nil {
 			return nil, false
@@ -63,6 +72,15 @@ func splitRequestPath(escaped string) ([]string, bool) {
 		out = append(out, dec)
 	}
 	return out, true
+}
+
+// dropEmptyLead drops the empty segments a path starts with: API Gateway
+// routes "/stage//x" as "/stage/x" (see splitRequestPath).
+func dropEmptyLead(segs []string) []string {
+	for len(segs) > 0 && segs[0] == "" {
+		segs = segs[1:]
+	}
+	return segs
 }
 
 // match returns the path parameters when the request segments match.
@@ -85,6 +103,9 @@ func (r *resource) match(req []string) (map[string]string, bool) {
 				return nil, false
 			}
 		case segParam:
+			if req[i] == "" { // "/jobs//result": no value
+				return nil, false
+			}
 			params[seg.text] = req[i]
 		}
 	}

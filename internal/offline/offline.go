@@ -270,10 +270,11 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 
 	// Bind every port first: a port in use fails before anything starts,
 	// and the URLs are known (port 0) before the functions are configured.
-	apiLn, err := s.listen(cfg.APIPort, "API")
+	ln, err := s.listen(cfg.APIPort, "API")
 	if err != nil {
 		return nil, err
 	}
+	apiLn := &refusalListener{Listener: ln}
 	s.api.set(http.HandlerFunc(s.notReady))
 	s.servers = append(s.servers, s.serve(apiLn, "api", &s.api))
 	if err := s.startAuth(apiLn.Addr().String()); err != nil {
@@ -304,10 +305,11 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	s.urls.Console = api + ConsolePath
 	s.urls.StepFunctions = "http://" + sfnLn.Addr().String()
 
-	gw, err := s.gateways()
+	gw, root, err := s.gateways()
 	if err != nil {
 		return nil, err
 	}
+	apiLn.setRender(root.Refusal)
 	s.servers = append(s.servers, s.serve(sfnLn, "stepfunctions", logRequests(log, "stepfunctions", slog.LevelInfo, s.engine.Handler())))
 	// From here on the API port answers the API.
 	s.api.set(gw)
@@ -502,15 +504,16 @@ func (s *Server) logStatus(c sfn.StatusChange) {
 
 // gateways builds the local API Gateway from serverless.yml's http events,
 // served at the root and under /<stage>, with the Step Functions API
-// called in-process as the integration.
-func (s *Server) gateways() (http.Handler, error) {
+// called in-process as the integration. It also returns the gateway at the
+// root, whose Refusal answers what the HTTP server refuses.
+func (s *Server) gateways() (http.Handler, *apigw.Gateway, error) {
 	routes, err := s.svc.Routes(s.lookup)
 	if err != nil {
-		return nil, fmt.Errorf("offline: routes: %w", err)
+		return nil, nil, fmt.Errorf("offline: routes: %w", err)
 	}
 	gwResp, err := s.svc.GatewayResponses(s.lookup)
 	if err != nil {
-		return nil, fmt.Errorf("offline: gateway responses: %w", err)
+		return nil, nil, fmt.Errorf("offline: gateway responses: %w", err)
 	}
 	// API Gateway posts the rendered request to the Step Functions API, here
 	// in-process (X-Amz-Target AWSStepFunctions.<Action>).
@@ -519,28 +522,31 @@ func (s *Server) gateways() (http.Handler, error) {
 		AccountID: s.svc.AccountID, Logger: s.log.With("server", "api")}
 	mux := http.NewServeMux()
 	if err := s.wireGateway(&cfg, mux); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	staged, err := apigw.New(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("offline: API Gateway: %w", err)
+		return nil, nil, fmt.Errorf("offline: API Gateway: %w", err)
 	}
 	cfg.PathPrefix = "/"
 	root, err := apigw.New(cfg)
 	if err != nil {
-		return nil, fmt.Errorf("offline: API Gateway: %w", err)
+		return nil, nil, fmt.Errorf("offline: API Gateway: %w", err)
 	}
 	stagePrefix := "/" + s.svc.Stage + "/"
-	mux.HandleFunc(ReadyPath, s.serveReady)
-	mux.Handle(ConsolePath, s.console())
-	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasPrefix(r.URL.Path, stagePrefix) {
+	api := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// "//dev/x" is the stage too: API Gateway drops the slashes before
+		// the stage (see apigw's splitRequestPath).
+		if strings.HasPrefix("/"+strings.TrimLeft(r.URL.Path, "/"), stagePrefix) {
 			staged.ServeHTTP(w, r)
 			return
 		}
 		root.ServeHTTP(w, r)
 	})
-	return mux, nil
+	mux.HandleFunc(ReadyPath, s.serveReady)
+	mux.Handle(ConsolePath, s.console())
+	mux.Handle("/", api)
+	return uncleanToAPI(mux, api), root, nil
 }
 
 // console reads executions through the Step Functions API, as it would on
