@@ -72,9 +72,11 @@
 // over 256 KiB fail with States.DataLimitExceeded; inputs over 256 KiB are
 // InvalidExecutionInput. conformance_test.go replays the executions
 // recorded on real AWS in ../shared/conformance and writes its failures to
-// testdata/conformance-failures.txt. Not implemented: JSONata (refused at
-// creation), redrive, activities, versions and aliases, tags, distributed
-// Map item readers and result writers.
+// testdata/conformance-failures.txt (a local report, not tracked). Both
+// query languages run: JSONPath, and JSONata through internal/jsonata (the
+// asl package compiles and evaluates the {% %} fields). Not implemented:
+// redrive, activities, versions and aliases, tags, distributed Map item
+// readers and result writers.
 //
 // # Durable state
 //
