@@ -2,6 +2,7 @@ package asl
 
 import (
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -180,5 +181,63 @@ func FuzzChoice(f *testing.F) {
 				t.Fatalf("Choice error %T, want *Error", err)
 			}
 		}
+	})
+}
+
+// FuzzJSONataState runs an expression and an input through a JSONata
+// state's fields as the engine does (compile at Parse, then Output,
+// Assign, Condition and Items): whatever they are, nothing may panic or
+// hang, and a failure is an *Error or a definition problem.
+func FuzzJSONataState(f *testing.F) {
+	for _, seed := range []struct{ expr, input string }{
+		{"$states.input.a", `{"a":[1,2]}`},
+		{"$sum($states.input.a) + 1", `{"a":[1,2]}`},
+		{"$merge([$states.input, {'x': $v}])", `{}`},
+		{"$states.context.Execution.Name", `null`},
+		{"$f := function($x){$f($x)}; $f(1)", `{}`},
+		{"[1..1000].($ * 2)", `{}`},
+		{"$eval('1')", `{}`},
+		{"$states.input.", `{}`},
+		{"{% %}", `"x"`},
+	} {
+		f.Add(seed.expr, seed.input)
+	}
+	f.Fuzz(func(t *testing.T, expr, input string) {
+		in, err := DecodeJSON([]byte(input))
+		if err != nil {
+			return
+		}
+		field, err := json.Marshal("{% " + expr + " %}")
+		if err != nil {
+			return
+		}
+		def := `{"QueryLanguage":"JSONata","StartAt":"C","States":{"C":{"Type":"Choice","Choices":[{"Condition":` + string(field) +
+			`,"Next":"M"}],"Default":"M"},"M":{"Type":"Map","Items":` + string(field) + `,"ItemProcessor":{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}},` +
+			`"Output":{"o":` + string(field) + `},"Assign":{"v":` + string(field) + `},"End":true}}}`
+		sm, err := Parse([]byte(def))
+		if err != nil {
+			var de *DefinitionError
+			if !errors.As(err, &de) {
+				t.Fatalf("Parse failed without a DefinitionError: %v", err)
+			}
+			return
+		}
+		env := fuzzEnv()
+		env.Input = in
+		check := func(err error) {
+			var ae *Error
+			if err != nil && !errors.As(err, &ae) {
+				t.Fatalf("not an *Error: %v", err)
+			}
+		}
+		_, _, err = sm.States["C"].NextState(in, env)
+		check(err)
+		m := sm.States["M"]
+		_, err = m.Items(in, env)
+		check(err)
+		_, err = m.EffectiveOutput(in, []any{in}, env)
+		check(err)
+		_, err = m.ApplyAssign([]any{in}, env)
+		check(err)
 	})
 }
