@@ -134,6 +134,13 @@ func (e *Engine) apiCreateStateMachine(ctx context.Context, body []byte) (any, e
 	if in.Name == nil || in.RoleArn == nil || in.Definition == "" {
 		return nil, apiErrorf(codeValidationException, "1 validation error detected: name, definition and roleArn are required")
 	}
+	if *in.RoleArn == "" {
+		return nil, apiErrorf(codeValidationException,
+			"1 validation error detected: Value '' at 'roleArn' failed to satisfy constraint: Member must have length greater than or equal to 1")
+	}
+	if err := checkRoleARN(*in.RoleArn); err != nil {
+		return nil, err
+	}
 	info, err := e.CreateStateMachine(ctx, CreateStateMachineInput{Name: *in.Name, Definition: string(in.Definition), RoleARN: *in.RoleArn, Type: in.Type})
 	if err != nil {
 		return nil, err
@@ -193,6 +200,11 @@ func (e *Engine) apiUpdateStateMachine(ctx context.Context, body []byte) (any, e
 	}
 	if err := decode(body, &in); err != nil {
 		return nil, err
+	}
+	if in.RoleArn != "" { // "" leaves the role as it is
+		if err := checkRoleARN(in.RoleArn); err != nil {
+			return nil, err
+		}
 	}
 	at, err := e.UpdateStateMachine(ctx, in.StateMachineArn, string(in.Definition), in.RoleArn)
 	if err != nil {

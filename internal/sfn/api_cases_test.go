@@ -190,7 +190,7 @@ func (h *apiHarness) expand(args string) string {
 		case "executionArn":
 			return h.e.executionARN(h.smNames[0], h.exNames[idx])
 		case "roleArn":
-			return "snf_role_arn"
+			return h.roleARN()
 		case "accountId":
 			return h.e.cfg.AccountID
 		case "partition":
@@ -264,9 +264,16 @@ func (h *apiHarness) wait(until string) {
 }
 
 // normalise applies the corpus' text replacements to a string.
+// roleARN is the role the corpus' <roleArn> stands for: a role ARN, which
+// CreateStateMachine requires (see checkRoleARN); normalise turns it back
+// into the snapshots' placeholder.
+func (h *apiHarness) roleARN() string {
+	return "arn:" + h.e.cfg.Partition + ":iam::" + h.e.cfg.AccountID + ":role/snf_role"
+}
+
 func (h *apiHarness) normalise(s string) string {
 	type repl struct{ from, to string }
-	var rs []repl
+	rs := []repl{{h.roleARN(), "snf_role_arn"}}
 	for i, n := range h.exNames {
 		rs = append(rs, repl{n, fmt.Sprintf("<ExecArnPart_%didx>", i)})
 	}

@@ -120,11 +120,76 @@ func TestAPIStateMachines(t *testing.T) {
 	assert.ErrorAs(t, err, &notExist)
 }
 
+// testRoleARN is a role ARN CreateStateMachine accepts.
+const testRoleARN = "arn:aws:iam::123456789012:role/r"
+
+// CreateStateMachine and UpdateStateMachine take an IAM role ARN and
+// nothing else, as AWS does (issue 12): "Invalid Role Arn: '<roleArn>'",
+// the message AWS answered in aws/amazon-sagemaker-examples#2432 (a
+// notebook run against AWS with a placeholder role).
+func TestAPIRoleARN(t *testing.T) {
+	tests := []struct {
+		role    string
+		code    string // "" accepted
+		message string
+	}{
+		{role: "arn:aws:iam::123456789012:role/r"},
+		{role: "arn:aws:iam::000000000000:role/service-role/stepjobs-dev-jobs-role"},
+		{role: "arn:aws-us-gov:iam::123456789012:role/r"},
+		{role: "notarn", code: "InvalidArn", message: "Invalid Role Arn: 'notarn'"},
+		{role: "r", code: "InvalidArn", message: "Invalid Role Arn: 'r'"},
+		{role: "arn:aws:iam::123456789012:user/r", code: "InvalidArn", message: "Invalid Role Arn: 'arn:aws:iam::123456789012:user/r'"},
+		{role: "arn:aws:iam::123456789012:role/", code: "InvalidArn", message: "Invalid Role Arn: 'arn:aws:iam::123456789012:role/'"},
+		{role: "arn:aws:s3:::bucket", code: "InvalidArn", message: "Invalid Role Arn: 'arn:aws:s3:::bucket'"},
+		{role: "arn:aws:iam:us-east-1:123456789012:role/r", code: "InvalidArn", message: "Invalid Role Arn: 'arn:aws:iam:us-east-1:123456789012:role/r'"},
+		{role: "arn:aws:iam::12345:role/r", code: "InvalidArn", message: "Invalid Role Arn: 'arn:aws:iam::12345:role/r'"},
+		{role: "", code: "ValidationException",
+			message: "1 validation error detected: Value '' at 'roleArn' failed to satisfy constraint: Member must have length greater than or equal to 1"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.role, func(t *testing.T) {
+			e, _ := newTestEngine(t)
+			c := newSDKClient(t, e)
+			ctx := context.Background()
+			_, err := c.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{Name: aws.String("m"), Definition: aws.String(passDefinition), RoleArn: aws.String(tc.role)})
+			checkAPIError(t, err, tc.code, tc.message)
+			if tc.role == "" {
+				return // UpdateStateMachine takes "" as "unchanged"
+			}
+			sm, err := c.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{Name: aws.String("u"), Definition: aws.String(passDefinition), RoleArn: aws.String(testRoleARN)})
+			require.NoError(t, err)
+			_, err = c.UpdateStateMachine(ctx, &sfn.UpdateStateMachineInput{StateMachineArn: sm.StateMachineArn, RoleArn: aws.String(tc.role)})
+			checkAPIError(t, err, tc.code, tc.message)
+			d, err := c.DescribeStateMachine(ctx, &sfn.DescribeStateMachineInput{StateMachineArn: sm.StateMachineArn})
+			require.NoError(t, err)
+			if tc.code == "" {
+				assert.Equal(t, tc.role, aws.ToString(d.RoleArn))
+			} else {
+				assert.Equal(t, testRoleARN, aws.ToString(d.RoleArn), "a refused update changes nothing")
+			}
+		})
+	}
+}
+
+// checkAPIError checks an SDK call's error code and message; code ""
+// means no error.
+func checkAPIError(t *testing.T, err error, code, message string) {
+	t.Helper()
+	if code == "" {
+		require.NoError(t, err)
+		return
+	}
+	var ae smithy.APIError
+	require.ErrorAs(t, err, &ae)
+	assert.Equal(t, code, ae.ErrorCode())
+	assert.Equal(t, message, ae.ErrorMessage())
+}
+
 func TestAPIErrors(t *testing.T) {
 	e, _ := newTestEngine(t)
 	c := newSDKClient(t, e)
 	ctx := context.Background()
-	sm, err := c.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{Name: aws.String("m"), Definition: aws.String(passDefinition), RoleArn: aws.String("r")})
+	sm, err := c.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{Name: aws.String("m"), Definition: aws.String(passDefinition), RoleArn: aws.String(testRoleARN)})
 	require.NoError(t, err)
 	missingExec := "arn:aws:states:us-east-1:123456789012:execution:m:nope"
 
@@ -135,20 +200,20 @@ func TestAPIErrors(t *testing.T) {
 		contains string
 	}{
 		{"create: invalid JSON", func() error {
-			_, err := c.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{Name: aws.String("x"), Definition: aws.String("{"), RoleArn: aws.String("r")})
+			_, err := c.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{Name: aws.String("x"), Definition: aws.String("{"), RoleArn: aws.String(testRoleARN)})
 			return err
 		}, "InvalidDefinition", ""},
 		{"create: unknown resource named", func() error {
-			_, err := c.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{Name: aws.String("x"), RoleArn: aws.String("r"),
+			_, err := c.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{Name: aws.String("x"), RoleArn: aws.String(testRoleARN),
 				Definition: aws.String(`{"StartAt":"T","States":{"T":{"Type":"Task","Resource":{"Fn::GetAtt":["missingFn","Arn"]},"End":true}}}`)})
 			return err
 		}, "InvalidDefinition", "missingFn"},
 		{"create: invalid name", func() error {
-			_, err := c.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{Name: aws.String("bad name"), Definition: aws.String(passDefinition), RoleArn: aws.String("r")})
+			_, err := c.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{Name: aws.String("bad name"), Definition: aws.String(passDefinition), RoleArn: aws.String(testRoleARN)})
 			return err
 		}, "InvalidName", ""},
 		{"create: JSONata expression that does not parse", func() error {
-			_, err := c.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{Name: aws.String("j"), RoleArn: aws.String("r"),
+			_, err := c.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{Name: aws.String("j"), RoleArn: aws.String(testRoleARN),
 				Definition: aws.String(`{"QueryLanguage":"JSONata","StartAt":"P","States":{"P":{"Type":"Pass","Output":"{% $states.input. %}","End":true}}}`)})
 			return err
 		}, "InvalidDefinition", "INVALID_JSONATA_EXPRESSION"},
@@ -245,7 +310,7 @@ func TestAPIExecutions(t *testing.T) {
 	e, clock := newTestEngine(t)
 	c := newSDKClient(t, e)
 	ctx := context.Background()
-	sm, err := c.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{Name: aws.String("m"), Definition: aws.String(passDefinition), RoleArn: aws.String("role")})
+	sm, err := c.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{Name: aws.String("m"), Definition: aws.String(passDefinition), RoleArn: aws.String(testRoleARN)})
 	require.NoError(t, err)
 
 	start, err := c.StartExecution(ctx, &sfn.StartExecutionInput{StateMachineArn: sm.StateMachineArn, Name: aws.String("job-1"), Input: aws.String(`{"a":1}`)})
@@ -321,7 +386,7 @@ func TestAPIStopAndIdempotency(t *testing.T) {
 	e, _ := newTestEngine(t)
 	c := newSDKClient(t, e)
 	ctx := context.Background()
-	sm, err := c.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{Name: aws.String("w"), Definition: aws.String(waitDefinition), RoleArn: aws.String("role")})
+	sm, err := c.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{Name: aws.String("w"), Definition: aws.String(waitDefinition), RoleArn: aws.String(testRoleARN)})
 	require.NoError(t, err)
 	in := &sfn.StartExecutionInput{StateMachineArn: sm.StateMachineArn, Name: aws.String("same"), Input: aws.String(`{"k":"v"}`)}
 	first, err := c.StartExecution(ctx, in)
@@ -357,7 +422,7 @@ func TestAPIStartSyncExpress(t *testing.T) {
 	e, _ := newTestEngine(t)
 	c := newSDKClient(t, e)
 	ctx := context.Background()
-	sm, err := c.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{Name: aws.String("x"), Definition: aws.String(passDefinition), RoleArn: aws.String("role"), Type: types.StateMachineTypeExpress})
+	sm, err := c.CreateStateMachine(ctx, &sfn.CreateStateMachineInput{Name: aws.String("x"), Definition: aws.String(passDefinition), RoleArn: aws.String(testRoleARN), Type: types.StateMachineTypeExpress})
 	require.NoError(t, err)
 	out, err := c.StartSyncExecution(ctx, &sfn.StartSyncExecutionInput{StateMachineArn: sm.StateMachineArn, Input: aws.String(`{}`)})
 	require.NoError(t, err)
@@ -385,7 +450,7 @@ func FuzzHandler(f *testing.F) {
 	}
 	sort.Strings(ops)
 	for i, seed := range []string{`{}`, `{"stateMachineArn":"` + sm.ARN + `","input":"{}"}`, `{"executionArn":"x"}`,
-		`{"name":"a","definition":"{\"StartAt\":\"P\",\"States\":{\"P\":{\"Type\":\"Pass\",\"End\":true}}}","roleArn":"r"}`,
+		`{"name":"a","definition":"{\"StartAt\":\"P\",\"States\":{\"P\":{\"Type\":\"Pass\",\"End\":true}}}","roleArn":"arn:aws:iam::123456789012:role/r"}`,
 		`{"stateMachineArn":"` + sm.ARN + `","maxResults":-1,"nextToken":""}`, `[`, `null`} {
 		f.Add(uint8(i), seed)
 	}
