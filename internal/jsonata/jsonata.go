@@ -344,6 +344,9 @@ func Compile(src string) (*Expr, error) {
 	}
 	e := &Expr{src: src, id: exprIDs.Add(1)}
 	c, healthy, err := v.compileIn(e, true)
+	if err == nil {
+		v.keep(c) // before the VM goes back: then another goroutine has it
+	}
 	if healthy {
 		vms.put(v)
 	} else {
@@ -352,7 +355,6 @@ func Compile(src string) (*Expr, error) {
 	if err != nil {
 		return nil, err
 	}
-	v.keep(c)
 	return e, nil
 }
 

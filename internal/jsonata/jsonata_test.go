@@ -255,6 +255,12 @@ func TestConcurrentEval(t *testing.T) {
 		wg.Add(1)
 		go func(g int) {
 			defer wg.Done()
+			// Compiling meanwhile too: Compile keeps what it compiled in
+			// the VM it used.
+			if _, err := Compile(fmt.Sprintf(`$states.input.n + %d`, g)); err != nil {
+				errs <- err
+				return
+			}
 			for i, e := range exprs {
 				in := map[string]any{"n": json.Number(fmt.Sprint(g)), "items": []any{"a", "b"}}
 				got, err := e.Eval(context.Background(), Undefined, states(in))
