@@ -211,3 +211,78 @@ func fieldNames(v any) []string {
 	}
 	return slices.Sorted(maps.Keys(m))
 }
+
+// TestE2EStopAfterLostSuccess: RecordSuccess wrote the record SUCCEEDED,
+// its answer is lost, and the caller stops the job while the state machine
+// still waits for it (issue 12). The job's work is done and its result
+// recorded: a stop that comes too late cannot take it back. Step Functions
+// says ABORTED (describe reads it), the record keeps SUCCEEDED with its
+// result (the result link answers 200), and the status change rule's
+// ABORTED is answered without a write and without an error, so nothing
+// waits in the dead-letter queue and nothing is redriven.
+func TestE2EStopAfterLostSuccess(t *testing.T) {
+	if testing.Short() {
+		t.Skip("stops a job")
+	}
+	wrote := make(chan string, 1)
+	var mu sync.Mutex
+	var ruleErrs []error
+	ruleCalls := 0
+	cfg := testConfig()
+	cfg.Functions = withStatusUpdate(func(inv sfn.Invoker) sfn.Invoker {
+		return sfn.InvokerFunc(func(ctx context.Context, payload []byte) ([]byte, error) {
+			var in job.StatusInput
+			if err := json.Unmarshal(payload, &in); err != nil {
+				return nil, fmt.Errorf("status-update payload: %w", err)
+			}
+			out, err := inv.Invoke(ctx, payload)
+			if in.Status == job.StatusSucceeded {
+				wrote <- in.JobID
+				<-ctx.Done() // the answer is lost: the stop ends the wait
+				return nil, ctx.Err()
+			}
+			if in.Source == "" { // the status change rule
+				mu.Lock()
+				ruleCalls++
+				ruleErrs = append(ruleErrs, err)
+				mu.Unlock()
+			}
+			return out, err
+		})
+	})
+	rt := own(t, cfg)
+
+	arn, jobID := rt.start(t, `{"records": 5, "seed": 3}`, "Idempotency-Key", "stopped-after-success")
+	select {
+	case id := <-wrote:
+		require.Equal(t, jobID, id)
+	case <-time.After(30 * time.Second):
+		require.FailNow(t, "RecordSuccess did not run")
+	}
+	body, err := json.Marshal(map[string]string{"executionArn": arn})
+	require.NoError(t, err)
+	stop := rt.post(t, "/stop-execution", body)
+	require.Equal(t, 200, stop.Status, stop.String())
+
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	info, err := rt.srv.Engine().Wait(ctx, arn)
+	require.NoError(t, err)
+	require.NoError(t, rt.srv.WaitDelivered(ctx))
+
+	assert.Equal(t, "ABORTED", rt.describe(t, arn).Body["status"], "Step Functions' view: stopped before it heard the answer")
+	assert.Equal(t, sfn.StatusAborted, info.Status)
+	rec, err := rt.jobs.Get(ctx, jobID)
+	require.NoError(t, err)
+	assert.Equal(t, job.StatusSucceeded, rec.Status, "the record keeps the result it was given")
+	require.NotNil(t, rec.Result)
+	link := rt.get(t, "/jobs/"+jobID+"/result")
+	assert.Equal(t, 200, link.Status, "the result was recorded: the link is given: %s", link)
+	assert.NotEmpty(t, link.Body["url"])
+
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Equal(t, 1, ruleCalls, "the rule's ABORTED is delivered once: no retry, no redrive")
+	assert.Equal(t, []error{nil}, ruleErrs, "and answered without an error")
+	assert.Zero(t, rt.srv.DeadLetters(), "nothing waits in the dead-letter queue")
+}

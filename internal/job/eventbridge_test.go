@@ -107,12 +107,31 @@ func TestExecutionStatusChangeEvent(t *testing.T) {
 		assert.Equal(t, job.StatusAborted, stored.Status)
 	})
 
-	t.Run("a job that already finished is a conflict, never overwritten", func(t *testing.T) {
+	// Stopped after RecordSuccess wrote (its answer lost, or slower than
+	// the stop): the result was recorded and stays; the rule's delivery is
+	// answered, so nothing waits in the dead-letter queue (issue 12).
+	t.Run("a job that already succeeded keeps its result, and the stop is no error", func(t *testing.T) {
 		jobs := memstore.NewJobs()
 		_, err := jobs.Create(t.Context(), job.NewJob(id, execARN, nil, t0))
 		require.NoError(t, err)
-		_, err = jobs.Finish(t.Context(), job.Outcome{JobID: id, ExecutionARN: execARN, Status: job.StatusSucceeded, At: t0,
-			Result: &job.Result{Bucket: "b", Key: job.ResultKey(id)}})
+		result := &job.Result{Bucket: "b", Key: job.ResultKey(id)}
+		_, err = jobs.Finish(t.Context(), job.Outcome{JobID: id, ExecutionARN: execARN, Status: job.StatusSucceeded, At: t0, Result: result})
+		require.NoError(t, err)
+		h := lambda.NewHandler(job.NewStatusUpdate(jobs, job.WithClock(clock)).Handle)
+		out, err := h.Invoke(t.Context(), transform(t, event, tr))
+		require.NoError(t, err)
+		assert.JSONEq(t, `{"jobId":"`+id+`","status":"SUCCEEDED","result":{"bucket":"b","key":"`+job.ResultKey(id)+`","records":0,"bytes":0}}`, string(out))
+		stored, err := jobs.Get(t.Context(), id)
+		require.NoError(t, err)
+		assert.Equal(t, job.StatusSucceeded, stored.Status)
+		assert.Equal(t, result, stored.Result)
+	})
+
+	t.Run("a job that already failed is a conflict, never overwritten", func(t *testing.T) {
+		jobs := memstore.NewJobs()
+		_, err := jobs.Create(t.Context(), job.NewJob(id, execARN, nil, t0))
+		require.NoError(t, err)
+		_, err = jobs.Finish(t.Context(), job.Outcome{JobID: id, ExecutionARN: execARN, Status: job.StatusFailed, Error: "E", At: t0})
 		require.NoError(t, err)
 		h := lambda.NewHandler(job.NewStatusUpdate(jobs, job.WithClock(clock)).Handle)
 		_, err = h.Invoke(t.Context(), transform(t, event, tr))
@@ -120,7 +139,7 @@ func TestExecutionStatusChangeEvent(t *testing.T) {
 		assert.Contains(t, err.Error(), "is final, cannot become ABORTED")
 		stored, err := jobs.Get(t.Context(), id)
 		require.NoError(t, err)
-		assert.Equal(t, job.StatusSucceeded, stored.Status)
+		assert.Equal(t, job.StatusFailed, stored.Status)
 	})
 }
 

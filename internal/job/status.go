@@ -57,7 +57,9 @@ func NewStatusUpdate(jobs Finisher, opts ...Option) *StatusUpdate {
 // terminal status is never overwritten, a repeated update is success, and a
 // failure is recorded even when tracking never wrote the record. From
 // RecordFailure (Source SourceRecordFailure), a record the same execution
-// already marked SUCCEEDED is the answer, without a write or an error.
+// already marked SUCCEEDED is the answer, without a write or an error; so
+// it is for an ABORTED or TIMED_OUT from any caller (a stop that came
+// after RecordSuccess wrote).
 func (h *StatusUpdate) Handle(ctx context.Context, in StatusInput) (StatusOutput, error) {
 	log := h.jobLogger(ctx, "statusUpdate", in.JobID, in.ExecutionARN)
 	o := Outcome{
@@ -83,11 +85,17 @@ func (h *StatusUpdate) Handle(ctx context.Context, in StatusInput) (StatusOutput
 	if err != nil {
 		return StatusOutput{}, fail(ctx, log, taskError("status-update: finish job", err))
 	}
-	if o.UnlessSucceeded && stored.Status == StatusSucceeded {
+	switch {
+	case o.UnlessSucceeded && stored.Status == StatusSucceeded:
 		// RecordSuccess wrote the record, then its answer was lost: the job
 		// succeeded, and the state machine ends so with this answer.
 		log.WarnContext(ctx, "job already succeeded: failure not recorded", "status", stored.Status, "error", o.Error)
-	} else {
+	case stored.Status == StatusSucceeded && o.Status != StatusSucceeded:
+		// Stopped or timed out after RecordSuccess wrote (see
+		// ResolveFinish): the result stays; the execution says otherwise.
+		log.WarnContext(ctx, "job already succeeded: the execution's later end not recorded, the result stays",
+			"status", stored.Status, "executionStatus", o.Status)
+	default:
 		log.InfoContext(ctx, "job finished", "status", stored.Status, "error", stored.Error)
 	}
 	// Only the write that finished the job counts: a repeated update finds

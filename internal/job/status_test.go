@@ -45,6 +45,12 @@ func TestResolveFinish(t *testing.T) {
 	unlessSucceeded.UnlessSucceeded = true
 	otherWon := won
 	otherWon.ExecutionARN = "other"
+	// The status change rule's ABORTED and TIMED_OUT: the execution was
+	// stopped, or timed out, after RecordSuccess wrote (its answer lost).
+	aborted := job.Outcome{JobID: "j", ExecutionARN: "arn", Status: job.StatusAborted, At: at.Add(time.Minute)}
+	timedOut := job.Outcome{JobID: "j", ExecutionARN: "arn", Status: job.StatusTimedOut, Error: "States.Timeout", At: at.Add(time.Minute)}
+	otherAborted := aborted
+	otherAborted.ExecutionARN = "other"
 
 	tests := []struct {
 		name      string
@@ -63,6 +69,11 @@ func TestResolveFinish(t *testing.T) {
 		{"other execution", &run, job.Outcome{JobID: "j", ExecutionARN: "other", Status: job.StatusFailed, At: at}, false, job.Job{}, job.ErrConflict},
 		{"succeeded to failed is a conflict (the status change rule)", &won, failed, false, job.Job{}, job.ErrConflict},
 		{"succeeded, RecordFailure: the record is the answer, unwritten", &won, unlessSucceeded, false, won, nil},
+		{"succeeded, then stopped: the result stays, unwritten", &won, aborted, false, won, nil},
+		{"succeeded, then timed out: the result stays, unwritten", &won, timedOut, false, won, nil},
+		{"succeeded by another execution, then stopped: a conflict", &won, otherAborted, false, job.Job{}, job.ErrConflict},
+		{"failed, then stopped: a conflict", &done, aborted, false, job.Job{}, job.ErrConflict},
+		{"running to aborted", &run, aborted, true, aborted.Apply(run), nil},
 		{"succeeded by another execution, RecordFailure: a conflict", &otherWon, unlessSucceeded, false, job.Job{}, job.ErrConflict},
 		{"running, RecordFailure: failed is written", &run, unlessSucceeded, true, unlessSucceeded.Apply(run), nil},
 		{"failed, RecordFailure again: unwritten", &done, unlessSucceeded, false, done, nil},

@@ -62,6 +62,13 @@ func ResolveCreate(existing, j Job) (Job, error) {
 //   - SUCCEEDED, and o.UnlessSucceeded: the record without a write (the
 //     state machine's RecordFailure after RecordSuccess wrote but its answer
 //     was lost: the job succeeded);
+//   - SUCCEEDED, and o is ABORTED or TIMED_OUT: the record without a write.
+//     The execution was stopped, or timed out, after RecordSuccess wrote
+//     but before Step Functions heard its answer (lost, or slower than the
+//     stop): the job's work is done and its result recorded, and an end
+//     that came too late does not take it back. Nobody has anything to
+//     decide, so it is no conflict either (a FAILED is: the state machine
+//     concluded the work failed);
 //   - RUNNING to terminal: written;
 //   - any other change (terminal to another terminal): *JobConflict.
 func ResolveFinish(existing *Job, o Outcome) (Job, bool, error) {
@@ -75,7 +82,7 @@ func ResolveFinish(existing *Job, o Outcome) (Job, bool, error) {
 			"record belongs to execution %s, not %s", existing.ExecutionARN, o.ExecutionARN)}
 	case existing.Status == o.Status:
 		return *existing, false, nil
-	case existing.Status == StatusSucceeded && o.UnlessSucceeded:
+	case existing.Status == StatusSucceeded && (o.UnlessSucceeded || o.Status == StatusAborted || o.Status == StatusTimedOut):
 		return *existing, false, nil
 	case existing.Status.CanBecome(o.Status):
 		return o.Apply(*existing), true, nil

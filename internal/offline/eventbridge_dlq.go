@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda/messages"
+	"golang.org/x/time/rate"
 
 	"github.com/asyncjobs/stepjobs/internal/job"
 )
@@ -22,13 +23,22 @@ import (
 // redrive the function refuses for good (the record belongs to another
 // execution, or already holds another final status) is parked: it stays in
 // the queue for a human to read, counted by parked, and is not sent again.
+//
+// A store that stays down keeps letters in the queue for as long as it is
+// down, so both the redrives and their log are bounded: a letter's pause
+// doubles up to max, the whole queue redrives no faster than limit (a
+// store that comes back is not hit by every letter at once), and a
+// letter's failed redrives are logged at the 1st, 2nd, 4th, 8th... and
+// whenever the error changes, not each time.
 type deadLetters struct {
 	ctx      context.Context
 	invoke   func(delivery) error
 	complete func(delivery)
 	log      *slog.Logger
-	// first and max bound the pause between redrives.
+	// first and max bound the pause between a letter's redrives.
 	first, max time.Duration
+	// limit bounds the redrives of the whole queue.
+	limit *rate.Limiter
 
 	wg     sync.WaitGroup
 	mu     sync.Mutex
@@ -43,7 +53,8 @@ type deadLetter struct {
 }
 
 func newDeadLetters(ctx context.Context, invoke func(delivery) error, complete func(delivery), log *slog.Logger) *deadLetters {
-	return &deadLetters{ctx: ctx, invoke: invoke, complete: complete, log: log, first: 250 * time.Millisecond, max: 5 * time.Second}
+	return &deadLetters{ctx: ctx, invoke: invoke, complete: complete, log: log, first: 250 * time.Millisecond, max: 30 * time.Second,
+		limit: rate.NewLimiter(redrivesPerSecond, redrivesPerSecond)}
 }
 
 // add queues d and starts redriving it.
@@ -58,10 +69,14 @@ func (q *deadLetters) add(d delivery, err error) {
 	}()
 }
 
+// redrivesPerSecond bounds the redrives of the whole dead-letter queue.
+const redrivesPerSecond = 20
+
 func (q *deadLetters) redrive(l deadLetter) {
 	delay := q.first
+	lastErr := ""
 	for redrives := 1; ; redrives++ {
-		if !sleep(q.ctx, delay) {
+		if !sleep(q.ctx, delay) || q.limit.Wait(q.ctx) != nil {
 			return // stopped: a restart with the same data delivers it again
 		}
 		l.err = q.invoke(l.delivery)
@@ -79,9 +94,12 @@ func (q *deadLetters) redrive(l deadLetter) {
 		case q.ctx.Err() != nil:
 			return
 		}
-		q.log.Warn("eventbridge: dead letter redrive failed", "function", l.rule.Function, "executionArn", l.change.ExecutionARN,
-			"redrives", redrives, "err", l.err)
 		delay = min(delay*2, q.max)
+		if msg := l.err.Error(); redrives&(redrives-1) == 0 || msg != lastErr {
+			lastErr = msg
+			q.log.Warn("eventbridge: dead letter redrive failed", "function", l.rule.Function, "executionArn", l.change.ExecutionARN,
+				"redrives", redrives, "next", delay, "err", l.err)
+		}
 	}
 }
 

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-lambda-go/lambda/messages"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/time/rate"
 
 	"github.com/asyncjobs/stepjobs/internal/job"
 	"github.com/asyncjobs/stepjobs/internal/sfn"
@@ -170,6 +171,7 @@ func testRules(rules []slsconfig.EventRule, inv sfn.Invoker) *eventRules {
 	e := newEventRules(rules, func(string) (sfn.Invoker, bool) { return inv, true }, "us-east-1", "000000000000", slog.New(slog.DiscardHandler))
 	e.retryDelay = time.Millisecond
 	e.dlq.first, e.dlq.max = time.Millisecond, 4*time.Millisecond
+	e.dlq.limit = rate.NewLimiter(rate.Inf, 1)
 	return e
 }
 
@@ -205,7 +207,7 @@ func TestProjectRuleDeliversOnce(t *testing.T) {
 // refusal no redrive changes is parked there.
 func TestEventRulesFailureHandling(t *testing.T) {
 	busy := errors.New("store busy")
-	conflict := &job.JobConflict{JobID: "j", Reason: "status SUCCEEDED is final, cannot become ABORTED"}
+	conflict := &job.JobConflict{JobID: "j", Reason: "status FAILED is final, cannot become ABORTED"}
 	tests := map[string]struct {
 		retries   int
 		onFailure string
@@ -250,6 +252,78 @@ func failFirst(n int, err error) func(int) error {
 		}
 		return nil
 	}
+}
+
+// A dead letter the store keeps refusing is redriven at a bounded rate
+// and logged at a bounded rate (issue 12): its failed redrives are logged
+// at the 1st, 2nd, 4th, 8th... (and when the error changes), not each
+// time; and however many letters wait, the queue redrives no faster than
+// its limit.
+func TestDeadLettersRedriveBounded(t *testing.T) {
+	t.Run("the log", func(t *testing.T) {
+		var logs strings.Builder
+		var mu sync.Mutex
+		inv := &countingInvoker{fail: func(n int) error {
+			if n <= 43 { // the 3 deliveries, then 40 redrives fail
+				return errors.New("store busy")
+			}
+			return nil
+		}}
+		rules := []slsconfig.EventRule{{Function: "f", Pattern: map[string]any{"detail": map[string]any{"status": []any{"FAILED"}}},
+			RetryAttempts: 2, OnFailure: "q"}}
+		e := testRules(rules, inv)
+		e.log = slog.New(slog.NewJSONHandler(lockedWriter{&mu, &logs}, nil))
+		e.dlq.log = e.log
+		e.observe(sfn.StatusChange{ExecutionARN: "arn:x", Status: sfn.StatusFailed})
+		ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+		defer cancel()
+		require.NoError(t, e.wait(ctx), "recorded in the end")
+		e.stop(t.Context())
+		assert.Equal(t, 44, inv.count())
+		mu.Lock()
+		defer mu.Unlock()
+		var logged []float64
+		for _, line := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
+			var m map[string]any
+			require.NoError(t, json.Unmarshal([]byte(line), &m), line)
+			if m["msg"] == "eventbridge: dead letter redrive failed" {
+				logged = append(logged, m["redrives"].(float64))
+			}
+		}
+		assert.Equal(t, []float64{1, 2, 4, 8, 16, 32}, logged, "40 failed redrives, 6 lines")
+		assert.Contains(t, logs.String(), `"msg":"eventbridge: dead letter redriven","function":"f","executionArn":"arn:x","status":"FAILED","redrives":41`)
+	})
+	t.Run("the rate", func(t *testing.T) {
+		inv := &countingInvoker{fail: func(int) error { return errors.New("down") }}
+		rules := []slsconfig.EventRule{{Function: "f", Pattern: map[string]any{"detail": map[string]any{"status": []any{"FAILED"}}},
+			RetryAttempts: 0, OnFailure: "q"}}
+		e := testRules(rules, inv)
+		e.dlq.limit = rate.NewLimiter(100, 10) // 100 redrives a second across the queue
+		const letters = 50
+		for i := range letters {
+			e.observe(sfn.StatusChange{ExecutionARN: fmt.Sprintf("arn:x:%d", i), Status: sfn.StatusFailed})
+		}
+		time.Sleep(500 * time.Millisecond)
+		stopCtx, cancel := context.WithTimeout(t.Context(), 10*time.Millisecond) // they never get through
+		defer cancel()
+		e.stop(stopCtx)
+		redrives := inv.count() - letters // each letter's one delivery
+		t.Logf("%d redrives of %d letters in 0.5 s", redrives, letters)
+		assert.LessOrEqual(t, redrives, 10+60, "the burst, then 100 a second")
+		assert.Greater(t, redrives, 10, "but redriven")
+	})
+}
+
+// lockedWriter serialises writes to w.
+type lockedWriter struct {
+	mu *sync.Mutex
+	w  *strings.Builder
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }
 
 // Stopping the runtime ends the redrives of a store that never comes back.

@@ -178,6 +178,27 @@ var cases = []contractCase{
 			assertJob(t, done, stored)
 		}
 	}},
+	{"a stop or timeout after a success: the result stays, unwritten, and no error", func(t *testing.T, ctx context.Context, s job.Store, id string) {
+		for _, status := range []job.Status{job.StatusAborted, job.StatusTimedOut} {
+			jobID := id + "-" + string(status)
+			_, err := s.Create(ctx, running(jobID, arnA))
+			require.NoError(t, err)
+			done, err := s.Finish(ctx, success(jobID, arnA, T0.Add(time.Second)))
+			require.NoError(t, err)
+			o := failure(jobID, arnA, T0.Add(time.Minute))
+			o.Status = status
+			got, err := s.Finish(ctx, o)
+			require.NoError(t, err, status)
+			assertJob(t, done, got)
+			stored, err := s.Get(ctx, jobID)
+			require.NoError(t, err)
+			assertJob(t, done, stored)
+			// Another execution's stop is still a conflict.
+			o.ExecutionARN = arnB
+			_, err = s.Finish(ctx, o)
+			require.ErrorIs(t, err, job.ErrConflict, status)
+		}
+	}},
 	{"RecordFailure after a success: the record is the answer, unwritten", func(t *testing.T, ctx context.Context, s job.Store, id string) {
 		_, err := s.Create(ctx, running(id, arnA))
 		require.NoError(t, err)
