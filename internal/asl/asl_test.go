@@ -9,6 +9,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/asyncjobs/stepjobs/internal/jsonvalue"
 )
 
 // testEnv is the context object and variables the golden path and template cases see.
@@ -279,7 +281,7 @@ func TestProjectDefinition(t *testing.T) {
 			require.NoError(t, json.Unmarshal(st.Resource, &res))
 			require.NotEmpty(t, res.GetAtt, "resource %s", st.Resource)
 			name := res.GetAtt[0]
-			m, _ := in.(map[string]any)
+			m, _ := jsonvalue.ToPlain(in).(map[string]any)
 			require.Equal(t, "<ExecArnPart_0idx>", m["jobId"], "every task gets the execution name as jobId")
 			switch name {
 			case "tracking":

@@ -15,6 +15,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/asyncjobs/stepjobs/internal/jsonvalue"
 )
 
 // conformanceDir is the recorded AWS corpus, relative to this package.
@@ -195,7 +197,7 @@ func runExecutionCase(c confCase) execOutcome {
 		if err != nil {
 			return execOutcome{reason: err.Error()}
 		}
-		if !matchRecorded(want, normalizeDates(c.transform(r.output))) {
+		if !matchRecorded(want, normalizeDates(c.transform(jsonvalue.ToPlain(r.output)))) {
 			return execOutcome{reason: fmt.Sprintf("output %s, want %s", jsonText(r.output), jsonText(want))}
 		}
 		return execOutcome{pass: true, causeMatch: true}
@@ -217,12 +219,12 @@ func runExecutionCase(c confCase) execOutcome {
 
 // expectedOutput decodes a recorded output: an object, or JSON text in a string.
 func expectedOutput(raw json.RawMessage) (any, error) {
-	v, err := DecodeJSON(raw)
+	v, err := decodeDefinition(raw)
 	if err != nil {
 		return nil, err
 	}
 	if s, ok := v.(string); ok {
-		if parsed, err := DecodeJSON([]byte(s)); err == nil {
+		if parsed, err := decodeDefinition([]byte(s)); err == nil {
 			return parsed, nil
 		}
 	}

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/asyncjobs/stepjobs/internal/jsonvalue"
 )
 
 // MaxPayloadBytes is Step Functions' limit for state inputs and outputs (256 KiB).
@@ -28,7 +30,7 @@ func CheckSize(v any, what string) error {
 // applyInputOutputPath applies InputPath or OutputPath (null gives {}).
 func applyIOPath(p *Path, null bool, v any, env *Env) (any, error) {
 	if null {
-		return map[string]any{}, nil
+		return jsonvalue.NewObject(0), nil
 	}
 	if p == nil {
 		return v, nil
@@ -115,8 +117,26 @@ func evalAssign(t *Template, v any, env *Env) (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	m, _ := out.(map[string]any)
-	return m, nil
+	return variables(out), nil
+}
+
+// Variables turns an evaluated Assign object into the variables it sets
+// (nil when v is not an object).
+func Variables(v any) map[string]any {
+	return variables(v)
+}
+
+func variables(v any) map[string]any {
+	o, ok := objectOf(v)
+	if !ok {
+		return nil
+	}
+	m := make(map[string]any, o.Len())
+	for i := range o.Len() {
+		k, e := o.At(i)
+		m[k] = e
+	}
+	return m
 }
 
 // ApplyResultPath places result into input at the reference path p. A nil
@@ -145,24 +165,21 @@ func setPath(v any, segs []segment, value any) (any, bool) {
 	s := segs[0]
 	switch s.kind {
 	case segField:
-		var m map[string]any
+		var m *jsonvalue.Object
 		switch x := v.(type) {
-		case map[string]any:
-			m = make(map[string]any, len(x)+1)
-			for k, e := range x {
-				m[k] = e
-			}
+		case *jsonvalue.Object, map[string]any:
+			m, _ = objectOf(x)
 		case nil:
-			m = map[string]any{}
+			m = jsonvalue.NewObject(1)
 		default:
 			return nil, false
 		}
-		child, ok := setPath(m[s.name], segs[1:], value)
+		old, _ := m.Get(s.name)
+		child, ok := setPath(old, segs[1:], value)
 		if !ok {
 			return nil, false
 		}
-		m[s.name] = child
-		return m, true
+		return m.With(s.name, child), true
 	case segIndex:
 		a, ok := v.([]any)
 		if !ok {
@@ -255,18 +272,28 @@ func (s *State) ItemInput(effectiveInput any, index int, item any, env *Env) (an
 	if sel == nil {
 		return item, nil
 	}
-	ctx := map[string]any{}
-	if m, ok := envContext(env).(map[string]any); ok {
-		for k, v := range m {
-			ctx[k] = v
-		}
-	}
-	ctx["Map"] = map[string]any{"Item": map[string]any{"Index": json.Number(strconv.Itoa(index)), "Value": item}}
+	ctx := mapItemContext(env, index, item)
 	itemEnv := &Env{Context: ctx}
 	if env != nil {
 		itemEnv.Vars = env.Vars
 	}
 	return sel.Evaluate(effectiveInput, itemEnv)
+}
+
+// mapItemContext is the context object of a Map iteration: the state's,
+// with Map.Item.Index and Map.Item.Value.
+func mapItemContext(env *Env, index int, item any) *jsonvalue.Object {
+	it := jsonvalue.NewObject(2)
+	it.Set("Index", json.Number(strconv.Itoa(index)))
+	it.Set("Value", item)
+	m := jsonvalue.NewObject(1)
+	m.Set("Item", it)
+	if c, ok := objectOf(envContext(env)); ok {
+		return c.With("Map", m)
+	}
+	ctx := jsonvalue.NewObject(1)
+	ctx.Set("Map", m)
+	return ctx
 }
 
 func envContext(env *Env) any {
@@ -380,8 +407,11 @@ func (r *Retrier) Delay(attempt int, rnd *rand.Rand) time.Duration {
 }
 
 // ErrorOutput is the value a Catcher passes on: {"Error": ..., "Cause": ...}.
-func ErrorOutput(e *Error) map[string]any {
-	return map[string]any{"Error": e.Name, "Cause": e.Cause}
+func ErrorOutput(e *Error) *jsonvalue.Object {
+	o := jsonvalue.NewObject(2)
+	o.Set("Error", e.Name)
+	o.Set("Cause", e.Cause)
+	return o
 }
 
 // Output applies the catcher's ResultPath to the state input and the error output.

@@ -2,24 +2,28 @@ package asl
 
 import (
 	"encoding/json"
+
+	"github.com/asyncjobs/stepjobs/internal/jsonvalue"
 	"unicode/utf16"
 	"unicode/utf8"
 )
 
 // DecodeJSONString is DecodeJSON on a string: strings, keys and numbers
 // without escapes share the text instead of being copied.
+//
+// Objects are *jsonvalue.Object, keys in the order of the text.
 func DecodeJSONString(s string) (any, error) {
-	if v, ok := fastDecode(s); ok {
+	if v, ok := fastDecode(s, true); ok {
 		return v, nil
 	}
-	return slowDecodeJSON([]byte(s))
+	return slowDecodeJSON([]byte(s), true)
 }
 
 // fastDecode decodes JSON text as encoding/json with UseNumber would, without
 // reflection; it gives up (ok false) on any error or very deep nesting, and
 // the caller then runs encoding/json for the value or its exact error.
-func fastDecode(s string) (any, bool) {
-	d := fastDecoder{s: s}
+func fastDecode(s string, ordered bool) (any, bool) {
+	d := fastDecoder{s: s, ordered: ordered}
 	v, ok := d.value(0)
 	if !ok {
 		return nil, false
@@ -37,6 +41,9 @@ const fastMaxDepth = 500
 type fastDecoder struct {
 	s string
 	i int
+	// ordered makes objects *jsonvalue.Object (state data); else they are
+	// map[string]any (definitions, which the parser walks as maps).
+	ordered bool
 }
 
 func (d *fastDecoder) skipSpace() {
@@ -261,11 +268,23 @@ func getu4(s string) rune {
 
 func (d *fastDecoder) object(depth int) (any, bool) {
 	d.i++ // '{'
-	m := make(map[string]any)
+	var m map[string]any
+	var o *jsonvalue.Object
+	if d.ordered {
+		o = jsonvalue.NewObject(4)
+	} else {
+		m = make(map[string]any)
+	}
+	result := func() any {
+		if d.ordered {
+			return o
+		}
+		return m
+	}
 	d.skipSpace()
 	if d.i < len(d.s) && d.s[d.i] == '}' {
 		d.i++
-		return m, true
+		return result(), true
 	}
 	for {
 		d.skipSpace()
@@ -285,7 +304,11 @@ func (d *fastDecoder) object(depth int) (any, bool) {
 		if !ok {
 			return nil, false
 		}
-		m[k] = v
+		if d.ordered {
+			o.Set(k, v)
+		} else {
+			m[k] = v
+		}
 		d.skipSpace()
 		if d.i >= len(d.s) {
 			return nil, false
@@ -295,7 +318,7 @@ func (d *fastDecoder) object(depth int) (any, bool) {
 			d.i++
 		case '}':
 			d.i++
-			return m, true
+			return result(), true
 		default:
 			return nil, false
 		}

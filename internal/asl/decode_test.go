@@ -9,11 +9,14 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/asyncjobs/stepjobs/internal/jsonvalue"
 )
 
 // referenceDecode is encoding/json with UseNumber and nothing after the value.
+// DecodeJSON's objects are ordered; compared as plain maps.
 func referenceDecode(data []byte) (any, error) {
-	return slowDecodeJSON(data)
+	return slowDecodeJSON(data, false)
 }
 
 func TestDecodeJSONMatchesEncodingJSON(t *testing.T) {
@@ -36,7 +39,23 @@ func TestDecodeJSONMatchesEncodingJSON(t *testing.T) {
 			continue
 		}
 		require.NoError(t, gotErr, "%q", c)
-		assert.True(t, reflect.DeepEqual(want, got), "%q: got %#v want %#v", c, got, want)
+		assert.True(t, reflect.DeepEqual(want, jsonvalue.ToPlain(got)), "%q: got %#v want %#v", c, got, want)
+	}
+}
+
+// TestDecodeJSONKeepsKeyOrder: objects come out in the text's order, at
+// any depth, the fast decoder's and the deep fallback's alike; a repeated
+// key keeps its first place and its last value.
+func TestDecodeJSONKeepsKeyOrder(t *testing.T) {
+	deep := strings.Repeat(`{"z":1,"a":`, 600) + `{"y":2,"b":3}` + strings.Repeat(`}`, 600)
+	for _, c := range []string{`{"b":1,"a":{"d":2,"c":3},"c":[{"z":0,"y":1}]}`, `{"b":1,"a":2,"b":3}`, deep} {
+		v, err := DecodeJSON([]byte(c))
+		require.NoError(t, err)
+		want := c
+		if c == `{"b":1,"a":2,"b":3}` {
+			want = `{"b":3,"a":2}`
+		}
+		assert.Equal(t, want, jsonText(v))
 	}
 }
 
@@ -62,7 +81,7 @@ func FuzzDecodeJSON(f *testing.F) {
 			}
 			return
 		}
-		if !reflect.DeepEqual(want, got) {
+		if !reflect.DeepEqual(want, jsonvalue.ToPlain(got)) {
 			t.Fatalf("%q: got %#v, encoding/json %#v", data, got, want)
 		}
 		// The value survives a round trip through encoding/json too.

@@ -22,9 +22,12 @@
 //
 // # Values
 //
-// JSON values are decoded with json.Decoder.UseNumber: objects are
-// map[string]any, arrays []any, numbers json.Number, plus string, bool and
-// nil. Use DecodeJSON to decode that way. The functions here never mutate
+// JSON values: objects are *jsonvalue.Object (keys in order, as AWS keeps
+// them in state data), arrays []any, numbers json.Number, plus string, bool
+// and nil. DecodeJSON decodes that way. A map[string]any made by Go code is
+// read too, as an object with sorted keys. Objects that JSONPath payload
+// templates build come out in the order of the Java HashMap AWS builds them
+// in (recorded outputs show it); constant objects keep the definition's. The functions here never mutate
 // their inputs; results may share unmodified sub-values with their inputs, so
 // treat values as immutable.
 //

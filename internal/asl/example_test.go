@@ -1,6 +1,7 @@
 package asl_test
 
 import (
+	"encoding/json"
 	"fmt"
 
 	"github.com/asyncjobs/stepjobs/internal/asl"
@@ -28,8 +29,9 @@ func Example() {
 	st := sm.States[sm.StartAt]
 	in, _ := st.EffectiveInput(input, env)
 	out, _ := st.EffectiveOutput(input, st.PassResult(in), env)
-	fmt.Println(out)
-	// Output: map[name:Ada out:map[greeting:Hello, Ada! run:run-1]]
+	text, _ := json.Marshal(out)
+	fmt.Println(string(text))
+	// Output: {"name":"Ada","out":{"greeting":"Hello, Ada!","run":"run-1"}}
 }
 
 // An invalid definition reports AWS's code and location.

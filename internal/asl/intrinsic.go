@@ -16,6 +16,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/asyncjobs/stepjobs/internal/jsonvalue"
 )
 
 // intrinsicCall is a parsed States.Xxx(...) call.
@@ -344,11 +346,12 @@ func javaString(v any) string {
 			parts[i] = javaString(x[i])
 		}
 		return "[" + strings.Join(parts, ", ") + "]"
-	case map[string]any:
-		keys := sortedKeys(x)
-		parts := make([]string, len(keys))
-		for i, k := range keys {
-			parts[i] = k + "=" + javaString(x[k])
+	case *jsonvalue.Object, map[string]any:
+		m, _ := objectOf(x)
+		parts := make([]string, m.Len())
+		for i := range parts {
+			k, e := m.At(i)
+			parts[i] = k + "=" + javaString(e)
 		}
 		return "{" + strings.Join(parts, ", ") + "}"
 	}
@@ -570,8 +573,8 @@ func fnHash(args []any) (any, error) {
 }
 
 func fnJSONMerge(args []any) (any, error) {
-	a, ok1 := args[0].(map[string]any)
-	b, ok2 := args[1].(map[string]any)
+	a, ok1 := objectOf(args[0])
+	b, ok2 := objectOf(args[1])
 	if !ok1 || !ok2 {
 		return nil, fmt.Errorf("the first two arguments must be objects")
 	}
@@ -582,12 +585,17 @@ func fnJSONMerge(args []any) (any, error) {
 	if deep {
 		return nil, fmt.Errorf("deep merge is not supported; the third argument must be false")
 	}
-	out := make(map[string]any, len(a)+len(b))
-	for k, v := range a {
-		out[k] = v
+	merged := jsonvalue.NewObject(a.Len() + b.Len())
+	for _, m := range []*jsonvalue.Object{a, b} {
+		for i := range m.Len() {
+			merged.Set(m.At(i))
+		}
 	}
-	for k, v := range b {
-		out[k] = v
+	// AWS merges into a Java HashMap: its keys come out in that map's order.
+	out := jsonvalue.NewObject(merged.Len())
+	for _, k := range javaHashMapOrder(merged.Keys()) {
+		v, _ := merged.Get(k)
+		out.Set(k, v)
 	}
 	return out, nil
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/asyncjobs/stepjobs/internal/jsonata"
+	"github.com/asyncjobs/stepjobs/internal/jsonvalue"
 )
 
 // JSONata states (QueryLanguage JSONata) carry their fields as JValues: JSON
@@ -118,11 +119,11 @@ func compileJValue(field string, v any, keys func(ptr string, m map[string]any) 
 			}
 			return n
 		}
-		return jnode{kind: tmplLiteral, literal: v}
+		return jnode{kind: tmplLiteral, literal: orderedLiteral(v, ptr, keysFunc(keys))}
 	}
 	j.root = build(v, "", field)
 	if !j.hasExpr {
-		j.root = jnode{kind: tmplLiteral, literal: v}
+		j.root = jnode{kind: tmplLiteral, literal: orderedLiteral(v, "", keysFunc(keys))}
 	}
 	for k := range vars {
 		j.vars = append(j.vars, k)
@@ -130,6 +131,11 @@ func compileJValue(field string, v any, keys func(ptr string, m map[string]any) 
 	sort.Strings(j.vars)
 	return j, problems
 }
+
+// keysFunc is a key order given as a function.
+type keysFunc func(ptr string, m map[string]any) []string
+
+func (f keysFunc) keysAt(ptr string, m map[string]any) []string { return f(ptr, m) }
 
 // statesFieldRef matches the $states fields that never reach the context.
 var statesFieldRef = regexp.MustCompile(`\$states\.(input|result|errorOutput)\b`)
@@ -208,13 +214,13 @@ func (n *jnode) eval(b map[string]any) (any, error) {
 		}
 		return v, nil
 	case tmplObject:
-		m := make(map[string]any, len(n.keys))
+		m := jsonvalue.NewObject(len(n.keys))
 		for i, k := range n.keys {
 			v, err := n.items[i].eval(b)
 			if err != nil {
 				return nil, err
 			}
-			m[k] = v
+			m.Set(k, v)
 		}
 		return m, nil
 	case tmplArray:
@@ -298,8 +304,7 @@ func jsonataAssign(a *JValue, env *Env, st JSONataStates) (map[string]any, error
 	if err != nil {
 		return nil, err
 	}
-	m, _ := v.(map[string]any)
-	return m, nil
+	return variables(v), nil
 }
 
 // JSONataChoice evaluates a JSONata Choice state's rules against its raw
@@ -451,13 +456,7 @@ func (s *State) jsonataItemInput(input any, index int, item any, env *Env) (any,
 	if s.JItemSelector == nil {
 		return item, nil
 	}
-	ctx := map[string]any{}
-	if m, ok := envContext(env).(map[string]any); ok {
-		for k, v := range m {
-			ctx[k] = v
-		}
-	}
-	ctx["Map"] = map[string]any{"Item": map[string]any{"Index": json.Number(strconv.Itoa(index)), "Value": item}}
+	ctx := mapItemContext(env, index, item)
 	itemEnv := &Env{Context: ctx, Input: input}
 	if env != nil {
 		itemEnv.Vars = env.Vars

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"regexp"
 	"strings"
 )
 
@@ -17,7 +18,7 @@ func Parse(definition []byte) (*StateMachine, error) {
 			return nil, &DefinitionError{Problems: []Problem{{Code: CodeSchemaValidationFailed, Message: "Definition must be a valid JSON object"}}}
 		}
 	}
-	v, err := DecodeJSON(definition)
+	v, err := decodeDefinition(definition)
 	if err != nil {
 		return nil, &DefinitionError{Problems: []Problem{{Code: CodeInvalidJSON, Message: err.Error()}}}
 	}
@@ -55,8 +56,25 @@ func (p *parser) schema(loc, format string, args ...any) {
 	p.add(CodeSchemaValidationFailed, loc, format, args...)
 }
 
+// locationIndex is an array index in a location, e.g. [0] in Branches[0].
+var locationIndex = regexp.MustCompile(`\[(\d+)\]`)
+
+// prefixedOrder gives a definition's key order below the pointer prefix.
+type prefixedOrder struct {
+	p      *parser
+	prefix string
+}
+
+func (o prefixedOrder) keysAt(ptr string, m map[string]any) []string {
+	return o.p.keys(o.prefix+ptr, m)
+}
+
 // keys returns an object's keys in document order.
 func (p *parser) keys(ptr string, m map[string]any) []string {
+	if strings.Contains(ptr, "[") {
+		// Locations name array items as Branches[0]; pointers as /0.
+		ptr = locationIndex.ReplaceAllString(ptr, "/$1")
+	}
 	if ks, ok := p.order[ptr]; ok && len(ks) == len(m) {
 		return ks
 	}
@@ -336,7 +354,7 @@ func (p *parser) state(name string, m map[string]any, sp string, jsonata bool) *
 	st.ResultSelector = p.template(m, "ResultSelector", sp)
 	st.Assign = p.assign(m, sp)
 	if r, ok := m["Result"]; ok {
-		st.Result, st.HasResult = r, true
+		st.Result, st.HasResult = orderedLiteral(r, sp+"/Result", prefixedOrder{p, ""}), true
 	}
 	st.Retry = p.retriers(m, sp)
 	st.Catch = p.catchers(m, sp)
@@ -454,7 +472,7 @@ func (p *parser) template(m map[string]any, field, sp string) *Template {
 		p.schema(sp+"/"+field, "%s", expectedType("OBJECT"))
 		return nil
 	}
-	t, err := CompileTemplate(v)
+	t, err := compileTemplate(v, prefixedOrder{p, sp + "/" + field})
 	if err != nil {
 		p.schema(sp+"/"+field, "%s", err.Error())
 		return nil

@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/asyncjobs/stepjobs/internal/jsonvalue"
 )
 
 // rootKind says what a path starts from.
@@ -352,6 +354,8 @@ func (p *Path) getDefinite(cur any, segs []segment) (any, error) {
 		case segField:
 			var ok bool
 			switch x := cur.(type) {
+			case *jsonvalue.Object:
+				cur, ok = x.Get(s.name)
 			case map[string]any:
 				cur, ok = x[s.name]
 			case Object:
@@ -394,6 +398,31 @@ func (p *Path) Exists(input any, env *Env) bool {
 	return true
 }
 
+// Field returns member k of an object value (an *jsonvalue.Object, or a
+// map made by Go code).
+func Field(v any, k string) (any, bool) {
+	switch x := v.(type) {
+	case *jsonvalue.Object:
+		return x.Get(k)
+	case map[string]any:
+		e, ok := x[k]
+		return e, ok
+	}
+	return nil, false
+}
+
+// objectOf returns v as an ordered object: itself, or a Go map made into
+// one (keys sorted: a map has no order; Go code builds some values as maps).
+func objectOf(v any) (*jsonvalue.Object, bool) {
+	switch x := v.(type) {
+	case *jsonvalue.Object:
+		return x, true
+	case map[string]any:
+		return jsonvalue.FromMap(x), true
+	}
+	return nil, false
+}
+
 func sortedKeys(m map[string]any) []string {
 	keys := make([]string, 0, len(m))
 	for k := range m {
@@ -407,8 +436,8 @@ func sortedKeys(m map[string]any) []string {
 func (s *segment) apply(v any, out []any) []any {
 	switch s.kind {
 	case segField:
-		if m, ok := v.(map[string]any); ok {
-			if x, ok := m[s.name]; ok {
+		if m, ok := objectOf(v); ok {
+			if x, ok := m.Get(s.name); ok {
 				out = append(out, x)
 			}
 		}
@@ -423,9 +452,9 @@ func (s *segment) apply(v any, out []any) []any {
 			}
 		}
 	case segUnionNames:
-		if m, ok := v.(map[string]any); ok {
+		if m, ok := objectOf(v); ok {
 			for _, n := range s.names {
-				if x, ok := m[n]; ok {
+				if x, ok := m.Get(n); ok {
 					out = append(out, x)
 				}
 			}
@@ -495,10 +524,11 @@ func (s *segment) apply(v any, out []any) []any {
 					out = append(out, e)
 				}
 			}
-		case map[string]any:
-			for _, k := range sortedKeys(x) {
-				if s.filter.match(x[k]) {
-					out = append(out, x[k])
+		case *jsonvalue.Object, map[string]any:
+			m, _ := objectOf(x)
+			for i := range m.Len() {
+				if _, e := m.At(i); s.filter.match(e) {
+					out = append(out, e)
 				}
 			}
 		}
@@ -508,9 +538,11 @@ func (s *segment) apply(v any, out []any) []any {
 
 func appendChildren(v any, out []any) []any {
 	switch x := v.(type) {
-	case map[string]any:
-		for _, k := range sortedKeys(x) {
-			out = append(out, x[k])
+	case *jsonvalue.Object, map[string]any:
+		m, _ := objectOf(x)
+		for i := range m.Len() {
+			_, e := m.At(i)
+			out = append(out, e)
 		}
 	case []any:
 		out = append(out, x...)
@@ -521,16 +553,16 @@ func appendChildren(v any, out []any) []any {
 // descend implements ..name and ..* in document (pre-)order.
 func (s *segment) descend(v any, out []any) []any {
 	switch x := v.(type) {
-	case map[string]any:
+	case *jsonvalue.Object, map[string]any:
+		m, _ := objectOf(x)
 		if s.wildcard {
-			for _, k := range sortedKeys(x) {
-				out = append(out, x[k])
-			}
-		} else if e, ok := x[s.name]; ok {
+			out = appendChildren(m, out)
+		} else if e, ok := m.Get(s.name); ok {
 			out = append(out, e)
 		}
-		for _, k := range sortedKeys(x) {
-			out = s.descend(x[k], out)
+		for i := range m.Len() {
+			_, e := m.At(i)
+			out = s.descend(e, out)
 		}
 	case []any:
 		if s.wildcard {

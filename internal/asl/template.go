@@ -2,7 +2,12 @@ package asl
 
 import (
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
+	"unicode/utf16"
+
+	"github.com/asyncjobs/stepjobs/internal/jsonvalue"
 )
 
 // Expr is the value of a key ending in ".$" (and of ErrorPath, CausePath):
@@ -83,19 +88,93 @@ type templateError struct {
 func (e *templateError) Error() string { return e.msg }
 
 // CompileTemplate compiles a decoded JSON value as a payload template.
+// Object keys come out sorted; the parser keeps the definition's order.
 func CompileTemplate(v any) (*Template, error) {
-	n, err := compileNode(v)
+	return compileTemplate(v, sortedOrder{})
+}
+
+// keyOrderer gives the keys of a definition's object at a JSON pointer.
+type keyOrderer interface {
+	keysAt(ptr string, m map[string]any) []string
+}
+
+// sortedOrder orders keys alphabetically.
+type sortedOrder struct{}
+
+func (sortedOrder) keysAt(_ string, m map[string]any) []string { return sortedKeys(m) }
+
+// orderedLiteral converts the maps in a definition value at ptr to
+// objects in the order ord gives.
+func orderedLiteral(v any, ptr string, ord keyOrderer) any {
+	switch x := v.(type) {
+	case map[string]any:
+		keys := ord.keysAt(ptr, x)
+		o := jsonvalue.NewObject(len(keys))
+		for _, k := range keys {
+			o.Set(k, orderedLiteral(x[k], ptr+"/"+k, ord))
+		}
+		return o
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = orderedLiteral(e, ptr+"/"+strconv.Itoa(i), ord)
+		}
+		return out
+	}
+	return v
+}
+
+// pointerOrder is a key order recorded by JSON pointer.
+type pointerOrder map[string][]string
+
+func (o pointerOrder) keysAt(ptr string, m map[string]any) []string {
+	if ks, ok := o[ptr]; ok && len(ks) == len(m) {
+		return ks
+	}
+	return sortedKeys(m)
+}
+
+// plainWithOrder returns v with its objects as maps, recording each
+// object's key order at its pointer.
+func plainWithOrder(v any, ptr string, order pointerOrder) any {
+	switch x := v.(type) {
+	case *jsonvalue.Object:
+		m := make(map[string]any, x.Len())
+		order[ptr] = x.Keys()
+		for i := range x.Len() {
+			k, e := x.At(i)
+			m[k] = plainWithOrder(e, ptr+"/"+k, order)
+		}
+		return m
+	case []any:
+		out := make([]any, len(x))
+		for i, e := range x {
+			out[i] = plainWithOrder(e, ptr+"/"+strconv.Itoa(i), order)
+		}
+		return out
+	}
+	return v
+}
+
+func compileTemplate(v any, ord keyOrderer) (*Template, error) {
+	if _, ok := v.(*jsonvalue.Object); ok {
+		// A decoded value (DecodeJSON): compiled in its own order.
+		order := pointerOrder{}
+		v = plainWithOrder(v, "", order)
+		ord = order
+	}
+	n, err := compileNode(v, "", ord)
 	if err != nil {
 		return nil, err
 	}
 	return &Template{root: n}, nil
 }
 
-func compileNode(v any) (tmplNode, error) {
+func compileNode(v any, ptr string, ord keyOrderer) (tmplNode, error) {
 	switch x := v.(type) {
 	case map[string]any:
 		n := tmplNode{kind: tmplObject, fields: make([]tmplField, 0, len(x))}
-		for _, k := range sortedKeys(x) {
+		for _, k := range ord.keysAt(ptr, x) {
 			if strings.HasSuffix(k, ".$") {
 				s, ok := x[k].(string)
 				if !ok {
@@ -108,17 +187,31 @@ func compileNode(v any) (tmplNode, error) {
 				n.fields = append(n.fields, tmplField{key: strings.TrimSuffix(k, ".$"), src: k, node: tmplNode{kind: tmplExpr, expr: e}})
 				continue
 			}
-			c, err := compileNode(x[k])
+			c, err := compileNode(x[k], ptr+"/"+k, ord)
 			if err != nil {
 				return n, err
 			}
 			n.fields = append(n.fields, tmplField{key: k, src: k, node: c})
 		}
+		// As recorded on AWS: the constant fields come first, in the
+		// definition's order, then the "key.$" fields in the order of
+		// the Java HashMap they are evaluated into.
+		var evaluated []string
+		for _, f := range n.fields {
+			if f.node.kind == tmplExpr {
+				evaluated = append(evaluated, f.key)
+			}
+		}
+		pos := make(map[string]int, len(evaluated))
+		for i, k := range javaHashMapOrder(evaluated) {
+			pos[k] = i + 1
+		}
+		slices.SortStableFunc(n.fields, func(a, b tmplField) int { return pos[a.key] - pos[b.key] })
 		return n, nil
 	case []any:
 		n := tmplNode{kind: tmplArray, items: make([]tmplNode, len(x))}
 		for i := range x {
-			c, err := compileNode(x[i])
+			c, err := compileNode(x[i], ptr+"/"+strconv.Itoa(i), ord)
 			if err != nil {
 				return n, err
 			}
@@ -126,7 +219,7 @@ func compileNode(v any) (tmplNode, error) {
 		}
 		return n, nil
 	}
-	return tmplNode{kind: tmplLiteral, literal: v}, nil
+	return tmplNode{kind: tmplLiteral, literal: orderedLiteral(v, ptr, ord)}, nil
 }
 
 // Evaluate renders the template against the input and env. A path that
@@ -138,7 +231,7 @@ func (t *Template) Evaluate(input any, env *Env) (any, error) {
 func (n *tmplNode) eval(input any, env *Env) (any, error) {
 	switch n.kind {
 	case tmplObject:
-		out := make(map[string]any, len(n.fields))
+		out := jsonvalue.NewObject(len(n.fields))
 		for i := range n.fields {
 			f := &n.fields[i]
 			if f.node.kind == tmplExpr {
@@ -146,14 +239,14 @@ func (n *tmplNode) eval(input any, env *Env) (any, error) {
 				if err != nil {
 					return nil, exprFieldError(f.node.expr, f.src, input, env, err)
 				}
-				out[f.key] = v
+				out.Set(f.key, v)
 				continue
 			}
 			v, err := f.node.eval(input, env)
 			if err != nil {
 				return nil, err
 			}
-			out[f.key] = v
+			out.Set(f.key, v)
 		}
 		return out, nil
 	case tmplArray:
@@ -182,4 +275,29 @@ func exprFieldError(e *Expr, field string, input any, env *Env, err error) error
 		}
 	}
 	return newError(ErrRuntime, "The JSONPath '%s' specified for the field '%s' could not be found in the input '%s'", e.text, field, jsonText(shown))
+}
+
+// javaHashMapOrder returns keys (in insertion order) in the order a Java
+// HashMap holding them iterates: by bucket (the spread String.hashCode()
+// masked by the table size, 16 doubled while more than three quarters
+// full), insertion order within a bucket. AWS builds the objects of
+// JSONPath payload templates (Parameters, ResultSelector, ItemSelector) in
+// such a map: the recorded outputs list their keys in exactly this order.
+// (Buckets of eight or more colliding keys, which Java turns into trees,
+// are not modelled.)
+func javaHashMapOrder(keys []string) []string {
+	capacity := 16
+	for len(keys) > capacity*3/4 {
+		capacity *= 2
+	}
+	bucket := func(k string) int {
+		var h uint32
+		for _, c := range utf16.Encode([]rune(k)) {
+			h = 31*h + uint32(c)
+		}
+		return int((h ^ h>>16) & uint32(capacity-1))
+	}
+	out := slices.Clone(keys)
+	slices.SortStableFunc(out, func(a, b string) int { return bucket(a) - bucket(b) })
+	return out
 }

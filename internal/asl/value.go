@@ -7,6 +7,8 @@ import (
 	"io"
 	"math/big"
 	"strconv"
+
+	"github.com/asyncjobs/stepjobs/internal/jsonvalue"
 )
 
 // Env is what paths can see besides the state input: the context object ($$)
@@ -53,9 +55,19 @@ func DecodeJSON(data []byte) (any, error) {
 	return DecodeJSONString(string(data))
 }
 
+// decodeDefinition decodes a definition: objects are maps, which the
+// parser walks (it reads key order from the text itself).
+func decodeDefinition(data []byte) (any, error) {
+	if v, ok := fastDecode(string(data), false); ok {
+		return v, nil
+	}
+	return slowDecodeJSON(data, false)
+}
+
 // slowDecodeJSON is encoding/json's decoding, which the fast decoder falls
-// back on so errors keep their exact text.
-func slowDecodeJSON(data []byte) (any, error) {
+// back on so errors keep their exact text (and for nesting too deep for
+// it); ordered makes objects *jsonvalue.Object.
+func slowDecodeJSON(data []byte, ordered bool) (any, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	var v any
@@ -65,7 +77,56 @@ func slowDecodeJSON(data []byte) (any, error) {
 	if _, err := dec.Token(); err != io.EOF {
 		return nil, fmt.Errorf("decode JSON: unexpected data after the value")
 	}
+	if ordered {
+		// Valid text the fast decoder refused (nesting deeper than it
+		// goes): decode it again keeping the order.
+		return orderedFromTokens(data)
+	}
 	return v, nil
+}
+
+// orderedFromTokens decodes valid JSON text with objects in order.
+func orderedFromTokens(data []byte) (any, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var value func() (any, error)
+	value = func() (any, error) {
+		tok, err := dec.Token()
+		if err != nil {
+			return nil, fmt.Errorf("decode JSON: %w", err)
+		}
+		switch t := tok.(type) {
+		case json.Delim:
+			if t == '[' {
+				a := []any{}
+				for dec.More() {
+					e, err := value()
+					if err != nil {
+						return nil, err
+					}
+					a = append(a, e)
+				}
+				_, err := dec.Token()
+				return a, err
+			}
+			o := jsonvalue.NewObject(4)
+			for dec.More() {
+				kt, err := dec.Token()
+				if err != nil {
+					return nil, fmt.Errorf("decode JSON: %w", err)
+				}
+				e, err := value()
+				if err != nil {
+					return nil, err
+				}
+				o.Set(kt.(string), e)
+			}
+			_, err := dec.Token()
+			return o, err
+		}
+		return tok, nil
+	}
+	return value()
 }
 
 // parseNumber turns literal number text into a json.Number after checking it.
@@ -158,7 +219,23 @@ func jsonEqual(a, b any) bool {
 			}
 		}
 		return true
+	case *jsonvalue.Object:
+		y, ok := objectOf(b)
+		if !ok || x.Len() != y.Len() {
+			return false
+		}
+		for i := range x.Len() {
+			k, e := x.At(i)
+			f, ok := y.Get(k)
+			if !ok || !jsonEqual(e, f) {
+				return false
+			}
+		}
+		return true
 	case map[string]any:
+		if o, ok := b.(*jsonvalue.Object); ok {
+			return jsonEqual(o, x)
+		}
 		y, ok := b.(map[string]any)
 		if !ok || len(x) != len(y) {
 			return false
@@ -187,7 +264,7 @@ func jsonTypeName(v any) string {
 		return "number"
 	case []any:
 		return "array"
-	case map[string]any:
+	case map[string]any, *jsonvalue.Object:
 		return "object"
 	}
 	return fmt.Sprintf("%T", v)

@@ -146,7 +146,7 @@ func (w *walker) step(st *State, raw any, env *Env, vars map[string]any) (any, s
 			if err != nil {
 				return nil, "", nil, err
 			}
-			a, _ = v.(map[string]any)
+			a = variables(v)
 		}
 		return out, next, a, nil
 	}

@@ -24,14 +24,14 @@ func TestExecutionPageJSONata(t *testing.T) {
 		`<details class="jsonata" open><summary>JSONata</summary>`,
 		`<dt>Arguments</dt>`,
 		`<dt>Choices[0].Condition</dt>`,
-		`<dt>Catch[0].Output</dt>`,
+		`<dt>Catch[0].Assign</dt>`,
 	} {
 		assert.True(t, strings.Contains(body, s), "the page shows %s", s)
 	}
 	for _, s := range []string{
 		`"{% $states.context.Execution.Name %}"`,
-		`"{% $states.input.record.status = 'SUCCEEDED' %}"`,
-		`"{% $merge([$states.input, {'recordFailureError': $states.errorOutput}]) %}"`,
+		`"{% $states.input.status = 'SUCCEEDED' %}"`,
+		`"failure": "{% $states.errorOutput %}"`,
 		// What the expressions evaluated to: Track's task input, with
 		// the execution name in jobId.
 		`"jobId": "job-jsonata"`,

@@ -10,6 +10,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/dop251/goja"
+
+	"github.com/asyncjobs/stepjobs/internal/jsonvalue"
 )
 
 // Go values cross into the VM lazily: a map becomes a jsObject, a view that
@@ -312,7 +314,7 @@ func (v *vm) fromJS(val goja.Value, depth int) (any, error) {
 		return out, nil
 	}
 	keys := o.Keys()
-	out := make(map[string]any, len(keys))
+	out := jsonvalue.NewObject(len(keys))
 	for _, k := range keys {
 		e, err := v.fromJS(o.Get(k), depth+1)
 		if err != nil {
@@ -321,9 +323,38 @@ func (v *vm) fromJS(val goja.Value, depth int) (any, error) {
 		if e == Undefined {
 			continue
 		}
-		out[k] = e
+		out.Set(k, e)
 	}
 	return out, nil
+}
+
+// canonObject is canon of an ordered object: the same object when nothing
+// changes, else a copy in the same order.
+func canonObject(t *jsonvalue.Object, depth int) (any, bool) {
+	var out *jsonvalue.Object
+	for i := range t.Len() {
+		k, e := t.At(i)
+		if !utf8.ValidString(k) {
+			return nil, false
+		}
+		c, ok := canon(e, depth+1)
+		if !ok {
+			return nil, false
+		}
+		if out == nil && !same(c, e) {
+			out = jsonvalue.NewObject(t.Len())
+			for j := range i {
+				out.Set(t.At(j))
+			}
+		}
+		if out != nil && c != Undefined {
+			out.Set(k, c)
+		}
+	}
+	if out == nil {
+		return t, true
+	}
+	return out, true
 }
 
 // isJSONataFunction tells a lambda or a defined function, which jsonata-js
@@ -371,6 +402,11 @@ func canon(x any, depth int) (any, bool) {
 		return number(float64(t)), true
 	case int64:
 		return number(float64(t)), true
+	case *jsonvalue.Object:
+		if depth >= MaxResultDepth {
+			return nil, false
+		}
+		return canonObject(t, depth)
 	case OrderedObject:
 		// Read through its fields: Value may be the object itself.
 		if depth >= MaxResultDepth {
@@ -453,6 +489,9 @@ func same(c, e any) bool {
 		return false
 	}
 	switch ct := c.(type) {
+	case *jsonvalue.Object:
+		et, ok := e.(*jsonvalue.Object)
+		return ok && ct == et
 	case map[string]any:
 		et, ok := e.(map[string]any)
 		return ok && reflect.ValueOf(ct).UnsafePointer() == reflect.ValueOf(et).UnsafePointer()

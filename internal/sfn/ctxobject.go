@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 
 	"github.com/asyncjobs/stepjobs/internal/asl"
+	"github.com/asyncjobs/stepjobs/internal/jsonvalue"
 )
 
 // The context object ($$) is made on demand (see stateRun.ContextField),
@@ -14,8 +15,8 @@ import (
 // execObject is $$.Execution.
 type execObject struct{ ex *execution }
 
-// execFields are $$.Execution's fields.
-var execFields = [...]string{"Id", "Input", "Name", "RoleArn", "StartTime", "RedriveCount"}
+// execFields are $$.Execution's fields, in the order AWS lists them.
+var execFields = [...]string{"Id", "Input", "StartTime", "Name", "RoleArn", "RedriveCount"}
 
 // Field implements asl.Object.
 func (o execObject) Field(name string) (any, bool) {
@@ -67,11 +68,11 @@ func (o stateObject) Value() any {
 }
 
 // objectValue makes an object's map from its fields.
-func objectValue(o asl.Object, fields []string) map[string]any {
-	m := make(map[string]any, len(fields))
+func objectValue(o asl.Object, fields []string) *jsonvalue.Object {
+	m := jsonvalue.NewObject(len(fields))
 	for _, k := range fields {
 		if v, ok := o.Field(k); ok {
-			m[k] = v
+			m.Set(k, v)
 		}
 	}
 	return m

@@ -5,13 +5,16 @@ import (
 	"slices"
 	"strconv"
 	"unicode/utf8"
+
+	"github.com/asyncjobs/stepjobs/internal/jsonvalue"
 )
 
 // appendJSON appends the compact JSON text of a value as the asl package
-// represents values (map[string]any, []any, string, json.Number, bool, nil,
-// plus plain Go numbers). It avoids encoding/json's reflection, which
-// dominated the cost of a state transition; object keys come out sorted,
-// like encoding/json, and nothing is HTML-escaped, like AWS.
+// represents values (*jsonvalue.Object, []any, string, json.Number, bool,
+// nil, plus maps and plain Go numbers made by Go code). It avoids
+// encoding/json's reflection, which dominated the cost of a state
+// transition; objects keep their order (a map's keys come out sorted, like
+// encoding/json), and nothing is HTML-escaped, like AWS.
 func appendJSON(b []byte, v any) []byte {
 	switch x := v.(type) {
 	case nil:
@@ -25,6 +28,18 @@ func appendJSON(b []byte, v any) []byte {
 		return append(b, x...)
 	case bool:
 		return strconv.AppendBool(b, x)
+	case *jsonvalue.Object:
+		b = append(b, '{')
+		for i := range x.Len() {
+			k, e := x.At(i)
+			if i > 0 {
+				b = append(b, ',')
+			}
+			b = appendString(b, k)
+			b = append(b, ':')
+			b = appendJSON(b, e)
+		}
+		return append(b, '}')
 	case map[string]any:
 		// Small objects sort their keys on the stack.
 		var buf [16]string

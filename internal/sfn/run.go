@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/asyncjobs/stepjobs/internal/asl"
+	"github.com/asyncjobs/stepjobs/internal/jsonvalue"
 )
 
 // frame runs one state list: the execution's top level, a Parallel branch or
@@ -248,13 +249,14 @@ func (r *stateRun) env() *asl.Env {
 
 // ContextObject makes the context object ($$) of the current attempt.
 func (r *stateRun) ContextObject() any {
-	ctx := make(map[string]any, 4)
+	// In the order AWS lists the context object's fields.
+	ctx := jsonvalue.NewObject(4)
 	for _, k := range [...]string{"Execution", "StateMachine", "State", "Task"} {
 		if v, ok := r.ContextField(k); ok {
 			if o, ok := v.(asl.Object); ok {
 				v = o.Value()
 			}
-			ctx[k] = v
+			ctx.Set(k, v)
 		}
 	}
 	return ctx
@@ -337,7 +339,7 @@ func (r *stateRun) execute(owned bool) (string, any) {
 			if err != nil {
 				return r.fail(r.evalErr(err))
 			}
-			vars, _ = v.(map[string]any)
+			vars = asl.Variables(v)
 		}
 		out, err := st.EffectiveOutput(r.raw, in, env)
 		if err != nil {
@@ -574,8 +576,7 @@ func (r *stateRun) runTask(env *asl.Env, owned bool) (string, any) {
 	default:
 		if t.kind == taskLambdaInvoke {
 			fn := t.functionName
-			params, _ := in.(map[string]any)
-			if v, ok := params["FunctionName"]; ok {
+			if v, ok := asl.Field(in, "FunctionName"); ok {
 				if name, err := functionNameOf(json.RawMessage(marshalValue(v))); err == nil {
 					fn = name
 				}
@@ -585,10 +586,10 @@ func (r *stateRun) runTask(env *asl.Env, owned bool) (string, any) {
 				return r.fail(&asl.Error{Name: "Lambda.ResourceNotFoundException", Cause: fmt.Sprintf("Function not found: %s", ex.e.lambdaARN(fn))})
 			}
 			payload = "{}"
-			if p, ok := params["Payload"]; ok {
+			if p, ok := asl.Field(in, "Payload"); ok {
 				payload = marshalValue(p)
 			}
-			if params["InvocationType"] == "Event" && !t.callback {
+			if it, _ := asl.Field(in, "InvocationType"); it == "Event" && !t.callback {
 				// Asynchronous invocation: Lambda accepts the event (202)
 				// and the function runs on its own, outside the execution.
 				fn := inv
