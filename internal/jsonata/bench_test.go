@@ -39,6 +39,10 @@ func benchEval(b *testing.B, src string, input any) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	benchEvalExpr(b, e, input)
+}
+
+func benchEvalExpr(b *testing.B, e *Expr, input any) {
 	bindings := map[string]any{"states": map[string]any{"input": input}}
 	// One warm-up: every VM the benchmark uses compiles the expression once.
 	if _, err := e.Eval(context.Background(), Undefined, bindings); err != nil {
@@ -63,6 +67,22 @@ func BenchmarkEvalTiny(b *testing.B) {
 // a field of the state input.
 func BenchmarkEvalPath(b *testing.B) {
 	benchEval(b, `$states.input.job.id`, benchInput(b))
+}
+
+// BenchmarkEvalCondition is a Choice rule's condition over a 60 KB input
+// (the fast path).
+func BenchmarkEvalCondition(b *testing.B) {
+	benchEval(b, `$states.input.job.owner = 'alice' and $states.input.job.id != 'x'`, benchInput(b))
+}
+
+// BenchmarkEvalPathVM is BenchmarkEvalPath in the VM, for comparison.
+func BenchmarkEvalPathVM(b *testing.B) {
+	e, err := Compile(`$states.input.job.id`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	e.fast = nil
+	benchEvalExpr(b, e, benchInput(b))
 }
 
 // BenchmarkEvalMid60KB filters and reshapes part of a 60 KB input.

@@ -25,6 +25,19 @@ var fastExprs = []string{
 	`$x.toString`, `$x.__proto__`, `$x.constructor`, `$x.hasOwnProperty`, `$x.valueOf`,
 	`$x.a`, `$x.a.a`, `$x.arr`, `$x.ten`, "$x.`10`", "$states.input.`a b`",
 	`$states.input.a[]`, `$states.input.a[0]`, `$states.input.a.b /* c */`, `$x.a.b.c.d.e`,
+	// Conditions.
+	`$states.input.n = 1`, `$states.input.n != 1`, `$states.input.s = 'x'`, `$states.input.b = true`,
+	`$states.input.n > 0`, `$states.input.n <= 0.1`, `$states.input.s < 'y'`, `$states.input.s >= '\ue000'`,
+	`$x = null`, `$x != $states.input.a`, `$x = $x`, `$states.input.z = null`, `$missing = 1`,
+	`$states.input.s > 1`, `$states.input.b < true`, `$x < $states.input.s`, `1 = 1`, `'a' < 'b'`,
+	`$states.input.n >= 1 and $states.input.s = 'x'`, `$x.a = 1 or $x.b = 2`,
+	`$states.input.n > 0 and $states.input.n < 10 or $states.input.s = ''`,
+	`$states.context.Execution.Id = 'arn:x' and $states.input.toString = 1`,
+	// Arithmetic and concatenation.
+	`$states.input.n + 1`, `$states.input.n * 2 - $x`, `$states.input.n / 3`, `$states.input.n % 2`,
+	`-$states.input.n`, `$states.input.n + 1 > 2`, `1e308 * 10`, `$states.input.n / 0`,
+	`'E' & $states.input.s`, `$states.input.n & '/' & $states.input.b & $states.input.z`, `$x & $missing`,
+	`'id-' & ($states.input.n + 0.1)`, `$states.input.s & $states.input.a`,
 }
 
 // valueGen makes random JSON values with what the fast path must get
@@ -36,7 +49,7 @@ type valueGen struct{ r *rand.Rand }
 var (
 	genNumbers = []json.Number{"0", "1", "-1", "1.0", "1e2", "-0", "0.1", "12345678901234567890", "1e400", "1.5e-7", "007", "3.14159"}
 	genKeys    = []string{"a", "b", "c", "arr", "toString", "__proto__", "constructor", "10", "a b", "ten", "Execution", "Id"}
-	genStrings = []string{"", "x", "héllo", "\xff\xfe", "10"}
+	genStrings = []string{"", "x", "y", "héllo", "\xff\xfe", "10", "\U00010000", "\ue000"}
 )
 
 func (g valueGen) value(depth int) any {
@@ -95,6 +108,11 @@ func (g valueGen) bindings() map[string]any {
 		return m
 	}
 	in := obj()
+	for _, k := range []string{"n", "s", "b", "z"} {
+		if g.r.IntN(4) > 0 {
+			in[k] = g.value(1)
+		}
+	}
 	if g.r.IntN(2) == 0 {
 		in["a"] = map[string]any{"b": map[string]any{"c": g.value(2)}}
 	}
@@ -151,7 +169,10 @@ func TestFastPathCoverage(t *testing.T) {
 		{`$states.input.a.b`, true}, {`$states.context.Execution.Id`, true}, {`$var`, true},
 		{`42`, true}, {`'text'`, true}, {`null`, true}, {"$states.input.`odd key`", true},
 		{`$states.input.a[0]`, false}, {`$states.input.a[]`, false}, {`$`, false}, {`$$.a`, false},
-		{`$.a`, false}, {`a.b`, false}, {`$states.input.a + 1`, false}, {`$f()`, false},
+		{`$.a`, false}, {`a.b`, false}, {`$states.input.a + 1`, true}, {`$f()`, false}, {`-$states.input.a`, false},
+		{`$states.input.status = 'DONE'`, true}, {`$n >= 3 and $n < 10`, true}, {`$a = 1 or $b != null`, true},
+		{`$states.input.n + 1 > 2`, true}, {`'job-' & $states.input.id`, true}, {`$states.input.n * 10`, true},
+		{`$f($x) = 1`, false}, {`$x in [1, 2]`, false}, {`$states.input.n + $count($x)`, false},
 		{`{'a': 1}`, false}, {`[1]`, false}, {`$states.input.*`, false}, {`$states.input.(a)`, false}, {`$states.input.a.b.%`, false},
 	}
 	for _, tt := range tests {

@@ -291,11 +291,13 @@ function __prepare(src) {
 }
 
 // __shape describes the expressions the fast path answers, from the AST
-// jsonata-js parsed: ['lit', value], ['var', name] or ['path', name,
-// field, ...]; null for any other, or for a node with anything more
-// (predicates, stages, keepArray, grouping) than the plain form.
+// jsonata-js parsed: ['lit', value], ['var', name], ['path', name, field,
+// ...], ['arith', op, value, value] for + - * / %, ['cat', '&', value,
+// value], ['cmp', op, value, value] for = != < <= > >= between those, and
+// ['bool', 'and'|'or', cond, cond]; null for any other, or for a node
+// with anything more (predicates, stages, keepArray, grouping) than the
+// plain form.
 function __shape(e) {
-	var ast = e.ast();
 	function plain(node, allowed) {
 		var ks = Object.keys(node);
 		for (var i = 0; i < ks.length; i++) {
@@ -304,24 +306,60 @@ function __shape(e) {
 		return true;
 	}
 	var leaf = ['type', 'value', 'position'];
-	switch (ast.type) {
-	case 'string':
-	case 'number':
-	case 'value':
-		return plain(ast, leaf) ? ['lit', ast.value] : null;
-	case 'variable':
-		return plain(ast, leaf) && ast.value !== '' && ast.value !== '$' ? ['var', ast.value] : null;
-	case 'path':
-		if (!plain(ast, ['type', 'steps']) || ast.steps.length < 2) return null;
-		var out = ['path'];
-		for (var i = 0; i < ast.steps.length; i++) {
-			var s = ast.steps[i];
-			if (!plain(s, leaf) || s.type !== (i === 0 ? 'variable' : 'name') || typeof s.value !== 'string') return null;
-			if (i === 0 && (s.value === '' || s.value === '$')) return null;
-			out.push(s.value);
+	var binary = ['type', 'value', 'position', 'lhs', 'rhs'];
+	var cmpOps = ['=', '!=', '<', '<=', '>', '>='];
+	function operand(ast) {
+		switch (ast.type) {
+		case 'string':
+		case 'number':
+		case 'value':
+			return plain(ast, leaf) ? ['lit', ast.value] : null;
+		case 'variable':
+			return plain(ast, leaf) && ast.value !== '' && ast.value !== '$' ? ['var', ast.value] : null;
+		case 'path':
+			if (!plain(ast, ['type', 'steps']) || ast.steps.length < 2) return null;
+			var out = ['path'];
+			for (var i = 0; i < ast.steps.length; i++) {
+				var s = ast.steps[i];
+				if (!plain(s, leaf) || s.type !== (i === 0 ? 'variable' : 'name') || typeof s.value !== 'string') return null;
+				if (i === 0 && (s.value === '' || s.value === '$')) return null;
+				out.push(s.value);
+			}
+			return out;
 		}
-		return out;
+		return null;
 	}
-	return null;
+	function value(ast) {
+		var l, r;
+		if (ast.type === 'binary' && plain(ast, binary)) {
+			if (['+', '-', '*', '/', '%'].indexOf(ast.value) >= 0) {
+				l = value(ast.lhs);
+				r = value(ast.rhs);
+				return l && r ? ['arith', ast.value, l, r] : null;
+			}
+			if (ast.value === '&') {
+				l = value(ast.lhs);
+				r = value(ast.rhs);
+				return l && r ? ['cat', '&', l, r] : null;
+			}
+			return null;
+		}
+		return operand(ast);
+	}
+	function cond(ast) {
+		if (ast.type !== 'binary' || !plain(ast, binary)) return null;
+		var l, r;
+		if (ast.value === 'and' || ast.value === 'or') {
+			l = cond(ast.lhs);
+			r = cond(ast.rhs);
+			return l && r ? ['bool', ast.value, l, r] : null;
+		}
+		if (cmpOps.indexOf(ast.value) < 0) return null;
+		l = value(ast.lhs);
+		r = value(ast.rhs);
+		return l && r ? ['cmp', ast.value, l, r] : null;
+	}
+	var ast = e.ast();
+	return value(ast) || cond(ast);
 }
 `)
