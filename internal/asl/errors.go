@@ -61,6 +61,9 @@ const (
 	CodeInvalidJSON             = "INVALID_JSON_DESCRIPTION"
 	// CodeInvalidJSONataExpression is a JSONata expression that does not parse.
 	CodeInvalidJSONataExpression = "INVALID_JSONATA_EXPRESSION"
+	// CodeUnsupportedJSONataExpression is an expression that reads a
+	// field of the root context, which Step Functions does not give.
+	CodeUnsupportedJSONataExpression = "UNSUPPORTED_JSONATA_EXPRESSION"
 )
 
 // Problem is one validation diagnostic.

@@ -96,6 +96,13 @@ func compileJValue(field string, v any, keys func(ptr string, m map[string]any) 
 				}
 				return jnode{kind: tmplLiteral, literal: x}
 			}
+			if refs, err := e.TopLevelReferences(); err == nil {
+				// As AWS: expressions have no root context.
+				for _, name := range refs {
+					problems = append(problems, jsonataProblem{loc: ptr, code: CodeUnsupportedJSONataExpression,
+						msg: fmt.Sprintf("Reference to '%s' at the top level is not supported.", name)})
+				}
+			}
 			j.hasExpr = true
 			if usesContext(src) {
 				j.context = true
