@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"testing"
+
+	"github.com/asyncjobs/stepjobs/internal/jsonvalue"
 )
 
 // benchInput is about 60 KB of state data: 550 records of a few fields,
@@ -57,10 +59,20 @@ func benchEvalExpr(b *testing.B, e *Expr, input any) {
 	}
 }
 
-// BenchmarkEvalTiny is a small expression over a small input, evaluated in
-// the VM (an arithmetic step keeps it off any fast path).
+// BenchmarkEvalTiny is a small expression over a small input (the fast
+// path answers it).
 func BenchmarkEvalTiny(b *testing.B) {
 	benchEval(b, `$states.input.n + 1`, map[string]any{"n": json.Number("41")})
+}
+
+// BenchmarkEvalTinyVM is BenchmarkEvalTiny in the VM, for comparison.
+func BenchmarkEvalTinyVM(b *testing.B) {
+	e, err := Compile(`$states.input.n + 1`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	e.fast = nil
+	benchEvalExpr(b, e, map[string]any{"n": json.Number("41")})
 }
 
 // BenchmarkEvalPath is the commonest expression in a JSONata state machine:
@@ -88,6 +100,12 @@ func BenchmarkEvalPathVM(b *testing.B) {
 // BenchmarkEvalMid60KB filters and reshapes part of a 60 KB input.
 func BenchmarkEvalMid60KB(b *testing.B) {
 	benchEval(b, `$states.input.records[category = 'a' and value > 50].{'id': id, 'v': value * 2, 'tag': tags[0]}`, benchInput(b))
+}
+
+// BenchmarkEvalMid60KBOrdered is BenchmarkEvalMid60KB over the engine's own
+// value model (objects that keep their key order).
+func BenchmarkEvalMid60KBOrdered(b *testing.B) {
+	benchEval(b, `$states.input.records[category = 'a' and value > 50].{'id': id, 'v': value * 2, 'tag': tags[0]}`, jsonvalue.Normalize(benchInput(b)))
 }
 
 // BenchmarkEvalSum60KB reads one field of every record of a 60 KB input.

@@ -28,16 +28,19 @@
 //
 // # Values
 //
-// Values are the asl package's: map[string]any, []any, json.Number, string,
-// bool and nil (float64 and int are taken too). Values with a Field(name)
-// (any, bool) and Value() any method set (asl.Object) are read through
-// them. An expression that yields nothing returns Undefined; one that yields
-// a function (a lambda, a built-in, a regex) returns Function{}. Numbers are
-// JavaScript doubles inside, so results carry them as JSON.stringify writes
-// them (json.Number "1" for 1.0, "0" for -0). Objects are handed to the VM
-// lazily, field by field, so a large input costs only what the expression
-// reads; results may share maps and slices with the input and bindings, so
-// neither must be changed while a result is in use.
+// Values are the asl package's: objects as *jsonvalue.Object (which keep
+// their keys' order, as AWS keeps it in state data and JSONata shows it in
+// $keys, $string and $each) or map[string]any (the VM sees its keys
+// sorted), []any, json.Number, string, bool and nil (float64 and int are
+// taken too). Any OrderedObject or Object (asl.Object) is read through its
+// fields. An expression that yields nothing returns Undefined; one that
+// yields a function (a lambda, a built-in, a regex) returns Function{}.
+// Objects the expression builds come back as *jsonvalue.Object in
+// JavaScript's key order. Numbers are JavaScript doubles inside, so results
+// carry them as JSON.stringify writes them (json.Number "1" for 1.0, "0"
+// for -0). Objects are handed to the VM lazily, field by field, so a large
+// input costs only what the expression reads; results may share objects
+// and slices with the input and bindings, which are never changed.
 //
 // # Fast path
 //
