@@ -19,14 +19,31 @@ const indexAbove = 12
 
 // Object is a JSON object with its keys in order.
 type Object struct {
-	keys  []string
-	vals  []any
-	index map[string]int
+	members []member
+	index   map[string]int
+	// inline holds the members of small objects, the most common: one
+	// allocation makes such an object whole.
+	inline [inlineMembers]member
 }
+
+type member struct {
+	key string
+	val any
+}
+
+// inlineMembers is how many members an object holds without a second
+// allocation.
+const inlineMembers = 4
 
 // NewObject returns an empty object with room for n members.
 func NewObject(n int) *Object {
-	return &Object{keys: make([]string, 0, n), vals: make([]any, 0, n)}
+	o := &Object{}
+	if n <= inlineMembers {
+		o.members = o.inline[:0]
+	} else {
+		o.members = make([]member, 0, n)
+	}
+	return o
 }
 
 // Len returns the number of members.
@@ -34,19 +51,23 @@ func (o *Object) Len() int {
 	if o == nil {
 		return 0
 	}
-	return len(o.keys)
+	return len(o.members)
 }
 
-// Keys returns the keys in order; the slice must not be modified.
+// Keys returns the keys in order, in a new slice.
 func (o *Object) Keys() []string {
 	if o == nil {
 		return nil
 	}
-	return o.keys
+	keys := make([]string, len(o.members))
+	for i := range o.members {
+		keys[i] = o.members[i].key
+	}
+	return keys
 }
 
 // At returns the i-th member.
-func (o *Object) At(i int) (string, any) { return o.keys[i], o.vals[i] }
+func (o *Object) At(i int) (string, any) { return o.members[i].key, o.members[i].val }
 
 // find returns the position of k, or -1.
 func (o *Object) find(k string) int {
@@ -59,8 +80,8 @@ func (o *Object) find(k string) int {
 		}
 		return -1
 	}
-	for i, key := range o.keys {
-		if key == k {
+	for i := range o.members {
+		if o.members[i].key == k {
 			return i
 		}
 	}
@@ -70,7 +91,7 @@ func (o *Object) find(k string) int {
 // Get returns the value of k.
 func (o *Object) Get(k string) (any, bool) {
 	if i := o.find(k); i >= 0 {
-		return o.vals[i], true
+		return o.members[i].val, true
 	}
 	return nil, false
 }
@@ -90,18 +111,17 @@ func (o *Object) Has(k string) bool { return o.find(k) >= 0 }
 // while the object is being built.
 func (o *Object) Set(k string, v any) {
 	if i := o.find(k); i >= 0 {
-		o.vals[i] = v
+		o.members[i].val = v
 		return
 	}
-	o.keys = append(o.keys, k)
-	o.vals = append(o.vals, v)
+	o.members = append(o.members, member{k, v})
 	switch {
 	case o.index != nil:
-		o.index[k] = len(o.keys) - 1
-	case len(o.keys) > indexAbove:
-		o.index = make(map[string]int, len(o.keys)*2)
-		for i, key := range o.keys {
-			o.index[key] = i
+		o.index[k] = len(o.members) - 1
+	case len(o.members) > indexAbove:
+		o.index = make(map[string]int, len(o.members)*2)
+		for i := range o.members {
+			o.index[o.members[i].key] = i
 		}
 	}
 }
@@ -109,8 +129,8 @@ func (o *Object) Set(k string, v any) {
 // With returns a copy of o with k set to v (o is not modified).
 func (o *Object) With(k string, v any) *Object {
 	c := NewObject(o.Len() + 1)
-	for i, key := range o.Keys() {
-		c.Set(key, o.vals[i])
+	for _, m := range o.members {
+		c.Set(m.key, m.val)
 	}
 	c.Set(k, v)
 	return c
@@ -175,8 +195,8 @@ func isSame(n, e any) bool {
 // needs a map, such as encoding/json of a Go struct field.
 func (o *Object) ToMap() map[string]any {
 	m := make(map[string]any, o.Len())
-	for i, k := range o.Keys() {
-		m[k] = ToPlain(o.vals[i])
+	for _, e := range o.members {
+		m[e.key] = ToPlain(e.val)
 	}
 	return m
 }
@@ -206,17 +226,17 @@ func ToPlain(v any) any {
 // MarshalJSON writes the object with its keys in order.
 func (o *Object) MarshalJSON() ([]byte, error) {
 	b := []byte{'{'}
-	for i, k := range o.Keys() {
+	for i, m := range o.members {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		kb, err := json.Marshal(k)
+		kb, err := json.Marshal(m.key)
 		if err != nil {
 			return nil, err
 		}
 		b = append(b, kb...)
 		b = append(b, ':')
-		vb, err := json.Marshal(o.vals[i])
+		vb, err := json.Marshal(m.val)
 		if err != nil {
 			return nil, err
 		}
