@@ -150,18 +150,23 @@ type Limits struct {
 }
 
 const (
-	// DefaultMaxDepth lets a non-tail-recursive function go about 3,000
-	// levels deep; jsonata-js on Node has no limit of its own (it grows
-	// the heap), so this only stops runaway recursion.
-	DefaultMaxDepth = 10000
+	// DefaultMaxDepth lets a non-tail-recursive function go about 1,600
+	// levels deep (tail calls do not nest); jsonata-js on Node has no limit
+	// of its own (it grows the heap), so this only stops runaway recursion.
+	// Failing deeper costs more: goja captures the call stack at every
+	// rethrow on the way out (a second at 3,000 levels).
+	DefaultMaxDepth = 5000
 	// DefaultTimeout stops an expression that loops for ever. The slowest
 	// expressions of the reference suite ([1..1e7] ~> $count()) take about
 	// a second here.
 	DefaultTimeout = 10 * time.Second
 	// MaxCallStackSize caps the VM's call stack (frames), so deep
 	// recursion inside jsonata-js itself (the parser on a deeply nested
-	// expression) is an error, not a stack that grows without bound.
-	MaxCallStackSize = 10000
+	// expression, or an evaluation the depth hooks do not count: they skip
+	// the items of an array constructor after the first) is an error, not
+	// a stack that grows without bound. A JSONata recursion level takes a
+	// dozen frames, so DefaultMaxDepth binds first.
+	MaxCallStackSize = 50000
 	// MaxStringLength caps the strings Array.prototype.join builds
 	// ($pad, $join, number formatting): a huge width must fail, not take
 	// the process's memory. V8's cap is 2^29-24; AWS's payloads are at
