@@ -180,7 +180,9 @@ const (
 )
 
 // MaxVMs is how many VMs may exist at once: evaluations are CPU-bound, so
-// more than a few per processor gain nothing.
+// more than a few per processor gain nothing. The pool is made when the
+// package is initialised: changing it later has no effect. A VM takes
+// about 1 MB and a few milliseconds to make; idle ones are kept.
 var MaxVMs = max(4, 2*runtime.GOMAXPROCS(0))
 
 // Expr is a compiled expression. It is safe for concurrent use.
