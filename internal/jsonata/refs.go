@@ -106,7 +106,7 @@ func walkTopLevel(n any, found func(string), depth int) {
 		walkTopLevel(node["rhs"], found, depth+1)
 	case "unary":
 		walkTopLevel(node["expression"], found, depth+1)
-		each(node["expressions"]) // an array constructor
+		each(node["expressions"])                 // an array constructor
 		if pairs, ok := node["lhs"].([]any); ok { // an object constructor
 			for _, p := range pairs {
 				each(p)
