@@ -162,6 +162,9 @@ type stateRun struct {
 	raw     any // the state's raw input
 	entered int64
 	enterAt time.Time
+	// enteredPrev is the previousEventId of the entered event, which an
+	// EvaluationFailed event points back to (as AWS records it).
+	enteredPrev int64
 	retries map[*asl.Retrier]int
 	retryN  int
 	// failEvent is recorded when the state fails for good (not retried):
@@ -215,6 +218,7 @@ func exitedType(t asl.StateType) EventType {
 func (r *stateRun) enter() bool {
 	r.enterAt = r.f.ex.e.cfg.Clock.Now()
 	r.rawText = r.inputText()
+	r.enteredPrev = r.f.lastID()
 	id, ok := r.f.ex.recordEntry(r.f, entry{ts: r.enterAt.UnixNano(), typ: enteredType(r.st.Type), kind: kindEntered, a: r.st.Name, b: r.rawText}, true, "", false)
 	r.entered = id
 	return ok
@@ -299,6 +303,15 @@ func (r *stateRun) evalErr(err error) *asl.Error {
 		if ae.Location != "" {
 			d.Location = strp(ae.Location)
 		}
+		// AWS points the event back past the state's entry, except for
+		// a Wait state's (recorded: Pass and Map, Wait).
+		prev := r.enteredPrev
+		if r.st.Type == asl.TypeWait {
+			prev = r.entered
+		}
+		r.f.ex.mu.Lock()
+		r.f.prev = prev
+		r.f.ex.mu.Unlock()
 		r.rec(Event{Type: "EvaluationFailed", EvaluationFailedEventDetails: d})
 	}
 	return e
