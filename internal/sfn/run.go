@@ -165,8 +165,8 @@ type stateRun struct {
 	// enteredPrev is the previousEventId of the entered event, which an
 	// EvaluationFailed event points back to (as AWS records it).
 	enteredPrev int64
-	retries map[*asl.Retrier]int
-	retryN  int
+	retries     map[*asl.Retrier]int
+	retryN      int
 	// failEvent is recorded when the state fails for good (not retried):
 	// MapStateFailed or ParallelStateFailed.
 	failEvent EventType
