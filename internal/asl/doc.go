@@ -1,7 +1,9 @@
-// Package asl is the Amazon States Language (JSONPath flavour) for the local
-// Step Functions engine: the definition model, its parser and validator, and
-// every pure data-flow step the engine needs (paths, payload templates,
-// intrinsic functions, Choice rules, Wait, Fail, Retry/Catch matching).
+// Package asl is the Amazon States Language, JSONPath and JSONata, for the
+// local Step Functions engine: the definition model, its parser and
+// validator, and every pure data-flow step the engine needs (paths, payload
+// templates, intrinsic functions, Choice rules, Wait, Fail, Retry/Catch
+// matching; JSONata fields, compiled at Parse and evaluated through
+// internal/jsonata).
 // Nothing here keeps execution state or touches a clock: the engine
 // (internal/sfn) owns time, history and scheduling and calls into this package.
 //
@@ -13,7 +15,14 @@
 // SCHEMA_VALIDATION_FAILED or MISSING_TRANSITION_TARGET, Location such as
 // /States/Track/Next, Message); its Error() text is AWS's InvalidDefinition
 // message: "Invalid State Machine Definition: 'CODE: message at /location'".
-// QueryLanguage JSONata is refused ("QueryLanguage JSONata is not supported yet").
+// A JSONata state (QueryLanguage JSONata, on the machine or the state) keeps
+// its fields as *JValue (Arguments, Output, JAssign, ...): JSON whose
+// "{% %}" strings are compiled expressions; a syntax error is
+// INVALID_JSONATA_EXPRESSION and a root-context reference
+// UNSUPPORTED_JSONATA_EXPRESSION, at the field's location. The runtime
+// methods below serve both languages; the engine also calls
+// State.JSONataChoice and Catcher.CatchOutput. Evaluation failures are
+// States.QueryEvaluationError with AWS's causes and Error.Location set.
 // Paths, templates and intrinsic calls are compiled once, at Parse time.
 // StateMachine.States maps names to *State; a *State has a Type and the fields
 // of every state type (only those of its type are set). Parallel branches
@@ -86,5 +95,7 @@
 // # Changes to this API
 //
 // None since the first commit, except additions: State.SelectResult,
-// Retrier.CanRetry, Expr, ChoiceRule.Eval, ErrorMatches, ErrorOutput.
+// Retrier.CanRetry, Expr, ChoiceRule.Eval, ErrorMatches, ErrorOutput, the
+// JSONata fields and methods, Env.Input, Error.Location, Field, Variables;
+// and one change: objects are *jsonvalue.Object, and ErrorOutput returns one.
 package asl
