@@ -8,8 +8,8 @@
 //
 // A package per function is what keeps a main small: each links only the
 // service clients its handler calls (the authorizer none, so no AWS SDK),
-// and every package linked runs its init on each cold start (README, "Cold
-// start"). This package imports no AWS SDK package; awsenv builds the
+// and every package linked runs its init on each cold start (README,
+// Dependencies: the aws-sdk-go-v2 row). This package imports no AWS SDK package; awsenv builds the
 // aws.Config of the mains that need one.
 package function
 

@@ -10,13 +10,13 @@ import (
 )
 
 // notLinked are packages the Lambda mains must not link: each one's
-// package initialisation runs on every cold start (README, "Cold start").
+// package initialisation runs on every cold start (README, the aws-sdk-go-v2 row of "Dependencies, and why").
 var notLinked = map[string]string{
 	"github.com/aws/aws-sdk-go-v2/config": "build the aws.Config with awsenv.Config: config links and initialises the STS, SSO, SSO OIDC, sign-in and IMDS clients",
 	// DynamoDB v1.69.0 and later build a schema of every shape of the API at
 	// package init (0.4-0.5 ms, 3,150 allocations): go.mod stays on v1.68.0
 	// until that is lazy or the table shows it is worth paying.
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb/schemas":        "service/dynamodb v1.69.0+ initialises every shape's schema at start-up (README, Cold start)",
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/schemas":        "service/dynamodb v1.69.0+ initialises every shape's schema at start-up (README, Dependencies)",
 	"github.com/aws/aws-sdk-go-v2/service/dynamodbstreams/schemas": "service/dynamodbstreams v1.42.0+ (through attributevalue) initialises every shape's schema at start-up",
 }
 
