@@ -28,7 +28,7 @@ import (
 
 // Every bad request gets API Gateway's or Step Functions' answer through
 // the project's templates and integration responses: a 4xx with
-// {"message", "code"}, never a 500 or a hang. The README's error table
+// {"message", "code"}, never a 500 or a hang. The error table of docs/api.md
 // lists these cases.
 func TestE2EBadRequests(t *testing.T) {
 	rt := shared(t)
