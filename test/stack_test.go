@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -27,6 +28,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/asyncjobs/stepjobs/internal/job"
+	"github.com/asyncjobs/stepjobs/internal/slsconfig"
 	"github.com/asyncjobs/stepjobs/internal/stack"
 	"github.com/asyncjobs/stepjobs/internal/vtl"
 )
@@ -123,10 +125,8 @@ func runSlsPackage() (packaged, error) {
 	if err := os.WriteFile(filepath.Join(work, "serverless.yml"), config, 0o644); err != nil {
 		return packaged{}, fmt.Errorf("copy serverless.yml: %w", err)
 	}
-	for _, m := range fileVariable.FindAllSubmatch(config, -1) {
-		if err := copyFile(root, work, string(m[1])); err != nil {
-			return packaged{}, err
-		}
+	if err := copyFilesRead(root, work, config); err != nil {
+		return packaged{}, err
 	}
 	artifacts, err := functionArtifacts(config)
 	if err != nil {
@@ -189,22 +189,44 @@ func slsEnv() []string {
 	)
 }
 
-func copyFile(root, work, rel string) error {
+// copyFilesRead copies every file the document reads with ${file(...)}, and those the files
+// read in turn (resources/*.yml read mapping templates). Paths are relative to the project
+// root, as serverless resolves them.
+func copyFilesRead(root, work string, doc []byte) error {
+	for _, m := range fileVariable.FindAllSubmatch(doc, -1) {
+		rel := string(m[1])
+		if _, err := os.Stat(filepath.Join(work, rel)); err == nil {
+			continue
+		}
+		data, err := copyFile(root, work, rel)
+		if err != nil {
+			return err
+		}
+		if ext := filepath.Ext(rel); ext == ".yml" || ext == ".yaml" {
+			if err := copyFilesRead(root, work, data); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func copyFile(root, work, rel string) ([]byte, error) {
 	if filepath.IsAbs(rel) || strings.HasPrefix(filepath.Clean(rel), "..") {
-		return fmt.Errorf("serverless.yml reads %s, outside the project", rel)
+		return nil, fmt.Errorf("serverless.yml reads %s, outside the project", rel)
 	}
 	data, err := os.ReadFile(filepath.Join(root, rel))
 	if err != nil {
-		return fmt.Errorf("file read by serverless.yml: %w", err)
+		return nil, fmt.Errorf("file read by serverless.yml: %w", err)
 	}
 	dst := filepath.Join(work, rel)
 	if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
-		return fmt.Errorf("copy %s: %w", rel, err)
+		return nil, fmt.Errorf("copy %s: %w", rel, err)
 	}
 	if err := os.WriteFile(dst, data, 0o644); err != nil {
-		return fmt.Errorf("copy %s: %w", rel, err)
+		return nil, fmt.Errorf("copy %s: %w", rel, err)
 	}
-	return nil
+	return data, nil
 }
 
 // slsConfig is the part of serverless.yml the tests read directly.
@@ -1002,6 +1024,82 @@ func TestStackOutputs(t *testing.T) {
 	assert.Equal(t, stack.RefMarker(stackSM), evalString(t, p, p.tmpl.Outputs["JobsStateMachineArn"].Value))
 }
 
+// TestStackResourceFiles guards the split of serverless.yml's raw CloudFormation into
+// resources/*.yml. serverless merges the files of the `resources:` list deeply, so an ID that
+// two files define would be merged silently into one resource: each ID is defined once. Every
+// parameter, condition and resource of the files is in the template with the file's type and
+// condition, and the local runtime (slsconfig) merges the list into the same resources.
+func TestStackResourceFiles(t *testing.T) {
+	p := packageStack(t)
+	var tmpl struct {
+		Conditions map[string]any `json:"Conditions"`
+	}
+	require.NoError(t, json.Unmarshal(p.raw, &tmpl))
+
+	config, err := os.ReadFile(filepath.Join(p.root, "serverless.yml"))
+	require.NoError(t, err)
+	var doc struct {
+		Resources []string `yaml:"resources"`
+	}
+	require.NoError(t, yaml.Unmarshal(config, &doc), "resources: is a list of ${file(...)} items")
+	item := regexp.MustCompile(`^\$\{file\((resources/[a-z-]+\.yml)\)\}$`)
+	definedIn := map[string]string{} // section.ID -> file
+	type fileResource struct {
+		Type      string `yaml:"Type"`
+		Condition string `yaml:"Condition"`
+	}
+	resources := map[string]fileResource{}
+	for _, it := range doc.Resources {
+		m := item.FindStringSubmatch(it)
+		require.NotNil(t, m, "resources: item %q reads one file of resources/", it)
+		var part struct {
+			Parameters map[string]any          `yaml:"Parameters"`
+			Conditions map[string]any          `yaml:"Conditions"`
+			Resources  map[string]fileResource `yaml:"Resources"`
+			Extensions map[string]any          `yaml:"extensions"`
+		}
+		raw := readProjectFile(t, p.root, m[1])
+		require.NoError(t, yaml.Unmarshal([]byte(raw), &part), m[1])
+		require.NotEmpty(t, part.Resources, "%s defines resources", m[1])
+		sections := map[string][]string{"Parameters": keys(part.Parameters), "Conditions": keys(part.Conditions),
+			"Resources": slices.Sorted(maps.Keys(part.Resources)), "extensions": keys(part.Extensions)}
+		for section, ids := range sections {
+			for _, id := range ids {
+				if other, dup := definedIn[section+"."+id]; dup {
+					t.Errorf("%s %s is in both %s and %s: serverless would merge them", section, id, other, m[1])
+				}
+				definedIn[section+"."+id] = m[1]
+			}
+		}
+		for _, id := range keys(part.Parameters) {
+			assert.Contains(t, p.tmpl.Parameters, id, "parameter of %s", m[1])
+		}
+		for _, id := range keys(part.Conditions) {
+			assert.Contains(t, tmpl.Conditions, id, "condition of %s", m[1])
+		}
+		for id, r := range part.Resources {
+			resources[id] = r
+			got, ok := p.tmpl.Resources[id]
+			if assert.True(t, ok, "resource %s of %s is in the template", id, m[1]) {
+				assert.Equal(t, r.Type, got.Type, id)
+				assert.Equal(t, r.Condition, got.Condition, id)
+			}
+		}
+		for _, id := range keys(part.Extensions) {
+			assert.Contains(t, p.tmpl.Resources, id, "extension of %s extends a generated resource", m[1])
+		}
+	}
+	assert.Len(t, doc.Resources, len(slices.Compact(slices.Sorted(slices.Values(doc.Resources)))), "each file once")
+
+	svc, err := slsconfig.Load(slsconfig.Options{Dir: p.root, Env: func(string) (string, bool) { return "", false }})
+	require.NoError(t, err)
+	local, _ := svc.Config["resources"].(map[string]any)
+	localResources, _ := local["Resources"].(map[string]any)
+	assert.ElementsMatch(t, slices.Collect(maps.Keys(resources)), keys(localResources), "the local runtime merges the same resources")
+	localParams, _ := local["Parameters"].(map[string]any)
+	assert.ElementsMatch(t, keys(p.tmpl.Parameters), keys(localParams), "and parameters")
+}
+
 // cfnLintIgnored lists the cfn-lint rules the test tolerates, each for a reason outside this
 // project's files.
 var cfnLintIgnored = map[string]string{
@@ -1234,11 +1332,17 @@ func TestStateMachineFile(t *testing.T) {
 }
 
 // TestMappingTemplateFiles checks the template files as text: each one is used by
-// serverless.yml, and each $util.escapeJavaScript is followed by the apostrophe fix.
+// serverless.yml or the resources/ files it reads, and each $util.escapeJavaScript is
+// followed by the apostrophe fix.
 func TestMappingTemplateFiles(t *testing.T) {
 	root, err := projectRoot()
 	require.NoError(t, err)
 	config := readProjectFile(t, root, "serverless.yml")
+	resourceFiles, err := filepath.Glob(filepath.Join(root, "resources", "*.yml"))
+	require.NoError(t, err)
+	for _, f := range resourceFiles {
+		config += readProjectFile(t, root, filepath.Join("resources", filepath.Base(f)))
+	}
 	entries, err := os.ReadDir(filepath.Join(root, "mapping-templates"))
 	require.NoError(t, err)
 	require.NotEmpty(t, entries)
@@ -1247,7 +1351,7 @@ func TestMappingTemplateFiles(t *testing.T) {
 	for _, e := range entries {
 		rel := "mapping-templates/" + e.Name()
 		t.Run(e.Name(), func(t *testing.T) {
-			assert.Contains(t, config, "${file("+rel+")}", "serverless.yml reads %s", rel)
+			assert.Contains(t, config, "${file("+rel+")}", "serverless.yml or resources/ reads %s", rel)
 			text := readProjectFile(t, root, rel)
 			// escapeJavaScript writes ' as \' which is not JSON; every use must undo it.
 			assert.Equal(t, len(escape.FindAllString(text, -1)), strings.Count(text, fix),

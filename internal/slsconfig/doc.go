@@ -22,6 +22,10 @@
 //     ${...} (not a lower-case source followed by ':' or '(') are left for
 //     CloudFormation, as serverless leaves them.
 //
+// Once resolved, `resources:` and `functions:` given as lists (of
+// ${file(...)} items, one file per concern) are merged into one map, as the
+// Framework merges them.
+//
 // Anything else is a *ResolveError naming the YAML key path:
 // ${aws:accountId} (needs STS), ${ssm:}, ${cf:}, ${s3:}, ${param:},
 // JavaScript files, unknown sources, values not found, circular references

@@ -127,6 +127,9 @@ func Parse(raw []byte, opts Options) (*Service, error) {
 	if !ok {
 		return nil, errors.New("resolve serverless.yml: the document is not a map")
 	}
+	if err := mergeLists(cfg); err != nil {
+		return nil, fmt.Errorf("resolve serverless.yml: %w", err)
+	}
 	return build(cfg, opts)
 }
 
