@@ -39,14 +39,30 @@ func (m MapLookup) GetAtt(id, attr string) (string, bool) {
 // answer or this package does not implement.
 var ErrUnresolvedIntrinsic = errors.New("unresolved intrinsic")
 
+// ErrUnknownReference marks, besides ErrUnresolvedIntrinsic, a Ref, Fn::GetAtt or
+// Fn::Sub variable naming something the lookup does not know.
+var ErrUnknownReference = errors.New("unknown reference")
+
+// ErrUnsupportedIntrinsic marks, besides ErrUnresolvedIntrinsic, an intrinsic
+// function this package does not evaluate (Fn::If, Fn::Select, ...).
+var ErrUnsupportedIntrinsic = errors.New("unsupported intrinsic function")
+
 // ResolveIntrinsics replaces Ref, Fn::GetAtt, Fn::Sub and Fn::Join in v by
 // their values from l. path names v's YAML key for errors. v is not modified.
+// It is the project's one CloudFormation evaluator: the local runtime resolves
+// serverless.yml with it, and package stack the template `sls package` writes.
 func ResolveIntrinsics(v any, l Lookup, path string) (any, error) {
 	return resolveIntrinsics(v, l, path)
 }
 
 func intrinsicErr(path, format string, args ...any) error {
 	return &ResolveError{Path: path, Err: fmt.Errorf("%w: %s", ErrUnresolvedIntrinsic, fmt.Sprintf(format, args...))}
+}
+
+// kindErr is intrinsicErr also marked with kind (ErrUnknownReference or
+// ErrUnsupportedIntrinsic).
+func kindErr(kind error, path, format string, args ...any) error {
+	return &ResolveError{Path: path, Err: fmt.Errorf("%w: %w: %s", ErrUnresolvedIntrinsic, kind, fmt.Sprintf(format, args...))}
 }
 
 func resolveIntrinsics(v any, l Lookup, path string) (any, error) {
@@ -102,7 +118,7 @@ func resolveFunction(fn string, arg any, l Lookup, path string) (any, error) {
 		}
 		v, ok := l.Ref(id)
 		if !ok {
-			return nil, intrinsicErr(path, "Ref %s", id)
+			return nil, kindErr(ErrUnknownReference, path, "Ref %s", id)
 		}
 		return v, nil
 	case "Fn::GetAtt":
@@ -112,7 +128,7 @@ func resolveFunction(fn string, arg any, l Lookup, path string) (any, error) {
 		}
 		v, ok := l.GetAtt(id, attr)
 		if !ok {
-			return nil, intrinsicErr(path, "Fn::GetAtt %s.%s", id, attr)
+			return nil, kindErr(ErrUnknownReference, path, "Fn::GetAtt %s.%s", id, attr)
 		}
 		return v, nil
 	case "Fn::Join":
@@ -176,7 +192,7 @@ func resolveFunction(fn string, arg any, l Lookup, path string) (any, error) {
 		}
 		return sub(tmpl, vars, l, path)
 	}
-	return nil, intrinsicErr(path, "%s is not supported by the local runtime", fn)
+	return nil, kindErr(ErrUnsupportedIntrinsic, path, "%s is not evaluated here", fn)
 }
 
 func getAttArgs(arg any, l Lookup, path string) (string, string, error) {
@@ -203,6 +219,11 @@ func getAttArgs(arg any, l Lookup, path string) (string, string, error) {
 }
 
 // sub substitutes ${Name}, ${Logical.Attr} and ${!Literal} as Fn::Sub does.
+// A ${ with no } after it is text, kept as written: CloudFormation's grammar
+// names a variable only between ${ and }, and AWS's own template tools agree
+// (cfn-lint finds Fn::Sub variables with a pattern that needs the closing
+// brace, and the CDK's cfn-include parser returns the rest of the string
+// unchanged when no } follows).
 func sub(tmpl string, vars map[string]string, l Lookup, path string) (string, error) {
 	var b strings.Builder
 	for {
@@ -229,14 +250,14 @@ func sub(tmpl string, vars map[string]string, l Lookup, path string) (string, er
 			if id, attr, ok := strings.Cut(name, "."); ok && !strings.HasPrefix(name, "AWS::") {
 				v, found := l.GetAtt(id, attr)
 				if !found {
-					return "", intrinsicErr(path, "Fn::Sub ${%s}", name)
+					return "", kindErr(ErrUnknownReference, path, "Fn::Sub ${%s}", name)
 				}
 				b.WriteString(v)
 				continue
 			}
 			v, found := l.Ref(name)
 			if !found {
-				return "", intrinsicErr(path, "Fn::Sub ${%s}", name)
+				return "", kindErr(ErrUnknownReference, path, "Fn::Sub ${%s}", name)
 			}
 			b.WriteString(v)
 		}
