@@ -12,8 +12,8 @@ GOTEST_FLAGS ?= -race -count=1
 help: ## list targets
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-10s %s\n", $$1, $$2}'
 
-node_modules: package-lock.json ## install the npm tools (osls, plugin, dynalite) if missing
-	@[ -d node_modules/dynalite ] && [ -d node_modules/osls ] && [ -d node_modules/serverless-step-functions ] || npm ci --no-audit --no-fund
+node_modules: package-lock.json ## install the npm tools (osls, plugin, dynalite, velocityjs) if missing
+	@[ -d node_modules/dynalite ] && [ -d node_modules/osls ] && [ -d node_modules/serverless-step-functions ] && [ -d node_modules/velocityjs ] || npm ci --no-audit --no-fund
 
 .PHONY: run
 # Built, then run (not `go run`): Ctrl-C then ends make quietly, as the program exits 0.

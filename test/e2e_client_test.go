@@ -111,7 +111,7 @@ func (h *holder) functions() map[string]offline.FunctionFactory {
 type clientRuntime struct {
 	*runtime
 	hold  *holder
-	token string // empty when the runtime serves no dev token (no auth yet)
+	token string // the dev token of the default subject
 }
 
 func startClientRuntime(t *testing.T) *clientRuntime {
@@ -127,7 +127,7 @@ func startClientRuntime(t *testing.T) *clientRuntime {
 }
 
 // devToken asks the runtime for a dev token for sub (default subject when
-// empty); "" when it serves none.
+// empty); the test fails when it serves none.
 func (rt *clientRuntime) devToken(t *testing.T, sub string) string {
 	t.Helper()
 	u := rt.api + "/__dev/token"
@@ -139,36 +139,36 @@ func (rt *clientRuntime) devToken(t *testing.T, sub string) string {
 	defer res.Body.Close()
 	b, err := io.ReadAll(res.Body)
 	require.NoError(t, err)
-	if res.StatusCode != http.StatusOK {
-		return ""
-	}
-	return strings.TrimSpace(string(b))
+	require.Equal(t, http.StatusOK, res.StatusCode, "GET /__dev/token: %s", b)
+	token := strings.TrimSpace(string(b))
+	require.NotEmpty(t, token, "GET /__dev/token")
+	return token
 }
 
-// requireAuth skips when the runtime does not run the authorizer yet.
+// requireAuth fails when the runtime served no dev token: the local runtime
+// always runs the authorizer, so a missing token is a broken runtime.
 func (rt *clientRuntime) requireAuth(t *testing.T) {
 	t.Helper()
 	if rt.token == "" {
-		t.Skip("the local runtime serves no dev token at /__dev/token: bearer auth (issue 5) is not wired yet")
+		t.Fatal("the local runtime served no dev token at /__dev/token: bearer auth is broken")
 	}
 }
 
-// requireRoute skips when the local API Gateway has no such route yet (it
-// then answers 403 MISSING_AUTHENTICATION_TOKEN, as API Gateway does).
+// requireRoute fails when the local API Gateway has no such route (it then
+// answers 403 MISSING_AUTHENTICATION_TOKEN, as API Gateway does): every route
+// of serverless.yml is served locally, so a missing one is a broken runtime.
 func (rt *clientRuntime) requireRoute(t *testing.T, method, path string) {
 	t.Helper()
 	req, err := http.NewRequest(method, rt.api+path, strings.NewReader(`{}`))
 	require.NoError(t, err)
 	req.Header.Set("Content-Type", "application/json")
-	if rt.token != "" {
-		req.Header.Set("Authorization", "Bearer "+rt.token)
-	}
+	req.Header.Set("Authorization", "Bearer "+rt.token)
 	res, err := rt.http.Do(req)
 	require.NoError(t, err)
 	body, _ := io.ReadAll(res.Body)
 	res.Body.Close()
 	if res.StatusCode == http.StatusForbidden && bytes.Contains(body, []byte("MISSING_AUTHENTICATION_TOKEN")) {
-		t.Skipf("the local runtime does not serve %s %s yet (issue-5 wiring)", method, path)
+		t.Fatalf("the local runtime does not serve %s %s: %s", method, path, body)
 	}
 }
 
@@ -438,15 +438,11 @@ func TestE2ECLI(t *testing.T) {
 		require.NoError(t, json.Unmarshal([]byte(r.stdout), &job))
 		rt.hold.waitHeld(t, job.JobID)
 
-		ref := job.ExecutionARN
-		if rt.token != "" {
-			ref = job.JobID // with issue 5 wired, a bare id works too
-		}
-		r = rt.cli(t, "cancel", ref)
+		r = rt.cli(t, "cancel", job.JobID) // a bare id, not the execution ARN
 		require.Equal(t, cli.ExitOK, r.code, r.stderr)
 		assert.Equal(t, "job "+job.JobID+" stopped (a running job ends ABORTED)\n", r.stdout)
 
-		r = rt.cli(t, "wait", ref)
+		r = rt.cli(t, "wait", job.JobID)
 		assert.Equal(t, cli.ExitIncomplete, r.code, r.stderr)
 		assert.Contains(t, r.stdout, "status   ABORTED\n")
 		assert.Contains(t, r.stderr, "job aborted")

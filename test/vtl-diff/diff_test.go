@@ -1,7 +1,8 @@
 // Package vtldiff compares internal/vtl with velocityjs, the engine
 // serverless-offline uses, on a corpus of templates. It needs node and the
-// velocityjs npm package (VELOCITYJS_DIR=/dir/with/node_modules, or the
-// project's node_modules) and skips otherwise. velocityjs is not API
+// velocityjs npm package, pinned in package.json (the project's node_modules,
+// or VELOCITYJS_DIR=/dir/with/node_modules), and fails without them, as the
+// stack tests fail without osls. velocityjs is not API
 // Gateway: the cases where it differs from Velocity 1.7 / API Gateway are
 // listed in knownDifferences with the reason, and only new differences fail.
 package vtldiff
@@ -135,13 +136,10 @@ var corpus = []diffCase{
 
 func TestDifferentialVelocityjs(t *testing.T) {
 	node, err := exec.LookPath("node")
-	if err != nil {
-		t.Skip("node not found: the velocityjs differential test needs node")
-	}
+	require.NoError(t, err, "node not found: the velocityjs differential test needs node")
 	check := exec.Command(node, "-e", "const p=require('path');require.resolve('velocityjs',{paths:[process.env.VELOCITYJS_DIR||p.join(process.cwd(),'..','..')]})")
-	if err := check.Run(); err != nil {
-		t.Skip("velocityjs not installed: set VELOCITYJS_DIR to a directory with node_modules/velocityjs (npm install --prefix DIR velocityjs@2.1.7)")
-	}
+	checked, err := check.CombinedOutput()
+	require.NoError(t, err, "velocityjs is not installed: run `make node_modules` (npm ci; package.json pins it)\n%s", checked)
 	cases := append([]diffCase{}, corpus...)
 	cases = append(cases, projectTemplates(t)...)
 
