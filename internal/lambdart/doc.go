@@ -8,7 +8,8 @@
 // Each process gets a Runtime API of its own (its own loopback port, as
 // each Lambda sandbox has its own), so an invocation is always answered by
 // the process it was handed to, and a process that overruns its timeout
-// can be killed without touching the others.
+// can be killed without touching the others. It is the project's one
+// Runtime API: internal/job/jobtest serves it to the Lambda mains' tests.
 //
 // Errors are reported as Lambda reports them, as
 // messages.InvokeResponse_Error, which internal/sfn names exactly as it

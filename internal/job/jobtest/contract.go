@@ -1,6 +1,3 @@
-// Package jobtest holds the contract every job.Store implementation must
-// meet, as one table of cases run against each of them (the in-memory store
-// and the DynamoDB store), so a fake and the real thing cannot drift apart.
 package jobtest
 
 import (

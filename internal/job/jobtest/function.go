@@ -4,9 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"io"
-	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
@@ -15,6 +14,10 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/aws/aws-lambda-go/lambda/messages"
+
+	"github.com/asyncjobs/stepjobs/internal/lambdart"
 )
 
 // functionEnv marks the test binary started again as a Lambda function.
@@ -42,37 +45,37 @@ type Response struct {
 	ErrorMessage string
 }
 
-// Function is a Lambda main running as a child process against a fake
-// Lambda Runtime API: the very binary behaviour Lambda sees on AWS, offline.
+// Function is a Lambda main running as a child process against the Lambda
+// Runtime API of internal/lambdart, the one the local runtime serves its
+// bootstrap processes: the very binary behaviour Lambda sees on AWS, offline.
 type Function struct {
-	t       *testing.T
-	api     *httptest.Server
-	next    chan invocation
-	quit    chan struct{}
-	mu      sync.Mutex
-	waiting map[string]chan Response
-	seq     int
-	cmd     *exec.Cmd
-	stderr  *bytes.Buffer
-	exited  chan struct{}
+	t      *testing.T
+	api    *lambdart.API
+	server *httptest.Server
+	mu     sync.Mutex
+	seq    int
+	cmd    *exec.Cmd
+	stderr *bytes.Buffer
+	exited chan struct{}
 }
 
-type invocation struct {
-	id      string
-	payload []byte
-}
+// invocationTimeout sets the deadline the function sees
+// (Lambda-Runtime-Deadline-Ms); Invoke's context bounds the wait.
+const invocationTimeout = time.Minute
+
+// functionARN is the ARN the function sees as its own.
+const functionARN = "arn:aws:lambda:us-east-1:123456789012:function:stepjobs-test"
 
 // StartFunction starts this test binary again as the function (see
 // IsFunctionProcess) with exactly env as its environment plus the Runtime
 // API's address. The process is killed when the test ends.
 func StartFunction(t *testing.T, env map[string]string) *Function {
 	t.Helper()
-	f := &Function{t: t, next: make(chan invocation), quit: make(chan struct{}),
-		waiting: make(map[string]chan Response), stderr: &bytes.Buffer{}, exited: make(chan struct{})}
-	f.api = httptest.NewServer(http.HandlerFunc(f.serve))
+	f := &Function{t: t, api: lambdart.NewAPI(), stderr: &bytes.Buffer{}, exited: make(chan struct{})}
+	f.server = httptest.NewServer(f.api.Handler())
 
 	f.cmd = exec.Command(os.Args[0], "-test.run=^$")
-	f.cmd.Env = []string{functionEnv + "=1", "AWS_LAMBDA_RUNTIME_API=" + strings.TrimPrefix(f.api.URL, "http://")}
+	f.cmd.Env = []string{functionEnv + "=1", "AWS_LAMBDA_RUNTIME_API=" + strings.TrimPrefix(f.server.URL, "http://")}
 	for k, v := range env {
 		f.cmd.Env = append(f.cmd.Env, k+"="+v)
 	}
@@ -88,8 +91,8 @@ func StartFunction(t *testing.T, env map[string]string) *Function {
 	t.Cleanup(func() {
 		_ = f.cmd.Process.Kill() // the process this test started, by its pid
 		<-f.exited
-		close(f.quit)
 		f.api.Close()
+		f.server.Close()
 		if t.Failed() {
 			t.Logf("function output:\n%s", f.Output())
 		}
@@ -120,75 +123,45 @@ func (f *Function) Wait(ctx context.Context) (output string, exitCode int, err e
 	}
 }
 
+// errExited ends an Invoke whose function process ended.
+var errExited = errors.New("function exited")
+
 // Invoke hands payload to the function and waits for its answer.
 func (f *Function) Invoke(ctx context.Context, payload string) (Response, error) {
 	f.mu.Lock()
 	f.seq++
 	id := "request-" + strconv.Itoa(f.seq)
-	answer := make(chan Response, 1)
-	f.waiting[id] = answer
 	f.mu.Unlock()
-	select {
-	case f.next <- invocation{id: id, payload: []byte(payload)}:
-	case <-f.exited:
-		return Response{}, fmt.Errorf("function exited: %s", f.stderr.String())
-	case <-ctx.Done():
-		return Response{}, ctx.Err()
-	}
-	select {
-	case r := <-answer:
-		return r, nil
-	case <-f.exited:
-		return Response{}, fmt.Errorf("function exited during the invocation: %s", f.stderr.String())
-	case <-ctx.Done():
-		return Response{}, ctx.Err()
-	}
-}
-
-// serve implements the three calls of the Runtime API a function makes:
-// GET next, POST response, POST error.
-func (f *Function) serve(w http.ResponseWriter, r *http.Request) {
-	const prefix = "/2018-06-01/runtime/invocation/"
-	path, ok := strings.CutPrefix(r.URL.Path, prefix)
-	switch {
-	case ok && r.Method == http.MethodGet && path == "next":
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	go func() {
 		select {
-		case inv := <-f.next:
-			h := w.Header()
-			h.Set("Lambda-Runtime-Aws-Request-Id", inv.id)
-			h.Set("Lambda-Runtime-Deadline-Ms", strconv.FormatInt(time.Now().Add(time.Minute).UnixMilli(), 10))
-			h.Set("Lambda-Runtime-Invoked-Function-Arn", "arn:aws:lambda:us-east-1:123456789012:function:stepjobs-test")
-			h.Set("Content-Type", "application/json")
-			_, _ = w.Write(inv.payload)
-		case <-f.quit:
-			http.Error(w, "shutting down", http.StatusGone)
-		case <-r.Context().Done():
+		case <-f.exited:
+			cancel(errExited)
+		case <-ctx.Done():
 		}
-	case ok && r.Method == http.MethodPost && (strings.HasSuffix(path, "/response") || strings.HasSuffix(path, "/error")):
-		id, kind, _ := strings.Cut(path, "/")
-		body, _ := io.ReadAll(r.Body)
-		var resp Response
-		if kind == "response" {
-			resp.Payload = body
-		} else {
-			var e struct {
-				ErrorType    string `json:"errorType"`
-				ErrorMessage string `json:"errorMessage"`
-			}
-			_ = json.Unmarshal(body, &e)
-			resp.ErrorType, resp.ErrorMessage = e.ErrorType, e.ErrorMessage
+	}()
+	inv := lambdart.NewInvocation(id, []byte(payload), functionARN, "", invocationTimeout)
+	if !f.api.Offer(inv, ctx.Done()) {
+		if errors.Is(context.Cause(ctx), errExited) {
+			return Response{}, fmt.Errorf("function exited: %s", f.stderr.String())
 		}
-		f.mu.Lock()
-		answer, found := f.waiting[id]
-		delete(f.waiting, id)
-		f.mu.Unlock()
-		if !found {
-			http.Error(w, "unknown request id "+id, http.StatusBadRequest)
-			return
+		return Response{}, ctx.Err()
+	}
+	select {
+	case o := <-inv.Done():
+		var e messages.InvokeResponse_Error
+		if errors.As(o.Err, &e) {
+			return Response{ErrorType: e.Type, ErrorMessage: e.Message}, nil
 		}
-		answer <- resp
-		w.WriteHeader(http.StatusAccepted)
-	default:
-		http.Error(w, "not part of the fake Runtime API: "+r.Method+" "+r.URL.Path, http.StatusNotFound)
+		if o.Err != nil {
+			return Response{}, o.Err
+		}
+		return Response{Payload: o.Payload}, nil
+	case <-ctx.Done():
+		if errors.Is(context.Cause(ctx), errExited) {
+			return Response{}, fmt.Errorf("function exited during the invocation: %s", f.stderr.String())
+		}
+		return Response{}, ctx.Err()
 	}
 }
