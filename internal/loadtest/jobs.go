@@ -8,18 +8,18 @@
 package loadtest
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"maps"
 	"net/http"
 	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/asyncjobs/stepjobs/client"
 )
 
 // JobOptions configure a job run.
@@ -37,8 +37,9 @@ type JobOptions struct {
 	PollMin, PollMax time.Duration
 	// Records checks the jobs against the job table; nil skips the check.
 	Records RecordSource
-	// Client is the HTTP client; nil: a keep-alive client sized for
-	// Concurrency.
+	// Client is the HTTP client under the API client (client.Client, sent
+	// once: no retries, so an error answer counts); nil: a keep-alive
+	// client sized for Concurrency.
 	Client *http.Client
 }
 
@@ -79,8 +80,49 @@ type job struct {
 
 // RunJobs starts o.Jobs jobs and polls each one until it ends.
 func RunJobs(ctx context.Context, o JobOptions) (JobReport, error) {
+	o, err := o.withDefaults()
+	if err != nil {
+		return JobReport{}, err
+	}
+	c, err := newAPIClient(o)
+	if err != nil {
+		return JobReport{}, err
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	run := &jobRun{o: o, api: c, cancel: cancel, final: map[string]string{},
+		pending: make(chan *job, o.Jobs)} // it can hold every job, so no one blocks on it
+	run.outstanding.Add(o.Jobs)
+	run.began = time.Now()
+
+	starters := run.start(ctx)
+	pollers := run.poll(ctx)
+	run.waitEnded(ctx)
+	cancel()
+	pollers.Wait()
+	starters.Wait()
+	if run.firstErr != nil {
+		return JobReport{}, run.firstErr
+	}
+	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		return JobReport{}, err
+	}
+
+	run.mu.Lock()
+	defer run.mu.Unlock()
+	r := run.report()
+	if o.Records != nil {
+		if err := run.checkTable(context.WithoutCancel(ctx), &r); err != nil {
+			return r, err
+		}
+	}
+	return r, nil
+}
+
+// withDefaults checks o and fills in its defaults.
+func (o JobOptions) withDefaults() (JobOptions, error) {
 	if o.Jobs <= 0 {
-		return JobReport{}, errors.New("loadtest: jobs must be positive")
+		return o, errors.New("loadtest: jobs must be positive")
 	}
 	if o.Concurrency <= 0 {
 		o.Concurrency = 64
@@ -94,63 +136,103 @@ func RunJobs(ctx context.Context, o JobOptions) (JobReport, error) {
 	if o.PollMax <= 0 {
 		o.PollMax = time.Second
 	}
-	c := &apiClient{base: o.API, headers: o.Headers, http: o.Client}
-	if c.http == nil {
-		c.http = &http.Client{Timeout: time.Minute, Transport: &http.Transport{
+	return o, nil
+}
+
+// newAPIClient is the project's API client for o: each call sent once,
+// o.Headers added to every request.
+func newAPIClient(o JobOptions) (*client.Client, error) {
+	hc := o.Client
+	if hc == nil {
+		hc = &http.Client{Timeout: time.Minute, Transport: &http.Transport{
 			MaxIdleConnsPerHost: 2 * o.Concurrency, IdleConnTimeout: time.Minute}}
 	}
-
-	var (
-		startLat, descLat latencies
-		startErrs         atomic.Int64
-		firstErr          error
-		errOnce           sync.Once
-		mu                sync.Mutex
-		final             = map[string]string{} // job id -> status
-		lastEnd           time.Time
-	)
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	fail := func(err error) {
-		errOnce.Do(func() { firstErr = err; cancel() })
+	if len(o.Headers) > 0 {
+		with := *hc
+		with.Transport = headerTransport{base: hc.Transport, headers: o.Headers}
+		hc = &with
 	}
-	// pending holds started jobs until their next describe is due; it can
-	// hold every job, so no one blocks on it.
-	pending := make(chan *job, o.Jobs)
-	var outstanding sync.WaitGroup
-	outstanding.Add(o.Jobs)
+	c, err := client.New(o.API, client.WithHTTPClient(hc), client.WithMaxAttempts(1))
+	if err != nil {
+		return nil, fmt.Errorf("loadtest: %w", err)
+	}
+	return c, nil
+}
 
-	began := time.Now()
-	var startsDone time.Time
+// headerTransport adds headers to every request.
+type headerTransport struct {
+	base    http.RoundTripper // nil: http.DefaultTransport
+	headers map[string]string
+}
+
+func (t headerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	for k, v := range t.headers {
+		r.Header.Set(k, v)
+	}
+	base := t.base
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	return base.RoundTrip(r)
+}
+
+// jobRun is the state of one RunJobs: starters feed pending, pollers
+// describe what is pending until each job ends.
+type jobRun struct {
+	o      JobOptions
+	api    *client.Client
+	cancel context.CancelFunc
+
+	startLat, descLat latencies
+	startErrs         atomic.Int64
+	errOnce           sync.Once
+	firstErr          error // read once the starters and pollers are done
+
+	pending     chan *job
+	outstanding sync.WaitGroup // jobs neither ended nor failed to start
+
+	began      time.Time
+	mu         sync.Mutex
+	final      map[string]string // job id -> status
+	lastEnd    time.Time
+	startsDone time.Time
+}
+
+// fail ends the run with its first error.
+func (run *jobRun) fail(err error) {
+	run.errOnce.Do(func() { run.firstErr = err; run.cancel() })
+}
+
+// start sends o.Jobs starts from o.Concurrency goroutines and queues each
+// started job on pending. An error answer counts as a start error; a
+// request that gets no answer ends the run.
+func (run *jobRun) start(ctx context.Context) *sync.WaitGroup {
 	next := make(chan struct{})
 	var starters sync.WaitGroup
-	for range o.Concurrency {
+	for range run.o.Concurrency {
 		starters.Go(func() {
 			for range next {
 				t0 := time.Now()
-				var out struct {
-					JobID        string `json:"jobId"`
-					ExecutionARN string `json:"executionArn"`
+				j, err := run.api.Start(ctx, json.RawMessage(run.o.Body))
+				run.startLat.add(time.Since(t0))
+				var answered *client.APIError
+				switch {
+				case errors.As(err, &answered):
+					run.startErrs.Add(1)
+					run.outstanding.Done()
+				case err != nil:
+					run.fail(fmt.Errorf("start a job: %w", err))
+					run.outstanding.Done()
+				default:
+					run.pending <- &job{id: j.JobID, arn: j.ExecutionARN, delay: run.o.PollMin, due: time.Now().Add(run.o.PollMin)}
 				}
-				status, err := c.post(ctx, "/start-execution", []byte(o.Body), &out)
-				startLat.add(time.Since(t0))
-				if err != nil {
-					fail(fmt.Errorf("start a job: %w", err))
-					outstanding.Done()
-					continue
-				}
-				if !success(status) || out.ExecutionARN == "" {
-					startErrs.Add(1)
-					outstanding.Done()
-					continue
-				}
-				pending <- &job{id: out.JobID, arn: out.ExecutionARN, delay: o.PollMin, due: time.Now().Add(o.PollMin)}
 			}
 		})
 	}
 	go func() {
 		defer close(next)
-		for range o.Jobs {
+		for range run.o.Jobs {
 			select {
 			case next <- struct{}{}:
 			case <-ctx.Done():
@@ -160,18 +242,23 @@ func RunJobs(ctx context.Context, o JobOptions) (JobReport, error) {
 	}()
 	go func() {
 		starters.Wait()
-		mu.Lock()
-		startsDone = time.Now()
-		mu.Unlock()
+		run.mu.Lock()
+		run.startsDone = time.Now()
+		run.mu.Unlock()
 	}()
+	return &starters
+}
 
+// poll describes pending jobs from o.Concurrency goroutines, each when it
+// is due, backing off from PollMin to PollMax while it runs.
+func (run *jobRun) poll(ctx context.Context) *sync.WaitGroup {
 	var pollers sync.WaitGroup
-	for range o.Concurrency {
+	for range run.o.Concurrency {
 		pollers.Go(func() {
 			for {
 				var j *job
 				select {
-				case j = <-pending:
+				case j = <-run.pending:
 				case <-ctx.Done():
 					return
 				}
@@ -182,124 +269,82 @@ func RunJobs(ctx context.Context, o JobOptions) (JobReport, error) {
 						return
 					}
 				}
-				body, _ := json.Marshal(map[string]string{"executionArn": j.arn})
-				var out struct {
-					Status string `json:"status"`
-				}
 				t0 := time.Now()
-				status, err := c.post(ctx, "/describe-execution", body, &out)
-				descLat.add(time.Since(t0))
+				st, err := run.api.Describe(ctx, j.arn)
+				run.descLat.add(time.Since(t0))
 				if err != nil {
-					fail(fmt.Errorf("describe job %s: %w", j.id, err))
+					run.fail(fmt.Errorf("describe job %s: %w", j.id, err))
 					return
 				}
-				if !success(status) {
-					fail(fmt.Errorf("describe job %s: HTTP %d", j.id, status))
-					return
-				}
-				if out.Status == "RUNNING" || out.Status == "" {
-					j.delay = min(2*j.delay, o.PollMax)
+				if !st.Status.Terminal() {
+					j.delay = min(2*j.delay, run.o.PollMax)
 					j.due = time.Now().Add(j.delay)
-					pending <- j
+					run.pending <- j
 					continue
 				}
-				mu.Lock()
-				final[j.id] = out.Status
-				lastEnd = time.Now()
-				mu.Unlock()
-				outstanding.Done()
+				run.mu.Lock()
+				run.final[j.id] = string(st.Status)
+				run.lastEnd = time.Now()
+				run.mu.Unlock()
+				run.outstanding.Done()
 			}
 		})
 	}
+	return &pollers
+}
+
+// waitEnded returns when every job has ended or failed to start, or the
+// run was cancelled.
+func (run *jobRun) waitEnded(ctx context.Context) {
 	done := make(chan struct{})
-	go func() { outstanding.Wait(); close(done) }()
+	go func() { run.outstanding.Wait(); close(done) }()
 	select {
 	case <-done:
 	case <-ctx.Done():
 	}
-	cancel()
-	pollers.Wait()
-	starters.Wait()
-	if firstErr != nil {
-		return JobReport{}, firstErr
-	}
-	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {
-		return JobReport{}, err
-	}
+}
 
-	mu.Lock()
-	defer mu.Unlock()
-	r := JobReport{Jobs: o.Jobs, Start: startLat.summary(), Describe: descLat.summary(),
-		StartErrors: int(startErrs.Load()), Statuses: map[string]int{}}
-	for _, s := range final {
+// report sums up the run; run.mu is held.
+func (run *jobRun) report() JobReport {
+	r := JobReport{Jobs: run.o.Jobs, Start: run.startLat.summary(), Describe: run.descLat.summary(),
+		StartErrors: int(run.startErrs.Load()), Statuses: map[string]int{}}
+	for _, s := range run.final {
 		r.Statuses[s]++
 	}
-	r.Unfinished = o.Jobs - r.StartErrors - len(final)
-	r.Elapsed = lastEnd.Sub(began)
+	r.Unfinished = run.o.Jobs - r.StartErrors - len(run.final)
+	r.Elapsed = run.lastEnd.Sub(run.began)
 	if r.Elapsed > 0 {
-		r.JobRate = float64(len(final)) / r.Elapsed.Seconds()
+		r.JobRate = float64(len(run.final)) / r.Elapsed.Seconds()
 	}
-	if d := startsDone.Sub(began); d > 0 {
-		r.StartRate = float64(o.Jobs) / d.Seconds()
+	if d := run.startsDone.Sub(run.began); d > 0 {
+		r.StartRate = float64(run.o.Jobs) / d.Seconds()
 	}
-	if o.Records != nil {
-		table, err := o.Records.JobStatuses(context.WithoutCancel(ctx))
-		if err != nil {
-			return r, fmt.Errorf("check the job table: %w", err)
-		}
-		r.Checked = true
-		r.TableStatuses = map[string]int{}
-		for id, status := range final {
-			got, ok := table[id]
-			switch {
-			case !ok:
-				r.MissingRecords++
-			case got != status:
-				r.Mismatched++
-			}
-			if ok {
-				r.TableStatuses[got]++
-			}
-		}
-	}
-	return r, nil
+	return r
 }
 
-// apiClient posts JSON to the local API.
-type apiClient struct {
-	base    string
-	headers map[string]string
-	http    *http.Client
-}
-
-func (c *apiClient) post(ctx context.Context, path string, body []byte, out any) (int, error) {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+path, bytes.NewReader(body))
+// checkTable compares the job table with the final statuses; run.mu is
+// held.
+func (run *jobRun) checkTable(ctx context.Context, r *JobReport) error {
+	table, err := run.o.Records.JobStatuses(ctx)
 	if err != nil {
-		return 0, fmt.Errorf("request %s: %w", path, err)
+		return fmt.Errorf("check the job table: %w", err)
 	}
-	req.Header.Set("Content-Type", "application/json")
-	for k, v := range c.headers {
-		req.Header.Set(k, v)
-	}
-	resp, err := c.http.Do(req)
-	if err != nil {
-		return 0, fmt.Errorf("POST %s: %w", path, err)
-	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return 0, fmt.Errorf("POST %s: read: %w", path, err)
-	}
-	if success(resp.StatusCode) {
-		if err := json.Unmarshal(b, out); err != nil {
-			return 0, fmt.Errorf("POST %s: decode %q: %w", path, b, err)
+	r.Checked = true
+	r.TableStatuses = map[string]int{}
+	for id, status := range run.final {
+		got, ok := table[id]
+		switch {
+		case !ok:
+			r.MissingRecords++
+		case got != status:
+			r.Mismatched++
+		}
+		if ok {
+			r.TableStatuses[got]++
 		}
 	}
-	return resp.StatusCode, nil
+	return nil
 }
-
-// success reports a 2xx answer: start answers 202, describe 200.
-func success(status int) bool { return status >= 200 && status < 300 }
 
 // sortedKeys lists a count map's keys in order, for stable reports.
 func sortedKeys(m map[string]int) []string { return slices.Sorted(maps.Keys(m)) }
