@@ -21,10 +21,10 @@ func TestParseFlags(t *testing.T) {
 		wantErr string
 	}{
 		{"defaults", nil, func(t *testing.T, o options) {
-			assert.Equal(t, 10000, o.jobs)
-			assert.Equal(t, 64, o.concurrency)
-			assert.Equal(t, 10000, o.waits)
-			assert.Equal(t, 500, o.budgetMB)
+			assert.Equal(t, 10000, o.Jobs)
+			assert.Equal(t, 64, o.Concurrency)
+			assert.Equal(t, 10000, o.Waits)
+			assert.Equal(t, 500, o.BudgetMB)
 		}, ""},
 		{"headers", []string{"--header", "Authorization: Bearer x", "--header", "X-A:1"}, func(t *testing.T, o options) {
 			assert.Equal(t, headerFlags{"Authorization": "Bearer x", "X-A": "1"}, o.headers)

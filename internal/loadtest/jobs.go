@@ -3,8 +3,10 @@
 // polls them to their end, and checks that nothing was lost (every job
 // ended, and its DynamoDB record agrees with its execution). It also
 // measures what open executions cost: many executions held in a Wait
-// state, and the runtime's resident memory. cmd/stepjobs-load is its
-// command (`make load`).
+// state, and the runtime's resident memory, and the functions' cold
+// starts under the Lambda Runtime API. Command is the whole run of
+// cmd/stepjobs-load (`make load`), spawning the runtime unless one is named;
+// that main only reads the flags.
 package loadtest
 
 import (

@@ -1,4 +1,4 @@
-package main
+package loadtest
 
 import (
 	"context"
@@ -30,11 +30,11 @@ var coldFunctions = []struct {
 	{"authorizer", "./cmd/authorizer", map[string]string{"AUTH_DISABLED": "true"}},
 }
 
-// coldStart builds each function for this machine and starts it o.coldRuns
+// coldStart builds each function for this machine and starts it c.ColdRuns
 // times under the Lambda Runtime API, interleaving the functions so that
 // drift in the machine's load touches all alike; it prints the medians,
 // their ratio to hello-world, and the sizes.
-func coldStart(ctx context.Context, o options, w io.Writer) error {
+func coldStart(ctx context.Context, c Command, w io.Writer) error {
 	tmp, err := os.MkdirTemp("", "stepjobs-coldstart-")
 	if err != nil {
 		return fmt.Errorf("build directory: %w", err)
@@ -43,7 +43,7 @@ func coldStart(ctx context.Context, o options, w io.Writer) error {
 	bins := make([]string, len(coldFunctions))
 	for i, f := range coldFunctions {
 		bins[i] = filepath.Join(tmp, fmt.Sprint(i), "bootstrap")
-		if err := lambdart.Build(ctx, o.dir, f.pkg, bins[i]); err != nil {
+		if err := lambdart.Build(ctx, c.Dir, f.pkg, bins[i]); err != nil {
 			return err
 		}
 	}
@@ -53,7 +53,7 @@ func coldStart(ctx context.Context, o options, w io.Writer) error {
 		"AWS_ENDPOINT_URL_DYNAMODB": "http://127.0.0.1:9", "AWS_ENDPOINT_URL_S3": "http://127.0.0.1:9"}
 	inits := make([][]time.Duration, len(coldFunctions))
 	firsts := make([][]time.Duration, len(coldFunctions))
-	for range o.coldRuns {
+	for range c.ColdRuns {
 		for i, f := range coldFunctions {
 			fenv := map[string]string{}
 			for k, v := range env {
@@ -72,7 +72,7 @@ func coldStart(ctx context.Context, o options, w io.Writer) error {
 		}
 	}
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', tabwriter.AlignRight)
-	fmt.Fprintf(w, "start-to-first-invoke, median of %d cold starts (host binaries, Lambda Runtime API on loopback; first answer: exec to the first invocation's response or error posted)\n", o.coldRuns)
+	fmt.Fprintf(w, "start-to-first-invoke, median of %d cold starts (host binaries, Lambda Runtime API on loopback; first answer: exec to the first invocation's response or error posted)\n", c.ColdRuns)
 	fmt.Fprintln(tw, "function\tinit (exec to first next)\tratio\tfirst answer\tratio\thost binary\tdist zip\tarm64 bootstrap\t")
 	baseInit, baseFirst := median(inits[0]), median(firsts[0])
 	for i, f := range coldFunctions {
@@ -80,7 +80,7 @@ func coldStart(ctx context.Context, o options, w io.Writer) error {
 		dir := filepath.Base(f.pkg)
 		fmt.Fprintf(tw, "%s\t%s\t%.2fx\t%s\t%.2fx\t%s\t%s\t%s\t\n", f.name,
 			in.Round(10*time.Microsecond), ratio(in, baseInit), fi.Round(10*time.Microsecond), ratio(fi, baseFirst),
-			size(bins[i]), size(filepath.Join(o.dir, "dist", dir+".zip")), size(filepath.Join(o.dir, "dist", dir, "bootstrap")))
+			size(bins[i]), size(filepath.Join(c.Dir, "dist", dir+".zip")), size(filepath.Join(c.Dir, "dist", dir, "bootstrap")))
 	}
 	return tw.Flush()
 }

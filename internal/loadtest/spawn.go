@@ -1,4 +1,4 @@
-package main
+package loadtest
 
 import (
 	"context"
@@ -21,21 +21,21 @@ type runtimeTarget struct {
 	pid                int
 }
 
-// spawned is a runtime this command started.
+// spawned is a runtime Command.Run started.
 type spawned struct {
 	target runtimeTarget
 	cmd    *exec.Cmd
 	exited chan struct{}
 }
 
-// spawn builds (unless --binary) and starts the local runtime on free
+// spawn builds (unless c.Binary) and starts the local runtime on free
 // loopback ports, and waits until it is ready.
-func spawn(ctx context.Context, o options, stderr io.Writer) (*spawned, error) {
-	dir, err := filepath.Abs(o.dir)
+func spawn(ctx context.Context, c Command, stderr io.Writer) (*spawned, error) {
+	dir, err := filepath.Abs(c.Dir)
 	if err != nil {
 		return nil, fmt.Errorf("project directory: %w", err)
 	}
-	bin := o.binary
+	bin := c.Binary
 	if bin == "" {
 		bin = filepath.Join(dir, "bin", "stepjobs-local")
 		build := exec.CommandContext(ctx, "go", "build", "-o", bin, "./cmd/stepjobs-local")
@@ -50,7 +50,7 @@ func spawn(ctx context.Context, o options, stderr io.Writer) (*spawned, error) {
 	}
 	args := []string{"--dir", dir, "--port", ports[0], "--sfn-port", ports[1], "--s3-port", ports[2],
 		"--dynamodb-port", ports[3], "--log-level", "warn"}
-	args = append(args, strings.Fields(o.runtimeFlags)...)
+	args = append(args, strings.Fields(c.RuntimeFlags)...)
 	cmd := exec.Command(bin, args...)
 	cmd.Dir = dir
 	cmd.Stdout, cmd.Stderr = io.Discard, stderr
