@@ -96,13 +96,43 @@ func labelText(s string) string {
 
 // layoutGraph lays out a scope; top adds the Start and End markers.
 func layoutGraph(g *graph, top bool) *scopeLayout {
-	var verts []*layoutNode
-	index := map[string]int{}
+	l := newLayouter(g, top)
+	l.breakCycles()
+	l.assignLayers()
+	l.addDummies()
+	l.orderLayers()
+	l.placeHorizontal()
+	l.placeVertical()
+	l.routeEdges()
+	return l.sl
+}
+
+// layouter holds one scope's layout between its phases.
+type layouter struct {
+	g      *graph
+	top    bool
+	margin float64
+	verts  []*layoutNode  // states, Start and End, then dummies
+	index  map[string]int // vertex by state name (or startVertex, endVertex)
+	edges  []graphEdge    // the graph's edges, with Start's and End's
+	back   []bool         // by edge: reversed to break a cycle
+	chains [][]int        // by edge: its vertex chain, upper to lower
+	layers [][]int        // vertices by layer, in drawing order
+	rowTop []float64      // by layer
+	rowH   []float64      // by layer
+	sl     *scopeLayout
+}
+
+// newLayouter makes a vertex of each state (sized, nested graphs laid out
+// first) and, at the top, the Start and End markers and their edges, so
+// every later phase treats them as ordinary vertices.
+func newLayouter(g *graph, top bool) *layouter {
+	l := &layouter{g: g, top: top, index: map[string]int{}, margin: nestedMargin, sl: &scopeLayout{}}
 	add := func(name string, n *layoutNode) {
-		index[name] = len(verts)
-		verts = append(verts, n)
+		l.index[name] = len(l.verts)
+		l.verts = append(l.verts, n)
 	}
-	edges := slices.Clone(g.Edges)
+	l.edges = slices.Clone(g.Edges)
 	if top {
 		add(startVertex, &layoutNode{Kind: vertexStart, W: terminalW, H: terminalH})
 	}
@@ -111,71 +141,82 @@ func layoutGraph(g *graph, top bool) *scopeLayout {
 	}
 	if top {
 		add(endVertex, &layoutNode{Kind: vertexEnd, W: terminalW, H: terminalH})
-		edges = append([]graphEdge{{From: startVertex, To: g.StartAt}}, edges...)
+		l.edges = append([]graphEdge{{From: startVertex, To: g.StartAt}}, l.edges...)
 		for _, s := range g.States {
 			if s.Terminal {
-				edges = append(edges, graphEdge{From: s.Name, To: endVertex})
+				l.edges = append(l.edges, graphEdge{From: s.Name, To: endVertex})
 			}
 		}
+		l.margin = scopeMargin
 	}
-	margin := nestedMargin
-	if top {
-		margin = scopeMargin
-	}
-	type seg struct{ from, to int }
-	// 1. Break cycles: depth-first from the start, back edges reversed.
-	back := make([]bool, len(edges))
-	out := make([][]int, len(verts)) // edge indices by source
-	for i, e := range edges {
+	return l
+}
+
+// breakCycles marks the back edges of a depth-first search from the start:
+// layering needs an acyclic graph, and reversing those edges gives one
+// whose flow follows the state machine's.
+func (l *layouter) breakCycles() {
+	l.back = make([]bool, len(l.edges))
+	out := make([][]int, len(l.verts)) // edge indices by source
+	for i, e := range l.edges {
 		if e.From != e.To {
-			out[index[e.From]] = append(out[index[e.From]], i)
+			out[l.index[e.From]] = append(out[l.index[e.From]], i)
 		}
 	}
-	state := make([]int, len(verts)) // 0 new, 1 on stack, 2 done
+	state := make([]int, len(l.verts)) // 0 new, 1 on stack, 2 done
 	var dfs func(v int)
 	dfs = func(v int) {
 		state[v] = 1
 		for _, ei := range out[v] {
-			w := index[edges[ei].To]
+			w := l.index[l.edges[ei].To]
 			switch state[w] {
 			case 0:
 				dfs(w)
 			case 1:
-				back[ei] = true
+				l.back[ei] = true
 			}
 		}
 		state[v] = 2
 	}
-	if top {
-		dfs(index[startVertex])
-	} else if i, ok := index[g.StartAt]; ok {
+	if l.top {
+		dfs(l.index[startVertex])
+	} else if i, ok := l.index[l.g.StartAt]; ok {
 		dfs(i)
 	}
-	for v := range verts {
+	for v := range l.verts {
 		if state[v] == 0 {
 			dfs(v)
 		}
 	}
-	// 2. Layers by longest path over the acyclic orientation.
-	var dag []seg
-	for i, e := range edges {
-		a, b := index[e.From], index[e.To]
-		if a == b {
-			continue
-		}
-		if back[i] {
-			a, b = b, a
-		}
-		dag = append(dag, seg{a, b})
+}
+
+// span is an edge's (upper, lower) vertices in the acyclic orientation;
+// ok is false for a self-loop, which takes no part in layering.
+func (l *layouter) span(i int) (a, b int, ok bool) {
+	e := l.edges[i]
+	a, b = l.index[e.From], l.index[e.To]
+	if a == b {
+		return a, b, false
 	}
-	indeg := make([]int, len(verts))
-	succ := make([][]int, len(verts))
-	for _, s := range dag {
-		indeg[s.to]++
-		succ[s.from] = append(succ[s.from], s.to)
+	if l.back[i] {
+		a, b = b, a
+	}
+	return a, b, true
+}
+
+// assignLayers puts each vertex one layer below its lowest predecessor
+// (longest path), so every edge points down; End is the bottom row alone.
+func (l *layouter) assignLayers() {
+	indeg := make([]int, len(l.verts))
+	succ := make([][]int, len(l.verts))
+	for i := range l.edges {
+		if a, b, ok := l.span(i); ok {
+			indeg[b]++
+			succ[a] = append(succ[a], b)
+		}
 	}
 	var queue []int
-	for v := range verts {
+	for v := range l.verts {
 		if indeg[v] == 0 {
 			queue = append(queue, v)
 		}
@@ -184,194 +225,233 @@ func layoutGraph(g *graph, top bool) *scopeLayout {
 		v := queue[0]
 		queue = queue[1:]
 		for _, w := range succ[v] {
-			verts[w].layer = max(verts[w].layer, verts[v].layer+1)
+			l.verts[w].layer = max(l.verts[w].layer, l.verts[v].layer+1)
 			if indeg[w]--; indeg[w] == 0 {
 				queue = append(queue, w)
 			}
 		}
 	}
-	if top { // End is always the bottom row.
+	if l.top { // End is always the bottom row.
 		last := 0
-		for v, n := range verts {
-			if v != index[endVertex] {
+		for v, n := range l.verts {
+			if v != l.index[endVertex] {
 				last = max(last, n.layer)
 			}
 		}
-		verts[index[endVertex]].layer = last + 1
+		l.verts[l.index[endVertex]].layer = last + 1
 	}
-	// 3. Dummy vertices for segments longer than one layer.
-	chains := make([][]int, len(edges)) // vertex chain, upper to lower
-	for i, e := range edges {
-		a, b := index[e.From], index[e.To]
-		if a == b {
+}
+
+// addDummies routes each edge longer than one layer through a dummy vertex
+// per layer it crosses, so ordering and placement see only one-layer
+// segments and the edge bends around the states in between. It then groups
+// the vertices by layer.
+func (l *layouter) addDummies() {
+	l.chains = make([][]int, len(l.edges))
+	for i, e := range l.edges {
+		a, b, ok := l.span(i)
+		if !ok {
 			continue
 		}
-		if back[i] {
-			a, b = b, a
-		}
 		chain := []int{a}
-		for l := verts[a].layer + 1; l < verts[b].layer; l++ {
-			verts = append(verts, &layoutNode{Kind: vertexDummy, W: dummyW, layer: l})
-			chain = append(chain, len(verts)-1)
+		for y := l.verts[a].layer + 1; y < l.verts[b].layer; y++ {
+			l.verts = append(l.verts, &layoutNode{Kind: vertexDummy, W: dummyW, layer: y})
+			chain = append(chain, len(l.verts)-1)
 		}
 		chain = append(chain, b)
 		// Catch and cycle edges pull less, so the main path stays straight.
 		w := 1.0
-		if e.Kind == edgeCatch || back[i] {
+		if e.Kind == edgeCatch || l.back[i] {
 			w = 0.2
 		}
 		for k := 0; k+1 < len(chain); k++ {
-			verts[chain[k]].down = append(verts[chain[k]].down, chain[k+1])
-			verts[chain[k]].downW = append(verts[chain[k]].downW, w)
-			verts[chain[k+1]].up = append(verts[chain[k+1]].up, chain[k])
-			verts[chain[k+1]].upW = append(verts[chain[k+1]].upW, w)
+			l.verts[chain[k]].down = append(l.verts[chain[k]].down, chain[k+1])
+			l.verts[chain[k]].downW = append(l.verts[chain[k]].downW, w)
+			l.verts[chain[k+1]].up = append(l.verts[chain[k+1]].up, chain[k])
+			l.verts[chain[k+1]].upW = append(l.verts[chain[k+1]].upW, w)
 		}
-		chains[i] = chain
+		l.chains[i] = chain
 	}
 	nLayers := 0
-	for _, n := range verts {
+	for _, n := range l.verts {
 		nLayers = max(nLayers, n.layer+1)
 	}
-	layers := make([][]int, nLayers)
-	for v, n := range verts {
-		layers[n.layer] = append(layers[n.layer], v)
+	l.layers = make([][]int, nLayers)
+	for v, n := range l.verts {
+		l.layers[n.layer] = append(l.layers[n.layer], v)
 	}
-	// 4. Order layers by barycenter sweeps, keeping the best order seen.
-	setPos := func() {
-		for _, l := range layers {
-			for i, v := range l {
-				verts[v].pos = float64(i)
-			}
+}
+
+// setPos numbers each vertex by its index in its layer.
+func (l *layouter) setPos() {
+	for _, row := range l.layers {
+		for i, v := range row {
+			l.verts[v].pos = float64(i)
 		}
 	}
-	setPos()
-	best := cloneLayers(layers)
-	bestX := crossings(verts, layers)
+}
+
+// orderLayers orders each layer by barycenter sweeps, down then up, keeping
+// the order with the fewest crossings seen: crossings are what make a
+// drawing hard to read.
+func (l *layouter) orderLayers() {
+	nLayers := len(l.layers)
+	l.setPos()
+	best := cloneLayers(l.layers)
+	bestX := crossings(l.verts, l.layers)
 	for iter := 0; iter < 24 && bestX > 0; iter++ {
 		if iter%2 == 0 {
-			for l := 1; l < nLayers; l++ {
-				sortByBarycenter(verts, layers[l], func(n *layoutNode) []int { return n.up })
+			for y := 1; y < nLayers; y++ {
+				sortByBarycenter(l.verts, l.layers[y], func(n *layoutNode) []int { return n.up })
 			}
 		} else {
-			for l := nLayers - 2; l >= 0; l-- {
-				sortByBarycenter(verts, layers[l], func(n *layoutNode) []int { return n.down })
+			for y := nLayers - 2; y >= 0; y-- {
+				sortByBarycenter(l.verts, l.layers[y], func(n *layoutNode) []int { return n.down })
 			}
 		}
-		setPos()
-		if c := crossings(verts, layers); c < bestX {
-			bestX, best = c, cloneLayers(layers)
+		l.setPos()
+		if c := crossings(l.verts, l.layers); c < bestX {
+			bestX, best = c, cloneLayers(l.layers)
 		}
 	}
-	layers = best
-	setPos()
-	// 5. Horizontal placement: pack, then pull each vertex towards its
-	// neighbours' centres, keeping the order and the gaps.
-	for _, l := range layers {
+	l.layers = best
+	l.setPos()
+}
+
+// placeHorizontal packs each layer left to right, then pulls each vertex
+// towards its neighbours' centres, keeping the order and the gaps, so edges
+// run as straight as they can.
+func (l *layouter) placeHorizontal() {
+	for _, row := range l.layers {
 		x := 0.0
-		for i, v := range l {
+		for i, v := range row {
 			if i > 0 {
-				x += gapBetween(verts[l[i-1]], verts[v])
+				x += gapBetween(l.verts[row[i-1]], l.verts[v])
 			}
-			verts[v].X = x
-			x += verts[v].W
+			l.verts[v].X = x
+			x += l.verts[v].W
 		}
 	}
 	// An odd count: the last pass goes top-down, aligning with Start.
 	for iter := 0; iter < 9; iter++ {
-		order := make([]int, nLayers)
+		order := make([]int, len(l.layers))
 		for i := range order {
 			order[i] = i
 		}
 		if iter%2 == 1 {
 			slices.Reverse(order)
 		}
-		for _, l := range order {
-			placeLayer(verts, layers[l], iter)
+		for _, y := range order {
+			placeLayer(l.verts, l.layers[y], iter)
 		}
 	}
+}
+
+// placeVertical makes rows as tall as their tallest vertex and shifts the
+// drawing into the margin. Vertices are top-aligned, so edges enter a row
+// above all its boxes; a dummy vertex spans its row as a vertical line.
+func (l *layouter) placeVertical() {
 	minX := math.Inf(1)
-	for _, n := range verts {
+	for _, n := range l.verts {
 		minX = min(minX, n.X)
 	}
-	// 6. Vertical placement: rows as tall as their tallest vertex.
-	// Vertices are top-aligned, so edges enter a row above all its boxes;
-	// a dummy vertex spans its row as a vertical line.
-	y := margin
-	rowTop := make([]float64, nLayers)
-	rowH := make([]float64, nLayers)
-	for l, row := range layers {
+	nLayers := len(l.layers)
+	y := l.margin
+	l.rowTop = make([]float64, nLayers)
+	l.rowH = make([]float64, nLayers)
+	for i, row := range l.layers {
 		for _, v := range row {
-			rowH[l] = max(rowH[l], verts[v].H)
+			l.rowH[i] = max(l.rowH[i], l.verts[v].H)
 		}
-		rowTop[l] = y
-		y += rowH[l] + layerGap
+		l.rowTop[i] = y
+		y += l.rowH[i] + layerGap
 	}
-	sl := &scopeLayout{}
-	for _, n := range verts {
-		n.X += margin - minX
-		n.Y = rowTop[n.layer]
+	sl := l.sl
+	for _, n := range l.verts {
+		n.X += l.margin - minX
+		n.Y = l.rowTop[n.layer]
 		if n.Kind == vertexDummy {
-			n.H = rowH[n.layer]
+			n.H = l.rowH[n.layer]
 		}
-		sl.W = max(sl.W, n.X+n.W+margin)
+		sl.W = max(sl.W, n.X+n.W+l.margin)
 	}
-	sl.H = y - layerGap + margin
-	for _, n := range verts {
+	sl.H = y - layerGap + l.margin
+	for _, n := range l.verts {
 		if n.Kind != vertexDummy {
 			sl.Nodes = append(sl.Nodes, n)
 		}
 	}
-	// 7. Edge routes, spreading parallel edges between the same two states.
+}
+
+// routeEdges draws each edge through its dummy vertices, spreading parallel
+// edges between the same two states so they do not lie on one another.
+func (l *layouter) routeEdges() {
 	type pair struct{ a, b string }
 	count := map[pair]int{}
-	for _, e := range edges {
+	for _, e := range l.edges {
 		count[pair{e.From, e.To}]++
 	}
 	seen := map[pair]int{}
-	for i, e := range edges {
+	for i, e := range l.edges {
 		p := pair{e.From, e.To}
 		k := seen[p]
 		seen[p]++
 		off := (float64(k) - float64(count[p]-1)/2) * 10
-		le := &layoutEdge{graphEdge: e, Back: back[i]}
-		src, dst := verts[index[e.From]], verts[index[e.To]]
+		le := &layoutEdge{graphEdge: e, Back: l.back[i]}
+		src, dst := l.verts[l.index[e.From]], l.verts[l.index[e.To]]
 		switch {
 		case src == dst:
-			right := src.X + src.W
-			y0, y1 := src.Y+src.H*0.3, src.Y+src.H*0.7
-			le.Points = []point{{right, y0}, {right + loopOut, y0}, {right + loopOut, y1}, {right, y1}}
-			sl.W = max(sl.W, right+loopOut+margin)
-		case back[i]:
-			// Leave from the top, arrive at the bottom, on the right-hand side
-			// so the route does not lie on the forward edge.
-			chain := slices.Clone(chains[i])
-			slices.Reverse(chain)
-			le.Points = append(le.Points, point{src.X + src.W*0.8 + off, src.Y})
-			for _, v := range chain[1 : len(chain)-1] {
-				d := verts[v]
-				le.Points = append(le.Points, point{d.X + d.W/2, d.Y + d.H}, point{d.X + d.W/2, d.Y})
-			}
-			end := point{dst.X + dst.W*0.8 + off, dst.Y + dst.H}
-			if bottom := rowTop[dst.layer] + rowH[dst.layer]; dst.H < rowH[dst.layer] {
-				le.Points = append(le.Points, point{end.X, bottom})
-			}
-			le.Points = append(le.Points, end)
+			le.Points = l.loopRoute(src)
+		case l.back[i]:
+			le.Points = l.backRoute(i, src, dst, off)
 		default:
-			// Leave a box shorter than its row straight down to the row's
-			// bottom, so the curve does not cross a taller neighbour.
-			le.Points = append(le.Points, point{src.X + src.W/2 + off, src.Y + src.H})
-			if bottom := rowTop[src.layer] + rowH[src.layer]; src.H < rowH[src.layer] {
-				le.Points = append(le.Points, point{src.X + src.W/2 + off, bottom})
-			}
-			for _, v := range chains[i][1 : len(chains[i])-1] {
-				d := verts[v]
-				le.Points = append(le.Points, point{d.X + d.W/2, d.Y}, point{d.X + d.W/2, d.Y + d.H})
-			}
-			le.Points = append(le.Points, point{dst.X + dst.W/2 + off, dst.Y})
+			le.Points = l.forwardRoute(i, src, dst, off)
 		}
-		sl.Edges = append(sl.Edges, le)
+		l.sl.Edges = append(l.sl.Edges, le)
 	}
-	return sl
+}
+
+// loopRoute is a self-loop's route, out of the box's right side and back;
+// the scope widens to hold it.
+func (l *layouter) loopRoute(src *layoutNode) []point {
+	right := src.X + src.W
+	y0, y1 := src.Y+src.H*0.3, src.Y+src.H*0.7
+	l.sl.W = max(l.sl.W, right+loopOut+l.margin)
+	return []point{{right, y0}, {right + loopOut, y0}, {right + loopOut, y1}, {right, y1}}
+}
+
+// backRoute is a cycle edge's route: it leaves from the top and arrives at
+// the bottom, on the right-hand side so it does not lie on the forward edge.
+func (l *layouter) backRoute(i int, src, dst *layoutNode, off float64) []point {
+	var pts []point
+	chain := slices.Clone(l.chains[i])
+	slices.Reverse(chain)
+	pts = append(pts, point{src.X + src.W*0.8 + off, src.Y})
+	for _, v := range chain[1 : len(chain)-1] {
+		d := l.verts[v]
+		pts = append(pts, point{d.X + d.W/2, d.Y + d.H}, point{d.X + d.W/2, d.Y})
+	}
+	end := point{dst.X + dst.W*0.8 + off, dst.Y + dst.H}
+	if bottom := l.rowTop[dst.layer] + l.rowH[dst.layer]; dst.H < l.rowH[dst.layer] {
+		pts = append(pts, point{end.X, bottom})
+	}
+	return append(pts, end)
+}
+
+// forwardRoute is a forward edge's route. It leaves a box shorter than its
+// row straight down to the row's bottom, so the curve does not cross a
+// taller neighbour.
+func (l *layouter) forwardRoute(i int, src, dst *layoutNode, off float64) []point {
+	var pts []point
+	pts = append(pts, point{src.X + src.W/2 + off, src.Y + src.H})
+	if bottom := l.rowTop[src.layer] + l.rowH[src.layer]; src.H < l.rowH[src.layer] {
+		pts = append(pts, point{src.X + src.W/2 + off, bottom})
+	}
+	for _, v := range l.chains[i][1 : len(l.chains[i])-1] {
+		d := l.verts[v]
+		pts = append(pts, point{d.X + d.W/2, d.Y}, point{d.X + d.W/2, d.Y + d.H})
+	}
+	return append(pts, point{dst.X + dst.W/2 + off, dst.Y})
 }
 
 // sizeState sizes a state's box, laying out its nested graphs first.

@@ -96,166 +96,242 @@ type openCompound struct {
 // entry started their chain, as AWS numbers them. execStatus says whether
 // states still open are running or were stopped.
 func analyse(events []types.HistoryEvent, execStatus types.ExecutionStatus) *trace {
-	tr := &trace{States: map[string]*stateRun{}}
-	step := map[int64]string{}
-	var stack []openCompound
-	var start *time.Time
-	lastErr, lastCause := "", ""
-	get := func(name string) *stateRun {
-		r := tr.States[name]
-		if r == nil {
-			r = &stateRun{Name: name}
-			tr.States[name] = r
-		}
-		return r
-	}
-	find := func(kind string, awaiting bool) int {
-		for i := len(stack) - 1; i >= 0; i-- {
-			if stack[i].kind == kind && stack[i].awaiting == awaiting {
-				return i
-			}
-		}
-		return -1
-	}
+	a := &analyser{tr: &trace{States: map[string]*stateRun{}}, step: map[int64]string{}}
 	for _, ev := range events {
-		typ := string(ev.Type)
-		det := eventDetails(ev)
-		name := ""
-		errName, cause := det.str("Error"), det.str("Cause")
-		isFailure := isFailureEvent(typ)
-		if isFailure && (errName != "" || cause != "") {
-			lastErr, lastCause = errName, cause
-		}
-		switch {
-		case strings.HasSuffix(typ, "StateEntered"):
-			name = det.str("Name")
-			r := get(name)
-			r.Entered++
-			r.Input = det.str("Input")
-			r.open = false
-			if typ == "FailStateEntered" {
-				r.isFail = true
-				r.Failures = append(r.Failures, failure{EventID: ev.Id, Type: typ})
-			}
-			if kind := strings.TrimSuffix(typ, "StateEntered"); kind == "Map" || kind == "Parallel" {
-				stack = append(stack, openCompound{name: name, kind: kind, awaiting: true})
-			}
-		case strings.HasSuffix(typ, "StateExited"):
-			name = det.str("Name")
-			r := get(name)
-			r.Exited++
-			r.Output = det.str("Output")
-			if r.open {
-				r.Caught++
-				r.open = false
-			}
-			for i := len(stack) - 1; i >= 0; i-- {
-				if stack[i].name == name {
-					stack = stack[:i]
-					break
-				}
-			}
-		case strings.HasPrefix(typ, "MapIteration"):
-			name = det.str("Name")
-			// AWS may restart a Map after a failed iteration without a
-			// MapStateFailed event: the failed iteration marks the Map.
-			if r := tr.States[name]; r != nil && typ == "MapIterationFailed" {
-				r.open = true
-				r.Error, r.Cause = lastErr, lastCause
-			}
-		case strings.HasPrefix(typ, "MapState") || strings.HasPrefix(typ, "ParallelState"):
-			kind := "Map"
-			if strings.HasPrefix(typ, "Parallel") {
-				kind = "Parallel"
-			}
-			event := strings.TrimPrefix(strings.TrimPrefix(typ, "MapState"), "ParallelState")
-			var i int
-			if event == "Started" {
-				if i = find(kind, true); i < 0 {
-					i = find(kind, false) // a restart after a failed iteration
-				}
-			} else if i = find(kind, false); i < 0 {
-				i = find(kind, true) // failed before it started (an evaluation error)
-			}
-			if i < 0 {
-				break
-			}
-			name = stack[i].name
-			r := get(name)
-			switch event {
-			case "Started":
-				stack[i].awaiting = false
-				r.Attempts++
-				if r.open {
-					r.Retries++
-					r.open = false
-				}
-			case "Failed", "Aborted":
-				stack = stack[:i+1] // nested compounds inside it ended with it
-				stack[i].awaiting = true
-				r.open = true
-				r.Error, r.Cause = lastErr, lastCause
-				r.Failures = append(r.Failures, failure{EventID: ev.Id, Type: typ, Error: lastErr, Cause: lastCause})
-			case "Succeeded":
-				stack = stack[:i+1]
-			}
-		case typ == "EvaluationFailed":
-			name = det.str("State")
-			if r := tr.States[name]; r != nil {
-				r.open = true
-				r.Error, r.Cause = errName, cause
-				r.Failures = append(r.Failures, failure{EventID: ev.Id, Type: typ, Error: errName, Cause: cause})
-			}
-		case strings.HasPrefix(typ, "Execution"):
-			if ev.Timestamp != nil && typ == "ExecutionStarted" {
-				start = ev.Timestamp
-			}
-			// A failure raised by the service (an evaluation error, a
-			// timeout) follows the event of the state it stopped.
-			if r := tr.States[step[ev.PreviousEventId]]; isFailure && typ != "ExecutionAborted" && r != nil && r.Entered > r.Exited && !r.open && !r.isFail {
-				r.open = true
-				r.Error, r.Cause = errName, cause
-				r.Failures = append(r.Failures, failure{EventID: ev.Id, Type: typ, Error: errName, Cause: cause})
-			}
-		default:
-			// Task, Lambda and activity events: the state that started the chain.
-			name = step[ev.PreviousEventId]
-			if name == "" {
-				break
-			}
-			r := get(name)
-			if strings.HasSuffix(typ, "Scheduled") {
-				r.Attempts++
-				if r.open {
-					r.Retries++
-					r.open = false
-				}
-			}
-			if isFailure {
-				r.open = true
-				r.Error, r.Cause = errName, cause
-				r.Failures = append(r.Failures, failure{EventID: ev.Id, Type: typ, Error: errName, Cause: cause})
-			}
-		}
-		step[ev.Id] = name
-		row := eventRow{ID: ev.Id, Type: typ, Step: name, Failure: isFailure, Details: det.json()}
-		if ev.Timestamp != nil {
-			row.Timestamp = *ev.Timestamp
-			if start != nil {
-				row.HasTime = true
-				row.ElapsedMS = ev.Timestamp.Sub(*start).Milliseconds()
-			}
-		}
-		row.Summary = summary(det, errName, cause)
-		tr.Rows = append(tr.Rows, row)
+		a.event(ev)
 	}
+	a.settle(execStatus)
+	return a.tr
+}
+
+// analyser is the state of one pass over a history: what analyse knows so
+// far when it reads the next event.
+type analyser struct {
+	tr *trace
+	// step names the state each event was attributed to, by event id, so an
+	// event can follow its previousEventId back to its state.
+	step map[int64]string
+	// stack is the Map and Parallel states entered and not yet exited,
+	// innermost last.
+	stack []openCompound
+	start *time.Time // ExecutionStarted's time, for the elapsed column
+	// lastErr and lastCause are the latest failure's: a state failed by
+	// an event that carries no error of its own takes them.
+	lastErr, lastCause string
+}
+
+// get is the state's run, created on first sight.
+func (a *analyser) get(name string) *stateRun {
+	r := a.tr.States[name]
+	if r == nil {
+		r = &stateRun{Name: name}
+		a.tr.States[name] = r
+	}
+	return r
+}
+
+// find is the index of the innermost open compound of the kind that is (or
+// is not) awaiting its Started event, or -1.
+func (a *analyser) find(kind string, awaiting bool) int {
+	for i := len(a.stack) - 1; i >= 0; i-- {
+		if a.stack[i].kind == kind && a.stack[i].awaiting == awaiting {
+			return i
+		}
+	}
+	return -1
+}
+
+// event reads one history event: it attributes the event to a state,
+// updates that state's run, and adds the event's row.
+func (a *analyser) event(ev types.HistoryEvent) {
+	typ := string(ev.Type)
+	det := eventDetails(ev)
+	name := ""
+	errName, cause := det.str("Error"), det.str("Cause")
+	isFailure := isFailureEvent(typ)
+	if isFailure && (errName != "" || cause != "") {
+		a.lastErr, a.lastCause = errName, cause
+	}
+	switch {
+	case strings.HasSuffix(typ, "StateEntered"):
+		name = a.stateEntered(ev, typ, det)
+	case strings.HasSuffix(typ, "StateExited"):
+		name = a.stateExited(det)
+	case strings.HasPrefix(typ, "MapIteration"):
+		name = a.mapIteration(typ, det)
+	case strings.HasPrefix(typ, "MapState") || strings.HasPrefix(typ, "ParallelState"):
+		name = a.compoundEvent(ev, typ)
+	case typ == "EvaluationFailed":
+		name = det.str("State")
+		if r := a.tr.States[name]; r != nil {
+			r.open = true
+			r.Error, r.Cause = errName, cause
+			r.Failures = append(r.Failures, failure{EventID: ev.Id, Type: typ, Error: errName, Cause: cause})
+		}
+	case strings.HasPrefix(typ, "Execution"):
+		a.executionEvent(ev, typ, isFailure, errName, cause)
+	default:
+		name = a.taskEvent(ev, typ, isFailure, errName, cause)
+	}
+	a.step[ev.Id] = name
+	a.addRow(ev, typ, name, isFailure, det, errName, cause)
+}
+
+// stateEntered counts a visit. A Map or Parallel state is pushed on the
+// stack, because its own events that follow carry no name.
+func (a *analyser) stateEntered(ev types.HistoryEvent, typ string, det details) string {
+	name := det.str("Name")
+	r := a.get(name)
+	r.Entered++
+	r.Input = det.str("Input")
+	r.open = false
+	if typ == "FailStateEntered" {
+		r.isFail = true
+		r.Failures = append(r.Failures, failure{EventID: ev.Id, Type: typ})
+	}
+	if kind := strings.TrimSuffix(typ, "StateEntered"); kind == "Map" || kind == "Parallel" {
+		a.stack = append(a.stack, openCompound{name: name, kind: kind, awaiting: true})
+	}
+	return name
+}
+
+// stateExited counts an exit: a failure still open was caught. The state,
+// and any compound opened inside it, leaves the stack.
+func (a *analyser) stateExited(det details) string {
+	name := det.str("Name")
+	r := a.get(name)
+	r.Exited++
+	r.Output = det.str("Output")
+	if r.open {
+		r.Caught++
+		r.open = false
+	}
+	for i := len(a.stack) - 1; i >= 0; i-- {
+		if a.stack[i].name == name {
+			a.stack = a.stack[:i]
+			break
+		}
+	}
+	return name
+}
+
+// mapIteration attributes an iteration event to its Map state.
+func (a *analyser) mapIteration(typ string, det details) string {
+	name := det.str("Name")
+	// AWS may restart a Map after a failed iteration without a
+	// MapStateFailed event: the failed iteration marks the Map.
+	if r := a.tr.States[name]; r != nil && typ == "MapIterationFailed" {
+		r.open = true
+		r.Error, r.Cause = a.lastErr, a.lastCause
+	}
+	return name
+}
+
+// compoundEvent matches a Map or Parallel state's own event, which has no
+// name, to the open compound it belongs to, and counts its starts (retries)
+// and failures.
+func (a *analyser) compoundEvent(ev types.HistoryEvent, typ string) string {
+	kind := "Map"
+	if strings.HasPrefix(typ, "Parallel") {
+		kind = "Parallel"
+	}
+	event := strings.TrimPrefix(strings.TrimPrefix(typ, "MapState"), "ParallelState")
+	var i int
+	if event == "Started" {
+		if i = a.find(kind, true); i < 0 {
+			i = a.find(kind, false) // a restart after a failed iteration
+		}
+	} else if i = a.find(kind, false); i < 0 {
+		i = a.find(kind, true) // failed before it started (an evaluation error)
+	}
+	if i < 0 {
+		return ""
+	}
+	name := a.stack[i].name
+	r := a.get(name)
+	switch event {
+	case "Started":
+		a.stack[i].awaiting = false
+		r.Attempts++
+		if r.open {
+			r.Retries++
+			r.open = false
+		}
+	case "Failed", "Aborted":
+		a.stack = a.stack[:i+1] // nested compounds inside it ended with it
+		a.stack[i].awaiting = true
+		r.open = true
+		r.Error, r.Cause = a.lastErr, a.lastCause
+		r.Failures = append(r.Failures, failure{EventID: ev.Id, Type: typ, Error: a.lastErr, Cause: a.lastCause})
+	case "Succeeded":
+		a.stack = a.stack[:i+1]
+	}
+	return name
+}
+
+// executionEvent notes the start time, and charges a failure the service
+// raised to the state it stopped. The event itself belongs to no state.
+func (a *analyser) executionEvent(ev types.HistoryEvent, typ string, isFailure bool, errName, cause string) {
+	if ev.Timestamp != nil && typ == "ExecutionStarted" {
+		a.start = ev.Timestamp
+	}
+	// A failure raised by the service (an evaluation error, a
+	// timeout) follows the event of the state it stopped.
+	if r := a.tr.States[a.step[ev.PreviousEventId]]; isFailure && typ != "ExecutionAborted" && r != nil && r.Entered > r.Exited && !r.open && !r.isFail {
+		r.open = true
+		r.Error, r.Cause = errName, cause
+		r.Failures = append(r.Failures, failure{EventID: ev.Id, Type: typ, Error: errName, Cause: cause})
+	}
+}
+
+// taskEvent attributes a Task, Lambda or activity event to the state that
+// started its chain, and counts its attempts, retries and failures.
+func (a *analyser) taskEvent(ev types.HistoryEvent, typ string, isFailure bool, errName, cause string) string {
+	name := a.step[ev.PreviousEventId]
+	if name == "" {
+		return ""
+	}
+	r := a.get(name)
+	if strings.HasSuffix(typ, "Scheduled") {
+		r.Attempts++
+		if r.open {
+			r.Retries++
+			r.open = false
+		}
+	}
+	if isFailure {
+		r.open = true
+		r.Error, r.Cause = errName, cause
+		r.Failures = append(r.Failures, failure{EventID: ev.Id, Type: typ, Error: errName, Cause: cause})
+	}
+	return name
+}
+
+// addRow adds the event's row to the history table.
+func (a *analyser) addRow(ev types.HistoryEvent, typ, name string, isFailure bool, det details, errName, cause string) {
+	row := eventRow{ID: ev.Id, Type: typ, Step: name, Failure: isFailure, Details: det.json()}
+	if ev.Timestamp != nil {
+		row.Timestamp = *ev.Timestamp
+		if a.start != nil {
+			row.HasTime = true
+			row.ElapsedMS = ev.Timestamp.Sub(*a.start).Milliseconds()
+		}
+	}
+	row.Summary = summary(det, errName, cause)
+	a.tr.Rows = append(a.tr.Rows, row)
+}
+
+// settle gives each state its status once the whole history is read: only
+// then is it known which failures were caught or retried and which states
+// are still open.
+func (a *analyser) settle(execStatus types.ExecutionStatus) {
 	running := execStatus == types.ExecutionStatusRunning || execStatus == ""
-	for _, r := range tr.States {
+	for _, r := range a.tr.States {
 		switch {
 		case r.isFail:
 			r.Status = statusFailed
 			if r.Error == "" {
-				r.Error, r.Cause = lastErr, lastCause
+				r.Error, r.Cause = a.lastErr, a.lastCause
 			}
 		case r.Entered > r.Exited && r.open:
 			r.Status = statusFailed
@@ -273,7 +349,6 @@ func analyse(events []types.HistoryEvent, execStatus types.ExecutionStatus) *tra
 			r.Status = statusNotReached
 		}
 	}
-	return tr
 }
 
 // isFailureEvent tells the event types that record a failure.
