@@ -361,7 +361,7 @@ func (s *State) JSONataChoice(env *Env) (next string, out any, vars map[string]a
 	return next, out, vars, nil
 }
 
-// jsonataSeconds evaluates an integer field (Seconds, TimeoutSeconds,
+// jsonataInt evaluates an integer field (Seconds, TimeoutSeconds,
 // HeartbeatSeconds, MaxConcurrency, ToleratedFailureCount).
 func jsonataInt(j *JValue, env *Env, minimum int64) (int64, error) {
 	v, err := j.Evaluate(env, JSONataStates{Input: stateInput(env)})
