@@ -699,6 +699,23 @@ func writeJSONString(b *strings.Builder, s string, web bool) {
 // $, .name, ['name'], [n] (negative counts from the end), [*], .*, ..name.
 // A path with a wildcard or deep scan yields a list of all matches. found
 // is false when a definite path does not exist.
+//
+// It is not internal/asl's Path, the project's other JSONPath (both stand for
+// Jayway JsonPath), because where they would meet they differ:
+//   - the values: asl walks *jsonvalue.Object and []any; this walks the
+//     template's *Map and *List, whose Java types (JSON Smart's Integer,
+//     Long, Double, JSONArray) decide how a result prints, so asl would need
+//     the body converted to its model and every result converted back;
+//   - a definite path that selects nothing: asl fails (States.Runtime in
+//     ASL), $input.path and $input.json render null;
+//   - names: here a dot-name runs to the next . or [ and is trimmed; asl
+//     refuses a name with a space, parenthesis, comma or quote, as a
+//     reference path must;
+//   - the selectors: asl adds slices, unions and filters, which API Gateway's
+//     $input.path has not been recorded doing here (testdata/aws holds no
+//     case), so they stay errors rather than behaviour nobody checked;
+//   - a wildcard's or deep scan's matches come back as a JSONArray that
+//     prints as JSON Smart prints it, not as a Go slice.
 func evalJSONPath(root any, path string) (v any, found bool, err error) {
 	p := strings.TrimSpace(path)
 	if !strings.HasPrefix(p, "$") {
