@@ -9,7 +9,6 @@ package browser
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
@@ -22,14 +21,13 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
-	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
-	dbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/asyncjobs/stepjobs/internal/console"
+	"github.com/asyncjobs/stepjobs/internal/job/jobtest"
 	localsfn "github.com/asyncjobs/stepjobs/internal/sfn"
 	"github.com/asyncjobs/stepjobs/test/browser/chrome"
 )
@@ -41,41 +39,6 @@ const (
 	// ordersDefinition is a larger machine: Choice, Parallel, Map, Catch, a loop.
 	ordersDefinition = "../../internal/console/testdata/orders.asl.json"
 )
-
-// The fake handlers fail with errors named as the project's handlers name
-// theirs (Lambda names an error by its Go type).
-type SimulatedFailure struct{ msg string }
-
-func (e *SimulatedFailure) Error() string { return e.msg }
-
-type TransientError struct{ msg string }
-
-func (e *TransientError) Error() string { return e.msg }
-
-// jobTable is an in-memory job table the fake handlers write and the
-// console reads (DynamoDB GetItem).
-type jobTable struct {
-	items chan map[string]map[string]dbtypes.AttributeValue // a one-slot lock
-}
-
-func newJobTable() *jobTable {
-	j := &jobTable{items: make(chan map[string]map[string]dbtypes.AttributeValue, 1)}
-	j.items <- map[string]map[string]dbtypes.AttributeValue{}
-	return j
-}
-
-func (j *jobTable) put(id string, item map[string]dbtypes.AttributeValue) {
-	m := <-j.items
-	item["jobId"] = &dbtypes.AttributeValueMemberS{Value: id}
-	m[id] = item
-	j.items <- m
-}
-
-func (j *jobTable) GetItem(_ context.Context, in *dynamodb.GetItemInput, _ ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
-	m := <-j.items
-	defer func() { j.items <- m }()
-	return &dynamodb.GetItemOutput{Item: m[in.Key["jobId"].(*dbtypes.AttributeValueMemberS).Value]}, nil
-}
 
 type stack struct {
 	eng     *localsfn.Engine
@@ -98,70 +61,20 @@ func newStack(t *testing.T) *stack {
 	st := &stack{clock: localsfn.NewFakeClock(time.Date(2026, 11, 23, 9, 30, 0, 0, time.UTC)),
 		holding: make(chan chan struct{}, 4), done: make(chan struct{})}
 	t.Cleanup(func() { close(st.done) }) // releases held tasks
-	jobs := newJobTable()
+	jobs := jobtest.NewFakeJobTable()
 	work := func(ms int) { st.clock.Advance(time.Duration(ms) * time.Millisecond) } // simulated run time
 	reg := localsfn.NewRegistry()
-	reg.RegisterFunction("tracking", localsfn.LambdaFunc(func(_ context.Context, in struct {
-		JobID   string `json:"jobId"`
-		Request struct {
-			Hold bool `json:"hold"`
-		} `json:"request"`
-	}) (map[string]any, error) {
-		if in.Request.Hold {
+	fakes := &jobtest.FakeLambdas{Clock: st.clock, Jobs: jobs,
+		Track: 42 * time.Millisecond, Simulate: 230 * time.Millisecond, Update: 31 * time.Millisecond,
+		Hold: func() {
 			release := make(chan struct{})
 			st.holding <- release
 			select {
 			case <-release:
 			case <-st.done:
 			}
-		}
-		work(42)
-		jobs.put(in.JobID, map[string]dbtypes.AttributeValue{"status": &dbtypes.AttributeValueMemberS{Value: "RUNNING"}})
-		return map[string]any{"jobId": in.JobID, "status": "RUNNING", "createdAt": st.clock.Now().Format(time.RFC3339)}, nil
-	}))
-	reg.RegisterFunction("batchSimulation", localsfn.LambdaFunc(func(_ context.Context, in struct {
-		JobID   string `json:"jobId"`
-		Attempt int    `json:"attempt"`
-		Request struct {
-			Records         int    `json:"records"`
-			SimulateFailure string `json:"simulateFailure"`
-		} `json:"request"`
-	}) (map[string]any, error) {
-		work(230)
-		switch {
-		case in.Request.SimulateFailure == "permanent":
-			return nil, &SimulatedFailure{msg: "simulated permanent failure"}
-		case in.Request.SimulateFailure == "transient" && in.Attempt < 1:
-			return nil, &TransientError{msg: fmt.Sprintf("simulated transient failure (attempt %d)", in.Attempt)}
-		}
-		return map[string]any{"bucket": "stepjobs-dev-results", "key": "results/" + in.JobID + ".json", "records": in.Request.Records, "bytes": 97 * in.Request.Records}, nil
-	}))
-	reg.RegisterFunction("statusUpdate", localsfn.LambdaFunc(func(_ context.Context, in struct {
-		JobID  string          `json:"jobId"`
-		Status string          `json:"status"`
-		Result json.RawMessage `json:"result"`
-		Error  string          `json:"error"`
-		Cause  string          `json:"cause"`
-	}) (map[string]any, error) {
-		work(31)
-		item := map[string]dbtypes.AttributeValue{"status": &dbtypes.AttributeValueMemberS{Value: in.Status}}
-		out := map[string]any{"jobId": in.JobID, "status": in.Status}
-		if in.Error != "" {
-			item["error"] = &dbtypes.AttributeValueMemberS{Value: in.Error}
-			item["cause"] = &dbtypes.AttributeValueMemberS{Value: in.Cause}
-		}
-		var res struct {
-			Bucket string `json:"bucket"`
-			Key    string `json:"key"`
-		}
-		if len(in.Result) > 0 && json.Unmarshal(in.Result, &res) == nil && res.Key != "" {
-			out["result"] = in.Result
-			item["result"] = &dbtypes.AttributeValueMemberM{Value: map[string]dbtypes.AttributeValue{
-				"bucket": &dbtypes.AttributeValueMemberS{Value: res.Bucket}, "key": &dbtypes.AttributeValueMemberS{Value: res.Key}}}
-		}
-		jobs.put(in.JobID, item)
-		return out, nil
-	}))
+		}}
+	fakes.Register(reg)
 	// The larger example machine's tasks (see internal/console/testdata/orders.asl.json).
 	pass := localsfn.InvokerFunc(func(_ context.Context, in []byte) ([]byte, error) { work(15); return in, nil })
 	for _, fn := range []string{"validate", "digital", "courier", "refund", "notify"} {

@@ -11,4 +11,9 @@
 //   - the surroundings such a function needs: LambdaEnv (an environment
 //     with nothing inherited from the machine), FakeS3 (gofakes3 in memory)
 //     and, through Main, one dynalite for a package's tests.
+//   - the project's three functions faked for the in-process engine
+//     (FakeLambdas: tracking, batchSimulation, statusUpdate, failing with
+//     SimulatedFailure and TransientError), with the job table they write
+//     and the console reads (FakeJobTable), shared by the console's tests
+//     and the browser tests.
 package jobtest
