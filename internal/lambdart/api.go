@@ -189,13 +189,20 @@ func (a *API) take(w http.ResponseWriter, id string) *Invocation {
 	return inv
 }
 
-func (a *API) response(w http.ResponseWriter, r *http.Request) {
+// answerOf reads the body of a runtime's answer and takes the invocation
+// it answers; on a failure it has written the Runtime API's 400 and inv is
+// nil.
+func (a *API) answerOf(w http.ResponseWriter, r *http.Request) (body []byte, inv *Invocation) {
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
 		writeJSON(w, http.StatusBadRequest, map[string]string{"errorMessage": err.Error(), "errorType": "InvalidRequest"})
-		return
+		return nil, nil
 	}
-	inv := a.take(w, r.PathValue("id"))
+	return body, a.take(w, r.PathValue("id"))
+}
+
+func (a *API) response(w http.ResponseWriter, r *http.Request) {
+	body, inv := a.answerOf(w, r)
 	if inv == nil {
 		return
 	}
@@ -209,12 +216,7 @@ func (a *API) response(w http.ResponseWriter, r *http.Request) {
 }
 
 func (a *API) invocationError(w http.ResponseWriter, r *http.Request) {
-	body, err := io.ReadAll(r.Body)
-	if err != nil {
-		writeJSON(w, http.StatusBadRequest, map[string]string{"errorMessage": err.Error(), "errorType": "InvalidRequest"})
-		return
-	}
-	inv := a.take(w, r.PathValue("id"))
+	body, inv := a.answerOf(w, r)
 	if inv == nil {
 		return
 	}
