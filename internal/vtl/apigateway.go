@@ -355,76 +355,9 @@ func (p *jsonParser) value(depth int) (any, error) {
 	}
 	switch c := p.data[p.pos]; {
 	case c == '{':
-		p.pos++
-		m := newMap()
-		p.ws()
-		if p.pos < len(p.data) && p.data[p.pos] == '}' {
-			p.pos++
-			return m, nil
-		}
-		for {
-			p.ws()
-			if p.pos >= len(p.data) || p.data[p.pos] != '"' {
-				return nil, p.errorf("expected a string key")
-			}
-			k, err := p.str()
-			if err != nil {
-				return nil, err
-			}
-			p.ws()
-			if p.pos >= len(p.data) || p.data[p.pos] != ':' {
-				return nil, p.errorf("expected ':'")
-			}
-			p.pos++
-			p.ws()
-			v, err := p.value(depth + 1)
-			if err != nil {
-				return nil, err
-			}
-			m.put(k, v)
-			p.ws()
-			if p.pos >= len(p.data) {
-				return nil, p.errorf("unexpected end of JSON")
-			}
-			switch p.data[p.pos] {
-			case ',':
-				p.pos++
-			case '}':
-				p.pos++
-				return m, nil
-			default:
-				return nil, p.errorf("expected ',' or '}'")
-			}
-		}
+		return p.object(depth)
 	case c == '[':
-		p.pos++
-		l := &List{jsonArray: p.jsonArrays}
-		p.ws()
-		if p.pos < len(p.data) && p.data[p.pos] == ']' {
-			p.pos++
-			return l, nil
-		}
-		for {
-			p.ws()
-			v, err := p.value(depth + 1)
-			if err != nil {
-				return nil, err
-			}
-			l.items = append(l.items, v)
-			p.ws()
-			if p.pos >= len(p.data) {
-				return nil, p.errorf("unexpected end of JSON")
-			}
-			switch p.data[p.pos] {
-			case ',':
-				p.pos++
-			case ']':
-				p.pos++
-				return l, nil
-			default:
-				return nil, p.errorf("expected ',' or ']'")
-			}
-		}
+		return p.array(depth)
 	case c == '"':
 		return p.str()
 	case c == 't':
@@ -437,6 +370,87 @@ func (p *jsonParser) value(depth int) (any, error) {
 		return p.number()
 	}
 	return nil, p.errorf("unexpected character %q", p.data[p.pos])
+}
+
+// object reads an object; p.pos is at its '{'.
+func (p *jsonParser) object(depth int) (any, error) {
+	p.pos++
+	m := newMap()
+	p.ws()
+	if p.pos < len(p.data) && p.data[p.pos] == '}' {
+		p.pos++
+		return m, nil
+	}
+	for {
+		p.ws()
+		if p.pos >= len(p.data) || p.data[p.pos] != '"' {
+			return nil, p.errorf("expected a string key")
+		}
+		k, err := p.str()
+		if err != nil {
+			return nil, err
+		}
+		p.ws()
+		if p.pos >= len(p.data) || p.data[p.pos] != ':' {
+			return nil, p.errorf("expected ':'")
+		}
+		p.pos++
+		p.ws()
+		v, err := p.value(depth + 1)
+		if err != nil {
+			return nil, err
+		}
+		m.put(k, v)
+		if more, err := p.separator('}'); !more {
+			if err != nil {
+				return nil, err
+			}
+			return m, nil
+		}
+	}
+}
+
+// array reads an array; p.pos is at its '['.
+func (p *jsonParser) array(depth int) (any, error) {
+	p.pos++
+	l := &List{jsonArray: p.jsonArrays}
+	p.ws()
+	if p.pos < len(p.data) && p.data[p.pos] == ']' {
+		p.pos++
+		return l, nil
+	}
+	for {
+		p.ws()
+		v, err := p.value(depth + 1)
+		if err != nil {
+			return nil, err
+		}
+		l.items = append(l.items, v)
+		if more, err := p.separator(']'); !more {
+			if err != nil {
+				return nil, err
+			}
+			return l, nil
+		}
+	}
+}
+
+// separator reads what follows a member or an element: ',' (more follow)
+// or end, which closes the object or array.
+func (p *jsonParser) separator(end byte) (more bool, err error) {
+	p.ws()
+	if p.pos >= len(p.data) {
+		return false, p.errorf("unexpected end of JSON")
+	}
+	switch p.data[p.pos] {
+	case ',':
+		p.pos++
+		return true, nil
+	case end:
+		p.pos++
+		return false, nil
+	}
+	return false, p.errorf("expected ',' or '%c'", end)
 }
 
 func (p *jsonParser) number() (any, error) {
