@@ -107,106 +107,156 @@ func (e *Engine) Resume() int {
 
 // load reads the file into the store.
 func (e *Engine) load(db *bolt.DB, ds *durableStore) (int, error) {
-	versions := map[string]*stateMachine{}
-	broken := map[string]error{}
-	var execs []*recovery
+	l := &loader{e: e, ds: ds, versions: map[string]*stateMachine{}, broken: map[string]error{}, bySeq: map[uint64]*recovery{}}
 	err := db.View(func(tx *bolt.Tx) error {
-		err := tx.Bucket(bucketVersions).ForEach(func(k, v []byte) error {
-			var m storedMachine
-			if err := json.Unmarshal(v, &m); err != nil {
-				return fmt.Errorf("%w: version %s: %w", errCorrupt, k, err)
-			}
-			sm := &stateMachine{arn: m.ARN, name: m.Name, definition: m.Definition, roleARN: m.RoleARN, typ: m.Type,
-				created: m.Created, ver: string(k)}
-			def, err := asl.Parse([]byte(m.Definition))
-			if err == nil {
-				sm.def = def
-				sm.tasks, err = e.resolveTasks(def, []byte(m.Definition))
-			}
-			if err != nil {
-				// Kept readable; its running executions fail at Resume.
-				broken[string(k)] = err
-				if sm.def == nil {
-					sm.def = &asl.StateMachine{}
-				}
-			}
-			versions[string(k)] = sm
-			return nil
-		})
-		if err != nil {
+		if err := l.readVersions(tx); err != nil {
 			return err
 		}
-		err = tx.Bucket(bucketStateMachines).ForEach(func(k, v []byte) error {
-			sm, ok := versions[string(v)]
-			if !ok {
-				return fmt.Errorf("%w: state machine %s: no version %s", errCorrupt, k, v)
-			}
-			ds.memStore.stateMachines[string(k)] = sm
-			return nil
-		})
-		if err != nil {
+		if err := l.readStateMachines(tx); err != nil {
 			return err
 		}
-		bySeq := map[uint64]*recovery{}
-		err = tx.Bucket(bucketExecutions).ForEach(func(k, v []byte) error {
-			var m storedExecution
-			if len(k) != 8 {
-				return fmt.Errorf("%w: execution key %x", errCorrupt, k)
-			}
-			seq := binary.BigEndian.Uint64(k)
-			if err := json.Unmarshal(v, &m); err != nil {
-				return fmt.Errorf("%w: execution %d: %w", errCorrupt, seq, err)
-			}
-			sm, ok := versions[m.Version]
-			if !ok {
-				return fmt.Errorf("%w: execution %s: no version %s", errCorrupt, m.ARN, m.Version)
-			}
-			// The input is decoded only if the execution resumes.
-			ex := e.newExecution(sm, m.Name, m.Input, nil)
-			ex.start = time.Unix(0, m.Start)
-			if ex.arn != m.ARN {
-				// The ARN is derived from the names; keep the stored one.
-				ex.arn, ex.arnValue = m.ARN, m.ARN
-			}
-			ex.seq = seq
-			rc := &recovery{ex: ex, err: broken[m.Version], seq: seq}
-			bySeq[seq] = rc
-			execs = append(execs, rc)
-			return nil
-		})
-		if err != nil {
+		if err := l.readExecutions(tx); err != nil {
 			return err
 		}
-		// Per execution, its last event first (keys sort by execution,
-		// then id): an execution that ended keeps its history on disk
-		// until someone reads it, so a restart reads one event of it, not
-		// all; a running one loads its history to resume from.
-		c := tx.Bucket(bucketEvents).Cursor()
-		for _, rc := range execs {
-			if err := loadEvents(c, rc); err != nil {
-				return err
-			}
+		if err := l.readEvents(tx); err != nil {
+			return err
 		}
-		return tx.Bucket(bucketRetries).ForEach(func(k, v []byte) error {
-			seq, id, ok := splitEventKey(k)
-			if rc := bySeq[seq]; ok && rc != nil && len(v) == 8 {
-				if rc.retryAt == nil {
-					rc.retryAt = map[int64]time.Time{}
-				}
-				rc.retryAt[id] = time.Unix(0, int64(binary.BigEndian.Uint64(v)))
-			}
-			return nil
-		})
+		return l.readRetries(tx)
 	})
 	if err != nil {
 		return 0, err
 	}
-	// Oldest first, so the store's retention forgets the right ones.
-	sortByStart(execs)
-	for _, rc := range execs {
+	if err := l.admit(); err != nil {
+		return 0, err
+	}
+	return len(l.execs), nil
+}
+
+// loader is what load has read so far: each bucket is read in one pass, in
+// an order in which every reference points at something already read.
+type loader struct {
+	e        *Engine
+	ds       *durableStore
+	versions map[string]*stateMachine // by version key
+	broken   map[string]error         // versions that no longer resolve
+	execs    []*recovery
+	bySeq    map[uint64]*recovery
+}
+
+// readVersions reads the state machine versions, which executions and
+// names refer to. A version whose definition no longer parses or resolves
+// (an invoker gone, say) is kept readable, so its closed executions still
+// show; its running ones fail at Resume.
+func (l *loader) readVersions(tx *bolt.Tx) error {
+	return tx.Bucket(bucketVersions).ForEach(func(k, v []byte) error {
+		var m storedMachine
+		if err := json.Unmarshal(v, &m); err != nil {
+			return fmt.Errorf("%w: version %s: %w", errCorrupt, k, err)
+		}
+		sm := &stateMachine{arn: m.ARN, name: m.Name, definition: m.Definition, roleARN: m.RoleARN, typ: m.Type,
+			created: m.Created, ver: string(k)}
+		def, err := asl.Parse([]byte(m.Definition))
+		if err == nil {
+			sm.def = def
+			sm.tasks, err = l.e.resolveTasks(def, []byte(m.Definition))
+		}
+		if err != nil {
+			// Kept readable; its running executions fail at Resume.
+			l.broken[string(k)] = err
+			if sm.def == nil {
+				sm.def = &asl.StateMachine{}
+			}
+		}
+		l.versions[string(k)] = sm
+		return nil
+	})
+}
+
+// readStateMachines points each state machine's name at its current
+// version.
+func (l *loader) readStateMachines(tx *bolt.Tx) error {
+	return tx.Bucket(bucketStateMachines).ForEach(func(k, v []byte) error {
+		sm, ok := l.versions[string(v)]
+		if !ok {
+			return fmt.Errorf("%w: state machine %s: no version %s", errCorrupt, k, v)
+		}
+		l.ds.memStore.stateMachines[string(k)] = sm
+		return nil
+	})
+}
+
+// readExecutions makes an execution of each stored one, without events
+// yet, in key (creation) order.
+func (l *loader) readExecutions(tx *bolt.Tx) error {
+	e := l.e
+	return tx.Bucket(bucketExecutions).ForEach(func(k, v []byte) error {
+		var m storedExecution
+		if len(k) != 8 {
+			return fmt.Errorf("%w: execution key %x", errCorrupt, k)
+		}
+		seq := binary.BigEndian.Uint64(k)
+		if err := json.Unmarshal(v, &m); err != nil {
+			return fmt.Errorf("%w: execution %d: %w", errCorrupt, seq, err)
+		}
+		sm, ok := l.versions[m.Version]
+		if !ok {
+			return fmt.Errorf("%w: execution %s: no version %s", errCorrupt, m.ARN, m.Version)
+		}
+		// The input is decoded only if the execution resumes.
+		ex := e.newExecution(sm, m.Name, m.Input, nil)
+		ex.start = time.Unix(0, m.Start)
+		if ex.arn != m.ARN {
+			// The ARN is derived from the names; keep the stored one.
+			ex.arn, ex.arnValue = m.ARN, m.ARN
+		}
+		ex.seq = seq
+		rc := &recovery{ex: ex, err: l.broken[m.Version], seq: seq}
+		l.bySeq[seq] = rc
+		l.execs = append(l.execs, rc)
+		return nil
+	})
+}
+
+// readEvents reads, per execution, its last event first (keys sort by
+// execution, then id): an execution that ended keeps its history on disk
+// until someone reads it, so a restart reads one event of it, not all; a
+// running one loads its history to resume from.
+func (l *loader) readEvents(tx *bolt.Tx) error {
+	c := tx.Bucket(bucketEvents).Cursor()
+	for _, rc := range l.execs {
+		if err := loadEvents(c, rc); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// readRetries reads the due times of the retries pending at the crash, by
+// the failure event they follow, so that a retry fires when it would have.
+func (l *loader) readRetries(tx *bolt.Tx) error {
+	return tx.Bucket(bucketRetries).ForEach(func(k, v []byte) error {
+		seq, id, ok := splitEventKey(k)
+		if rc := l.bySeq[seq]; ok && rc != nil && len(v) == 8 {
+			if rc.retryAt == nil {
+				rc.retryAt = map[int64]time.Time{}
+			}
+			rc.retryAt[id] = time.Unix(0, int64(binary.BigEndian.Uint64(v)))
+		}
+		return nil
+	})
+}
+
+// admit puts the executions in the store, oldest first so that its
+// retention forgets the right ones; closed ones close there, running ones
+// wait for Resume. The journal's sequence goes on after the highest one
+// read.
+func (l *loader) admit() error {
+	ds := l.ds
+	sortByStart(l.execs)
+	for _, rc := range l.execs {
 		ds.j.lastSeq.Store(max(ds.j.lastSeq.Load(), rc.seq))
 	}
-	for _, rc := range execs {
+	for _, rc := range l.execs {
 		ex := rc.ex
 		ds.memStore.PutExecution(ex)
 		if ex.stored > 0 {
@@ -220,12 +270,12 @@ func (e *Engine) load(db *bolt.DB, ds *durableStore) (int, error) {
 		}
 		val, err := asl.DecodeJSONString(ex.input)
 		if err != nil {
-			return 0, fmt.Errorf("%w: execution %s: input: %w", errCorrupt, ex.arn, err)
+			return fmt.Errorf("%w: execution %s: input: %w", errCorrupt, ex.arn, err)
 		}
 		ex.inputVal = val
-		e.recovered = append(e.recovered, rc)
+		l.e.recovered = append(l.e.recovered, rc)
 	}
-	return len(execs), nil
+	return nil
 }
 
 // loadEvents reads an execution's events at load: the last one only when
@@ -371,107 +421,145 @@ func (ex *execution) resume(rc *recovery) {
 // in flight runs again.
 func (ex *execution) resumeTop(rc *recovery) error {
 	root := ex.rootFrame()
-	def := ex.sm.def
 	ex.mu.Lock()
 	events := ex.history()
 	ex.mu.Unlock()
 
-	var cur *asl.State
-	curAt := -1  // index of cur's StateEntered
-	exitAt := -1 // index of cur's StateExited
+	at, err := findTopStop(events, ex.sm.def, root.vars)
+	if err != nil {
+		return err
+	}
+	root.prev = at.last
+	if at.cur == nil {
+		root.run(ex.sm.def.StartAt, ex.inputVal)
+		return nil
+	}
+	// The execution input is the first state's input text only.
+	root.text = ""
+	if at.exitAt >= 0 {
+		return root.resumeAfterExit(events[at.exitAt], at.cur, rc.next)
+	}
+	return root.resumeEntered(events, at.curAt, at.cur, rc.retryAt)
+}
+
+// topStop is where the top-level states stopped: the last state entered,
+// and whether it exited.
+type topStop struct {
+	cur    *asl.State // nil: no state was entered
+	curAt  int        // index of cur's StateEntered
+	exitAt int        // index of cur's StateExited, or -1
+	last   int64      // the top-level chain's last event
+}
+
+// findTopStop reads the history for the last top-level state entered,
+// skipping the events of a Parallel or Map state's branches, which belong
+// to other frames. The variables the exited states assigned go into vars,
+// since the states after them read them.
+func findTopStop(events []Event, def *asl.StateMachine, vars map[string]any) (topStop, error) {
+	at := topStop{curAt: -1, exitAt: -1}
 	inside := false
-	var last int64 // the top-level chain's last event
 	for i, ev := range events {
 		switch {
 		case ev.StateEnteredEventDetails != nil && !inside:
 			st, ok := def.States[ev.StateEnteredEventDetails.Name]
 			if !ok {
-				return fmt.Errorf("event %d enters unknown state %q", ev.ID, ev.StateEnteredEventDetails.Name)
+				return at, fmt.Errorf("event %d enters unknown state %q", ev.ID, ev.StateEnteredEventDetails.Name)
 			}
-			cur, curAt, exitAt = st, i, -1
+			at.cur, at.curAt, at.exitAt = st, i, -1
 			inside = st.Type == asl.TypeParallel || st.Type == asl.TypeMap
-			last = ev.ID
-		case ev.StateExitedEventDetails != nil && cur != nil && ev.Type == exitedType(cur.Type) &&
-			ev.StateExitedEventDetails.Name == cur.Name && exitAt < curAt:
-			exitAt, inside, last = i, false, ev.ID
+			at.last = ev.ID
+		case ev.StateExitedEventDetails != nil && at.cur != nil && ev.Type == exitedType(at.cur.Type) &&
+			ev.StateExitedEventDetails.Name == at.cur.Name && at.exitAt < at.curAt:
+			at.exitAt, inside, at.last = i, false, ev.ID
 			for k, v := range ev.StateExitedEventDetails.AssignedVariables {
 				val, err := asl.DecodeJSONString(v)
 				if err != nil {
-					return fmt.Errorf("event %d: variable %s: %w", ev.ID, k, err)
+					return at, fmt.Errorf("event %d: variable %s: %w", ev.ID, k, err)
 				}
-				root.vars[k] = val
+				vars[k] = val
 			}
 		case !inside:
-			last = ev.ID
+			at.last = ev.ID
 		}
 	}
-	root.prev = last
-	if cur == nil {
-		root.run(def.StartAt, ex.inputVal)
+	return at, nil
+}
+
+// resumeAfterExit goes on from a state that exited: to the next state the
+// journal recorded with the exit, or, at the end, to the execution's end.
+func (f *frame) resumeAfterExit(ev Event, cur *asl.State, nextOf map[int64]string) error {
+	next, ok := nextOf[ev.ID]
+	if !ok {
+		return fmt.Errorf("event %d: the state after %s was not recorded", ev.ID, cur.Name)
+	}
+	out, err := decodeText(ev.StateExitedEventDetails.Output)
+	if err != nil {
+		return fmt.Errorf("event %d: output: %w", ev.ID, err)
+	}
+	if o := ev.StateExitedEventDetails.Output; o != nil {
+		f.text = *o
+	}
+	if next == "" {
+		f.onDone(out, nil)
 		return nil
 	}
-	// The execution input is the first state's input text only.
-	root.text = ""
-	if exitAt >= 0 {
-		ev := events[exitAt]
-		next, ok := rc.next[ev.ID]
-		if !ok {
-			return fmt.Errorf("event %d: the state after %s was not recorded", ev.ID, cur.Name)
-		}
-		out, err := decodeText(ev.StateExitedEventDetails.Output)
-		if err != nil {
-			return fmt.Errorf("event %d: output: %w", ev.ID, err)
-		}
-		if o := ev.StateExitedEventDetails.Output; o != nil {
-			root.text = *o
-		}
-		if next == "" {
-			root.onDone(out, nil)
-			return nil
-		}
-		root.run(next, out)
-		return nil
-	}
+	f.run(next, out)
+	return nil
+}
+
+// resumeEntered goes on with a state that was entered and did not exit,
+// from its recorded input: a Task from its events since entry, a Wait
+// until its original due time; the others, which have no effects outside
+// the execution, run again (a Parallel or Map state all its branches).
+func (f *frame) resumeEntered(events []Event, curAt int, cur *asl.State, retryAt map[int64]time.Time) error {
 	entered := events[curAt]
 	in, err := decodeText(entered.StateEnteredEventDetails.Input)
 	if err != nil {
 		return fmt.Errorf("event %d: input: %w", entered.ID, err)
 	}
-	r := &stateRun{f: root, st: cur, raw: in, entered: entered.ID, enterAt: entered.Timestamp}
+	r := &stateRun{f: f, st: cur, raw: in, entered: entered.ID, enterAt: entered.Timestamp}
 	if curAt == 0 || events[curAt-1].Type == "ExecutionStarted" {
-		r.rawText = ex.input
+		r.rawText = f.ex.input
 	}
 	switch cur.Type {
 	case asl.TypeTask:
-		return r.resumeTask(events[curAt+1:], rc.retryAt)
+		return r.resumeTask(events[curAt+1:], retryAt)
 	case asl.TypeWait:
-		env := r.env()
-		win, err := cur.EffectiveInput(r.raw, env)
-		if err != nil {
-			root.run(r.fail(r.evalErr(err)))
-			return nil
-		}
-		until, err := cur.Until(win, env, r.enterAt)
-		if err != nil {
-			root.run(r.fail(r.evalErr(err)))
-			return nil
-		}
-		if d := until.Sub(ex.e.cfg.Clock.Now()); d > 0 {
-			ex.after(d, func() {
-				if root.ctx.Err() != nil {
-					return
-				}
-				root.run(r.succeed(win, r.env()))
-			})
-			return nil
-		}
-		root.run(r.succeed(win, env))
+		r.resumeWait()
 		return nil
 	}
 	// Pass, Choice, Succeed and Fail have no effects outside the execution;
 	// Parallel and Map run their branches again.
-	root.run(r.execute(false))
+	f.run(r.execute(false))
 	return nil
+}
+
+// resumeWait goes on with a Wait state: it waits until the time its input
+// gives, counted from its original entry, so a restart does not lengthen
+// the wait.
+func (r *stateRun) resumeWait() {
+	root, cur, ex := r.f, r.st, r.f.ex
+	env := r.env()
+	win, err := cur.EffectiveInput(r.raw, env)
+	if err != nil {
+		root.run(r.fail(r.evalErr(err)))
+		return
+	}
+	until, err := cur.Until(win, env, r.enterAt)
+	if err != nil {
+		root.run(r.fail(r.evalErr(err)))
+		return
+	}
+	if d := until.Sub(ex.e.cfg.Clock.Now()); d > 0 {
+		ex.after(d, func() {
+			if root.ctx.Err() != nil {
+				return
+			}
+			root.run(r.succeed(win, r.env()))
+		})
+		return
+	}
+	root.run(r.succeed(win, env))
 }
 
 // resumeTask goes on with a Task state from its events since entry.

@@ -561,76 +561,111 @@ func (r *stateRun) failFrame(e *asl.Error) (string, any) {
 // first, the frame goes on from the timer and the invoker's late result is
 // dropped.
 func (r *stateRun) runTask(env *asl.Env, owned bool) (string, any) {
-	st, ex := r.st, r.f.ex
-	t := ex.sm.tasks[st]
+	t := r.f.ex.sm.tasks[r.st]
 	if t == nil {
 		return r.fail(&asl.Error{Name: asl.ErrRuntime, Cause: "no invoker for this Task"})
 	}
+	in, timeout, heartbeat, aerr := r.taskInput(env)
+	if aerr != nil {
+		return r.fail(aerr)
+	}
+	var inv Invoker
+	var payload string
+	var ok bool
+	if t.kind == taskLambda {
+		inv, payload = t.invoker, marshalValue(in)
+		ok = r.recEntry(entry{typ: "LambdaFunctionScheduled", kind: kindLambdaSched, a: t.resource, b: payload, n: timeout}) &&
+			r.recEntry(entry{typ: "LambdaFunctionStarted", kind: kindPlain})
+	} else {
+		if inv, payload, aerr = r.taskInvoker(t, in); aerr != nil {
+			return r.fail(aerr)
+		}
+		ok = r.recTaskScheduled(t, in, timeout, heartbeat)
+	}
+	if !ok {
+		return "", nil
+	}
+	return r.startTask(t, inv, payload, timeout, heartbeat, owned)
+}
+
+// taskInput evaluates what the attempt needs before anything is recorded:
+// the effective input, the timeout and the heartbeat, in that order, as
+// the first failure among them is the state's evaluation error.
+func (r *stateRun) taskInput(env *asl.Env) (in any, timeout, heartbeat int64, _ *asl.Error) {
+	st := r.st
 	in, err := st.EffectiveInput(r.raw, env)
 	if err != nil {
-		return r.fail(r.evalErr(err))
+		return nil, 0, 0, r.evalErr(err)
 	}
-	timeout, err := st.Timeout(in, env)
-	if err != nil {
-		return r.fail(r.evalErr(err))
+	if timeout, err = st.Timeout(in, env); err != nil {
+		return nil, 0, 0, r.evalErr(err)
 	}
-	heartbeat, err := st.Heartbeat(in, env)
-	if err != nil {
-		return r.fail(r.evalErr(err))
+	if heartbeat, err = st.Heartbeat(in, env); err != nil {
+		return nil, 0, 0, r.evalErr(err)
 	}
-	inv, payload := t.invoker, ""
-	switch t.kind {
-	case taskLambda:
-		payload = marshalValue(in)
-		if !r.recEntry(entry{typ: "LambdaFunctionScheduled", kind: kindLambdaSched, a: t.resource, b: payload, n: timeout}) ||
-			!r.recEntry(entry{typ: "LambdaFunctionStarted", kind: kindPlain}) {
-			return "", nil
-		}
-	default:
-		if t.kind == taskLambdaInvoke {
-			fn := t.functionName
-			if v, ok := asl.Field(in, "FunctionName"); ok {
-				if name, err := functionNameOf(json.RawMessage(marshalValue(v))); err == nil {
-					fn = name
-				}
-			}
-			var ok bool
-			if inv, ok = ex.e.cfg.Invokers.function(fn); !ok {
-				return r.fail(&asl.Error{Name: "Lambda.ResourceNotFoundException", Cause: fmt.Sprintf("Function not found: %s", ex.e.lambdaARN(fn))})
-			}
-			payload = "{}"
-			if p, ok := asl.Field(in, "Payload"); ok {
-				payload = marshalValue(p)
-			}
-			if it, _ := asl.Field(in, "InvocationType"); it == "Event" && !t.callback {
-				// Asynchronous invocation: Lambda accepts the event (202)
-				// and the function runs on its own, outside the execution.
-				fn := inv
-				inv = InvokerFunc(func(_ context.Context, p []byte) ([]byte, error) {
-					go func() { _, _ = safeInvoke(context.Background(), fn, p) }()
-					return nil, nil
-				})
-				r.async = true
-			}
-		} else {
-			payload = marshalValue(in)
-		}
-		// Copies, so that timeout and heartbeat stay off the heap.
-		var timeoutPtr, hb *int64
-		if timeout > 0 {
-			timeoutPtr = new(timeout)
-		}
-		if heartbeat > 0 {
-			hb = new(heartbeat)
-		}
-		if !r.rec(Event{Type: "TaskScheduled", TaskScheduledEventDetails: &TaskScheduledDetails{
-			Resource: t.resourceName, ResourceType: t.resourceType, Region: ex.e.cfg.Region,
-			Parameters: strp(marshalValue(in)), TimeoutInSeconds: timeoutPtr, HeartbeatSeconds: hb,
-		}}) || !r.rec(Event{Type: "TaskStarted", TaskStartedEventDetails: &TaskDetails{Resource: t.resourceName, ResourceType: t.resourceType}}) {
-			return "", nil
-		}
-	}
+	return in, timeout, heartbeat, nil
+}
 
+// taskInvoker picks the invoker and payload of a Task* resource. An
+// arn:aws:states:::lambda:invoke task names its function in its input, so
+// it is looked up now (Lambda.ResourceNotFoundException when unknown), and
+// its InvocationType Event invokes asynchronously.
+func (r *stateRun) taskInvoker(t *task, in any) (Invoker, string, *asl.Error) {
+	if t.kind != taskLambdaInvoke {
+		return t.invoker, marshalValue(in), nil
+	}
+	e := r.f.ex.e
+	fn := t.functionName
+	if v, ok := asl.Field(in, "FunctionName"); ok {
+		if name, err := functionNameOf(json.RawMessage(marshalValue(v))); err == nil {
+			fn = name
+		}
+	}
+	inv, ok := e.cfg.Invokers.function(fn)
+	if !ok {
+		return nil, "", &asl.Error{Name: "Lambda.ResourceNotFoundException", Cause: fmt.Sprintf("Function not found: %s", e.lambdaARN(fn))}
+	}
+	payload := "{}"
+	if p, ok := asl.Field(in, "Payload"); ok {
+		payload = marshalValue(p)
+	}
+	if it, _ := asl.Field(in, "InvocationType"); it == "Event" && !t.callback {
+		// Asynchronous invocation: Lambda accepts the event (202)
+		// and the function runs on its own, outside the execution.
+		fn := inv
+		inv = InvokerFunc(func(_ context.Context, p []byte) ([]byte, error) {
+			go func() { _, _ = safeInvoke(context.Background(), fn, p) }()
+			return nil, nil
+		})
+		r.async = true
+	}
+	return inv, payload, nil
+}
+
+// recTaskScheduled records TaskScheduled and TaskStarted; false when the
+// execution has ended meanwhile.
+func (r *stateRun) recTaskScheduled(t *task, in any, timeout, heartbeat int64) bool {
+	// Copies, so that timeout and heartbeat stay off the heap.
+	var timeoutPtr, hb *int64
+	if timeout > 0 {
+		timeoutPtr = new(timeout)
+	}
+	if heartbeat > 0 {
+		hb = new(heartbeat)
+	}
+	return r.rec(Event{Type: "TaskScheduled", TaskScheduledEventDetails: &TaskScheduledDetails{
+		Resource: t.resourceName, ResourceType: t.resourceType, Region: r.f.ex.e.cfg.Region,
+		Parameters: strp(marshalValue(in)), TimeoutInSeconds: timeoutPtr, HeartbeatSeconds: hb,
+	}}) && r.rec(Event{Type: "TaskStarted", TaskStartedEventDetails: &TaskDetails{Resource: t.resourceName, ResourceType: t.resourceType}})
+}
+
+// startTask arms the attempt's timeout and heartbeat timers, or registers
+// its callback token, before the invoker runs, so that settle finds them to
+// disarm whichever way the attempt ends; then it invokes: here when the
+// frame's goroutine is ours (owned), else on a goroutine of its own that
+// carries the frame on.
+func (r *stateRun) startTask(t *task, inv Invoker, payload string, timeout, heartbeat int64, owned bool) (string, any) {
+	ex := r.f.ex
 	tr := &taskRun{r: r, t: t, heartbeat: heartbeat}
 	tr.ctx, tr.cancel = context.WithCancel(r.f.ctx)
 	if timeout > 0 {
