@@ -30,6 +30,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/asyncjobs/stepjobs/internal/dynalite"
+	"github.com/asyncjobs/stepjobs/internal/faults"
 	"github.com/asyncjobs/stepjobs/internal/job"
 	"github.com/asyncjobs/stepjobs/internal/offline"
 	"github.com/asyncjobs/stepjobs/internal/sfn"
@@ -97,9 +98,9 @@ func TestE2EFaults(t *testing.T) {
 			cfg := testConfig()
 			cfg.Clock = newScaledClock(20)
 			var err error
-			cfg.Faults.Tasks, err = offline.ParseTaskFaults(tc.tasks)
+			cfg.Faults.Tasks, err = faults.ParseTaskFaults(tc.tasks)
 			require.NoError(t, err)
-			cfg.Faults.Stores, err = offline.ParseStoreFaults(tc.stores)
+			cfg.Faults.Stores, err = faults.ParseStoreFaults(tc.stores)
 			require.NoError(t, err)
 			cfg.Faults.Seed = 20261123
 			var ddb *outageDynamoDB
@@ -199,7 +200,7 @@ func TestE2EStatusChangeDeliveredOnce(t *testing.T) {
 	cfg.Functions = counted.functions()
 	var err error
 	// Long enough to stop a job while it simulates.
-	cfg.Faults.Tasks, err = offline.ParseTaskFaults("batchSimulation:latency=1500ms")
+	cfg.Faults.Tasks, err = faults.ParseTaskFaults("batchSimulation:latency=1500ms")
 	require.NoError(t, err)
 	rt := own(t, cfg)
 

@@ -21,6 +21,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/asyncjobs/stepjobs/internal/faults"
 	"github.com/asyncjobs/stepjobs/internal/offline"
 )
 
@@ -97,10 +98,10 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (op
 	c.FunctionEnv = map[string]string{"ALLOW_SIMULATED_FAILURES": strconv.FormatBool(*allow)}
 	c.AuthDisabled = !*authOn
 	var err error
-	if c.Faults.Tasks, err = offline.ParseTaskFaults(*taskFaults); err != nil {
+	if c.Faults.Tasks, err = faults.ParseTaskFaults(*taskFaults); err != nil {
 		return o, fmt.Errorf("--fault: %w", err)
 	}
-	if c.Faults.Stores, err = offline.ParseStoreFaults(*storeFaults); err != nil {
+	if c.Faults.Stores, err = faults.ParseStoreFaults(*storeFaults); err != nil {
 		return o, fmt.Errorf("--fault-store: %w", err)
 	}
 	c.Faults.Seed = *faultSeed

@@ -20,7 +20,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/asyncjobs/stepjobs/internal/offline"
+	"github.com/asyncjobs/stepjobs/internal/faults"
 )
 
 // runMainEnv marks this test binary started again as the command.
@@ -82,13 +82,13 @@ func TestParseFlags(t *testing.T) {
 			check: func(t *testing.T, o options) { assert.Equal(t, 7001, o.cfg.APIPort) }},
 		{name: "faults", args: []string{"--fault", "batchSimulation:error=0.2:TransientError,latency=5ms", "--fault-store", "s3:error=0.1", "--fault-seed", "7"},
 			check: func(t *testing.T, o options) {
-				assert.Equal(t, offline.TaskFault{ErrorRate: 0.2, ErrorType: "TransientError", Latency: 5 * time.Millisecond}, o.cfg.Faults.Tasks["batchSimulation"])
-				assert.Equal(t, offline.StoreFault{ErrorRate: 0.1, Status: 503}, o.cfg.Faults.Stores["s3"])
+				assert.Equal(t, faults.TaskFault{ErrorRate: 0.2, ErrorType: "TransientError", Latency: 5 * time.Millisecond}, o.cfg.Faults.Tasks["batchSimulation"])
+				assert.Equal(t, faults.StoreFault{ErrorRate: 0.1, Status: 503}, o.cfg.Faults.Stores["s3"])
 				assert.Equal(t, uint64(7), o.cfg.Faults.Seed)
 			}},
 		{name: "faults from the environment", env: map[string]string{"STEPJOBS_FAULT": "tracking:timeout=0.5"},
 			check: func(t *testing.T, o options) {
-				assert.Equal(t, offline.TaskFault{TimeoutRate: 0.5}, o.cfg.Faults.Tasks["tracking"])
+				assert.Equal(t, faults.TaskFault{TimeoutRate: 0.5}, o.cfg.Faults.Tasks["tracking"])
 				assert.False(t, o.cfg.Faults.Enabled() && len(o.cfg.Faults.Stores) > 0)
 			}},
 		{name: "bad fault", args: []string{"--fault", "tracking:error=2"}, wantErr: `--fault: fault "tracking:error=2"`},

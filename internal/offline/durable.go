@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/asyncjobs/stepjobs/internal/faults"
 	"github.com/asyncjobs/stepjobs/internal/sfn"
 )
 
@@ -30,11 +31,11 @@ func (s *Server) applyStoreFaults() {
 	if len(f.Stores) == 0 {
 		return
 	}
-	if _, ok := f.Stores[StoreDynamoDB]; ok && s.dynamo != nil {
-		s.dynamo = dynamodb.New(s.dynamo.Options(), func(o *dynamodb.Options) { o.HTTPClient = storeHTTPClient(StoreDynamoDB, f) })
+	if _, ok := f.Stores[faults.StoreDynamoDB]; ok && s.dynamo != nil {
+		s.dynamo = dynamodb.New(s.dynamo.Options(), func(o *dynamodb.Options) { o.HTTPClient = faults.HTTPClient(faults.StoreDynamoDB, f) })
 	}
-	if _, ok := f.Stores[StoreS3]; ok && s.s3 != nil {
-		s.s3 = s3.New(s.s3.Options(), func(o *s3.Options) { o.HTTPClient = storeHTTPClient(StoreS3, f) })
+	if _, ok := f.Stores[faults.StoreS3]; ok && s.s3 != nil {
+		s.s3 = s3.New(s.s3.Options(), func(o *s3.Options) { o.HTTPClient = faults.HTTPClient(faults.StoreS3, f) })
 	}
 	s.log.Warn("fault injection on", "faults", f.String(), "seed", f.Seed)
 }
@@ -62,7 +63,7 @@ func (s *Server) function(key string, inv sfn.Invoker) sfn.Invoker {
 	if !ok {
 		return inv
 	}
-	return newFaultyInvoker(key, inv, f, s.cfg.Faults.Seed)
+	return faults.NewInvoker(key, inv, f, s.cfg.Faults.Seed)
 }
 
 // newEngine opens the engine: on DataDir/stepfunctions.bolt when DataDir is

@@ -57,6 +57,7 @@ import (
 	"github.com/asyncjobs/stepjobs/internal/apigw"
 	"github.com/asyncjobs/stepjobs/internal/console"
 	"github.com/asyncjobs/stepjobs/internal/dynalite"
+	"github.com/asyncjobs/stepjobs/internal/faults"
 	"github.com/asyncjobs/stepjobs/internal/sfn"
 	"github.com/asyncjobs/stepjobs/internal/slsconfig"
 )
@@ -129,8 +130,8 @@ type Config struct {
 	// otherwise a dev token is required (auth.go).
 	AuthDisabled bool
 
-	// Faults injects task and store failures (faults.go); zero: none.
-	Faults Faults
+	// Faults injects task and store failures (internal/faults); zero: none.
+	Faults faults.Faults
 }
 
 // DefaultConfig is the configuration of `make run`: the API on 8080, Step

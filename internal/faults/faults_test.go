@@ -1,4 +1,4 @@
-package offline
+package faults
 
 import (
 	"context"
@@ -131,7 +131,7 @@ func FuzzParseFaults(f *testing.F) {
 func TestFaultyInvokerDecisions(t *testing.T) {
 	ok := sfn.InvokerFunc(func(context.Context, []byte) ([]byte, error) { return []byte(`{}`), nil })
 	run := func(order []int) map[int][]bool {
-		inv := newFaultyInvoker("batchSimulation", ok, TaskFault{ErrorRate: 0.3, ErrorType: "TransientError"}, 42)
+		inv := NewInvoker("batchSimulation", ok, TaskFault{ErrorRate: 0.3, ErrorType: "TransientError"}, 42)
 		out := map[int][]bool{}
 		for _, i := range order {
 			_, err := inv.Invoke(context.Background(), []byte(`{"jobId":"`+strings.Repeat("x", i)+`"}`))
@@ -157,7 +157,7 @@ func TestFaultyInvokerDecisions(t *testing.T) {
 	assert.InDelta(t, 300, failed, 60, "about 30%% of 1000 calls fail")
 
 	// The error is named as configured, as Lambda names errors.
-	inv := newFaultyInvoker("t", ok, TaskFault{ErrorRate: 1, ErrorType: "Lambda.TooManyRequestsException"}, 1)
+	inv := NewInvoker("t", ok, TaskFault{ErrorRate: 1, ErrorType: "Lambda.TooManyRequestsException"}, 1)
 	_, err := inv.Invoke(context.Background(), []byte(`{}`))
 	var ire messages.InvokeResponse_Error
 	require.ErrorAs(t, err, &ire)
@@ -165,7 +165,7 @@ func TestFaultyInvokerDecisions(t *testing.T) {
 
 	// A timeout hangs until the engine cancels the attempt.
 	called := false
-	hang := newFaultyInvoker("t", sfn.InvokerFunc(func(context.Context, []byte) ([]byte, error) { called = true; return nil, nil }),
+	hang := NewInvoker("t", sfn.InvokerFunc(func(context.Context, []byte) ([]byte, error) { called = true; return nil, nil }),
 		TaskFault{TimeoutRate: 1}, 1)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
@@ -177,7 +177,7 @@ func TestFaultyInvokerDecisions(t *testing.T) {
 	// A lost answer: the handler runs (its writes are done), then the
 	// invocation hangs until the engine cancels the attempt.
 	ran := make(chan struct{})
-	lost := newFaultyInvoker("t", sfn.InvokerFunc(func(context.Context, []byte) ([]byte, error) { close(ran); return []byte(`{}`), nil }),
+	lost := NewInvoker("t", sfn.InvokerFunc(func(context.Context, []byte) ([]byte, error) { close(ran); return []byte(`{}`), nil }),
 		TaskFault{LostRate: 1}, 1)
 	ctx, cancel = context.WithCancel(context.Background())
 	go func() { _, err := lost.Invoke(ctx, []byte(`{}`)); done <- err }()
@@ -204,7 +204,7 @@ func TestFaultyTransport(t *testing.T) {
 		{StoreDynamoDB, 503, "#ServiceUnavailable"},
 		{StoreDynamoDB, 500, "#InternalServerError"},
 	} {
-		c := storeHTTPClient(tc.store, Faults{Stores: map[string]StoreFault{tc.store: {ErrorRate: 1, Status: tc.status}}})
+		c := HTTPClient(tc.store, Faults{Stores: map[string]StoreFault{tc.store: {ErrorRate: 1, Status: tc.status}}})
 		res, err := c.Get(srv.URL)
 		require.NoError(t, err)
 		body, _ := io.ReadAll(res.Body)
@@ -212,12 +212,12 @@ func TestFaultyTransport(t *testing.T) {
 		assert.Equal(t, tc.status, res.StatusCode)
 		assert.Contains(t, string(body), tc.want)
 	}
-	c := storeHTTPClient(StoreS3, Faults{Stores: map[string]StoreFault{StoreS3: {ErrorRate: 1}}})
+	c := HTTPClient(StoreS3, Faults{Stores: map[string]StoreFault{StoreS3: {ErrorRate: 1}}})
 	_, err := c.Get(srv.URL)
 	var opErr *net.OpError
 	assert.True(t, errors.As(err, &opErr), "a connection reset: %v", err)
 
-	c = storeHTTPClient(StoreS3, Faults{Stores: map[string]StoreFault{StoreS3: {ErrorRate: 0.5, Status: 503}}, Seed: 7})
+	c = HTTPClient(StoreS3, Faults{Stores: map[string]StoreFault{StoreS3: {ErrorRate: 0.5, Status: 503}}, Seed: 7})
 	failed := 0
 	for range 200 {
 		res, err := c.Get(srv.URL)
@@ -228,7 +228,7 @@ func TestFaultyTransport(t *testing.T) {
 		}
 	}
 	assert.InDelta(t, 100, failed, 30)
-	c = storeHTTPClient(StoreS3, Faults{})
+	c = HTTPClient(StoreS3, Faults{})
 	res, err := c.Get(srv.URL)
 	require.NoError(t, err)
 	_ = res.Body.Close()

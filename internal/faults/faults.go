@@ -1,4 +1,4 @@
-package offline
+package faults
 
 import (
 	"context"
@@ -286,7 +286,8 @@ type faultyInvoker struct {
 	seen map[uint64]uint64 // payload hash -> invocations so far
 }
 
-func newFaultyInvoker(key string, inv sfn.Invoker, f TaskFault, seed uint64) *faultyInvoker {
+// NewInvoker wraps inv, function key's invoker, with its task fault f.
+func NewInvoker(key string, inv sfn.Invoker, f TaskFault, seed uint64) sfn.Invoker {
 	return &faultyInvoker{inv: inv, fault: f, key: key, seed: seed, seen: map[uint64]uint64{}}
 }
 
@@ -409,9 +410,9 @@ func (t *faultyTransport) errorResponse(req *http.Request) *http.Response {
 	}
 }
 
-// storeHTTPClient is the HTTP client of a store's SDK client: a transport
+// HTTPClient is the HTTP client of a store's SDK client: a transport
 // like the SDK's default, with store faults when configured.
-func storeHTTPClient(store string, f Faults) *http.Client {
+func HTTPClient(store string, f Faults) *http.Client {
 	base := http.DefaultTransport.(*http.Transport).Clone()
 	base.MaxIdleConnsPerHost = 256
 	var rt http.RoundTripper = base
