@@ -10,18 +10,13 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/asyncjobs/stepjobs/internal/eventbridge"
 	"github.com/asyncjobs/stepjobs/internal/faults"
 	"github.com/asyncjobs/stepjobs/internal/sfn"
 )
 
 // EngineFile is the Step Functions engine's data file under DataDir.
 const EngineFile = "stepfunctions.bolt"
-
-// resilience holds what durability, fault injection and the EventBridge
-// rules add to a Server.
-type resilience struct {
-	rules *eventRules
-}
 
 // applyStoreFaults gives the functions' store clients an HTTP client with
 // the configured store faults (after the table and bucket exist: start-up
@@ -105,15 +100,15 @@ func (s *Server) resume(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("offline: eventBridge rules: %w", err)
 	}
-	r := newEventRules(rules, s.wire.invoker, s.svc.Region, s.svc.AccountID, s.log.With("server", "eventbridge"))
-	s.resil.rules = r
-	r.unsub = s.engine.Subscribe(r.observe)
+	r := eventbridge.New(rules, s.wire.invoker, s.svc.Region, s.svc.AccountID, s.log.With("server", "eventbridge"))
+	s.eventRules = r
+	s.unsubscribeRules = s.engine.Subscribe(r.Observe)
 	if s.cfg.DataDir != "" {
 		machines := make([]string, 0, len(s.res.StateMachines))
 		for _, arn := range s.res.StateMachines {
 			machines = append(machines, arn)
 		}
-		n, err := r.redeliver(ctx, s.cfg.DataDir, s.engine, machines)
+		n, err := r.Redeliver(ctx, s.cfg.DataDir, s.engine, machines)
 		if err != nil {
 			return fmt.Errorf("offline: %w", err)
 		}
@@ -130,8 +125,11 @@ func (s *Server) resume(ctx context.Context) error {
 // closeEngine lets the EventBridge deliveries and redrives finish within
 // ctx, then closes the engine's data file.
 func (s *Server) closeEngine(ctx context.Context) error {
-	if r := s.resil.rules; r != nil {
-		r.stop(ctx)
+	if s.unsubscribeRules != nil {
+		s.unsubscribeRules()
+	}
+	if r := s.eventRules; r != nil {
+		r.Stop(ctx)
 	}
 	if s.engine == nil {
 		return nil
@@ -147,20 +145,20 @@ func (s *Server) closeEngine(ctx context.Context) error {
 // redriven from the dead-letter queue), or parked there for good (see
 // DeadLetters), or until ctx ends.
 func (s *Server) WaitDelivered(ctx context.Context) error {
-	r := s.resil.rules
+	r := s.eventRules
 	if r == nil {
 		return errors.New("offline: not started")
 	}
-	return r.wait(ctx)
+	return r.Wait(ctx)
 }
 
 // DeadLetters is how many deliveries sit in the dead-letter queue for good:
 // their function refused them in a way no redrive changes (status-update:
 // the record holds another final status, or belongs to another execution).
 func (s *Server) DeadLetters() int {
-	r := s.resil.rules
+	r := s.eventRules
 	if r == nil {
 		return 0
 	}
-	return r.dlq.parkedCount()
+	return r.Parked()
 }

@@ -66,7 +66,7 @@ func newStackNames(svc *slsconfig.Service, partition string, bucketNames map[str
 		case "AWS::SQS::Queue":
 			// Named, never created: the local dead-letter queue of an
 			// eventBridge target or a function's failed asynchronous
-			// invocations is a stand-in that redrives (eventbridge_dlq.go).
+			// invocations is a stand-in that redrives (internal/eventbridge).
 			name := queueName(svc, id)
 			n.refs[id] = fmt.Sprintf("https://sqs.%s.amazonaws.com/%s/%s", n.region, n.account, name)
 			n.attrs[id+".Arn"] = fmt.Sprintf("arn:%s:sqs:%s:%s:%s", partition, n.region, n.account, name)

@@ -28,8 +28,8 @@
 // and their histories survive a restart too (stepfunctions.bolt), and
 // running ones resume (see sfn.Open); without it they live in memory, and
 // Close waits (within its context) for running executions so that no job is
-// left RUNNING in the table. Faults (faults.go) injects task and store
-// failures for tests and demos; the EventBridge rules (eventbridge.go), with
+// left RUNNING in the table. Faults (internal/faults) injects task and store
+// failures for tests and demos; the EventBridge rules (internal/eventbridge), with
 // Lambda's retries and a dead-letter queue that redrives, record the end of
 // every execution the state machine itself could not record.
 package offline
@@ -57,6 +57,7 @@ import (
 	"github.com/asyncjobs/stepjobs/internal/apigw"
 	"github.com/asyncjobs/stepjobs/internal/console"
 	"github.com/asyncjobs/stepjobs/internal/dynalite"
+	"github.com/asyncjobs/stepjobs/internal/eventbridge"
 	"github.com/asyncjobs/stepjobs/internal/faults"
 	"github.com/asyncjobs/stepjobs/internal/sfn"
 	"github.com/asyncjobs/stepjobs/internal/slsconfig"
@@ -206,7 +207,10 @@ type Server struct {
 
 	closeOnce sync.Once
 	closeErr  error
-	resil     resilience // durable engine, faults, EventBridge rules (durable.go)
+	// eventRules emulates serverless.yml's EventBridge rules, subscribed to
+	// the engine until unsubscribeRules (durable.go).
+	eventRules       *eventbridge.Rules
+	unsubscribeRules func()
 }
 
 // Start starts every part and returns once all are up (Ready is then

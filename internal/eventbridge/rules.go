@@ -1,4 +1,4 @@
-package offline
+package eventbridge
 
 import (
 	"context"
@@ -15,7 +15,7 @@ import (
 	"github.com/asyncjobs/stepjobs/internal/slsconfig"
 )
 
-// eventRules emulates the functions' EventBridge rules for the events the
+// Rules emulates the functions' EventBridge rules for the events the
 // local runtime produces: "Step Functions Execution Status Change". Each
 // status change becomes the event AWS puts on the default bus; every rule
 // whose pattern matches delivers it (through its input transformer) to its
@@ -28,16 +28,18 @@ import (
 // EventBridge cannot hand to Lambda at all, and the local hand-over does
 // not fail.
 //
-// Nothing else delivers: with a data directory, the ledger (eventbridge_ledger.go)
+// Nothing else delivers: with a data directory, the ledger (ledger.go)
 // remembers which deliveries completed, so a restart delivers only the
 // status changes a stop or crash cut short.
-type eventRules struct {
+type Rules struct {
 	rules   []slsconfig.EventRule
 	invoker func(key string) (sfn.Invoker, bool)
 	region  string
 	account string
 	log     *slog.Logger
-	unsub   func()
+	// clock times the retries and the redrives (sfn.RealClock; a test's
+	// sfn.FakeClock).
+	clock sfn.Clock
 	// retryDelay is the delay before Lambda's first retry, doubled for the
 	// next (about one and two minutes on AWS; shortened here).
 	retryDelay time.Duration
@@ -74,17 +76,22 @@ func deliveryKey(function, executionARN, status string) string {
 	return function + " " + executionARN + " " + status
 }
 
-func newEventRules(rules []slsconfig.EventRule, invoker func(string) (sfn.Invoker, bool), region, account string, log *slog.Logger) *eventRules {
+// New emulates rules in region and account: invoker gives a rule's target
+// (its function key) the invoker of the function; log takes the
+// deliveries' outcomes. Feed it status changes with Observe (an engine
+// subscriber), and end it with Stop.
+func New(rules []slsconfig.EventRule, invoker func(key string) (sfn.Invoker, bool), region, account string, log *slog.Logger) *Rules {
 	ctx, cancel := context.WithCancel(context.Background())
-	e := &eventRules{rules: rules, invoker: invoker, region: region, account: account, log: log, ctx: ctx, cancel: cancel,
+	e := &Rules{rules: rules, invoker: invoker, region: region, account: account, log: log, clock: sfn.RealClock{}, ctx: ctx, cancel: cancel,
 		retryDelay: 100 * time.Millisecond, idle: make(chan struct{})}
 	close(e.idle)
-	e.dlq = newDeadLetters(ctx, e.invoke, e.complete, log)
+	e.dlq = newDeadLetters(ctx, e.clock, e.invoke, e.complete, log)
 	return e
 }
 
-// observe is an engine subscriber.
-func (e *eventRules) observe(c sfn.StatusChange) {
+// Observe delivers c to the target of every rule whose pattern matches it,
+// in the background; it is an engine subscriber (sfn.Engine.Subscribe).
+func (e *Rules) Observe(c sfn.StatusChange) {
 	for _, d := range e.deliveries(c, nil) {
 		e.start(d)
 	}
@@ -92,7 +99,7 @@ func (e *eventRules) observe(c sfn.StatusChange) {
 
 // deliveries are the deliveries c makes: one per matching rule, less those
 // skip reports as done already.
-func (e *eventRules) deliveries(c sfn.StatusChange, skip func(key string) bool) []delivery {
+func (e *Rules) deliveries(c sfn.StatusChange, skip func(key string) bool) []delivery {
 	if len(e.rules) == 0 {
 		return nil
 	}
@@ -121,7 +128,7 @@ func (e *eventRules) deliveries(c sfn.StatusChange, skip func(key string) bool) 
 }
 
 // start delivers d in the background.
-func (e *eventRules) start(d delivery) {
+func (e *Rules) start(d delivery) {
 	e.mu.Lock()
 	if e.ctx.Err() != nil {
 		e.mu.Unlock()
@@ -142,7 +149,7 @@ func (e *eventRules) start(d delivery) {
 // deliver invokes d's function with Lambda's retries of an asynchronous
 // invocation, then hands a delivery that still failed to the on-failure
 // destination.
-func (e *eventRules) deliver(d delivery) {
+func (e *Rules) deliver(d delivery) {
 	delay := e.retryDelay
 	var err error
 	for attempt := 0; ; attempt++ {
@@ -155,7 +162,7 @@ func (e *eventRules) deliver(d delivery) {
 			break
 		}
 		e.log.Warn("eventbridge: retrying", "function", d.rule.Function, "executionArn", d.change.ExecutionARN, "attempt", attempt+1, "err", err)
-		if !sleep(e.ctx, delay) {
+		if !sleep(e.ctx, e.clock, delay) {
 			return // stopped: a restart with the same data delivers it again
 		}
 		delay *= 2
@@ -173,7 +180,7 @@ func (e *eventRules) deliver(d delivery) {
 }
 
 // invoke is one invocation of d's function, with the function's timeout.
-func (e *eventRules) invoke(d delivery) error {
+func (e *Rules) invoke(d delivery) error {
 	if e.ctx.Err() != nil {
 		return e.ctx.Err()
 	}
@@ -185,7 +192,7 @@ func (e *eventRules) invoke(d delivery) error {
 
 // complete ends d: recorded, dropped, or parked in the dead-letter queue
 // for good. Nothing delivers it again, not even a restart.
-func (e *eventRules) complete(d delivery) {
+func (e *Rules) complete(d delivery) {
 	if e.ledger != nil {
 		if err := e.ledger.add(d.key()); err != nil {
 			e.log.Warn("eventbridge: ledger", "err", err)
@@ -199,9 +206,9 @@ func (e *eventRules) complete(d delivery) {
 	e.mu.Unlock()
 }
 
-// wait blocks until no delivery is outstanding (dead letters parked for good
+// Wait blocks until no delivery is outstanding (dead letters parked for good
 // do not count), or ctx ends.
-func (e *eventRules) wait(ctx context.Context) error {
+func (e *Rules) Wait(ctx context.Context) error {
 	for {
 		e.mu.Lock()
 		idle, done := e.idle, e.outstanding == 0
@@ -217,14 +224,11 @@ func (e *eventRules) wait(ctx context.Context) error {
 	}
 }
 
-// stop lets outstanding deliveries (and redrives) finish within ctx, then
+// Stop lets outstanding deliveries (and redrives) finish within ctx, then
 // cancels them: what is left is delivered at the next start with the same
-// data directory.
-func (e *eventRules) stop(ctx context.Context) {
-	if e.unsub != nil {
-		e.unsub()
-	}
-	_ = e.wait(ctx)
+// data directory. Unsubscribe e from the engine first.
+func (e *Rules) Stop(ctx context.Context) {
+	_ = e.Wait(ctx)
 	e.mu.Lock()
 	e.cancel()
 	e.mu.Unlock()
@@ -237,12 +241,28 @@ func (e *eventRules) stop(ctx context.Context) {
 	}
 }
 
-// sleep waits d, or until ctx ends (false).
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
+// Parked is how many deliveries sit in the dead-letter queue for good:
+// their function refused them in a way no redrive changes.
+func (e *Rules) Parked() int { return e.dlq.parkedCount() }
+
+// Payload is what rule r's target receives for the status change c in
+// region and account; false when r's pattern does not match c.
+func Payload(r slsconfig.EventRule, c sfn.StatusChange, region, account string) ([]byte, bool, error) {
+	ev := statusChangeEvent(c, region, account)
+	if !matchPattern(r.Pattern, ev) {
+		return nil, false, nil
+	}
+	b, err := transformInput(r, ev)
+	return b, true, err
+}
+
+// sleep waits d on clock, or until ctx ends (false).
+func sleep(ctx context.Context, clock sfn.Clock, d time.Duration) bool {
+	fired := make(chan struct{})
+	t := clock.AfterFunc(d, func() { close(fired) })
 	defer t.Stop()
 	select {
-	case <-t.C:
+	case <-fired:
 		return true
 	case <-ctx.Done():
 		return false

@@ -1,4 +1,4 @@
-package offline
+package eventbridge
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/asyncjobs/stepjobs/internal/job"
+	"github.com/asyncjobs/stepjobs/internal/sfn"
 )
 
 // deadLetters is the local stand-in for the on-failure destination of the
@@ -32,6 +33,7 @@ import (
 // whenever the error changes, not each time.
 type deadLetters struct {
 	ctx      context.Context
+	clock    sfn.Clock
 	invoke   func(delivery) error
 	complete func(delivery)
 	log      *slog.Logger
@@ -52,8 +54,8 @@ type deadLetter struct {
 	err error
 }
 
-func newDeadLetters(ctx context.Context, invoke func(delivery) error, complete func(delivery), log *slog.Logger) *deadLetters {
-	return &deadLetters{ctx: ctx, invoke: invoke, complete: complete, log: log, first: 250 * time.Millisecond, max: 30 * time.Second,
+func newDeadLetters(ctx context.Context, clock sfn.Clock, invoke func(delivery) error, complete func(delivery), log *slog.Logger) *deadLetters {
+	return &deadLetters{ctx: ctx, clock: clock, invoke: invoke, complete: complete, log: log, first: 250 * time.Millisecond, max: 30 * time.Second,
 		limit: rate.NewLimiter(redrivesPerSecond, redrivesPerSecond)}
 }
 
@@ -76,7 +78,7 @@ func (q *deadLetters) redrive(l deadLetter) {
 	delay := q.first
 	lastErr := ""
 	for redrives := 1; ; redrives++ {
-		if !sleep(q.ctx, delay) || q.limit.Wait(q.ctx) != nil {
+		if !sleep(q.ctx, q.clock, delay) || q.limit.Wait(q.ctx) != nil {
 			return // stopped: a restart with the same data delivers it again
 		}
 		l.err = q.invoke(l.delivery)

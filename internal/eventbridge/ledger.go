@@ -1,4 +1,4 @@
-package offline
+package eventbridge
 
 import (
 	"bufio"
@@ -132,13 +132,13 @@ type executionLister interface {
 
 var _ executionLister = (*sfn.Engine)(nil)
 
-// redeliver is the one scan left: at a start with a data directory, it
+// Redeliver is the one scan left: at a start with a data directory, it
 // delivers every status change of an ended execution that a rule matches
 // and the ledger does not list (a delivery, retry or dead letter a stop or
 // crash cut short), then keeps in the ledger the keys of the executions
 // still held. It runs before the engine resumes running executions, whose
 // ends the subscription delivers. It returns how many it delivers.
-func (e *eventRules) redeliver(ctx context.Context, dir string, engine executionLister, machines []string) (int, error) {
+func (e *Rules) Redeliver(ctx context.Context, dir string, engine executionLister, machines []string) (int, error) {
 	l, done, err := openLedger(dir)
 	if err != nil {
 		return 0, err
