@@ -48,9 +48,10 @@ const DefaultDevTokenTTL = 12 * time.Hour
 // maxDevTokenTTL bounds ?ttl=.
 const maxDevTokenTTL = 30 * 24 * time.Hour
 
-// wiring holds what the local runtime adds for the routes' authorizers,
-// the Lambda proxy routes and the EventBridge rules' targets.
-type wiring struct {
+// functionInvokers are the functions' invokers by key, without task faults,
+// as the routes' authorizers, the Lambda proxy routes and the EventBridge
+// rules' targets call them, with the dev issuer the authorizers trust.
+type functionInvokers struct {
 	disabled bool
 	issuer   *auth.DevIssuer
 	apiURL   string
@@ -69,7 +70,7 @@ func (s *Server) startAuth(addr string) error {
 	if err != nil {
 		return fmt.Errorf("offline: authorizers: %w", err)
 	}
-	w := &wiring{disabled: s.cfg.AuthDisabled, apiURL: "http://" + addr,
+	w := &functionInvokers{disabled: s.cfg.AuthDisabled, apiURL: "http://" + addr,
 		authorizers: map[string]bool{}, invokers: map[string]sfn.Invoker{}}
 	for _, k := range keys {
 		w.authorizers[k] = true
@@ -77,7 +78,7 @@ func (s *Server) startAuth(addr string) error {
 	if w.issuer, err = auth.NewDevIssuer(DevIssuer, DevAudience); err != nil {
 		return fmt.Errorf("offline: %w", err)
 	}
-	s.wire = w
+	s.invokers = w
 	mux := http.NewServeMux()
 	mux.Handle(auth.JWKSPath, w.issuer)
 	mux.HandleFunc("/", s.notReady)
@@ -92,7 +93,7 @@ func (s *Server) startAuth(addr string) error {
 // off), over what serverless.yml says, which needs the deploying shell's
 // STEPJOBS_ISSUER.
 func (s *Server) authEnv(key string, env map[string]string) {
-	w := s.wire
+	w := s.invokers
 	if w == nil || !w.authorizers[key] {
 		return
 	}
@@ -105,25 +106,25 @@ func (s *Server) authEnv(key string, env map[string]string) {
 
 // keep records a function's invoker for the gateway and the event rules.
 func (s *Server) keep(key string, inv sfn.Invoker) {
-	if s.wire == nil {
+	if s.invokers == nil {
 		return
 	}
-	s.wire.mu.Lock()
-	s.wire.invokers[key] = inv
-	s.wire.mu.Unlock()
+	s.invokers.mu.Lock()
+	s.invokers.invokers[key] = inv
+	s.invokers.mu.Unlock()
 }
 
-func (w *wiring) invoker(key string) (sfn.Invoker, bool) {
+func (w *functionInvokers) invoker(key string) (sfn.Invoker, bool) {
 	w.mu.RLock()
 	defer w.mu.RUnlock()
 	inv, ok := w.invokers[key]
 	return inv, ok
 }
 
-// wireGateway gives the local API Gateway the authorizer and the Lambda
+// connectGateway gives the local API Gateway the authorizer and the Lambda
 // proxy functions, and serves the key set and the dev token endpoint.
-func (s *Server) wireGateway(cfg *apigw.Config, mux *http.ServeMux) error {
-	w := s.wire
+func (s *Server) connectGateway(cfg *apigw.Config, mux *http.ServeMux) error {
+	w := s.invokers
 	cfg.Region = s.svc.Region
 	cfg.Authorizer = w
 	cfg.Lambda = w
@@ -135,7 +136,7 @@ func (s *Server) wireGateway(cfg *apigw.Config, mux *http.ServeMux) error {
 // Authorize implements apigw.Authorizer: it invokes the authorizer
 // function with API Gateway's TOKEN event and decides on its answer as API
 // Gateway does.
-func (w *wiring) Authorize(ctx context.Context, req apigw.AuthorizerRequest) (apigw.AuthorizerDecision, error) {
+func (w *functionInvokers) Authorize(ctx context.Context, req apigw.AuthorizerRequest) (apigw.AuthorizerDecision, error) {
 	inv, ok := w.invoker(req.Authorizer.Function)
 	if !ok {
 		return apigw.AuthorizerDecision{}, fmt.Errorf("authorizer %s: no function %q", req.Authorizer.Name, req.Authorizer.Function)
@@ -157,7 +158,7 @@ func (w *wiring) Authorize(ctx context.Context, req apigw.AuthorizerRequest) (ap
 }
 
 // Invoke implements apigw.LambdaInvoker.
-func (w *wiring) Invoke(ctx context.Context, function string, payload []byte) ([]byte, error) {
+func (w *functionInvokers) Invoke(ctx context.Context, function string, payload []byte) ([]byte, error) {
 	inv, ok := w.invoker(function)
 	if !ok {
 		return nil, fmt.Errorf("no function %q", function)
@@ -184,14 +185,14 @@ func functionError(err error) error {
 // with extra claims (which may override the standard ones: tests make
 // expired or foreign tokens with it).
 func (s *Server) DevToken(subject string, ttl time.Duration, extra map[string]any) (string, error) {
-	if s.wire == nil {
+	if s.invokers == nil {
 		return "", errors.New("offline: not started")
 	}
-	return s.wire.issuer.Mint(subject, ttl, extra)
+	return s.invokers.issuer.Mint(subject, ttl, extra)
 }
 
 // AuthDisabled reports whether the runtime lets every request through.
-func (s *Server) AuthDisabled() bool { return s.wire != nil && s.wire.disabled }
+func (s *Server) AuthDisabled() bool { return s.invokers != nil && s.invokers.disabled }
 
 // serveDevToken answers a dev token as text (so that
 // TOKEN=$(curl -s localhost:8080/__dev/token) works).
@@ -225,6 +226,6 @@ func (s *Server) serveDevToken(w http.ResponseWriter, r *http.Request) {
 }
 
 var (
-	_ apigw.Authorizer    = (*wiring)(nil)
-	_ apigw.LambdaInvoker = (*wiring)(nil)
+	_ apigw.Authorizer    = (*functionInvokers)(nil)
+	_ apigw.LambdaInvoker = (*functionInvokers)(nil)
 )

@@ -100,7 +100,7 @@ func (s *Server) resume(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("offline: eventBridge rules: %w", err)
 	}
-	r := eventbridge.New(rules, s.wire.invoker, s.svc.Region, s.svc.AccountID, s.log.With("server", "eventbridge"))
+	r := eventbridge.New(rules, s.invokers.invoker, s.svc.Region, s.svc.AccountID, s.log.With("server", "eventbridge"))
 	s.eventRules = r
 	s.unsubscribeRules = s.engine.Subscribe(r.Observe)
 	if s.cfg.DataDir != "" {

@@ -201,9 +201,9 @@ type Server struct {
 	unsub    func()
 	// life ends with Close: what the functions keep running in the
 	// background (the authorizer's key set refresh) stops with it.
-	life    context.Context
-	endLife context.CancelFunc
-	wire    *wiring // authorizer, proxy functions, event rules (auth.go)
+	life     context.Context
+	endLife  context.CancelFunc
+	invokers *functionInvokers // for authorizers, proxy routes, event rules (auth.go)
 
 	closeOnce sync.Once
 	closeErr  error
@@ -526,7 +526,7 @@ func (s *Server) gateways() (http.Handler, *apigw.Gateway, error) {
 	cfg := apigw.Config{Stage: s.svc.Stage, Routes: routes, GatewayResponses: gwResp, Integration: integ,
 		AccountID: s.svc.AccountID, Logger: s.log.With("server", "api")}
 	mux := http.NewServeMux()
-	if err := s.wireGateway(&cfg, mux); err != nil {
+	if err := s.connectGateway(&cfg, mux); err != nil {
 		return nil, nil, err
 	}
 	staged, err := apigw.New(cfg)
