@@ -31,6 +31,7 @@ import (
 	"github.com/asyncjobs/stepjobs/internal/auth"
 	"github.com/asyncjobs/stepjobs/internal/dynamo"
 	"github.com/asyncjobs/stepjobs/internal/offline"
+	"github.com/asyncjobs/stepjobs/internal/offline/devissuer"
 )
 
 func TestMain(m *testing.M) {
@@ -307,7 +308,7 @@ func (rt *runtime) startSDK(t testing.TB, input string) (arn, jobID string) {
 // forged is a well-formed token of issuer signed by a key nobody trusts.
 func forged(t testing.TB, issuer string) string {
 	t.Helper()
-	other, err := auth.NewDevIssuer(issuer, offline.DevAudience)
+	other, err := devissuer.New(issuer, offline.DevAudience)
 	require.NoError(t, err)
 	tok, err := other.Mint(offline.DefaultDevSubject, time.Hour, nil)
 	require.NoError(t, err)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/asyncjobs/stepjobs/internal/auth"
 	"github.com/asyncjobs/stepjobs/internal/job/jobtest"
+	"github.com/asyncjobs/stepjobs/internal/offline/devissuer"
 )
 
 func TestMain(m *testing.M) { jobtest.Main(m, main, nil) }
@@ -32,7 +33,7 @@ func request(token string) string {
 }
 
 func TestFunction(t *testing.T) {
-	dev, err := auth.NewDevIssuer("https://issuer.test", "stepjobs")
+	dev, err := devissuer.New("https://issuer.test", "stepjobs")
 	require.NoError(t, err)
 	jwks := httptest.NewServer(dev)
 	t.Cleanup(jwks.Close)

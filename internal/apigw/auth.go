@@ -11,7 +11,7 @@ import (
 
 // Authorizer answers for a route's Lambda authorizer as API Gateway would
 // after calling it: the local runtime calls the authorizer function itself
-// and applies API Gateway's rules to its answer (auth.Evaluate).
+// and applies API Gateway's rules to its answer (Evaluate).
 type Authorizer interface {
 	Authorize(ctx context.Context, req AuthorizerRequest) (AuthorizerDecision, error)
 }

@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/asyncjobs/stepjobs/internal/auth"
+	"github.com/asyncjobs/stepjobs/internal/offline/devissuer"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -39,9 +40,9 @@ func golden(t *testing.T, name string, got []byte) {
 	assert.JSONEq(t, string(want), string(got))
 }
 
-func devVerifier(t *testing.T) (*auth.DevIssuer, *auth.Verifier) {
+func devVerifier(t *testing.T) (*devissuer.Issuer, *auth.Verifier) {
 	t.Helper()
-	d, err := auth.NewDevIssuer(issuer, audience)
+	d, err := devissuer.New(issuer, audience)
 	require.NoError(t, err)
 	v, err := auth.NewVerifier(d.Config(), d.Keyfunc(), auth.WithClock(clock))
 	require.NoError(t, err)
@@ -176,7 +177,7 @@ func TestOwnerPrefix(t *testing.T) {
 }
 
 func TestDevIssuerServesItsJWKS(t *testing.T) {
-	d, err := auth.NewDevIssuer(issuer, audience)
+	d, err := devissuer.New(issuer, audience)
 	require.NoError(t, err)
 	mux := http.NewServeMux()
 	mux.Handle(auth.JWKSPath, d)
@@ -192,7 +193,7 @@ func TestDevIssuerServesItsJWKS(t *testing.T) {
 	assert.Equal(t, "dev-user", c.Subject)
 
 	// Another dev issuer's token (another key, same kid scheme) is refused.
-	other, err := auth.NewDevIssuer(issuer, audience)
+	other, err := devissuer.New(issuer, audience)
 	require.NoError(t, err)
 	forged, err := other.Mint("dev-user", time.Hour, map[string]any{"iat": now.Unix(), "nbf": now.Unix(), "exp": now.Add(time.Hour).Unix()})
 	require.NoError(t, err)

@@ -68,12 +68,15 @@ func (c Config) IsCognito() bool {
 	return strings.HasPrefix(c.Issuer, "https://cognito-idp.") && strings.Contains(c.Issuer, ".amazonaws.com/")
 }
 
+// JWKSPath is where issuers conventionally publish their key set.
+const JWKSPath = "/.well-known/jwks.json"
+
 // jwksURL is the configured or the conventional key set address.
 func (c Config) jwksURL() string {
 	if c.JWKSURL != "" {
 		return c.JWKSURL
 	}
-	return strings.TrimSuffix(c.Issuer, "/") + "/.well-known/jwks.json"
+	return strings.TrimSuffix(c.Issuer, "/") + JWKSPath
 }
 
 func (c Config) validate() error {

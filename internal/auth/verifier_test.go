@@ -25,6 +25,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/asyncjobs/stepjobs/internal/auth"
+	"github.com/asyncjobs/stepjobs/internal/offline/devissuer"
 )
 
 var now = time.Date(2026, time.November, 23, 22, 0, 0, 0, time.UTC)
@@ -352,7 +353,7 @@ func FuzzBearerToken(f *testing.F) {
 // FuzzVerify: whatever the token text, Verify never panics, and anything
 // but the issuer's own tokens is refused with ErrInvalidToken or ErrNoToken.
 func FuzzVerify(f *testing.F) {
-	dev, err := auth.NewDevIssuer(issuer, audience)
+	dev, err := devissuer.New(issuer, audience)
 	require.NoError(f, err)
 	v, err := auth.NewVerifier(dev.Config(), dev.Keyfunc(), auth.WithClock(clock))
 	require.NoError(f, err)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/asyncjobs/stepjobs/internal/apigw"
 	"github.com/asyncjobs/stepjobs/internal/auth"
+	"github.com/asyncjobs/stepjobs/internal/offline/devissuer"
 	"github.com/asyncjobs/stepjobs/internal/sfn"
 )
 
@@ -27,7 +28,7 @@ import (
 // name the port, so the owner prefixes of the dev callers, and thus who
 // owns the jobs kept with --data, survive a restart on another port; the
 // key does not: tokens minted before a restart are refused after it. The local API Gateway then applies
-// API Gateway's rules to the authorizer's answer (auth.Evaluate).
+// API Gateway's rules to the authorizer's answer (apigw.Evaluate).
 
 // DevAudience is the audience of the dev issuer's tokens.
 const DevAudience = "stepjobs-local"
@@ -53,7 +54,7 @@ const maxDevTokenTTL = 30 * 24 * time.Hour
 // rules' targets call them, with the dev issuer the authorizers trust.
 type functionInvokers struct {
 	disabled bool
-	issuer   *auth.DevIssuer
+	issuer   *devissuer.Issuer
 	apiURL   string
 	// authorizers are the function keys routes use as authorizers.
 	authorizers map[string]bool
@@ -75,7 +76,7 @@ func (s *Server) startAuth(addr string) error {
 	for _, k := range keys {
 		w.authorizers[k] = true
 	}
-	if w.issuer, err = auth.NewDevIssuer(DevIssuer, DevAudience); err != nil {
+	if w.issuer, err = devissuer.New(DevIssuer, DevAudience); err != nil {
 		return fmt.Errorf("offline: %w", err)
 	}
 	s.invokers = w
@@ -152,9 +153,7 @@ func (w *functionInvokers) Authorize(ctx context.Context, req apigw.AuthorizerRe
 			err = fmt.Errorf("authorizer answer: %w", uerr)
 		}
 	}
-	d := auth.Evaluate(resp, functionError(err), req.MethodARN)
-	return apigw.AuthorizerDecision{Allowed: d.Allowed, Status: d.Status, ResponseType: d.ResponseType,
-		Message: d.Message, Context: d.Context}, nil
+	return apigw.AuthorizerDecision(apigw.Evaluate(resp, functionError(err), req.MethodARN)), nil
 }
 
 // Invoke implements apigw.LambdaInvoker.

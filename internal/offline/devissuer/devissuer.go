@@ -1,4 +1,8 @@
-package auth
+// Package devissuer is the local runtime's token issuer: an ES256 key made
+// at start, its public key set served over HTTP, and dev tokens minted with
+// it, which the real authorizer (package auth) verifies as it verifies a
+// real issuer's. The authorizer Lambda does not link it.
+package devissuer
 
 import (
 	"crypto/ecdsa"
@@ -14,16 +18,15 @@ import (
 
 	"github.com/MicahParks/jwkset"
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/asyncjobs/stepjobs/internal/auth"
 )
 
-// JWKSPath is where issuers conventionally publish their key set.
-const JWKSPath = "/.well-known/jwks.json"
-
-// DevIssuer is a local token issuer for the offline runtime: an ES256 key
+// Issuer is a local token issuer for the offline runtime: an ES256 key
 // made at start (never stored), its public JWKS served over HTTP, and dev
 // tokens minted with it. Tokens it mints pass the same Verifier as a real
 // issuer's, so the local API Gateway runs the real authorizer.
-type DevIssuer struct {
+type Issuer struct {
 	key      *ecdsa.PrivateKey
 	kid      string
 	issuer   string
@@ -32,17 +35,17 @@ type DevIssuer struct {
 	now      func() time.Time
 }
 
-// NewDevIssuer makes a fresh key for issuer (the URL the runtime serves the
+// New makes a fresh key for issuer (the URL the runtime serves the
 // JWKS under, e.g. http://localhost:8085) and audience.
-func NewDevIssuer(issuer, audience string) (*DevIssuer, error) {
+func New(issuer, audience string) (*Issuer, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, fmt.Errorf("dev issuer: generate key: %w", err)
 	}
-	return newDevIssuer(key, issuer, audience)
+	return newIssuer(key, issuer, audience)
 }
 
-func newDevIssuer(key *ecdsa.PrivateKey, issuer, audience string) (*DevIssuer, error) {
+func newIssuer(key *ecdsa.PrivateKey, issuer, audience string) (*Issuer, error) {
 	der, err := key.PublicKey.Bytes()
 	if err != nil {
 		return nil, fmt.Errorf("dev issuer: encode key: %w", err)
@@ -59,21 +62,21 @@ func newDevIssuer(key *ecdsa.PrivateKey, issuer, audience string) (*DevIssuer, e
 	if err != nil {
 		return nil, fmt.Errorf("dev issuer: JWKS: %w", err)
 	}
-	return &DevIssuer{key: key, kid: kid, issuer: issuer, audience: audience, jwks: set, now: time.Now}, nil
+	return &Issuer{key: key, kid: kid, issuer: issuer, audience: audience, jwks: set, now: time.Now}, nil
 }
 
 // Config is the verifier configuration that accepts this issuer's tokens,
-// with the JWKS at Issuer + JWKSPath.
-func (d *DevIssuer) Config() Config {
-	return Config{Issuer: d.issuer, Audiences: []string{d.audience}}
+// with the JWKS at Issuer + auth.JWKSPath.
+func (d *Issuer) Config() auth.Config {
+	return auth.Config{Issuer: d.issuer, Audiences: []string{d.audience}}
 }
 
 // JWKS is the public key set document.
-func (d *DevIssuer) JWKS() []byte { return d.jwks }
+func (d *Issuer) JWKS() []byte { return d.jwks }
 
 // ServeHTTP serves the public JWKS (GET or HEAD on any path the caller
-// routes here, normally JWKSPath).
-func (d *DevIssuer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+// routes here, normally auth.JWKSPath).
+func (d *Issuer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodHead {
 		w.Header().Set("Allow", "GET, HEAD")
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
@@ -86,7 +89,7 @@ func (d *DevIssuer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 // Keyfunc verifies this issuer's tokens in-process, without fetching the
 // JWKS over HTTP.
-func (d *DevIssuer) Keyfunc() jwt.Keyfunc {
+func (d *Issuer) Keyfunc() jwt.Keyfunc {
 	return func(t *jwt.Token) (any, error) {
 		if kid, _ := t.Header["kid"].(string); kid != d.kid {
 			return nil, fmt.Errorf("dev issuer: unknown kid %q", kid)
@@ -97,7 +100,7 @@ func (d *DevIssuer) Keyfunc() jwt.Keyfunc {
 
 // Mint signs a token for subject valid for ttl, with iss, aud, sub, iat,
 // nbf and exp set, plus extra claims (which may override them, for tests).
-func (d *DevIssuer) Mint(subject string, ttl time.Duration, extra map[string]any) (string, error) {
+func (d *Issuer) Mint(subject string, ttl time.Duration, extra map[string]any) (string, error) {
 	now := d.now()
 	claims := jwt.MapClaims{
 		"iss": d.issuer,
