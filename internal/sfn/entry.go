@@ -17,24 +17,34 @@ type entry struct {
 	prev int64 // PreviousEventID
 	typ  EventType
 	kind entryKind
-	// a and b are the kind's texts (see entryKind); n its number.
-	a, b string
-	n    int64
-	full *Event // kindFull
+	// name is what the event is about: the state's name (kindEntered,
+	// kindExited), the Lambda function's resource (kindLambdaSched) or the
+	// execution's role ARN (kindExecStarted); empty for the other kinds.
+	name string
+	// payload is the JSON text the event carries: the input of
+	// kindEntered, kindLambdaSched and kindExecStarted, the output of
+	// kindExited, kindLambdaOK and kindExecSucceeded; empty for the others.
+	payload string
+	// timeoutSeconds is a kindLambdaSched entry's TimeoutInSeconds, 0 when
+	// the task has none; unused by the other kinds.
+	timeoutSeconds int64
+	full           *Event // kindFull
 }
 
-// entryKind tells which of an entry's fields carry what.
+// entryKind tells which of an entry's fields carry what: name, payload and
+// timeoutSeconds as the comment beside each kind says, full only for
+// kindFull.
 type entryKind uint8
 
 const (
 	kindFull             entryKind = iota // full: the whole Event
 	kindPlain                             // no details
-	kindEntered                           // a: state name, b: input
-	kindExited                            // a: state name, b: output (no assigned variables)
-	kindLambdaSched                       // a: resource, b: input, n: timeout in seconds (0: none)
-	kindLambdaOK                          // b: output
-	kindExecStarted                       // a: role ARN, b: input
-	kindExecSucceeded                     // b: output
+	kindEntered                           // name: state name, payload: input
+	kindExited                            // name: state name, payload: output (no assigned variables)
+	kindLambdaSched                       // name: resource, payload: input, timeoutSeconds (0: none)
+	kindLambdaOK                          // payload: output
+	kindExecStarted                       // name: role ARN, payload: input
+	kindExecSucceeded                     // payload: output
 	kindExecSucceededNil                  // ExecutionSucceeded without an output
 )
 
@@ -48,22 +58,22 @@ func (en *entry) expand(id int64) Event {
 	ev := Event{ID: id, PreviousEventID: en.prev, Timestamp: time.Unix(0, en.ts), Type: en.typ}
 	switch en.kind {
 	case kindEntered:
-		ev.StateEnteredEventDetails = &StateEnteredDetails{Name: en.a, Input: strp(en.b), InputDetails: notTruncated}
+		ev.StateEnteredEventDetails = &StateEnteredDetails{Name: en.name, Input: strp(en.payload), InputDetails: notTruncated}
 	case kindExited:
-		ev.StateExitedEventDetails = &StateExitedDetails{Name: en.a, Output: strp(en.b), OutputDetails: notTruncated}
+		ev.StateExitedEventDetails = &StateExitedDetails{Name: en.name, Output: strp(en.payload), OutputDetails: notTruncated}
 	case kindLambdaSched:
-		d := &LambdaScheduledDetails{Resource: en.a, Input: strp(en.b), InputDetails: notTruncated}
-		if en.n > 0 {
-			n := en.n
-			d.TimeoutInSeconds = &n
+		d := &LambdaScheduledDetails{Resource: en.name, Input: strp(en.payload), InputDetails: notTruncated}
+		if en.timeoutSeconds > 0 {
+			secs := en.timeoutSeconds
+			d.TimeoutInSeconds = &secs
 		}
 		ev.LambdaFunctionScheduledEventDetails = d
 	case kindLambdaOK:
-		ev.LambdaFunctionSucceededEventDetails = &OutputDetails{Output: strp(en.b), OutputDetails: notTruncated}
+		ev.LambdaFunctionSucceededEventDetails = &OutputDetails{Output: strp(en.payload), OutputDetails: notTruncated}
 	case kindExecStarted:
-		ev.ExecutionStartedEventDetails = &ExecutionStartedDetails{Input: strp(en.b), InputDetails: notTruncated, RoleARN: en.a}
+		ev.ExecutionStartedEventDetails = &ExecutionStartedDetails{Input: strp(en.payload), InputDetails: notTruncated, RoleARN: en.name}
 	case kindExecSucceeded:
-		ev.ExecutionSucceededEventDetails = &OutputDetails{Output: strp(en.b), OutputDetails: notTruncated}
+		ev.ExecutionSucceededEventDetails = &OutputDetails{Output: strp(en.payload), OutputDetails: notTruncated}
 	case kindExecSucceededNil:
 		ev.ExecutionSucceededEventDetails = &OutputDetails{OutputDetails: notTruncated}
 	}
@@ -82,32 +92,32 @@ func compact(ev Event) entry {
 	case n > 1:
 	case ev.StateEnteredEventDetails != nil:
 		if d := ev.StateEnteredEventDetails; d.Input != nil && d.InputDetails != nil && !d.InputDetails.Truncated {
-			en.kind, en.a, en.b = kindEntered, d.Name, *d.Input
+			en.kind, en.name, en.payload = kindEntered, d.Name, *d.Input
 			return en
 		}
 	case ev.StateExitedEventDetails != nil:
 		if d := ev.StateExitedEventDetails; d.Output != nil && d.OutputDetails != nil && !d.OutputDetails.Truncated &&
 			d.AssignedVariables == nil && d.AssignedVariablesDetails == nil {
-			en.kind, en.a, en.b = kindExited, d.Name, *d.Output
+			en.kind, en.name, en.payload = kindExited, d.Name, *d.Output
 			return en
 		}
 	case ev.LambdaFunctionScheduledEventDetails != nil:
 		d := ev.LambdaFunctionScheduledEventDetails
 		if d.Input != nil && d.InputDetails != nil && !d.InputDetails.Truncated && (d.TimeoutInSeconds == nil || *d.TimeoutInSeconds > 0) {
-			en.kind, en.a, en.b = kindLambdaSched, d.Resource, *d.Input
+			en.kind, en.name, en.payload = kindLambdaSched, d.Resource, *d.Input
 			if d.TimeoutInSeconds != nil {
-				en.n = *d.TimeoutInSeconds
+				en.timeoutSeconds = *d.TimeoutInSeconds
 			}
 			return en
 		}
 	case ev.LambdaFunctionSucceededEventDetails != nil:
 		if d := ev.LambdaFunctionSucceededEventDetails; d.Output != nil && d.OutputDetails != nil && !d.OutputDetails.Truncated {
-			en.kind, en.b = kindLambdaOK, *d.Output
+			en.kind, en.payload = kindLambdaOK, *d.Output
 			return en
 		}
 	case ev.ExecutionStartedEventDetails != nil:
 		if d := ev.ExecutionStartedEventDetails; d.Input != nil && d.InputDetails != nil && !d.InputDetails.Truncated {
-			en.kind, en.a, en.b = kindExecStarted, d.RoleARN, *d.Input
+			en.kind, en.name, en.payload = kindExecStarted, d.RoleARN, *d.Input
 			return en
 		}
 	case ev.ExecutionSucceededEventDetails != nil:
@@ -115,7 +125,7 @@ func compact(ev Event) entry {
 			if d.Output == nil {
 				en.kind = kindExecSucceededNil
 			} else {
-				en.kind, en.b = kindExecSucceeded, *d.Output
+				en.kind, en.payload = kindExecSucceeded, *d.Output
 			}
 			return en
 		}

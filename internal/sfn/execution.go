@@ -73,7 +73,7 @@ func isoTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.00
 // file the start must be committed before anything of the execution is
 // seen or done (see run).
 func (ex *execution) begin() {
-	ex.recordEntry(nil, entry{typ: "ExecutionStarted", kind: kindExecStarted, a: ex.sm.roleARN, b: ex.input}, true, "", false)
+	ex.recordEntry(nil, entry{typ: "ExecutionStarted", kind: kindExecStarted, name: ex.sm.roleARN, payload: ex.input}, true, "", false)
 }
 
 // run announces the started execution, arms its timeout and runs the first
@@ -293,7 +293,7 @@ func (ex *execution) close(status string, evType EventType, output, errName, cau
 	case StatusSucceeded:
 		en.kind = kindExecSucceededNil
 		if output != nil {
-			en.kind, en.b = kindExecSucceeded, *output
+			en.kind, en.payload = kindExecSucceeded, *output
 		}
 	default:
 		fd := &FailureDetails{Error: errName, Cause: cause}

@@ -219,7 +219,7 @@ func (r *stateRun) enter() bool {
 	r.enterAt = r.f.ex.e.cfg.Clock.Now()
 	r.rawText = r.inputText()
 	r.enteredPrev = r.f.lastID()
-	id, ok := r.f.ex.recordEntry(r.f, entry{ts: r.enterAt.UnixNano(), typ: enteredType(r.st.Type), kind: kindEntered, a: r.st.Name, b: r.rawText}, true, "", false)
+	id, ok := r.f.ex.recordEntry(r.f, entry{ts: r.enterAt.UnixNano(), typ: enteredType(r.st.Type), kind: kindEntered, name: r.st.Name, payload: r.rawText}, true, "", false)
 	r.entered = id
 	return ok
 }
@@ -449,7 +449,7 @@ func (r *stateRun) exit(out any, vars map[string]any, next string, caught bool) 
 		}
 		return r.fail(r.dataLimit())
 	}
-	en := entry{typ: exitedType(r.st.Type), kind: kindExited, a: r.st.Name, b: text}
+	en := entry{typ: exitedType(r.st.Type), kind: kindExited, name: r.st.Name, payload: text}
 	if len(vars) > 0 {
 		d := &StateExitedDetails{Name: r.st.Name, Output: strp(text), OutputDetails: notTruncated}
 		d.AssignedVariables = make(map[string]string, len(vars))
@@ -574,7 +574,7 @@ func (r *stateRun) runTask(env *asl.Env, owned bool) (string, any) {
 	var ok bool
 	if t.kind == taskLambda {
 		inv, payload = t.invoker, marshalValue(in)
-		ok = r.recEntry(entry{typ: "LambdaFunctionScheduled", kind: kindLambdaSched, a: t.resource, b: payload, n: timeout}) &&
+		ok = r.recEntry(entry{typ: "LambdaFunctionScheduled", kind: kindLambdaSched, name: t.resource, payload: payload, timeoutSeconds: timeout}) &&
 			r.recEntry(entry{typ: "LambdaFunctionStarted", kind: kindPlain})
 	} else {
 		if inv, payload, aerr = r.taskInvoker(t, in); aerr != nil {
@@ -818,7 +818,7 @@ func (r *stateRun) taskDone(t *task, out []byte, err error) (string, any) {
 	}
 	switch t.kind {
 	case taskLambda:
-		if !r.recEntry(entry{typ: "LambdaFunctionSucceeded", kind: kindLambdaOK, b: outStr}) {
+		if !r.recEntry(entry{typ: "LambdaFunctionSucceeded", kind: kindLambdaOK, payload: outStr}) {
 			return "", nil
 		}
 	case taskLambdaInvoke:
