@@ -1,59 +1,21 @@
 package apigw
 
 import (
-	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambda/messages"
 
 	"github.com/asyncjobs/stepjobs/internal/reqschema"
 	"github.com/asyncjobs/stepjobs/internal/slsconfig"
 )
 
-// Authorizer answers for a route's Lambda authorizer as API Gateway would
-// after calling it: the local runtime calls the authorizer function itself
-// and applies API Gateway's rules to its answer (Evaluate).
-type Authorizer interface {
-	Authorize(ctx context.Context, req AuthorizerRequest) (AuthorizerDecision, error)
-}
-
-// AuthorizerFunc adapts a function to Authorizer.
-type AuthorizerFunc func(ctx context.Context, req AuthorizerRequest) (AuthorizerDecision, error)
-
-// Authorize implements Authorizer.
-func (f AuthorizerFunc) Authorize(ctx context.Context, req AuthorizerRequest) (AuthorizerDecision, error) {
-	return f(ctx, req)
-}
-
-// AuthorizerRequest is one TOKEN authorizer call.
-type AuthorizerRequest struct {
-	// Authorizer is the route's authorizer setting.
-	Authorizer slsconfig.Authorizer
-	// Token is the identity source's value (the Authorization header as
-	// sent, "Bearer ..." included). Never empty: a request without it is
-	// answered 401 before any authorizer is called, as API Gateway does.
-	Token string
-	// MethodARN is arn:aws:execute-api:<region>:<account>:<api>/<stage>/<METHOD>/<path>.
-	MethodARN string
-}
-
-// AuthorizerDecision is API Gateway's decision for a request.
-type AuthorizerDecision struct {
-	// Allowed lets the request go on.
-	Allowed bool
-	// Status, ResponseType and Message are the gateway response when not
-	// allowed (401 UNAUTHORIZED, 403 ACCESS_DENIED, 500
-	// AUTHORIZER_FAILURE or AUTHORIZER_CONFIGURATION_ERROR). An empty
-	// Message answers {"message": null}, as AWS does for a failed authorizer.
-	Status       int
-	ResponseType string
-	Message      string
-	// Context is $context.authorizer (principalId and the context values).
-	Context map[string]any
-}
-
 // enforced reports whether the route's authorization is applied locally:
-// TOKEN authorizers are, with an Authorizer configured; IAM, Cognito and
-// REQUEST authorizers and API keys are not.
+// TOKEN authorizers are, with Config.Lambda to call their functions; IAM,
+// Cognito and REQUEST authorizers and API keys are not.
 func (g *Gateway) enforced(rc slsconfig.Route) bool {
 	if rc.Private {
 		return false
@@ -61,7 +23,7 @@ func (g *Gateway) enforced(rc slsconfig.Route) bool {
 	if rc.Authorizer == nil {
 		return true
 	}
-	return rc.Authorizer.Type == "TOKEN" && rc.Authorizer.IdentityHeader() != "" && g.cfg.Authorizer != nil
+	return rc.Authorizer.Type == "TOKEN" && rc.Authorizer.IdentityHeader() != "" && g.cfg.Lambda != nil
 }
 
 // authorize applies the route's TOKEN authorizer; nil means go on.
@@ -75,11 +37,7 @@ func (g *Gateway) authorize(c *call) *response {
 		// API Gateway answers this itself, without calling the authorizer.
 		return g.gatewayError(c, "UNAUTHORIZED", "Unauthorized")
 	}
-	d, err := g.cfg.Authorizer.Authorize(c.r.Context(), AuthorizerRequest{Authorizer: *a, Token: token, MethodARN: g.methodARN(c)})
-	if err != nil {
-		g.log.Error("authorizer failed", "requestId", c.requestID, "authorizer", a.Name, "err", err)
-		return g.gatewayError(c, "AUTHORIZER_FAILURE", "")
-	}
+	d := g.callAuthorizer(c, *a, token)
 	if !d.Allowed {
 		typ := d.ResponseType
 		if _, known := gatewayErrorDefaults[typ]; !known {
@@ -94,6 +52,44 @@ func (g *Gateway) authorize(c *call) *response {
 	}
 	c.ctx["authorizer"] = ctx
 	return nil
+}
+
+// callAuthorizer invokes the authorizer function with API Gateway's TOKEN
+// event and decides on its answer as API Gateway does (Evaluate).
+func (g *Gateway) callAuthorizer(c *call, a slsconfig.Authorizer, token string) Decision {
+	arn := g.methodARN(c)
+	payload, err := json.Marshal(events.APIGatewayCustomAuthorizerRequest{Type: "TOKEN", AuthorizationToken: token, MethodArn: arn})
+	if err != nil {
+		g.log.Error("authorizer failed", "requestId", c.requestID, "authorizer", a.Name, "err", err)
+		return Decision{Status: 500, ResponseType: "AUTHORIZER_FAILURE"}
+	}
+	out, err := g.cfg.Lambda.Invoke(c.r.Context(), a.Function, payload)
+	var resp events.APIGatewayCustomAuthorizerResponse
+	if err == nil {
+		if uerr := json.Unmarshal(out, &resp); uerr != nil {
+			err = fmt.Errorf("authorizer answer: %w", uerr)
+		}
+	}
+	d := Evaluate(resp, functionError(err), arn)
+	if err != nil && d.Status == 500 {
+		g.log.Error("authorizer failed", "requestId", c.requestID, "authorizer", a.Name, "err", err)
+	}
+	return d
+}
+
+// functionError is a function's error as API Gateway sees it: the error
+// message the function returned (a process-mode function reports it as a
+// messages.InvokeResponse_Error).
+func functionError(err error) error {
+	var v messages.InvokeResponse_Error
+	if errors.As(err, &v) {
+		return errors.New(v.Message)
+	}
+	var p *messages.InvokeResponse_Error
+	if errors.As(err, &p) && p != nil {
+		return errors.New(p.Message)
+	}
+	return err
 }
 
 // methodARN is the execute-api ARN of the request being authorized: of the

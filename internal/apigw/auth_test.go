@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-lambda-go/lambda/messages"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -21,22 +22,53 @@ import (
 var tokenAuthorizer = &slsconfig.Authorizer{Name: "authorizer", Type: "TOKEN", Function: "authorizer",
 	IdentitySource: slsconfig.DefaultIdentitySource, ResultTTLSeconds: 300}
 
-// fakeAuthorizer decides by token: "good" allows with a context, "deny" is
-// a 403, "boom" fails; it records the requests.
-type fakeAuthorizer struct{ seen []AuthorizerRequest }
-
-func (f *fakeAuthorizer) Authorize(_ context.Context, req AuthorizerRequest) (AuthorizerDecision, error) {
-	f.seen = append(f.seen, req)
-	switch req.Token {
-	case "Bearer good":
-		return AuthorizerDecision{Allowed: true, Context: map[string]any{"principalId": "alice", "ownerPrefix": "0123456789abcdef"}}, nil
-	case "Bearer deny":
-		return AuthorizerDecision{Status: 403, ResponseType: "ACCESS_DENIED", Message: "User is not authorized to access this resource with an explicit deny"}, nil
-	}
-	return AuthorizerDecision{}, errors.New("boom")
+// fakeAuthorizer is the authorizer function, answering by token: "good"
+// allows the stage with a context, "deny" denies it, "unauthorized" fails
+// with "Unauthorized" as a process-mode function reports it, anything
+// else fails; it records the events.
+type fakeAuthorizer struct {
+	seen []events.APIGatewayCustomAuthorizerRequest
 }
 
-func authGateway(t *testing.T, a Authorizer, lambda LambdaInvoker) *Gateway {
+func (f *fakeAuthorizer) answer(payload []byte) ([]byte, error) {
+	var req events.APIGatewayCustomAuthorizerRequest
+	if err := json.Unmarshal(payload, &req); err != nil {
+		return nil, err
+	}
+	f.seen = append(f.seen, req)
+	switch req.AuthorizationToken {
+	case "Bearer good":
+		return json.Marshal(policyAnswer("alice", "Allow", map[string]any{"ownerPrefix": "0123456789abcdef"}))
+	case "Bearer deny":
+		return json.Marshal(policyAnswer("alice", "Deny", nil))
+	case "Bearer unauthorized":
+		return nil, messages.InvokeResponse_Error{Type: "errorString", Message: "Unauthorized"}
+	}
+	return nil, errors.New("boom")
+}
+
+// policyAnswer is an authorizer's answer with one statement on every
+// route of every stage.
+func policyAnswer(principal, effect string, ctx map[string]any) events.APIGatewayCustomAuthorizerResponse {
+	return events.APIGatewayCustomAuthorizerResponse{PrincipalID: principal,
+		PolicyDocument: events.APIGatewayCustomAuthorizerPolicy{Version: "2012-10-17",
+			Statement: []events.IAMPolicyStatement{{Action: []string{"execute-api:Invoke"}, Effect: effect,
+				Resource: []string{"arn:aws:execute-api:*"}}}},
+		Context: ctx}
+}
+
+// withAuthorizer answers the authorizer function with a, the others with
+// lambda.
+func withAuthorizer(a *fakeAuthorizer, lambda LambdaInvoker) LambdaInvoker {
+	return LambdaInvokerFunc(func(ctx context.Context, function string, payload []byte) ([]byte, error) {
+		if function == tokenAuthorizer.Function {
+			return a.answer(payload)
+		}
+		return lambda.Invoke(ctx, function, payload)
+	})
+}
+
+func authGateway(t *testing.T, a *fakeAuthorizer, lambda LambdaInvoker) *Gateway {
 	t.Helper()
 	if lambda == nil {
 		lambda = LambdaInvokerFunc(func(context.Context, string, []byte) ([]byte, error) { return nil, errors.New("not used") })
@@ -52,7 +84,7 @@ func authGateway(t *testing.T, a Authorizer, lambda LambdaInvoker) *Gateway {
 		{Method: "GET", Path: "/jobs/{jobId}/result", Integration: slsconfig.IntegrationLambdaProxy, Function: "jobResult",
 			Authorizer: tokenAuthorizer},
 	}
-	g, err := New(Config{Stage: "dev", Routes: routes, Parse: fakeParser, Authorizer: a, Lambda: lambda,
+	g, err := New(Config{Stage: "dev", Routes: routes, Parse: fakeParser, Lambda: withAuthorizer(a, lambda),
 		Region: "eu-west-1", AccountID: "123456789012", APIID: "api1",
 		Integration: IntegrationFunc(func(_ context.Context, _ string, body []byte) (int, []byte, error) {
 			return 200, body, nil
@@ -88,6 +120,8 @@ func TestAuthorizerDecisions(t *testing.T) {
 			wantStatus: 403, wantBody: `{"message":"User is not authorized to access this resource with an explicit deny"}`, wantErrorType: "AccessDeniedException"},
 		{name: "authorizer fails: 500 with a null message", token: "Bearer boom", body: `{"n":1}`, wantCalled: true,
 			wantStatus: 500, wantBody: `{"message":null}`, wantErrorType: "AuthorizerConfigurationException"},
+		{name: "Unauthorized from the function: 401", token: "Bearer unauthorized", body: `{"n":1}`, wantCalled: true,
+			wantStatus: 401, wantBody: `{"message":"Unauthorized"}`, wantErrorType: "UnauthorizedException"},
 		{name: "allowed: the context reaches the template", token: "Bearer good", body: `{"n":1}`, wantCalled: true,
 			wantStatus: 200, wantBody: `map[ownerPrefix:0123456789abcdef principalId:alice]`},
 		{name: "authorizer before validation: no token with a bad body is 401", body: `{"x":1}`,
@@ -114,9 +148,9 @@ func TestAuthorizerDecisions(t *testing.T) {
 				return
 			}
 			require.Len(t, a.seen, 1)
-			assert.Equal(t, tc.token, a.seen[0].Token)
-			assert.Equal(t, "arn:aws:execute-api:eu-west-1:123456789012:api1/dev/POST/start", a.seen[0].MethodARN)
-			assert.Equal(t, "authorizer", a.seen[0].Authorizer.Function)
+			assert.Equal(t, "TOKEN", a.seen[0].Type)
+			assert.Equal(t, tc.token, a.seen[0].AuthorizationToken)
+			assert.Equal(t, "arn:aws:execute-api:eu-west-1:123456789012:api1/dev/POST/start", a.seen[0].MethodArn)
 		})
 	}
 }

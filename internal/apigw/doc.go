@@ -32,8 +32,9 @@
 //     responseType; a panic anywhere is a logged 500 "Internal server error".
 //
 // Then, as API Gateway does before the integration: a TOKEN authorizer
-// (Config.Authorizer decides; no identity header is 401 without calling
-// it; its context becomes $context.authorizer), and the request validator
+// (its function is invoked through Config.Lambda with the TOKEN event and
+// its policy evaluated as API Gateway does, Evaluate; no identity header
+// is 401 without calling it; its context becomes $context.authorizer), and the request validator
 // (the route's request.schemas, by content type: 400 BAD_REQUEST_BODY
 // "Invalid request body", with $context.error.validationErrorString). A
 // Lambda proxy route (a function's http event) hands the function an

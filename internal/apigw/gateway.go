@@ -68,11 +68,9 @@ type Config struct {
 	// Region is the region of the methodArn an authorizer sees; empty
 	// means us-east-1.
 	Region string
-	// Authorizer answers for the routes' Lambda authorizers; nil leaves
-	// them unenforced (logged at start).
-	Authorizer Authorizer
-	// Lambda invokes the functions of Lambda proxy routes; required when
-	// there are such routes.
+	// Lambda invokes the functions of the routes' TOKEN authorizers and of
+	// Lambda proxy routes; required when there are proxy routes. nil
+	// leaves the authorizers unenforced (logged at start).
 	Lambda LambdaInvoker
 }
 

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -25,14 +26,19 @@ const (
 	testOwner = "0123456789abcdef"
 )
 
-// projectAuthorizer allows "Bearer ok" as a caller with testOwner (what the
-// real authorizer puts in its context), denies anything else.
-var projectAuthorizer = AuthorizerFunc(func(_ context.Context, req AuthorizerRequest) (AuthorizerDecision, error) {
-	if req.Token != "Bearer ok" {
-		return AuthorizerDecision{Status: 403, ResponseType: "ACCESS_DENIED", Message: "User is not authorized to access this resource with an explicit deny"}, nil
+// projectAuthorizer is the authorizer function: it allows "Bearer ok" as a
+// caller with testOwner (what the real authorizer puts in its context) and
+// denies anything else.
+func projectAuthorizer(payload []byte) ([]byte, error) {
+	var req events.APIGatewayCustomAuthorizerRequest
+	if err := json.Unmarshal(payload, &req); err != nil {
+		return nil, err
 	}
-	return AuthorizerDecision{Allowed: true, Context: map[string]any{"principalId": "user-1", "ownerPrefix": testOwner}}, nil
-})
+	if req.AuthorizationToken != "Bearer ok" {
+		return json.Marshal(policyAnswer("user-1", "Deny", nil))
+	}
+	return json.Marshal(policyAnswer("user-1", "Allow", map[string]any{"ownerPrefix": testOwner}))
+}
 
 // recordingIntegration answers with a scripted status and body and records
 // every call.
@@ -82,9 +88,18 @@ func projectGateway(t *testing.T, integ Integration) *Gateway {
 	require.NoError(t, err)
 	gwResp, err := svc.GatewayResponses(lookup)
 	require.NoError(t, err)
+	authorizers := map[string]bool{}
+	for _, rc := range routes {
+		if rc.Authorizer != nil {
+			authorizers[rc.Authorizer.Function] = true
+		}
+	}
 	g, err := New(Config{
-		Stage: svc.Stage, Routes: routes, GatewayResponses: gwResp, Integration: integ, Authorizer: projectAuthorizer,
-		Lambda: LambdaInvokerFunc(func(context.Context, string, []byte) ([]byte, error) {
+		Stage: svc.Stage, Routes: routes, GatewayResponses: gwResp, Integration: integ,
+		Lambda: LambdaInvokerFunc(func(_ context.Context, function string, payload []byte) ([]byte, error) {
+			if authorizers[function] {
+				return projectAuthorizer(payload)
+			}
 			return []byte(`{"statusCode":404,"body":"{\"message\":\"Job not found\",\"code\":\"JobNotFound\"}"}`), nil
 		}),
 		Logger: quietLogger(), NewRequestID: func() string { return "11111111-2222-4333-8444-555555555555" },

@@ -2,16 +2,12 @@ package offline
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-lambda-go/lambda/messages"
 
 	"github.com/asyncjobs/stepjobs/internal/apigw"
 	"github.com/asyncjobs/stepjobs/internal/auth"
@@ -27,8 +23,10 @@ import (
 // it as it fetches a real issuer's. The issuer's name (DevIssuer) does not
 // name the port, so the owner prefixes of the dev callers, and thus who
 // owns the jobs kept with --data, survive a restart on another port; the
-// key does not: tokens minted before a restart are refused after it. The local API Gateway then applies
-// API Gateway's rules to the authorizer's answer (apigw.Evaluate).
+// key does not: tokens minted before a restart are refused after it. The
+// local API Gateway invokes the authorizer function through the
+// functionInvokers and applies API Gateway's rules to its answer
+// (apigw.Evaluate).
 
 // DevAudience is the audience of the dev issuer's tokens.
 const DevAudience = "stepjobs-local"
@@ -122,38 +120,15 @@ func (w *functionInvokers) invoker(key string) (sfn.Invoker, bool) {
 	return inv, ok
 }
 
-// connectGateway gives the local API Gateway the authorizer and the Lambda
-// proxy functions, and serves the key set and the dev token endpoint.
+// connectGateway gives the local API Gateway the functions (the routes'
+// authorizers and the Lambda proxy functions), and serves the key set and the dev token endpoint.
 func (s *Server) connectGateway(cfg *apigw.Config, mux *http.ServeMux) error {
 	w := s.invokers
 	cfg.Region = s.svc.Region
-	cfg.Authorizer = w
 	cfg.Lambda = w
 	mux.Handle(auth.JWKSPath, w.issuer)
 	mux.HandleFunc(DevTokenPath, s.serveDevToken)
 	return nil
-}
-
-// Authorize implements apigw.Authorizer: it invokes the authorizer
-// function with API Gateway's TOKEN event and decides on its answer as API
-// Gateway does.
-func (w *functionInvokers) Authorize(ctx context.Context, req apigw.AuthorizerRequest) (apigw.AuthorizerDecision, error) {
-	inv, ok := w.invoker(req.Authorizer.Function)
-	if !ok {
-		return apigw.AuthorizerDecision{}, fmt.Errorf("authorizer %s: no function %q", req.Authorizer.Name, req.Authorizer.Function)
-	}
-	payload, err := json.Marshal(events.APIGatewayCustomAuthorizerRequest{Type: "TOKEN", AuthorizationToken: req.Token, MethodArn: req.MethodARN})
-	if err != nil {
-		return apigw.AuthorizerDecision{}, fmt.Errorf("authorizer %s: encode: %w", req.Authorizer.Name, err)
-	}
-	out, err := inv.Invoke(ctx, payload)
-	var resp events.APIGatewayCustomAuthorizerResponse
-	if err == nil {
-		if uerr := json.Unmarshal(out, &resp); uerr != nil {
-			err = fmt.Errorf("authorizer answer: %w", uerr)
-		}
-	}
-	return apigw.AuthorizerDecision(apigw.Evaluate(resp, functionError(err), req.MethodARN)), nil
 }
 
 // Invoke implements apigw.LambdaInvoker.
@@ -163,21 +138,6 @@ func (w *functionInvokers) Invoke(ctx context.Context, function string, payload 
 		return nil, fmt.Errorf("no function %q", function)
 	}
 	return inv.Invoke(ctx, payload)
-}
-
-// functionError is a function's error as API Gateway sees it: the error
-// message the function returned (a process-mode function reports it as a
-// messages.InvokeResponse_Error).
-func functionError(err error) error {
-	var v messages.InvokeResponse_Error
-	if errors.As(err, &v) {
-		return errors.New(v.Message)
-	}
-	var p *messages.InvokeResponse_Error
-	if errors.As(err, &p) && p != nil {
-		return errors.New(p.Message)
-	}
-	return err
 }
 
 // DevToken mints a token of the dev issuer for subject, valid for ttl,
@@ -224,7 +184,4 @@ func (s *Server) serveDevToken(w http.ResponseWriter, r *http.Request) {
 	_, _ = fmt.Fprintln(w, tok)
 }
 
-var (
-	_ apigw.Authorizer    = (*functionInvokers)(nil)
-	_ apigw.LambdaInvoker = (*functionInvokers)(nil)
-)
+var _ apigw.LambdaInvoker = (*functionInvokers)(nil)
