@@ -95,6 +95,51 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 		ctx, cancel = context.WithTimeout(ctx, startTimeout)
 		defer cancel()
 	}
+	if opts.Path != "" {
+		return startOnPath(ctx, opts, func() (*Server, error) { return startOnPort(ctx, node, cli, root, opts) })
+	}
+	return startOnPort(ctx, node, cli, root, opts)
+}
+
+// pathAttempts is how many times Start tries a data directory whose
+// previous holder is still letting go of it.
+const pathAttempts = 3
+
+// startOnPath starts dynalite on a data directory: once no other process
+// holds its lock, and then only as served when a first request succeeds. A
+// dynalite that opens the directory while another still holds it listens,
+// then dies at its first request ("Database is not open"); the holder is
+// usually the dynalite of a runtime killed a moment ago, which exits as
+// soon as it sees its lifeline close.
+func startOnPath(ctx context.Context, opts Options, start func() (*Server, error)) (*Server, error) {
+	var last error
+	for range pathAttempts {
+		if err := waitUnlocked(ctx, opts.Path); err != nil {
+			return nil, err
+		}
+		s, err := start()
+		if err != nil {
+			return nil, err
+		}
+		probe, cancel := context.WithTimeout(ctx, 5*time.Second)
+		_, err = s.Client().ListTables(probe, &dynamodb.ListTablesInput{Limit: aws.Int32(1)})
+		cancel()
+		if err == nil {
+			return s, nil
+		}
+		last = fmt.Errorf("dynalite: first request on %s: %w", opts.Path, err)
+		_ = s.Stop()
+		select {
+		case <-ctx.Done():
+			return nil, last
+		case <-time.After(lockPoll):
+		}
+	}
+	return nil, last
+}
+
+// startOnPort starts dynalite on opts.Port, or on a free port.
+func startOnPort(ctx context.Context, node, cli, root string, opts Options) (*Server, error) {
 	// A free port can be taken by someone else before dynalite binds it:
 	// try a few when the port is ours to choose.
 	attempts := 1
@@ -104,6 +149,7 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 	for i := 0; ; i++ {
 		port := opts.Port
 		if port == 0 {
+			var err error
 			if port, err = freePort(); err != nil {
 				return nil, fmt.Errorf("dynalite: %w", err)
 			}
@@ -116,6 +162,34 @@ func Start(ctx context.Context, opts Options) (*Server, error) {
 }
 
 var errAddrInUse = errors.New("address in use")
+
+// ErrDataInUse is a data directory another dynalite still holds.
+var ErrDataInUse = errors.New("dynalite: the data directory is held by another dynalite")
+
+// lockPoll is how often Start looks whether the data directory is free.
+const lockPoll = 20 * time.Millisecond
+
+// waitUnlocked waits until no other process holds the data directory's
+// LevelDB lock. A second dynalite on a held directory listens, then dies
+// at its first request ("Database is not open"); the one holding it is
+// usually the dynalite of a runtime killed a moment ago, which exits as
+// soon as it sees its lifeline close.
+func waitUnlocked(ctx context.Context, dir string) error {
+	for {
+		held, err := lockHeld(dir)
+		if err != nil {
+			return fmt.Errorf("dynalite: data directory lock: %w", err)
+		}
+		if !held {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%w (%s): %w", ErrDataInUse, dir, ctx.Err())
+		case <-time.After(lockPoll):
+		}
+	}
+}
 
 // exitOnStdinEOF is loaded by node before dynalite: it ends the process when
 // its stdin (Server.lifeline) closes.

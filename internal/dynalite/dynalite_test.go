@@ -1,11 +1,13 @@
 package dynalite_test
 
 import (
+	"context"
 	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -135,4 +137,33 @@ func TestRelativePath(t *testing.T) {
 	entries, err := os.ReadDir(filepath.Join(dir, "data"))
 	require.NoError(t, err)
 	assert.NotEmpty(t, entries, "dynalite wrote its LevelDB files here")
+}
+
+// A data directory another dynalite still holds (that of a runtime killed
+// a moment ago) is waited for: a second dynalite on it would listen, then
+// die at its first request. Start waits for the lock, or says why not.
+func TestStartWaitsForAHeldDataDirectory(t *testing.T) {
+	ctx := t.Context()
+	dir := filepath.Join(t.TempDir(), "data")
+	first, err := dynalite.Start(ctx, dynalite.Options{Path: dir})
+	require.NoError(t, err)
+	require.NoError(t, dynalite.CreateJobsTable(ctx, first.Client(), "jobs")) // LevelDB is open and locked now
+
+	short, cancel := context.WithTimeout(ctx, 300*time.Millisecond)
+	defer cancel()
+	_, err = dynalite.Start(short, dynalite.Options{Path: dir})
+	require.ErrorIs(t, err, dynalite.ErrDataInUse)
+
+	released := make(chan error, 1)
+	go func() {
+		time.Sleep(200 * time.Millisecond)
+		released <- first.Stop()
+	}()
+	second, err := dynalite.Start(ctx, dynalite.Options{Path: dir})
+	require.NoError(t, err)
+	require.NoError(t, <-released)
+	defer func() { require.NoError(t, second.Stop()) }()
+	out, err := second.Client().ListTables(ctx, &dynamodb.ListTablesInput{})
+	require.NoError(t, err, "the second dynalite serves the directory")
+	assert.Equal(t, []string{"jobs"}, out.TableNames)
 }
