@@ -400,23 +400,12 @@ func (s *State) jsonataUntil(env *Env, now time.Time) (time.Time, error) {
 		if err != nil {
 			return time.Time{}, err
 		}
-		str, ok := v.(string)
-		var t time.Time
-		if ok {
-			t, ok = parseTimestamp(str)
-		}
+		t, shown, ok := timestampOf(v)
 		if !ok {
-			shown := jsonText(v)
-			if ok2 := isString(v); ok2 {
-				shown = str
-			}
 			return time.Time{}, &Error{Name: ErrQueryEvaluationError, Location: "Timestamp",
 				Cause: "The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time format string: " + shown}
 		}
-		if t.Sub(now) > maxWaitSeconds*time.Second {
-			return time.Time{}, newError(ErrRuntime, "Wait state delay is too long.")
-		}
-		return t, nil
+		return waitUntil(t, now)
 	}
 	return now, nil
 }

@@ -50,31 +50,38 @@ func (s *State) Until(input any, env *Env, now time.Time) (time.Time, error) {
 		if err != nil {
 			return time.Time{}, newError(ErrRuntime, "Invalid path '%s' : %s", s.TimestampPath.text, err.Error())
 		}
-		str, ok := v.(string)
-		var t time.Time
-		if ok {
-			t, ok = parseTimestamp(str)
-		}
+		t, shown, ok := timestampOf(v)
 		if !ok {
-			shown := jsonText(v)
-			if ok2 := isString(v); ok2 {
-				shown = str
-			}
 			return time.Time{}, newError(ErrRuntime, "The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: %s == %s", s.TimestampPath.text, shown)
 		}
-		if t.Sub(now) > maxWaitSeconds*time.Second {
-			return time.Time{}, newError(ErrRuntime, "Wait state delay is too long.")
-		}
-		return t, nil
+		return waitUntil(t, now)
 	}
 	return now, nil
+}
+
+// timestampOf reads a Wait timestamp from a value; when it is not one,
+// shown is the value as AWS quotes it in the cause (a string unquoted).
+func timestampOf(v any) (t time.Time, shown string, ok bool) {
+	if str, isStr := v.(string); isStr {
+		if t, ok = parseTimestamp(str); ok {
+			return t, "", true
+		}
+		return time.Time{}, str, false
+	}
+	return time.Time{}, jsonText(v), false
+}
+
+// waitUntil refuses a Wait that ends further away than AWS allows.
+func waitUntil(t, now time.Time) (time.Time, error) {
+	if t.Sub(now) > maxWaitSeconds*time.Second {
+		return time.Time{}, newError(ErrRuntime, "Wait state delay is too long.")
+	}
+	return t, nil
 }
 
 // maxWaitSeconds is the longest delay AWS accepts for a Wait (2^31-1 seconds,
 // about 24855 days, as recorded); longer ones fail with "Wait state delay is too long."
 const maxWaitSeconds = math.MaxInt32
-
-func isString(v any) bool { _, ok := v.(string); return ok }
 
 func containsFraction(s string) bool {
 	for _, c := range s {
