@@ -60,7 +60,7 @@ func BenchmarkE2EJobs(b *testing.B) {
 	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "jobs/s")
 }
 
-func runJob(rt *runtime, body []byte) error {
+func runJob(rt *localRuntime, body []byte) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	resp, err := rt.tryPost(ctx, "/start-execution", body)

@@ -263,7 +263,7 @@ type errorCase struct {
 }
 
 // checkError sends tc with the runtime's token and checks the answer.
-func checkError(t *testing.T, rt *runtime, tc errorCase) {
+func checkError(t *testing.T, rt *localRuntime, tc errorCase) {
 	t.Helper()
 	method := tc.method
 	if method == "" {
@@ -373,7 +373,7 @@ func TestE2EIdempotency(t *testing.T) {
 }
 
 // waitForEvent waits until the execution's history has an event of typ.
-func waitForEvent(t *testing.T, rt *runtime, arn string, typ sfntypes.HistoryEventType) {
+func waitForEvent(t *testing.T, rt *localRuntime, arn string, typ sfntypes.HistoryEventType) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()

@@ -109,7 +109,7 @@ func (h *holder) functions() map[string]offline.FunctionFactory {
 
 // clientRuntime is the runtime of these tests and what they learned of it.
 type clientRuntime struct {
-	*runtime
+	*localRuntime
 	hold  *holder
 	token string // the dev token of the default subject
 }
@@ -121,7 +121,7 @@ func startClientRuntime(t *testing.T) *clientRuntime {
 	cfg.Functions = h.functions()
 	rt := own(t, cfg)
 	t.Cleanup(func() { close(h.release) }) // runs before the runtime closes
-	crt := &clientRuntime{runtime: rt, hold: h}
+	crt := &clientRuntime{localRuntime: rt, hold: h}
 	crt.token = crt.devToken(t, "")
 	return crt
 }

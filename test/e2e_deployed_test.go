@@ -19,7 +19,7 @@ import (
 )
 
 // deployedRuntime is the API of a deployed stage, or skips the test.
-func deployedRuntime(t *testing.T) *runtime {
+func deployedRuntime(t *testing.T) *localRuntime {
 	t.Helper()
 	url, token := os.Getenv("ASYNC_API_URL"), os.Getenv("ASYNC_API_TOKEN")
 	if url == "" || token == "" {
@@ -27,7 +27,7 @@ func deployedRuntime(t *testing.T) *runtime {
 			"and ASYNC_API_TOKEN (a bearer JWT of the stage's issuer) to run the end-to-end scenarios against a deployed stage; " +
 			"ASYNC_API_TOKEN_2 (another caller's token) adds the ownership scenario")
 	}
-	return &runtime{api: strings.TrimSuffix(url, "/"), token: token, deployed: true,
+	return &localRuntime{api: strings.TrimSuffix(url, "/"), token: token, deployed: true,
 		http: &http.Client{Timeout: 30 * time.Second}}
 }
 
@@ -46,7 +46,7 @@ func TestE2EStageSuiteOnLocalRuntime(t *testing.T) {
 	runDeployed(t, deployedRuntime(t))
 }
 
-func runDeployed(t *testing.T, rt *runtime) {
+func runDeployed(t *testing.T, rt *localRuntime) {
 	// The stage's own owner prefix, from a job it starts (the issuer's
 	// subject hashed by the authorizer).
 	arn, jobID := rt.start(t, `{"records": 3, "seed": 1}`)

@@ -94,8 +94,8 @@ func (s *syncBuffer) String() string {
 }
 
 // rt is a client of the process's API (the runtime helpers' HTTP part).
-func (p *localProcess) rt() *runtime {
-	return &runtime{api: p.api, http: &http.Client{Timeout: 30 * time.Second}}
+func (p *localProcess) rt() *localRuntime {
+	return &localRuntime{api: p.api, http: &http.Client{Timeout: 30 * time.Second}}
 }
 
 func TestE2EKillAndRestart(t *testing.T) {

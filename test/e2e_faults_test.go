@@ -243,7 +243,7 @@ func TestE2EStatusChangeDeliveredOnce(t *testing.T) {
 // EventBridge's deliveries (Lambda's retries, then the dead-letter queue's
 // redrives), then checks each job record against its execution. It returns
 // the count of executions per status (and of the rescued).
-func checkJobInvariants(t *testing.T, rt *runtime, arns []string) map[string]int {
+func checkJobInvariants(t *testing.T, rt *localRuntime, arns []string) map[string]int {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute) // a guard against a hang
 	defer cancel()
@@ -319,7 +319,7 @@ func recordedByStateMachine(hist []sfn.Event) bool {
 }
 
 // startJob starts a job from any goroutine; "" when it could not.
-func startJob(t *testing.T, rt *runtime, key, body string) string {
+func startJob(t *testing.T, rt *localRuntime, key, body string) string {
 	resp, err := rt.tryPost(context.Background(), "/start-execution", []byte(body), "Idempotency-Key", key)
 	if !assert.NoError(t, err) || !assert.Equal(t, http.StatusAccepted, resp.Status, resp.String()) {
 		return ""

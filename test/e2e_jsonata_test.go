@@ -77,7 +77,7 @@ func TestE2EJSONataMachine(t *testing.T) {
 // deployedDefinition reads a definition whose Task resources name the
 // stack's functions by Fn::GetAtt, as serverless.yml writes them, and
 // returns it with the functions' ARNs, as CloudFormation would deploy it.
-func (rt *runtime) deployedDefinition(t testing.TB, path string) string {
+func (rt *localRuntime) deployedDefinition(t testing.TB, path string) string {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	require.NoError(t, err)

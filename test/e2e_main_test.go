@@ -46,12 +46,12 @@ func TestMain(m *testing.M) {
 
 var (
 	sharedMu  sync.Mutex
-	sharedRT  *runtime
+	sharedRT  *localRuntime
 	sharedErr error
 )
 
-// runtime is a started local runtime with clients for each of its parts.
-type runtime struct {
+// localRuntime is a started local runtime with clients for each of its parts.
+type localRuntime struct {
 	srv    *offline.Server
 	api    string // the API's base URL
 	http   *http.Client
@@ -73,7 +73,7 @@ type runtime struct {
 
 // shared returns the runtime shared by this test binary, starting it on
 // first use.
-func shared(t testing.TB) *runtime {
+func shared(t testing.TB) *localRuntime {
 	t.Helper()
 	sharedMu.Lock()
 	defer sharedMu.Unlock()
@@ -85,7 +85,7 @@ func shared(t testing.TB) *runtime {
 }
 
 // own starts a runtime for one test, closed when the test ends.
-func own(t *testing.T, cfg offline.Config) *runtime {
+func own(t *testing.T, cfg offline.Config) *localRuntime {
 	t.Helper()
 	rt, err := startRuntime(t.Context(), cfg)
 	require.NoError(t, err, "start the local runtime")
@@ -105,14 +105,14 @@ func testConfig() offline.Config {
 	return cfg
 }
 
-func startRuntime(ctx context.Context, cfg offline.Config) (*runtime, error) {
+func startRuntime(ctx context.Context, cfg offline.Config) (*localRuntime, error) {
 	srv, err := offline.Start(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
 	u, res := srv.URLs(), srv.Resources()
 	creds := credentials.NewStaticCredentialsProvider("local", "local", "")
-	rt := &runtime{
+	rt := &localRuntime{
 		srv:  srv,
 		api:  u.API,
 		http: &http.Client{Timeout: 30 * time.Second, Transport: &http.Transport{MaxIdleConnsPerHost: 256}},
@@ -131,7 +131,7 @@ func startRuntime(ctx context.Context, cfg offline.Config) (*runtime, error) {
 	return rt, nil
 }
 
-func (rt *runtime) close() {
+func (rt *localRuntime) close() {
 	if rt.srv == nil {
 		return
 	}
@@ -153,14 +153,14 @@ func (r response) String() string { return fmt.Sprintf("%d %s", r.Status, r.Raw)
 // post sends body to the API path with a JSON content type and the
 // runtime's bearer token, unless headers say otherwise (an empty value
 // leaves the header out: "Authorization", "" sends no token).
-func (rt *runtime) post(t testing.TB, path string, body []byte, headers ...string) response {
+func (rt *localRuntime) post(t testing.TB, path string, body []byte, headers ...string) response {
 	t.Helper()
 	resp, err := rt.tryPost(context.Background(), path, body, headers...)
 	require.NoError(t, err)
 	return resp
 }
 
-func (rt *runtime) tryPost(ctx context.Context, path string, body []byte, headers ...string) (response, error) {
+func (rt *localRuntime) tryPost(ctx context.Context, path string, body []byte, headers ...string) (response, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, rt.api+path, bytes.NewReader(body))
 	if err != nil {
 		return response{}, err
@@ -171,7 +171,7 @@ func (rt *runtime) tryPost(ctx context.Context, path string, body []byte, header
 
 // get sends a GET to the API path with the runtime's bearer token, unless
 // headers say otherwise.
-func (rt *runtime) get(t testing.TB, path string, headers ...string) response {
+func (rt *localRuntime) get(t testing.TB, path string, headers ...string) response {
 	t.Helper()
 	req, err := http.NewRequestWithContext(context.Background(), http.MethodGet, rt.api+path, nil)
 	require.NoError(t, err)
@@ -181,7 +181,7 @@ func (rt *runtime) get(t testing.TB, path string, headers ...string) response {
 }
 
 // do sends req with the bearer token and headers, and reads the JSON answer.
-func (rt *runtime) do(req *http.Request, path string, headers ...string) (response, error) {
+func (rt *localRuntime) do(req *http.Request, path string, headers ...string) (response, error) {
 	if tok, err := rt.bearer(req.Context()); err != nil {
 		return response{}, err
 	} else if tok != "" {
@@ -211,7 +211,7 @@ func (rt *runtime) do(req *http.Request, path string, headers ...string) (respon
 }
 
 // start starts a job with body and requires a 202 with its Location.
-func (rt *runtime) start(t testing.TB, body string, headers ...string) (arn, jobID string) {
+func (rt *localRuntime) start(t testing.TB, body string, headers ...string) (arn, jobID string) {
 	t.Helper()
 	resp := rt.post(t, "/start-execution", []byte(body), headers...)
 	require.Equal(t, http.StatusAccepted, resp.Status, resp.String())
@@ -222,7 +222,7 @@ func (rt *runtime) start(t testing.TB, body string, headers ...string) (arn, job
 	return arn, jobID
 }
 
-func (rt *runtime) describe(t testing.TB, arn string) response {
+func (rt *localRuntime) describe(t testing.TB, arn string) response {
 	t.Helper()
 	body, err := json.Marshal(map[string]string{"executionArn": arn})
 	require.NoError(t, err)
@@ -234,7 +234,7 @@ func (rt *runtime) describe(t testing.TB, arn string) response {
 // wait polls describe-execution until the job is no longer RUNNING, with
 // backoff as a client should, bounded by a generous deadline (a guard
 // against a hang, not a timing assertion).
-func (rt *runtime) wait(t testing.TB, arn string) response {
+func (rt *localRuntime) wait(t testing.TB, arn string) response {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 45*time.Second)
 	defer cancel()
@@ -260,7 +260,7 @@ var processTokens sync.Map
 // bearer is the token requests carry: the runtime's, or for a local
 // runtime started as a process, a dev token fetched once from its
 // /__dev/token.
-func (rt *runtime) bearer(ctx context.Context) (string, error) {
+func (rt *localRuntime) bearer(ctx context.Context) (string, error) {
 	if rt.token != "" || rt.srv != nil || rt.deployed {
 		return rt.token, nil
 	}
@@ -287,7 +287,7 @@ func (rt *runtime) bearer(ctx context.Context) (string, error) {
 
 // ownerPrefix is the owner prefix of the runtime's token's caller (the
 // authorizer's HMAC of issuer and subject, with no OWNER_KEY locally).
-func (rt *runtime) ownerPrefix() string {
+func (rt *localRuntime) ownerPrefix() string {
 	if rt.prefix != "" {
 		return rt.prefix
 	}
@@ -296,7 +296,7 @@ func (rt *runtime) ownerPrefix() string {
 
 // startSDK starts an execution through the Step Functions API, named as
 // the API names the caller's jobs, so the API shows it to the caller.
-func (rt *runtime) startSDK(t testing.TB, input string) (arn, jobID string) {
+func (rt *localRuntime) startSDK(t testing.TB, input string) (arn, jobID string) {
 	t.Helper()
 	jobID = rt.ownerPrefix() + "-" + uniqueKey("sdk")
 	out, err := rt.sfn.StartExecution(t.Context(), &sfn.StartExecutionInput{

@@ -21,14 +21,14 @@ import (
 )
 
 // asCaller is rt with another bearer token (another caller).
-func (rt *runtime) asCaller(token string) *runtime {
+func (rt *localRuntime) asCaller(token string) *localRuntime {
 	other := *rt
 	other.token = token
 	return &other
 }
 
 // describeRaw posts a describe without requiring a 200.
-func (rt *runtime) describeRaw(t testing.TB, arn string) response {
+func (rt *localRuntime) describeRaw(t testing.TB, arn string) response {
 	t.Helper()
 	body, err := json.Marshal(map[string]string{"executionArn": arn})
 	require.NoError(t, err)
@@ -37,7 +37,7 @@ func (rt *runtime) describeRaw(t testing.TB, arn string) response {
 
 // scenarioOwnership: a job is its starter's; another caller gets the
 // answer of an unknown job for describe, stop and result.
-func scenarioOwnership(t *testing.T, rt *runtime, otherToken string) {
+func scenarioOwnership(t *testing.T, rt *localRuntime, otherToken string) {
 	arn, jobID := rt.start(t, `{"records": 1}`)
 	require.Equal(t, "SUCCEEDED", rt.wait(t, arn).Body["status"])
 	other := rt.asCaller(otherToken)
@@ -61,7 +61,7 @@ func scenarioOwnership(t *testing.T, rt *runtime, otherToken string) {
 
 // scenarioResultLink: a SUCCEEDED job's result link downloads its JSON
 // without credentials.
-func scenarioResultLink(t *testing.T, rt *runtime) {
+func scenarioResultLink(t *testing.T, rt *localRuntime) {
 	arn, jobID := rt.start(t, `{"records": 5, "seed": 3}`)
 	require.Equal(t, "SUCCEEDED", rt.wait(t, arn).Body["status"])
 	before := time.Now()
@@ -96,7 +96,7 @@ func scenarioResultLink(t *testing.T, rt *runtime) {
 }
 
 // scenarioNoResultYet: a RUNNING job has no result yet (409).
-func scenarioNoResultYet(t *testing.T, rt *runtime, jobID string) {
+func scenarioNoResultYet(t *testing.T, rt *localRuntime, jobID string) {
 	running := rt.get(t, "/jobs/"+jobID+"/result")
 	assert.Equal(t, http.StatusConflict, running.Status, running.String())
 	assert.Equal(t, "JobNotSucceeded", running.Body["code"], running.String())
@@ -104,7 +104,7 @@ func scenarioNoResultYet(t *testing.T, rt *runtime, jobID string) {
 }
 
 // stopJob posts /stop-execution and checks its answer.
-func stopJob(t *testing.T, rt *runtime, arn string) {
+func stopJob(t *testing.T, rt *localRuntime, arn string) {
 	body, err := json.Marshal(map[string]string{"executionArn": arn})
 	require.NoError(t, err)
 	stop := rt.post(t, "/stop-execution", body)
@@ -116,7 +116,7 @@ func stopJob(t *testing.T, rt *runtime, arn string) {
 // scenarioStopped: after a stop, describe shows ABORTED, and once the
 // status change reached status-update (EventBridge) the record is ABORTED
 // too, which the result route reads (409 "Job is ABORTED").
-func scenarioStopped(t *testing.T, rt *runtime, arn, jobID string) {
+func scenarioStopped(t *testing.T, rt *localRuntime, arn, jobID string) {
 	described := rt.describe(t, arn)
 	assert.Equal(t, "ABORTED", described.Body["status"], described.String())
 	assert.IsType(t, float64(0), described.Body["stopDate"])
@@ -141,7 +141,7 @@ func scenarioStopped(t *testing.T, rt *runtime, arn, jobID string) {
 }
 
 // scenarioKeyReuse: the same Idempotency-Key with another body is 409.
-func scenarioKeyReuse(t *testing.T, rt *runtime) {
+func scenarioKeyReuse(t *testing.T, rt *localRuntime) {
 	key := uniqueKey("reuse")
 	arn, _ := rt.start(t, `{"records": 1}`, "Idempotency-Key", key)
 	other := rt.post(t, "/start-execution", []byte(`{"records": 2}`), "Idempotency-Key", key)

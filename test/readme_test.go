@@ -137,7 +137,7 @@ func TestReadmeWalkthrough(t *testing.T) {
 
 // runWalkthrough runs cmds in one bash, so variables carry over, and checks
 // that each exits 0 and the last describe-execution says SUCCEEDED.
-func runWalkthrough(t *testing.T, rt *runtime, cmds []string) {
+func runWalkthrough(t *testing.T, rt *localRuntime, cmds []string) {
 	u := rt.srv.URLs()
 	hostPort := func(url string) string { return strings.TrimPrefix(url, "http://") }
 	rewrite := strings.NewReplacer(
