@@ -10,20 +10,19 @@ import (
 	"github.com/aws/aws-lambda-go/lambda/messages"
 
 	"github.com/asyncjobs/stepjobs/internal/reqschema"
-	"github.com/asyncjobs/stepjobs/internal/slsconfig"
 )
 
 // enforced reports whether the route's authorization is applied locally:
 // TOKEN authorizers are, with Config.Lambda to call their functions; IAM,
 // Cognito and REQUEST authorizers and API keys are not.
-func (g *Gateway) enforced(rc slsconfig.Route) bool {
-	if rc.Private {
+func (g *Gateway) enforced(rc Route) bool {
+	if rc.APIKeyRequired {
 		return false
 	}
 	if rc.Authorizer == nil {
 		return true
 	}
-	return rc.Authorizer.Type == "TOKEN" && rc.Authorizer.IdentityHeader() != "" && g.cfg.Lambda != nil
+	return rc.Authorizer.Type == "TOKEN" && rc.Authorizer.identityHeader() != "" && g.cfg.Lambda != nil
 }
 
 // authorize applies the route's TOKEN authorizer; nil means go on.
@@ -32,7 +31,7 @@ func (g *Gateway) authorize(c *call) *response {
 	if a == nil || !g.enforced(c.rt.cfg) {
 		return nil
 	}
-	token := c.r.Header.Get(a.IdentityHeader())
+	token := c.r.Header.Get(a.identityHeader())
 	if strings.TrimSpace(token) == "" {
 		// API Gateway answers this itself, without calling the authorizer.
 		return g.gatewayError(c, "UNAUTHORIZED", "Unauthorized")
@@ -56,7 +55,7 @@ func (g *Gateway) authorize(c *call) *response {
 
 // callAuthorizer invokes the authorizer function with API Gateway's TOKEN
 // event and decides on its answer as API Gateway does (Evaluate).
-func (g *Gateway) callAuthorizer(c *call, a slsconfig.Authorizer, token string) Decision {
+func (g *Gateway) callAuthorizer(c *call, a Authorizer, token string) Decision {
 	arn := g.methodARN(c)
 	payload, err := json.Marshal(events.APIGatewayCustomAuthorizerRequest{Type: "TOKEN", AuthorizationToken: token, MethodArn: arn})
 	if err != nil {

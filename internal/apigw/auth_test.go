@@ -15,12 +15,10 @@ import (
 	"github.com/aws/aws-lambda-go/lambda/messages"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/asyncjobs/stepjobs/internal/slsconfig"
 )
 
-var tokenAuthorizer = &slsconfig.Authorizer{Name: "authorizer", Type: "TOKEN", Function: "authorizer",
-	IdentitySource: slsconfig.DefaultIdentitySource, ResultTTLSeconds: 300}
+var tokenAuthorizer = &Authorizer{Name: "authorizer", Type: "TOKEN", Function: "authorizer",
+	IdentitySource: "method.request.header.Authorization"}
 
 // fakeAuthorizer is the authorizer function, answering by token: "good"
 // allows the stage with a context, "deny" denies it, "unauthorized" fails
@@ -75,13 +73,13 @@ func authGateway(t *testing.T, a *fakeAuthorizer, lambda LambdaInvoker) *Gateway
 	}
 	schema := []byte(`{"$schema":"http://json-schema.org/draft-04/schema#","type":"object",
 		"properties":{"n":{"type":"integer"}},"required":["n"],"additionalProperties":false}`)
-	routes := []slsconfig.Route{
-		{Method: "POST", Path: "/start", Integration: slsconfig.IntegrationAWS, Action: "StartExecution",
-			PassthroughBehavior: slsconfig.PassthroughWhenNoTemplates, Authorizer: tokenAuthorizer,
+	routes := []Route{
+		{Method: "POST", Path: "/start", Integration: IntegrationAWS, Action: "StartExecution",
+			PassthroughBehavior: PassthroughWhenNoTemplates, Authorizer: tokenAuthorizer,
 			RequestSchemas:   map[string][]byte{"application/json": schema},
 			RequestTemplates: map[string]string{"application/json": "ctx:authorizer"},
 			Responses:        defaultResponses()},
-		{Method: "GET", Path: "/jobs/{jobId}/result", Integration: slsconfig.IntegrationLambdaProxy, Function: "jobResult",
+		{Method: "GET", Path: "/jobs/{jobId}/result", Integration: IntegrationAWSProxy, Function: "jobResult",
 			Authorizer: tokenAuthorizer},
 	}
 	g, err := New(Config{Stage: "dev", Routes: routes, Parse: fakeParser, Lambda: withAuthorizer(a, lambda),
@@ -174,13 +172,12 @@ func TestRequestValidation(t *testing.T) {
 			schema := []byte(`{"$schema":"http://json-schema.org/draft-04/schema#","type":"object","required":["n"]}`)
 			var seen map[string]any
 			g, err := New(Config{Stage: "dev", Parse: fakeParser, Logger: slog.New(slog.DiscardHandler),
-				Routes: []slsconfig.Route{{Method: "POST", Path: "/start", Integration: slsconfig.IntegrationAWS,
-					PassthroughBehavior: slsconfig.PassthroughWhenNoTemplates,
+				Routes: []Route{{Method: "POST", Path: "/start", Integration: IntegrationAWS,
+					PassthroughBehavior: PassthroughWhenNoTemplates,
 					RequestSchemas:      map[string][]byte{"application/json": schema},
 					RequestTemplates:    map[string]string{"application/json": "echo"}, Responses: defaultResponses()}},
-				GatewayResponses: map[string]slsconfig.GatewayResponse{"DEFAULT_4XX": {ResponseType: "DEFAULT_4XX",
-					ResponseTemplates: map[string]string{"application/json": "capture"}}},
-				Integration: IntegrationFunc(func(context.Context, string, []byte) (int, []byte, error) { return 200, []byte(`{}`), nil }),
+				GatewayResponses: map[string]GatewayResponse{"DEFAULT_4XX": {ResponseTemplates: map[string]string{"application/json": "capture"}}},
+				Integration:      IntegrationFunc(func(context.Context, string, []byte) (int, []byte, error) { return 200, []byte(`{}`), nil }),
 			})
 			require.NoError(t, err)
 			// The gateway response records $context.error.
@@ -284,6 +281,6 @@ func TestLambdaProxyFailures(t *testing.T) {
 
 func TestNewLambdaProxyNeedsInvoker(t *testing.T) {
 	_, err := New(Config{Stage: "dev", Parse: fakeParser, Integration: IntegrationFunc(nil),
-		Routes: []slsconfig.Route{{Method: "GET", Path: "/r", Integration: slsconfig.IntegrationLambdaProxy, Function: "f"}}})
+		Routes: []Route{{Method: "GET", Path: "/r", Integration: IntegrationAWSProxy, Function: "f"}}})
 	assert.ErrorContains(t, err, "needs Config.Lambda")
 }

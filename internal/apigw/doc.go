@@ -1,6 +1,8 @@
 // Package apigw is a local API Gateway (REST API) for the routes that
-// serverless-step-functions deploys (read from serverless.yml by
-// internal/slsconfig). For each request it:
+// serverless-step-functions deploys, described in the package's own model
+// (Route, IntegrationResponse, Authorizer, GatewayResponse: API Gateway's
+// terms), into which internal/offline converts what internal/slsconfig
+// reads from serverless.yml. For each request it:
 //
 //   - matches the resource path (literal parts before {param} before
 //     {proxy+}) under the stage prefix, then the method (ANY as a fallback);

@@ -10,13 +10,14 @@ import (
 	"strings"
 
 	"github.com/asyncjobs/stepjobs/internal/apigw"
+	"github.com/asyncjobs/stepjobs/internal/offline"
 	"github.com/asyncjobs/stepjobs/internal/slsconfig"
 )
 
 // Example shows how the local runtime wires the gateway: load
 // serverless.yml, answer its CloudFormation references with local names and
-// ARNs, build the gateway over an Integration (the local Step Functions
-// API), and mount it.
+// ARNs, convert its routes into the gateway's model, build the gateway over
+// an Integration (the local Step Functions API), and mount it.
 func Example() {
 	svc, err := slsconfig.Load(slsconfig.Options{Dir: "testdata/example"})
 	if err != nil {
@@ -25,16 +26,18 @@ func Example() {
 	}
 	machineARN := "arn:aws:states:" + svc.Region + ":" + svc.AccountID + ":stateMachine:" + svc.StateMachines[0].Name
 	lookup := slsconfig.MapLookup{Refs: map[string]string{svc.StateMachines[0].LogicalID: machineARN}}
-	routes, err := svc.Routes(lookup)
+	svcRoutes, err := svc.Routes(lookup)
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	gwResponses, err := svc.GatewayResponses(lookup)
+	svcGwResponses, err := svc.GatewayResponses(lookup)
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
+	// serverless.yml's routes in the gateway's model.
+	routes, gwResponses := offline.GatewayRoutes(svcRoutes, svcGwResponses)
 	// The runtime calls its sfn API handler with X-Amz-Target
 	// AWSStepFunctions.<action>; this stand-in answers StartExecution.
 	sfn := apigw.IntegrationFunc(func(_ context.Context, action string, body []byte) (int, []byte, error) {

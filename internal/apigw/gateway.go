@@ -17,8 +17,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/asyncjobs/stepjobs/internal/slsconfig"
 )
 
 // MaxPayloadBytes is API Gateway's request payload limit (10 MB).
@@ -46,11 +44,11 @@ type Config struct {
 	// PathPrefix is the URL path the API is served under. Empty means
 	// "/<Stage>", as in an execute-api URL; "/" serves at the root.
 	PathPrefix string
-	// Routes are the API's methods (slsconfig.Service.Routes).
-	Routes []slsconfig.Route
-	// GatewayResponses customize the gateway's own errors by response type
-	// (slsconfig.Service.GatewayResponses); may be nil.
-	GatewayResponses map[string]slsconfig.GatewayResponse
+	// Routes are the API's methods.
+	Routes []Route
+	// GatewayResponses customize the gateway's own errors by response type;
+	// may be nil.
+	GatewayResponses map[string]GatewayResponse
 	// Integration answers the AWS integrations. Required.
 	Integration Integration
 	// Parse parses mapping templates; nil means VTLParser.
@@ -84,13 +82,13 @@ type Gateway struct {
 }
 
 type integrationResponse struct {
-	cfg       slsconfig.IntegrationResponse
+	cfg       IntegrationResponse
 	pattern   *regexp.Regexp // nil for the default response
 	templates map[string]Template
 }
 
 type gatewayResponse struct {
-	cfg       slsconfig.GatewayResponse
+	cfg       GatewayResponse
 	templates map[string]Template
 }
 
@@ -119,7 +117,7 @@ func New(cfg Config) (*Gateway, error) {
 		cfg.NewRequestID = newUUID
 	}
 	if cfg.AccountID == "" {
-		cfg.AccountID = slsconfig.DefaultAccountID
+		cfg.AccountID = DefaultAccountID
 	}
 	if cfg.APIID == "" {
 		cfg.APIID = "local"
@@ -166,7 +164,7 @@ func New(cfg Config) (*Gateway, error) {
 			}
 			rt.responses = append(rt.responses, ir)
 		}
-		if rc.Integration == slsconfig.IntegrationLambdaProxy && cfg.Lambda == nil {
+		if rc.Integration == IntegrationAWSProxy && cfg.Lambda == nil {
 			return nil, fmt.Errorf("apigw: %s: a Lambda proxy route needs Config.Lambda", name)
 		}
 		if err := rt.compileSchemas(); err != nil {
@@ -276,7 +274,7 @@ func (g *Gateway) serve(c *call) (resp *response) {
 	}
 	c.tmplReq.Body = body
 
-	if rt.cfg.Integration == slsconfig.IntegrationMock {
+	if rt.cfg.Integration == IntegrationMock {
 		return g.integrationResponse(c, http.StatusOK, nil)
 	}
 	// As API Gateway: the authorizer, then the request validator, then
@@ -287,7 +285,7 @@ func (g *Gateway) serve(c *call) (resp *response) {
 	if resp := g.validate(c, body); resp != nil {
 		return resp
 	}
-	if rt.cfg.Integration == slsconfig.IntegrationLambdaProxy {
+	if rt.cfg.Integration == IntegrationAWSProxy {
 		return g.proxy(c, body)
 	}
 
@@ -303,11 +301,7 @@ func (g *Gateway) serve(c *call) (resp *response) {
 		return g.gatewayError(c, "API_CONFIGURATION_ERROR", "Internal server error")
 	}
 
-	timeout := time.Duration(rt.cfg.TimeoutMillis) * time.Millisecond
-	if timeout <= 0 {
-		timeout = slsconfig.DefaultTimeoutMillis * time.Millisecond
-	}
-	ctx, cancel := context.WithTimeout(r.Context(), timeout)
+	ctx, cancel := context.WithTimeout(r.Context(), rt.timeout())
 	defer cancel()
 	status, out, err := g.cfg.Integration.Call(ctx, rt.cfg.Action, integrationBody)
 	if err != nil {
@@ -334,9 +328,9 @@ func (g *Gateway) requestBody(c *call, body []byte) ([]byte, bool, error) {
 			return body, true, nil
 		}
 		switch rt.cfg.PassthroughBehavior {
-		case slsconfig.PassthroughWhenNoMatch:
+		case PassthroughWhenNoMatch:
 			return body, true, nil
-		case slsconfig.PassthroughWhenNoTemplates:
+		case PassthroughWhenNoTemplates:
 			if len(rt.cfg.RequestTemplates) == 0 {
 				return body, true, nil
 			}

@@ -18,8 +18,6 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-
-	"github.com/asyncjobs/stepjobs/internal/slsconfig"
 )
 
 // fakeTemplate is a tiny template language for gateway tests, so they test
@@ -75,19 +73,19 @@ func (c captureTemplate) Render(_ context.Context, env *TemplateEnv) (*TemplateR
 }
 
 // defaultResponses are the plugin's 200 ("") and 400 ("400").
-func defaultResponses() []slsconfig.IntegrationResponse {
-	return []slsconfig.IntegrationResponse{
+func defaultResponses() []IntegrationResponse {
+	return []IntegrationResponse{
 		{StatusCode: 200, ResponseParameters: map[string]string{}, ResponseTemplates: map[string]string{}},
 		{StatusCode: 400, SelectionPattern: "400", ResponseParameters: map[string]string{}, ResponseTemplates: map[string]string{}},
 	}
 }
 
-func testRoute(method, path string, mod func(*slsconfig.Route)) slsconfig.Route {
-	r := slsconfig.Route{
-		StateMachine: "jobs", Method: method, Path: path, Integration: slsconfig.IntegrationAWS,
-		Action: "StartExecution", PassthroughBehavior: slsconfig.PassthroughNever,
+func testRoute(method, path string, mod func(*Route)) Route {
+	r := Route{
+		Method: method, Path: path, Integration: IntegrationAWS,
+		Action: "StartExecution", PassthroughBehavior: PassthroughNever,
 		RequestTemplates: map[string]string{"application/json": "echo"},
-		Responses:        defaultResponses(), TimeoutMillis: slsconfig.DefaultTimeoutMillis,
+		Responses:        defaultResponses(), Timeout: DefaultTimeout,
 	}
 	if mod != nil {
 		mod(&r)
@@ -95,7 +93,7 @@ func testRoute(method, path string, mod func(*slsconfig.Route)) slsconfig.Route 
 	return r
 }
 
-func newTestGateway(t *testing.T, integ Integration, logs *bytes.Buffer, routes ...slsconfig.Route) *Gateway {
+func newTestGateway(t *testing.T, integ Integration, logs *bytes.Buffer, routes ...Route) *Gateway {
 	t.Helper()
 	logger := quietLogger()
 	if logs != nil {
@@ -126,10 +124,10 @@ func do(g http.Handler, method, target, contentType, body string, headers ...str
 func TestRouting(t *testing.T) {
 	integ := &recordingIntegration{status: 200, body: "{}"}
 	g := newTestGateway(t, integ, nil,
-		testRoute("GET", "/jobs/{id}", func(r *slsconfig.Route) { r.RequestTemplates = map[string]string{"application/json": "path:id"} }),
-		testRoute("GET", "/jobs/latest", func(r *slsconfig.Route) { r.RequestTemplates = map[string]string{"application/json": "static:latest"} }),
-		testRoute("ANY", "/files/{proxy+}", func(r *slsconfig.Route) { r.RequestTemplates = map[string]string{"application/json": "path:proxy"} }),
-		testRoute("POST", "/", func(r *slsconfig.Route) { r.RequestTemplates = map[string]string{"application/json": "static:root"} }),
+		testRoute("GET", "/jobs/{id}", func(r *Route) { r.RequestTemplates = map[string]string{"application/json": "path:id"} }),
+		testRoute("GET", "/jobs/latest", func(r *Route) { r.RequestTemplates = map[string]string{"application/json": "static:latest"} }),
+		testRoute("ANY", "/files/{proxy+}", func(r *Route) { r.RequestTemplates = map[string]string{"application/json": "path:proxy"} }),
+		testRoute("POST", "/", func(r *Route) { r.RequestTemplates = map[string]string{"application/json": "static:root"} }),
 	)
 	tests := []struct {
 		name, method, target string
@@ -180,28 +178,28 @@ func TestRouting(t *testing.T) {
 func TestRequestTemplateSelection(t *testing.T) {
 	tests := []struct {
 		name        string
-		passthrough string
+		passthrough PassthroughBehavior
 		templates   map[string]string
 		contentType string
 		wantStatus  int
 		wantSent    string // "" = integration not called
 	}{
-		{"json template", slsconfig.PassthroughNever, map[string]string{"application/json": "static:J"}, "application/json", 200, "J"},
-		{"no content type means json", slsconfig.PassthroughNever, map[string]string{"application/json": "static:J"}, "", 200, "J"},
-		{"parameters and case ignored", slsconfig.PassthroughNever, map[string]string{"application/json": "static:J"}, "Application/JSON; charset=UTF-8", 200, "J"},
-		{"form template", slsconfig.PassthroughNever, map[string]string{"application/json": "static:J", "application/x-www-form-urlencoded": "static:F"}, "application/x-www-form-urlencoded", 200, "F"},
-		{"never: no match is 415", slsconfig.PassthroughNever, map[string]string{"application/json": "static:J"}, "text/plain", 415, ""},
-		{"never: no templates is 415", slsconfig.PassthroughNever, map[string]string{}, "application/json", 415, ""},
-		{"when no templates: templates but no match is 415", slsconfig.PassthroughWhenNoTemplates, map[string]string{"application/json": "static:J"}, "text/plain", 415, ""},
-		{"when no templates: none passes through", slsconfig.PassthroughWhenNoTemplates, map[string]string{}, "text/plain", 200, "raw body"},
-		{"when no match: passes through", slsconfig.PassthroughWhenNoMatch, map[string]string{"application/json": "static:J"}, "text/plain", 200, "raw body"},
-		{"template error is 500", slsconfig.PassthroughNever, map[string]string{"application/json": "fail"}, "application/json", 500, ""},
-		{"body that is not JSON is 400", slsconfig.PassthroughNever, map[string]string{"application/json": "badjson"}, "application/json", 400, ""},
+		{"json template", PassthroughNever, map[string]string{"application/json": "static:J"}, "application/json", 200, "J"},
+		{"no content type means json", PassthroughNever, map[string]string{"application/json": "static:J"}, "", 200, "J"},
+		{"parameters and case ignored", PassthroughNever, map[string]string{"application/json": "static:J"}, "Application/JSON; charset=UTF-8", 200, "J"},
+		{"form template", PassthroughNever, map[string]string{"application/json": "static:J", "application/x-www-form-urlencoded": "static:F"}, "application/x-www-form-urlencoded", 200, "F"},
+		{"never: no match is 415", PassthroughNever, map[string]string{"application/json": "static:J"}, "text/plain", 415, ""},
+		{"never: no templates is 415", PassthroughNever, map[string]string{}, "application/json", 415, ""},
+		{"when no templates: templates but no match is 415", PassthroughWhenNoTemplates, map[string]string{"application/json": "static:J"}, "text/plain", 415, ""},
+		{"when no templates: none passes through", PassthroughWhenNoTemplates, map[string]string{}, "text/plain", 200, "raw body"},
+		{"when no match: passes through", PassthroughWhenNoMatch, map[string]string{"application/json": "static:J"}, "text/plain", 200, "raw body"},
+		{"template error is 500", PassthroughNever, map[string]string{"application/json": "fail"}, "application/json", 500, ""},
+		{"body that is not JSON is 400", PassthroughNever, map[string]string{"application/json": "badjson"}, "application/json", 400, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			integ := &recordingIntegration{status: 200, body: "{}"}
-			g := newTestGateway(t, integ, nil, testRoute("POST", "/x", func(r *slsconfig.Route) {
+			g := newTestGateway(t, integ, nil, testRoute("POST", "/x", func(r *Route) {
 				r.PassthroughBehavior = tc.passthrough
 				r.RequestTemplates = tc.templates
 			}))
@@ -227,15 +225,15 @@ func TestRequestTemplateSelection(t *testing.T) {
 }
 
 func TestIntegrationResponseSelection(t *testing.T) {
-	projectLike := []slsconfig.IntegrationResponse{
+	projectLike := []IntegrationResponse{
 		{StatusCode: 200, ResponseTemplates: map[string]string{"application/json": "static:ok"}},
 		{StatusCode: 400, SelectionPattern: `4\d{2}`, ResponseTemplates: map[string]string{"application/json": "static:client"}},
 		{StatusCode: 502, SelectionPattern: `5\d{2}`, ResponseTemplates: map[string]string{"application/json": "static:server"}},
 	}
-	noDefault := []slsconfig.IntegrationResponse{{StatusCode: 400, SelectionPattern: "400"}}
+	noDefault := []IntegrationResponse{{StatusCode: 400, SelectionPattern: "400"}}
 	tests := []struct {
 		name       string
-		responses  []slsconfig.IntegrationResponse
+		responses  []IntegrationResponse
 		sfnStatus  int
 		sfnBody    string
 		wantStatus int
@@ -253,7 +251,7 @@ func TestIntegrationResponseSelection(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			integ := &recordingIntegration{status: tc.sfnStatus, body: tc.sfnBody}
-			g := newTestGateway(t, integ, nil, testRoute("POST", "/x", func(r *slsconfig.Route) { r.Responses = tc.responses }))
+			g := newTestGateway(t, integ, nil, testRoute("POST", "/x", func(r *Route) { r.Responses = tc.responses }))
 			rec := do(g, "POST", "/dev/x", "application/json", "{}")
 			assert.Equal(t, tc.wantStatus, rec.Code)
 			assert.Equal(t, tc.wantBody, rec.Body.String())
@@ -266,7 +264,7 @@ func TestIntegrationResponseSelection(t *testing.T) {
 func TestResponseTemplateFeatures(t *testing.T) {
 	tests := []struct {
 		name       string
-		response   slsconfig.IntegrationResponse
+		response   IntegrationResponse
 		accept     string
 		wantStatus int
 		wantBody   string
@@ -274,13 +272,13 @@ func TestResponseTemplateFeatures(t *testing.T) {
 	}{
 		{
 			name: "responseOverride status and header",
-			response: slsconfig.IntegrationResponse{StatusCode: 200,
+			response: IntegrationResponse{StatusCode: 200,
 				ResponseTemplates: map[string]string{"application/json": "override:202:Location=/jobs/1"}},
 			wantStatus: 202, wantBody: "", wantHeader: map[string]string{"Location": "/jobs/1"},
 		},
 		{
 			name: "response parameters",
-			response: slsconfig.IntegrationResponse{StatusCode: 200, ResponseParameters: map[string]string{
+			response: IntegrationResponse{StatusCode: 200, ResponseParameters: map[string]string{
 				"method.response.header.X-Static":  "'yes'",
 				"method.response.header.X-Name":    "integration.response.body.name",
 				"method.response.header.X-Request": "context.requestId",
@@ -291,32 +289,32 @@ func TestResponseTemplateFeatures(t *testing.T) {
 		},
 		{
 			name: "accept selects the template and content type",
-			response: slsconfig.IntegrationResponse{StatusCode: 200, ResponseTemplates: map[string]string{
+			response: IntegrationResponse{StatusCode: 200, ResponseTemplates: map[string]string{
 				"application/json": "static:{}", "text/plain": "static:plain"}},
 			accept: "text/plain", wantStatus: 200, wantBody: "plain", wantHeader: map[string]string{"Content-Type": "text/plain"},
 		},
 		{
 			name: "unknown accept falls back to json",
-			response: slsconfig.IntegrationResponse{StatusCode: 200, ResponseTemplates: map[string]string{
+			response: IntegrationResponse{StatusCode: 200, ResponseTemplates: map[string]string{
 				"application/json": "static:{}", "text/plain": "static:plain"}},
 			accept: "image/png", wantStatus: 200, wantBody: "{}", wantHeader: map[string]string{"Content-Type": "application/json"},
 		},
 		{
 			name:       "response template error",
-			response:   slsconfig.IntegrationResponse{StatusCode: 200, ResponseTemplates: map[string]string{"application/json": "fail"}},
+			response:   IntegrationResponse{StatusCode: 200, ResponseTemplates: map[string]string{"application/json": "fail"}},
 			wantStatus: 500, wantBody: `{"message":"Internal server error"}`,
 		},
 		{
 			name:       "panic in a template is a 500, not a crash",
-			response:   slsconfig.IntegrationResponse{StatusCode: 200, ResponseTemplates: map[string]string{"application/json": "panic"}},
+			response:   IntegrationResponse{StatusCode: 200, ResponseTemplates: map[string]string{"application/json": "panic"}},
 			wantStatus: 500, wantBody: `{"message":"Internal server error"}`,
 		},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			integ := &recordingIntegration{status: 200, body: `{"name":"n1"}`}
-			g := newTestGateway(t, integ, nil, testRoute("POST", "/x", func(r *slsconfig.Route) {
-				r.Responses = []slsconfig.IntegrationResponse{tc.response}
+			g := newTestGateway(t, integ, nil, testRoute("POST", "/x", func(r *Route) {
+				r.Responses = []IntegrationResponse{tc.response}
 			}))
 			rec := do(g, "POST", "/dev/x", "application/json", "{}", "Accept", tc.accept)
 			assert.Equal(t, tc.wantStatus, rec.Code)
@@ -365,7 +363,7 @@ func TestGatewayErrors(t *testing.T) {
 			deadline, _ = ctx.Deadline()
 			return 200, []byte("{}"), nil
 		})
-		g := newTestGateway(t, integ, nil, testRoute("POST", "/x", func(r *slsconfig.Route) { r.TimeoutMillis = 1500 }))
+		g := newTestGateway(t, integ, nil, testRoute("POST", "/x", func(r *Route) { r.Timeout = 1500 * time.Millisecond }))
 		before := time.Now()
 		rec := do(g, "POST", "/dev/x", "application/json", "{}")
 		require.Equal(t, http.StatusOK, rec.Code)
@@ -374,12 +372,12 @@ func TestGatewayErrors(t *testing.T) {
 	})
 	t.Run("gateway responses customize errors", func(t *testing.T) {
 		g, err := New(Config{
-			Stage: "dev", Routes: []slsconfig.Route{testRoute("POST", "/x", nil)},
+			Stage: "dev", Routes: []Route{testRoute("POST", "/x", nil)},
 			Integration: &recordingIntegration{}, Parse: fakeParser, Logger: quietLogger(),
 			NewRequestID: func() string { return "req-1" },
-			GatewayResponses: map[string]slsconfig.GatewayResponse{
-				"DEFAULT_4XX": {ResponseType: "DEFAULT_4XX", ResponseTemplates: map[string]string{"application/json": "ctx:error"}},
-				"UNSUPPORTED_MEDIA_TYPE": {ResponseType: "UNSUPPORTED_MEDIA_TYPE", StatusCode: 400,
+			GatewayResponses: map[string]GatewayResponse{
+				"DEFAULT_4XX": {ResponseTemplates: map[string]string{"application/json": "ctx:error"}},
+				"UNSUPPORTED_MEDIA_TYPE": {StatusCode: 400,
 					ResponseParameters: map[string]string{"gatewayresponse.header.X-Why": "'media'"}},
 			},
 		})
@@ -396,11 +394,11 @@ func TestGatewayErrors(t *testing.T) {
 }
 
 func TestCORSPreflight(t *testing.T) {
-	g := newTestGateway(t, &recordingIntegration{}, nil, slsconfig.Route{
-		Method: "OPTIONS", Path: "/x", Integration: slsconfig.IntegrationMock,
-		PassthroughBehavior: slsconfig.PassthroughWhenNoMatch,
+	g := newTestGateway(t, &recordingIntegration{}, nil, Route{
+		Method: "OPTIONS", Path: "/x", Integration: IntegrationMock,
+		PassthroughBehavior: PassthroughWhenNoMatch,
 		RequestTemplates:    map[string]string{"application/json": "{statusCode:200}"},
-		Responses: []slsconfig.IntegrationResponse{{StatusCode: 200, ResponseTemplates: map[string]string{"application/json": ""},
+		Responses: []IntegrationResponse{{StatusCode: 200, ResponseTemplates: map[string]string{"application/json": ""},
 			ResponseParameters: map[string]string{
 				"method.response.header.Access-Control-Allow-Origin":  "'*'",
 				"method.response.header.Access-Control-Allow-Methods": "'OPTIONS,POST'",
@@ -416,9 +414,9 @@ func TestCORSPreflight(t *testing.T) {
 func TestContextAndLogging(t *testing.T) {
 	var logs bytes.Buffer
 	integ := &recordingIntegration{status: 200, body: "{}"}
-	g := newTestGateway(t, integ, &logs, testRoute("POST", "/jobs/{id}", func(r *slsconfig.Route) {
+	g := newTestGateway(t, integ, &logs, testRoute("POST", "/jobs/{id}", func(r *Route) {
 		r.RequestTemplates = map[string]string{"application/json": "echo"}
-		r.Responses = []slsconfig.IntegrationResponse{{StatusCode: 200, ResponseTemplates: map[string]string{"application/json": "ctx:requestTime"}}}
+		r.Responses = []IntegrationResponse{{StatusCode: 200, ResponseTemplates: map[string]string{"application/json": "ctx:requestTime"}}}
 	}))
 	rec := do(g, "POST", "/dev/jobs/7", "application/json", "{}")
 	require.Equal(t, http.StatusOK, rec.Code)
@@ -437,7 +435,7 @@ func TestContextAndLogging(t *testing.T) {
 	// Headers API Gateway adds.
 	var seen TemplateRequest
 	g2 := newTestGateway(t, IntegrationFunc(func(context.Context, string, []byte) (int, []byte, error) { return 200, nil, nil }), nil,
-		testRoute("POST", "/h", func(r *slsconfig.Route) { r.RequestTemplates = map[string]string{"application/json": "static:x"} }))
+		testRoute("POST", "/h", func(r *Route) { r.RequestTemplates = map[string]string{"application/json": "static:x"} }))
 	rt := g2.resources[0].methods["POST"]
 	rt.requestTemplates["application/json"] = captureTemplate{&seen}
 	do(g2, "POST", "/dev/h", "application/json", "{}", "X-Forwarded-For", "10.0.0.1")
@@ -451,7 +449,7 @@ func TestContextAndLogging(t *testing.T) {
 	for key, want := range map[string]string{
 		"stage": "dev", "httpMethod": "POST", "resourcePath": "/jobs/{id}", "path": "/dev/jobs/7", "requestId": "req-1",
 	} {
-		g := newTestGateway(t, integ, nil, testRoute("POST", "/jobs/{id}", func(r *slsconfig.Route) {
+		g := newTestGateway(t, integ, nil, testRoute("POST", "/jobs/{id}", func(r *Route) {
 			r.RequestTemplates = map[string]string{"application/json": "ctx:" + key}
 		}))
 		do(g, "POST", "/dev/jobs/7", "application/json", "{}")
@@ -461,13 +459,13 @@ func TestContextAndLogging(t *testing.T) {
 
 func TestNewRejectsBrokenConfig(t *testing.T) {
 	_, err := New(Config{Stage: "dev", Integration: &recordingIntegration{}, Parse: fakeParser,
-		Routes: []slsconfig.Route{testRoute("POST", "/x", func(r *slsconfig.Route) { r.RequestTemplates = map[string]string{"application/json": "bad"} })}})
+		Routes: []Route{testRoute("POST", "/x", func(r *Route) { r.RequestTemplates = map[string]string{"application/json": "bad"} })}})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "POST /x: request template application/json")
 
 	_, err = New(Config{Stage: "dev", Integration: &recordingIntegration{}, Parse: fakeParser,
-		Routes: []slsconfig.Route{testRoute("POST", "/x", func(r *slsconfig.Route) {
-			r.Responses = []slsconfig.IntegrationResponse{{StatusCode: 400, SelectionPattern: "4(("}}
+		Routes: []Route{testRoute("POST", "/x", func(r *Route) {
+			r.Responses = []IntegrationResponse{{StatusCode: 400, SelectionPattern: "4(("}}
 		})}})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "selection pattern")
@@ -478,7 +476,7 @@ func TestNewRejectsBrokenConfig(t *testing.T) {
 
 func TestPathPrefixRoot(t *testing.T) {
 	integ := &recordingIntegration{status: 200, body: "{}"}
-	g, err := New(Config{Stage: "dev", PathPrefix: "/", Routes: []slsconfig.Route{testRoute("POST", "/x", nil)},
+	g, err := New(Config{Stage: "dev", PathPrefix: "/", Routes: []Route{testRoute("POST", "/x", nil)},
 		Integration: integ, Parse: fakeParser, Logger: quietLogger()})
 	require.NoError(t, err)
 	assert.Equal(t, http.StatusOK, do(g, "POST", "/x", "application/json", "{}").Code)
@@ -490,27 +488,27 @@ func TestPathPrefixRoot(t *testing.T) {
 func TestRefusal(t *testing.T) {
 	tests := []struct {
 		name       string
-		gwResp     map[string]slsconfig.GatewayResponse
+		gwResp     map[string]GatewayResponse
 		status     int
 		reason     string
 		wantStatus int
 		wantBody   string
 	}{
 		{name: "the stack's DEFAULT_4XX", status: 400,
-			gwResp:     map[string]slsconfig.GatewayResponse{"DEFAULT_4XX": {ResponseTemplates: map[string]string{"application/json": "ctx:error"}}},
+			gwResp:     map[string]GatewayResponse{"DEFAULT_4XX": {ResponseTemplates: map[string]string{"application/json": "ctx:error"}}},
 			wantStatus: 400, wantBody: "map[message:Bad Request messageString:\"Bad Request\" responseType:DEFAULT_4XX validationErrorString:]"},
 		{name: "with the server's reason", status: 400, reason: "missing required Host header",
-			gwResp:     map[string]slsconfig.GatewayResponse{"DEFAULT_4XX": {ResponseTemplates: map[string]string{"application/json": "ctx:error"}}},
+			gwResp:     map[string]GatewayResponse{"DEFAULT_4XX": {ResponseTemplates: map[string]string{"application/json": "ctx:error"}}},
 			wantStatus: 400, wantBody: "map[message:Bad Request: missing required Host header messageString:\"Bad Request: missing required Host header\" responseType:DEFAULT_4XX validationErrorString:]"},
 		{name: "a status the gateway response sets wins", status: 431,
-			gwResp:     map[string]slsconfig.GatewayResponse{"DEFAULT_4XX": {StatusCode: 418, ResponseTemplates: map[string]string{"application/json": "static:{}"}}},
+			gwResp:     map[string]GatewayResponse{"DEFAULT_4XX": {StatusCode: 418, ResponseTemplates: map[string]string{"application/json": "static:{}"}}},
 			wantStatus: 418, wantBody: "{}"},
 		{name: "no gateway response: API Gateway's own body", status: 501,
 			wantStatus: 501, wantBody: `{"message":"Not Implemented"}`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			g, err := New(Config{Stage: "dev", Routes: []slsconfig.Route{testRoute("POST", "/x", nil)}, GatewayResponses: tc.gwResp,
+			g, err := New(Config{Stage: "dev", Routes: []Route{testRoute("POST", "/x", nil)}, GatewayResponses: tc.gwResp,
 				Integration: &recordingIntegration{}, Parse: fakeParser, Logger: quietLogger(), NewRequestID: func() string { return "req-9" }})
 			require.NoError(t, err)
 			res, err := http.ReadResponse(bufio.NewReader(bytes.NewReader(g.Refusal(tc.status, tc.reason))), nil)

@@ -77,6 +77,12 @@ func (f *recordingIntegration) lastCall(t *testing.T) integrationCall {
 
 func quietLogger() *slog.Logger { return slog.New(slog.NewJSONHandler(io.Discard, nil)) }
 
+// ConvertRoutes is offline.GatewayRoutes, through which the runtime hands
+// serverless.yml's routes to the gateway, so that the project's routes are
+// tested as served. wiring_test.go (package apigw_test) sets it: this
+// package's own tests cannot import offline, which imports apigw.
+var ConvertRoutes func([]slsconfig.Route, map[string]slsconfig.GatewayResponse) ([]Route, map[string]GatewayResponse)
+
 // projectGateway loads the project's serverless.yml and templates.
 func projectGateway(t *testing.T, integ Integration) *Gateway {
 	t.Helper()
@@ -84,10 +90,12 @@ func projectGateway(t *testing.T, integ Integration) *Gateway {
 	require.NoError(t, err)
 	lookup := slsconfig.MapLookup{Refs: map[string]string{"JobsStateMachine": testMachineARN},
 		Attrs: map[string]string{"JobsStateMachine.Name": "stepjobs-dev-jobs"}}
-	routes, err := svc.Routes(lookup)
+	svcRoutes, err := svc.Routes(lookup)
 	require.NoError(t, err)
-	gwResp, err := svc.GatewayResponses(lookup)
+	svcGwResp, err := svc.GatewayResponses(lookup)
 	require.NoError(t, err)
+	require.NotNil(t, ConvertRoutes, "wiring_test.go sets ConvertRoutes")
+	routes, gwResp := ConvertRoutes(svcRoutes, svcGwResp)
 	authorizers := map[string]bool{}
 	for _, rc := range routes {
 		if rc.Authorizer != nil {

@@ -7,11 +7,8 @@ import (
 	"errors"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-
-	"github.com/asyncjobs/stepjobs/internal/slsconfig"
 )
 
 // LambdaInvoker invokes a function of the service by its key with a JSON
@@ -40,11 +37,7 @@ func (g *Gateway) proxy(c *call, body []byte) *response {
 		g.log.Error("encode proxy event", "requestId", c.requestID, "err", err)
 		return g.gatewayError(c, "API_CONFIGURATION_ERROR", "Internal server error")
 	}
-	timeout := time.Duration(c.rt.cfg.TimeoutMillis) * time.Millisecond
-	if timeout <= 0 {
-		timeout = slsconfig.DefaultTimeoutMillis * time.Millisecond
-	}
-	ctx, cancel := context.WithTimeout(c.r.Context(), timeout)
+	ctx, cancel := context.WithTimeout(c.r.Context(), c.rt.timeout())
 	defer cancel()
 	out, err := g.cfg.Lambda.Invoke(ctx, c.rt.cfg.Function, payload)
 	if errors.Is(err, context.DeadlineExceeded) {

@@ -3,9 +3,9 @@ package apigw
 import (
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/asyncjobs/stepjobs/internal/reqschema"
-	"github.com/asyncjobs/stepjobs/internal/slsconfig"
 )
 
 // segKind orders how specific a path segment is: API Gateway prefers a
@@ -156,12 +156,20 @@ func buildResources(routes []*route) []*resource {
 	return out
 }
 
-// route is a slsconfig.Route with its templates parsed.
+// route is a Route with its templates and schemas parsed.
 type route struct {
-	cfg              slsconfig.Route
+	cfg              Route
 	schemas          map[string]*reqschema.Schema // by content type
 	requestTemplates map[string]Template
 	responses        []*integrationResponse
+}
+
+// timeout is the integration's deadline.
+func (r *route) timeout() time.Duration {
+	if r.cfg.Timeout <= 0 {
+		return DefaultTimeout
+	}
+	return r.cfg.Timeout
 }
 
 func (r *resource) method(m string) *route {

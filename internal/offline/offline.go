@@ -512,14 +512,15 @@ func (s *Server) logStatus(c sfn.StatusChange) {
 // called in-process as the integration. It also returns the gateway at the
 // root, whose Refusal answers what the HTTP server refuses.
 func (s *Server) gateways() (http.Handler, *apigw.Gateway, error) {
-	routes, err := s.svc.Routes(s.lookup)
+	svcRoutes, err := s.svc.Routes(s.lookup)
 	if err != nil {
 		return nil, nil, fmt.Errorf("offline: routes: %w", err)
 	}
-	gwResp, err := s.svc.GatewayResponses(s.lookup)
+	svcGwResp, err := s.svc.GatewayResponses(s.lookup)
 	if err != nil {
 		return nil, nil, fmt.Errorf("offline: gateway responses: %w", err)
 	}
+	routes, gwResp := GatewayRoutes(svcRoutes, svcGwResp)
 	// API Gateway posts the rendered request to the Step Functions API, here
 	// in-process (X-Amz-Target AWSStepFunctions.<Action>).
 	integ := apigw.HandlerIntegration{Handler: s.engine.Handler()}
