@@ -29,15 +29,6 @@ type Authorizer struct {
 // DefaultIdentitySource is serverless' default identity source.
 const DefaultIdentitySource = "method.request.header.Authorization"
 
-// IdentityHeader is the request header the identity source names, or "".
-func (a *Authorizer) IdentityHeader() string {
-	h, _ := strings.CutPrefix(a.IdentitySource, "method.request.header.")
-	if h == a.IdentitySource {
-		return ""
-	}
-	return h
-}
-
 // authorizerOf normalizes an `authorizer:` setting.
 func (s *Service) authorizerOf(raw any, path string) (*Authorizer, error) {
 	if raw == nil {

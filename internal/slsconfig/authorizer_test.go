@@ -82,7 +82,6 @@ func TestRoutesAuthorizersSchemasAndFunctions(t *testing.T) {
 	assert.Equal(t, "jobResult", res.Function)
 	assert.Equal(t, &Authorizer{Name: "authorizer", Type: "TOKEN", Function: "authorizer",
 		IdentitySource: DefaultIdentitySource, ResultTTLSeconds: 60}, res.Authorizer)
-	assert.Equal(t, "Authorization", res.Authorizer.IdentityHeader())
 
 	start := byKey["POST /start"]
 	assert.Equal(t, &Authorizer{Name: "authorizer", Type: "TOKEN", Function: "authorizer",
@@ -92,7 +91,6 @@ func TestRoutesAuthorizersSchemasAndFunctions(t *testing.T) {
 
 	open := byKey["POST /open"]
 	assert.Equal(t, &Authorizer{Type: "AWS_IAM"}, open.Authorizer)
-	assert.Empty(t, open.Authorizer.IdentityHeader())
 
 	fns, err := svc.AuthorizerFunctions()
 	require.NoError(t, err)
