@@ -84,13 +84,11 @@ func (q *deadLetters) redrive(l deadLetter) {
 		l.err = q.invoke(l.delivery)
 		switch {
 		case l.err == nil:
-			q.log.Info("eventbridge: dead letter redriven", "function", l.rule.Function, "executionArn", l.change.ExecutionARN,
-				"status", l.change.Status, "redrives", redrives)
+			q.log.Info("eventbridge: dead letter redriven", l.logAttrs("redrives", redrives)...)
 			q.done(l, false)
 			return
 		case refusedForGood(l.err):
-			q.log.Error("eventbridge: dead letter refused for good, left in the queue", "function", l.rule.Function,
-				"executionArn", l.change.ExecutionARN, "status", l.change.Status, "err", l.err)
+			q.log.Error("eventbridge: dead letter refused for good, left in the queue", l.logAttrs("err", l.err)...)
 			q.done(l, true)
 			return
 		case q.ctx.Err() != nil:
@@ -99,8 +97,7 @@ func (q *deadLetters) redrive(l deadLetter) {
 		delay = min(delay*2, q.max)
 		if msg := l.err.Error(); redrives&(redrives-1) == 0 || msg != lastErr {
 			lastErr = msg
-			q.log.Warn("eventbridge: dead letter redrive failed", "function", l.rule.Function, "executionArn", l.change.ExecutionARN,
-				"redrives", redrives, "next", delay, "err", l.err)
+			q.log.Warn("eventbridge: dead letter redrive failed", l.logAttrs("redrives", redrives, "next", delay, "err", l.err)...)
 		}
 	}
 }

@@ -58,18 +58,17 @@ type Rules struct {
 	idle        chan struct{} // closed while outstanding is 0
 }
 
-// delivery is one status change on its way to one rule's target.
+// delivery is one event on its way to one rule's target.
 type delivery struct {
 	rule    slsconfig.EventRule
 	inv     sfn.Invoker
 	payload []byte
-	change  sfn.StatusChange
-}
-
-// key names the delivery in the ledger: the target, the execution and its
-// status (an execution reaches a status once).
-func (d delivery) key() string {
-	return deliveryKey(d.rule.Function, d.change.ExecutionARN, d.change.Status)
+	// key names the delivery in the ledger: for a status change, the
+	// target, the execution and its status (an execution reaches a status
+	// once); for a put event, the target and the event's id.
+	key string
+	// about says which event it is in the log.
+	about []any
 }
 
 func deliveryKey(function, executionARN, status string) string {
@@ -103,18 +102,26 @@ func (e *Rules) deliveries(c sfn.StatusChange, skip func(key string) bool) []del
 	if len(e.rules) == 0 {
 		return nil
 	}
-	ev := statusChangeEvent(c, e.region, e.account)
+	return e.matching(statusChangeEvent(c, e.region, e.account),
+		func(function string) string { return deliveryKey(function, c.ExecutionARN, c.Status) },
+		skip, "executionArn", c.ExecutionARN, "status", c.Status)
+}
+
+// matching are the deliveries of ev: one per rule whose pattern matches it,
+// less those skip reports as done already; key names each in the ledger.
+func (e *Rules) matching(ev map[string]any, key func(function string) string, skip func(key string) bool, about ...any) []delivery {
 	var out []delivery
 	for _, r := range e.rules {
 		if !matchPattern(r.Pattern, ev) {
 			continue
 		}
-		if skip != nil && skip(deliveryKey(r.Function, c.ExecutionARN, c.Status)) {
+		k := key(r.Function)
+		if skip != nil && skip(k) {
 			continue
 		}
 		payload, err := transformInput(r, ev)
 		if err != nil {
-			e.log.Error("eventbridge: input transformer", "function", r.Function, "executionArn", c.ExecutionARN, "err", err)
+			e.log.Error("eventbridge: input transformer", append([]any{"function", r.Function, "err", err}, about...)...)
 			continue
 		}
 		inv, ok := e.invoker(r.Function)
@@ -122,7 +129,7 @@ func (e *Rules) deliveries(c sfn.StatusChange, skip func(key string) bool) []del
 			e.log.Error("eventbridge: no function", "function", r.Function)
 			continue
 		}
-		out = append(out, delivery{rule: r, inv: inv, payload: payload, change: c})
+		out = append(out, delivery{rule: r, inv: inv, payload: payload, key: k, about: about})
 	}
 	return out
 }
@@ -154,14 +161,14 @@ func (e *Rules) deliver(d delivery) {
 	var err error
 	for attempt := 0; ; attempt++ {
 		if err = e.invoke(d); err == nil {
-			e.log.Info("eventbridge: delivered", "function", d.rule.Function, "executionArn", d.change.ExecutionARN, "status", d.change.Status)
+			e.log.Info("eventbridge: delivered", d.logAttrs()...)
 			e.complete(d)
 			return
 		}
 		if attempt >= d.rule.RetryAttempts {
 			break
 		}
-		e.log.Warn("eventbridge: retrying", "function", d.rule.Function, "executionArn", d.change.ExecutionARN, "attempt", attempt+1, "err", err)
+		e.log.Warn("eventbridge: retrying", d.logAttrs("attempt", attempt+1, "err", err)...)
 		if !sleep(e.ctx, e.clock, delay) {
 			return // stopped: a restart with the same data delivers it again
 		}
@@ -170,13 +177,21 @@ func (e *Rules) deliver(d delivery) {
 	attempts := d.rule.RetryAttempts + 1
 	if d.rule.OnFailure == "" {
 		e.log.Error("eventbridge: delivery failed and the function has no on-failure destination: dropped, as on AWS",
-			"function", d.rule.Function, "executionArn", d.change.ExecutionARN, "attempts", attempts, "err", err)
+			d.logAttrs("attempts", attempts, "err", err)...)
 		e.complete(d)
 		return
 	}
-	e.log.Error("eventbridge: delivery failed, sent to the dead-letter queue", "function", d.rule.Function,
-		"executionArn", d.change.ExecutionARN, "queue", d.rule.OnFailure, "attempts", attempts, "err", err)
+	e.log.Error("eventbridge: delivery failed, sent to the dead-letter queue",
+		d.logAttrs("queue", d.rule.OnFailure, "attempts", attempts, "err", err)...)
 	e.dlq.add(d, err)
+}
+
+// logAttrs are the log attributes naming d, then more.
+func (d delivery) logAttrs(more ...any) []any {
+	out := make([]any, 0, 2+len(d.about)+len(more))
+	out = append(out, "function", d.rule.Function)
+	out = append(out, d.about...)
+	return append(out, more...)
 }
 
 // invoke is one invocation of d's function, with the function's timeout.
@@ -194,7 +209,7 @@ func (e *Rules) invoke(d delivery) error {
 // for good. Nothing delivers it again, not even a restart.
 func (e *Rules) complete(d delivery) {
 	if e.ledger != nil {
-		if err := e.ledger.add(d.key()); err != nil {
+		if err := e.ledger.add(d.key); err != nil {
 			e.log.Warn("eventbridge: ledger", "err", err)
 		}
 	}
