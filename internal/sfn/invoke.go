@@ -286,9 +286,27 @@ type lambdaError struct {
 	Cause string // {"errorMessage": ..., "errorType": ...}
 }
 
+// TaskError is a task failure named as the service integration names it,
+// e.g. {Name: "DynamoDB.ConditionalCheckFailedException", Cause: "The
+// conditional request failed (Service: ...)"}: an Invoker returns it (or
+// wraps it) when the error and cause Step Functions records are not a Lambda
+// function's.
+type TaskError struct {
+	Name  string
+	Cause string
+}
+
+// Error implements error.
+func (e *TaskError) Error() string { return e.Name + ": " + e.Cause }
+
 // mapLambdaError names err as aws-lambda-go does (lambda/errors.go): an
-// InvokeResponse_Error keeps its type, any other error is named by its Go type.
+// InvokeResponse_Error keeps its type, any other error is named by its Go
+// type; a TaskError keeps its name and cause as they are.
 func mapLambdaError(err error) lambdaError {
+	var te *TaskError
+	if errors.As(err, &te) {
+		return lambdaError{Name: te.Name, Cause: te.Cause}
+	}
 	var ire messages.InvokeResponse_Error
 	var pire *messages.InvokeResponse_Error
 	var msg, typ string

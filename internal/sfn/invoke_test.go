@@ -72,6 +72,17 @@ func TestMapLambdaError(t *testing.T) {
 	}
 }
 
+// A service integration's error keeps the name and cause it gives, wrapped
+// or not.
+func TestMapTaskError(t *testing.T) {
+	te := &TaskError{Name: "DynamoDB.ConditionalCheckFailedException", Cause: "The conditional request failed"}
+	for _, err := range []error{te, fmt.Errorf("put: %w", te)} {
+		le := mapLambdaError(err)
+		assert.Equal(t, te.Name, le.Name)
+		assert.Equal(t, te.Cause, le.Cause)
+	}
+}
+
 func TestSafeInvokeRecoversPanics(t *testing.T) {
 	_, err := safeInvoke(context.Background(), InvokerFunc(func(context.Context, []byte) ([]byte, error) { panic("boom") }), nil)
 	require.Error(t, err)
