@@ -1,11 +1,11 @@
 package eventbridge
 
 import (
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"strings"
 	"time"
+
+	"github.com/asyncjobs/stepjobs/internal/sfn"
 )
 
 // Entry is one event of a PutEvents request, in the API's shape.
@@ -46,7 +46,7 @@ func (e *Rules) PutEvents(entries []Entry) ([]EntryResult, int) {
 			failed++
 			continue
 		}
-		id := newEventID()
+		id := sfn.NewUUID()
 		out[i] = EntryResult{EventID: id}
 		if en.EventBusName != "" && en.EventBusName != defaultBus && !isDefaultBusARN(en.EventBusName) {
 			continue // no rule of this runtime listens on another bus
@@ -101,14 +101,4 @@ func validEntry(en Entry) (map[string]any, EntryResult) {
 func isDefaultBusARN(bus string) bool {
 	const suffix = ":event-bus/default"
 	return strings.HasSuffix(bus, suffix) && strings.HasPrefix(bus, "arn:")
-}
-
-// newEventID is an event id in EventBridge's form, a random UUID.
-func newEventID() string {
-	var b [16]byte
-	_, _ = rand.Read(b[:])
-	b[6] = b[6]&0x0f | 0x40
-	b[8] = b[8]&0x3f | 0x80
-	h := hex.EncodeToString(b[:])
-	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 }

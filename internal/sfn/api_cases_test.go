@@ -163,7 +163,7 @@ func (h *apiHarness) expand(args string) string {
 		fmt.Sscan(sub[2], &idx)
 		switch {
 		case m == "<random>":
-			return "rnd" + newUUID()[:8]
+			return "rnd" + NewUUID()[:8]
 		case strings.HasPrefix(m, "<fixture:"):
 			return "https://sqs.us-east-1.amazonaws.com/111111111111/queue"
 		case sub[3] != "":
@@ -177,14 +177,14 @@ func (h *apiHarness) expand(args string) string {
 		switch sub[1] {
 		case "stateMachineName":
 			for len(h.smNames) <= idx {
-				h.smNames = append(h.smNames, fmt.Sprintf("confsm%d-%s", len(h.smNames), newUUID()[:8]))
+				h.smNames = append(h.smNames, fmt.Sprintf("confsm%d-%s", len(h.smNames), NewUUID()[:8]))
 			}
 			return h.smNames[idx]
 		case "stateMachineArn":
 			return h.e.stateMachineARN(h.smNames[idx])
 		case "executionName":
 			for len(h.exNames) <= idx {
-				h.exNames = append(h.exNames, fmt.Sprintf("exec.%d-(punct)_%s", len(h.exNames), newUUID()[:8]))
+				h.exNames = append(h.exNames, fmt.Sprintf("exec.%d-(punct)_%s", len(h.exNames), NewUUID()[:8]))
 			}
 			return h.exNames[idx]
 		case "executionArn":

@@ -443,7 +443,7 @@ func (e *Engine) startExecution(smARN, name, input string) (*execution, error) {
 		return nil, err
 	}
 	if name == "" {
-		name = newUUID()
+		name = NewUUID()
 	}
 	if len(input) > maxPayload {
 		return nil, apiErrorf(codeInvalidExecutionInput,
@@ -614,8 +614,8 @@ func (e *Engine) Wait(ctx context.Context, arn string) (ExecutionInfo, error) {
 	}
 }
 
-// newUUID returns a random version 4 UUID (default execution names).
-func newUUID() string {
+// NewUUID returns a random version 4 UUID (default execution names, request ids).
+func NewUUID() string {
 	var b [16]byte
 	for i := 0; i < 16; i += 8 {
 		v := rand.Uint64()

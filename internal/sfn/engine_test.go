@@ -607,7 +607,7 @@ func TestNewUUIDShape(t *testing.T) {
 	re := regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
 	seen := map[string]bool{}
 	for range 1000 {
-		u := newUUID()
+		u := NewUUID()
 		require.Regexp(t, re, u)
 		require.False(t, seen[u], "unique")
 		seen[u] = true

@@ -53,7 +53,7 @@ func (r *stateRun) fanOut(env *asl.Env) {
 			if label == "" {
 				label = st.Name
 			}
-			arn := "arn:" + ex.e.cfg.Partition + ":states:" + ex.e.cfg.Region + ":" + ex.e.cfg.AccountID + ":mapRun:" + ex.sm.name + "/" + label + ":" + newUUID()
+			arn := "arn:" + ex.e.cfg.Partition + ":states:" + ex.e.cfg.Region + ":" + ex.e.cfg.AccountID + ":mapRun:" + ex.sm.name + "/" + label + ":" + NewUUID()
 			if !r.rec(Event{Type: "MapRunStarted", MapRunStartedEventDetails: &MapRunStartedDetails{MapRunARN: arn}}) {
 				return
 			}

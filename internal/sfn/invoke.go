@@ -19,6 +19,16 @@ type Invoker interface {
 	Invoke(ctx context.Context, payload []byte) ([]byte, error)
 }
 
+// JobInvoker is an Invoker of the run-a-job integration pattern (a
+// Resource ending in .sync or .sync:2): Submit starts the job and returns
+// the service's answer, recorded as TaskSubmitted, and wait, which blocks
+// until the job ends and returns the task's result (or its error). Invoke
+// is not called for it.
+type JobInvoker interface {
+	Invoker
+	Submit(ctx context.Context, payload []byte) (submitted []byte, wait func(context.Context) ([]byte, error), err error)
+}
+
 // InvokerFunc adapts a function to Invoker.
 type InvokerFunc func(ctx context.Context, payload []byte) ([]byte, error)
 
@@ -266,13 +276,20 @@ func lambdaFunctionName(s string) (string, bool) {
 	return "", false
 }
 
-// serviceParts splits arn:aws:states:::sqs:sendMessage into "sqs", "sendMessage".
+// serviceParts splits arn:aws:states:::sqs:sendMessage into "sqs",
+// "sendMessage", and arn:aws:states:::aws-sdk:s3:getObject into
+// "aws-sdk:s3", "getObject", as history names them.
 func serviceParts(res string) (string, string) {
 	parts := strings.SplitN(res, ":", 7)
-	if len(parts) == 7 {
-		return parts[5], parts[6]
+	if len(parts) != 7 {
+		return "", res
 	}
-	return "", res
+	if parts[5] == "aws-sdk" {
+		if svc, action, ok := strings.Cut(parts[6], ":"); ok {
+			return "aws-sdk:" + svc, action
+		}
+	}
+	return parts[5], parts[6]
 }
 
 // lambdaARN is the ARN under which a registered function appears in history.
@@ -336,13 +353,21 @@ func typeName(v any) string {
 	return t.Name()
 }
 
-// safeInvoke calls inv, turning a panic into a Lambda-style error.
-func safeInvoke(ctx context.Context, inv Invoker, payload []byte) (out []byte, err error) {
+// safeCall calls fn, turning a panic into a Lambda-style error.
+func safeCall(fn func() error) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			out = nil
 			err = messages.InvokeResponse_Error{Message: fmt.Sprintf("%v", r), Type: typeName(r)}
 		}
 	}()
-	return inv.Invoke(ctx, payload)
+	return fn()
+}
+
+// safeInvoke calls inv, turning a panic into a Lambda-style error.
+func safeInvoke(ctx context.Context, inv Invoker, payload []byte) (out []byte, err error) {
+	err = safeCall(func() (err error) {
+		out, err = inv.Invoke(ctx, payload)
+		return err
+	})
+	return out, err
 }

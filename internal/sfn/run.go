@@ -243,7 +243,7 @@ func (r *stateRun) env() *asl.Env {
 	if t := ex.sm.tasks[r.st]; t != nil && strings.HasSuffix(t.resource, ".waitForTaskToken") {
 		// Callback tasks see a task token; SendTaskSuccess or
 		// SendTaskFailure with it completes the task.
-		r.token = newUUID() // one token per attempt
+		r.token = NewUUID() // one token per attempt
 	}
 	// The context object itself is made only if a path reads it.
 	r.envv = asl.Env{ContextSource: r, Vars: r.f.vars, Input: r.raw}
@@ -680,6 +680,9 @@ func (r *stateRun) startTask(t *task, inv Invoker, payload string, timeout, hear
 		tr.armHeartbeat()
 	}
 	invoke := func() (string, any) {
+		if job, ok := inv.(JobInvoker); ok && !t.callback {
+			return tr.runJob(job, payload)
+		}
 		out, err := safeInvoke(tr.ctx, inv, []byte(payload))
 		if t.callback && err == nil {
 			tr.submitted(out)
@@ -767,6 +770,31 @@ func (tr *taskRun) submitted(out []byte) {
 	tr.armHeartbeat()
 }
 
+// runJob runs a task of the run-a-job pattern (.sync): the job is
+// submitted (TaskSubmitted records the service's answer), then the task
+// ends as the job does.
+func (tr *taskRun) runJob(job JobInvoker, payload string) (string, any) {
+	r, t := tr.r, tr.t
+	var submitted []byte
+	var wait func(context.Context) ([]byte, error)
+	err := safeCall(func() (err error) {
+		submitted, wait, err = job.Submit(tr.ctx, []byte(payload))
+		return err
+	})
+	if err == nil {
+		tr.submitted(submitted)
+		var out []byte
+		err = safeCall(func() (err error) {
+			out, err = wait(tr.ctx)
+			return err
+		})
+		if err == nil {
+			return tr.settle(func() (string, any) { return r.taskDone(t, out, nil) })
+		}
+	}
+	return tr.settle(func() (string, any) { return r.taskDone(t, nil, err) })
+}
+
 // rec records an event for this state's frame.
 func (r *stateRun) rec(ev Event) bool {
 	_, ok := r.f.ex.record(r.f, ev)
@@ -839,7 +867,7 @@ func (r *stateRun) taskDone(t *task, out []byte, err error) (string, any) {
 // lambdaInvokeResult wraps a function's result the way the optimised
 // lambda:invoke integration returns it.
 func lambdaInvokeResult(payload any, status int) any {
-	id := newUUID()
+	id := NewUUID()
 	headers := map[string]any{
 		"Connection": "keep-alive", "Content-Type": "application/json",
 		"X-Amz-Executed-Version": "$LATEST", "x-amzn-Remapped-Content-Length": "0", "x-amzn-RequestId": id,

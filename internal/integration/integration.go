@@ -1,0 +1,158 @@
+package integration
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"sort"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/asyncjobs/stepjobs/internal/eventbridge"
+	"github.com/asyncjobs/stepjobs/internal/sfn"
+)
+
+// Config names the local services the integrations call; a nil service's
+// integrations are not registered.
+type Config struct {
+	// Partition, Region and AccountID are the runtime's: Resources are
+	// registered as arn:<Partition>:states:::<service>:<action>.
+	Partition, Region, AccountID string
+	// DynamoDB serves dynamodb:* and aws-sdk:dynamodb:*; its endpoint, HTTP
+	// client and credentials are used as they are.
+	DynamoDB *dynamodb.Client
+	// Events serves events:putEvents.
+	Events EventBus
+	// StepFunctions serves states:startExecution (and aws-sdk:sfn's).
+	StepFunctions Executions
+}
+
+// EventBus puts events as EventBridge's PutEvents does.
+type EventBus interface {
+	PutEvents(entries []eventbridge.Entry) ([]eventbridge.EntryResult, int)
+}
+
+// Executions starts and awaits executions (the engine).
+type Executions interface {
+	StartExecution(ctx context.Context, stateMachineARN, name, input string) (sfn.ExecutionInfo, error)
+	Wait(ctx context.Context, executionARN string) (sfn.ExecutionInfo, error)
+}
+
+// callbackSuffix is the wait-for-callback pattern's Resource suffix.
+const callbackSuffix = ".waitForTaskToken"
+
+// Register registers on reg an invoker for every integration cfg's
+// services serve, and returns the Resources it registered, sorted.
+func Register(reg *sfn.Registry, cfg Config) []string {
+	r := registrar{reg: reg, prefix: "arn:" + partitionOr(cfg.Partition) + ":states:::"}
+	if cfg.DynamoDB != nil {
+		registerDynamoDB(&r, newJSONService(cfg.DynamoDB, "dynamodb", "DynamoDB_20120810"))
+	}
+	if cfg.Events != nil {
+		registerEvents(&r, cfg.Events)
+	}
+	if cfg.StepFunctions != nil {
+		registerStates(&r, cfg.StepFunctions)
+	}
+	sort.Strings(r.done)
+	return r.done
+}
+
+func partitionOr(p string) string {
+	if p == "" {
+		return "aws"
+	}
+	return p
+}
+
+// registrar registers invokers under the runtime's Resource prefix.
+type registrar struct {
+	reg    *sfn.Registry
+	prefix string
+	done   []string
+}
+
+// add registers inv for service:action, and for its .waitForTaskToken
+// form when callback says the integration has one (the invoker is the
+// same: it sends the request, and the engine then waits for the token).
+func (r *registrar) add(service, action string, callback bool, inv sfn.InvokerFunc) {
+	res := r.prefix + service + ":" + action
+	r.reg.RegisterResource(res, inv)
+	r.done = append(r.done, res)
+	if callback {
+		r.reg.RegisterResource(res+callbackSuffix, inv)
+		r.done = append(r.done, res+callbackSuffix)
+	}
+}
+
+// withMetadata adds to an optimized integration's result the
+// SdkHttpMetadata and SdkResponseMetadata Step Functions adds, from the
+// local service's response, and encodes it with its fields sorted, as AWS
+// lists them.
+func withMetadata(result map[string]json.RawMessage, resp *http.Response) ([]byte, error) {
+	if result == nil {
+		result = map[string]json.RawMessage{}
+	}
+	all := map[string][]string{}
+	single := map[string]string{}
+	for k, v := range resp.Header {
+		name := headerName(k)
+		all[name] = v
+		single[name] = strings.Join(v, ",")
+	}
+	requestID := resp.Header.Get("X-Amzn-Requestid")
+	meta, err := json.Marshal(map[string]any{"AllHttpHeaders": all, "HttpHeaders": single, "HttpStatusCode": resp.StatusCode})
+	if err != nil {
+		return nil, fmt.Errorf("encode SdkHttpMetadata: %w", err)
+	}
+	result["SdkHttpMetadata"] = meta
+	result["SdkResponseMetadata"], _ = json.Marshal(map[string]string{"RequestId": requestID})
+	return json.Marshal(result)
+}
+
+// headerName spells the headers AWS's SDK reports in lower case as it
+// does; Go's canonical form otherwise.
+func headerName(canonical string) string {
+	switch canonical {
+	case "X-Amzn-Requestid":
+		return "x-amzn-RequestId"
+	case "X-Amz-Crc32":
+		return "x-amz-crc32"
+	}
+	return canonical
+}
+
+// withException appends "Exception" unless the code ends with it: Step
+// Functions names service errors so (NotFound becomes NotFoundException).
+func withException(code string) string {
+	if strings.HasSuffix(code, "Exception") {
+		return code
+	}
+	return code + "Exception"
+}
+
+// upperFirst turns an integration's action (putItem) into the API's
+// operation name (PutItem).
+func upperFirst(s string) string {
+	if s == "" {
+		return s
+	}
+	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// objectOf decodes a request or answer that must be a JSON object.
+func objectOf(b []byte) (map[string]json.RawMessage, error) {
+	var m map[string]json.RawMessage
+	if len(strings.TrimSpace(string(b))) == 0 {
+		return map[string]json.RawMessage{}, nil
+	}
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("not a JSON object: %w", err)
+	}
+	if m == nil {
+		m = map[string]json.RawMessage{}
+	}
+	return m, nil
+}
