@@ -10,7 +10,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
-	"github.com/asyncjobs/stepjobs/internal/eventbridge"
 	"github.com/asyncjobs/stepjobs/internal/faults"
 	"github.com/asyncjobs/stepjobs/internal/sfn"
 )
@@ -96,12 +95,7 @@ func (s *Server) createStateMachine(ctx context.Context, in sfn.CreateStateMachi
 // events), delivers what a data directory's ledger says a stop or crash cut
 // short, then goes on with the executions the data file kept running.
 func (s *Server) resume(ctx context.Context) error {
-	rules, err := s.svc.EventRules(s.lookup)
-	if err != nil {
-		return fmt.Errorf("offline: eventBridge rules: %w", err)
-	}
-	r := eventbridge.New(rules, s.invokers.invoker, s.svc.Region, s.svc.AccountID, s.log.With("server", "eventbridge"))
-	s.eventRules = r
+	r := s.eventRules
 	s.unsubscribeRules = s.engine.Subscribe(r.Observe)
 	if s.cfg.DataDir != "" {
 		machines := make([]string, 0, len(s.res.StateMachines))

@@ -461,6 +461,9 @@ func (s *Server) startEngine(ctx context.Context) error {
 		return err
 	}
 	s.unsub = s.engine.Subscribe(s.logStatus)
+	if err := s.startIntegrations(registry, lookup, partition); err != nil {
+		return err
+	}
 	for _, sm := range s.svc.StateMachines {
 		def, err := s.svc.Definition(sm.Key, lookup)
 		if err != nil {

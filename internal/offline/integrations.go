@@ -1,0 +1,28 @@
+package offline
+
+import (
+	"fmt"
+
+	"github.com/asyncjobs/stepjobs/internal/eventbridge"
+	"github.com/asyncjobs/stepjobs/internal/integration"
+	"github.com/asyncjobs/stepjobs/internal/sfn"
+	"github.com/asyncjobs/stepjobs/internal/slsconfig"
+)
+
+// startIntegrations makes the EventBridge rules (serverless.yml's
+// eventBridge events; resume subscribes them to the engine) and registers
+// the service integrations the runtime serves on its own services, before
+// any state machine is created, so a definition can use them.
+func (s *Server) startIntegrations(registry *sfn.Registry, lookup slsconfig.Lookup, partition string) error {
+	rules, err := s.svc.EventRules(lookup)
+	if err != nil {
+		return fmt.Errorf("offline: eventBridge rules: %w", err)
+	}
+	s.eventRules = eventbridge.New(rules, s.invokers.invoker, s.svc.Region, s.svc.AccountID, s.log.With("server", "eventbridge"))
+	served := integration.Register(registry, integration.Config{
+		Partition: partition, Region: s.svc.Region, AccountID: s.svc.AccountID,
+		DynamoDB: s.dynamo, Events: s.eventRules, StepFunctions: s.engine,
+	})
+	s.log.Debug("service integrations", "resources", served)
+	return nil
+}
