@@ -54,7 +54,11 @@
 // lambda:invoke.waitForTaskToken) see $$.Task.Token; their invoker's return
 // is recorded as TaskSubmitted, and SendTaskSuccess, SendTaskFailure or the
 // heartbeat and timeout timers end them (SendTaskHeartbeat restarts the
-// heartbeat).
+// heartbeat). An invoker that returns a TaskError names the failure as a
+// service does (DynamoDB.ConditionalCheckFailedException) rather than as
+// Lambda does; a JobInvoker runs the run-a-job pattern (.sync): its
+// submission is recorded as TaskSubmitted and the task ends as the job does.
+// internal/integration registers the integrations the local runtime serves.
 //
 // # Time
 //
