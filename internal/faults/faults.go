@@ -286,9 +286,30 @@ type faultyInvoker struct {
 	seen map[uint64]uint64 // payload hash -> invocations so far
 }
 
-// NewInvoker wraps inv, function key's invoker, with its task fault f.
+// NewInvoker wraps inv, function key's invoker, with its task fault f. A
+// run-a-job invoker (sfn.JobInvoker, a .sync integration) stays one: the
+// fault applies to its submission.
 func NewInvoker(key string, inv sfn.Invoker, f TaskFault, seed uint64) sfn.Invoker {
-	return &faultyInvoker{inv: inv, fault: f, key: key, seed: seed, seen: map[uint64]uint64{}}
+	fi := &faultyInvoker{inv: inv, fault: f, key: key, seed: seed, seen: map[uint64]uint64{}}
+	if job, ok := inv.(sfn.JobInvoker); ok {
+		return &faultyJob{faultyInvoker: fi, job: job}
+	}
+	return fi
+}
+
+// faultyJob applies a TaskFault to a run-a-job invoker's submissions.
+type faultyJob struct {
+	*faultyInvoker
+	job sfn.JobInvoker
+}
+
+// Submit implements sfn.JobInvoker.
+func (j *faultyJob) Submit(ctx context.Context, payload []byte) (submitted []byte, wait func(context.Context) ([]byte, error), err error) {
+	err = j.apply(ctx, payload, func() (err error) {
+		submitted, wait, err = j.job.Submit(ctx, payload)
+		return err
+	})
+	return submitted, wait, err
 }
 
 // draw returns a number in [0, 1) fixed by the seed, the function, the
@@ -313,34 +334,44 @@ func splitmix(x uint64) uint64 {
 	return x ^ (x >> 31)
 }
 
-func (f *faultyInvoker) Invoke(ctx context.Context, payload []byte) ([]byte, error) {
+func (f *faultyInvoker) Invoke(ctx context.Context, payload []byte) (out []byte, err error) {
+	err = f.apply(ctx, payload, func() (err error) {
+		out, err = f.inv.Invoke(ctx, payload)
+		return err
+	})
+	return out, err
+}
+
+// apply runs call, the invocation, under the fault: delayed, replaced by
+// an error or a hang, or run with its answer lost.
+func (f *faultyInvoker) apply(ctx context.Context, payload []byte, call func() error) error {
 	if d := f.fault.Latency; d > 0 {
 		t := time.NewTimer(d)
 		select {
 		case <-t.C:
 		case <-ctx.Done():
 			t.Stop()
-			return nil, ctx.Err()
+			return ctx.Err()
 		}
 	}
 	p := f.draw(payload)
 	switch {
 	case p < f.fault.ErrorRate:
-		return nil, messages.InvokeResponse_Error{Type: f.fault.ErrorType,
+		return messages.InvokeResponse_Error{Type: f.fault.ErrorType,
 			Message: fmt.Sprintf("injected fault: %s failed with %s", f.key, f.fault.ErrorType)}
 	case p < f.fault.ErrorRate+f.fault.TimeoutRate:
 		// Hang like a function that never answers: the engine's task
 		// timeout cancels ctx.
 		<-ctx.Done()
-		return nil, ctx.Err()
+		return ctx.Err()
 	case p < f.fault.ErrorRate+f.fault.TimeoutRate+f.fault.LostRate:
 		// The handler runs and writes; its answer, success or error, is
 		// lost: hang until the task timeout cancels ctx.
-		_, _ = f.inv.Invoke(ctx, payload)
+		_ = call()
 		<-ctx.Done()
-		return nil, ctx.Err()
+		return ctx.Err()
 	}
-	return f.inv.Invoke(ctx, payload)
+	return call()
 }
 
 // faultyTransport applies a StoreFault to HTTP requests.

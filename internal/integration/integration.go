@@ -27,6 +27,9 @@ type Config struct {
 	Events EventBus
 	// StepFunctions serves states:startExecution (and aws-sdk:sfn's).
 	StepFunctions Executions
+	// Wrap, when set, wraps each integration's invoker, given its target
+	// name (see Targets): the runtime's fault injection.
+	Wrap func(target string, inv sfn.Invoker) sfn.Invoker
 }
 
 // EventBus puts events as EventBridge's PutEvents does.
@@ -46,18 +49,43 @@ const callbackSuffix = ".waitForTaskToken"
 // Register registers on reg an invoker for every integration cfg's
 // services serve, and returns the Resources it registered, sorted.
 func Register(reg *sfn.Registry, cfg Config) []string {
-	r := registrar{reg: reg, prefix: "arn:" + partitionOr(cfg.Partition) + ":states:::"}
-	if cfg.DynamoDB != nil {
-		registerDynamoDB(&r, newJSONService(cfg.DynamoDB, "dynamodb", "DynamoDB_20120810"))
-	}
-	if cfg.Events != nil {
-		registerEvents(&r, cfg.Events)
-	}
-	if cfg.StepFunctions != nil {
-		registerStates(&r, cfg.StepFunctions)
-	}
+	r := registrar{reg: reg, prefix: "arn:" + partitionOr(cfg.Partition) + ":states:::", wrap: cfg.Wrap}
+	r.registerAll(cfg, false)
 	sort.Strings(r.done)
 	return r.done
+}
+
+// Targets are the names of every integration this package serves, as
+// Config.Wrap receives them: "dynamodb.putItem", "events.putEvents",
+// "states.startExecution", "aws-sdk.dynamodb.query"... (one name for all of
+// an integration's patterns).
+func Targets() []string {
+	r := registrar{targets: map[string]bool{}}
+	r.registerAll(Config{}, true)
+	out := make([]string, 0, len(r.targets))
+	for t := range r.targets {
+		out = append(out, t)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// registerAll registers the integrations of cfg's services (of all
+// services, when all is set: Targets lists them without registering).
+func (r *registrar) registerAll(cfg Config, all bool) {
+	if all || cfg.DynamoDB != nil {
+		var svc jsonService
+		if cfg.DynamoDB != nil {
+			svc = newJSONService(cfg.DynamoDB, "dynamodb", "DynamoDB_20120810")
+		}
+		registerDynamoDB(r, svc)
+	}
+	if all || cfg.Events != nil {
+		registerEvents(r, cfg.Events)
+	}
+	if all || cfg.StepFunctions != nil {
+		registerStates(r, cfg.StepFunctions)
+	}
 }
 
 func partitionOr(p string) string {
@@ -69,22 +97,38 @@ func partitionOr(p string) string {
 
 // registrar registers invokers under the runtime's Resource prefix.
 type registrar struct {
-	reg    *sfn.Registry
-	prefix string
-	done   []string
+	reg     *sfn.Registry
+	prefix  string
+	wrap    func(target string, inv sfn.Invoker) sfn.Invoker
+	done    []string
+	targets map[string]bool // when set, only the targets are listed
 }
 
 // add registers inv for service:action, and for its .waitForTaskToken
 // form when callback says the integration has one (the invoker is the
 // same: it sends the request, and the engine then waits for the token).
 func (r *registrar) add(service, action string, callback bool, inv sfn.InvokerFunc) {
-	res := r.prefix + service + ":" + action
+	r.register(service, action, "", inv)
+	if callback {
+		r.register(service, action, callbackSuffix, inv)
+	}
+}
+
+// register registers inv for service:action followed by pattern (a
+// Resource suffix: "", ".sync", ".sync:2", ".waitForTaskToken"), wrapped
+// by Config.Wrap under the integration's target name.
+func (r *registrar) register(service, action, pattern string, inv sfn.Invoker) {
+	target := strings.ReplaceAll(service, ":", ".") + "." + action
+	if r.targets != nil {
+		r.targets[target] = true
+		return
+	}
+	if r.wrap != nil {
+		inv = r.wrap(target, inv)
+	}
+	res := r.prefix + service + ":" + action + pattern
 	r.reg.RegisterResource(res, inv)
 	r.done = append(r.done, res)
-	if callback {
-		r.reg.RegisterResource(res+callbackSuffix, inv)
-		r.done = append(r.done, res+callbackSuffix)
-	}
 }
 
 // withMetadata adds to an optimized integration's result the

@@ -17,6 +17,7 @@ import (
 
 	"github.com/asyncjobs/stepjobs/internal/dynalite"
 	"github.com/asyncjobs/stepjobs/internal/eventbridge"
+	"github.com/asyncjobs/stepjobs/internal/faults"
 	"github.com/asyncjobs/stepjobs/internal/integration"
 	"github.com/asyncjobs/stepjobs/internal/sfn"
 	"github.com/asyncjobs/stepjobs/internal/slsconfig"
@@ -262,4 +263,53 @@ func TestStartExecution(t *testing.T) {
 	require.Len(t, submitted, 3, "each .sync task records the start as TaskSubmitted")
 	assert.Equal(t, "startExecution.sync", submitted[0].TaskSubmittedEventDetails.Resource)
 	assert.True(t, strings.Contains(*submitted[0].TaskSubmittedEventDetails.Output, "ExecutionArn"))
+}
+
+// Every integration has one target name for all its patterns, which the
+// runtime's --fault takes.
+func TestTargets(t *testing.T) {
+	targets := integration.Targets()
+	for _, want := range []string{"dynamodb.putItem", "aws-sdk.dynamodb.query", "events.putEvents", "states.startExecution", "aws-sdk.sfn.startExecution"} {
+		assert.Contains(t, targets, want)
+	}
+	assert.NotContains(t, targets, "states.startExecution.sync")
+}
+
+// Config.Wrap reaches every integration, .sync ones included: an injected
+// fault fails the task (and Retry or Catch sees it); a .sync task stays a
+// run-a-job task under a fault that lets it through.
+func TestWrapInjectsFaults(t *testing.T) {
+	srv, err := dynalite.Start(t.Context(), dynalite.Options{})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = srv.Stop() })
+	reg := sfn.NewRegistry()
+	eng := sfn.New(sfn.Config{Region: "us-east-1", AccountID: "123456789012", Invokers: reg})
+	var wrapped []string
+	integration.Register(reg, integration.Config{DynamoDB: srv.Client(), StepFunctions: eng,
+		Wrap: func(target string, inv sfn.Invoker) sfn.Invoker {
+			wrapped = append(wrapped, target)
+			switch target {
+			case "dynamodb.putItem":
+				return faults.NewInvoker(target, inv, faults.TaskFault{ErrorRate: 1, ErrorType: "DynamoDB.ProvisionedThroughputExceededException"}, 1)
+			case "states.startExecution":
+				return faults.NewInvoker(target, inv, faults.TaskFault{Latency: time.Millisecond}, 1)
+			}
+			return inv
+		}})
+	assert.Contains(t, wrapped, "aws-sdk.dynamodb.getItem")
+
+	h := &harness{eng: eng}
+	child, err := eng.CreateStateMachine(t.Context(), sfn.CreateStateMachineInput{Name: "child", RoleARN: role,
+		Definition: `{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}`})
+	require.NoError(t, err)
+	done, events := h.run(t, "faulty", `{"StartAt":"Put","States":{
+	  "Put":{"Type":"Task","Resource":"arn:aws:states:::dynamodb:putItem","Parameters":{"TableName":"t","Item":{"id":{"S":"a"}}},
+	    "Retry":[{"ErrorEquals":["DynamoDB.ProvisionedThroughputExceededException"],"MaxAttempts":1,"IntervalSeconds":1}],
+	    "Catch":[{"ErrorEquals":["States.ALL"],"ResultPath":"$.caught","Next":"Child"}],"End":true},
+	  "Child":{"Type":"Task","Resource":"arn:aws:states:::states:startExecution.sync","Parameters":{"StateMachineArn":"`+child.ARN+`"},"ResultPath":"$.child","End":true}}}`, `{}`)
+	require.Equal(t, sfn.StatusSucceeded, done.Status, "%v %v", done.Error, done.Cause)
+	out := decode(t, done.Output)
+	assert.Equal(t, "DynamoDB.ProvisionedThroughputExceededException", out["caught"].(map[string]any)["Error"])
+	assert.Len(t, eventsOf(events, "TaskFailed"), 2, "the attempt and its retry")
+	assert.Len(t, eventsOf(events, "TaskSubmitted"), 1, "the faulted .sync task is still submitted, then awaited")
 }

@@ -28,11 +28,8 @@ func registerStates(r *registrar, ex Executions) {
 		}
 		return startAnswer(info)
 	})
-	for suffix, asJSON := range map[string]bool{".sync": false, ".sync:2": true} {
-		res := r.prefix + "states:startExecution" + suffix
-		r.reg.RegisterResource(res, syncJob{s: s, asJSON: asJSON})
-		r.done = append(r.done, res)
-	}
+	r.register("states", "startExecution", ".sync", syncJob{s: s})
+	r.register("states", "startExecution", ".sync:2", syncJob{s: s, asJSON: true})
 	r.add("aws-sdk:sfn", "startExecution", true, func(ctx context.Context, params []byte) ([]byte, error) {
 		info, err := s.start(ctx, params)
 		if err != nil {

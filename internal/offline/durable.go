@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/asyncjobs/stepjobs/internal/faults"
+	"github.com/asyncjobs/stepjobs/internal/integration"
 	"github.com/asyncjobs/stepjobs/internal/sfn"
 )
 
@@ -35,15 +37,17 @@ func (s *Server) applyStoreFaults() {
 }
 
 // checkFaults refuses task faults for functions serverless.yml does not
-// declare (a typo would silently inject nothing).
+// declare and for integrations the runtime does not serve (a typo would
+// silently inject nothing).
 func (s *Server) checkFaults() error {
+	integrations := integration.Targets()
 	for key := range s.cfg.Faults.Tasks {
-		found := false
+		found := slices.Contains(integrations, key)
 		for _, fn := range s.svc.Functions {
 			found = found || fn.Key == key
 		}
 		if !found {
-			return fmt.Errorf("offline: fault for function %q: serverless.yml has no such function", key)
+			return fmt.Errorf("offline: fault for %q: serverless.yml has no such function, and no service integration is named so (e.g. dynamodb.putItem)", key)
 		}
 	}
 	return nil
@@ -52,6 +56,9 @@ func (s *Server) checkFaults() error {
 // function wraps a function's invoker with its task faults (the state
 // machine's calls only: the EventBridge rules invoke without them, as
 // EventBridge is not the state machine).
+//
+// Service integrations take faults the same way, by their target name
+// (integration.Targets).
 func (s *Server) function(key string, inv sfn.Invoker) sfn.Invoker {
 	f, ok := s.cfg.Faults.Tasks[key]
 	if !ok {

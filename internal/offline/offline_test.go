@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/asyncjobs/stepjobs/internal/faults"
 	"github.com/asyncjobs/stepjobs/internal/slsconfig"
 )
 
@@ -170,4 +171,32 @@ func TestStartPortInUse(t *testing.T) {
 	_, err = Start(context.Background(), cfg)
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "offline: API port")
+}
+
+// Task faults name a function of serverless.yml or a service integration;
+// anything else is a typo, refused.
+func TestCheckFaults(t *testing.T) {
+	svc := loadProject(t)
+	tests := map[string]struct {
+		target  string
+		wantErr bool
+	}{
+		"a function":      {target: "tracking"},
+		"an integration":  {target: "dynamodb.putItem"},
+		"an aws-sdk call": {target: "aws-sdk.dynamodb.query"},
+		"a typo":          {target: "trackng", wantErr: true},
+		"a pattern":       {target: "states.startExecution.sync", wantErr: true},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			s := &Server{svc: svc, cfg: Config{Faults: faults.Faults{Tasks: map[string]faults.TaskFault{tc.target: {ErrorRate: 1}}}}}
+			err := s.checkFaults()
+			if tc.wantErr {
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), tc.target)
+				return
+			}
+			assert.NoError(t, err)
+		})
+	}
 }
