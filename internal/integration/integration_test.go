@@ -61,15 +61,21 @@ func newHarness(t *testing.T) *harness {
 	return &harness{eng: eng, ddb: ddb, rules: rules, received: rec}
 }
 
+// recorder is a rule's target: it keeps what it receives, and answers
+// (in the background, as a worker would) when answer is set.
 type recorder struct {
-	mu   sync.Mutex
-	seen []string
+	mu     sync.Mutex
+	seen   []string
+	answer func(payload string)
 }
 
 func (r *recorder) Invoke(_ context.Context, payload []byte) ([]byte, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.seen = append(r.seen, string(payload))
+	if r.answer != nil {
+		go r.answer(string(payload))
+	}
 	return nil, nil
 }
 
@@ -312,4 +318,27 @@ func TestWrapInjectsFaults(t *testing.T) {
 	assert.Equal(t, "DynamoDB.ProvisionedThroughputExceededException", out["caught"].(map[string]any)["Error"])
 	assert.Len(t, eventsOf(events, "TaskFailed"), 2, "the attempt and its retry")
 	assert.Len(t, eventsOf(events, "TaskSubmitted"), 1, "the faulted .sync task is still submitted, then awaited")
+}
+
+// events:putEvents.waitForTaskToken sends the event, then the task waits
+// until the rule's target answers with the token.
+func TestPutEventsWaitForTaskToken(t *testing.T) {
+	h := newHarness(t)
+	h.received.answer = func(payload string) {
+		var ev struct {
+			Detail struct{ Token string } `json:"detail"`
+		}
+		if json.Unmarshal([]byte(payload), &ev) == nil {
+			_ = h.eng.SendTaskSuccess(context.Background(), ev.Detail.Token, `{"approved":true}`)
+		}
+	}
+	done, events := h.run(t, "callback", `{"StartAt":"Ask","States":{
+	  "Ask":{"Type":"Task","Resource":"arn:aws:states:::events:putEvents.waitForTaskToken","TimeoutSeconds":10,
+	    "Parameters":{"Entries":[{"Source":"app.orders","DetailType":"Approve","Detail":{"Token.$":"$$.Task.Token"}}]},"End":true}}}`, `{}`)
+	require.Equal(t, sfn.StatusSucceeded, done.Status, "%v %v", done.Error, done.Cause)
+	assert.JSONEq(t, `{"approved":true}`, *done.Output)
+	submitted := eventsOf(events, "TaskSubmitted")
+	require.Len(t, submitted, 1)
+	assert.Equal(t, "putEvents.waitForTaskToken", submitted[0].TaskSubmittedEventDetails.Resource)
+	assert.Contains(t, *submitted[0].TaskSubmittedEventDetails.Output, `"FailedEntryCount":0`)
 }
