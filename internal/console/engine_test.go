@@ -37,8 +37,9 @@ func newLocalEngine(t *testing.T) *localEngine {
 	return newLocalEngineWith(t, "../../statemachine/jobs.asl.json")
 }
 
-// newLocalEngineWith is newLocalEngine with the definition at defPath.
-func newLocalEngineWith(t *testing.T, defPath string) *localEngine {
+// newLocalEngineWith is newLocalEngine with the definition at defPath,
+// and invokers for more resources, as extra registers them.
+func newLocalEngineWith(t *testing.T, defPath string, extra ...func(*localsfn.Registry)) *localEngine {
 	t.Helper()
 	def, err := os.ReadFile(defPath)
 	require.NoError(t, err)
@@ -55,6 +56,9 @@ func newLocalEngineWith(t *testing.T, defPath string) *localEngine {
 		},
 		CreatedAt: func() time.Time { return epoch }}
 	fakes.Register(reg)
+	for _, f := range extra {
+		f(reg)
+	}
 	le.eng = localsfn.New(localsfn.Config{Clock: le.clock, Invokers: reg, Rand: rand.NewPCG(1, 2)})
 	sm, err := le.eng.CreateStateMachine(t.Context(), localsfn.CreateStateMachineInput{
 		Name: "stepjobs-dev-jobs", Definition: string(def), RoleARN: "arn:aws:iam::123456789012:role/local"})

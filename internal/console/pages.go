@@ -235,6 +235,7 @@ type statePanel struct {
 	*stateRun
 	Type, Label, Icon string
 	Input, Output     string
+	Call              taskCall // indented
 	Reached           bool
 	JSONata           []jsonataField // a JSONata state's fields, as written
 }
@@ -289,7 +290,9 @@ func (h *Handler) execution(w http.ResponseWriter, r *http.Request) {
 			}
 			l := statusLabels[run.Status]
 			panels = append(panels, statePanel{stateRun: run, Type: s.Type, Label: l.Text, Icon: l.Icon,
-				Input: prettyJSON(run.Input), Output: prettyJSON(run.Output), Reached: run.Entered > 0, JSONata: s.JSONata})
+				Input: prettyJSON(run.Input), Output: prettyJSON(run.Output), Reached: run.Entered > 0, JSONata: s.JSONata,
+				Call: taskCall{Resource: run.Call.Resource, Request: prettyJSON(run.Call.Request),
+					Submitted: prettyJSON(run.Call.Submitted), Response: prettyJSON(run.Call.Response)}})
 		})
 	}
 	legend := make([]map[string]string, 0, len(legendOrder))

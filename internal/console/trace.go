@@ -59,9 +59,21 @@ type stateRun struct {
 	Input, Output   string // of the latest visit, JSON text
 	Error, Cause    string // of the latest failure
 	Failures        []failure
+	// Call is the latest attempt's service call, for a Task with Task*
+	// events (a service integration, or lambda:invoke).
+	Call taskCall
 
 	open   bool // the latest failure has not been followed by an exit or a retry
 	isFail bool
+}
+
+// taskCall is one service call of a Task: the integration, what was sent
+// and what came back (JSON texts; "" when not yet there).
+type taskCall struct {
+	Resource  string // e.g. "dynamodb:putItem", "aws-sdk:s3:getObject"
+	Request   string // TaskScheduled's parameters
+	Submitted string // TaskSubmitted's output (callback and .sync tasks)
+	Response  string // TaskSucceeded's output
 }
 
 // eventRow is one history row as the AWS console shows it.
@@ -171,7 +183,7 @@ func (a *analyser) event(ev types.HistoryEvent) {
 	case strings.HasPrefix(typ, "Execution"):
 		a.executionEvent(ev, typ, isFailure, errName, cause)
 	default:
-		name = a.taskEvent(ev, typ, isFailure, errName, cause)
+		name = a.taskEvent(ev, typ, det, isFailure, errName, cause)
 	}
 	a.step[ev.Id] = name
 	a.addRow(ev, typ, name, isFailure, det, errName, cause)
@@ -286,12 +298,20 @@ func (a *analyser) executionEvent(ev types.HistoryEvent, typ string, isFailure b
 
 // taskEvent attributes a Task, Lambda or activity event to the state that
 // started its chain, and counts its attempts, retries and failures.
-func (a *analyser) taskEvent(ev types.HistoryEvent, typ string, isFailure bool, errName, cause string) string {
+func (a *analyser) taskEvent(ev types.HistoryEvent, typ string, det details, isFailure bool, errName, cause string) string {
 	name := a.step[ev.PreviousEventId]
 	if name == "" {
 		return ""
 	}
 	r := a.get(name)
+	switch typ {
+	case "TaskScheduled":
+		r.Call = taskCall{Resource: det.str("ResourceType") + ":" + det.str("Resource"), Request: det.str("Parameters")}
+	case "TaskSubmitted":
+		r.Call.Submitted = det.str("Output")
+	case "TaskSucceeded":
+		r.Call.Response = det.str("Output")
+	}
 	if strings.HasSuffix(typ, "Scheduled") {
 		r.Attempts++
 		if r.open {
