@@ -16,7 +16,7 @@
 //   - optimized integrations return the API's answer plus SdkHttpMetadata
 //     and SdkResponseMetadata, read from the local service's real response;
 //     errors are named "<Service>.<Code>" as AWS names them per service
-//     (DynamoDB.ConditionalCheckFailedException, SNS.NotFoundException,
+//     (DynamoDB.ConditionalCheckFailedException,
 //     StepFunctions.ExecutionAlreadyExistsException), with AWS's cause text;
 //   - AWS SDK integrations return the API's answer alone, and name errors
 //     "<ServiceId>.<Code>Exception" (DynamoDb.ResourceNotFoundException,

@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"reflect"
 	"sort"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/asyncjobs/stepjobs/internal/eventbridge"
 	"github.com/asyncjobs/stepjobs/internal/sfn"
@@ -23,6 +25,8 @@ type Config struct {
 	// DynamoDB serves dynamodb:* and aws-sdk:dynamodb:*; its endpoint, HTTP
 	// client and credentials are used as they are.
 	DynamoDB *dynamodb.Client
+	// S3 serves aws-sdk:s3:*.
+	S3 *s3.Client
 	// Events serves events:putEvents.
 	Events EventBus
 	// StepFunctions serves states:startExecution (and aws-sdk:sfn's).
@@ -79,6 +83,9 @@ func (r *registrar) registerAll(cfg Config, all bool) {
 			svc = newJSONService(cfg.DynamoDB, "dynamodb", "DynamoDB_20120810")
 		}
 		registerDynamoDB(r, svc)
+	}
+	if all || cfg.S3 != nil {
+		registerSDK(r, "s3", sdkClient{client: reflect.ValueOf(cfg.S3), serviceID: "S3"})
 	}
 	if all || cfg.Events != nil {
 		registerEvents(r, cfg.Events)

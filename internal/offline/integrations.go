@@ -21,7 +21,7 @@ func (s *Server) startIntegrations(registry *sfn.Registry, lookup slsconfig.Look
 	s.eventRules = eventbridge.New(rules, s.invokers.invoker, s.svc.Region, s.svc.AccountID, s.log.With("server", "eventbridge"))
 	served := integration.Register(registry, integration.Config{
 		Partition: partition, Region: s.svc.Region, AccountID: s.svc.AccountID,
-		DynamoDB: s.dynamo, Events: s.eventRules, StepFunctions: s.engine, Wrap: s.function,
+		DynamoDB: s.dynamo, S3: s.s3, Events: s.eventRules, StepFunctions: s.engine, Wrap: s.function,
 	})
 	s.log.Debug("service integrations", "resources", served)
 	return nil

@@ -1,0 +1,217 @@
+package integration
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"reflect"
+	"strings"
+	"time"
+
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/smithy-go"
+)
+
+// registerSDK registers aws-sdk:<service>:<action> for every operation of
+// c, and its .waitForTaskToken form.
+func registerSDK(r *registrar, service string, c sdkClient) {
+	for _, action := range c.actions() {
+		r.add("aws-sdk:"+service, action, true, func(ctx context.Context, params []byte) ([]byte, error) {
+			return c.call(ctx, action, params)
+		})
+	}
+}
+
+// sdkClient calls an aws-sdk-go-v2 client's operations by name, for the
+// services whose protocol is not JSON (S3's REST, SNS's query): the
+// request is decoded from Step Functions' parameters into the operation's
+// input struct (its fields are the API's PascalCase names), and the answer
+// encoded from its output struct, as Step Functions shows an AWS SDK
+// integration's answer: nulls left out, streamed bodies as text.
+type sdkClient struct {
+	client    reflect.Value
+	serviceID string // the error prefix: S3, Sns
+}
+
+var (
+	contextType = reflect.TypeFor[context.Context]()
+	errorType   = reflect.TypeFor[error]()
+	readerType  = reflect.TypeFor[io.Reader]()
+	timeType    = reflect.TypeFor[time.Time]()
+)
+
+// actions are the client's operations, as Step Functions names them
+// (getObject): its methods of the form Op(ctx, *OpInput, ...func(*Options))
+// (*OpOutput, error).
+func (c sdkClient) actions() []string {
+	var out []string
+	t := c.client.Type()
+	for i := range t.NumMethod() {
+		m := t.Method(i)
+		if isOperation(m.Type) {
+			out = append(out, strings.ToLower(m.Name[:1])+m.Name[1:])
+		}
+	}
+	return out
+}
+
+// isOperation reports whether a method type (receiver first) is an SDK
+// operation.
+func isOperation(mt reflect.Type) bool {
+	return mt.NumIn() == 4 && mt.In(1) == contextType && mt.In(2).Kind() == reflect.Pointer &&
+		mt.In(2).Elem().Kind() == reflect.Struct && mt.IsVariadic() &&
+		mt.NumOut() == 2 && mt.Out(1) == errorType && mt.Out(0).Kind() == reflect.Pointer
+}
+
+// call runs action with params and returns its answer as JSON; a service
+// error is named <ServiceId>.<Code>Exception.
+func (c sdkClient) call(ctx context.Context, action string, params []byte) ([]byte, error) {
+	m := c.client.MethodByName(upperFirst(action))
+	if !m.IsValid() || !isOperationValue(m) {
+		return nil, fmt.Errorf("%s has no operation %s", c.serviceID, action)
+	}
+	in := reflect.New(m.Type().In(1).Elem())
+	if err := decodeInput(params, in); err != nil {
+		return nil, &sdkParamError{service: c.serviceID, err: err}
+	}
+	res := m.Call([]reflect.Value{reflect.ValueOf(ctx), in})
+	if err, _ := res[1].Interface().(error); err != nil {
+		return nil, sdkError(apiErrorOf(err), c.serviceID)
+	}
+	v, err := encodeOutput(res[0].Elem())
+	if err != nil {
+		return nil, fmt.Errorf("%s %s: %w", c.serviceID, action, err)
+	}
+	return json.Marshal(v)
+}
+
+// isOperationValue is isOperation for a bound method value.
+func isOperationValue(m reflect.Value) bool {
+	mt := m.Type()
+	return mt.NumIn() == 3 && mt.In(0) == contextType && mt.In(1).Kind() == reflect.Pointer && mt.IsVariadic() &&
+		mt.NumOut() == 2 && mt.Out(1) == errorType
+}
+
+// sdkParamError is a request Step Functions' parameters cannot make.
+type sdkParamError struct {
+	service string
+	err     error
+}
+
+func (e *sdkParamError) Error() string { return e.service + ": invalid parameters: " + e.err.Error() }
+func (e *sdkParamError) Unwrap() error { return e.err }
+
+// decodeInput fills the input struct in (a pointer) from params. Fields
+// the SDK streams (io.Reader: S3's Body) take the parameter's text.
+func decodeInput(params []byte, in reflect.Value) error {
+	fields, err := objectOf(params)
+	if err != nil {
+		return err
+	}
+	st := in.Elem()
+	for i := range st.NumField() {
+		f := st.Type().Field(i)
+		if !f.IsExported() || f.Type != readerType {
+			continue
+		}
+		for k, raw := range fields {
+			if strings.EqualFold(k, f.Name) {
+				st.Field(i).Set(reflect.ValueOf(io.Reader(strings.NewReader(textOf(raw)))))
+				delete(fields, k)
+			}
+		}
+	}
+	rest, err := json.Marshal(fields)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(rest, in.Interface())
+}
+
+// encodeOutput turns an SDK output value into JSON values: exported
+// fields by name, nil and zero-length values left out, the SDK's result
+// metadata dropped, streams read as text, times in RFC 3339, bytes in
+// base64.
+func encodeOutput(v reflect.Value) (any, error) {
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Interface:
+		if v.IsNil() {
+			return nil, nil
+		}
+		if rc, ok := v.Interface().(io.ReadCloser); ok {
+			defer rc.Close()
+			b, err := io.ReadAll(rc)
+			if err != nil {
+				return nil, fmt.Errorf("read body: %w", err)
+			}
+			return string(b), nil
+		}
+		return encodeOutput(v.Elem())
+	case reflect.Struct:
+		if v.Type() == timeType {
+			return v.Interface().(time.Time).UTC().Format(time.RFC3339Nano), nil
+		}
+		out := map[string]any{}
+		for i := range v.NumField() {
+			f := v.Type().Field(i)
+			if !f.IsExported() || f.Name == "ResultMetadata" {
+				continue
+			}
+			x, err := encodeOutput(v.Field(i))
+			if err != nil {
+				return nil, err
+			}
+			if x != nil {
+				out[f.Name] = x
+			}
+		}
+		return out, nil
+	case reflect.Slice:
+		if v.IsNil() {
+			return nil, nil
+		}
+		if v.Type().Elem().Kind() == reflect.Uint8 {
+			return base64.StdEncoding.EncodeToString(v.Bytes()), nil
+		}
+		out := make([]any, v.Len())
+		for i := range v.Len() {
+			x, err := encodeOutput(v.Index(i))
+			if err != nil {
+				return nil, err
+			}
+			out[i] = x
+		}
+		return out, nil
+	case reflect.Map:
+		if v.IsNil() {
+			return nil, nil
+		}
+		out := map[string]any{}
+		for it := v.MapRange(); it.Next(); {
+			x, err := encodeOutput(it.Value())
+			if err != nil {
+				return nil, err
+			}
+			out[fmt.Sprint(it.Key().Interface())] = x
+		}
+		return out, nil
+	}
+	return v.Interface(), nil
+}
+
+// apiErrorOf reads an SDK error's code, message, status and request id.
+func apiErrorOf(err error) error {
+	var ae smithy.APIError
+	if !errors.As(err, &ae) {
+		return err
+	}
+	out := &apiError{Code: ae.ErrorCode(), Message: ae.ErrorMessage()}
+	var re *awshttp.ResponseError
+	if errors.As(err, &re) {
+		out.Status, out.RequestID = re.HTTPStatusCode(), re.ServiceRequestID()
+	}
+	return out
+}
