@@ -25,6 +25,9 @@ type Config struct {
 	// DynamoDB serves dynamodb:* and aws-sdk:dynamodb:*; its endpoint, HTTP
 	// client and credentials are used as they are.
 	DynamoDB *dynamodb.Client
+	// SQS is the local SQS endpoint (its AWS JSON 1.0 protocol): it serves
+	// sqs:sendMessage and aws-sdk:sqs:*.
+	SQS *Endpoint
 	// S3 serves aws-sdk:s3:*.
 	S3 *s3.Client
 	// Events serves events:putEvents.
@@ -80,9 +83,16 @@ func (r *registrar) registerAll(cfg Config, all bool) {
 	if all || cfg.DynamoDB != nil {
 		var svc jsonService
 		if cfg.DynamoDB != nil {
-			svc = newJSONService(cfg.DynamoDB, "dynamodb", "DynamoDB_20120810")
+			svc = dynamoDBService(cfg.DynamoDB)
 		}
 		registerDynamoDB(r, svc)
+	}
+	if all || cfg.SQS != nil {
+		var svc jsonService
+		if cfg.SQS != nil {
+			svc = sqsService(cfg.SQS, cfg.Region)
+		}
+		registerSQS(r, svc)
 	}
 	if all || cfg.S3 != nil {
 		registerSDK(r, "s3", sdkClient{client: reflect.ValueOf(cfg.S3), serviceID: "S3"})

@@ -326,15 +326,26 @@ func TestPutEventsWaitForTaskToken(t *testing.T) {
 	h := newHarness(t)
 	h.received.answer = func(payload string) {
 		var ev struct {
-			Detail struct{ Token string } `json:"detail"`
+			Detail struct{ Token, Execution string } `json:"detail"`
 		}
-		if json.Unmarshal([]byte(payload), &ev) == nil {
-			_ = h.eng.SendTaskSuccess(context.Background(), ev.Detail.Token, `{"approved":true}`)
+		if json.Unmarshal([]byte(payload), &ev) != nil {
+			return
 		}
+		// A worker answers once the task waits for it (an answer that
+		// comes while the event is being put ends the task too, before
+		// TaskSubmitted is recorded).
+		for range 1000 {
+			events, _ := h.eng.History(context.Background(), ev.Detail.Execution)
+			if len(eventsOf(events, "TaskSubmitted")) > 0 {
+				break
+			}
+			time.Sleep(time.Millisecond)
+		}
+		_ = h.eng.SendTaskSuccess(context.Background(), ev.Detail.Token, `{"approved":true}`)
 	}
 	done, events := h.run(t, "callback", `{"StartAt":"Ask","States":{
 	  "Ask":{"Type":"Task","Resource":"arn:aws:states:::events:putEvents.waitForTaskToken","TimeoutSeconds":10,
-	    "Parameters":{"Entries":[{"Source":"app.orders","DetailType":"Approve","Detail":{"Token.$":"$$.Task.Token"}}]},"End":true}}}`, `{}`)
+	    "Parameters":{"Entries":[{"Source":"app.orders","DetailType":"Approve","Detail":{"Token.$":"$$.Task.Token","Execution.$":"$$.Execution.Id"}}]},"End":true}}}`, `{}`)
 	require.Equal(t, sfn.StatusSucceeded, done.Status, "%v %v", done.Error, done.Cause)
 	assert.JSONEq(t, `{"approved":true}`, *done.Output)
 	submitted := eventsOf(events, "TaskSubmitted")

@@ -34,10 +34,10 @@ type jsonService struct {
 	targetPrefix string // X-Amz-Target is <targetPrefix>.<Operation>
 }
 
-// newJSONService calls c's endpoint with c's HTTP client and credentials.
-func newJSONService(c *dynamodb.Client, signingName, targetPrefix string) jsonService {
+// dynamoDBService calls c's endpoint with c's HTTP client and credentials.
+func dynamoDBService(c *dynamodb.Client) jsonService {
 	o := c.Options()
-	s := jsonService{client: o.HTTPClient, creds: o.Credentials, region: o.Region, signingName: signingName, targetPrefix: targetPrefix}
+	s := jsonService{client: o.HTTPClient, creds: o.Credentials, region: o.Region, signingName: "dynamodb", targetPrefix: "DynamoDB_20120810"}
 	if o.BaseEndpoint != nil {
 		s.endpoint = *o.BaseEndpoint
 	}
@@ -47,10 +47,21 @@ func newJSONService(c *dynamodb.Client, signingName, targetPrefix string) jsonSe
 	return s
 }
 
+// sqsService calls the SQS endpoint ep (its AWS JSON 1.0 protocol).
+func sqsService(ep *Endpoint, region string) jsonService {
+	s := jsonService{endpoint: ep.URL, client: http.DefaultClient, region: region, signingName: "sqs", targetPrefix: "AmazonSQS",
+		creds: aws.AnonymousCredentials{}}
+	if ep.Client != nil {
+		s.client = ep.Client
+	}
+	return s
+}
+
 // apiError is a service's error answer.
 type apiError struct {
 	Status    int
 	Code      string
+	QueryCode string // SQS: the query protocol's code for the same error
 	Message   string
 	RequestID string
 }
@@ -95,6 +106,9 @@ func (s jsonService) sign(ctx context.Context, req *http.Request, body []byte) e
 	if s.creds == nil {
 		return nil
 	}
+	if _, anonymous := s.creds.(aws.AnonymousCredentials); anonymous {
+		return nil
+	}
 	creds, err := s.creds.Retrieve(ctx)
 	if err != nil {
 		return fmt.Errorf("%s credentials: %w", s.signingName, err)
@@ -126,5 +140,6 @@ func jsonError(resp *http.Response, body []byte) *apiError {
 	if msg == "" {
 		msg = e.MessageU
 	}
-	return &apiError{Status: resp.StatusCode, Code: code, Message: msg, RequestID: resp.Header.Get("X-Amzn-Requestid")}
+	return &apiError{Status: resp.StatusCode, Code: code, QueryCode: queryErrorCode(resp.Header), Message: msg,
+		RequestID: resp.Header.Get("X-Amzn-Requestid")}
 }
