@@ -4,7 +4,10 @@
 // below this one (tracking, batchsimulation, statusupdate, jobresult,
 // authorizer): cmd/<name>/main.go hands the result to lambda.Start, and the
 // local runtime (internal/offline) calls the very same constructor
-// in-process, so the two cannot wire a handler differently.
+// in-process, so the two cannot wire a handler differently. The local
+// runtime's table of constructors is generated from serverless.yml
+// (internal/function/catalog): cmd/<dir> is built by New of
+// internal/function/<dir without dashes>.
 //
 // A package per function is what keeps a main small: each links only the
 // service clients its handler calls (the authorizer none, so no AWS SDK),

@@ -2,11 +2,14 @@ package function_test
 
 import (
 	"os/exec"
+	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/asyncjobs/stepjobs/internal/function/catalog"
 )
 
 // notLinked are packages the Lambda mains must not link: each one's
@@ -30,10 +33,20 @@ func mainDeps(t *testing.T, main string) []string {
 	return deps
 }
 
+// functions are the project's Lambda functions, as serverless.yml declares
+// them: a function added there is checked here without a list to extend.
+func functions(t *testing.T) []catalog.Function {
+	t.Helper()
+	fns, err := catalog.Load("../..")
+	require.NoError(t, err)
+	require.NotEmpty(t, fns)
+	return fns
+}
+
 func TestMainsDoNotLinkSlowInits(t *testing.T) {
-	for _, main := range []string{"tracking", "batch-simulation", "status-update", "authorizer", "job-result"} {
-		t.Run(main, func(t *testing.T) {
-			deps := mainDeps(t, main)
+	for _, fn := range functions(t) {
+		t.Run(fn.Dir, func(t *testing.T) {
+			deps := mainDeps(t, fn.Dir)
 			for pkg, why := range notLinked {
 				assert.NotContains(t, deps, pkg, why)
 			}
@@ -41,38 +54,70 @@ func TestMainsDoNotLinkSlowInits(t *testing.T) {
 	}
 }
 
-// Each main links the service clients its handler calls and no other: a
-// client's package init (its endpoint tables above all) runs on every cold
-// start, used or not. The authorizer calls no AWS service and links no SDK.
+// Each main links the service clients its handler calls, which its
+// constructor's parameters declare (New(ctx, env, db *dynamodb.Client)), and
+// no other: a client's package init (its endpoint tables above all) runs on
+// every cold start, used or not. A main whose constructor takes no client
+// (the authorizer) links no SDK at all.
 func TestMainsLinkOnlyTheirClients(t *testing.T) {
-	const sdk, service = "github.com/aws/aws-sdk-go-v2/", "github.com/aws/aws-sdk-go-v2/service/"
-	tests := []struct {
-		main    string
-		clients []string
-	}{
-		{"tracking", []string{"dynamodb"}},
-		{"status-update", []string{"dynamodb"}},
-		{"batch-simulation", []string{"s3"}},
-		{"job-result", []string{"dynamodb", "s3"}},
-		{"authorizer", nil},
-	}
-	for _, tc := range tests {
-		t.Run(tc.main, func(t *testing.T) {
+	const sdk = "github.com/aws/aws-sdk-go-v2/"
+	for _, fn := range functions(t) {
+		t.Run(fn.Dir, func(t *testing.T) {
 			var clients, sdkPkgs []string
-			for _, d := range mainDeps(t, tc.main) {
+			for _, d := range mainDeps(t, fn.Dir) {
 				if strings.HasPrefix(d, sdk) {
 					sdkPkgs = append(sdkPkgs, d)
 				}
 				// A service's client is its root package; others under it
 				// (dynamodbstreams/types, through attributevalue) are not.
-				if name, ok := strings.CutPrefix(d, service); ok && !strings.Contains(name, "/") {
+				if name, ok := strings.CutPrefix(d, catalog.ServicePrefix); ok && !strings.Contains(name, "/") {
 					clients = append(clients, name)
 				}
 			}
-			assert.ElementsMatch(t, tc.clients, clients, "cmd/%s links these service clients", tc.main)
-			if tc.clients == nil {
-				assert.Empty(t, sdkPkgs, "cmd/%s calls no AWS service", tc.main)
+			assert.ElementsMatch(t, fn.Clients(), clients, "cmd/%s links the service clients %s.New takes", fn.Dir, fn.PackageName)
+			if len(fn.Clients()) == 0 {
+				assert.Empty(t, sdkPkgs, "cmd/%s calls no AWS service", fn.Dir)
 			}
 		})
 	}
+}
+
+// The tables the tests above derive agree with what each function is known
+// to call, so a parsing slip cannot make them vacuous.
+func TestCatalogClients(t *testing.T) {
+	want := map[string][]string{
+		"tracking":         {"dynamodb"},
+		"status-update":    {"dynamodb"},
+		"batch-simulation": {"s3"},
+		"job-result":       {"dynamodb", "s3"},
+		"authorizer":       nil,
+	}
+	got := map[string][]string{}
+	for _, fn := range functions(t) {
+		got[fn.Dir] = fn.Clients()
+	}
+	for dir, clients := range want {
+		assert.Contains(t, got, dir)
+		assert.ElementsMatch(t, clients, got[dir], dir)
+	}
+}
+
+// make build builds a zip for every function serverless.yml deploys: the
+// Makefile reads the same artifact lines.
+func TestMakeBuildsEveryFunction(t *testing.T) {
+	cmd := exec.Command("make", "--no-print-directory", "-s", "-n", "-B", "build")
+	cmd.Dir = "../.."
+	out, err := cmd.Output()
+	require.NoError(t, err)
+	built := regexp.MustCompile(`-o dist/([^/\s]+)/bootstrap \./cmd/([^\s]+)`).FindAllStringSubmatch(string(out), -1)
+	var dirs []string
+	for _, m := range built {
+		assert.Equal(t, m[1], m[2], "dist/%s is built from cmd/%s", m[1], m[1])
+		dirs = append(dirs, m[2])
+	}
+	var want []string
+	for _, fn := range functions(t) {
+		want = append(want, fn.Dir)
+	}
+	assert.ElementsMatch(t, want, dirs)
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/asyncjobs/stepjobs/internal/faults"
+	"github.com/asyncjobs/stepjobs/internal/function/catalog"
 	"github.com/asyncjobs/stepjobs/internal/slsconfig"
 )
 
@@ -131,33 +132,20 @@ functions:
 }
 
 // The deployed Lambda mains and Functions build their handlers with the
-// same internal/function/<name> constructor; each main is that one call.
+// same internal/function/<name> constructor; each main is that one call,
+// and every function serverless.yml deploys has a local handler.
 func TestFunctionsMatchMains(t *testing.T) {
-	constructor := map[string]string{
-		"tracking":         "tracking.New(",
-		"batch-simulation": "batchsimulation.New(",
-		"status-update":    "statusupdate.New(",
-		"authorizer":       "authorizer.New(",
-		"job-result":       "jobresult.New(",
-	}
-	// The mains serverless.yml deploys (other cmd/ programs, such as this
-	// runtime, are not Lambda functions of the stack).
-	var deployed []string
-	for _, fn := range loadProject(t).Functions {
-		dir, err := functionDir(fn)
-		require.NoError(t, err)
-		deployed = append(deployed, dir)
-	}
-	assert.ElementsMatch(t, slices.Collect(maps.Keys(constructor)), deployed, "every deployed Lambda main is checked here")
-	assert.ElementsMatch(t, slices.Collect(maps.Keys(Functions)), deployed, "every deployed Lambda main has a local handler")
-	local, err := os.ReadFile("functions.go")
+	fns, err := catalog.Load("../..")
 	require.NoError(t, err)
-	for dir, call := range constructor {
-		src, err := os.ReadFile(filepath.Join("../../cmd", dir, "main.go"))
+	require.NotEmpty(t, fns)
+	var deployed []string
+	for _, fn := range fns {
+		deployed = append(deployed, fn.Dir)
+		src, err := os.ReadFile(filepath.Join("../../cmd", fn.Dir, "main.go"))
 		require.NoError(t, err)
-		assert.Contains(t, string(src), call, "cmd/%s/main.go", dir)
-		assert.Contains(t, string(local), call, "Functions[%q]", dir)
+		assert.Contains(t, string(src), fn.PackageName+".New(", "cmd/%s/main.go", fn.Dir)
 	}
+	assert.ElementsMatch(t, slices.Collect(maps.Keys(Functions)), deployed, "every deployed Lambda main has a local handler: go generate ./internal/offline")
 }
 
 // A port in use is a start-up error naming the part.

@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/asyncjobs/stepjobs/internal/function/catalog"
 	"github.com/asyncjobs/stepjobs/internal/lambdart"
 	"github.com/asyncjobs/stepjobs/internal/sfn"
 	"github.com/asyncjobs/stepjobs/internal/slsconfig"
@@ -43,7 +44,7 @@ func checkLambdaMode(mode string) error {
 // processInvoker builds fn's bootstrap (once per runtime) and returns a pool
 // running it with env plus the local stores' endpoints and credentials.
 func (s *Server) processInvoker(ctx context.Context, fn slsconfig.Function, env map[string]string) (sfn.Invoker, error) {
-	dir, err := functionDir(fn)
+	dir, err := catalog.Dir(fn)
 	if err != nil {
 		return nil, err
 	}

@@ -126,7 +126,7 @@ func TestRoutesMatchPluginPackage(t *testing.T) {
 				require.NoError(t, os.WriteFile(filepath.Join(dir, fn.Artifact), []byte("PK\x05\x06"+strings.Repeat("\x00", 18)), 0o644))
 			}
 		}
-		comparePackage(t, node, slsBin, dir, localLookup())
+		comparePackage(t, node, slsBin, dir, localLookup(t))
 	})
 }
 
