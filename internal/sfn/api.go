@@ -145,13 +145,13 @@ func (e *Engine) apiCreateStateMachine(ctx context.Context, body []byte) (any, e
 	if err != nil {
 		return nil, err
 	}
-	return map[string]any{"stateMachineArn": info.ARN, "creationDate": epochSeconds(info.CreationDate)}, nil
+	return map[string]any{"stateMachineArn": info.ARN, "creationDate": EpochSeconds(info.CreationDate)}, nil
 }
 
 func smDescription(info StateMachineInfo) map[string]any {
 	return map[string]any{
 		"stateMachineArn": info.ARN, "name": info.Name, "status": "ACTIVE", "definition": info.Definition,
-		"roleArn": info.RoleARN, "type": info.Type, "creationDate": epochSeconds(info.CreationDate),
+		"roleArn": info.RoleARN, "type": info.Type, "creationDate": EpochSeconds(info.CreationDate),
 		"loggingConfiguration": map[string]any{"level": "OFF", "includeExecutionData": false},
 		"tracingConfiguration": map[string]any{"enabled": false},
 	}
@@ -183,7 +183,7 @@ func (e *Engine) apiListStateMachines(ctx context.Context, body []byte) (any, er
 	}
 	list := make([]map[string]any, 0, end-start)
 	for _, sm := range all[start:end] {
-		list = append(list, map[string]any{"stateMachineArn": sm.ARN, "name": sm.Name, "type": sm.Type, "creationDate": epochSeconds(sm.CreationDate)})
+		list = append(list, map[string]any{"stateMachineArn": sm.ARN, "name": sm.Name, "type": sm.Type, "creationDate": EpochSeconds(sm.CreationDate)})
 	}
 	out := map[string]any{"stateMachines": list}
 	if next != "" {
@@ -210,7 +210,7 @@ func (e *Engine) apiUpdateStateMachine(ctx context.Context, body []byte) (any, e
 	if err != nil {
 		return nil, err
 	}
-	return map[string]any{"updateDate": epochSeconds(at)}, nil
+	return map[string]any{"updateDate": EpochSeconds(at)}, nil
 }
 
 func (e *Engine) apiDeleteStateMachine(ctx context.Context, body []byte) (any, error) {
@@ -245,7 +245,7 @@ func (e *Engine) apiStartExecution(ctx context.Context, body []byte) (any, error
 	if err != nil {
 		return nil, err
 	}
-	return map[string]any{"executionArn": info.ExecutionARN, "startDate": epochSeconds(info.StartDate)}, nil
+	return map[string]any{"executionArn": info.ExecutionARN, "startDate": EpochSeconds(info.StartDate)}, nil
 }
 
 func (e *Engine) apiStartSyncExecution(ctx context.Context, body []byte) (any, error) {
@@ -270,7 +270,7 @@ func (e *Engine) apiStartSyncExecution(ctx context.Context, body []byte) (any, e
 	}
 	out := map[string]any{
 		"executionArn": info.ExecutionARN, "stateMachineArn": info.StateMachineARN, "name": info.Name,
-		"startDate": epochSeconds(info.StartDate), "stopDate": epochSeconds(info.StopDate), "status": info.Status,
+		"startDate": EpochSeconds(info.StartDate), "stopDate": EpochSeconds(info.StopDate), "status": info.Status,
 		"input": info.Input, "inputDetails": map[string]any{"included": true},
 	}
 	addResult(out, info)
@@ -305,7 +305,7 @@ func (e *Engine) apiDescribeExecution(ctx context.Context, body []byte) (any, er
 	}
 	out := map[string]any{
 		"executionArn": info.ExecutionARN, "stateMachineArn": info.StateMachineARN, "name": info.Name,
-		"status": info.Status, "startDate": epochSeconds(info.StartDate),
+		"status": info.Status, "startDate": EpochSeconds(info.StartDate),
 		"input": info.Input, "inputDetails": map[string]any{"included": true},
 		"redriveCount": info.RedriveCount, "redriveStatus": info.RedriveStatus,
 	}
@@ -313,7 +313,7 @@ func (e *Engine) apiDescribeExecution(ctx context.Context, body []byte) (any, er
 		out["redriveStatusReason"] = info.RedriveReason
 	}
 	if !info.StopDate.IsZero() {
-		out["stopDate"] = epochSeconds(info.StopDate)
+		out["stopDate"] = EpochSeconds(info.StopDate)
 	}
 	addResult(out, info)
 	return out, nil
@@ -332,7 +332,7 @@ func (e *Engine) apiDescribeStateMachineForExecution(ctx context.Context, body [
 	delete(out, "status")
 	delete(out, "type")
 	delete(out, "creationDate")
-	out["updateDate"] = epochSeconds(info.CreationDate)
+	out["updateDate"] = EpochSeconds(info.CreationDate)
 	return out, nil
 }
 
@@ -349,7 +349,7 @@ func (e *Engine) apiStopExecution(ctx context.Context, body []byte) (any, error)
 	if err != nil {
 		return nil, err
 	}
-	return map[string]any{"stopDate": epochSeconds(stop)}, nil
+	return map[string]any{"stopDate": EpochSeconds(stop)}, nil
 }
 
 var executionStatuses = map[string]bool{
@@ -388,10 +388,10 @@ func (e *Engine) apiListExecutions(ctx context.Context, body []byte) (any, error
 	for _, x := range all[start:end] {
 		item := map[string]any{
 			"executionArn": x.ExecutionARN, "stateMachineArn": x.StateMachineARN, "name": x.Name,
-			"status": x.Status, "startDate": epochSeconds(x.StartDate), "redriveCount": x.RedriveCount,
+			"status": x.Status, "startDate": EpochSeconds(x.StartDate), "redriveCount": x.RedriveCount,
 		}
 		if !x.StopDate.IsZero() {
-			item["stopDate"] = epochSeconds(x.StopDate)
+			item["stopDate"] = EpochSeconds(x.StopDate)
 		}
 		list = append(list, item)
 	}
@@ -431,7 +431,7 @@ func (e *Engine) apiGetExecutionHistory(ctx context.Context, body []byte) (any, 
 	page := events[start:end]
 	if in.IncludeExecutionData != nil && !*in.IncludeExecutionData {
 		for i := range page {
-			page[i] = page[i].withoutData()
+			page[i] = page[i].WithoutData()
 		}
 	}
 	out := map[string]any{"events": page}
@@ -511,5 +511,5 @@ func (p pageInput) page(total int, scope string) (start, end int, next string, e
 	return start, end, next, nil
 }
 
-// The epochSeconds type is shared with history events.
-var _ json.Marshaler = epochSeconds(time.Time{})
+// The EpochSeconds type is shared with history events.
+var _ json.Marshaler = EpochSeconds(time.Time{})

@@ -129,6 +129,10 @@ func New(cfg Config) *Engine {
 	}
 }
 
+// Logger returns the engine's logger (Config.Logger or its default), so a
+// protocol serving the engine logs where the engine does.
+func (e *Engine) Logger() *slog.Logger { return e.cfg.Logger }
+
 // Subscribe registers fn to be called (synchronously, keep it short) on every
 // execution status change. It returns a function that cancels the subscription.
 func (e *Engine) Subscribe(fn func(StatusChange)) (cancel func()) {

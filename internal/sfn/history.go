@@ -61,8 +61,8 @@ func (ev Event) MarshalJSON() ([]byte, error) {
 	type plain Event
 	return json.Marshal(struct {
 		plain
-		Timestamp epochSeconds `json:"timestamp"`
-	}{plain(ev), epochSeconds(ev.Timestamp)})
+		Timestamp EpochSeconds `json:"timestamp"`
+	}{plain(ev), EpochSeconds(ev.Timestamp)})
 }
 
 // Details tells whether a payload was truncated (never: this engine keeps
@@ -165,11 +165,13 @@ type MapIterationDetails struct {
 	Index int    `json:"index"`
 }
 
-// epochSeconds encodes a time as fractional epoch seconds (AWS JSON 1.0).
-type epochSeconds time.Time
+// EpochSeconds encodes a time as fractional epoch seconds, as AWS JSON 1.0
+// does: history events here, and internal/sfnapi's responses, which share it
+// so both encode dates alike. The zero time encodes as null.
+type EpochSeconds time.Time
 
 // MarshalJSON implements json.Marshaler.
-func (t epochSeconds) MarshalJSON() ([]byte, error) {
+func (t EpochSeconds) MarshalJSON() ([]byte, error) {
 	tt := time.Time(t)
 	if tt.IsZero() {
 		return []byte("null"), nil
@@ -183,9 +185,10 @@ func strp(s string) *string { return &s }
 // notTruncated is shared by every event: payloads are never truncated.
 var notTruncated = &Details{}
 
-// withoutData returns a copy of ev with inputs, outputs and parameters
-// removed (GetExecutionHistory with includeExecutionData=false).
-func (ev Event) withoutData() Event {
+// WithoutData returns a copy of ev with inputs, outputs and parameters
+// removed, for GetExecutionHistory with includeExecutionData=false: which
+// fields are data depends on the event types, so it lives with them.
+func (ev Event) WithoutData() Event {
 	if d := ev.ExecutionStartedEventDetails; d != nil {
 		c := *d
 		c.Input, c.InputDetails = nil, nil
