@@ -69,8 +69,10 @@ screenshot: ## refresh docs/console.png from the browser test
 	UPDATE_SCREENSHOT=1 BROWSER_TESTS=1 $(GO) test -count=1 -run TestConsoleInChromium ./test/browser
 
 # Run in the package directory ("local directory mode"), so go test shows what the tests print.
-conformance: ## conformance counts: Step Functions per area (internal/sfn/testdata), VTL against AWS recordings (internal/vtl/testdata/aws), the JSONata reference suite (shared/conformance/jsonata)
-	@cd internal/sfn && out=$$($(GO) test -count=1 -run '^(TestConformance|TestAPICases)$$' 2>&1); rc=$$?; \
+conformance: ## conformance counts: the Step Functions API calls (internal/sfnapi) and executions per area (internal/sfn/testdata), VTL against AWS recordings (internal/vtl/testdata/aws), the JSONata reference suite (shared/conformance/jsonata)
+	@cd internal/sfnapi && out=$$($(GO) test -count=1 -run '^TestAPICases$$' 2>&1); rc=$$?; \
+	  echo "$$out" | grep -v '^ok\|^PASS$$' || true; exit $$rc
+	@cd internal/sfn && out=$$($(GO) test -count=1 -run '^TestConformance$$' 2>&1); rc=$$?; \
 	  echo "$$out" | grep -v '^ok\|^PASS$$' || true; exit $$rc
 	@cd internal/vtl && out=$$($(GO) test -count=1 -run '^TestAWSCorpus$$' 2>&1); rc=$$?; \
 	  echo "$$out" | grep -v '^ok\|^PASS$$' || true; exit $$rc

@@ -14,6 +14,7 @@ import (
 
 	"github.com/asyncjobs/stepjobs/internal/job/jobtest"
 	localsfn "github.com/asyncjobs/stepjobs/internal/sfn"
+	"github.com/asyncjobs/stepjobs/internal/sfnapi"
 )
 
 // localEngine is the local Step Functions engine with the project's
@@ -64,7 +65,7 @@ func newLocalEngineWith(t *testing.T, defPath string, extra ...func(*localsfn.Re
 		Name: "stepjobs-dev-jobs", Definition: string(def), RoleARN: "arn:aws:iam::123456789012:role/local"})
 	require.NoError(t, err)
 	le.smARN = sm.ARN
-	srv := httptest.NewServer(le.eng.Handler())
+	srv := httptest.NewServer(sfnapi.Handler(le.eng))
 	t.Cleanup(srv.Close)
 	le.client = sfn.New(sfn.Options{
 		Region:       "us-east-1",

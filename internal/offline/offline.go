@@ -60,6 +60,7 @@ import (
 	"github.com/asyncjobs/stepjobs/internal/eventbridge"
 	"github.com/asyncjobs/stepjobs/internal/faults"
 	"github.com/asyncjobs/stepjobs/internal/sfn"
+	"github.com/asyncjobs/stepjobs/internal/sfnapi"
 	"github.com/asyncjobs/stepjobs/internal/slsconfig"
 )
 
@@ -315,7 +316,7 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 		return nil, err
 	}
 	apiLn.setRender(root.Refusal)
-	s.servers = append(s.servers, s.serve(sfnLn, "stepfunctions", logRequests(log, "stepfunctions", slog.LevelInfo, s.engine.Handler())))
+	s.servers = append(s.servers, s.serve(sfnLn, "stepfunctions", logRequests(log, "stepfunctions", slog.LevelInfo, sfnapi.Handler(s.engine))))
 	// From here on the API port answers the API.
 	s.api.set(gw)
 	s.isUp.Store(true)
@@ -526,7 +527,7 @@ func (s *Server) gateways() (http.Handler, *apigw.Gateway, error) {
 	routes, gwResp := GatewayRoutes(svcRoutes, svcGwResp)
 	// API Gateway posts the rendered request to the Step Functions API, here
 	// in-process (X-Amz-Target AWSStepFunctions.<Action>).
-	integ := apigw.HandlerIntegration{Handler: s.engine.Handler()}
+	integ := apigw.HandlerIntegration{Handler: sfnapi.Handler(s.engine)}
 	cfg := apigw.Config{Stage: s.svc.Stage, Routes: routes, GatewayResponses: gwResp, Integration: integ,
 		AccountID: s.svc.AccountID, Logger: s.log.With("server", "api")}
 	mux := http.NewServeMux()

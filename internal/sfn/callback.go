@@ -73,36 +73,3 @@ func (e *Engine) SendTaskHeartbeat(_ context.Context, token string) error {
 	tr.armHeartbeat()
 	return nil
 }
-
-func (e *Engine) apiSendTaskSuccess(ctx context.Context, body []byte) (any, error) {
-	var in struct {
-		TaskToken string `json:"taskToken"`
-		Output    string `json:"output"`
-	}
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
-	return map[string]any{}, e.SendTaskSuccess(ctx, in.TaskToken, in.Output)
-}
-
-func (e *Engine) apiSendTaskFailure(ctx context.Context, body []byte) (any, error) {
-	var in struct {
-		TaskToken string `json:"taskToken"`
-		Error     string `json:"error"`
-		Cause     string `json:"cause"`
-	}
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
-	return map[string]any{}, e.SendTaskFailure(ctx, in.TaskToken, in.Error, in.Cause)
-}
-
-func (e *Engine) apiSendTaskHeartbeat(ctx context.Context, body []byte) (any, error) {
-	var in struct {
-		TaskToken string `json:"taskToken"`
-	}
-	if err := decode(body, &in); err != nil {
-		return nil, err
-	}
-	return map[string]any{}, e.SendTaskHeartbeat(ctx, in.TaskToken)
-}

@@ -1,7 +1,8 @@
-// Package sfn is the local AWS Step Functions: an execution engine for
-// Amazon States Language definitions (parsed and evaluated by
-// internal/asl) and the Step Functions AWS JSON 1.0 API on top of it, so the
-// AWS SDK and CLI can drive it on loopback.
+// Package sfn is the local AWS Step Functions engine: it runs Amazon
+// States Language definitions (parsed and evaluated by internal/asl). Its
+// methods are the Step Functions operations for in-process callers;
+// internal/sfnapi serves them as the AWS JSON 1.0 API, so the AWS SDK and
+// CLI can drive the engine on loopback.
 //
 // # Using the engine
 //
@@ -14,21 +15,15 @@
 //	stop := eng.Subscribe(func(c sfn.StatusChange) { ... })             // RUNNING, SUCCEEDED, FAILED, ...
 //	defer stop()
 //	sm, err := eng.CreateStateMachine(ctx, sfn.CreateStateMachineInput{Name: "jobs", Definition: def, RoleARN: role})
-//	http.Handle("/", eng.Handler())                                      // the JSON 1.0 API
+//	http.Handle("/", sfnapi.Handler(eng))                                // the JSON 1.0 API
 //
 // The engine's methods are the API operations for in-process callers
 // (CreateStateMachine, UpdateStateMachine, DescribeStateMachine,
 // ListStateMachines, DeleteStateMachine, ValidateStateMachineDefinition,
 // StartExecution, DescribeExecution, DescribeStateMachineForExecution,
 // StopExecution, ListExecutions, History, SendTaskSuccess, SendTaskFailure,
-// SendTaskHeartbeat), plus Wait and WaitIdle. Handler serves the
-// same operations, GetExecutionHistory (paging, reverseOrder,
-// includeExecutionData) and StartSyncExecution (EXPRESS machines only, as
-// on AWS) to SDK clients through the AWS JSON 1.0 protocol: point
-// BaseEndpoint at it. Request signatures are accepted without checking, as
-// other local emulators do. StartSyncExecution carries the SDK's "sync-"
-// host prefix: clients need DisableEndpointHostPrefix (or a transport that
-// strips it) to reach a loopback address.
+// SendTaskHeartbeat), plus Wait and WaitIdle. Their errors are *APIError,
+// with AWS's codes and messages, so the protocol passes them on unchanged.
 //
 // # Task resources and invokers
 //

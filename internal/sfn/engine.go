@@ -49,7 +49,7 @@ type Config struct {
 
 // Engine runs state machines: it keeps their definitions, starts executions
 // on goroutines and records their histories. Its methods are the Step
-// Functions operations; Handler serves them as the AWS JSON 1.0 API.
+// Functions operations; internal/sfnapi serves them as the AWS JSON 1.0 API.
 type Engine struct {
 	cfg   Config
 	store store

@@ -1,29 +1,25 @@
 package sfn
 
-import (
-	"errors"
-	"net/http"
-)
+import "errors"
 
-// Error codes of the Step Functions API, as the "__type" of an error response.
+// Error codes of the Step Functions API the engine's operations answer
+// with, as the "__type" of an error response (internal/sfnapi adds the
+// protocol's own).
 const (
-	codeInvalidArn                   = "InvalidArn"
-	codeInvalidName                  = "InvalidName"
-	codeInvalidDefinition            = "InvalidDefinition"
-	codeInvalidExecutionInput        = "InvalidExecutionInput"
-	codeExecutionDoesNotExist        = "ExecutionDoesNotExist"
-	codeExecutionAlreadyExists       = "ExecutionAlreadyExists"
-	codeStateMachineDoesNotExist     = "StateMachineDoesNotExist"
-	codeStateMachineAlreadyExists    = "StateMachineAlreadyExists"
-	codeStateMachineDeleting         = "StateMachineDeleting"
-	codeStateMachineTypeNotSupported = "StateMachineTypeNotSupported"
-	codeValidationException          = "ValidationException"
-	codeUnknownOperation             = "UnknownOperationException"
-	codeSerialization                = "SerializationException"
-	codeInternalFailure              = "InternalFailure"
-	codeInvalidToken                 = "InvalidToken"
-	codeInvalidOutput                = "InvalidOutput"
-	codeTaskDoesNotExist             = "TaskDoesNotExist"
+	codeInvalidArn                = "InvalidArn"
+	codeInvalidName               = "InvalidName"
+	codeInvalidDefinition         = "InvalidDefinition"
+	codeInvalidExecutionInput     = "InvalidExecutionInput"
+	codeExecutionDoesNotExist     = "ExecutionDoesNotExist"
+	codeExecutionAlreadyExists    = "ExecutionAlreadyExists"
+	codeStateMachineDoesNotExist  = "StateMachineDoesNotExist"
+	codeStateMachineAlreadyExists = "StateMachineAlreadyExists"
+	codeStateMachineDeleting      = "StateMachineDeleting"
+	codeValidationException       = "ValidationException"
+	codeInternalFailure           = "InternalFailure"
+	codeInvalidToken              = "InvalidToken"
+	codeInvalidOutput             = "InvalidOutput"
+	codeTaskDoesNotExist          = "TaskDoesNotExist"
 )
 
 // APIError is an error the Step Functions API reports to its caller, with
@@ -43,15 +39,4 @@ func ErrorCode(err error) string {
 		return ae.Code
 	}
 	return ""
-}
-
-// httpStatus maps an error code to the HTTP status AWS answers with: every
-// client error is 400, anything else is an internal failure.
-func httpStatus(code string) int {
-	switch code {
-	case "", codeInternalFailure:
-		return http.StatusInternalServerError
-	default:
-		return http.StatusBadRequest
-	}
 }

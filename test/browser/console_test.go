@@ -29,6 +29,7 @@ import (
 	"github.com/asyncjobs/stepjobs/internal/console"
 	"github.com/asyncjobs/stepjobs/internal/job/jobtest"
 	localsfn "github.com/asyncjobs/stepjobs/internal/sfn"
+	"github.com/asyncjobs/stepjobs/internal/sfnapi"
 	"github.com/asyncjobs/stepjobs/test/browser/chrome"
 )
 
@@ -89,7 +90,7 @@ func newStack(t *testing.T) *stack {
 		Name: "stepjobs-dev-jobs", Definition: string(def), RoleARN: "arn:aws:iam::123456789012:role/local"})
 	require.NoError(t, err)
 	st.smARN = sm.ARN
-	api := httptest.NewServer(st.eng.Handler())
+	api := httptest.NewServer(sfnapi.Handler(st.eng))
 	t.Cleanup(api.Close)
 	client := sfn.New(sfn.Options{Region: "us-east-1", BaseEndpoint: aws.String(api.URL),
 		Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")})

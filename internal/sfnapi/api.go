@@ -1,4 +1,4 @@
-package sfn
+package sfnapi
 
 import (
 	"context"
@@ -7,21 +7,30 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
+
+	"github.com/asyncjobs/stepjobs/internal/sfn"
 )
 
-// Handler returns the Step Functions API as an http.Handler speaking AWS
-// JSON 1.0: POST, Content-Type application/x-amz-json-1.0, the operation in
-// X-Amz-Target ("AWSStepFunctions.StartExecution"), errors as
+// Handler returns the Step Functions API of eng as an http.Handler
+// speaking AWS JSON 1.0: POST, Content-Type application/x-amz-json-1.0, the
+// operation in X-Amz-Target ("AWSStepFunctions.StartExecution"), errors as
 // {"__type": code, "message": text} with AWS's HTTP status codes.
 // Request signatures are accepted without checking, as other local
 // emulators do: this is a loopback development service, not a security
 // boundary. Point an SDK client's BaseEndpoint at it with any credentials.
-func (e *Engine) Handler() http.Handler {
-	return http.HandlerFunc(e.serveHTTP)
+func Handler(eng *sfn.Engine) http.Handler {
+	return &server{e: eng, log: eng.Logger()}
+}
+
+// server decodes requests into calls of the engine's public operations and
+// encodes their results.
+type server struct {
+	e   *sfn.Engine
+	log *slog.Logger
 }
 
 const targetPrefix = "AWSStepFunctions."
@@ -31,34 +40,35 @@ const maxRequestBody = 4 << 20
 
 type apiOp func(ctx context.Context, body []byte) (any, error)
 
-func (e *Engine) operations() map[string]apiOp {
+func (s *server) operations() map[string]apiOp {
 	return map[string]apiOp{
-		"CreateStateMachine":               e.apiCreateStateMachine,
-		"DescribeStateMachine":             e.apiDescribeStateMachine,
-		"ListStateMachines":                e.apiListStateMachines,
-		"DeleteStateMachine":               e.apiDeleteStateMachine,
-		"StartExecution":                   e.apiStartExecution,
-		"StartSyncExecution":               e.apiStartSyncExecution,
-		"DescribeExecution":                e.apiDescribeExecution,
-		"DescribeStateMachineForExecution": e.apiDescribeStateMachineForExecution,
-		"StopExecution":                    e.apiStopExecution,
-		"ListExecutions":                   e.apiListExecutions,
-		"GetExecutionHistory":              e.apiGetExecutionHistory,
-		"ValidateStateMachineDefinition":   e.apiValidateStateMachineDefinition,
-		"UpdateStateMachine":               e.apiUpdateStateMachine,
-		"SendTaskSuccess":                  e.apiSendTaskSuccess,
-		"SendTaskFailure":                  e.apiSendTaskFailure,
-		"SendTaskHeartbeat":                e.apiSendTaskHeartbeat,
+		"CreateStateMachine":               s.apiCreateStateMachine,
+		"DescribeStateMachine":             s.apiDescribeStateMachine,
+		"ListStateMachines":                s.apiListStateMachines,
+		"DeleteStateMachine":               s.apiDeleteStateMachine,
+		"StartExecution":                   s.apiStartExecution,
+		"StartSyncExecution":               s.apiStartSyncExecution,
+		"DescribeExecution":                s.apiDescribeExecution,
+		"DescribeStateMachineForExecution": s.apiDescribeStateMachineForExecution,
+		"StopExecution":                    s.apiStopExecution,
+		"ListExecutions":                   s.apiListExecutions,
+		"GetExecutionHistory":              s.apiGetExecutionHistory,
+		"ValidateStateMachineDefinition":   s.apiValidateStateMachineDefinition,
+		"UpdateStateMachine":               s.apiUpdateStateMachine,
+		"SendTaskSuccess":                  s.apiSendTaskSuccess,
+		"SendTaskFailure":                  s.apiSendTaskFailure,
+		"SendTaskHeartbeat":                s.apiSendTaskHeartbeat,
 	}
 }
 
-func (e *Engine) serveHTTP(w http.ResponseWriter, req *http.Request) {
+// ServeHTTP implements http.Handler.
+func (s *server) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 	if req.Method != http.MethodPost {
 		writeError(w, apiErrorf(codeUnknownOperation, "Step Functions accepts POST requests only"))
 		return
 	}
 	action, ok := strings.CutPrefix(req.Header.Get("X-Amz-Target"), targetPrefix)
-	op := e.operations()[action]
+	op := s.operations()[action]
 	if !ok || op == nil {
 		writeError(w, apiErrorf(codeUnknownOperation, "Unknown operation %s", req.Header.Get("X-Amz-Target")))
 		return
@@ -73,16 +83,16 @@ func (e *Engine) serveHTTP(w http.ResponseWriter, req *http.Request) {
 	}
 	defer func() {
 		if r := recover(); r != nil {
-			e.cfg.Logger.Error("sfn api panicked", "action", action, "panic", r)
-			writeError(w, &APIError{Code: codeInternalFailure, Message: "internal failure"})
+			s.log.Error("sfn api panicked", "action", action, "panic", r)
+			writeError(w, &sfn.APIError{Code: codeInternalFailure, Message: "internal failure"})
 		}
 	}()
 	out, err := op(req.Context(), body)
 	if err != nil {
-		var ae *APIError
+		var ae *sfn.APIError
 		if !errors.As(err, &ae) {
-			e.cfg.Logger.Error("sfn api", "action", action, "err", err)
-			ae = &APIError{Code: codeInternalFailure, Message: "internal failure"}
+			s.log.Error("sfn api", "action", action, "err", err)
+			ae = &sfn.APIError{Code: codeInternalFailure, Message: "internal failure"}
 		}
 		writeError(w, ae)
 		return
@@ -92,7 +102,7 @@ func (e *Engine) serveHTTP(w http.ResponseWriter, req *http.Request) {
 	_ = json.NewEncoder(w).Encode(out)
 }
 
-func writeError(w http.ResponseWriter, ae *APIError) {
+func writeError(w http.ResponseWriter, ae *sfn.APIError) {
 	w.Header().Set("Content-Type", "application/x-amz-json-1.0")
 	w.Header().Set("X-Amzn-ErrorType", ae.Code)
 	w.WriteHeader(httpStatus(ae.Code))
@@ -121,7 +131,7 @@ func (d *definitionText) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-func (e *Engine) apiCreateStateMachine(ctx context.Context, body []byte) (any, error) {
+func (s *server) apiCreateStateMachine(ctx context.Context, body []byte) (any, error) {
 	var in struct {
 		Name       *string        `json:"name"`
 		Definition definitionText `json:"definition"`
@@ -141,49 +151,49 @@ func (e *Engine) apiCreateStateMachine(ctx context.Context, body []byte) (any, e
 	if err := checkRoleARN(*in.RoleArn); err != nil {
 		return nil, err
 	}
-	info, err := e.CreateStateMachine(ctx, CreateStateMachineInput{Name: *in.Name, Definition: string(in.Definition), RoleARN: *in.RoleArn, Type: in.Type})
+	info, err := s.e.CreateStateMachine(ctx, sfn.CreateStateMachineInput{Name: *in.Name, Definition: string(in.Definition), RoleARN: *in.RoleArn, Type: in.Type})
 	if err != nil {
 		return nil, err
 	}
-	return map[string]any{"stateMachineArn": info.ARN, "creationDate": EpochSeconds(info.CreationDate)}, nil
+	return map[string]any{"stateMachineArn": info.ARN, "creationDate": sfn.EpochSeconds(info.CreationDate)}, nil
 }
 
-func smDescription(info StateMachineInfo) map[string]any {
+func smDescription(info sfn.StateMachineInfo) map[string]any {
 	return map[string]any{
 		"stateMachineArn": info.ARN, "name": info.Name, "status": "ACTIVE", "definition": info.Definition,
-		"roleArn": info.RoleARN, "type": info.Type, "creationDate": EpochSeconds(info.CreationDate),
+		"roleArn": info.RoleARN, "type": info.Type, "creationDate": sfn.EpochSeconds(info.CreationDate),
 		"loggingConfiguration": map[string]any{"level": "OFF", "includeExecutionData": false},
 		"tracingConfiguration": map[string]any{"enabled": false},
 	}
 }
 
-func (e *Engine) apiDescribeStateMachine(ctx context.Context, body []byte) (any, error) {
+func (s *server) apiDescribeStateMachine(ctx context.Context, body []byte) (any, error) {
 	var in struct {
 		StateMachineArn string `json:"stateMachineArn"`
 	}
 	if err := decode(body, &in); err != nil {
 		return nil, err
 	}
-	info, err := e.DescribeStateMachine(ctx, in.StateMachineArn)
+	info, err := s.e.DescribeStateMachine(ctx, in.StateMachineArn)
 	if err != nil {
 		return nil, err
 	}
 	return smDescription(info), nil
 }
 
-func (e *Engine) apiListStateMachines(ctx context.Context, body []byte) (any, error) {
+func (s *server) apiListStateMachines(ctx context.Context, body []byte) (any, error) {
 	var in pageInput
 	if err := decode(body, &in); err != nil {
 		return nil, err
 	}
-	all := e.ListStateMachines(ctx)
+	all := s.e.ListStateMachines(ctx)
 	start, end, next, err := in.page(len(all), "stateMachines")
 	if err != nil {
 		return nil, err
 	}
 	list := make([]map[string]any, 0, end-start)
 	for _, sm := range all[start:end] {
-		list = append(list, map[string]any{"stateMachineArn": sm.ARN, "name": sm.Name, "type": sm.Type, "creationDate": EpochSeconds(sm.CreationDate)})
+		list = append(list, map[string]any{"stateMachineArn": sm.ARN, "name": sm.Name, "type": sm.Type, "creationDate": sfn.EpochSeconds(sm.CreationDate)})
 	}
 	out := map[string]any{"stateMachines": list}
 	if next != "" {
@@ -192,7 +202,7 @@ func (e *Engine) apiListStateMachines(ctx context.Context, body []byte) (any, er
 	return out, nil
 }
 
-func (e *Engine) apiUpdateStateMachine(ctx context.Context, body []byte) (any, error) {
+func (s *server) apiUpdateStateMachine(ctx context.Context, body []byte) (any, error) {
 	var in struct {
 		StateMachineArn string         `json:"stateMachineArn"`
 		Definition      definitionText `json:"definition"`
@@ -206,21 +216,21 @@ func (e *Engine) apiUpdateStateMachine(ctx context.Context, body []byte) (any, e
 			return nil, err
 		}
 	}
-	at, err := e.UpdateStateMachine(ctx, in.StateMachineArn, string(in.Definition), in.RoleArn)
+	at, err := s.e.UpdateStateMachine(ctx, in.StateMachineArn, string(in.Definition), in.RoleArn)
 	if err != nil {
 		return nil, err
 	}
-	return map[string]any{"updateDate": EpochSeconds(at)}, nil
+	return map[string]any{"updateDate": sfn.EpochSeconds(at)}, nil
 }
 
-func (e *Engine) apiDeleteStateMachine(ctx context.Context, body []byte) (any, error) {
+func (s *server) apiDeleteStateMachine(ctx context.Context, body []byte) (any, error) {
 	var in struct {
 		StateMachineArn string `json:"stateMachineArn"`
 	}
 	if err := decode(body, &in); err != nil {
 		return nil, err
 	}
-	return map[string]any{}, e.DeleteStateMachine(ctx, in.StateMachineArn)
+	return map[string]any{}, s.e.DeleteStateMachine(ctx, in.StateMachineArn)
 }
 
 type startInput struct {
@@ -236,48 +246,48 @@ func (in startInput) input() string {
 	return *in.Input
 }
 
-func (e *Engine) apiStartExecution(ctx context.Context, body []byte) (any, error) {
+func (s *server) apiStartExecution(ctx context.Context, body []byte) (any, error) {
 	var in startInput
 	if err := decode(body, &in); err != nil {
 		return nil, err
 	}
-	info, err := e.StartExecution(ctx, in.StateMachineArn, in.Name, in.input())
+	info, err := s.e.StartExecution(ctx, in.StateMachineArn, in.Name, in.input())
 	if err != nil {
 		return nil, err
 	}
-	return map[string]any{"executionArn": info.ExecutionARN, "startDate": EpochSeconds(info.StartDate)}, nil
+	return map[string]any{"executionArn": info.ExecutionARN, "startDate": sfn.EpochSeconds(info.StartDate)}, nil
 }
 
-func (e *Engine) apiStartSyncExecution(ctx context.Context, body []byte) (any, error) {
+func (s *server) apiStartSyncExecution(ctx context.Context, body []byte) (any, error) {
 	var in startInput
 	if err := decode(body, &in); err != nil {
 		return nil, err
 	}
-	sm, err := e.stateMachine(in.StateMachineArn)
+	sm, err := s.e.DescribeStateMachine(ctx, in.StateMachineArn)
 	if err != nil {
 		return nil, err
 	}
-	if sm.typ != "EXPRESS" {
+	if sm.Type != "EXPRESS" {
 		return nil, apiErrorf(codeStateMachineTypeNotSupported, "This operation is not supported by this type of state machine")
 	}
-	info, err := e.StartExecution(ctx, in.StateMachineArn, in.Name, in.input())
+	info, err := s.e.StartExecution(ctx, in.StateMachineArn, in.Name, in.input())
 	if err != nil {
 		return nil, err
 	}
-	info, err = e.Wait(ctx, info.ExecutionARN)
+	info, err = s.e.Wait(ctx, info.ExecutionARN)
 	if err != nil {
 		return nil, fmt.Errorf("start sync execution: %w", err)
 	}
 	out := map[string]any{
 		"executionArn": info.ExecutionARN, "stateMachineArn": info.StateMachineARN, "name": info.Name,
-		"startDate": EpochSeconds(info.StartDate), "stopDate": EpochSeconds(info.StopDate), "status": info.Status,
+		"startDate": sfn.EpochSeconds(info.StartDate), "stopDate": sfn.EpochSeconds(info.StopDate), "status": info.Status,
 		"input": info.Input, "inputDetails": map[string]any{"included": true},
 	}
 	addResult(out, info)
 	return out, nil
 }
 
-func addResult(out map[string]any, info ExecutionInfo) {
+func addResult(out map[string]any, info sfn.ExecutionInfo) {
 	if info.Output != nil {
 		out["output"] = *info.Output
 		out["outputDetails"] = map[string]any{"included": true}
@@ -294,18 +304,18 @@ type executionInput struct {
 	ExecutionArn string `json:"executionArn"`
 }
 
-func (e *Engine) apiDescribeExecution(ctx context.Context, body []byte) (any, error) {
+func (s *server) apiDescribeExecution(ctx context.Context, body []byte) (any, error) {
 	var in executionInput
 	if err := decode(body, &in); err != nil {
 		return nil, err
 	}
-	info, err := e.DescribeExecution(ctx, in.ExecutionArn)
+	info, err := s.e.DescribeExecution(ctx, in.ExecutionArn)
 	if err != nil {
 		return nil, err
 	}
 	out := map[string]any{
 		"executionArn": info.ExecutionARN, "stateMachineArn": info.StateMachineARN, "name": info.Name,
-		"status": info.Status, "startDate": EpochSeconds(info.StartDate),
+		"status": info.Status, "startDate": sfn.EpochSeconds(info.StartDate),
 		"input": info.Input, "inputDetails": map[string]any{"included": true},
 		"redriveCount": info.RedriveCount, "redriveStatus": info.RedriveStatus,
 	}
@@ -313,18 +323,18 @@ func (e *Engine) apiDescribeExecution(ctx context.Context, body []byte) (any, er
 		out["redriveStatusReason"] = info.RedriveReason
 	}
 	if !info.StopDate.IsZero() {
-		out["stopDate"] = EpochSeconds(info.StopDate)
+		out["stopDate"] = sfn.EpochSeconds(info.StopDate)
 	}
 	addResult(out, info)
 	return out, nil
 }
 
-func (e *Engine) apiDescribeStateMachineForExecution(ctx context.Context, body []byte) (any, error) {
+func (s *server) apiDescribeStateMachineForExecution(ctx context.Context, body []byte) (any, error) {
 	var in executionInput
 	if err := decode(body, &in); err != nil {
 		return nil, err
 	}
-	info, err := e.DescribeStateMachineForExecution(ctx, in.ExecutionArn)
+	info, err := s.e.DescribeStateMachineForExecution(ctx, in.ExecutionArn)
 	if err != nil {
 		return nil, err
 	}
@@ -332,11 +342,11 @@ func (e *Engine) apiDescribeStateMachineForExecution(ctx context.Context, body [
 	delete(out, "status")
 	delete(out, "type")
 	delete(out, "creationDate")
-	out["updateDate"] = EpochSeconds(info.CreationDate)
+	out["updateDate"] = sfn.EpochSeconds(info.CreationDate)
 	return out, nil
 }
 
-func (e *Engine) apiStopExecution(ctx context.Context, body []byte) (any, error) {
+func (s *server) apiStopExecution(ctx context.Context, body []byte) (any, error) {
 	var in struct {
 		ExecutionArn string  `json:"executionArn"`
 		Error        *string `json:"error"`
@@ -345,18 +355,18 @@ func (e *Engine) apiStopExecution(ctx context.Context, body []byte) (any, error)
 	if err := decode(body, &in); err != nil {
 		return nil, err
 	}
-	stop, err := e.StopExecution(ctx, in.ExecutionArn, in.Error, in.Cause)
+	stop, err := s.e.StopExecution(ctx, in.ExecutionArn, in.Error, in.Cause)
 	if err != nil {
 		return nil, err
 	}
-	return map[string]any{"stopDate": EpochSeconds(stop)}, nil
+	return map[string]any{"stopDate": sfn.EpochSeconds(stop)}, nil
 }
 
 var executionStatuses = map[string]bool{
-	StatusSucceeded: true, StatusTimedOut: true, "PENDING_REDRIVE": true, StatusAborted: true, StatusFailed: true, StatusRunning: true,
+	sfn.StatusSucceeded: true, sfn.StatusTimedOut: true, "PENDING_REDRIVE": true, sfn.StatusAborted: true, sfn.StatusFailed: true, sfn.StatusRunning: true,
 }
 
-func (e *Engine) apiListExecutions(ctx context.Context, body []byte) (any, error) {
+func (s *server) apiListExecutions(ctx context.Context, body []byte) (any, error) {
 	var in struct {
 		pageInput
 		StateMachineArn string  `json:"stateMachineArn"`
@@ -376,7 +386,7 @@ func (e *Engine) apiListExecutions(ctx context.Context, body []byte) (any, error
 	if err := in.validate(); err != nil {
 		return nil, err
 	}
-	all, err := e.ListExecutions(ctx, in.StateMachineArn, status)
+	all, err := s.e.ListExecutions(ctx, in.StateMachineArn, status)
 	if err != nil {
 		return nil, err
 	}
@@ -388,10 +398,10 @@ func (e *Engine) apiListExecutions(ctx context.Context, body []byte) (any, error
 	for _, x := range all[start:end] {
 		item := map[string]any{
 			"executionArn": x.ExecutionARN, "stateMachineArn": x.StateMachineARN, "name": x.Name,
-			"status": x.Status, "startDate": EpochSeconds(x.StartDate), "redriveCount": x.RedriveCount,
+			"status": x.Status, "startDate": sfn.EpochSeconds(x.StartDate), "redriveCount": x.RedriveCount,
 		}
 		if !x.StopDate.IsZero() {
-			item["stopDate"] = EpochSeconds(x.StopDate)
+			item["stopDate"] = sfn.EpochSeconds(x.StopDate)
 		}
 		list = append(list, item)
 	}
@@ -402,7 +412,7 @@ func (e *Engine) apiListExecutions(ctx context.Context, body []byte) (any, error
 	return out, nil
 }
 
-func (e *Engine) apiGetExecutionHistory(ctx context.Context, body []byte) (any, error) {
+func (s *server) apiGetExecutionHistory(ctx context.Context, body []byte) (any, error) {
 	var in struct {
 		pageInput
 		ExecutionArn         string `json:"executionArn"`
@@ -415,7 +425,7 @@ func (e *Engine) apiGetExecutionHistory(ctx context.Context, body []byte) (any, 
 	if err := in.validate(); err != nil {
 		return nil, err
 	}
-	events, err := e.History(ctx, in.ExecutionArn)
+	events, err := s.e.History(ctx, in.ExecutionArn)
 	if err != nil {
 		return nil, err
 	}
@@ -441,7 +451,7 @@ func (e *Engine) apiGetExecutionHistory(ctx context.Context, body []byte) (any, 
 	return out, nil
 }
 
-func (e *Engine) apiValidateStateMachineDefinition(ctx context.Context, body []byte) (any, error) {
+func (s *server) apiValidateStateMachineDefinition(ctx context.Context, body []byte) (any, error) {
 	var in struct {
 		Definition *string `json:"definition"`
 	}
@@ -451,8 +461,41 @@ func (e *Engine) apiValidateStateMachineDefinition(ctx context.Context, body []b
 	if in.Definition == nil {
 		return nil, apiErrorf(codeValidationException, "1 validation error detected: Value null at 'definition' failed to satisfy constraint: Member must not be null")
 	}
-	result, diags := e.ValidateStateMachineDefinition(ctx, *in.Definition)
+	result, diags := s.e.ValidateStateMachineDefinition(ctx, *in.Definition)
 	return map[string]any{"result": result, "diagnostics": diags, "truncated": false}, nil
+}
+
+func (s *server) apiSendTaskSuccess(ctx context.Context, body []byte) (any, error) {
+	var in struct {
+		TaskToken string `json:"taskToken"`
+		Output    string `json:"output"`
+	}
+	if err := decode(body, &in); err != nil {
+		return nil, err
+	}
+	return map[string]any{}, s.e.SendTaskSuccess(ctx, in.TaskToken, in.Output)
+}
+
+func (s *server) apiSendTaskFailure(ctx context.Context, body []byte) (any, error) {
+	var in struct {
+		TaskToken string `json:"taskToken"`
+		Error     string `json:"error"`
+		Cause     string `json:"cause"`
+	}
+	if err := decode(body, &in); err != nil {
+		return nil, err
+	}
+	return map[string]any{}, s.e.SendTaskFailure(ctx, in.TaskToken, in.Error, in.Cause)
+}
+
+func (s *server) apiSendTaskHeartbeat(ctx context.Context, body []byte) (any, error) {
+	var in struct {
+		TaskToken string `json:"taskToken"`
+	}
+	if err := decode(body, &in); err != nil {
+		return nil, err
+	}
+	return map[string]any{}, s.e.SendTaskHeartbeat(ctx, in.TaskToken)
 }
 
 // pageInput holds the paging parameters of List* and GetExecutionHistory.
@@ -510,6 +553,3 @@ func (p pageInput) page(total int, scope string) (start, end int, next string, e
 	}
 	return start, end, next, nil
 }
-
-// The EpochSeconds type is shared with history events.
-var _ json.Marshaler = EpochSeconds(time.Time{})

@@ -1,4 +1,4 @@
-package sfn
+package sfnapi
 
 import (
 	"bytes"
@@ -19,6 +19,18 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/asyncjobs/stepjobs/internal/sfn"
+)
+
+// conformanceDir is the AWS-recorded corpus, relative to this package.
+const conformanceDir = "../../../shared/conformance/sfn"
+
+// The account the cases run in; expand and normalise need its parts.
+const (
+	casesRegion    = "us-east-1"
+	casesAccountID = "111111111111"
+	casesPartition = "aws"
 )
 
 type apiCase struct {
@@ -51,7 +63,7 @@ type apiResult struct {
 // apiHarness runs the steps of one API case against a fresh engine.
 type apiHarness struct {
 	t       *testing.T
-	e       *Engine
+	e       *sfn.Engine
 	srv     *httptest.Server
 	smNames []string
 	exNames []string
@@ -80,15 +92,15 @@ func TestAPICases(t *testing.T) {
 }
 
 func runAPICase(t *testing.T, c apiCase) {
-	reg := NewRegistry()
+	reg := sfn.NewRegistry()
 	// The idempotency case keeps its execution RUNNING with an SQS callback
 	// task: a mock invoker that blocks until the execution stops.
-	reg.RegisterResource("arn:aws:states:::sqs:sendMessage.waitForTaskToken", InvokerFunc(func(ctx context.Context, _ []byte) ([]byte, error) {
+	reg.RegisterResource("arn:aws:states:::sqs:sendMessage.waitForTaskToken", sfn.InvokerFunc(func(ctx context.Context, _ []byte) ([]byte, error) {
 		<-ctx.Done()
 		return nil, ctx.Err()
 	}))
-	e := New(Config{Region: "us-east-1", AccountID: "111111111111", Clock: NewFakeClock(time.Unix(1700000000, 0)), Invokers: reg})
-	srv := httptest.NewServer(e.Handler())
+	e := sfn.New(sfn.Config{Region: casesRegion, AccountID: casesAccountID, Partition: casesPartition, Clock: sfn.NewFakeClock(time.Unix(1700000000, 0)), Invokers: reg})
+	srv := httptest.NewServer(Handler(e))
 	defer srv.Close()
 	h := &apiHarness{t: t, e: e, srv: srv, lastOp: map[string]map[string]any{}, tokens: map[string]int{}}
 	results := map[int]apiResult{}
@@ -163,7 +175,7 @@ func (h *apiHarness) expand(args string) string {
 		fmt.Sscan(sub[2], &idx)
 		switch {
 		case m == "<random>":
-			return "rnd" + NewUUID()[:8]
+			return "rnd" + sfn.NewUUID()[:8]
 		case strings.HasPrefix(m, "<fixture:"):
 			return "https://sqs.us-east-1.amazonaws.com/111111111111/queue"
 		case sub[3] != "":
@@ -177,29 +189,40 @@ func (h *apiHarness) expand(args string) string {
 		switch sub[1] {
 		case "stateMachineName":
 			for len(h.smNames) <= idx {
-				h.smNames = append(h.smNames, fmt.Sprintf("confsm%d-%s", len(h.smNames), NewUUID()[:8]))
+				h.smNames = append(h.smNames, fmt.Sprintf("confsm%d-%s", len(h.smNames), sfn.NewUUID()[:8]))
 			}
 			return h.smNames[idx]
 		case "stateMachineArn":
-			return h.e.stateMachineARN(h.smNames[idx])
+			return h.stateMachineARN(h.smNames[idx])
 		case "executionName":
 			for len(h.exNames) <= idx {
-				h.exNames = append(h.exNames, fmt.Sprintf("exec.%d-(punct)_%s", len(h.exNames), NewUUID()[:8]))
+				h.exNames = append(h.exNames, fmt.Sprintf("exec.%d-(punct)_%s", len(h.exNames), sfn.NewUUID()[:8]))
 			}
 			return h.exNames[idx]
 		case "executionArn":
-			return h.e.executionARN(h.smNames[0], h.exNames[idx])
+			return h.executionARN(h.smNames[0], h.exNames[idx])
 		case "roleArn":
 			return h.roleARN()
 		case "accountId":
-			return h.e.cfg.AccountID
+			return casesAccountID
 		case "partition":
-			return h.e.cfg.Partition
+			return casesPartition
 		case "region":
-			return h.e.cfg.Region
+			return casesRegion
 		}
 		return m
 	})
+}
+
+
+// stateMachineARN and executionARN build the ARNs the engine gives the
+// cases' names (in the cases' account).
+func (h *apiHarness) stateMachineARN(name string) string {
+	return "arn:" + casesPartition + ":states:" + casesRegion + ":" + casesAccountID + ":stateMachine:" + name
+}
+
+func (h *apiHarness) executionARN(smName, name string) string {
+	return "arn:" + casesPartition + ":states:" + casesRegion + ":" + casesAccountID + ":execution:" + smName + ":" + name
 }
 
 func (h *apiHarness) call(op, args string) apiResult {
@@ -248,7 +271,7 @@ func (h *apiHarness) wait(until string) {
 	if len(h.exNames) == 0 {
 		return
 	}
-	arn := h.e.executionARN(h.smNames[0], h.exNames[len(h.exNames)-1])
+	arn := h.executionARN(h.smNames[0], h.exNames[len(h.exNames)-1])
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	switch until {
@@ -268,7 +291,7 @@ func (h *apiHarness) wait(until string) {
 // CreateStateMachine requires (see checkRoleARN); normalise turns it back
 // into the snapshots' placeholder.
 func (h *apiHarness) roleARN() string {
-	return "arn:" + h.e.cfg.Partition + ":iam::" + h.e.cfg.AccountID + ":role/snf_role"
+	return "arn:" + casesPartition + ":iam::" + casesAccountID + ":role/snf_role"
 }
 
 func (h *apiHarness) normalise(s string) string {
@@ -284,7 +307,7 @@ func (h *apiHarness) normalise(s string) string {
 	for _, r := range rs {
 		s = strings.ReplaceAll(s, r.from, r.to)
 	}
-	s = strings.ReplaceAll(s, h.e.cfg.Region, "<region>")
+	s = strings.ReplaceAll(s, casesRegion, "<region>")
 	return strings.ReplaceAll(s, "arn:aws:", "arn:<partition>:")
 }
 
