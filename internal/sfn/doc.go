@@ -83,7 +83,9 @@
 // closed executions are kept. Open with Config.DataFile also keeps state
 // machines (every version), executions, histories and pending retry times
 // in a bbolt file, as a write-ahead log: the history events are the state,
-// and an execution is rebuilt by replaying them (journal.go). Events are
+// and an execution is rebuilt by replaying them (recover.go). The file is
+// package journal's (internal/sfn/journal), reached through the journal
+// interface (journal.go, which also encodes the records). Events are
 // committed in groups (one transaction and one fsync for many executions'
 // events, on a 5 ms tick, at 4096 queued writes, or at once when somebody
 // waits); a new execution runs nothing, StartExecution answers and a

@@ -14,7 +14,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	bolt "go.etcd.io/bbolt"
+
+	sfnjournal "github.com/asyncjobs/stepjobs/internal/sfn/journal"
 )
 
 var t0 = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
@@ -167,7 +168,7 @@ func TestDurableCrashWithTaskInFlight(t *testing.T) {
 	ex, err := e.startExecution(sm.ARN, "job-1", `{"records":3}`)
 	require.NoError(t, err)
 	<-started
-	require.NoError(t, e.journal.sync()) // the tick that would have passed
+	require.NoError(t, e.journal.Sync()) // the tick that would have passed
 	before := historyJSON(t, e, ex.arn)
 	e.crash()
 
@@ -262,7 +263,7 @@ func TestDurableWaitFiresAtOriginalTime(t *testing.T) {
 			require.NoError(t, err)
 			require.NoError(t, e.WaitIdle(context.Background()))
 			clock.Advance(20 * time.Second)
-			require.NoError(t, e.journal.sync())
+			require.NoError(t, e.journal.Sync())
 			e.crash()
 
 			e2, clock2 := openDurable(t, file, t0.Add(20*time.Second+tc.down), &jobHandlers{}, 0)
@@ -309,7 +310,7 @@ func TestDurableRetryFiresAtOriginalTime(t *testing.T) {
 	ex, err := e.startExecution(sm.ARN, "job-1", `{"records":3}`)
 	require.NoError(t, err)
 	require.NoError(t, e.WaitIdle(context.Background())) // in the backoff
-	require.NoError(t, e.journal.sync())
+	require.NoError(t, e.journal.Sync())
 	e.crash()
 
 	h := &jobHandlers{fail: "transient"}
@@ -481,9 +482,7 @@ func TestDurableGroupCommit(t *testing.T) {
 		})
 	}
 	wg.Wait()
-	e.journal.mu.Lock()
-	commits := e.journal.commits
-	e.journal.mu.Unlock()
+	commits := fileJournal(e).Commits()
 	// Each execution syncs twice (start, end): without grouping that is
 	// 2n commits at least.
 	assert.Less(t, commits, uint64(2*n), "commits")
@@ -507,33 +506,12 @@ func sprintf(format string, args ...any) string { return fmt.Sprintf(format, arg
 // data file: what a crash right after event id leaves.
 func truncateHistory(t *testing.T, file string, seq uint64, id int64) {
 	t.Helper()
-	db, err := bolt.Open(file, 0o600, nil)
-	require.NoError(t, err)
-	defer db.Close()
-	require.NoError(t, db.Update(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bucketEvents)
-		c := b.Cursor()
-		for k, _ := c.Seek(eventKey(seq, id+1)); k != nil; k, _ = c.Seek(eventKey(seq, id+1)) {
-			if s, _, ok := splitEventKey(k); !ok || s != seq {
-				break
-			}
-			if err := c.Delete(); err != nil {
-				return err
-			}
-		}
-		return nil
-	}))
+	require.NoError(t, sfnjournal.TruncateEvents(file, seq, id))
 }
 
-func TestSplitEventKey(t *testing.T) {
-	for _, id := range []int64{1, 0x100, 0xff00, 25000} {
-		seq, got, ok := splitEventKey(eventKey(0x1200, id))
-		require.True(t, ok)
-		assert.Equal(t, uint64(0x1200), seq)
-		assert.Equal(t, id, got)
-	}
-	_, _, ok := splitEventKey([]byte("short"))
-	assert.False(t, ok)
+// fileJournal is the journal of an engine made by Open.
+func fileJournal(e *Engine) *sfnjournal.Journal[eventRecord] {
+	return e.journal.(*sfnjournal.Journal[eventRecord])
 }
 
 // A failed commit loses nothing: StartExecution says the execution is not
@@ -548,14 +526,13 @@ func TestDurableFailedCommitLosesNothing(t *testing.T) {
 
 	var failing atomic.Bool
 	var failed atomic.Int32
-	commit := e.journal.commit
-	e.journal.commit = func(ops []journalOp) error {
+	fileJournal(e).WrapCommit(func(write func() error) error {
 		if failing.Load() {
 			failed.Add(1)
 			return errors.New("disk full")
 		}
-		return commit(ops)
-	}
+		return write()
+	})
 	failing.Store(true)
 	_, err = e.startExecution(sm.ARN, "during-outage", `{"records":1}`)
 	require.Error(t, err)
@@ -570,10 +547,10 @@ func TestDurableFailedCommitLosesNothing(t *testing.T) {
 	hist, err := e.History(context.Background(), ex.arn)
 	require.NoError(t, err)
 	assert.Equal(t, []string{"ExecutionStarted"}, eventTypes(hist), "nothing ran")
-	assert.Error(t, e.journal.sync(), "still failing")
+	assert.Error(t, e.journal.Sync(), "still failing")
 
 	failing.Store(false)
-	require.Eventually(t, func() bool { return e.journal.sync() == nil }, 10*time.Second, time.Millisecond,
+	require.Eventually(t, func() bool { return e.journal.Sync() == nil }, 10*time.Second, time.Millisecond,
 		"the retries commit once the disk is back")
 	assert.Positive(t, failed.Load())
 	select { // runs on its own once its start is committed: no timer to fire
@@ -582,7 +559,7 @@ func TestDurableFailedCommitLosesNothing(t *testing.T) {
 		require.Fail(t, "the execution did not run once its start was on disk")
 	}
 	assert.Equal(t, StatusSucceeded, ex.describe().Status, "it ran once its start was on disk")
-	require.NoError(t, e.journal.sync())
+	require.NoError(t, e.journal.Sync())
 	again, err := e.startExecution(sm.ARN, "during-outage", `{"records":1}`)
 	require.Error(t, err, "the name is taken by the closed execution")
 	assert.Nil(t, again)
@@ -600,7 +577,7 @@ func TestDurableFailedCommitLosesNothing(t *testing.T) {
 func TestDurableCloseReportsUncommitted(t *testing.T) {
 	file := filepath.Join(t.TempDir(), "sfn.bolt")
 	e, _ := openDurable(t, file, t0, &jobHandlers{}, 0)
-	e.journal.commit = func([]journalOp) error { return errors.New("disk gone") }
+	fileJournal(e).WrapCommit(func(func() error) error { return errors.New("disk gone") })
 	_, err := e.CreateStateMachine(context.Background(), CreateStateMachineInput{Name: "jobs", Definition: jobsDefinition(t), RoleARN: "role"})
 	require.NoError(t, err)
 	err = e.Close()
@@ -639,11 +616,10 @@ func TestDurableNothingRunsBeforeTheStartIsOnDisk(t *testing.T) {
 			require.NoError(t, err)
 			sm, err := e.CreateStateMachine(context.Background(), CreateStateMachineInput{Name: "jobs", Definition: jobsDefinition(t), RoleARN: "role"})
 			require.NoError(t, err)
-			require.NoError(t, e.journal.sync())
+			require.NoError(t, e.journal.Sync())
 
 			entered, gate := make(chan struct{}, 1), make(chan struct{})
-			commit := e.journal.commit
-			e.journal.commit = func(ops []journalOp) error {
+			fileJournal(e).WrapCommit(func(write func() error) error {
 				select {
 				case entered <- struct{}{}:
 				default:
@@ -652,10 +628,10 @@ func TestDurableNothingRunsBeforeTheStartIsOnDisk(t *testing.T) {
 				if tc.crash {
 					return errors.New("killed before the commit")
 				}
-				err := commit(ops)
+				err := write()
 				committed.Store(err == nil)
 				return err
-			}
+			})
 			type result struct {
 				ex  *execution
 				err error

@@ -55,7 +55,7 @@ type Engine struct {
 	store store
 	// journal makes the store durable; nil in memory (the fast path pays
 	// one nil check per event).
-	journal *journal
+	journal journal
 	// recovered lists the running executions Open found, for Resume.
 	recovered []*recovery
 
@@ -497,7 +497,7 @@ func (e *Engine) syncStart(ex *execution) error {
 	if e.journal == nil {
 		return nil
 	}
-	if err := e.journal.sync(); err != nil {
+	if err := e.journal.Sync(); err != nil {
 		e.cfg.Logger.Error("journal: commit failed", "executionArn", ex.arn, "err", err)
 		return apiErrorf(codeInternalFailure, "The execution %s is not on disk yet: %v", ex.arn, err)
 	}
@@ -601,7 +601,7 @@ func (e *Engine) History(_ context.Context, arn string) ([]Event, error) {
 		return ex.history(), nil
 	}
 	ex.mu.Unlock()
-	return e.journal.history(ex, stored)
+	return e.storedHistory(ex, stored)
 }
 
 // Wait blocks until the execution closes or ctx is done, and describes it.

@@ -103,9 +103,9 @@ func (ex *execution) run() {
 // StartExecution could not wait for that (the commit failed and the
 // journal retries it). If the journal closes first, the execution never
 // runs: a restart does not know it either.
-func (ex *execution) runOnceDurable(j *journal) {
+func (ex *execution) runOnceDurable(j journal) {
 	for {
-		err := j.sync()
+		err := j.Sync()
 		if err == nil {
 			ex.run()
 			return
@@ -272,7 +272,7 @@ func (ex *execution) recordEntry(f *frame, en entry, advance bool, next string, 
 			n := next // a copy: only the journal's copy goes to the heap
 			np = &n
 		}
-		j.event(ex.seq, id, en, np)
+		j.Event(ex.seq, id, eventRecord{en: en, id: id, next: np})
 	}
 	ex.mu.Unlock()
 	return id, true
@@ -317,12 +317,12 @@ func (ex *execution) close(status string, evType EventType, output, errName, cau
 	ex.timers = nil
 	j := ex.e.journal
 	if j != nil {
-		j.event(ex.seq, id, en, nil)
+		j.Event(ex.seq, id, eventRecord{en: en, id: id})
 	}
 	ex.mu.Unlock()
 	if j != nil {
 		// Nobody hears of a terminal status that a crash could take back.
-		if err := j.sync(); err != nil {
+		if err := j.Sync(); err != nil {
 			ex.e.cfg.Logger.Error("journal: commit failed", "executionArn", ex.arn, "err", err)
 		}
 	}

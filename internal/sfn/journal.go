@@ -1,295 +1,86 @@
 package sfn
 
 import (
-	"bytes"
 	"crypto/sha256"
-	"encoding/binary"
+	"encoding"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"sync"
 	"sync/atomic"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
+	sfnjournal "github.com/asyncjobs/stepjobs/internal/sfn/journal"
 )
 
-// The durable store is a write-ahead log in a bbolt file: the history
-// events ARE the execution state (an execution is rebuilt by replaying its
-// events), plus the few facts that are not events: each state machine
-// version, each execution's identity, the state a StateExited event moves
-// on to, and the due time of a pending retry backoff.
+// The durable store is a write-ahead log (package journal, on a bbolt
+// file): the history events ARE the execution state (an execution is
+// rebuilt by replaying its events), plus the few facts that are not events:
+// each state machine version, each execution's identity, the state a
+// StateExited event moves on to, and the due time of a pending retry
+// backoff. The journal keys and commits them; this file encodes and decodes
+// them.
 //
-// Buckets (keys are byte strings):
-//
-//	ver  version key -> storedMachine        a machine definition, immutable
-//	sm   state machine ARN -> version key    the current version
-//	ex   seq -> storedExecution              ARN, name, input, start, version
-//	ev   seq, event id -> storedEvent
-//	rt   seq, event id -> unix nanoseconds:  the retry of the attempt that
-//	     failed with that event is due then
-//
-// seq numbers executions in creation order and every number is big-endian,
-// so writes land at the end of the B+trees (few pages touched per commit,
-// pages filled) rather than all over them, as random ARNs would.
-//
-// Writes are queued and committed in groups (many executions' events in one
-// bbolt transaction, one fsync) by a single goroutine: when the queue holds
-// maxBatch operations, every tick, or at once when somebody waits in sync.
-// The engine calls sync before a new execution runs anything (and before
-// it answers StartExecution) and before it reports a terminal status, so
-// whatever a client has been told survives a crash, and no task runs for
-// an execution a crash could take back; the intermediate events of a running execution may be lost with
-// the last tick, and it then resumes from an earlier event.
-var (
-	bucketVersions      = []byte("ver")
-	bucketStateMachines = []byte("sm")
-	bucketExecutions    = []byte("ex")
-	bucketEvents        = []byte("ev")
-	bucketRetries       = []byte("rt")
-)
+// Writes are committed in groups. The engine syncs before a new execution
+// runs anything (and before it answers StartExecution) and before it
+// reports a terminal status, so whatever a client has been told survives a
+// crash, and no task runs for an execution a crash could take back; the
+// intermediate events of a running execution may be lost with the last
+// tick, and it then resumes from an earlier event.
 
-const (
-	// journalTick bounds how long an unsynced event waits for its commit.
-	journalTick = 5 * time.Millisecond
-	// journalMaxBatch commits early when this many operations are queued.
-	journalMaxBatch = 4096
-)
+// journal is where a durable engine writes every change: a
+// *sfnjournal.Journal[eventRecord]; nil in memory. One method per kind of
+// write keeps the journal's package (and its name, which this type takes)
+// out of the files that record events.
+type journal interface {
+	Event(seq uint64, id int64, ev eventRecord)
+	Retry(seq uint64, id int64, at time.Time)
+	PutMachine(arn, version string, rec encoding.BinaryMarshaler)
+	DeleteMachine(arn string)
+	PutExecution(seq uint64, rec encoding.BinaryMarshaler)
+	DeleteExecution(seq uint64)
+	// Sync waits until everything written so far is committed.
+	Sync() error
+	// Events reads an execution's committed events, oldest first.
+	Events(seq uint64, fn func(id int64, rec []byte) error) error
+	Close() error
+	// Abandon closes without committing what is queued (a test's crash).
+	Abandon()
+}
 
-type opKind uint8
+// errJournalClosed: the journal closed with writes not committed.
+var errJournalClosed = sfnjournal.ErrClosed
 
-const (
-	opEvent opKind = iota + 1
-	opRetry
-	opPutMachine
-	opDeleteMachine
-	opPutExecution
-	opDeleteExecution
-)
-
-// journalOp is one queued write.
-type journalOp struct {
-	kind opKind
-	arn  string
-	seq  uint64  // the execution's
-	en   entry   // opEvent: the event, with id
-	next *string // opEvent of a StateExited: the state it moves on to
+// eventRecord is a history event as the journal holds it until its commit,
+// which encodes it: recording an event costs the execution no encoding.
+type eventRecord struct {
+	en   entry
 	id   int64
-	at   time.Time
-	sm   *stateMachine
-	ex   *execution
+	next *string // a StateExited's: the state it moves on to ("" at the end)
 }
 
-// journal queues writes and commits them in groups.
-type journal struct {
-	db *bolt.DB
-
-	mu      sync.Mutex
-	cond    *sync.Cond
-	pending []journalOp
-	spare   []journalOp
-	queued  uint64 // operations ever queued
-	durable uint64 // operations committed
-	closed  bool
-	err     error // the last commit's error; nil once a commit succeeds
-	commits uint64
-	// failures counts failed commits; their operations stay queued and
-	// are tried again from retryAt on, backing off up to a second.
-	failures uint64
-	retryAt  time.Time
-	backoff  time.Duration
-	lastSeq  atomic.Uint64 // the last execution seq handed out
-	// commit writes a batch in one transaction (tests make it fail).
-	commit func([]journalOp) error
-
-	kick    chan struct{}
-	stop    chan struct{}
-	stopped chan struct{}
+// MarshalBinary encodes the event as a storedEvent.
+func (r eventRecord) MarshalBinary() ([]byte, error) {
+	return json.Marshal(storedEvent{plainEvent: plainEvent(r.en.expand(r.id)), TS: r.en.ts, Next: r.next})
 }
 
-func openJournal(path string) (*journal, error) {
-	// The timeout makes a second runtime on the same file fail instead of
-	// waiting for the file lock forever.
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 2 * time.Second, NoFreelistSync: true, FreelistType: bolt.FreelistMapType})
-	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", path, err)
-	}
-	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketVersions, bucketStateMachines, bucketExecutions, bucketEvents, bucketRetries} {
-			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if err != nil {
-		_ = db.Close()
-		return nil, fmt.Errorf("create buckets in %s: %w", path, err)
-	}
-	j := &journal{db: db, kick: make(chan struct{}, 1), stop: make(chan struct{}), stopped: make(chan struct{})}
-	j.commit = func(ops []journalOp) error { return db.Update(func(tx *bolt.Tx) error { return writeOps(tx, ops) }) }
-	j.cond = sync.NewCond(&j.mu)
-	go j.loop()
-	return j, nil
+// machineRecord encodes a state machine version; a single pointer, so
+// passing it as an interface allocates nothing.
+type machineRecord struct{ sm *stateMachine }
+
+// MarshalBinary encodes the version as a storedMachine.
+func (r machineRecord) MarshalBinary() ([]byte, error) {
+	sm := r.sm
+	return json.Marshal(storedMachine{ARN: sm.arn, Name: sm.name, Definition: sm.definition, RoleARN: sm.roleARN, Type: sm.typ, Created: sm.created})
 }
 
-// add queues an operation.
-func (j *journal) add(op journalOp) {
-	j.mu.Lock()
-	if j.closed {
-		j.mu.Unlock()
-		return
-	}
-	j.pending = append(j.pending, op)
-	j.queued++
-	full := len(j.pending) >= journalMaxBatch
-	j.mu.Unlock()
-	if full {
-		j.wake()
-	}
-}
+// executionRecord encodes an execution's identity (see machineRecord).
+type executionRecord struct{ ex *execution }
 
-func (j *journal) wake() {
-	select {
-	case j.kick <- struct{}{}:
-	default:
-	}
-}
-
-// event queues a history event; next is set for StateExited events.
-func (j *journal) event(seq uint64, id int64, en entry, next *string) {
-	j.add(journalOp{kind: opEvent, seq: seq, id: id, en: en, next: next})
-}
-
-// sync waits until every operation queued so far is committed. When a
-// commit fails first it returns that error instead of waiting for the
-// retries: the operations stay queued, and a later sync succeeds once a
-// commit does.
-func (j *journal) sync() error {
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	target, failures := j.queued, j.failures
-	if j.durable >= target {
-		return nil
-	}
-	j.wake()
-	for j.durable < target && !j.closed && j.failures == failures {
-		j.cond.Wait()
-	}
-	switch {
-	case j.durable >= target:
-		return nil
-	case j.closed:
-		// Checked before j.err: nothing will retry a closed journal's
-		// commits, and runOnceDurable stops waiting on this error.
-		if j.err != nil {
-			return fmt.Errorf("%w: %w", errJournalClosed, j.err)
-		}
-		return errJournalClosed
-	case j.err != nil:
-		return fmt.Errorf("journal: commit failed, retrying: %w", j.err)
-	}
-	return errJournalClosed
-}
-
-// errJournalClosed: the journal closed with operations not committed.
-var errJournalClosed = errors.New("journal: closed before the commit")
-
-func (j *journal) loop() {
-	defer close(j.stopped)
-	tick := time.NewTicker(journalTick)
-	defer tick.Stop()
-	for {
-		select {
-		case <-j.stop:
-			return
-		case <-j.kick:
-		case <-tick.C:
-		}
-		_ = j.flush() // a failure stays in j.err, for sync
-	}
-}
-
-// flush commits what is queued in one transaction. A failed commit loses
-// nothing: its batch goes back in front of what was queued meanwhile, in
-// order, to be tried again after a backoff.
-func (j *journal) flush() error {
-	j.mu.Lock()
-	if len(j.pending) == 0 || j.closed || time.Now().Before(j.retryAt) {
-		err := j.err
-		j.mu.Unlock()
-		return err
-	}
-	batch := j.pending
-	j.pending = j.spare[:0]
-	upto := j.queued
-	j.mu.Unlock()
-
-	err := j.commit(batch)
-
-	j.mu.Lock()
-	defer j.mu.Unlock()
-	defer j.cond.Broadcast()
-	if err != nil {
-		rest := j.pending
-		j.pending = append(batch, rest...)
-		clear(rest)
-		j.spare = rest[:0]
-		j.err = err
-		j.failures++
-		j.backoff = min(max(2*j.backoff, journalTick), time.Second)
-		j.retryAt = time.Now().Add(j.backoff)
-		return err
-	}
-	clear(batch) // drop references to events and executions
-	j.spare = batch[:0]
-	j.durable = upto
-	j.err, j.backoff, j.retryAt = nil, 0, time.Time{}
-	j.commits++
-	return nil
-}
-
-// close commits what is queued (one last try, whatever the backoff) and
-// closes the file; it reports operations it could not commit.
-func (j *journal) close() error {
-	j.mu.Lock()
-	j.retryAt = time.Time{}
-	j.mu.Unlock()
-	ferr := j.flush()
-	j.mu.Lock()
-	if j.closed {
-		j.mu.Unlock()
-		return nil
-	}
-	j.closed = true
-	lost := len(j.pending)
-	j.cond.Broadcast()
-	j.mu.Unlock()
-	close(j.stop)
-	<-j.stopped
-	err := j.db.Close()
-	if ferr != nil && lost > 0 {
-		err = errors.Join(fmt.Errorf("journal: %d operations not committed: %w", lost, ferr), err)
-	}
-	return err
-}
-
-// abandon closes the file without committing what is queued: what a crash
-// leaves behind (tests).
-func (j *journal) abandon() {
-	j.mu.Lock()
-	if j.closed {
-		j.mu.Unlock()
-		return
-	}
-	j.closed = true
-	j.pending = nil
-	j.cond.Broadcast()
-	j.mu.Unlock()
-	close(j.stop)
-	<-j.stopped
-	_ = j.db.Close()
+// MarshalBinary encodes the execution as a storedExecution.
+func (r executionRecord) MarshalBinary() ([]byte, error) {
+	ex := r.ex
+	return json.Marshal(storedExecution{ARN: ex.arn, StateMachineARN: ex.sm.arn, Version: versionKey(ex.sm),
+		Name: ex.name, Input: ex.input, Start: ex.start.UnixNano()})
 }
 
 // storedMachine is a state machine version on disk.
@@ -324,13 +115,42 @@ type storedEvent struct {
 	Next *string `json:"next,omitempty"`
 }
 
-// history reads the n events of an execution kept on disk (see
-// execution.stored).
-func (j *journal) history(ex *execution, n int64) ([]Event, error) {
-	out := make([]Event, 0, n)
-	err := j.db.View(func(tx *bolt.Tx) error {
-		return eachStoredEvent(tx.Bucket(bucketEvents).Cursor(), ex, func(ev Event, _ *string) { out = append(out, ev) })
+// decodeStoredEvent decodes an event as the journal wrote it, with the
+// state a StateExited moves on to.
+func decodeStoredEvent(v []byte) (Event, *string, error) {
+	var se storedEvent
+	if err := json.Unmarshal(v, &se); err != nil {
+		return Event{}, nil, err
+	}
+	ev := Event(se.plainEvent)
+	ev.Timestamp = time.Unix(0, se.TS)
+	return ev, se.Next, nil
+}
+
+// eachStoredEvent calls fn with each of ex's events that read (a
+// Snapshot's or the journal's Events) hands out, oldest first, with the
+// state a StateExited moves on to; the ids must run 1, 2, ...
+func eachStoredEvent(read func(uint64, func(int64, []byte) error) error, ex *execution, fn func(ev Event, next *string)) error {
+	n := int64(0)
+	return read(ex.seq, func(id int64, v []byte) error {
+		ev, next, err := decodeStoredEvent(v)
+		if err != nil {
+			return fmt.Errorf("%w: event %s/%d: %w", sfnjournal.ErrCorrupt, ex.arn, id, err)
+		}
+		if ev.ID != n+1 {
+			return fmt.Errorf("%w: execution %s: event %d follows %d", sfnjournal.ErrCorrupt, ex.arn, ev.ID, n)
+		}
+		n++
+		fn(ev, next)
+		return nil
 	})
+}
+
+// storedHistory reads the n events of an execution kept on disk (see
+// execution.stored).
+func (e *Engine) storedHistory(ex *execution, n int64) ([]Event, error) {
+	out := make([]Event, 0, n)
+	err := eachStoredEvent(e.journal.Events, ex, func(ev Event, _ *string) { out = append(out, ev) })
 	switch {
 	case err != nil:
 		return nil, fmt.Errorf("sfn: read history: %w", err)
@@ -354,121 +174,50 @@ func versionKey(sm *stateMachine) string {
 	return sm.ver
 }
 
-func seqKey(seq uint64) []byte { return binary.BigEndian.AppendUint64(make([]byte, 0, 16), seq) }
-
-func eventKey(seq uint64, id int64) []byte {
-	return binary.BigEndian.AppendUint64(seqKey(seq), uint64(id))
-}
-
-func splitEventKey(k []byte) (uint64, int64, bool) {
-	if len(k) != 16 {
-		return 0, 0, false
-	}
-	return binary.BigEndian.Uint64(k), int64(binary.BigEndian.Uint64(k[8:])), true
-}
-
-func writeOps(tx *bolt.Tx, ops []journalOp) error {
-	ver, sms, exs := tx.Bucket(bucketVersions), tx.Bucket(bucketStateMachines), tx.Bucket(bucketExecutions)
-	evs, rts := tx.Bucket(bucketEvents), tx.Bucket(bucketRetries)
-	// Keys grow (see seq): fill pages instead of splitting them in half.
-	exs.FillPercent, evs.FillPercent, rts.FillPercent = 1, 1, 1
-	// bbolt keeps the value slices until the commit: one allocation each.
-	put := func(b *bolt.Bucket, key []byte, v any) error {
-		data, err := json.Marshal(v)
-		if err != nil {
-			return err
-		}
-		return b.Put(key, data)
-	}
-	for i := range ops {
-		op := &ops[i]
-		var err error
-		switch op.kind {
-		case opEvent:
-			err = put(evs, eventKey(op.seq, op.id), storedEvent{plainEvent: plainEvent(op.en.expand(op.id)), TS: op.en.ts, Next: op.next})
-		case opRetry:
-			err = rts.Put(eventKey(op.seq, op.id), binary.BigEndian.AppendUint64(nil, uint64(op.at.UnixNano())))
-		case opPutMachine:
-			sm := op.sm
-			key := []byte(versionKey(sm))
-			if ver.Get(key) == nil {
-				err = put(ver, key, storedMachine{ARN: sm.arn, Name: sm.name, Definition: sm.definition, RoleARN: sm.roleARN, Type: sm.typ, Created: sm.created})
-			}
-			if err == nil {
-				err = sms.Put([]byte(sm.arn), key)
-			}
-		case opDeleteMachine:
-			err = sms.Delete([]byte(op.arn))
-		case opPutExecution:
-			ex := op.ex
-			err = put(exs, seqKey(op.seq), storedExecution{ARN: ex.arn, StateMachineARN: ex.sm.arn, Version: versionKey(ex.sm),
-				Name: ex.name, Input: ex.input, Start: ex.start.UnixNano()})
-		case opDeleteExecution:
-			if err = exs.Delete(seqKey(op.seq)); err == nil {
-				err = deletePrefix(evs, seqKey(op.seq))
-			}
-			if err == nil {
-				err = deletePrefix(rts, seqKey(op.seq))
-			}
-		}
-		if err != nil {
-			return fmt.Errorf("journal %d: %w", op.kind, err)
-		}
-	}
-	return nil
-}
-
-func deletePrefix(b *bolt.Bucket, prefix []byte) error {
-	c := b.Cursor()
-	for k, _ := c.Seek(prefix); k != nil && bytes.HasPrefix(k, prefix); k, _ = c.Seek(prefix) {
-		if err := c.Delete(); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // durableStore is the in-memory store with every change journalled.
 type durableStore struct {
 	*memStore
-	j *journal
+	j journal
+	// lastSeq is the last execution seq handed out.
+	lastSeq atomic.Uint64
 }
 
-func newDurableStore(retain int, j *journal) *durableStore {
+func newDurableStore(retain int, j journal) *durableStore {
 	ms := newMemStore(retain).(*memStore)
-	ms.onEvict = func(ex *execution) { j.add(journalOp{kind: opDeleteExecution, seq: ex.seq}) }
+	ms.onEvict = func(ex *execution) { j.DeleteExecution(ex.seq) }
 	return &durableStore{memStore: ms, j: j}
 }
 
 func (s *durableStore) PutStateMachine(sm *stateMachine) (*stateMachine, bool) {
+	// The key is computed before sm is shared: the commit goroutine reads
+	// it for sm's executions.
+	ver := versionKey(sm)
 	got, ok := s.memStore.PutStateMachine(sm)
 	if ok {
-		s.j.add(journalOp{kind: opPutMachine, sm: sm})
+		s.j.PutMachine(sm.arn, ver, machineRecord{sm})
 	}
 	return got, ok
 }
 
 func (s *durableStore) ReplaceStateMachine(sm *stateMachine) bool {
+	ver := versionKey(sm) // before sm is shared (see PutStateMachine)
 	ok := s.memStore.ReplaceStateMachine(sm)
 	if ok {
-		s.j.add(journalOp{kind: opPutMachine, sm: sm})
+		s.j.PutMachine(sm.arn, ver, machineRecord{sm})
 	}
 	return ok
 }
 
 func (s *durableStore) DeleteStateMachine(arn string) {
 	s.memStore.DeleteStateMachine(arn)
-	s.j.add(journalOp{kind: opDeleteMachine, arn: arn})
+	s.j.DeleteMachine(arn)
 }
 
 func (s *durableStore) PutExecution(ex *execution) (*execution, bool) {
-	ex.seq = s.j.lastSeq.Add(1) // before anyone can see ex
+	ex.seq = s.lastSeq.Add(1) // before anyone can see ex
 	got, ok := s.memStore.PutExecution(ex)
 	if ok {
-		s.j.add(journalOp{kind: opPutExecution, seq: ex.seq, ex: ex})
+		s.j.PutExecution(ex.seq, executionRecord{ex})
 	}
 	return got, ok
 }
-
-// errCorrupt marks a data file this engine cannot read.
-var errCorrupt = errors.New("corrupt data file")

@@ -3,16 +3,14 @@ package sfn
 import (
 	"bytes"
 	"cmp"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
 	"time"
 
-	bolt "go.etcd.io/bbolt"
-
 	"github.com/asyncjobs/stepjobs/internal/asl"
+	sfnjournal "github.com/asyncjobs/stepjobs/internal/sfn/journal"
 )
 
 // Open returns an Engine whose state machines, executions, histories and
@@ -44,16 +42,16 @@ func Open(cfg Config) (*Engine, error) {
 		return nil, errors.New("sfn: Open needs Config.DataFile")
 	}
 	e := New(cfg)
-	j, err := openJournal(cfg.DataFile)
+	j, err := sfnjournal.Open[eventRecord](cfg.DataFile)
 	if err != nil {
 		return nil, fmt.Errorf("sfn: %w", err)
 	}
 	ds := newDurableStore(cfg.RetainClosed, j)
 	e.store = ds
 	began := time.Now()
-	n, err := e.load(j.db, ds)
+	n, err := e.load(j, ds)
 	if err != nil {
-		_ = j.close()
+		_ = j.Close()
 		return nil, fmt.Errorf("sfn: load %s: %w", cfg.DataFile, err)
 	}
 	// Journal only after loading: loading writes nothing back.
@@ -70,7 +68,7 @@ func (e *Engine) Close() error {
 	if e.journal == nil {
 		return nil
 	}
-	if err := e.journal.close(); err != nil {
+	if err := e.journal.Close(); err != nil {
 		return fmt.Errorf("sfn: close data file: %w", err)
 	}
 	return nil
@@ -80,7 +78,7 @@ func (e *Engine) Close() error {
 // kill -9. The engine's goroutines go on in memory, writing nothing.
 func (e *Engine) crash() {
 	if e.journal != nil {
-		e.journal.abandon()
+		e.journal.Abandon()
 	}
 }
 
@@ -106,22 +104,22 @@ func (e *Engine) Resume() int {
 }
 
 // load reads the file into the store.
-func (e *Engine) load(db *bolt.DB, ds *durableStore) (int, error) {
+func (e *Engine) load(j *sfnjournal.Journal[eventRecord], ds *durableStore) (int, error) {
 	l := &loader{e: e, ds: ds, versions: map[string]*stateMachine{}, broken: map[string]error{}, bySeq: map[uint64]*recovery{}}
-	err := db.View(func(tx *bolt.Tx) error {
-		if err := l.readVersions(tx); err != nil {
+	err := j.Read(func(s *sfnjournal.Snapshot) error {
+		if err := l.readVersions(s); err != nil {
 			return err
 		}
-		if err := l.readStateMachines(tx); err != nil {
+		if err := l.readStateMachines(s); err != nil {
 			return err
 		}
-		if err := l.readExecutions(tx); err != nil {
+		if err := l.readExecutions(s); err != nil {
 			return err
 		}
-		if err := l.readEvents(tx); err != nil {
+		if err := l.readEvents(s); err != nil {
 			return err
 		}
-		return l.readRetries(tx)
+		return l.readRetries(s)
 	})
 	if err != nil {
 		return 0, err
@@ -132,8 +130,9 @@ func (e *Engine) load(db *bolt.DB, ds *durableStore) (int, error) {
 	return len(l.execs), nil
 }
 
-// loader is what load has read so far: each bucket is read in one pass, in
-// an order in which every reference points at something already read.
+// loader is what load has read so far: each kind of record is read in one
+// pass, in an order in which every reference points at something already
+// read.
 type loader struct {
 	e        *Engine
 	ds       *durableStore
@@ -147,14 +146,14 @@ type loader struct {
 // names refer to. A version whose definition no longer parses or resolves
 // (an invoker gone, say) is kept readable, so its closed executions still
 // show; its running ones fail at Resume.
-func (l *loader) readVersions(tx *bolt.Tx) error {
-	return tx.Bucket(bucketVersions).ForEach(func(k, v []byte) error {
+func (l *loader) readVersions(s *sfnjournal.Snapshot) error {
+	return s.Versions(func(k string, v []byte) error {
 		var m storedMachine
 		if err := json.Unmarshal(v, &m); err != nil {
-			return fmt.Errorf("%w: version %s: %w", errCorrupt, k, err)
+			return fmt.Errorf("%w: version %s: %w", sfnjournal.ErrCorrupt, k, err)
 		}
 		sm := &stateMachine{arn: m.ARN, name: m.Name, definition: m.Definition, roleARN: m.RoleARN, typ: m.Type,
-			created: m.Created, ver: string(k)}
+			created: m.Created, ver: k}
 		def, err := asl.Parse([]byte(m.Definition))
 		if err == nil {
 			sm.def = def
@@ -162,45 +161,41 @@ func (l *loader) readVersions(tx *bolt.Tx) error {
 		}
 		if err != nil {
 			// Kept readable; its running executions fail at Resume.
-			l.broken[string(k)] = err
+			l.broken[k] = err
 			if sm.def == nil {
 				sm.def = &asl.StateMachine{}
 			}
 		}
-		l.versions[string(k)] = sm
+		l.versions[k] = sm
 		return nil
 	})
 }
 
 // readStateMachines points each state machine's name at its current
 // version.
-func (l *loader) readStateMachines(tx *bolt.Tx) error {
-	return tx.Bucket(bucketStateMachines).ForEach(func(k, v []byte) error {
-		sm, ok := l.versions[string(v)]
+func (l *loader) readStateMachines(s *sfnjournal.Snapshot) error {
+	return s.StateMachines(func(arn, version string) error {
+		sm, ok := l.versions[version]
 		if !ok {
-			return fmt.Errorf("%w: state machine %s: no version %s", errCorrupt, k, v)
+			return fmt.Errorf("%w: state machine %s: no version %s", sfnjournal.ErrCorrupt, arn, version)
 		}
-		l.ds.memStore.stateMachines[string(k)] = sm
+		l.ds.memStore.stateMachines[arn] = sm
 		return nil
 	})
 }
 
 // readExecutions makes an execution of each stored one, without events
 // yet, in key (creation) order.
-func (l *loader) readExecutions(tx *bolt.Tx) error {
+func (l *loader) readExecutions(s *sfnjournal.Snapshot) error {
 	e := l.e
-	return tx.Bucket(bucketExecutions).ForEach(func(k, v []byte) error {
+	return s.Executions(func(seq uint64, v []byte) error {
 		var m storedExecution
-		if len(k) != 8 {
-			return fmt.Errorf("%w: execution key %x", errCorrupt, k)
-		}
-		seq := binary.BigEndian.Uint64(k)
 		if err := json.Unmarshal(v, &m); err != nil {
-			return fmt.Errorf("%w: execution %d: %w", errCorrupt, seq, err)
+			return fmt.Errorf("%w: execution %d: %w", sfnjournal.ErrCorrupt, seq, err)
 		}
 		sm, ok := l.versions[m.Version]
 		if !ok {
-			return fmt.Errorf("%w: execution %s: no version %s", errCorrupt, m.ARN, m.Version)
+			return fmt.Errorf("%w: execution %s: no version %s", sfnjournal.ErrCorrupt, m.ARN, m.Version)
 		}
 		// The input is decoded only if the execution resumes.
 		ex := e.newExecution(sm, m.Name, m.Input, nil)
@@ -221,10 +216,9 @@ func (l *loader) readExecutions(tx *bolt.Tx) error {
 // execution, then id): an execution that ended keeps its history on disk
 // until someone reads it, so a restart reads one event of it, not all; a
 // running one loads its history to resume from.
-func (l *loader) readEvents(tx *bolt.Tx) error {
-	c := tx.Bucket(bucketEvents).Cursor()
+func (l *loader) readEvents(s *sfnjournal.Snapshot) error {
 	for _, rc := range l.execs {
-		if err := loadEvents(c, rc); err != nil {
+		if err := loadEvents(s, rc); err != nil {
 			return err
 		}
 	}
@@ -233,14 +227,13 @@ func (l *loader) readEvents(tx *bolt.Tx) error {
 
 // readRetries reads the due times of the retries pending at the crash, by
 // the failure event they follow, so that a retry fires when it would have.
-func (l *loader) readRetries(tx *bolt.Tx) error {
-	return tx.Bucket(bucketRetries).ForEach(func(k, v []byte) error {
-		seq, id, ok := splitEventKey(k)
-		if rc := l.bySeq[seq]; ok && rc != nil && len(v) == 8 {
+func (l *loader) readRetries(s *sfnjournal.Snapshot) error {
+	return s.Retries(func(seq uint64, id int64, at time.Time) error {
+		if rc := l.bySeq[seq]; rc != nil {
 			if rc.retryAt == nil {
 				rc.retryAt = map[int64]time.Time{}
 			}
-			rc.retryAt[id] = time.Unix(0, int64(binary.BigEndian.Uint64(v)))
+			rc.retryAt[id] = at
 		}
 		return nil
 	})
@@ -248,13 +241,13 @@ func (l *loader) readRetries(tx *bolt.Tx) error {
 
 // admit puts the executions in the store, oldest first so that its
 // retention forgets the right ones; closed ones close there, running ones
-// wait for Resume. The journal's sequence goes on after the highest one
+// wait for Resume. The store's sequence goes on after the highest one
 // read.
 func (l *loader) admit() error {
 	ds := l.ds
 	sortByStart(l.execs)
 	for _, rc := range l.execs {
-		ds.j.lastSeq.Store(max(ds.j.lastSeq.Load(), rc.seq))
+		ds.lastSeq.Store(max(ds.lastSeq.Load(), rc.seq))
 	}
 	for _, rc := range l.execs {
 		ex := rc.ex
@@ -270,7 +263,7 @@ func (l *loader) admit() error {
 		}
 		val, err := asl.DecodeJSONString(ex.input)
 		if err != nil {
-			return fmt.Errorf("%w: execution %s: input: %w", errCorrupt, ex.arn, err)
+			return fmt.Errorf("%w: execution %s: input: %w", sfnjournal.ErrCorrupt, ex.arn, err)
 		}
 		ex.inputVal = val
 		l.e.recovered = append(l.e.recovered, rc)
@@ -281,36 +274,24 @@ func (l *loader) admit() error {
 // loadEvents reads an execution's events at load: the last one only when
 // it ends the execution (which closes it, its history left on disk), all
 // of them otherwise.
-func loadEvents(c *bolt.Cursor, rc *recovery) error {
+func loadEvents(s *sfnjournal.Snapshot, rc *recovery) error {
 	ex := rc.ex
-	var k, v []byte
-	if k, _ = c.Seek(seqKey(rc.seq + 1)); k == nil {
-		k, v = c.Last()
-	} else {
-		k, v = c.Prev()
-	}
-	if k == nil {
-		return nil
-	}
-	seq, id, ok := splitEventKey(k)
-	if !ok {
-		return fmt.Errorf("%w: event key %x", errCorrupt, k)
-	}
-	if seq != rc.seq {
-		return nil // no events
+	id, v, ok, err := s.LastEvent(rc.seq)
+	if err != nil || !ok {
+		return err
 	}
 	last, _, err := decodeStoredEvent(v)
 	if err != nil {
-		return fmt.Errorf("%w: event %s/%d: %w", errCorrupt, ex.arn, id, err)
+		return fmt.Errorf("%w: event %s/%d: %w", sfnjournal.ErrCorrupt, ex.arn, id, err)
 	}
 	if last.ID != id {
-		return fmt.Errorf("%w: event %s/%d: stored as %d", errCorrupt, ex.arn, id, last.ID)
+		return fmt.Errorf("%w: event %s/%d: stored as %d", sfnjournal.ErrCorrupt, ex.arn, id, last.ID)
 	}
 	if ex.closeWith(last) {
 		ex.events, ex.stored = nil, id
 		return nil
 	}
-	return eachStoredEvent(c, ex, func(ev Event, next *string) {
+	return eachStoredEvent(s.Events, ex, func(ev Event, next *string) {
 		ex.events = append(ex.events, compact(ev))
 		if next != nil {
 			if rc.next == nil {
@@ -319,43 +300,6 @@ func loadEvents(c *bolt.Cursor, rc *recovery) error {
 			rc.next[ev.ID] = *next
 		}
 	})
-}
-
-// eachStoredEvent calls fn with each of ex's events on disk, oldest first,
-// with the state a StateExited moves on to; the ids must run 1, 2, ...
-func eachStoredEvent(c *bolt.Cursor, ex *execution, fn func(ev Event, next *string)) error {
-	n := int64(0)
-	for k, v := c.Seek(seqKey(ex.seq)); k != nil; k, v = c.Next() {
-		seq, id, ok := splitEventKey(k)
-		if !ok {
-			return fmt.Errorf("%w: event key %x", errCorrupt, k)
-		}
-		if seq != ex.seq {
-			break
-		}
-		ev, next, err := decodeStoredEvent(v)
-		if err != nil {
-			return fmt.Errorf("%w: event %s/%d: %w", errCorrupt, ex.arn, id, err)
-		}
-		if ev.ID != n+1 {
-			return fmt.Errorf("%w: execution %s: event %d follows %d", errCorrupt, ex.arn, ev.ID, n)
-		}
-		n++
-		fn(ev, next)
-	}
-	return nil
-}
-
-// decodeStoredEvent decodes an event as the journal wrote it, with the
-// state a StateExited moves on to.
-func decodeStoredEvent(v []byte) (Event, *string, error) {
-	var se storedEvent
-	if err := json.Unmarshal(v, &se); err != nil {
-		return Event{}, nil, err
-	}
-	ev := Event(se.plainEvent)
-	ev.Timestamp = time.Unix(0, se.TS)
-	return ev, se.Next, nil
 }
 
 func sortByStart(execs []*recovery) {

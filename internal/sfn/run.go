@@ -538,7 +538,7 @@ func (r *stateRun) noteRetry(d time.Duration) {
 	ex.mu.Lock()
 	// The failure event is the frame's last: retries follow TaskFailed,
 	// LambdaFunctionFailed, the *TimedOut events or a failed fan-out.
-	j.add(journalOp{kind: opRetry, seq: ex.seq, id: r.f.prev, at: at})
+	j.Retry(ex.seq, r.f.prev, at)
 	ex.mu.Unlock()
 }
 

@@ -85,6 +85,16 @@ func reopen(t *testing.T, file string) *Journal[rec] {
 	return j
 }
 
+// putExecutions writes executions 1 to n, each with events 1 to events.
+func putExecutions(j *Journal[rec], n uint64, events int64) {
+	for seq := uint64(1); seq <= n; seq++ {
+		j.PutExecution(seq, rec("ex"))
+		for id := int64(1); id <= events; id++ {
+			j.Event(seq, id, rec("e"))
+		}
+	}
+}
+
 // What was written comes back after Close and Open, deletions included.
 func TestReopenReturnsWhatWasWritten(t *testing.T) {
 	at := time.Unix(0, 1767322800123456789)
@@ -168,12 +178,7 @@ func TestReopenReturnsWhatWasWritten(t *testing.T) {
 // included.
 func TestEventsInIDOrder(t *testing.T) {
 	j, file := openTemp(t)
-	for seq := uint64(1); seq <= 2; seq++ {
-		j.PutExecution(seq, rec("ex"))
-		for id := int64(1); id <= 300; id++ {
-			j.Event(seq, id, rec("e"))
-		}
-	}
+	putExecutions(j, 2, 300)
 	require.NoError(t, j.Close())
 	j = reopen(t, file)
 	require.NoError(t, j.Read(func(s *Snapshot) error {
@@ -304,12 +309,7 @@ func TestMalformedRetrySkipped(t *testing.T) {
 // executions' events.
 func TestTruncateEvents(t *testing.T) {
 	j, file := openTemp(t)
-	for seq := uint64(1); seq <= 2; seq++ {
-		j.PutExecution(seq, rec("ex"))
-		for id := int64(1); id <= 4; id++ {
-			j.Event(seq, id, rec("e"))
-		}
-	}
+	putExecutions(j, 2, 4)
 	require.NoError(t, j.Close())
 	require.NoError(t, TruncateEvents(file, 1, 2))
 	got := readAll(t, reopen(t, file))
