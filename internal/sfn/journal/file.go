@@ -37,14 +37,6 @@ func writeOps[E encoding.BinaryMarshaler](tx *bolt.Tx, ops []op[E]) error {
 	evs, rts := tx.Bucket(bucketEvents), tx.Bucket(bucketRetries)
 	// Keys grow (see seq): fill pages instead of splitting them in half.
 	exs.FillPercent, evs.FillPercent, rts.FillPercent = 1, 1, 1
-	// bbolt keeps the value slices until the commit: one allocation each.
-	put := func(b *bolt.Bucket, key []byte, rec encoding.BinaryMarshaler) error {
-		data, err := rec.MarshalBinary()
-		if err != nil {
-			return err
-		}
-		return b.Put(key, data)
-	}
 	for i := range ops {
 		o := &ops[i]
 		var err error
@@ -78,6 +70,17 @@ func writeOps[E encoding.BinaryMarshaler](tx *bolt.Tx, ops []op[E]) error {
 		}
 	}
 	return nil
+}
+
+// put stores rec under key. Generic, so that an event record is encoded
+// where it lies, not boxed in an interface first; bbolt keeps the value
+// slices until the commit: one allocation each.
+func put[R encoding.BinaryMarshaler](b *bolt.Bucket, key []byte, rec R) error {
+	data, err := rec.MarshalBinary()
+	if err != nil {
+		return err
+	}
+	return b.Put(key, data)
 }
 
 func deletePrefix(b *bolt.Bucket, prefix []byte) error {
