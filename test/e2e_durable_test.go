@@ -369,7 +369,7 @@ func durableSetup(t *testing.T, extra ...string) (bin string, args []string, ddb
 	root, bin := buildLocal(t)
 	ddb = startOutageDynamoDB(t)
 	data = t.TempDir()
-	args = append([]string{"--port", "0", "--sfn-port", "0", "--s3-port", "0", "--dir", root, "--data", data,
+	args = append([]string{"--port", "0", "--sfn-port", "0", "--s3-port", "0", "--sqs-port", "0", "--sns-port", "0", "--dir", root, "--data", data,
 		"--dynamodb-endpoint", ddb.endpoint}, extra...)
 	return bin, args, ddb, data
 }

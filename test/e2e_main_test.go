@@ -98,7 +98,7 @@ func own(t *testing.T, cfg offline.Config) *localRuntime {
 func testConfig() offline.Config {
 	cfg := offline.DefaultConfig()
 	cfg.Dir = ".."
-	cfg.APIPort, cfg.SFNPort, cfg.S3Port, cfg.DynamoDBPort = 0, 0, 0, 0
+	cfg.APIPort, cfg.SFNPort, cfg.S3Port, cfg.DynamoDBPort, cfg.SQSPort, cfg.SNSPort = 0, 0, 0, 0, 0, 0
 	if os.Getenv("STEPJOBS_E2E_LOG") != "" {
 		cfg.Logger = slog.New(slog.NewJSONHandler(os.Stderr, nil))
 	}

@@ -67,6 +67,8 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (op
 	fs.IntVar(&c.SFNPort, "sfn-port", envInt("SFN_PORT", c.SFNPort), "Step Functions API port (env STEPJOBS_SFN_PORT)")
 	fs.IntVar(&c.S3Port, "s3-port", envInt("S3_PORT", c.S3Port), "embedded S3 port (env STEPJOBS_S3_PORT)")
 	fs.IntVar(&c.DynamoDBPort, "dynamodb-port", envInt("DYNAMODB_PORT", c.DynamoDBPort), "dynalite port (env STEPJOBS_DYNAMODB_PORT)")
+	fs.IntVar(&c.SQSPort, "sqs-port", envInt("SQS_PORT", c.SQSPort), "local SQS port, AWS JSON 1.0 protocol (env STEPJOBS_SQS_PORT)")
+	fs.IntVar(&c.SNSPort, "sns-port", envInt("SNS_PORT", c.SNSPort), "local SNS port, query protocol (env STEPJOBS_SNS_PORT)")
 	fs.StringVar(&c.Host, "host", env("HOST", c.Host), "address to bind; keep it loopback (env STEPJOBS_HOST)")
 	fs.StringVar(&c.DataDir, "data", env("DATA", ""), "directory keeping DynamoDB and S3 data across restarts; empty: in memory (env STEPJOBS_DATA)")
 	fs.StringVar(&c.Stage, "stage", env("STAGE", ""), "serverless stage (default: serverless.yml's, else dev) (env STEPJOBS_STAGE)")
@@ -171,6 +173,8 @@ func printURLs(w io.Writer, srv *offline.Server) {
 	if u.Objects != "" {
 		fmt.Fprintf(w, "    results            %s\n", u.Objects)
 	}
+	fmt.Fprintf(w, "  SQS                  %s  (aws sqs --endpoint-url %s ...)\n", u.SQS, u.SQS)
+	fmt.Fprintf(w, "  SNS                  %s  (aws sns --endpoint-url %s ...)\n", u.SNS, u.SNS)
 	fmt.Fprintln(w, "Ctrl-C stops it.")
 }
 

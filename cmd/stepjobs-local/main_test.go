@@ -47,6 +47,8 @@ func TestParseFlags(t *testing.T) {
 			assert.Equal(t, 8083, o.cfg.SFNPort)
 			assert.Equal(t, 8084, o.cfg.S3Port)
 			assert.Equal(t, 8000, o.cfg.DynamoDBPort)
+			assert.Equal(t, 9324, o.cfg.SQSPort)
+			assert.Equal(t, 9911, o.cfg.SNSPort)
 			assert.Equal(t, "127.0.0.1", o.cfg.Host)
 			assert.Empty(t, o.cfg.DataDir)
 			assert.Equal(t, "true", o.cfg.FunctionEnv["ALLOW_SIMULATED_FAILURES"])
@@ -57,13 +59,15 @@ func TestParseFlags(t *testing.T) {
 			check: func(t *testing.T, o options) { assert.True(t, o.cfg.AuthDisabled) }},
 		{name: "auth off from the environment", env: map[string]string{"STEPJOBS_AUTH": "false"},
 			check: func(t *testing.T, o options) { assert.True(t, o.cfg.AuthDisabled) }},
-		{name: "flags", args: []string{"--port", "9000", "--sfn-port=9001", "--s3-port", "9002", "--data", "/tmp/x",
+		{name: "flags", args: []string{"--port", "9000", "--sfn-port=9001", "--s3-port", "9002", "--sqs-port", "9003", "--sns-port=9004", "--data", "/tmp/x",
 			"--stage", "prod", "--log-level", "debug", "--log-format", "text", "--simulated-failures=false",
 			"--dynamodb-endpoint", "http://127.0.0.1:4566", "--s3-endpoint", "http://127.0.0.1:4567"},
 			check: func(t *testing.T, o options) {
 				assert.Equal(t, 9000, o.cfg.APIPort)
 				assert.Equal(t, 9001, o.cfg.SFNPort)
 				assert.Equal(t, 9002, o.cfg.S3Port)
+				assert.Equal(t, 9003, o.cfg.SQSPort)
+				assert.Equal(t, 9004, o.cfg.SNSPort)
 				assert.Equal(t, "/tmp/x", o.cfg.DataDir)
 				assert.Equal(t, "prod", o.cfg.Stage)
 				assert.Equal(t, "DEBUG", o.logLevel.String())
@@ -122,7 +126,7 @@ func TestCommandSignal(t *testing.T) {
 			ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 			defer cancel()
 			cmd := exec.CommandContext(ctx, os.Args[0],
-				"--port", "0", "--sfn-port", "0", "--s3-port", "0", "--dynamodb-port", "0", "--dir", "../..")
+				"--port", "0", "--sfn-port", "0", "--s3-port", "0", "--dynamodb-port", "0", "--sqs-port", "0", "--sns-port", "0", "--dir", "../..")
 			cmd.Env = append(os.Environ(), runMainEnv+"=1")
 			stdout, err := cmd.StdoutPipe()
 			require.NoError(t, err)

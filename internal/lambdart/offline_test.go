@@ -27,7 +27,7 @@ func TestProcessModeJobs(t *testing.T) {
 	run := func(t *testing.T, mode, input string) result {
 		cfg := offline.DefaultConfig()
 		cfg.Dir = "../.."
-		cfg.APIPort, cfg.SFNPort, cfg.S3Port, cfg.DynamoDBPort = 0, 0, 0, 0
+		cfg.APIPort, cfg.SFNPort, cfg.S3Port, cfg.DynamoDBPort, cfg.SQSPort, cfg.SNSPort = 0, 0, 0, 0, 0, 0
 		cfg.LambdaMode = mode
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 		defer cancel()

@@ -25,7 +25,7 @@ func startRuntime(t *testing.T) *offline.Server {
 	}
 	cfg := offline.DefaultConfig()
 	cfg.Dir = "../.."
-	cfg.APIPort, cfg.SFNPort, cfg.S3Port, cfg.DynamoDBPort = 0, 0, 0, 0
+	cfg.APIPort, cfg.SFNPort, cfg.S3Port, cfg.DynamoDBPort, cfg.SQSPort, cfg.SNSPort = 0, 0, 0, 0, 0, 0
 	srv, err := offline.Start(t.Context(), cfg)
 	require.NoError(t, err)
 	t.Cleanup(func() {

@@ -49,7 +49,7 @@ func spawn(ctx context.Context, c Command, stderr io.Writer) (*spawned, error) {
 		return nil, err
 	}
 	args := []string{"--dir", dir, "--port", ports[0], "--sfn-port", ports[1], "--s3-port", ports[2],
-		"--dynamodb-port", ports[3], "--log-level", "warn"}
+		"--dynamodb-port", ports[3], "--sqs-port", "0", "--sns-port", "0", "--log-level", "warn"}
 	args = append(args, strings.Fields(c.RuntimeFlags)...)
 	cmd := exec.Command(bin, args...)
 	cmd.Dir = dir

@@ -3,9 +3,10 @@
 // (routes, templates, state machines, functions, table and bucket), starts
 // dynalite and gofakes3 for DynamoDB and S3, creates every state machine in
 // the local Step Functions engine with its Lambda tasks bound in-process to
-// the very handlers the cmd/* mains start, and serves the local API Gateway
-// and the Step Functions JSON 1.0 API. Nothing here is a second copy of the
-// definition, the templates or the handlers.
+// the very handlers the cmd/* mains start, and serves the local API Gateway,
+// the Step Functions JSON 1.0 API, and the local SQS and SNS (messaging.go).
+// Nothing here is a second copy of the definition, the templates or the
+// handlers.
 //
 // cmd/stepjobs-local is its command; the end-to-end tests start the same
 // Server on port 0 with a temporary directory.
@@ -62,6 +63,8 @@ import (
 	"github.com/asyncjobs/stepjobs/internal/sfn"
 	"github.com/asyncjobs/stepjobs/internal/sfnapi"
 	"github.com/asyncjobs/stepjobs/internal/slsconfig"
+	"github.com/asyncjobs/stepjobs/internal/sns"
+	"github.com/asyncjobs/stepjobs/internal/sqs"
 )
 
 // ConsolePath is where the API port serves the web console.
@@ -89,6 +92,9 @@ type Config struct {
 	APIPort, SFNPort, S3Port int
 	// DynamoDBPort is dynalite's port; 0 picks a free port.
 	DynamoDBPort int
+	// SQSPort and SNSPort are the ports of the local SQS and SNS; 0 picks
+	// a free port.
+	SQSPort, SNSPort int
 
 	// DataDir keeps DynamoDB (dynalite's LevelDB) and S3 (a bbolt file)
 	// data across restarts. Empty: everything lives in memory.
@@ -138,11 +144,11 @@ type Config struct {
 
 // DefaultConfig is the configuration of `make run`: the API on 8080, Step
 // Functions on 8083 (the port of AWS's Step Functions Local), S3 on 8084,
-// DynamoDB on 8000 (DynamoDB Local's), and simulated failures allowed so
-// the failure paths can be tried.
+// DynamoDB on 8000 (DynamoDB Local's), SQS on 9324 (ElasticMQ's), SNS on
+// 9911, and simulated failures allowed so the failure paths can be tried.
 func DefaultConfig() Config {
 	return Config{
-		Host: "127.0.0.1", APIPort: 8080, SFNPort: 8083, S3Port: 8084, DynamoDBPort: 8000,
+		Host: "127.0.0.1", APIPort: 8080, SFNPort: 8083, S3Port: 8084, DynamoDBPort: 8000, SQSPort: 9324, SNSPort: 9911,
 		FunctionEnv: map[string]string{"ALLOW_SIMULATED_FAILURES": "true"},
 	}
 }
@@ -163,6 +169,9 @@ type URLs struct {
 	StepFunctions string
 	// S3 and DynamoDB are the stores' endpoints (embedded or external).
 	S3, DynamoDB string
+	// SQS and SNS are the local SQS (AWS JSON 1.0) and SNS (query
+	// protocol) endpoints (--endpoint-url).
+	SQS, SNS string
 	// Objects is the URL pattern of a job's result object.
 	Objects string
 }
@@ -212,6 +221,9 @@ type Server struct {
 	// the engine until unsubscribeRules (durable.go).
 	eventRules       *eventbridge.Rules
 	unsubscribeRules func()
+	// sqs and sns are the local SQS and SNS (messaging.go).
+	sqs *sqs.Service
+	sns *sns.Service
 }
 
 // Start starts every part and returns once all are up (Ready is then
@@ -290,6 +302,9 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := s.startMessaging(); err != nil {
+		return nil, err
+	}
 	var s3Ln net.Listener
 	if cfg.S3Endpoint == "" {
 		if s3Ln, err = s.listen(cfg.S3Port, "S3"); err != nil {
@@ -321,7 +336,8 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	s.api.set(gw)
 	s.isUp.Store(true)
 	close(s.ready)
-	log.Info("ready", "api", s.urls.API, "stepFunctions", s.urls.StepFunctions, "s3", s.urls.S3, "dynamodb", s.urls.DynamoDB)
+	log.Info("ready", "api", s.urls.API, "stepFunctions", s.urls.StepFunctions, "s3", s.urls.S3, "dynamodb", s.urls.DynamoDB,
+		"sqs", s.urls.SQS, "sns", s.urls.SNS)
 	return s, nil
 }
 

@@ -61,7 +61,7 @@ func TestConsoleOnLocalRuntime(t *testing.T) {
 	}
 	cfg := offline.DefaultConfig()
 	cfg.Dir = projectDir
-	cfg.APIPort, cfg.SFNPort, cfg.S3Port, cfg.DynamoDBPort = 0, 0, 0, 0
+	cfg.APIPort, cfg.SFNPort, cfg.S3Port, cfg.DynamoDBPort, cfg.SQSPort, cfg.SNSPort = 0, 0, 0, 0, 0, 0
 	srv, err := offline.Start(t.Context(), cfg)
 	require.NoError(t, err, "start the local runtime")
 	t.Cleanup(func() { _ = srv.Close(context.Background()) })
