@@ -534,26 +534,35 @@ func (s *Service) deleteMessage(q *queue, handle string) error {
 
 // DeleteMessageBatch deletes up to 10 received messages.
 func (s *Service) DeleteMessageBatch(_ context.Context, in DeleteMessageBatchInput) (BatchOutput, error) {
-	ids := make([]string, len(in.Entries))
-	for i, e := range in.Entries {
-		ids[i] = e.Id
+	return batch(s, in.QueueUrl, in.Entries, "DeleteMessageBatchRequestEntry",
+		func(e DeleteMessageBatchRequestEntry) string { return e.Id },
+		func(q *queue, e DeleteMessageBatchRequestEntry) error { return s.deleteMessage(q, e.ReceiptHandle) })
+}
+
+// batch carries out a batch action on a queue: do on each entry, whose
+// failures are the entry's alone. Only the entries' ids can fail the
+// whole batch.
+func batch[E any](s *Service, queueURL string, entries []E, entryName string, id func(E) string, do func(*queue, E) error) (BatchOutput, error) {
+	ids := make([]string, len(entries))
+	for i, e := range entries {
+		ids[i] = id(e)
 	}
-	if err := checkBatch(ids, "DeleteMessageBatchRequestEntry"); err != nil {
+	if err := checkBatch(ids, entryName); err != nil {
 		return BatchOutput{}, err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	q, err := s.lookup(in.QueueUrl)
+	q, err := s.lookup(queueURL)
 	if err != nil {
 		return BatchOutput{}, err
 	}
 	out := BatchOutput{Successful: []BatchResultEntry{}, Failed: []BatchResultErrorEntry{}}
-	for _, e := range in.Entries {
-		if err := s.deleteMessage(q, e.ReceiptHandle); err != nil {
-			out.Failed = append(out.Failed, failedEntry(e.Id, err))
+	for i, e := range entries {
+		if err := do(q, e); err != nil {
+			out.Failed = append(out.Failed, failedEntry(ids[i], err))
 			continue
 		}
-		out.Successful = append(out.Successful, BatchResultEntry{Id: e.Id})
+		out.Successful = append(out.Successful, BatchResultEntry{Id: ids[i]})
 	}
 	return out, nil
 }
@@ -600,26 +609,9 @@ func (s *Service) changeVisibility(q *queue, handle string, timeout *int) error 
 // ChangeMessageVisibilityBatch changes the visibility of up to 10
 // messages.
 func (s *Service) ChangeMessageVisibilityBatch(_ context.Context, in ChangeMessageVisibilityBatchInput) (BatchOutput, error) {
-	ids := make([]string, len(in.Entries))
-	for i, e := range in.Entries {
-		ids[i] = e.Id
-	}
-	if err := checkBatch(ids, "ChangeMessageVisibilityBatchRequestEntry"); err != nil {
-		return BatchOutput{}, err
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	q, err := s.lookup(in.QueueUrl)
-	if err != nil {
-		return BatchOutput{}, err
-	}
-	out := BatchOutput{Successful: []BatchResultEntry{}, Failed: []BatchResultErrorEntry{}}
-	for _, e := range in.Entries {
-		if err := s.changeVisibility(q, e.ReceiptHandle, e.VisibilityTimeout); err != nil {
-			out.Failed = append(out.Failed, failedEntry(e.Id, err))
-			continue
-		}
-		out.Successful = append(out.Successful, BatchResultEntry{Id: e.Id})
-	}
-	return out, nil
+	return batch(s, in.QueueUrl, in.Entries, "ChangeMessageVisibilityBatchRequestEntry",
+		func(e ChangeMessageVisibilityBatchRequestEntry) string { return e.Id },
+		func(q *queue, e ChangeMessageVisibilityBatchRequestEntry) error {
+			return s.changeVisibility(q, e.ReceiptHandle, e.VisibilityTimeout)
+		})
 }
