@@ -214,8 +214,12 @@ func (s *Service) envelope(sub *subscription, n *notification) string {
 			b.WriteString(",\n")
 		}
 		first = false
-		enc, _ := json.Marshal(v)
-		fmt.Fprintf(&b, "  %q : %s", name, enc)
+		// SNS writes & < > as they are, not as \u0026 and the like.
+		var enc bytes.Buffer
+		e := json.NewEncoder(&enc)
+		e.SetEscapeHTML(false)
+		_ = e.Encode(v)
+		fmt.Fprintf(&b, "  %q : %s", name, bytes.TrimSuffix(enc.Bytes(), []byte("\n")))
 	}
 	field("Type", "Notification")
 	field("MessageId", n.id)

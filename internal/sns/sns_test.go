@@ -194,6 +194,7 @@ func TestPublishDelivers(t *testing.T) {
 	env := f.receiveAll(t, envURL)
 	require.Len(t, env, 1)
 	assert.True(t, strings.HasPrefix(env[0].Body, "{\n  \"Type\" : \"Notification\",\n  \"MessageId\" : "), env[0].Body)
+	assert.Contains(t, env[0].Body, `"Message" : "{\"job\":\"42\"} & <ok>"`, "no HTML escapes, as SNS writes it")
 	var n map[string]any
 	require.NoError(t, json.Unmarshal([]byte(env[0].Body), &n))
 	unsubscribe := f.url + "/?Action=Unsubscribe&SubscriptionArn=" + url.QueryEscape(aws.ToString(sub.SubscriptionArn))
