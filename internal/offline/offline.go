@@ -655,6 +655,9 @@ func (s *Server) Close(ctx context.Context) error {
 	s.closeOnce.Do(func() {
 		s.isUp.Store(false)
 		var errs []error
+		if s.sqs != nil {
+			s.sqs.Stop() // its long polls would hold the shutdown up to 20 s
+		}
 		for _, srv := range s.servers {
 			if err := srv.Shutdown(ctx); err != nil {
 				errs = append(errs, fmt.Errorf("shut down server: %w", err))

@@ -310,7 +310,7 @@ func (s *Service) ReceiveMessage(ctx context.Context, in ReceiveMessageInput) (R
 		}
 		now := s.clock.Now()
 		msgs := s.take(q, now, count, in)
-		if len(msgs) > 0 || !time.Now().Before(deadline) {
+		if len(msgs) > 0 || s.stopped || !time.Now().Before(deadline) {
 			s.mu.Unlock()
 			return ReceiveMessageOutput{Messages: msgs}, nil
 		}

@@ -51,6 +51,8 @@ type Service struct {
 	// changed is closed (and replaced) whenever a message may have become
 	// receivable, waking long polls.
 	changed chan struct{}
+	// stopped ends the long polls at once (Stop).
+	stopped bool
 }
 
 // New returns an empty service.
@@ -91,6 +93,16 @@ func (s *Service) QueueARN(name string) string {
 func (s *Service) QueueNameFromARN(arn string) (string, bool) {
 	name, ok := strings.CutPrefix(arn, "arn:aws:sqs:"+s.cfg.Region+":"+s.cfg.AccountID+":")
 	return name, ok && name != ""
+}
+
+// Stop ends the long polls in progress and those to come, which answer
+// what they have (nothing) at once, so that a server shutting down does not
+// wait up to 20 s for its pollers. Everything else works on.
+func (s *Service) Stop() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.stopped = true
+	s.broadcast()
 }
 
 // broadcast wakes the long polls. Callers hold s.mu.

@@ -475,6 +475,21 @@ func TestLongPoll(t *testing.T) {
 	defer cancel()
 	_, err = f.svc.ReceiveMessage(cctx, sqs.ReceiveMessageInput{QueueUrl: url, WaitTimeSeconds: aws.Int(20)})
 	assert.ErrorIs(t, err, context.DeadlineExceeded)
+
+	// Stop ends a poll at once, empty.
+	done := make(chan error, 1)
+	go func() {
+		out, err := f.client.ReceiveMessage(ctx, &awssqs.ReceiveMessageInput{QueueUrl: &url, WaitTimeSeconds: 20})
+		if err == nil && len(out.Messages) > 0 {
+			err = errors.New("a message from an empty queue")
+		}
+		done <- err
+	}()
+	time.Sleep(50 * time.Millisecond)
+	start = time.Now()
+	f.svc.Stop()
+	require.NoError(t, <-done)
+	assert.Less(t, time.Since(start), 5*time.Second)
 }
 
 func TestRetentionAndPurge(t *testing.T) {
