@@ -11,6 +11,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
 
 	"github.com/asyncjobs/stepjobs/internal/eventbridge"
 	"github.com/asyncjobs/stepjobs/internal/sfn"
@@ -28,6 +29,8 @@ type Config struct {
 	// SQS is the local SQS endpoint (its AWS JSON 1.0 protocol): it serves
 	// sqs:sendMessage and aws-sdk:sqs:*.
 	SQS *Endpoint
+	// SNS serves sns:publish and aws-sdk:sns:* (a client of the local SNS).
+	SNS *sns.Client
 	// S3 serves aws-sdk:s3:*.
 	S3 *s3.Client
 	// Events serves events:putEvents.
@@ -93,6 +96,9 @@ func (r *registrar) registerAll(cfg Config, all bool) {
 			svc = sqsService(cfg.SQS, cfg.Region)
 		}
 		registerSQS(r, svc)
+	}
+	if all || cfg.SNS != nil {
+		registerSNS(r, sdkClient{client: reflect.ValueOf(cfg.SNS), serviceID: "Sns"})
 	}
 	if all || cfg.S3 != nil {
 		registerSDK(r, "s3", sdkClient{client: reflect.ValueOf(cfg.S3), serviceID: "S3"})

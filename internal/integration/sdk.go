@@ -7,12 +7,16 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"reflect"
 	"strings"
 	"time"
 
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/middleware"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 )
 
 // registerSDK registers aws-sdk:<service>:<action> for every operation of
@@ -69,23 +73,41 @@ func isOperation(mt reflect.Type) bool {
 // call runs action with params and returns its answer as JSON; a service
 // error is named <ServiceId>.<Code>Exception.
 func (c sdkClient) call(ctx context.Context, action string, params []byte) ([]byte, error) {
+	answer, _, err := c.invoke(ctx, action, params)
+	if err != nil {
+		return nil, sdkError(err, c.serviceID)
+	}
+	return json.Marshal(answer)
+}
+
+// invoke runs action with params and returns its answer as JSON values
+// and the HTTP response it came in; a service error is an *apiError.
+func (c sdkClient) invoke(ctx context.Context, action string, params []byte) (map[string]any, *http.Response, error) {
 	m := c.client.MethodByName(upperFirst(action))
 	if !m.IsValid() || !isOperationValue(m) {
-		return nil, fmt.Errorf("%s has no operation %s", c.serviceID, action)
+		return nil, nil, fmt.Errorf("%s has no operation %s", c.serviceID, action)
 	}
 	in := reflect.New(m.Type().In(1).Elem())
 	if err := decodeInput(params, in); err != nil {
-		return nil, &sdkParamError{service: c.serviceID, err: err}
+		return nil, nil, &sdkParamError{service: c.serviceID, err: err}
 	}
 	res := m.Call([]reflect.Value{reflect.ValueOf(ctx), in})
 	if err, _ := res[1].Interface().(error); err != nil {
-		return nil, sdkError(apiErrorOf(err), c.serviceID)
+		return nil, nil, apiErrorOf(err)
 	}
-	v, err := encodeOutput(res[0].Elem())
+	out := res[0].Elem()
+	var raw *http.Response
+	if md, ok := out.FieldByName("ResultMetadata").Interface().(middleware.Metadata); ok {
+		if r, ok := awsmiddleware.GetRawResponse(md).(*smithyhttp.Response); ok {
+			raw = r.Response
+		}
+	}
+	v, err := encodeOutput(out)
 	if err != nil {
-		return nil, fmt.Errorf("%s %s: %w", c.serviceID, action, err)
+		return nil, nil, fmt.Errorf("%s %s: %w", c.serviceID, action, err)
 	}
-	return json.Marshal(v)
+	answer, _ := v.(map[string]any)
+	return answer, raw, nil
 }
 
 // isOperationValue is isOperation for a bound method value.

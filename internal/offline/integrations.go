@@ -3,6 +3,9 @@ package offline
 import (
 	"fmt"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	snssdk "github.com/aws/aws-sdk-go-v2/service/sns"
+
 	"github.com/asyncjobs/stepjobs/internal/eventbridge"
 	"github.com/asyncjobs/stepjobs/internal/integration"
 	"github.com/asyncjobs/stepjobs/internal/sfn"
@@ -22,6 +25,8 @@ func (s *Server) startIntegrations(registry *sfn.Registry, lookup slsconfig.Look
 	served := integration.Register(registry, integration.Config{
 		Partition: partition, Region: s.svc.Region, AccountID: s.svc.AccountID,
 		DynamoDB: s.dynamo, S3: s.s3, Events: s.eventRules, StepFunctions: s.engine, Wrap: s.function,
+		SQS: &integration.Endpoint{URL: s.urls.SQS},
+		SNS: snssdk.New(snssdk.Options{Region: s.svc.Region, BaseEndpoint: aws.String(s.urls.SNS), Credentials: credentialsFor()}),
 	})
 	s.log.Debug("service integrations", "resources", served)
 	return nil

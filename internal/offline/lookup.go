@@ -63,15 +63,23 @@ func newStackNames(svc *slsconfig.Service, partition string, bucketNames map[str
 		case "AWS::IAM::Role":
 			n.refs[id] = id
 			n.attrs[id+".Arn"] = fmt.Sprintf("arn:%s:iam::%s:role/%s", partition, n.account, id)
-		case "AWS::SQS::Queue":
-			// Named, never created: the local dead-letter queue of an
-			// eventBridge target or a function's failed asynchronous
-			// invocations is a stand-in that redrives (internal/eventbridge).
-			name := queueName(svc, id)
-			n.refs[id] = fmt.Sprintf("https://sqs.%s.amazonaws.com/%s/%s", n.region, n.account, name)
-			n.attrs[id+".Arn"] = fmt.Sprintf("arn:%s:sqs:%s:%s:%s", partition, n.region, n.account, name)
-			n.attrs[id+".QueueName"] = name
 		}
+	}
+	// Queues are created in the local SQS (messaging.go); until its address
+	// is known (withSQS), their URLs are AWS's. The dead-letter queue of an
+	// eventBridge target or of a function's failed asynchronous invocations
+	// is a stand-in that redrives (internal/eventbridge), not this queue.
+	for _, q := range svc.Queues {
+		n.refs[q.LogicalID] = fmt.Sprintf("https://sqs.%s.amazonaws.com/%s/%s", n.region, n.account, q.QueueName)
+		n.attrs[q.LogicalID+".Arn"] = fmt.Sprintf("arn:%s:sqs:%s:%s:%s", partition, n.region, n.account, q.QueueName)
+		n.attrs[q.LogicalID+".QueueName"] = q.QueueName
+		n.attrs[q.LogicalID+".QueueUrl"] = n.refs[q.LogicalID]
+	}
+	for _, t := range svc.Topics {
+		arn := fmt.Sprintf("arn:%s:sns:%s:%s:%s", partition, n.region, n.account, t.TopicName)
+		n.refs[t.LogicalID] = arn
+		n.attrs[t.LogicalID+".TopicArn"] = arn
+		n.attrs[t.LogicalID+".TopicName"] = t.TopicName
 	}
 	// The plugin's http events live on the REST API serverless generates.
 	n.refs["ApiGatewayRestApi"] = "local"
@@ -120,15 +128,12 @@ func resourceTypes(svc *slsconfig.Service) map[string]string {
 	return out
 }
 
-// queueName is an SQS queue's QueueName, else the name CloudFormation
-// would generate, shortened to <service>-<stage>-<logical id>.
-func queueName(svc *slsconfig.Service, id string) string {
-	res, _ := svc.Config["resources"].(map[string]any)
-	all, _ := res["Resources"].(map[string]any)
-	r, _ := all[id].(map[string]any)
-	props, _ := r["Properties"].(map[string]any)
-	if name, ok := props["QueueName"].(string); ok && name != "" {
-		return name
+// withSQS points the queues' URLs at the local SQS served at base, where
+// messaging.go creates them.
+func (n *stackNames) withSQS(svc *slsconfig.Service, base string) {
+	for _, q := range svc.Queues {
+		u := base + "/" + n.account + "/" + q.QueueName
+		n.refs[q.LogicalID] = u
+		n.attrs[q.LogicalID+".QueueUrl"] = u
 	}
-	return svc.Name + "-" + svc.Stage + "-" + id
 }

@@ -5,6 +5,8 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -14,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	awssns "github.com/aws/aws-sdk-go-v2/service/sns"
 	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 )
@@ -76,4 +79,108 @@ func TestMessagingEndpoints(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, got.Messages, 1)
 	assert.Equal(t, "job 1 done", aws.ToString(got.Messages[0].Body))
+}
+
+// The queues, topics and sqs subscriptions serverless.yml declares exist
+// in the local SQS and SNS at start, and a state machine names them by Ref
+// and Fn::GetAtt as it deploys: its sqs:sendMessage and sns:publish reach
+// them (the email subscription, which nothing local receives, is left out).
+func TestStackMessaging(t *testing.T) {
+	dir := t.TempDir()
+	yml := `service: demo
+provider:
+  name: aws
+plugins:
+  - serverless-step-functions
+stepFunctions:
+  stateMachines:
+    notify:
+      name: demo-notify
+      definition:
+        StartAt: Send
+        States:
+          Send:
+            Type: Task
+            Resource: arn:aws:states:::sqs:sendMessage
+            Parameters:
+              QueueUrl:
+                Ref: WorkQueue
+              MessageBody.$: $.job
+            ResultPath: null
+            Next: Publish
+          Publish:
+            Type: Task
+            Resource: arn:aws:states:::sns:publish
+            Parameters:
+              TopicArn:
+                Ref: DoneTopic
+              Message.$: $.job
+            End: true
+resources:
+  Resources:
+    WorkQueue:
+      Type: AWS::SQS::Queue
+      Properties:
+        VisibilityTimeout: 60
+        RedrivePolicy:
+          deadLetterTargetArn:
+            Fn::GetAtt: [WorkDLQ, Arn]
+          maxReceiveCount: 3
+    WorkDLQ:
+      Type: AWS::SQS::Queue
+      Properties:
+        QueueName: demo-work-dlq
+    DoneTopic:
+      Type: AWS::SNS::Topic
+    DoneToQueue:
+      Type: AWS::SNS::Subscription
+      Properties:
+        TopicArn:
+          Ref: DoneTopic
+        Protocol: sqs
+        Endpoint:
+          Fn::GetAtt: [WorkDLQ, Arn]
+        RawMessageDelivery: true
+    DoneByEmail:
+      Type: AWS::SNS::Subscription
+      Properties:
+        TopicArn:
+          Ref: DoneTopic
+        Protocol: email
+        Endpoint: ops@example.com
+`
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "serverless.yml"), []byte(yml), 0o644))
+	modules, err := filepath.Abs("../../node_modules")
+	require.NoError(t, err)
+	require.NoError(t, os.Symlink(modules, filepath.Join(dir, "node_modules")), "dynalite, from the project's npm install")
+	cfg := Config{Dir: dir, Logger: slog.New(slog.DiscardHandler)}
+	cfg.APIPort, cfg.SFNPort, cfg.S3Port, cfg.DynamoDBPort, cfg.SQSPort, cfg.SNSPort = 0, 0, 0, 0, 0, 0
+	srv, err := Start(t.Context(), cfg)
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		assert.NoError(t, srv.Close(ctx))
+	})
+	u := srv.URLs()
+	creds := credentials.NewStaticCredentialsProvider("local", "local", "")
+	sqsc := awssqs.New(awssqs.Options{Region: "us-east-1", BaseEndpoint: aws.String(u.SQS), Credentials: creds})
+	ctx := t.Context()
+	work := u.SQS + "/000000000000/demo-dev-WorkQueue"
+	attrs, err := sqsc.GetQueueAttributes(ctx, &awssqs.GetQueueAttributesInput{QueueUrl: aws.String(work), AttributeNames: []sqstypes.QueueAttributeName{"All"}})
+	require.NoError(t, err, "the stack's queue exists, under the name CloudFormation's stands in for")
+	assert.Equal(t, "60", attrs.Attributes["VisibilityTimeout"])
+	assert.JSONEq(t, `{"deadLetterTargetArn":"arn:aws:sqs:us-east-1:000000000000:demo-work-dlq","maxReceiveCount":3}`, attrs.Attributes["RedrivePolicy"])
+
+	info, err := srv.Engine().StartExecution(ctx, srv.Resources().StateMachines["notify"], "", `{"job":"j-7"}`)
+	require.NoError(t, err)
+	done, err := srv.Engine().Wait(ctx, info.ExecutionARN)
+	require.NoError(t, err)
+	require.Equal(t, "SUCCEEDED", done.Status, "%v %v", done.Error, done.Cause)
+	for queue, want := range map[string]string{work: "j-7", u.SQS + "/000000000000/demo-work-dlq": "j-7"} {
+		got, err := sqsc.ReceiveMessage(ctx, &awssqs.ReceiveMessageInput{QueueUrl: aws.String(queue), WaitTimeSeconds: 1})
+		require.NoError(t, err)
+		require.Len(t, got.Messages, 1, queue)
+		assert.Equal(t, want, aws.ToString(got.Messages[0].Body), queue)
+	}
 }

@@ -442,7 +442,11 @@ func (s *Server) startStores(ctx context.Context, s3Ln net.Listener) error {
 func (s *Server) startEngine(ctx context.Context) error {
 	const partition = "aws"
 	names := newStackNames(s.svc, partition, s.res.Buckets)
+	names.withSQS(s.svc, s.urls.SQS)
 	lookup := s.svc.PseudoLookup(names)
+	if err := s.createStackMessaging(ctx, lookup); err != nil {
+		return err
+	}
 	registry := sfn.NewRegistry()
 	for _, fn := range s.svc.Functions {
 		factory, err := functionFactory(fn, s.cfg.Functions)

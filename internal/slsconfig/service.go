@@ -32,6 +32,11 @@ type Service struct {
 	StateMachines []StateMachine
 	Tables        []Table
 	Buckets       []Bucket
+	// Queues, Topics and Subscriptions are the stack's SQS queues, SNS
+	// topics and SNS subscriptions, sorted by logical id.
+	Queues        []Queue
+	Topics        []Topic
+	Subscriptions []Subscription
 	// Config is the whole configuration with its variables resolved; the
 	// CloudFormation intrinsics in it are not.
 	Config map[string]any
@@ -77,6 +82,36 @@ type Table struct {
 	// KeySchema lists the key attributes in order (HASH first).
 	KeySchema []KeyAttribute
 	// Properties is the raw resource Properties.
+	Properties map[string]any
+}
+
+// Queue is an AWS::SQS::Queue of resources.Resources.
+type Queue struct {
+	LogicalID string
+	// QueueName is Properties.QueueName; without one CloudFormation would
+	// generate a name, and <service>-<stage>-<logicalid> (with .fifo for a
+	// FIFO queue, as SQS requires) stands in for it.
+	QueueName     string
+	GeneratedName bool
+	Properties    map[string]any
+}
+
+// Topic is an AWS::SNS::Topic of resources.Resources.
+type Topic struct {
+	LogicalID string
+	// TopicName is Properties.TopicName, or <service>-<stage>-<logicalid>
+	// (with .fifo for a FIFO topic) standing in for a generated one.
+	TopicName     string
+	GeneratedName bool
+	Properties    map[string]any
+}
+
+// Subscription is an AWS::SNS::Subscription of resources.Resources; its
+// properties keep their intrinsics (TopicArn is usually a Ref).
+type Subscription struct {
+	LogicalID string
+	// Condition names the stack condition it depends on, if any.
+	Condition  string
 	Properties map[string]any
 }
 
@@ -279,9 +314,43 @@ func (s *Service) buildResources(cfg map[string]any) error {
 				b.BucketName, b.GeneratedName = strings.ToLower(s.Name+"-"+s.Stage+"-"+id), true
 			}
 			s.Buckets = append(s.Buckets, b)
+		case "AWS::SQS::Queue":
+			name, err := s.pseudoString(props["QueueName"], path+".QueueName")
+			if err != nil {
+				return err
+			}
+			q := Queue{LogicalID: id, QueueName: name, Properties: props}
+			if name == "" {
+				q.QueueName, q.GeneratedName = s.generatedName(id, props["FifoQueue"]), true
+			}
+			s.Queues = append(s.Queues, q)
+		case "AWS::SNS::Topic":
+			name, err := s.pseudoString(props["TopicName"], path+".TopicName")
+			if err != nil {
+				return err
+			}
+			t := Topic{LogicalID: id, TopicName: name, Properties: props}
+			if name == "" {
+				t.TopicName, t.GeneratedName = s.generatedName(id, props["FifoTopic"]), true
+			}
+			s.Topics = append(s.Topics, t)
+		case "AWS::SNS::Subscription":
+			cond, _ := r["Condition"].(string)
+			s.Subscriptions = append(s.Subscriptions, Subscription{LogicalID: id, Condition: cond, Properties: props})
 		}
 	}
 	return nil
+}
+
+// generatedName stands in for the name CloudFormation would generate for
+// resource id: <service>-<stage>-<id>, with ".fifo" when fifo (the
+// resource's FifoQueue or FifoTopic) is true, as SQS and SNS require.
+func (s *Service) generatedName(id string, fifo any) string {
+	name := s.Name + "-" + s.Stage + "-" + id
+	if fifo == true || fifo == "true" {
+		name += ".fifo"
+	}
+	return name
 }
 
 // PseudoLookup answers the pseudo parameters (AWS::Region, AWS::AccountId,
