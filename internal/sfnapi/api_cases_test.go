@@ -214,7 +214,6 @@ func (h *apiHarness) expand(args string) string {
 	})
 }
 
-
 // stateMachineARN and executionARN build the ARNs the engine gives the
 // cases' names (in the cases' account).
 func (h *apiHarness) stateMachineARN(name string) string {
