@@ -441,12 +441,10 @@ func (t *faultyTransport) errorResponse(req *http.Request) *http.Response {
 	}
 }
 
-// HTTPClient is the HTTP client of a store's SDK client: a transport
-// like the SDK's default, with store faults when configured.
-func HTTPClient(store string, f Faults) *http.Client {
-	base := http.DefaultTransport.(*http.Transport).Clone()
-	base.MaxIdleConnsPerHost = 256
-	var rt http.RoundTripper = base
+// HTTPClient is the HTTP client of a store's SDK client: base, with the
+// store's faults when configured.
+func HTTPClient(store string, f Faults, base http.RoundTripper) *http.Client {
+	rt := base
 	if sf, ok := f.Stores[store]; ok {
 		rt = newFaultyTransport(store, base, sf, f.Seed)
 	}

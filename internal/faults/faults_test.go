@@ -204,7 +204,7 @@ func TestFaultyTransport(t *testing.T) {
 		{StoreDynamoDB, 503, "#ServiceUnavailable"},
 		{StoreDynamoDB, 500, "#InternalServerError"},
 	} {
-		c := HTTPClient(tc.store, Faults{Stores: map[string]StoreFault{tc.store: {ErrorRate: 1, Status: tc.status}}})
+		c := HTTPClient(tc.store, Faults{Stores: map[string]StoreFault{tc.store: {ErrorRate: 1, Status: tc.status}}}, http.DefaultTransport)
 		res, err := c.Get(srv.URL)
 		require.NoError(t, err)
 		body, _ := io.ReadAll(res.Body)
@@ -212,12 +212,12 @@ func TestFaultyTransport(t *testing.T) {
 		assert.Equal(t, tc.status, res.StatusCode)
 		assert.Contains(t, string(body), tc.want)
 	}
-	c := HTTPClient(StoreS3, Faults{Stores: map[string]StoreFault{StoreS3: {ErrorRate: 1}}})
+	c := HTTPClient(StoreS3, Faults{Stores: map[string]StoreFault{StoreS3: {ErrorRate: 1}}}, http.DefaultTransport)
 	_, err := c.Get(srv.URL)
 	var opErr *net.OpError
 	assert.True(t, errors.As(err, &opErr), "a connection reset: %v", err)
 
-	c = HTTPClient(StoreS3, Faults{Stores: map[string]StoreFault{StoreS3: {ErrorRate: 0.5, Status: 503}}, Seed: 7})
+	c = HTTPClient(StoreS3, Faults{Stores: map[string]StoreFault{StoreS3: {ErrorRate: 0.5, Status: 503}}, Seed: 7}, http.DefaultTransport)
 	failed := 0
 	for range 200 {
 		res, err := c.Get(srv.URL)
@@ -228,7 +228,7 @@ func TestFaultyTransport(t *testing.T) {
 		}
 	}
 	assert.InDelta(t, 100, failed, 30)
-	c = HTTPClient(StoreS3, Faults{})
+	c = HTTPClient(StoreS3, Faults{}, http.DefaultTransport)
 	res, err := c.Get(srv.URL)
 	require.NoError(t, err)
 	_ = res.Body.Close()

@@ -55,6 +55,7 @@ type Command struct {
 // a runtime it spawns unless c.URL names one. It prints the report on stdout
 // and fails when a job is lost or the memory budget is exceeded.
 func (c Command) Run(ctx context.Context, stdout, stderr io.Writer) error {
+	ThisMachine().Print(stdout)
 	if c.ColdStart {
 		return coldStart(ctx, c, stdout)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"os/exec"
+	"strings"
 	"testing"
 	"time"
 
@@ -211,4 +212,14 @@ func TestChildren(t *testing.T) {
 	}
 	defer func() { _ = cmd.Process.Kill(); _ = cmd.Wait() }()
 	assert.Contains(t, Children(os.Getpid()), cmd.Process.Pid)
+}
+
+// The report's machine line says the load, CPUs and Go version a run had.
+func TestMachineLine(t *testing.T) {
+	m := ThisMachine()
+	assert.Positive(t, m.CPUs)
+	assert.True(t, strings.HasPrefix(m.Go, "go"), m.Go)
+	var b strings.Builder
+	Machine{LoadAvg: "0.50 0.40 0.30", CPUs: 2, Go: "go1.26.8", OSArch: "linux/amd64"}.Print(&b)
+	assert.Equal(t, "machine            load average 0.50 0.40 0.30, 2 CPUs, go1.26.8, linux/amd64\n", b.String())
 }

@@ -28,10 +28,10 @@ func (s *Server) applyStoreFaults() {
 		return
 	}
 	if _, ok := f.Stores[faults.StoreDynamoDB]; ok && s.dynamo != nil {
-		s.dynamo = dynamodb.New(s.dynamo.Options(), func(o *dynamodb.Options) { o.HTTPClient = faults.HTTPClient(faults.StoreDynamoDB, f) })
+		s.dynamo = dynamodb.New(s.dynamo.Options(), func(o *dynamodb.Options) { o.HTTPClient = faults.HTTPClient(faults.StoreDynamoDB, f, storeTransport()) })
 	}
 	if _, ok := f.Stores[faults.StoreS3]; ok && s.s3 != nil {
-		s.s3 = s3.New(s.s3.Options(), func(o *s3.Options) { o.HTTPClient = faults.HTTPClient(faults.StoreS3, f) })
+		s.s3 = s3.New(s.s3.Options(), func(o *s3.Options) { o.HTTPClient = faults.HTTPClient(faults.StoreS3, f, storeTransport()) })
 	}
 	s.log.Warn("fault injection on", "faults", f.String(), "seed", f.Seed)
 }

@@ -4,11 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	ddbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
@@ -35,13 +38,43 @@ func credentialsFor() aws.CredentialsProvider {
 func newDynamoDBClient(endpoint, region string) *dynamodb.Client {
 	return dynamodb.New(dynamodb.Options{
 		Region: region, BaseEndpoint: aws.String(endpoint), Credentials: credentialsFor(),
+		HTTPClient: &http.Client{Transport: storeTransport()}, Retryer: storeRetryer(),
 	})
 }
 
 func newS3Client(endpoint, region string) *s3.Client {
 	return s3.New(s3.Options{
 		Region: region, BaseEndpoint: aws.String(endpoint), UsePathStyle: true, Credentials: credentialsFor(),
+		HTTPClient: &http.Client{Transport: storeTransport()}, Retryer: storeRetryer(),
 	})
+}
+
+// storeIdleTimeout closes an idle connection to a store before the store
+// does: dynalite's Node server closes keep-alive connections idle for 5 s
+// (Node's keepAliveTimeout), and a request sent on a connection it is
+// closing at that moment failed with "write: broken pipe" under load.
+const storeIdleTimeout = 4 * time.Second
+
+// storeTransport is the HTTP transport of the runtime's clients of its own
+// stores on loopback: idle connections end before the server ends them,
+// and the pool keeps enough of them for many executions' tasks at once
+// (Go's default keeps 2 per host, so a burst opened and closed hundreds).
+func storeTransport() *http.Transport {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns = 512
+	t.MaxIdleConnsPerHost = 256
+	t.IdleConnTimeout = storeIdleTimeout
+	return t
+}
+
+// storeRetryer retries as the SDK's standard retryer does (attempts,
+// backoff, which errors), without its client-side retry quota: the quota
+// keeps a client from piling retries on a struggling remote service, but
+// against a store on loopback it only turned a burst of refused
+// connections into "retry quota exceeded" failures. The Lambda handlers
+// deployed on AWS keep the SDK's defaults (internal/function/awsenv).
+func storeRetryer() aws.Retryer {
+	return retry.NewStandard(func(o *retry.StandardOptions) { o.RateLimiter = ratelimit.None })
 }
 
 // tableAPI is the part of the DynamoDB client createTable uses.
