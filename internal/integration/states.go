@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/asyncjobs/stepjobs/internal/sfn"
@@ -178,4 +179,51 @@ func statesError(err error) error {
 	errors.As(err, &ae)
 	return &sfn.TaskError{Name: "StepFunctions." + withException(code),
 		Cause: fmt.Sprintf("%s (Service: AWSStepFunctions; Status Code: 400; Error Code: %s; Request ID: %s; Proxy: null)", ae.Message, code, sfn.NewUUID())}
+}
+
+// LateEngine is the Executions of an engine opened after the integrations
+// are registered: a durable engine resolves the tasks of the machines it
+// loads as it opens, so its registry must hold the integrations by then,
+// while the states integration needs the engine itself. Set it once the
+// engine is open; a call before that fails.
+type LateEngine struct {
+	eng atomic.Pointer[sfn.Engine]
+}
+
+// Set gives l its engine.
+func (l *LateEngine) Set(e *sfn.Engine) { l.eng.Store(e) }
+
+func (l *LateEngine) engine() (*sfn.Engine, error) {
+	e := l.eng.Load()
+	if e == nil {
+		return nil, errors.New("integration: the engine is not open yet")
+	}
+	return e, nil
+}
+
+// StartExecution implements Executions.
+func (l *LateEngine) StartExecution(ctx context.Context, stateMachineARN, name, input string) (sfn.ExecutionInfo, error) {
+	e, err := l.engine()
+	if err != nil {
+		return sfn.ExecutionInfo{}, err
+	}
+	return e.StartExecution(ctx, stateMachineARN, name, input)
+}
+
+// Wait implements Executions.
+func (l *LateEngine) Wait(ctx context.Context, executionARN string) (sfn.ExecutionInfo, error) {
+	e, err := l.engine()
+	if err != nil {
+		return sfn.ExecutionInfo{}, err
+	}
+	return e.Wait(ctx, executionARN)
+}
+
+// StopExecution stops a child whose parent task ended first.
+func (l *LateEngine) StopExecution(ctx context.Context, executionARN string, errName, cause *string) (time.Time, error) {
+	e, err := l.engine()
+	if err != nil {
+		return time.Time{}, err
+	}
+	return e.StopExecution(ctx, executionARN, errName, cause)
 }

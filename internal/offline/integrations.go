@@ -14,20 +14,23 @@ import (
 
 // startIntegrations makes the EventBridge rules (serverless.yml's
 // eventBridge events; resume subscribes them to the engine) and registers
-// the service integrations the runtime serves on its own services, before
-// any state machine is created, so a definition can use them.
-func (s *Server) startIntegrations(registry *sfn.Registry, lookup slsconfig.Lookup, partition string) error {
+// the service integrations the runtime serves on its own services before
+// the engine opens (a data file's machines are resolved as it opens) and
+// any state machine is created, so a definition can use them. The engine
+// is given to the states integration once it is open (LateEngine.Set).
+func (s *Server) startIntegrations(registry *sfn.Registry, lookup slsconfig.Lookup, partition string) (*integration.LateEngine, error) {
 	rules, err := s.svc.EventRules(lookup)
 	if err != nil {
-		return fmt.Errorf("offline: eventBridge rules: %w", err)
+		return nil, fmt.Errorf("offline: eventBridge rules: %w", err)
 	}
+	late := &integration.LateEngine{}
 	s.eventRules = eventbridge.New(rules, s.invokers.invoker, s.svc.Region, s.svc.AccountID, s.log.With("server", "eventbridge"))
 	served := integration.Register(registry, integration.Config{
 		Partition: partition, Region: s.svc.Region, AccountID: s.svc.AccountID,
-		DynamoDB: s.dynamo, S3: s.s3, Events: s.eventRules, StepFunctions: s.engine, Wrap: s.function,
+		DynamoDB: s.dynamo, S3: s.s3, Events: s.eventRules, StepFunctions: late, Wrap: s.function,
 		SQS: &integration.Endpoint{URL: s.urls.SQS},
 		SNS: snssdk.New(snssdk.Options{Region: s.svc.Region, BaseEndpoint: aws.String(s.urls.SNS), Credentials: credentialsFor()}),
 	})
 	s.log.Debug("service integrations", "resources", served)
-	return nil
+	return late, nil
 }

@@ -475,16 +475,17 @@ func (s *Server) startEngine(ctx context.Context) error {
 		registry.RegisterFunction(fn.Name, s.function(fn.Key, inv))
 		s.res.Functions[fn.Key] = fn.Name
 	}
-	var err error
+	late, err := s.startIntegrations(registry, lookup, partition)
+	if err != nil {
+		return err
+	}
 	s.engine, err = s.newEngine(sfn.Config{Region: s.svc.Region, AccountID: s.svc.AccountID, Partition: partition,
 		Invokers: registry, Logger: s.log, Clock: s.cfg.Clock, RetainClosed: s.cfg.RetainClosed})
 	if err != nil {
 		return err
 	}
+	late.Set(s.engine)
 	s.unsub = s.engine.Subscribe(s.logStatus)
-	if err := s.startIntegrations(registry, lookup, partition); err != nil {
-		return err
-	}
 	for _, sm := range s.svc.StateMachines {
 		def, err := s.svc.Definition(sm.Key, lookup)
 		if err != nil {
