@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/asyncjobs/stepjobs/internal/integration"
 	localsfn "github.com/asyncjobs/stepjobs/internal/sfn"
 )
 
@@ -35,4 +36,28 @@ func TestExecutionPageServiceCall(t *testing.T) {
 	} {
 		assert.True(t, strings.Contains(body, s), "the page shows %s", s)
 	}
+}
+
+// A parent's Step Functions task links to the child it started, and the
+// child's page links back to the parent its input names.
+func TestExecutionPageChildLinks(t *testing.T) {
+	late := &integration.LateEngine{}
+	le := newLocalEngineWith(t, "testdata/parent.asl.json", func(reg *localsfn.Registry) {
+		integration.Register(reg, integration.Config{StepFunctions: late})
+	})
+	late.Set(le.eng)
+	child, err := le.eng.CreateStateMachine(t.Context(), localsfn.CreateStateMachineInput{Name: "child", RoleARN: "arn:aws:iam::123456789012:role/local",
+		Definition: `{"StartAt":"P","States":{"P":{"Type":"Pass","End":true}}}`})
+	require.NoError(t, err)
+	srv := consoleServer(t, le)
+	parent := le.run(t, "parent", `{"child":"`+child.ARN+`"}`)
+	runs, err := le.eng.ListExecutions(t.Context(), child.ARN, "")
+	require.NoError(t, err)
+	require.Len(t, runs, 1)
+	childARN := runs[0].ExecutionARN
+
+	_, body := get(t, srv.URL+"/console/execution?state=RunChild&arn="+url.QueryEscape(parent))
+	assert.Contains(t, body, `<a class="child-link" href="execution?arn=`+url.QueryEscape(childARN)+`">`+childARN+`</a>`)
+	_, body = get(t, srv.URL+"/console/execution?arn="+url.QueryEscape(childARN))
+	assert.Contains(t, body, `<a id="parent-link" href="execution?arn=`+url.QueryEscape(parent)+`">`+parent+`</a>`)
 }

@@ -236,6 +236,7 @@ type statePanel struct {
 	Type, Label, Icon string
 	Input, Output     string
 	Call              taskCall // indented
+	Child, ChildHref  string   // the execution a states:startExecution task started, and its page
 	Reached           bool
 	JSONata           []jsonataField // a JSONata state's fields, as written
 }
@@ -292,7 +293,8 @@ func (h *Handler) execution(w http.ResponseWriter, r *http.Request) {
 			panels = append(panels, statePanel{stateRun: run, Type: s.Type, Label: l.Text, Icon: l.Icon,
 				Input: prettyJSON(run.Input), Output: prettyJSON(run.Output), Reached: run.Entered > 0, JSONata: s.JSONata,
 				Call: taskCall{Resource: run.Call.Resource, Request: prettyJSON(run.Call.Request),
-					Submitted: prettyJSON(run.Call.Submitted), Response: prettyJSON(run.Call.Response)}})
+					Submitted: prettyJSON(run.Call.Submitted), Response: prettyJSON(run.Call.Response)},
+				Child: childExecution(run.Call), ChildHref: executionHref(childExecution(run.Call))})
 		})
 	}
 	legend := make([]map[string]string, 0, len(legendOrder))
@@ -305,6 +307,7 @@ func (h *Handler) execution(w http.ResponseWriter, r *http.Request) {
 		"StatusText": strings.ReplaceAll(strings.ToLower(status), "_", " "), "Running": ex.Status == types.ExecutionStatusRunning,
 		"Started": formatTime(aws.ToTime(ex.StartDate)), "Duration": h.duration(ex.StartDate, ex.StopDate),
 		"MachineName": aws.ToString(sm.Name), "MachineHref": "state-machine?" + url.Values{"arn": {aws.ToString(ex.StateMachineArn)}}.Encode(),
+		"Parent": startedBy(aws.ToString(ex.Input)), "ParentHref": executionHref(startedBy(aws.ToString(ex.Input))),
 		"Input": prettyJSON(aws.ToString(ex.Input)), "Output": prettyJSON(aws.ToString(ex.Output)),
 		"Error": aws.ToString(ex.Error), "Cause": aws.ToString(ex.Cause),
 		"Graph": d.SVG, "GraphError": d.Err, "LargeGraph": d.Large, "Legend": legend, "Panels": panels, "Selected": selected,
@@ -386,4 +389,42 @@ func (h *Handler) resultLink(output, record string) *resultRef {
 		return ref
 	}
 	return nil
+}
+
+// childExecution is the ARN of the execution a Step Functions task
+// (states:startExecution, aws-sdk:sfn:startExecution) started: its answer,
+// or what a .sync task submitted, names it.
+func childExecution(c taskCall) string {
+	if !strings.HasSuffix(c.Resource, ":startExecution") && !strings.Contains(c.Resource, ":startExecution.") {
+		return ""
+	}
+	for _, text := range []string{c.Response, c.Submitted} {
+		var v struct{ ExecutionArn string }
+		if json.Unmarshal([]byte(text), &v) == nil && v.ExecutionArn != "" {
+			return v.ExecutionArn
+		}
+	}
+	return ""
+}
+
+// executionHref is the console page of execution arn ("" for none).
+func executionHref(arn string) string {
+	if arn == "" {
+		return ""
+	}
+	return "execution?" + url.Values{"arn": {arn}}.Encode()
+}
+
+// startedBy is the parent execution an execution's input names, as Step
+// Functions' console links a child to it: the input field
+// AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID, which a parent sets from
+// $$.Execution.Id.
+func startedBy(input string) string {
+	var v struct {
+		Parent string `json:"AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID"`
+	}
+	if json.Unmarshal([]byte(input), &v) != nil {
+		return ""
+	}
+	return v.Parent
 }
