@@ -84,7 +84,8 @@ func TestMessagingEndpoints(t *testing.T) {
 // The queues, topics and sqs subscriptions serverless.yml declares exist
 // in the local SQS and SNS at start, and a state machine names them by Ref
 // and Fn::GetAtt as it deploys: its sqs:sendMessage and sns:publish reach
-// them (the email subscription, which nothing local receives, is left out).
+// them (the email subscription, which nothing local receives, is left out),
+// and its events:putEvents names the stack's event bus.
 func TestStackMessaging(t *testing.T) {
 	dir := t.TempDir()
 	yml := `service: demo
@@ -115,6 +116,18 @@ stepFunctions:
               TopicArn:
                 Ref: DoneTopic
               Message.$: $.job
+            ResultPath: null
+            Next: Announce
+          Announce:
+            Type: Task
+            Resource: arn:aws:states:::events:putEvents
+            Parameters:
+              Entries:
+                - Source: demo.orders
+                  DetailType: Shipped
+                  Detail: {}
+                  EventBusName:
+                    Fn::GetAtt: [OrdersBus, Arn]
             End: true
 resources:
   Resources:
@@ -141,6 +154,10 @@ resources:
         Endpoint:
           Fn::GetAtt: [WorkDLQ, Arn]
         RawMessageDelivery: true
+    OrdersBus:
+      Type: AWS::Events::EventBus
+      Properties:
+        Name: demo-orders
     DoneByEmail:
       Type: AWS::SNS::Subscription
       Properties:
@@ -177,6 +194,7 @@ resources:
 	done, err := srv.Engine().Wait(ctx, info.ExecutionARN)
 	require.NoError(t, err)
 	require.Equal(t, "SUCCEEDED", done.Status, "%v %v", done.Error, done.Cause)
+	assert.Contains(t, *done.Output, `"FailedEntryCount":0`, "the bus named by Fn::GetAtt took the event")
 	for queue, want := range map[string]string{work: "j-7", u.SQS + "/000000000000/demo-work-dlq": "j-7"} {
 		got, err := sqsc.ReceiveMessage(ctx, &awssqs.ReceiveMessageInput{QueueUrl: aws.String(queue), WaitTimeSeconds: 1})
 		require.NoError(t, err)
