@@ -56,7 +56,12 @@ func TestDurableSyncChild(t *testing.T) {
 	eng2 := openEngine(t, file, clock2)
 	t.Cleanup(func() { _ = eng2.Close() })
 	assert.Equal(t, 2, eng2.Resume(), "the parent and its child resume")
-	require.Eventually(t, func() bool { return clock2.Pending() > 0 }, 10*time.Second, time.Millisecond, "the child waits")
+	// The child waits, and the parent has sent its start again (a child
+	// that ended before that answers ExecutionAlreadyExists: docs/durability.md).
+	require.Eventually(t, func() bool {
+		h, _ := eng2.History(ctx, started.ExecutionARN)
+		return clock2.Pending() > 0 && len(eventsOf(h, "TaskSubmitted")) == 2
+	}, 10*time.Second, time.Millisecond, "the child waits and the parent waits for it")
 	clock2.Advance(time.Minute)
 	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
@@ -70,6 +75,7 @@ func TestDurableSyncChild(t *testing.T) {
 	h, err := eng2.History(ctx, started.ExecutionARN)
 	require.NoError(t, err)
 	assert.Len(t, eventsOf(h, "TaskScheduled"), 2, "sent again after the restart")
+	assert.Len(t, eventsOf(h, "TaskSubmitted"), 2)
 	assert.Len(t, eventsOf(h, "TaskSucceeded"), 1)
 }
 
