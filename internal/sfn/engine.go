@@ -8,11 +8,13 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/asyncjobs/stepjobs/internal/asl"
+	"github.com/asyncjobs/stepjobs/internal/sfn/mockconfig"
 )
 
 // maxPayload is AWS's 256 KiB limit on inputs, outputs and state data.
@@ -41,6 +43,10 @@ type Config struct {
 	// oldest are forgotten first); 0 keeps them all, as AWS does for 90 days.
 	// A long-running local runtime can bound its memory with it.
 	RetainClosed int
+	// Mocks is Step Functions Local's mock configuration (SFN_MOCK_CONFIG):
+	// StartExecution with stateMachineArn#TestCase runs the test case's
+	// mocked states on its responses. Nil: no test cases.
+	Mocks *mockconfig.Config
 	// DataFile is a bbolt file keeping state machines, executions, their
 	// histories and pending retries across restarts (see Open). Empty:
 	// memory only. New ignores it.
@@ -299,6 +305,9 @@ func (e *Engine) resolveTasks(def *asl.StateMachine, raw []byte) (map[*asl.State
 			switch st.Type {
 			case asl.TypeTask:
 				t, err := e.resolveTask(st.Resource, rs.Parameters)
+				if err != nil && e.cfg.Mocks != nil {
+					t, err = unresolvedTask(st.Resource, err)
+				}
 				if err != nil {
 					return apiErrorf(codeInvalidDefinition, "Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: %s at %s/Resource'", err, at)
 				}
@@ -442,9 +451,18 @@ func (e *Engine) StartExecution(_ context.Context, smARN, name, input string) (E
 
 // startExecution is StartExecution without the name check.
 func (e *Engine) startExecution(smARN, name, input string) (*execution, error) {
+	// Step Functions Local's test cases: arn#TestCase ('#' cannot be in a
+	// state machine's name, so the suffix is unambiguous).
+	smARN, testCase, mocked := strings.Cut(smARN, "#")
 	sm, err := e.stateMachine(smARN)
 	if err != nil {
 		return nil, err
+	}
+	var tc *mockconfig.TestCase
+	if mocked {
+		if tc, err = e.testCase(sm, testCase); err != nil {
+			return nil, err
+		}
 	}
 	if name == "" {
 		name = NewUUID()
@@ -458,6 +476,7 @@ func (e *Engine) startExecution(smARN, name, input string) (*execution, error) {
 		return nil, apiErrorf(codeInvalidExecutionInput, "Invalid State Machine Execution Input: '%s'", inputErrorText(input))
 	}
 	ex := e.newExecution(sm, name, input, val)
+	ex.mock = tc
 	got, ok := e.store.PutExecution(ex)
 	if !ok {
 		got.mu.Lock()
@@ -490,6 +509,20 @@ func (e *Engine) startExecution(smARN, name, input string) (*execution, error) {
 	}
 	ex.run()
 	return ex, nil
+}
+
+// testCase looks up a test case of the mock configuration for sm.
+func (e *Engine) testCase(sm *stateMachine, name string) (*mockconfig.TestCase, error) {
+	if e.cfg.Mocks == nil {
+		return nil, apiErrorf(codeValidationException,
+			"Test case '%s' cannot run: no mock configuration file is loaded (set SFN_MOCK_CONFIG)", name)
+	}
+	tc, ok := e.cfg.Mocks.TestCase(sm.name, name)
+	if !ok {
+		return nil, apiErrorf(codeValidationException,
+			"Test case '%s' is not defined for state machine '%s' in the mock configuration file", name, sm.name)
+	}
+	return tc, nil
 }
 
 // syncStart waits until ex's start is on disk (no-op in memory).

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/asyncjobs/stepjobs/internal/asl"
+	"github.com/asyncjobs/stepjobs/internal/sfn/mockconfig"
 )
 
 // execution is one run of a state machine: its identity, status and history.
@@ -33,6 +34,13 @@ type execution struct {
 	arnValue, nameValue any
 	// seq numbers the execution in the journal (0 in memory).
 	seq uint64
+	// mock is the test case the execution runs (stateMachineArn#TestCase),
+	// nil for a real run; mockN counts each mocked state's invocations,
+	// across retries, revisits and Map iterations, as Step Functions Local
+	// does.
+	mock   *mockconfig.TestCase
+	mockMu sync.Mutex
+	mockN  map[string]int
 
 	mu      sync.Mutex
 	status  string

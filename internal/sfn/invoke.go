@@ -10,6 +10,8 @@ import (
 	"sync"
 
 	"github.com/aws/aws-lambda-go/lambda/messages"
+
+	"github.com/asyncjobs/stepjobs/internal/asl"
 )
 
 // Invoker runs one task: it takes the task's JSON input and returns its JSON
@@ -219,6 +221,35 @@ func (e *Engine) resolveTask(rawResource json.RawMessage, rawParams map[string]j
 		return t, nil
 	}
 	return nil, fmt.Errorf("no invoker registered for Resource '%s'", s)
+}
+
+// unresolvedTask stands for a Task resource that nothing here serves, when
+// a mock configuration is loaded: as in Step Functions Local, the machine
+// can then be created and its test cases mock the state; run for real, the
+// task fails with States.Runtime naming what is missing.
+func unresolvedTask(raw json.RawMessage, cause error) (*task, error) {
+	var s string
+	if json.Unmarshal(raw, &s) != nil || !strings.HasPrefix(s, "arn:") {
+		return nil, cause
+	}
+	fail := InvokerFunc(func(context.Context, []byte) ([]byte, error) {
+		return nil, &TaskError{Name: asl.ErrRuntime, Cause: cause.Error()}
+	})
+	if name, ok := lambdaFunctionName(s); ok && strings.Contains(s, ":lambda:") {
+		return &task{kind: taskLambda, resource: s, invoker: fail, functionName: name}, nil
+	}
+	base, callback := strings.CutSuffix(s, callbackSuffix)
+	if strings.HasSuffix(base, lambdaInvokeSuffix) {
+		// An unknown FunctionName: the look-up when the task runs answers
+		// Lambda.ResourceNotFoundException, as Lambda would.
+		t := &task{kind: taskLambdaInvoke, resource: s, resourceType: "lambda", resourceName: "invoke", callback: callback}
+		if callback {
+			t.resourceName += callbackSuffix
+		}
+		return t, nil
+	}
+	typ, name := serviceParts(s)
+	return &task{kind: taskService, resource: s, resourceType: typ, resourceName: name, invoker: fail, callback: callback}, nil
 }
 
 // getAttFunction reads {"Fn::GetAtt": [name, "Arn"]} (or "name.Arn").

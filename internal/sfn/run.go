@@ -11,6 +11,7 @@ import (
 
 	"github.com/asyncjobs/stepjobs/internal/asl"
 	"github.com/asyncjobs/stepjobs/internal/jsonvalue"
+	"github.com/asyncjobs/stepjobs/internal/sfn/mockconfig"
 )
 
 // frame runs one state list: the execution's top level, a Parallel branch or
@@ -172,6 +173,7 @@ type stateRun struct {
 	failEvent EventType
 	token     string   // $$.Task.Token of callback tasks
 	async     bool     // lambda:invoke with InvocationType Event
+	mocked    bool     // the attempt was answered by a test case's mock
 	rawText   string   // the raw input as JSON text: its original text when known, set by enter
 	envc      *asl.Env // the current attempt's env (see env)
 	envv      asl.Env
@@ -569,13 +571,20 @@ func (r *stateRun) runTask(env *asl.Env, owned bool) (string, any) {
 	if aerr != nil {
 		return r.fail(aerr)
 	}
+	if r.f.ex.mock != nil {
+		if resp, mocked, aerr := r.mockedResponse(); mocked {
+			if aerr != nil {
+				return r.fail(aerr)
+			}
+			return r.runMocked(t, in, timeout, heartbeat, resp)
+		}
+	}
 	var inv Invoker
 	var payload string
 	var ok bool
 	if t.kind == taskLambda {
 		inv, payload = t.invoker, marshalValue(in)
-		ok = r.recEntry(entry{typ: "LambdaFunctionScheduled", kind: kindLambdaSched, name: t.resource, payload: payload, timeoutSeconds: timeout}) &&
-			r.recEntry(entry{typ: "LambdaFunctionStarted", kind: kindPlain})
+		ok = r.recLambdaScheduled(t, payload, timeout)
 	} else {
 		if inv, payload, aerr = r.taskInvoker(t, in); aerr != nil {
 			return r.fail(aerr)
@@ -586,6 +595,60 @@ func (r *stateRun) runTask(env *asl.Env, owned bool) (string, any) {
 		return "", nil
 	}
 	return r.startTask(t, inv, payload, timeout, heartbeat, owned)
+}
+
+// mockedResponse takes the next response of the state's mock when the
+// execution's test case mocks it (mocked true). An invocation the mock has
+// no response for is States.Runtime, which no Retry or Catch handles: Step
+// Functions Local fails the execution then.
+func (r *stateRun) mockedResponse() (resp mockconfig.Response, mocked bool, _ *asl.Error) {
+	ex := r.f.ex
+	rs, ok := ex.mock.State(r.st.Name)
+	if !ok {
+		return resp, false, nil
+	}
+	ex.mockMu.Lock()
+	if ex.mockN == nil {
+		ex.mockN = map[string]int{}
+	}
+	n := ex.mockN[r.st.Name]
+	ex.mockN[r.st.Name] = n + 1
+	ex.mockMu.Unlock()
+	if resp, ok = rs.At(n); !ok {
+		return resp, true, &asl.Error{Name: asl.ErrRuntime, Cause: fmt.Sprintf(
+			"The mocked response '%s' of test case '%s' has no response for invocation %d of state '%s' (it answers invocations 0 to %d).",
+			rs.Name, ex.mock.Name, n, r.st.Name, rs.Count()-1)}
+	}
+	return resp, true, nil
+}
+
+// runMocked ends a Task attempt with a mocked response instead of its
+// invoker, recording the events the real integration would: the
+// LambdaFunction* events for a Lambda function ARN, the Task* events
+// otherwise. A callback or .sync task ends at once with the response, as
+// in Step Functions Local.
+func (r *stateRun) runMocked(t *task, in any, timeout, heartbeat int64, resp mockconfig.Response) (string, any) {
+	var ok bool
+	if t.kind == taskLambda {
+		ok = r.recLambdaScheduled(t, marshalValue(in), timeout)
+	} else {
+		ok = r.recTaskScheduled(t, in, timeout, heartbeat)
+	}
+	if !ok {
+		return "", nil
+	}
+	r.mocked = true
+	if resp.Throw != nil {
+		return r.taskDone(t, nil, &TaskError{Name: resp.Throw.Error, Cause: resp.Throw.Cause})
+	}
+	return r.taskDone(t, resp.Return, nil)
+}
+
+// recLambdaScheduled records LambdaFunctionScheduled and
+// LambdaFunctionStarted; false when the execution has ended meanwhile.
+func (r *stateRun) recLambdaScheduled(t *task, payload string, timeout int64) bool {
+	return r.recEntry(entry{typ: "LambdaFunctionScheduled", kind: kindLambdaSched, name: t.resource, payload: payload, timeoutSeconds: timeout}) &&
+		r.recEntry(entry{typ: "LambdaFunctionStarted", kind: kindPlain})
 }
 
 // taskInput evaluates what the attempt needs before anything is recorded:
@@ -850,9 +913,13 @@ func (r *stateRun) taskDone(t *task, out []byte, err error) (string, any) {
 			return "", nil
 		}
 	case taskLambdaInvoke:
-		if r.async {
+		switch {
+		case r.mocked:
+			// The mock's Return is the integration's whole result
+			// (StatusCode, Payload, ...), not the function's.
+		case r.async:
 			result = lambdaInvokeResult("", 202)
-		} else if !t.callback {
+		case !t.callback:
 			result = lambdaInvokeResult(result, 200)
 		}
 		fallthrough
