@@ -83,6 +83,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (op
 	faultSeed := fs.Uint64("fault-seed", uint64(envInt("FAULT_SEED", 1)), "seed of the fault decisions (env STEPJOBS_FAULT_SEED)")
 	authOn := fs.Bool("auth", env("AUTH", "true") == "true", "require a bearer token (a dev token, see "+offline.DevTokenPath+"); false lets every request through as anonymous, like STEPJOBS_AUTH_DISABLED=true on a private dev stage (env STEPJOBS_AUTH)")
 	allow := fs.Bool("simulated-failures", env("SIMULATED_FAILURES", "true") == "true", "honour simulateFailure in job input (env STEPJOBS_SIMULATED_FAILURES)")
+	fs.StringVar(&c.MockConfig, "mock-config", getenv("SFN_MOCK_CONFIG"), "Step Functions Local mock configuration file: StartExecution with stateMachineArn#TestCase runs that test case's mocked responses (env SFN_MOCK_CONFIG, Step Functions Local's name)")
 	level := fs.String("log-level", env("LOG_LEVEL", "info"), "debug, info, warn or error (env STEPJOBS_LOG_LEVEL)")
 	fs.StringVar(&o.logFormat, "log-format", env("LOG_FORMAT", "json"), "json or text (env STEPJOBS_LOG_FORMAT)")
 	if err := fs.Parse(args); err != nil {

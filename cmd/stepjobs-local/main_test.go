@@ -95,6 +95,10 @@ func TestParseFlags(t *testing.T) {
 				assert.Equal(t, faults.TaskFault{TimeoutRate: 0.5}, o.cfg.Faults.Tasks["tracking"])
 				assert.False(t, o.cfg.Faults.Enabled() && len(o.cfg.Faults.Stores) > 0)
 			}},
+		{name: "mock config", args: []string{"--mock-config", "mocks.json"},
+			check: func(t *testing.T, o options) { assert.Equal(t, "mocks.json", o.cfg.MockConfig) }},
+		{name: "mock config from Step Functions Local's variable", env: map[string]string{"SFN_MOCK_CONFIG": "/home/MockConfigFile.json"},
+			check: func(t *testing.T, o options) { assert.Equal(t, "/home/MockConfigFile.json", o.cfg.MockConfig) }},
 		{name: "bad fault", args: []string{"--fault", "tracking:error=2"}, wantErr: `--fault: fault "tracking:error=2"`},
 		{name: "bad store fault", args: []string{"--fault-store", "sqs:error=0.1"}, wantErr: `--fault-store: fault "sqs:error=0.1"`},
 		{name: "bad level", args: []string{"--log-level", "loud"}, wantErr: `--log-level "loud"`},

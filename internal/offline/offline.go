@@ -61,6 +61,7 @@ import (
 	"github.com/asyncjobs/stepjobs/internal/eventbridge"
 	"github.com/asyncjobs/stepjobs/internal/faults"
 	"github.com/asyncjobs/stepjobs/internal/sfn"
+	"github.com/asyncjobs/stepjobs/internal/sfn/mockconfig"
 	"github.com/asyncjobs/stepjobs/internal/sfnapi"
 	"github.com/asyncjobs/stepjobs/internal/slsconfig"
 	"github.com/asyncjobs/stepjobs/internal/sns"
@@ -140,6 +141,12 @@ type Config struct {
 
 	// Faults injects task and store failures (internal/faults); zero: none.
 	Faults faults.Faults
+
+	// MockConfig is a Step Functions Local mock configuration file
+	// (SFN_MOCK_CONFIG): StartExecution with stateMachineArn#TestCase runs
+	// that test case's mocked responses. Empty: none. A mistake in it stops
+	// the start, naming the file, the key and the line.
+	MockConfig string
 }
 
 // DefaultConfig is the configuration of `make run`: the API on 8080, Step
@@ -198,6 +205,7 @@ type Server struct {
 	isUp  atomic.Bool
 
 	engine   *sfn.Engine
+	mocks    *mockconfig.Config // Config.MockConfig, read
 	dynamo   *dynamodb.Client
 	s3       *s3.Client
 	dynalite *dynalite.Server
@@ -242,6 +250,14 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if err := checkLambdaMode(cfg.LambdaMode); err != nil {
 		return nil, err
 	}
+	// Read before anything starts, so that a mistake shows at once.
+	var mocks *mockconfig.Config
+	if cfg.MockConfig != "" {
+		var err error
+		if mocks, err = mockconfig.Load(cfg.MockConfig); err != nil {
+			return nil, fmt.Errorf("offline: %w", err)
+		}
+	}
 	if cfg.Dir == "" {
 		wd, err := os.Getwd()
 		if err != nil {
@@ -261,7 +277,7 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{cfg: cfg, log: log, ready: make(chan struct{}), failed: make(chan error, 4)}
+	s := &Server{cfg: cfg, log: log, mocks: mocks, ready: make(chan struct{}), failed: make(chan error, 4)}
 	s.life, s.endLife = context.WithCancel(context.Background())
 	defer func() {
 		if err != nil {
@@ -480,7 +496,7 @@ func (s *Server) startEngine(ctx context.Context) error {
 		return err
 	}
 	s.engine, err = s.newEngine(sfn.Config{Region: s.svc.Region, AccountID: s.svc.AccountID, Partition: partition,
-		Invokers: registry, Logger: s.log, Clock: s.cfg.Clock, RetainClosed: s.cfg.RetainClosed})
+		Invokers: registry, Logger: s.log, Clock: s.cfg.Clock, RetainClosed: s.cfg.RetainClosed, Mocks: s.mocks})
 	if err != nil {
 		return err
 	}

@@ -161,6 +161,36 @@ func TestStartPortInUse(t *testing.T) {
 	assert.Contains(t, err.Error(), "offline: API port")
 }
 
+// A mistake in the mock configuration stops the start at once, naming the
+// file, the line and the key; a good file lets the start go on (here to
+// the port in use).
+func TestStartMockConfig(t *testing.T) {
+	bad := filepath.Join(t.TempDir(), "MockConfigFile.json")
+	require.NoError(t, os.WriteFile(bad, []byte(`{
+  "StateMachines": {"M": {"TestCases": {"T": {"S": "R"}}}},
+  "MockedResponses": {"R": {"0": {"Return": 1}, "2": {"Return": 2}}}
+}`), 0o644))
+	cfg := DefaultConfig()
+	cfg.Dir = "../.."
+	cfg.MockConfig = bad
+	_, err := Start(context.Background(), cfg)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), bad+`:3:49: MockedResponses.R["2"]: starts at invocation 2, but invocation 1 has no response`)
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer ln.Close()
+	cfg.MockConfig = filepath.Join("..", "sfn", "mockconfig", "testdata", "MockConfigFile.json")
+	cfg.APIPort = ln.Addr().(*net.TCPAddr).Port
+	_, err = Start(context.Background(), cfg)
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "offline: API port")
+
+	cfg.MockConfig = filepath.Join(t.TempDir(), "missing.json")
+	_, err = Start(context.Background(), cfg)
+	require.ErrorIs(t, err, os.ErrNotExist)
+}
+
 // Task faults name a function of serverless.yml or a service integration;
 // anything else is a typo, refused.
 func TestCheckFaults(t *testing.T) {
