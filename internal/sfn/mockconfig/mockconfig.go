@@ -286,14 +286,9 @@ func (p *parser) testCases(path string) (map[string]*rawTest, error) {
 		rt := &rawTest{name: name, states: map[string]rawRef{}}
 		err := p.object(tcPath, func(state string, _ int64) error {
 			stPath := join(tcPath, state)
-			off := p.dec.InputOffset()
-			tok, err := p.dec.Token()
+			s, off, err := p.str(stPath, "the name of a mocked response (a string)")
 			if err != nil {
-				return p.syntax(err)
-			}
-			s, ok := tok.(string)
-			if !ok {
-				return p.errAt(off, stPath, "want the name of a mocked response (a string), got "+describe(tok))
+				return err
 			}
 			rt.states[state] = rawRef{response: s, path: stPath, offset: off}
 			return nil
@@ -394,14 +389,9 @@ func (p *parser) throw(path string) (*Throw, error) {
 		if key != "Error" && key != "Cause" {
 			return p.errAt(off, join(path, key), `unknown field; Throw has "Error" and "Cause"`)
 		}
-		voff := p.dec.InputOffset()
-		tok, err := p.dec.Token()
+		s, _, err := p.str(join(path, key), "a string")
 		if err != nil {
-			return p.syntax(err)
-		}
-		s, ok := tok.(string)
-		if !ok {
-			return p.errAt(voff, join(path, key), "want a string, got "+describe(tok))
+			return err
 		}
 		if key == "Error" {
 			t.Error = s
@@ -423,6 +413,21 @@ func (p *parser) throw(path string) (*Throw, error) {
 		return nil, p.errAt(start, join(path, "Error"), "is empty; Retry and Catch match on it")
 	}
 	return t, nil
+}
+
+// str reads a string value (want says what is expected, for the error)
+// and its offset.
+func (p *parser) str(path, want string) (string, int64, error) {
+	off := p.dec.InputOffset()
+	tok, err := p.dec.Token()
+	if err != nil {
+		return "", off, p.syntax(err)
+	}
+	s, ok := tok.(string)
+	if !ok {
+		return "", off, p.errAt(off, path, "want "+want+", got "+describe(tok))
+	}
+	return s, off, nil
 }
 
 // object reads a JSON object, calling fn with each key (and its offset)
