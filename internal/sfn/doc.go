@@ -53,6 +53,13 @@
 // service does (DynamoDB.ConditionalCheckFailedException) rather than as
 // Lambda does; a JobInvoker runs the run-a-job pattern (.sync): its
 // submission is recorded as TaskSubmitted and the task ends as the job does.
+//
+// Step Functions Local's mock configurations (Config.Mocks, read by
+// internal/sfn/mockconfig) mock Tasks per execution instead:
+// StartExecution with "<stateMachineArn>#<TestCase>" answers each attempt of
+// a state the test case names with its next numbered response, recording
+// the events the real integration would, and States.Runtime once the
+// responses run out.
 // internal/integration registers the integrations the local runtime serves.
 //
 // # Time
