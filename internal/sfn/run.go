@@ -615,9 +615,13 @@ func (r *stateRun) mockedResponse() (resp mockconfig.Response, mocked bool, _ *a
 	ex.mockN[r.st.Name] = n + 1
 	ex.mockMu.Unlock()
 	if resp, ok = rs.At(n); !ok {
+		answers := "it has no numbered responses"
+		if c := rs.Count(); c > 0 {
+			answers = fmt.Sprintf("it answers invocations 0 to %d", c-1)
+		}
 		return resp, true, &asl.Error{Name: asl.ErrRuntime, Cause: fmt.Sprintf(
-			"The mocked response '%s' of test case '%s' has no response for invocation %d of state '%s' (it answers invocations 0 to %d).",
-			rs.Name, ex.mock.Name, n, r.st.Name, rs.Count()-1)}
+			"The mocked response '%s' of test case '%s' has no response for invocation %d of state '%s' (%s).",
+			rs.Name, ex.mock.Name, n, r.st.Name, answers)}
 	}
 	return resp, true, nil
 }

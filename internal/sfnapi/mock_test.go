@@ -229,6 +229,7 @@ func TestMockCases(t *testing.T) {
 		d, _ := m.run(smARN+"#Unanswered", "empty", `{}`)
 		require.Equal(t, types.ExecutionStatusFailed, d.Status)
 		require.Equal(t, "States.Runtime", aws.ToString(d.Error))
+		require.Contains(t, aws.ToString(d.Cause), "The mocked response 'Empty' of test case 'Unanswered' has no response for invocation 0 of state 'Validate' (it has no numbered responses).")
 	})
 
 	t.Run("UnknownResourceRunsForReal", func(t *testing.T) {
