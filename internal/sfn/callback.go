@@ -7,7 +7,7 @@ import (
 	"github.com/asyncjobs/stepjobs/internal/asl"
 )
 
-// callbackTask finds the waiting callback task of a token.
+// callbackTask finds the waiting callback or activity task of a token.
 func (e *Engine) callbackTask(token string) (*taskRun, error) {
 	if token == "" || len(token) > 1024 {
 		return nil, apiErrorf(codeInvalidToken, "Invalid Token: '%s'", token)
@@ -56,8 +56,12 @@ func (e *Engine) SendTaskFailure(_ context.Context, token, errName, cause string
 	}
 	tr.resume(func() (string, any) {
 		r, t := tr.r, tr.t
-		r.rec(Event{Type: "TaskFailed", TaskFailedEventDetails: &TaskFailureDetails{
-			Resource: t.resourceName, ResourceType: t.resourceType, Error: nonEmpty(errName), Cause: nonEmpty(cause)}})
+		if t.kind == taskActivity {
+			r.rec(Event{Type: "ActivityFailed", ActivityFailedEventDetails: &FailureDetails{Error: nonEmpty(errName), Cause: nonEmpty(cause)}})
+		} else {
+			r.rec(Event{Type: "TaskFailed", TaskFailedEventDetails: &TaskFailureDetails{
+				Resource: t.resourceName, ResourceType: t.resourceType, Error: nonEmpty(errName), Cause: nonEmpty(cause)}})
+		}
 		return r.fail(&asl.Error{Name: errName, Cause: cause})
 	})
 	return nil

@@ -81,6 +81,9 @@ type Engine struct {
 
 	// tokens maps the task tokens of waiting callback tasks to their runs.
 	tokens sync.Map // string -> *taskRun
+
+	actMu      sync.Mutex
+	activities map[string]*activity // by ARN; see activity.go
 }
 
 // lockedSource makes a rand.Source safe for concurrent use.

@@ -42,6 +42,13 @@ type Event struct {
 	TaskTimedOutEventDetails  *TaskFailureDetails   `json:"taskTimedOutEventDetails,omitempty"`
 	TaskSubmittedEventDetails *TaskOutputDetails    `json:"taskSubmittedEventDetails,omitempty"`
 
+	ActivityScheduledEventDetails      *ActivityScheduledDetails `json:"activityScheduledEventDetails,omitempty"`
+	ActivityScheduleFailedEventDetails *FailureDetails           `json:"activityScheduleFailedEventDetails,omitempty"`
+	ActivityStartedEventDetails        *ActivityStartedDetails   `json:"activityStartedEventDetails,omitempty"`
+	ActivitySucceededEventDetails      *OutputDetails            `json:"activitySucceededEventDetails,omitempty"`
+	ActivityFailedEventDetails         *FailureDetails           `json:"activityFailedEventDetails,omitempty"`
+	ActivityTimedOutEventDetails       *FailureDetails           `json:"activityTimedOutEventDetails,omitempty"`
+
 	MapStateStartedEventDetails       *MapStateStartedDetails `json:"mapStateStartedEventDetails,omitempty"`
 	MapIterationStartedEventDetails   *MapIterationDetails    `json:"mapIterationStartedEventDetails,omitempty"`
 	MapIterationSucceededEventDetails *MapIterationDetails    `json:"mapIterationSucceededEventDetails,omitempty"`
@@ -154,6 +161,20 @@ type TaskFailureDetails struct {
 	Cause        *string `json:"cause,omitempty"`
 }
 
+// ActivityScheduledDetails are the details of ActivityScheduled.
+type ActivityScheduledDetails struct {
+	Resource           string   `json:"resource"`
+	Input              *string  `json:"input,omitempty"`
+	InputDetails       *Details `json:"inputDetails,omitempty"`
+	TimeoutInSeconds   *int64   `json:"timeoutInSeconds,omitempty"`
+	HeartbeatInSeconds *int64   `json:"heartbeatInSeconds,omitempty"`
+}
+
+// ActivityStartedDetails are the details of ActivityStarted.
+type ActivityStartedDetails struct {
+	WorkerName *string `json:"workerName,omitempty"`
+}
+
 // MapStateStartedDetails are the details of MapStateStarted.
 type MapStateStartedDetails struct {
 	Length int `json:"length"`
@@ -215,6 +236,14 @@ func (ev Event) WithoutData() Event {
 		c := *d
 		c.Parameters = nil
 		ev.TaskScheduledEventDetails = &c
+	}
+	if d := ev.ActivityScheduledEventDetails; d != nil {
+		c := *d
+		c.Input, c.InputDetails = nil, nil
+		ev.ActivityScheduledEventDetails = &c
+	}
+	if d := ev.ActivitySucceededEventDetails; d != nil {
+		ev.ActivitySucceededEventDetails = &OutputDetails{}
 	}
 	if d := ev.TaskSucceededEventDetails; d != nil {
 		ev.TaskSucceededEventDetails = &TaskOutputDetails{Resource: d.Resource, ResourceType: d.ResourceType}

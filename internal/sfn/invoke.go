@@ -151,6 +151,7 @@ const (
 	taskLambda       taskKind = iota // a Lambda ARN or Fn::GetAtt: LambdaFunction* events
 	taskLambdaInvoke                 // arn:aws:states:::lambda:invoke: Task* events, result envelope
 	taskService                      // a registered service integration: Task* events
+	taskActivity                     // an activity ARN: Activity* events (activity.go)
 )
 
 // lambdaInvokeResource is the optimised Lambda integration.
@@ -219,6 +220,11 @@ func (e *Engine) resolveTask(rawResource json.RawMessage, rawParams map[string]j
 			return nil, fmt.Errorf("resource %s: Parameters.FunctionName is required", s)
 		}
 		return t, nil
+	}
+	if isActivityARN(s) {
+		// Looked up when scheduled, not now: AWS accepts a definition
+		// naming an activity that does not exist yet.
+		return &task{kind: taskActivity, resource: s}, nil
 	}
 	return nil, fmt.Errorf("no invoker registered for Resource '%s'", s)
 }

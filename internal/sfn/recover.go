@@ -34,6 +34,9 @@ import (
 //     TimeoutSeconds counts from the original start;
 //   - a Task timeout or heartbeat counts afresh from the new invocation;
 //     a callback task gets a new token (the old one is unknown);
+//   - an activity task scheduled or started is scheduled again (a second
+//     ActivityScheduled), and waits for a worker with a new token: the
+//     activity must exist again by Resume (activities are not stored);
 //   - a Parallel or Map state in flight runs all its branches again;
 //   - an execution that cannot go on (its machine version no longer
 //     resolves, say) fails with States.Runtime rather than stay RUNNING.
@@ -526,6 +529,15 @@ func (r *stateRun) resumeTask(events []Event, retryAt map[int64]time.Time) error
 			fd = &FailureDetails{Error: ev.TaskFailedEventDetails.Error, Cause: ev.TaskFailedEventDetails.Cause}
 		case ev.TaskTimedOutEventDetails != nil:
 			fd = &FailureDetails{Error: ev.TaskTimedOutEventDetails.Error, Cause: ev.TaskTimedOutEventDetails.Cause}
+		case ev.ActivityFailedEventDetails != nil:
+			fd = ev.ActivityFailedEventDetails
+		case ev.ActivityTimedOutEventDetails != nil:
+			fd = ev.ActivityTimedOutEventDetails
+		case ev.ActivityScheduleFailedEventDetails != nil:
+			fd = ev.ActivityScheduleFailedEventDetails
+		case ev.ActivitySucceededEventDetails != nil:
+			result, succeeded, lastFailed = ev.ActivitySucceededEventDetails.Output, true, false
+			continue
 		case ev.LambdaFunctionSucceededEventDetails != nil:
 			result, succeeded, lastFailed = ev.LambdaFunctionSucceededEventDetails.Output, true, false
 			continue

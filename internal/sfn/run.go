@@ -576,8 +576,15 @@ func (r *stateRun) runTask(env *asl.Env, owned bool) (string, any) {
 			if aerr != nil {
 				return r.fail(aerr)
 			}
+			if t.kind == taskActivity {
+				// Step Functions Local refuses these, with this cause.
+				return r.fail(&asl.Error{Name: asl.ErrRuntime, Cause: "Activity state cannot be mocked. Please remove mocks mapped for all activity state in the mock config file."})
+			}
 			return r.runMocked(t, in, timeout, heartbeat, resp)
 		}
+	}
+	if t.kind == taskActivity {
+		return r.runActivity(t, in, timeout, heartbeat)
 	}
 	var inv Invoker
 	var payload string
@@ -875,9 +882,12 @@ func (r *stateRun) recEntry(en entry) bool {
 }
 
 func (r *stateRun) taskTimedOut(t *task, name string) (string, any) {
-	if t.kind == taskLambda {
+	switch t.kind {
+	case taskLambda:
 		r.rec(Event{Type: "LambdaFunctionTimedOut", LambdaFunctionTimedOutEventDetails: &FailureDetails{Error: strp(name)}})
-	} else {
+	case taskActivity:
+		r.rec(Event{Type: "ActivityTimedOut", ActivityTimedOutEventDetails: &FailureDetails{Error: strp(name)}})
+	default:
 		r.rec(Event{Type: "TaskTimedOut", TaskTimedOutEventDetails: &TaskFailureDetails{Resource: t.resourceName, ResourceType: t.resourceType, Error: strp(name)}})
 	}
 	return r.fail(&asl.Error{Name: name})
@@ -914,6 +924,10 @@ func (r *stateRun) taskDone(t *task, out []byte, err error) (string, any) {
 	switch t.kind {
 	case taskLambda:
 		if !r.recEntry(entry{typ: "LambdaFunctionSucceeded", kind: kindLambdaOK, payload: outStr}) {
+			return "", nil
+		}
+	case taskActivity:
+		if !r.rec(Event{Type: "ActivitySucceeded", ActivitySucceededEventDetails: &OutputDetails{Output: strp(marshalValue(result)), OutputDetails: notTruncated}}) {
 			return "", nil
 		}
 	case taskLambdaInvoke:
