@@ -58,6 +58,11 @@ func (s *server) operations() map[string]apiOp {
 		"SendTaskSuccess":                  s.apiSendTaskSuccess,
 		"SendTaskFailure":                  s.apiSendTaskFailure,
 		"SendTaskHeartbeat":                s.apiSendTaskHeartbeat,
+		"CreateActivity":                   s.apiCreateActivity,
+		"DescribeActivity":                 s.apiDescribeActivity,
+		"ListActivities":                   s.apiListActivities,
+		"DeleteActivity":                   s.apiDeleteActivity,
+		"GetActivityTask":                  s.apiGetActivityTask,
 	}
 }
 

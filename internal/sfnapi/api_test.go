@@ -301,7 +301,7 @@ func TestAPIUnknownOperation(t *testing.T) {
 	defer srv.Close()
 	req, err := http.NewRequest(http.MethodPost, srv.URL, strings.NewReader("{}"))
 	require.NoError(t, err)
-	req.Header.Set("X-Amz-Target", "AWSStepFunctions.CreateActivity")
+	req.Header.Set("X-Amz-Target", "AWSStepFunctions.RedriveExecution") // not served (yet)
 	resp, err := srv.Client().Do(req)
 	require.NoError(t, err)
 	defer resp.Body.Close()

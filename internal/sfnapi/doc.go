@@ -17,7 +17,9 @@
 // engine's Go methods take any role), validates statusFilter, maxResults
 // and nextToken, and serves GetExecutionHistory (paging, reverseOrder,
 // includeExecutionData) and StartSyncExecution (EXPRESS machines only, as
-// on AWS). Request signatures are accepted without checking, as other
+// on AWS). GetActivityTask holds the request for up to 60 s of the
+// engine's clock and answers {} (no taskToken) when no task came; a
+// client that hangs up ends the poll. Request signatures are accepted without checking, as other
 // local emulators do. StartSyncExecution carries the SDK's "sync-" host
 // prefix: clients need DisableEndpointHostPrefix (or a transport that
 // strips it) to reach a loopback address.
