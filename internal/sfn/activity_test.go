@@ -2,6 +2,7 @@ package sfn
 
 import (
 	"context"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -215,4 +216,81 @@ func TestActivityPoll(t *testing.T) {
 
 	require.NoError(t, e.DeleteActivity(ctx, a.ARN))
 	assert.Empty(t, e.ListActivities(ctx))
+}
+
+// An activity task scheduled or started when the engine stopped is
+// scheduled again after a restart, for a worker to take with a new token;
+// the activity must have been created again by Resume.
+func TestDurableActivityResumes(t *testing.T) {
+	ctx := context.Background()
+	tests := []struct {
+		name     string
+		taken    bool // a worker had taken the task (ActivityStarted)
+		crash    bool // kill -9 rather than Close
+		recreate bool
+		before   []string // the history at the stop
+		after    []string // what the restart adds
+	}{
+		{
+			name: "scheduled, clean stop", recreate: true,
+			before: []string{"ExecutionStarted", "TaskStateEntered", "ActivityScheduled"},
+			after:  []string{"ActivityScheduled", "ActivityStarted", "ActivitySucceeded", "TaskStateExited", "ExecutionSucceeded"},
+		},
+		{
+			name: "started, crash", taken: true, crash: true, recreate: true,
+			before: []string{"ExecutionStarted", "TaskStateEntered", "ActivityScheduled", "ActivityStarted"},
+			after:  []string{"ActivityScheduled", "ActivityStarted", "ActivitySucceeded", "TaskStateExited", "ExecutionSucceeded"},
+		},
+		{
+			name:   "activity not created again",
+			before: []string{"ExecutionStarted", "TaskStateEntered", "ActivityScheduled"},
+			after:  []string{"ActivityScheduleFailed", "ExecutionFailed"},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			file := filepath.Join(t.TempDir(), "sfn.bolt")
+			e, _ := openDurable(t, file, t0, &jobHandlers{}, 0)
+			actARN, execARN := startActivityExecution(t, e, true)
+			var old ActivityTask
+			if tc.taken {
+				old = takeTask(t, e, actARN)
+			}
+			require.NoError(t, e.journal.Sync())
+			assert.Equal(t, tc.before, eventTypes(mustHistory(t, e, execARN)))
+			if tc.crash {
+				e.crash()
+			} else {
+				require.NoError(t, e.Close())
+			}
+
+			e2, clock2 := openDurable(t, file, t0.Add(time.Minute), &jobHandlers{}, 0)
+			if tc.recreate {
+				_, err := e2.CreateActivity(ctx, "work")
+				require.NoError(t, err)
+			}
+			require.Equal(t, 1, e2.Resume())
+			require.NoError(t, e2.WaitIdle(ctx))
+			if tc.recreate {
+				task := takeTask(t, e2, actARN)
+				assert.JSONEq(t, `{"job":7}`, task.Input)
+				if tc.taken {
+					assert.NotEqual(t, old.Token, task.Token)
+					assert.Equal(t, codeTaskDoesNotExist, ErrorCode(e2.SendTaskSuccess(ctx, old.Token, `{}`)), "the old token is unknown")
+				}
+				require.NoError(t, e2.SendTaskSuccess(ctx, task.Token, `{"done":true}`))
+			}
+			settle(t, e2, clock2, execARN)
+			h := mustHistory(t, e2, execARN)
+			assertIDsContinue(t, h)
+			assert.Equal(t, append(append([]string{}, tc.before...), tc.after...), eventTypes(h))
+		})
+	}
+}
+
+func mustHistory(t *testing.T, e *Engine, arn string) []Event {
+	t.Helper()
+	h, err := e.History(context.Background(), arn)
+	require.NoError(t, err)
+	return h
 }
