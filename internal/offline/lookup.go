@@ -28,9 +28,9 @@ func (n *stackNames) GetAtt(id, attr string) (string, bool) {
 }
 
 // newStackNames names every resource the local runtime provides: the
-// functions, state machines, tables and buckets serverless.yml declares,
-// the IAM roles (never enforced locally, but referenced by ARN) and the
-// REST API the plugin generates. Anything else stays unresolved, so a
+// functions, state machines, activities, tables and buckets serverless.yml
+// declares, the IAM roles (never enforced locally, but referenced by ARN)
+// and the REST API the plugin generates. Anything else stays unresolved, so a
 // reference to it is a start-up error naming the key.
 func newStackNames(svc *slsconfig.Service, partition string, bucketNames map[string]string) *stackNames {
 	n := &stackNames{partition: partition, region: svc.Region, account: svc.AccountID,
@@ -46,6 +46,12 @@ func newStackNames(svc *slsconfig.Service, partition string, bucketNames map[str
 		n.refs[sm.LogicalID] = arn
 		n.attrs[sm.LogicalID+".Arn"] = arn
 		n.attrs[sm.LogicalID+".Name"] = name
+	}
+	for _, a := range svc.Activities {
+		arn := n.activityARN(a.Name)
+		n.refs[a.LogicalID] = arn
+		n.attrs[a.LogicalID+".Arn"] = arn
+		n.attrs[a.LogicalID+".Name"] = a.Name
 	}
 	for _, t := range svc.Tables {
 		n.refs[t.LogicalID] = t.TableName
@@ -99,6 +105,10 @@ func (n *stackNames) functionARN(name string) string {
 
 func (n *stackNames) stateMachineARN(name string) string {
 	return fmt.Sprintf("arn:%s:states:%s:%s:stateMachine:%s", n.partition, n.region, n.account, name)
+}
+
+func (n *stackNames) activityARN(name string) string {
+	return fmt.Sprintf("arn:%s:states:%s:%s:activity:%s", n.partition, n.region, n.account, name)
 }
 
 // stateMachineName is the deployed name: `name:`, else the logical id (on

@@ -502,6 +502,17 @@ func (s *Server) startEngine(ctx context.Context) error {
 	}
 	late.Set(s.engine)
 	s.unsub = s.engine.Subscribe(s.logStatus)
+	// Before the machines run: a definition may name them, and an
+	// execution the data file kept may be waiting on one.
+	for _, a := range s.svc.Activities {
+		info, err := s.engine.CreateActivity(ctx, a.Name)
+		if err != nil {
+			return fmt.Errorf("offline: activity %s: %w", a.Name, err)
+		}
+		if want := names.activityARN(a.Name); info.ARN != want {
+			return fmt.Errorf("offline: activity %s: engine ARN %s, templates expect %s", a.Name, info.ARN, want)
+		}
+	}
 	for _, sm := range s.svc.StateMachines {
 		def, err := s.svc.Definition(sm.Key, lookup)
 		if err != nil {

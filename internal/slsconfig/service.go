@@ -37,6 +37,8 @@ type Service struct {
 	Queues        []Queue
 	Topics        []Topic
 	Subscriptions []Subscription
+	// Activities are `stepFunctions.activities:`, in their order there.
+	Activities []Activity
 	// Config is the whole configuration with its variables resolved; the
 	// CloudFormation intrinsics in it are not.
 	Config map[string]any
@@ -70,6 +72,14 @@ type StateMachine struct {
 	Definition any
 	// Events is the raw `events:` list; Service.Routes reads its http events.
 	Events []any
+}
+
+// Activity is one entry of `stepFunctions.activities:`, which
+// serverless-step-functions deploys as an AWS::StepFunctions::Activity
+// named as written (Ref answers its ARN, Fn::GetAtt its Arn and Name).
+type Activity struct {
+	Name      string
+	LogicalID string // <Name>StepFunctionsActivity, normalized
 }
 
 // Table is an AWS::DynamoDB::Table of resources.Resources.
@@ -192,6 +202,9 @@ func build(cfg map[string]any, opts Options) (*Service, error) {
 	if err := s.buildStateMachines(cfg); err != nil {
 		return nil, err
 	}
+	if err := s.buildActivities(cfg); err != nil {
+		return nil, err
+	}
 	if err := s.buildResources(cfg); err != nil {
 		return nil, err
 	}
@@ -264,6 +277,27 @@ func (s *Service) buildStateMachines(cfg map[string]any) error {
 			sm.Events = ev
 		}
 		s.StateMachines = append(s.StateMachines, sm)
+	}
+	return nil
+}
+
+// buildActivities reads stepFunctions.activities, a list of names, as the
+// plugin does (anything else is its "activities property is not an array").
+func (s *Service) buildActivities(cfg map[string]any) error {
+	sf, _ := cfg["stepFunctions"].(map[string]any)
+	if sf["activities"] == nil {
+		return nil
+	}
+	list, ok := sf["activities"].([]any)
+	if !ok {
+		return errors.New("stepFunctions.activities: not a list")
+	}
+	for i, v := range list {
+		name, ok := v.(string)
+		if !ok || name == "" {
+			return fmt.Errorf("stepFunctions.activities.%d: not a name", i)
+		}
+		s.Activities = append(s.Activities, Activity{Name: name, LogicalID: normalizedResourceName(name) + "StepFunctionsActivity"})
 	}
 	return nil
 }
