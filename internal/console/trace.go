@@ -60,7 +60,7 @@ type stateRun struct {
 	Error, Cause    string // of the latest failure
 	Failures        []failure
 	// Call is the latest attempt's service call, for a Task with Task*
-	// events (a service integration, or lambda:invoke).
+	// events (a service integration, or lambda:invoke) or an activity.
 	Call taskCall
 
 	open   bool // the latest failure has not been followed by an exit or a retry
@@ -70,10 +70,10 @@ type stateRun struct {
 // taskCall is one service call of a Task: the integration, what was sent
 // and what came back (JSON texts; "" when not yet there).
 type taskCall struct {
-	Resource  string // e.g. "dynamodb:putItem", "aws-sdk:s3:getObject"
-	Request   string // TaskScheduled's parameters
+	Resource  string // e.g. "dynamodb:putItem", "aws-sdk:s3:getObject", "activity:<name>"
+	Request   string // TaskScheduled's parameters, ActivityScheduled's input
 	Submitted string // TaskSubmitted's output (callback and .sync tasks)
-	Response  string // TaskSucceeded's output
+	Response  string // TaskSucceeded's (ActivitySucceeded's) output
 }
 
 // eventRow is one history row as the AWS console shows it.
@@ -310,6 +310,11 @@ func (a *analyser) taskEvent(ev types.HistoryEvent, typ string, det details, isF
 	case "TaskSubmitted":
 		r.Call.Submitted = det.str("Output")
 	case "TaskSucceeded":
+		r.Call.Response = det.str("Output")
+	case "ActivityScheduled":
+		// The worker's task: what GetActivityTask handed it, and what it sent back.
+		r.Call = taskCall{Resource: "activity:" + det.str("Resource")[strings.LastIndex(det.str("Resource"), ":")+1:], Request: det.str("Input")}
+	case "ActivitySucceeded":
 		r.Call.Response = det.str("Output")
 	}
 	if strings.HasSuffix(typ, "Scheduled") {
