@@ -22,7 +22,8 @@
 // ListStateMachines, DeleteStateMachine, ValidateStateMachineDefinition,
 // StartExecution, DescribeExecution, DescribeStateMachineForExecution,
 // StopExecution, ListExecutions, History, SendTaskSuccess, SendTaskFailure,
-// SendTaskHeartbeat), plus Wait and WaitIdle. Their errors are *APIError,
+// SendTaskHeartbeat, CreateActivity, DescribeActivity, ListActivities,
+// DeleteActivity, GetActivityTask), plus Wait and WaitIdle. Their errors are *APIError,
 // with AWS's codes and messages, so the protocol passes them on unchanged.
 //
 // # Task resources and invokers
@@ -62,6 +63,17 @@
 // responses run out.
 // internal/integration registers the integrations the local runtime serves.
 //
+// A Resource that is an activity ARN resolves at creation whether or not
+// the activity exists; each attempt records ActivityScheduled and waits in
+// the activity's queue until GetActivityTask (a long poll of up to 60 s on
+// Config.Clock) hands it to a worker with a token, recording
+// ActivityStarted. The token then works as a callback token:
+// SendTaskSuccess, SendTaskFailure and SendTaskHeartbeat record
+// ActivitySucceeded and ActivityFailed, and the timeout and heartbeat,
+// which count from ActivityStarted, ActivityTimedOut. A missing activity
+// fails the attempt with ActivityScheduleFailed (States.Runtime).
+// Activities are kept in memory only (activity.go).
+//
 // # Time
 //
 // Waits, retry backoffs (with FULL jitter from Config.Rand), task timeouts
@@ -81,7 +93,7 @@
 // testdata/conformance-failures.txt (a local report, not tracked). Both
 // query languages run: JSONPath, and JSONata through internal/jsonata (the
 // asl package compiles and evaluates the {% %} fields). Not implemented:
-// redrive, activities, versions and aliases, tags, distributed Map item
+// redrive, versions and aliases, tags, distributed Map item
 // readers and result writers.
 //
 // # Durable state
