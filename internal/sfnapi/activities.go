@@ -50,20 +50,7 @@ func (s *server) apiListActivities(ctx context.Context, body []byte) (any, error
 	if err := decode(body, &in); err != nil {
 		return nil, err
 	}
-	all := s.e.ListActivities(ctx)
-	start, end, next, err := in.page(len(all), "activities")
-	if err != nil {
-		return nil, err
-	}
-	list := make([]map[string]any, 0, end-start)
-	for _, a := range all[start:end] {
-		list = append(list, activityDescription(a))
-	}
-	out := map[string]any{"activities": list}
-	if next != "" {
-		out["nextToken"] = next
-	}
-	return out, nil
+	return listPage(in, s.e.ListActivities(ctx), "activities", activityDescription)
 }
 
 func (s *server) apiDeleteActivity(ctx context.Context, body []byte) (any, error) {

@@ -191,16 +191,24 @@ func (s *server) apiListStateMachines(ctx context.Context, body []byte) (any, er
 	if err := decode(body, &in); err != nil {
 		return nil, err
 	}
-	all := s.e.ListStateMachines(ctx)
-	start, end, next, err := in.page(len(all), "stateMachines")
+	return listPage(in, s.e.ListStateMachines(ctx), "stateMachines", func(sm sfn.StateMachineInfo) map[string]any {
+		return map[string]any{"stateMachineArn": sm.ARN, "name": sm.Name, "type": sm.Type, "creationDate": sfn.EpochSeconds(sm.CreationDate)}
+	})
+}
+
+// listPage answers a List* operation: the page of all that in asks for,
+// each item encoded by item, under key (which also scopes the tokens),
+// with nextToken when more follow.
+func listPage[T any](in pageInput, all []T, key string, item func(T) map[string]any) (any, error) {
+	start, end, next, err := in.page(len(all), key)
 	if err != nil {
 		return nil, err
 	}
 	list := make([]map[string]any, 0, end-start)
-	for _, sm := range all[start:end] {
-		list = append(list, map[string]any{"stateMachineArn": sm.ARN, "name": sm.Name, "type": sm.Type, "creationDate": sfn.EpochSeconds(sm.CreationDate)})
+	for _, v := range all[start:end] {
+		list = append(list, item(v))
 	}
-	out := map[string]any{"stateMachines": list}
+	out := map[string]any{key: list}
 	if next != "" {
 		out["nextToken"] = next
 	}
