@@ -14,8 +14,8 @@ import (
 // activity's queue until a worker takes it with GetActivityTask, then ends
 // with SendTaskSuccess or SendTaskFailure for the token the worker got,
 // as a callback task does (the token is in e.tokens, so callback.go serves
-// both). Activities are kept in memory only: a durable engine's caller
-// creates them again at start (internal/offline does, from serverless.yml).
+// both). A durable engine keeps its activities in the data file; their
+// queues are rebuilt as the executions waiting on them resume.
 
 const (
 	resourceActivity = "activity"
@@ -83,18 +83,27 @@ func (e *Engine) CreateActivity(_ context.Context, name string) (ActivityInfo, e
 	if err := validName(name); err != nil {
 		return ActivityInfo{}, err
 	}
-	arn := e.activityARN(name)
+	return e.addActivity(e.activityARN(name), name, e.cfg.Clock.Now()).info(), nil
+}
+
+// addActivity creates an activity unless one has its ARN, and returns the
+// one that has it. The journal is written under actMu, so that it gets a
+// name's creations and deletions in the order they happened.
+func (e *Engine) addActivity(arn, name string, created time.Time) *activity {
 	e.actMu.Lock()
 	defer e.actMu.Unlock()
-	a, ok := e.activities[arn]
-	if !ok {
-		if e.activities == nil {
-			e.activities = map[string]*activity{}
-		}
-		a = &activity{arn: arn, name: name, created: e.cfg.Clock.Now(), signal: make(chan struct{})}
-		e.activities[arn] = a
+	if a, ok := e.activities[arn]; ok {
+		return a
 	}
-	return a.info(), nil
+	if e.activities == nil {
+		e.activities = map[string]*activity{}
+	}
+	a := &activity{arn: arn, name: name, created: created, signal: make(chan struct{})}
+	e.activities[arn] = a
+	if e.journal != nil { // nil while Open loads the file
+		e.journal.PutActivity(arn, activityRecord{a})
+	}
+	return a
 }
 
 func (a *activity) info() ActivityInfo {
@@ -143,8 +152,11 @@ func (e *Engine) DeleteActivity(_ context.Context, arn string) error {
 		return err
 	}
 	e.actMu.Lock()
+	defer e.actMu.Unlock()
+	if _, ok := e.activities[arn]; ok && e.journal != nil {
+		e.journal.DeleteActivity(arn)
+	}
 	delete(e.activities, arn)
-	e.actMu.Unlock()
 	return nil
 }
 

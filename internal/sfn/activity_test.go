@@ -220,29 +220,29 @@ func TestActivityPoll(t *testing.T) {
 
 // An activity task scheduled or started when the engine stopped is
 // scheduled again after a restart, for a worker to take with a new token;
-// the activity must have been created again by Resume.
+// the activity itself comes back from the data file.
 func TestDurableActivityResumes(t *testing.T) {
 	ctx := context.Background()
 	tests := []struct {
-		name     string
-		taken    bool // a worker had taken the task (ActivityStarted)
-		crash    bool // kill -9 rather than Close
-		recreate bool
-		before   []string // the history at the stop
-		after    []string // what the restart adds
+		name   string
+		taken  bool     // a worker had taken the task (ActivityStarted)
+		crash  bool     // kill -9 rather than Close
+		delete bool     // the activity was deleted before the stop
+		before []string // the history at the stop
+		after  []string // what the restart adds
 	}{
 		{
-			name: "scheduled, clean stop", recreate: true,
+			name:   "scheduled, clean stop",
 			before: []string{"ExecutionStarted", "TaskStateEntered", "ActivityScheduled"},
 			after:  []string{"ActivityScheduled", "ActivityStarted", "ActivitySucceeded", "TaskStateExited", "ExecutionSucceeded"},
 		},
 		{
-			name: "started, crash", taken: true, crash: true, recreate: true,
+			name: "started, crash", taken: true, crash: true,
 			before: []string{"ExecutionStarted", "TaskStateEntered", "ActivityScheduled", "ActivityStarted"},
 			after:  []string{"ActivityScheduled", "ActivityStarted", "ActivitySucceeded", "TaskStateExited", "ExecutionSucceeded"},
 		},
 		{
-			name:   "activity not created again",
+			name: "activity deleted", delete: true,
 			before: []string{"ExecutionStarted", "TaskStateEntered", "ActivityScheduled"},
 			after:  []string{"ActivityScheduleFailed", "ExecutionFailed"},
 		},
@@ -252,9 +252,14 @@ func TestDurableActivityResumes(t *testing.T) {
 			file := filepath.Join(t.TempDir(), "sfn.bolt")
 			e, _ := openDurable(t, file, t0, &jobHandlers{}, 0)
 			actARN, execARN := startActivityExecution(t, e, true)
+			created, err := e.DescribeActivity(ctx, actARN)
+			require.NoError(t, err)
 			var old ActivityTask
 			if tc.taken {
 				old = takeTask(t, e, actARN)
+			}
+			if tc.delete {
+				require.NoError(t, e.DeleteActivity(ctx, actARN))
 			}
 			require.NoError(t, e.journal.Sync())
 			assert.Equal(t, tc.before, eventTypes(mustHistory(t, e, execARN)))
@@ -265,13 +270,16 @@ func TestDurableActivityResumes(t *testing.T) {
 			}
 
 			e2, clock2 := openDurable(t, file, t0.Add(time.Minute), &jobHandlers{}, 0)
-			if tc.recreate {
-				_, err := e2.CreateActivity(ctx, "work")
+			got, err := e2.DescribeActivity(ctx, actARN)
+			if tc.delete {
+				assert.Equal(t, codeActivityDoesNotExist, ErrorCode(err))
+			} else {
 				require.NoError(t, err)
+				assert.Equal(t, created, got, "the activity comes back as it was")
 			}
 			require.Equal(t, 1, e2.Resume())
 			require.NoError(t, e2.WaitIdle(ctx))
-			if tc.recreate {
+			if !tc.delete {
 				task := takeTask(t, e2, actARN)
 				assert.JSONEq(t, `{"job":7}`, task.Input)
 				if tc.taken {

@@ -71,8 +71,8 @@
 // SendTaskSuccess, SendTaskFailure and SendTaskHeartbeat record
 // ActivitySucceeded and ActivityFailed, and the timeout and heartbeat,
 // which count from ActivityStarted, ActivityTimedOut. A missing activity
-// fails the attempt with ActivityScheduleFailed (States.Runtime).
-// Activities are kept in memory only (activity.go).
+// fails the attempt with ActivityScheduleFailed (States.Runtime). See
+// activity.go.
 //
 // # Time
 //
@@ -100,9 +100,9 @@
 //
 // New keeps everything in memory; Config.RetainClosed bounds how many
 // closed executions are kept. Open with Config.DataFile also keeps state
-// machines (every version), executions, histories and pending retry times
-// in a bbolt file, as a write-ahead log: the history events are the state,
-// and an execution is rebuilt by replaying them (recover.go). The file is
+// machines (every version), activities, executions, histories and pending
+// retry times in a bbolt file, as a write-ahead log: the history events are
+// the state, and an execution is rebuilt by replaying them (recover.go). The file is
 // package journal's (internal/sfn/journal), reached through the journal
 // interface (journal.go, which also encodes the records). Events are
 // committed in groups (one transaction and one fsync for many executions'

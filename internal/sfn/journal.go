@@ -38,6 +38,8 @@ type journal interface {
 	DeleteMachine(arn string)
 	PutExecution(seq uint64, rec encoding.BinaryMarshaler)
 	DeleteExecution(seq uint64)
+	PutActivity(arn string, rec encoding.BinaryMarshaler)
+	DeleteActivity(arn string)
 	// Sync waits until everything written so far is committed.
 	Sync() error
 	// Events reads an execution's committed events, oldest first.
@@ -81,6 +83,22 @@ func (r executionRecord) MarshalBinary() ([]byte, error) {
 	ex := r.ex
 	return json.Marshal(storedExecution{ARN: ex.arn, StateMachineARN: ex.sm.arn, Version: versionKey(ex.sm),
 		Name: ex.name, Input: ex.input, Start: ex.start.UnixNano()})
+}
+
+// activityRecord encodes an activity (see machineRecord).
+type activityRecord struct{ a *activity }
+
+// MarshalBinary encodes the activity as a storedActivity.
+func (r activityRecord) MarshalBinary() ([]byte, error) {
+	return json.Marshal(storedActivity{ARN: r.a.arn, Name: r.a.name, Created: r.a.created})
+}
+
+// storedActivity is an activity on disk; its queue is not: the tasks in it
+// are scheduled again when their executions resume.
+type storedActivity struct {
+	ARN     string    `json:"arn"`
+	Name    string    `json:"name"`
+	Created time.Time `json:"created"`
 }
 
 // storedMachine is a state machine version on disk.

@@ -13,8 +13,8 @@ import (
 	sfnjournal "github.com/asyncjobs/stepjobs/internal/sfn/journal"
 )
 
-// Open returns an Engine whose state machines, executions, histories and
-// pending retries live in cfg.DataFile (a bbolt file, created when
+// Open returns an Engine whose state machines, activities, executions,
+// histories and pending retries live in cfg.DataFile (a bbolt file, created when
 // missing) as well as in memory. It loads what the file holds: closed
 // executions come back as they were; running ones are resumed by Resume,
 // which the caller calls once it has subscribed and registered what the
@@ -35,8 +35,7 @@ import (
 //   - a Task timeout or heartbeat counts afresh from the new invocation;
 //     a callback task gets a new token (the old one is unknown);
 //   - an activity task scheduled or started is scheduled again (a second
-//     ActivityScheduled), and waits for a worker with a new token: the
-//     activity must exist again by Resume (activities are not stored);
+//     ActivityScheduled), and waits for a worker with a new token;
 //   - a Parallel or Map state in flight runs all its branches again;
 //   - an execution that cannot go on (its machine version no longer
 //     resolves, say) fails with States.Runtime rather than stay RUNNING.
@@ -116,6 +115,9 @@ func (e *Engine) load(j *sfnjournal.Journal[eventRecord], ds *durableStore) (int
 		if err := l.readStateMachines(s); err != nil {
 			return err
 		}
+		if err := l.readActivities(s); err != nil {
+			return err
+		}
 		if err := l.readExecutions(s); err != nil {
 			return err
 		}
@@ -183,6 +185,18 @@ func (l *loader) readStateMachines(s *sfnjournal.Snapshot) error {
 			return fmt.Errorf("%w: state machine %s: no version %s", sfnjournal.ErrCorrupt, arn, version)
 		}
 		l.ds.memStore.stateMachines[arn] = sm
+		return nil
+	})
+}
+
+// readActivities makes the stored activities, with empty queues.
+func (l *loader) readActivities(s *sfnjournal.Snapshot) error {
+	return s.Activities(func(arn string, v []byte) error {
+		var m storedActivity
+		if err := json.Unmarshal(v, &m); err != nil {
+			return fmt.Errorf("%w: activity %s: %w", sfnjournal.ErrCorrupt, arn, err)
+		}
+		l.e.addActivity(m.ARN, m.Name, m.Created)
 		return nil
 	})
 }

@@ -17,6 +17,7 @@ var (
 	bucketExecutions    = []byte("ex")
 	bucketEvents        = []byte("ev")
 	bucketRetries       = []byte("rt")
+	bucketActivities    = []byte("act")
 )
 
 func seqKey(seq uint64) []byte { return binary.BigEndian.AppendUint64(make([]byte, 0, 16), seq) }
@@ -34,7 +35,7 @@ func splitEventKey(k []byte) (uint64, int64, bool) {
 
 func writeOps[E encoding.BinaryMarshaler](tx *bolt.Tx, ops []op[E]) error {
 	ver, sms, exs := tx.Bucket(bucketVersions), tx.Bucket(bucketStateMachines), tx.Bucket(bucketExecutions)
-	evs, rts := tx.Bucket(bucketEvents), tx.Bucket(bucketRetries)
+	evs, rts, acts := tx.Bucket(bucketEvents), tx.Bucket(bucketRetries), tx.Bucket(bucketActivities)
 	// Keys grow (see seq): fill pages instead of splitting them in half.
 	exs.FillPercent, evs.FillPercent, rts.FillPercent = 1, 1, 1
 	for i := range ops {
@@ -55,6 +56,10 @@ func writeOps[E encoding.BinaryMarshaler](tx *bolt.Tx, ops []op[E]) error {
 			}
 		case opDeleteMachine:
 			err = sms.Delete([]byte(o.key))
+		case opPutActivity:
+			err = put(acts, []byte(o.key), o.rec)
+		case opDeleteActivity:
+			err = acts.Delete([]byte(o.key))
 		case opPutExecution:
 			err = put(exs, seqKey(o.seq), o.rec)
 		case opDeleteExecution:
@@ -125,6 +130,11 @@ func (s *Snapshot) Versions(fn func(key string, rec []byte) error) error {
 // current version.
 func (s *Snapshot) StateMachines(fn func(arn, version string) error) error {
 	return s.tx.Bucket(bucketStateMachines).ForEach(func(k, v []byte) error { return fn(string(k), string(v)) })
+}
+
+// Activities calls fn with each activity's ARN and record, by ARN.
+func (s *Snapshot) Activities(fn func(arn string, rec []byte) error) error {
+	return s.tx.Bucket(bucketActivities).ForEach(func(k, v []byte) error { return fn(string(k), v) })
 }
 
 // Executions calls fn with each execution's seq and record, in seq

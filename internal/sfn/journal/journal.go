@@ -1,6 +1,6 @@
 // Package journal is the step functions engine's write-ahead log: a bbolt
-// file holding state machine versions, executions, their history events and
-// the due times of pending retries, written in groups (one transaction and
+// file holding state machine versions, activities, executions, their
+// history events and the due times of pending retries, written in groups (one transaction and
 // one fsync for many executions' writes) by a single goroutine.
 //
 // The journal does not interpret what it stores: records are bytes the
@@ -13,6 +13,7 @@
 //	ex   seq -> execution record
 //	ev   seq, event id -> event record
 //	rt   seq, event id -> unix nanoseconds:   a retry due then
+//	act  activity ARN -> activity record
 //
 // seq numbers executions in creation order and every number is big-endian,
 // so writes land at the end of the B+trees (few pages touched per commit,
@@ -57,12 +58,14 @@ const (
 	opDeleteMachine
 	opPutExecution
 	opDeleteExecution
+	opPutActivity
+	opDeleteActivity
 )
 
 // op is one queued write.
 type op[E encoding.BinaryMarshaler] struct {
 	kind opKind
-	key  string // opPutMachine, opDeleteMachine: the ARN
+	key  string // opPutMachine, opDeleteMachine, opPutActivity, opDeleteActivity: the ARN
 	ver  string // opPutMachine: the version key
 	seq  uint64 // the execution's
 	id   int64  // opEvent, opRetry: the event's
@@ -111,7 +114,7 @@ func Open[E encoding.BinaryMarshaler](path string) (*Journal[E], error) {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bucketVersions, bucketStateMachines, bucketExecutions, bucketEvents, bucketRetries} {
+		for _, b := range [][]byte{bucketVersions, bucketStateMachines, bucketExecutions, bucketEvents, bucketRetries, bucketActivities} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
@@ -161,6 +164,16 @@ func (j *Journal[E]) PutExecution(seq uint64, rec encoding.BinaryMarshaler) {
 // retries.
 func (j *Journal[E]) DeleteExecution(seq uint64) {
 	j.add(op[E]{kind: opDeleteExecution, seq: seq})
+}
+
+// PutActivity stores an activity's record under its ARN.
+func (j *Journal[E]) PutActivity(arn string, rec encoding.BinaryMarshaler) {
+	j.add(op[E]{kind: opPutActivity, key: arn, rec: rec})
+}
+
+// DeleteActivity deletes an activity's record.
+func (j *Journal[E]) DeleteActivity(arn string) {
+	j.add(op[E]{kind: opDeleteActivity, key: arn})
 }
 
 // add queues a write; a closed journal drops it.

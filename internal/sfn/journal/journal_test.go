@@ -335,3 +335,18 @@ func TestSplitEventKey(t *testing.T) {
 	_, _, ok := splitEventKey([]byte("short"))
 	assert.False(t, ok)
 }
+
+// Activities come back after Close and Open, a deleted one gone.
+func TestReopenReturnsActivities(t *testing.T) {
+	j, file := openTemp(t)
+	j.PutActivity("act:a", rec("a"))
+	j.PutActivity("act:b", rec("b"))
+	j.DeleteActivity("act:a")
+	require.NoError(t, j.Close())
+
+	got := map[string]string{}
+	require.NoError(t, reopen(t, file).Read(func(s *Snapshot) error {
+		return s.Activities(func(arn string, v []byte) error { got[arn] = string(v); return nil })
+	}))
+	assert.Equal(t, map[string]string{"act:b": "b"}, got)
+}
