@@ -265,6 +265,9 @@ func (r *stateRun) runActivity(t *task, in any, timeout, heartbeat int64) (strin
 	tr := &taskRun{r: r, t: t, heartbeat: heartbeat, token: NewUUID()}
 	tr.ctx, tr.cancel = context.WithCancel(r.f.ctx)
 	e.tokens.Store(tr.token, tr)
+	// A stopped or timed-out execution never settles the task: its token
+	// goes with it rather than stay in e.tokens for good.
+	context.AfterFunc(tr.ctx, func() { e.tokens.Delete(tr.token) })
 	a.enqueue(&activityTask{tr: tr, input: input, timeout: timeout})
 	return "", nil
 }

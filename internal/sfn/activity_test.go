@@ -214,6 +214,12 @@ func TestActivityPoll(t *testing.T) {
 	_, err = e.DescribeActivity(ctx, e.activityARN("missing"))
 	assert.Equal(t, codeActivityDoesNotExist, ErrorCode(err))
 
+	// Stopping the execution ends its task's token.
+	_, err = e.StopExecution(ctx, mustExecutions(t, e, sm.ARN)[0].ExecutionARN, nil, nil)
+	require.NoError(t, err)
+	require.Eventually(t, func() bool { return ErrorCode(e.SendTaskHeartbeat(ctx, task.Token)) == codeTaskDoesNotExist },
+		5*time.Second, time.Millisecond)
+
 	require.NoError(t, e.DeleteActivity(ctx, a.ARN))
 	assert.Empty(t, e.ListActivities(ctx))
 }
@@ -294,6 +300,13 @@ func TestDurableActivityResumes(t *testing.T) {
 			assert.Equal(t, append(append([]string{}, tc.before...), tc.after...), eventTypes(h))
 		})
 	}
+}
+
+func mustExecutions(t *testing.T, e *Engine, smARN string) []ExecutionInfo {
+	t.Helper()
+	exs, err := e.ListExecutions(context.Background(), smARN, "")
+	require.NoError(t, err)
+	return exs
 }
 
 func mustHistory(t *testing.T, e *Engine, arn string) []Event {
