@@ -90,10 +90,11 @@ func TestColdStartTable(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	require.NoError(t, run(context.Background(), []string{"--dir", "../..", "--cold-start", "--cold-runs", "1"}, &stdout, &stderr), stderr.String())
 	lines := strings.Split(strings.TrimSpace(stdout.String()), "\n")
-	require.Len(t, lines, 8, stdout.String())
+	require.Len(t, lines, 9, stdout.String())
+	assert.Regexp(t, `^machine +load average .*, \d+ CPUs, go`, lines[0], "what the figures were measured on")
 	for i, name := range []string{"hello (baseline)", "tracking", "batch-simulation", "status-update", "job-result", "authorizer"} {
-		assert.Contains(t, lines[i+2], name)
-		assert.Regexp(t, `\d+\.\d\dx`, lines[i+2])
+		assert.Contains(t, lines[i+3], name)
+		assert.Regexp(t, `\d+\.\d\dx`, lines[i+3])
 	}
-	assert.Contains(t, lines[2], "1.00x", "hello is its own baseline")
+	assert.Contains(t, lines[3], "1.00x", "hello is its own baseline")
 }
