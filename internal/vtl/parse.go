@@ -697,7 +697,7 @@ func (p *parser) skipWS() {
 func (p *parser) parseExpr() expr {
 	p.enter(p.pos)
 	defer p.leave()
-	return p.parseOr()
+	return p.parseBinary(0)
 }
 
 // word reports whether the keyword w is at the position (not part of a
@@ -710,124 +710,61 @@ func (p *parser) word(w string) bool {
 	return e >= p.end || !isIdentChar(p.src[e])
 }
 
-func (p *parser) parseOr() expr {
-	l := p.parseAnd()
+// binOp is one spelling of a binary operator: tok as written in the
+// template, op as the evaluator knows it. A word (and, eq, lt, ...) must
+// not run on into an identifier.
+type binOp struct {
+	tok, op string
+	word    bool
+}
+
+// binLevels lists the binary operators from the loosest binding to the
+// tightest; all are left-associative. Within a level a longer token comes
+// before its prefix ("<=" before "<").
+var binLevels = [][]binOp{
+	{{tok: "||", op: "||"}, {tok: "or", op: "||", word: true}},
+	{{tok: "&&", op: "&&"}, {tok: "and", op: "&&", word: true}},
+	{
+		{tok: "==", op: "=="}, {tok: "!=", op: "!="},
+		{tok: "eq", op: "==", word: true}, {tok: "ne", op: "!=", word: true},
+	},
+	{
+		{tok: "<=", op: "<="}, {tok: ">=", op: ">="},
+		{tok: "<", op: "<"}, {tok: ">", op: ">"},
+		{tok: "le", op: "<=", word: true}, {tok: "ge", op: ">=", word: true},
+		{tok: "lt", op: "<", word: true}, {tok: "gt", op: ">", word: true},
+	},
+	{{tok: "+", op: "+"}, {tok: "-", op: "-"}},
+	{{tok: "*", op: "*"}, {tok: "/", op: "/"}, {tok: "%", op: "%"}},
+}
+
+// parseBinary parses a chain of operands joined by the operators of
+// binLevels[level], each operand being an expression of the next level.
+func (p *parser) parseBinary(level int) expr {
+	if level == len(binLevels) {
+		return p.parseUnary()
+	}
+	l := p.parseBinary(level + 1)
 	for {
 		p.skipWS()
 		pos := p.pos
-		switch {
-		case p.hasPrefix("||"):
-			p.pos += 2
-		case p.word("or"):
-			p.pos += 2
-		default:
+		op, ok := p.binOp(binLevels[level])
+		if !ok {
 			return l
 		}
-		l = &binExpr{pos: pos, op: "||", l: l, r: p.parseAnd()}
+		l = &binExpr{pos: pos, op: op, l: l, r: p.parseBinary(level + 1)}
 	}
 }
 
-func (p *parser) parseAnd() expr {
-	l := p.parseEq()
-	for {
-		p.skipWS()
-		pos := p.pos
-		switch {
-		case p.hasPrefix("&&"):
-			p.pos += 2
-		case p.word("and"):
-			p.pos += 3
-		default:
-			return l
+// binOp consumes the first of ops at the position and returns its operator.
+func (p *parser) binOp(ops []binOp) (string, bool) {
+	for _, o := range ops {
+		if o.word && p.word(o.tok) || !o.word && p.hasPrefix(o.tok) {
+			p.pos += len(o.tok)
+			return o.op, true
 		}
-		l = &binExpr{pos: pos, op: "&&", l: l, r: p.parseEq()}
 	}
-}
-
-func (p *parser) parseEq() expr {
-	l := p.parseRel()
-	for {
-		p.skipWS()
-		pos := p.pos
-		var op string
-		switch {
-		case p.hasPrefix("=="):
-			op, p.pos = "==", p.pos+2
-		case p.hasPrefix("!="):
-			op, p.pos = "!=", p.pos+2
-		case p.word("eq"):
-			op, p.pos = "==", p.pos+2
-		case p.word("ne"):
-			op, p.pos = "!=", p.pos+2
-		default:
-			return l
-		}
-		l = &binExpr{pos: pos, op: op, l: l, r: p.parseRel()}
-	}
-}
-
-func (p *parser) parseRel() expr {
-	l := p.parseAdd()
-	for {
-		p.skipWS()
-		pos := p.pos
-		var op string
-		switch {
-		case p.hasPrefix("<="):
-			op, p.pos = "<=", p.pos+2
-		case p.hasPrefix(">="):
-			op, p.pos = ">=", p.pos+2
-		case p.hasPrefix("<"):
-			op, p.pos = "<", p.pos+1
-		case p.hasPrefix(">"):
-			op, p.pos = ">", p.pos+1
-		case p.word("le"):
-			op, p.pos = "<=", p.pos+2
-		case p.word("ge"):
-			op, p.pos = ">=", p.pos+2
-		case p.word("lt"):
-			op, p.pos = "<", p.pos+2
-		case p.word("gt"):
-			op, p.pos = ">", p.pos+2
-		default:
-			return l
-		}
-		l = &binExpr{pos: pos, op: op, l: l, r: p.parseAdd()}
-	}
-}
-
-func (p *parser) parseAdd() expr {
-	l := p.parseMul()
-	for {
-		p.skipWS()
-		pos := p.pos
-		if p.pos >= p.end {
-			return l
-		}
-		c := p.src[p.pos]
-		if c != '+' && c != '-' {
-			return l
-		}
-		p.pos++
-		l = &binExpr{pos: pos, op: string(c), l: l, r: p.parseMul()}
-	}
-}
-
-func (p *parser) parseMul() expr {
-	l := p.parseUnary()
-	for {
-		p.skipWS()
-		pos := p.pos
-		if p.pos >= p.end {
-			return l
-		}
-		c := p.src[p.pos]
-		if c != '*' && c != '/' && c != '%' {
-			return l
-		}
-		p.pos++
-		l = &binExpr{pos: pos, op: string(c), l: l, r: p.parseUnary()}
-	}
+	return "", false
 }
 
 func (p *parser) parseUnary() expr {
