@@ -295,6 +295,25 @@ func truthy(v any) bool {
 	return true
 }
 
+// writeElem appends to b the string form of e, an element of the list or
+// map coll. An element that is coll itself prints as self, as in Java,
+// rather than recursing for ever.
+func (r *renderer) writeElem(b *strings.Builder, e, coll any, self string, depth int) error {
+	if e == coll { // both are *List or *Map, comparable: no panic
+		b.WriteString(self)
+		return nil
+	}
+	s, err := r.toStr(e, true, depth+1)
+	if err != nil {
+		return err
+	}
+	b.WriteString(s)
+	if b.Len() > MaxOutputBytes {
+		return fmt.Errorf("string over %d bytes: %w", MaxOutputBytes, ErrLimit)
+	}
+	return nil
+}
+
 // toStr is Java's toString; nested is true inside collections, where null
 // prints as "null".
 func (r *renderer) toStr(v any, nested bool, depth int) (string, error) {
@@ -328,17 +347,8 @@ func (r *renderer) toStr(v any, nested bool, depth int) (string, error) {
 			if i > 0 {
 				b.WriteString(", ")
 			}
-			if l, ok := e.(*List); ok && l == x {
-				b.WriteString("(this Collection)")
-				continue
-			}
-			s, err := r.toStr(e, true, depth+1)
-			if err != nil {
+			if err := r.writeElem(&b, e, x, "(this Collection)", depth); err != nil {
 				return "", err
-			}
-			b.WriteString(s)
-			if b.Len() > MaxOutputBytes {
-				return "", fmt.Errorf("string over %d bytes: %w", MaxOutputBytes, ErrLimit)
 			}
 		}
 		b.WriteByte(']')
@@ -355,18 +365,8 @@ func (r *renderer) toStr(v any, nested bool, depth int) (string, error) {
 			}
 			b.WriteString(k)
 			b.WriteByte('=')
-			e := x.m[k]
-			if m, ok := e.(*Map); ok && m == x {
-				b.WriteString("(this Map)")
-				continue
-			}
-			s, err := r.toStr(e, true, depth+1)
-			if err != nil {
+			if err := r.writeElem(&b, x.m[k], x, "(this Map)", depth); err != nil {
 				return "", err
-			}
-			b.WriteString(s)
-			if b.Len() > MaxOutputBytes {
-				return "", fmt.Errorf("string over %d bytes: %w", MaxOutputBytes, ErrLimit)
 			}
 		}
 		b.WriteByte('}')

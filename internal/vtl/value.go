@@ -3,8 +3,10 @@ package vtl
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
 	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -102,6 +104,16 @@ type entry struct {
 // block in the context current at that time.
 type blockValue struct{ body []node }
 
+// sortedMap builds a Map from x, its keys sorted since a Go map has no
+// order, and each value converted by conv.
+func sortedMap[V any](x map[string]V, conv func(V) any) *Map {
+	m := newMap()
+	for _, k := range slices.Sorted(maps.Keys(x)) {
+		m.put(k, conv(x[k]))
+	}
+	return m
+}
+
 // fromGo converts Go values (as decoded from JSON or given in Env.Context)
 // into runtime values. Go maps have no order, so keys are sorted.
 func fromGo(v any) any {
@@ -118,30 +130,12 @@ func fromGo(v any) any {
 		if x == nil {
 			return nil
 		}
-		m := newMap()
-		keys := make([]string, 0, len(x))
-		for k := range x {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			m.put(k, fromGo(x[k]))
-		}
-		return m
+		return sortedMap(x, fromGo)
 	case map[string]string:
 		if x == nil {
 			return nil
 		}
-		m := newMap()
-		keys := make([]string, 0, len(x))
-		for k := range x {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		for _, k := range keys {
-			m.put(k, x[k])
-		}
-		return m
+		return sortedMap(x, func(s string) any { return s })
 	case []any:
 		l := &List{items: make([]any, len(x))}
 		for i, e := range x {
