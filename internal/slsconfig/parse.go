@@ -400,18 +400,7 @@ func (p *varParser) run() (result []varSpan, err error) {
 				return nil, p.fail("Invalid variable param at index %d in %q", p.index, v)
 			default:
 				p.paramStart = p.index
-				switch c {
-				case '"':
-					p.strCtx, p.state = "afterParamString", "doubleQuotedString"
-				case '\'':
-					p.strCtx, p.state = "afterParamString", "singleQuotedString"
-				default:
-					p.state = "param"
-					p.contextVariables = nil
-					if c == '$' {
-						p.registerContext(p.paramStart)
-					}
-				}
+				p.startValue(c, p.paramStart, "param", "afterParamString")
 			}
 		case "param":
 			switch c {
@@ -473,24 +462,14 @@ func (p *varParser) run() (result []varSpan, err error) {
 				p.finalizeSource()
 			default:
 				p.addressStart = p.index
-				switch c {
-				case ':':
-					if !p.currentSource.hasParams && !p.anyNonForeignContext() {
-						p.currentSource = nil
-						p.state = "foreign"
-					} else {
-						return nil, p.fail("Invalid variable address at index %d in %q", p.addressStart, v)
-					}
-				case '"':
-					p.strCtx, p.state = "afterAddressString", "doubleQuotedString"
-				case '\'':
-					p.strCtx, p.state = "afterAddressString", "singleQuotedString"
+				switch {
+				case c != ':':
+					p.startValue(c, p.addressStart, "address", "afterAddressString")
+				case !p.currentSource.hasParams && !p.anyNonForeignContext():
+					p.currentSource = nil
+					p.state = "foreign"
 				default:
-					p.state = "address"
-					p.contextVariables = nil
-					if c == '$' {
-						p.registerContext(p.addressStart)
-					}
+					return nil, p.fail("Invalid variable address at index %d in %q", p.addressStart, v)
 				}
 			}
 		case "address":
@@ -564,6 +543,25 @@ func (p *varParser) run() (result []varSpan, err error) {
 		return nil, p.fail("Missing variable closing bracket in %s", v)
 	}
 	return normalizeVars(v, p.variables), nil
+}
+
+// startValue begins a param or an address whose first character c is at
+// start: a quoted one is read as a string and then handled in state
+// afterString, a bare one is read in state bare, where a $ opens a nested
+// variable.
+func (p *varParser) startValue(c byte, start int, bare, afterString string) {
+	switch c {
+	case '"':
+		p.strCtx, p.state = afterString, "doubleQuotedString"
+	case '\'':
+		p.strCtx, p.state = afterString, "singleQuotedString"
+	default:
+		p.state = bare
+		p.contextVariables = nil
+		if c == '$' {
+			p.registerContext(start)
+		}
+	}
 }
 
 func (p *varParser) pushParam(raw string) error {
