@@ -1,6 +1,7 @@
 package slsconfig
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -148,44 +149,30 @@ func (s *Service) functionRoutes(providerTimeout int) ([]Route, error) {
 	var out []Route
 	for _, fn := range s.Functions {
 		for i, ev := range fn.Events {
-			evm, ok := ev.(map[string]any)
+			raw, ok := eventOf(ev, "http")
 			if !ok {
 				continue
 			}
-			raw, has := evm["http"]
-			if !has {
-				continue
-			}
 			path := fmt.Sprintf("functions.%s.events.%d.http", fn.Key, i)
-			var http map[string]any
-			switch h := raw.(type) {
-			case string:
-				method, p, _ := strings.Cut(h, " ")
-				http = map[string]any{"method": method, "path": p}
-			case map[string]any:
-				http = h
-			default:
-				return nil, &ResolveError{Path: path, Err: errors.New("invalid http event: neither a string nor a map")}
+			http, err := httpEvent(raw, path)
+			if err != nil {
+				return nil, err
 			}
 			switch integ := strings.ToLower(str(http["integration"])); integ {
 			case "", "lambda-proxy", "lambda_proxy", "aws_proxy":
 			default:
 				return nil, &ResolveError{Path: path + ".integration", Err: fmt.Errorf("integration %q: only lambda-proxy is served locally", integ)}
 			}
-			p, ok := http["path"].(string)
-			if !ok {
-				return nil, &ResolveError{Path: path + ".path", Err: errors.New("missing or invalid path")}
+			p, err := httpPath(http, path)
+			if err != nil {
+				return nil, err
 			}
-			p = strings.TrimSuffix(strings.TrimPrefix(p, "/"), "/")
-			method := strings.ToUpper(str(http["method"]))
-			switch method {
-			case "GET", "POST", "PUT", "PATCH", "OPTIONS", "HEAD", "DELETE", "ANY":
-			default:
-				return nil, &ResolveError{Path: path + ".method", Err: fmt.Errorf("invalid method %q", method)}
+			method, err := httpMethod(str(http["method"]), path)
+			if err != nil {
+				return nil, err
 			}
-			r := Route{Function: fn.Key, Method: method, Path: "/" + p, Integration: IntegrationLambdaProxy,
+			r := Route{Function: fn.Key, Method: method, Path: p, Integration: IntegrationLambdaProxy,
 				PassthroughBehavior: PassthroughWhenNoMatch, Private: http["private"] == true}
-			var err error
 			if r.Authorizer, err = s.authorizerOf(http["authorizer"], path+".authorizer"); err != nil {
 				return nil, err
 			}
@@ -193,12 +180,7 @@ func (s *Service) functionRoutes(providerTimeout int) ([]Route, error) {
 				return nil, err
 			}
 			r.TimeoutMillis, _ = toInt(http["timeoutInMillis"])
-			if r.TimeoutMillis == 0 {
-				r.TimeoutMillis = providerTimeout
-			}
-			if r.TimeoutMillis == 0 {
-				r.TimeoutMillis = DefaultTimeoutMillis
-			}
+			r.TimeoutMillis = cmp.Or(r.TimeoutMillis, providerTimeout, DefaultTimeoutMillis)
 			out = append(out, r)
 		}
 	}

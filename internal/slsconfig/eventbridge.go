@@ -43,12 +43,8 @@ func (s *Service) EventRules(l Lookup) ([]EventRule, error) {
 	var out []EventRule
 	for _, fn := range s.Functions {
 		for i, ev := range fn.Events {
-			evm, ok := ev.(map[string]any)
+			raw, ok := eventOf(ev, "eventBridge")
 			if !ok {
-				continue
-			}
-			raw, has := evm["eventBridge"]
-			if !has {
 				continue
 			}
 			path := fmt.Sprintf("functions.%s.events.%d.eventBridge", fn.Key, i)

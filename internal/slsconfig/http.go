@@ -1,6 +1,7 @@
 package slsconfig
 
 import (
+	"cmp"
 	_ "embed"
 	"errors"
 	"fmt"
@@ -117,12 +118,8 @@ func (s *Service) Routes(l Lookup) ([]Route, error) {
 	}
 	for _, sm := range s.StateMachines {
 		for i, ev := range sm.Events {
-			evm, ok := ev.(map[string]any)
+			raw, ok := eventOf(ev, "http")
 			if !ok {
-				continue
-			}
-			raw, has := evm["http"]
-			if !has {
 				continue
 			}
 			path := fmt.Sprintf("stepFunctions.stateMachines.%s.events.%d.http", sm.Key, i)
@@ -130,12 +127,7 @@ func (s *Service) Routes(l Lookup) ([]Route, error) {
 			if err != nil {
 				return nil, err
 			}
-			if r.TimeoutMillis == 0 {
-				r.TimeoutMillis = providerTimeout
-			}
-			if r.TimeoutMillis == 0 {
-				r.TimeoutMillis = DefaultTimeoutMillis
-			}
+			r.TimeoutMillis = cmp.Or(r.TimeoutMillis, providerTimeout, DefaultTimeoutMillis)
 			if r.CORS != nil {
 				p := preflights[r.Path]
 				if p == nil {
@@ -196,38 +188,26 @@ func (s *Service) Routes(l Lookup) ([]Route, error) {
 }
 
 func (s *Service) route(sm StateMachine, raw any, l Lookup, path string) (Route, error) {
-	var http map[string]any
-	switch h := raw.(type) {
-	case string:
-		// "POST jobs" shorthand.
-		method, p, _ := strings.Cut(h, " ")
-		http = map[string]any{"method": method, "path": p}
-	case map[string]any:
-		http = h
-	default:
-		return Route{}, &ResolveError{Path: path, Err: errors.New("invalid http event: neither a string nor a map")}
+	http, err := httpEvent(raw, path)
+	if err != nil {
+		return Route{}, err
 	}
-	p, ok := http["path"].(string)
-	if !ok {
-		return Route{}, &ResolveError{Path: path + ".path", Err: errors.New("missing or invalid path")}
+	p, err := httpPath(http, path)
+	if err != nil {
+		return Route{}, err
 	}
-	p = strings.TrimSuffix(strings.TrimPrefix(p, "/"), "/")
 	method, ok := http["method"].(string)
 	if !ok {
 		return Route{}, &ResolveError{Path: path + ".method", Err: errors.New("missing or invalid method")}
 	}
-	method = strings.ToUpper(method)
-	switch method {
-	case "GET", "POST", "PUT", "PATCH", "OPTIONS", "HEAD", "DELETE", "ANY":
-	default:
-		return Route{}, &ResolveError{Path: path + ".method", Err: fmt.Errorf("invalid method %q", method)}
+	if method, err = httpMethod(method, path); err != nil {
+		return Route{}, err
 	}
 	r := Route{
-		StateMachine: sm.Key, Method: method, Path: "/" + p, Integration: IntegrationAWS,
+		StateMachine: sm.Key, Method: method, Path: p, Integration: IntegrationAWS,
 		Action: "StartExecution", PassthroughBehavior: PassthroughNever,
 		Private: http["private"] == true,
 	}
-	var err error
 	if r.Authorizer, err = s.authorizerOf(http["authorizer"], path+".authorizer"); err != nil {
 		return Route{}, err
 	}
@@ -254,6 +234,49 @@ func (s *Service) route(sm StateMachine, raw any, l Lookup, path string) (Route,
 		}
 	}
 	return r, nil
+}
+
+// eventOf returns the value under kind ("http", "eventBridge") of ev, an
+// entry of a function's or a state machine's events, and whether ev is an
+// event of that kind.
+func eventOf(ev any, kind string) (any, bool) {
+	evm, _ := ev.(map[string]any)
+	raw, ok := evm[kind]
+	return raw, ok
+}
+
+// httpEvent returns the http event raw as a map, expanding the
+// "POST jobs" shorthand; path names it in errors.
+func httpEvent(raw any, path string) (map[string]any, error) {
+	switch h := raw.(type) {
+	case string:
+		method, p, _ := strings.Cut(h, " ")
+		return map[string]any{"method": method, "path": p}, nil
+	case map[string]any:
+		return h, nil
+	}
+	return nil, &ResolveError{Path: path, Err: errors.New("invalid http event: neither a string nor a map")}
+}
+
+// httpPath returns an http event's path as a route has it: one leading
+// slash, no trailing one.
+func httpPath(http map[string]any, path string) (string, error) {
+	p, ok := http["path"].(string)
+	if !ok {
+		return "", &ResolveError{Path: path + ".path", Err: errors.New("missing or invalid path")}
+	}
+	return "/" + strings.TrimSuffix(strings.TrimPrefix(p, "/"), "/"), nil
+}
+
+// httpMethod returns an http event's method in upper case, checking that
+// API Gateway has it.
+func httpMethod(method, path string) (string, error) {
+	method = strings.ToUpper(method)
+	switch method {
+	case "GET", "POST", "PUT", "PATCH", "OPTIONS", "HEAD", "DELETE", "ANY":
+		return method, nil
+	}
+	return "", &ResolveError{Path: path + ".method", Err: fmt.Errorf("invalid method %q", method)}
 }
 
 // requestTemplates follows getIntegrationRequestTemplates: a custom
