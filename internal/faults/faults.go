@@ -88,9 +88,8 @@ const (
 // after it ran (its answer lost). A function named twice has its rules
 // merged.
 func ParseTaskFaults(spec string) (map[string]TaskFault, error) {
-	out := map[string]TaskFault{}
-	err := parseFaultItems(spec, func(target, name, value string) error {
-		f := out[target]
+	return parseFaultItems(spec, func(f *TaskFault, _, name, value string) error {
+		var err error
 		switch name {
 		case "error":
 			rate, typ, _ := strings.Cut(value, ":")
@@ -106,33 +105,16 @@ func ParseTaskFaults(spec string) (map[string]TaskFault, error) {
 			}
 			f.ErrorRate, f.ErrorType = r, typ
 		case "timeout":
-			r, err := parseRate(value)
-			if err != nil {
-				return err
-			}
-			f.TimeoutRate = r
+			f.TimeoutRate, err = parseRate(value)
 		case "lost":
-			r, err := parseRate(value)
-			if err != nil {
-				return err
-			}
-			f.LostRate = r
+			f.LostRate, err = parseRate(value)
 		case "latency":
-			d, err := parseLatency(value)
-			if err != nil {
-				return err
-			}
-			f.Latency = d
+			f.Latency, err = parseLatency(value)
 		default:
-			return fmt.Errorf("unknown rule %q (want error, timeout, lost or latency)", name)
+			err = fmt.Errorf("unknown rule %q (want error, timeout, lost or latency)", name)
 		}
-		out[target] = f
-		return nil
+		return err
 	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
 }
 
 // ParseStoreFaults reads store faults, in the syntax of ParseTaskFaults:
@@ -143,12 +125,11 @@ func ParseTaskFaults(spec string) (map[string]TaskFault, error) {
 // e.g. "s3:error=0.1;dynamodb:error=0.05:reset,latency=5ms". The default
 // error is 503.
 func ParseStoreFaults(spec string) (map[string]StoreFault, error) {
-	out := map[string]StoreFault{}
-	err := parseFaultItems(spec, func(target, name, value string) error {
+	return parseFaultItems(spec, func(f *StoreFault, target, name, value string) error {
 		if target != StoreDynamoDB && target != StoreS3 {
 			return fmt.Errorf("unknown store %q (want dynamodb or s3)", target)
 		}
-		f := out[target]
+		var err error
 		switch name {
 		case "error":
 			rate, kind, _ := strings.Cut(value, ":")
@@ -168,25 +149,19 @@ func ParseStoreFaults(spec string) (map[string]StoreFault, error) {
 			}
 			f.ErrorRate = r
 		case "latency":
-			d, err := parseLatency(value)
-			if err != nil {
-				return err
-			}
-			f.Latency = d
+			f.Latency, err = parseLatency(value)
 		default:
-			return fmt.Errorf("unknown rule %q (want error or latency)", name)
+			err = fmt.Errorf("unknown rule %q (want error or latency)", name)
 		}
-		out[target] = f
-		return nil
+		return err
 	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
 }
 
-// parseFaultItems splits SPEC into items and rules and hands each rule on.
-func parseFaultItems(spec string, rule func(target, name, value string) error) error {
+// parseFaultItems splits SPEC into items and rules and applies each rule to
+// the fault of its item's target (so a target named twice has its rules
+// merged); it returns the faults by target.
+func parseFaultItems[F any](spec string, rule func(f *F, target, name, value string) error) (map[string]F, error) {
+	out := map[string]F{}
 	for _, item := range strings.Split(spec, ";") {
 		item = strings.TrimSpace(item)
 		if item == "" {
@@ -195,19 +170,21 @@ func parseFaultItems(spec string, rule func(target, name, value string) error) e
 		target, rules, ok := strings.Cut(item, ":")
 		target = strings.TrimSpace(target)
 		if !ok || target == "" || strings.TrimSpace(rules) == "" {
-			return fmt.Errorf("fault %q: want TARGET:RULE[,RULE...]", item)
+			return nil, fmt.Errorf("fault %q: want TARGET:RULE[,RULE...]", item)
 		}
 		for _, r := range strings.Split(rules, ",") {
 			name, value, ok := strings.Cut(strings.TrimSpace(r), "=")
 			if !ok || value == "" {
-				return fmt.Errorf("fault %q: rule %q: want NAME=VALUE", item, r)
+				return nil, fmt.Errorf("fault %q: rule %q: want NAME=VALUE", item, r)
 			}
-			if err := rule(target, name, value); err != nil {
-				return fmt.Errorf("fault %q: %w", item, err)
+			f := out[target]
+			if err := rule(&f, target, name, value); err != nil {
+				return nil, fmt.Errorf("fault %q: %w", item, err)
 			}
+			out[target] = f
 		}
 	}
-	return nil
+	return out, nil
 }
 
 func parseRate(s string) (float64, error) {
