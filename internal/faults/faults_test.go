@@ -19,12 +19,7 @@ import (
 )
 
 func TestParseTaskFaults(t *testing.T) {
-	tests := []struct {
-		name    string
-		spec    string
-		want    map[string]TaskFault
-		wantErr string
-	}{
+	testParse(t, ParseTaskFaults, []parseCase[TaskFault]{
 		{name: "empty", spec: "", want: map[string]TaskFault{}},
 		{name: "error with type and latency", spec: "batchSimulation:error=0.2:Lambda.ServiceException,latency=50ms",
 			want: map[string]TaskFault{"batchSimulation": {ErrorRate: 0.2, ErrorType: "Lambda.ServiceException", Latency: 50 * time.Millisecond}}},
@@ -45,28 +40,11 @@ func TestParseTaskFaults(t *testing.T) {
 		{name: "no rules", spec: "tracking:", wantErr: "want TARGET:RULE"},
 		{name: "rule without value", spec: "tracking:error", wantErr: "want NAME=VALUE"},
 		{name: "bad error type", spec: "tracking:error=0.1:bad type", wantErr: `error type "bad type"`},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			got, err := ParseTaskFaults(tc.spec)
-			if tc.wantErr != "" {
-				require.Error(t, err)
-				assert.Contains(t, err.Error(), tc.wantErr)
-				return
-			}
-			require.NoError(t, err)
-			assert.Equal(t, tc.want, got)
-		})
-	}
+	})
 }
 
 func TestParseStoreFaults(t *testing.T) {
-	tests := []struct {
-		name    string
-		spec    string
-		want    map[string]StoreFault
-		wantErr string
-	}{
+	testParse(t, ParseStoreFaults, []parseCase[StoreFault]{
 		{name: "s3 default 503", spec: "s3:error=0.1", want: map[string]StoreFault{"s3": {ErrorRate: 0.1, Status: 503}}},
 		{name: "dynamodb reset and latency", spec: "dynamodb:error=0.05:reset,latency=5ms",
 			want: map[string]StoreFault{"dynamodb": {ErrorRate: 0.05, Latency: 5 * time.Millisecond}}},
@@ -74,10 +52,23 @@ func TestParseStoreFaults(t *testing.T) {
 		{name: "unknown store", spec: "sqs:error=0.1", wantErr: `unknown store "sqs"`},
 		{name: "unknown status", spec: "s3:error=0.1:404", wantErr: `store error "404"`},
 		{name: "timeout is a task rule", spec: "s3:timeout=0.1", wantErr: `unknown rule "timeout"`},
-	}
+	})
+}
+
+// parseCase is a row of a parser's test: spec reads as want, or fails with
+// an error containing wantErr.
+type parseCase[F any] struct {
+	name    string
+	spec    string
+	want    map[string]F
+	wantErr string
+}
+
+func testParse[F any](t *testing.T, parse func(string) (map[string]F, error), tests []parseCase[F]) {
+	t.Helper()
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := ParseStoreFaults(tc.spec)
+			got, err := parse(tc.spec)
 			if tc.wantErr != "" {
 				require.Error(t, err)
 				assert.Contains(t, err.Error(), tc.wantErr)
