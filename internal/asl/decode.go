@@ -172,6 +172,10 @@ func (d *fastDecoder) str() (string, bool) {
 	return "", false
 }
 
+// oneCharEscape maps the character after a backslash to the byte it
+// stands for, for JSON's one-character escapes; 0 for any other.
+var oneCharEscape = [256]byte{'"': '"', '\\': '\\', '/': '/', 'b': '\b', 'f': '\f', 'n': '\n', 'r': '\r', 't': '\t'}
+
 // strSlow decodes a string with escapes or invalid UTF-8 the way
 // encoding/json does (invalid bytes and lone surrogates become U+FFFD).
 func (d *fastDecoder) strSlow(start int) (string, bool) {
@@ -188,26 +192,11 @@ func (d *fastDecoder) strSlow(start int) (string, bool) {
 			if i+1 >= len(s) {
 				return "", false
 			}
-			switch e := s[i+1]; e {
-			case '"', '\\', '/':
-				b = append(b, e)
+			switch e := s[i+1]; {
+			case oneCharEscape[e] != 0:
+				b = append(b, oneCharEscape[e])
 				i += 2
-			case 'b':
-				b = append(b, '\b')
-				i += 2
-			case 'f':
-				b = append(b, '\f')
-				i += 2
-			case 'n':
-				b = append(b, '\n')
-				i += 2
-			case 'r':
-				b = append(b, '\r')
-				i += 2
-			case 't':
-				b = append(b, '\t')
-				i += 2
-			case 'u':
+			case e == 'u':
 				rr := getu4(s[i:])
 				if rr < 0 {
 					return "", false
