@@ -59,9 +59,7 @@ func (p *parser) choice(st *State, m map[string]any, sp string) {
 			st.Choices = append(st.Choices, r)
 		}
 	}
-	if v, ok := m["Default"]; ok {
-		st.Default = p.str(v, sp+"/Default", "Default")
-	}
+	st.Default = p.optStr(m, "Default", sp)
 }
 
 func (p *parser) choiceRule(o map[string]any, loc string, top bool) *ChoiceRule {
@@ -88,20 +86,14 @@ func (p *parser) choiceRule(o map[string]any, loc string, top bool) *ChoiceRule 
 	}
 	r.Operator = ops[0]
 	if top {
-		if v, ok := o["Next"]; ok {
-			r.Next = p.str(v, loc+"/Next", "Next")
-		} else {
-			p.schema(loc, "These fields are required: [Next]")
-		}
+		r.Next = p.requiredStr(o, "Next", loc)
 		if _, ok := o["Assign"]; ok {
 			r.Assign = p.assign(o, loc)
 		}
 	} else if _, ok := o["Next"]; ok {
 		p.schema(loc, "Field 'Next' is not supported in a nested choice rule")
 	}
-	if v, ok := o["Comment"]; ok {
-		r.Comment = p.str(v, loc+"/Comment", "Comment")
-	}
+	r.Comment = p.optStr(o, "Comment", loc)
 	operand := o[r.Operator]
 	switch r.Operator {
 	case "And", "Or", "Not":

@@ -117,9 +117,7 @@ func (p *parser) machine(m map[string]any, ptr, kind string, top, jsonata bool) 
 			p.schema(ptr, "Field '%s' is not supported", k)
 		}
 	}
-	if c, ok := m["Comment"]; ok {
-		sm.Comment = p.str(c, ptr+"/Comment", "Comment")
-	}
+	sm.Comment = p.optStr(m, "Comment", ptr)
 	if v, ok := m["Version"]; ok {
 		sm.Version = p.str(v, ptr+"/Version", "Version")
 	}
@@ -340,9 +338,7 @@ func (p *parser) state(name string, m map[string]any, sp string, jsonata bool) *
 			p.schema(sp, "Field '%s' is not supported", k)
 		}
 	}
-	if v, ok := m["Comment"]; ok {
-		st.Comment = p.str(v, sp+"/Comment", "Comment")
-	}
+	st.Comment = p.optStr(m, "Comment", sp)
 	p.nextOrEnd(st, m, sp, allow["Next"])
 	// Paths and templates.
 	st.InputPath, st.InputPathNull = p.ioPath(m, "InputPath", sp)
@@ -381,6 +377,27 @@ func (p *parser) str(v any, loc, field string) string {
 		p.schema(loc, "%s", expectedType("STRING"))
 	}
 	return s
+}
+
+// optStr returns the string field f of the object m at loc, "" when m has
+// none.
+func (p *parser) optStr(m map[string]any, f, loc string) string {
+	v, ok := m[f]
+	if !ok {
+		return ""
+	}
+	return p.str(v, loc+"/"+f, f)
+}
+
+// requiredStr returns the string field f of the object m at loc, reporting
+// it missing when m has none.
+func (p *parser) requiredStr(m map[string]any, f, loc string) string {
+	v, ok := m[f]
+	if !ok {
+		p.schema(loc, "These fields are required: [%s]", f)
+		return ""
+	}
+	return p.str(v, loc+"/"+f, f)
 }
 
 func (p *parser) posInt(v any, loc, field string) int { return p.intMin(v, loc, 1) }
@@ -598,9 +615,7 @@ func (p *parser) retriers(m map[string]any, sp string) []*Retrier {
 			}
 			r.JitterStrategy = s
 		}
-		if v, ok := o["Comment"]; ok {
-			r.Comment = p.str(v, loc+"/Comment", "Comment")
-		}
+		r.Comment = p.optStr(o, "Comment", loc)
 		out = append(out, r)
 	}
 	p.checkAllLast(lists, sp+"/Retry")
@@ -620,16 +635,10 @@ func (p *parser) catchers(m map[string]any, sp string) []*Catcher {
 		c := &Catcher{}
 		c.ErrorEquals = p.errorEquals(o, loc)
 		lists = append(lists, c.ErrorEquals)
-		if v, ok := o["Next"]; ok {
-			c.Next = p.str(v, loc+"/Next", "Next")
-		} else {
-			p.schema(loc, "These fields are required: [Next]")
-		}
+		c.Next = p.requiredStr(o, "Next", loc)
 		c.ResultPath, c.ResultPathNull = p.resultPath(o, "ResultPath", loc)
 		c.Assign = p.assign(o, loc)
-		if v, ok := o["Comment"]; ok {
-			c.Comment = p.str(v, loc+"/Comment", "Comment")
-		}
+		c.Comment = p.optStr(o, "Comment", loc)
 		out = append(out, c)
 	}
 	p.checkAllLast(lists, sp+"/Catch")

@@ -64,9 +64,7 @@ func (p *parser) jsonataState(st *State, m map[string]any, sp string, machineJSO
 			p.schema(sp, "Field '%s' is not supported", k)
 		}
 	}
-	if v, ok := m["Comment"]; ok {
-		st.Comment = p.str(v, sp+"/Comment", "Comment")
-	}
+	st.Comment = p.optStr(m, "Comment", sp)
 	p.nextOrEnd(st, m, sp, allow["Next"])
 	st.Arguments = p.jvalue(m, "Arguments", sp)
 	st.Output, st.JAssign = p.jsonataOutputAssign(m, sp)
@@ -235,15 +233,9 @@ func (p *parser) jsonataCatchers(m map[string]any, sp string) []*Catcher {
 		c := &Catcher{}
 		c.ErrorEquals = p.errorEquals(o, loc)
 		lists = append(lists, c.ErrorEquals)
-		if v, ok := o["Next"]; ok {
-			c.Next = p.str(v, loc+"/Next", "Next")
-		} else {
-			p.schema(loc, "These fields are required: [Next]")
-		}
+		c.Next = p.requiredStr(o, "Next", loc)
 		c.JOutput, c.JAssign = p.jsonataOutputAssign(o, loc)
-		if v, ok := o["Comment"]; ok {
-			c.Comment = p.str(v, loc+"/Comment", "Comment")
-		}
+		c.Comment = p.optStr(o, "Comment", loc)
 		out = append(out, c)
 	}
 	p.checkAllLast(lists, sp+"/Catch")
@@ -251,9 +243,7 @@ func (p *parser) jsonataCatchers(m map[string]any, sp string) []*Catcher {
 }
 
 func (p *parser) jsonataChoice(st *State, m map[string]any, sp string) {
-	if v, ok := m["Default"]; ok {
-		st.Default = p.str(v, sp+"/Default", "Default")
-	}
+	st.Default = p.optStr(m, "Default", sp)
 	v, ok := m["Choices"]
 	if !ok {
 		p.schema(sp, "These fields are required: [Choices]")
@@ -300,15 +290,9 @@ func (p *parser) jsonataChoice(st *State, m map[string]any, sp string) {
 		} else {
 			p.schema(loc, "These fields are required: [Condition]")
 		}
-		if n, ok := rm["Next"]; ok {
-			r.Next = p.str(n, loc+"/Next", "Next")
-		} else {
-			p.schema(loc, "These fields are required: [Next]")
-		}
+		r.Next = p.requiredStr(rm, "Next", loc)
 		r.Output, r.JAssign = p.jsonataOutputAssign(rm, loc)
-		if v, ok := rm["Comment"]; ok {
-			r.Comment = p.str(v, loc+"/Comment", "Comment")
-		}
+		r.Comment = p.optStr(rm, "Comment", loc)
 		st.Choices = append(st.Choices, r)
 	}
 }
