@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/asyncjobs/stepjobs/internal/localaws"
 	"github.com/asyncjobs/stepjobs/internal/sqs"
 )
 
@@ -25,13 +26,7 @@ type Queues interface {
 var _ Queues = (*sqs.Service)(nil)
 
 // Clock is the service's time source (the notifications' Timestamp).
-type Clock interface {
-	Now() time.Time
-}
-
-type wallClock struct{}
-
-func (wallClock) Now() time.Time { return time.Now() }
+type Clock = localaws.Clock
 
 // Config configures a Service.
 type Config struct {
@@ -91,7 +86,7 @@ func New(cfg Config) *Service {
 	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
 	s := &Service{cfg: cfg, clock: cfg.Clock, log: cfg.Logger, topics: map[string]*topic{}, subs: map[string]*subscription{}}
 	if s.clock == nil {
-		s.clock = wallClock{}
+		s.clock = localaws.WallClock{}
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)

@@ -11,18 +11,14 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/asyncjobs/stepjobs/internal/localaws"
 )
 
 // Clock is the service's time source: visibility timeouts, delays,
 // retention and timestamps read it, so tests move time instead of sleeping.
 // Long polls wait in real time; a change to a queue wakes them early.
-type Clock interface {
-	Now() time.Time
-}
-
-type wallClock struct{}
-
-func (wallClock) Now() time.Time { return time.Now() }
+type Clock = localaws.Clock
 
 // Config configures a Service.
 type Config struct {
@@ -70,7 +66,7 @@ func New(cfg Config) *Service {
 	s := &Service{cfg: cfg, clock: cfg.Clock, log: cfg.Logger,
 		queues: map[string]*queue{}, deleted: map[string]time.Time{}, changed: make(chan struct{})}
 	if s.clock == nil {
-		s.clock = wallClock{}
+		s.clock = localaws.WallClock{}
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
