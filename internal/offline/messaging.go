@@ -28,15 +28,10 @@ func (s *Server) startMessaging() error {
 	}
 	s.urls.SQS = "http://" + sqsLn.Addr().String()
 	s.urls.SNS = "http://" + snsLn.Addr().String()
-	var sqsClock sqs.Clock
-	var snsClock sns.Clock
-	if s.cfg.Clock != nil {
-		sqsClock, snsClock = s.cfg.Clock, s.cfg.Clock
-	}
 	s.sqs = sqs.New(sqs.Config{Region: s.svc.Region, AccountID: s.svc.AccountID, BaseURL: s.urls.SQS,
-		Clock: sqsClock, Logger: s.log.With("server", "sqs")})
+		Clock: s.cfg.Clock, Logger: s.log.With("server", "sqs")})
 	s.sns = sns.New(sns.Config{Region: s.svc.Region, AccountID: s.svc.AccountID, BaseURL: s.urls.SNS,
-		Queues: s.sqs, Clock: snsClock, Logger: s.log.With("server", "sns")})
+		Queues: s.sqs, Clock: s.cfg.Clock, Logger: s.log.With("server", "sns")})
 	s.servers = append(s.servers,
 		s.serve(sqsLn, "sqs", logRequests(s.log, "sqs", slog.LevelDebug, s.sqs.Handler())),
 		s.serve(snsLn, "sns", logRequests(s.log, "sns", slog.LevelDebug, s.sns.Handler())))
