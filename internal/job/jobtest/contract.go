@@ -46,46 +46,33 @@ type contractCase struct {
 var cases = []contractCase{
 	{"create stores a running job", func(t *testing.T, ctx context.Context, s job.Store, id string) {
 		j := running(id, arnA)
-		got, err := s.Create(ctx, j)
-		require.NoError(t, err)
+		got := create(t, ctx, s, j)
 		assertJob(t, j, got)
-		stored, err := s.Get(ctx, id)
-		require.NoError(t, err)
-		assertJob(t, j, stored)
+		assertStored(t, ctx, s, id, j)
 	}},
 	{"create without request", func(t *testing.T, ctx context.Context, s job.Store, id string) {
 		j := job.NewJob(id, arnA, nil, T0)
-		_, err := s.Create(ctx, j)
-		require.NoError(t, err)
-		stored, err := s.Get(ctx, id)
-		require.NoError(t, err)
-		assertJob(t, j, stored)
+		create(t, ctx, s, j)
+		assertStored(t, ctx, s, id, j)
 	}},
 	{"create retried by the same execution returns the first record", func(t *testing.T, ctx context.Context, s job.Store, id string) {
 		first := running(id, arnA)
-		_, err := s.Create(ctx, first)
-		require.NoError(t, err)
+		create(t, ctx, s, first)
 		retry := job.NewJob(id, arnA, json.RawMessage(`{"other":true}`), T0.Add(time.Minute))
-		got, err := s.Create(ctx, retry)
-		require.NoError(t, err)
+		got := create(t, ctx, s, retry)
 		assertJob(t, first, got)
-		stored, err := s.Get(ctx, id)
-		require.NoError(t, err)
-		assertJob(t, first, stored)
+		assertStored(t, ctx, s, id, first)
 	}},
 	{"create by another execution is a conflict", func(t *testing.T, ctx context.Context, s job.Store, id string) {
 		first := running(id, arnA)
-		_, err := s.Create(ctx, first)
-		require.NoError(t, err)
-		_, err = s.Create(ctx, running(id, arnB))
+		create(t, ctx, s, first)
+		_, err := s.Create(ctx, running(id, arnB))
 		require.ErrorIs(t, err, job.ErrConflict)
 		var conflict *job.JobConflict
 		require.ErrorAs(t, err, &conflict)
 		assert.Equal(t, id, conflict.JobID)
 		assert.Contains(t, conflict.Reason, arnA)
-		stored, err := s.Get(ctx, id)
-		require.NoError(t, err)
-		assertJob(t, first, stored)
+		assertStored(t, ctx, s, id, first)
 	}},
 	{"create rejects invalid records", func(t *testing.T, ctx context.Context, s job.Store, id string) {
 		for name, j := range map[string]job.Job{
@@ -104,36 +91,26 @@ var cases = []contractCase{
 		assert.ErrorIs(t, err, job.ErrNotFound)
 	}},
 	{"create after finish never moves the job backwards", func(t *testing.T, ctx context.Context, s job.Store, id string) {
-		_, err := s.Create(ctx, running(id, arnA))
-		require.NoError(t, err)
-		done, err := s.Finish(ctx, success(id, arnA, T0.Add(time.Second)))
-		require.NoError(t, err)
-		got, err := s.Create(ctx, running(id, arnA))
-		require.NoError(t, err)
+		create(t, ctx, s, running(id, arnA))
+		done := finish(t, ctx, s, success(id, arnA, T0.Add(time.Second)))
+		got := create(t, ctx, s, running(id, arnA))
 		assert.Equal(t, job.StatusSucceeded, got.Status)
-		stored, err := s.Get(ctx, id)
-		require.NoError(t, err)
-		assertJob(t, done, stored)
+		assertStored(t, ctx, s, id, done)
 	}},
 	{"finish running to succeeded keeps request and creation time", func(t *testing.T, ctx context.Context, s job.Store, id string) {
 		j := running(id, arnA)
-		_, err := s.Create(ctx, j)
-		require.NoError(t, err)
+		create(t, ctx, s, j)
 		o := success(id, arnA, T0.Add(90*time.Second))
-		got, err := s.Finish(ctx, o)
-		require.NoError(t, err)
+		got := finish(t, ctx, s, o)
 		want := j
 		want.Status, want.Result, want.UpdatedAt = job.StatusSucceeded, o.Result, o.At
 		assertJob(t, want, got)
-		stored, err := s.Get(ctx, id)
-		require.NoError(t, err)
-		assertJob(t, want, stored)
+		assertStored(t, ctx, s, id, want)
 	}},
 	{"finish running to each failure status", func(t *testing.T, ctx context.Context, s job.Store, id string) {
 		for _, status := range []job.Status{job.StatusFailed, job.StatusAborted, job.StatusTimedOut} {
 			jobID := id + "-" + string(status)
-			_, err := s.Create(ctx, running(jobID, arnA))
-			require.NoError(t, err)
+			create(t, ctx, s, running(jobID, arnA))
 			o := failure(jobID, arnA, T0.Add(time.Second))
 			o.Status = status
 			got, err := s.Finish(ctx, o)
@@ -145,51 +122,38 @@ var cases = []contractCase{
 		}
 	}},
 	{"finish repeated is success and keeps the first write", func(t *testing.T, ctx context.Context, s job.Store, id string) {
-		_, err := s.Create(ctx, running(id, arnA))
-		require.NoError(t, err)
-		first, err := s.Finish(ctx, success(id, arnA, T0.Add(time.Second)))
-		require.NoError(t, err)
+		create(t, ctx, s, running(id, arnA))
+		first := finish(t, ctx, s, success(id, arnA, T0.Add(time.Second)))
 		again := success(id, arnA, T0.Add(time.Hour))
 		again.Result.Bytes = 1
-		got, err := s.Finish(ctx, again)
-		require.NoError(t, err)
+		got := finish(t, ctx, s, again)
 		assertJob(t, first, got)
-		stored, err := s.Get(ctx, id)
-		require.NoError(t, err)
-		assertJob(t, first, stored)
+		assertStored(t, ctx, s, id, first)
 	}},
 	{"a terminal status is never replaced", func(t *testing.T, ctx context.Context, s job.Store, id string) {
 		for _, tc := range []struct{ first, then job.Outcome }{
 			{success(id+"-s", arnA, T0.Add(time.Second)), failure(id+"-s", arnA, T0.Add(2*time.Second))},
 			{failure(id+"-f", arnA, T0.Add(time.Second)), success(id+"-f", arnA, T0.Add(2*time.Second))},
 		} {
-			_, err := s.Create(ctx, running(tc.first.JobID, arnA))
-			require.NoError(t, err)
-			done, err := s.Finish(ctx, tc.first)
-			require.NoError(t, err)
-			_, err = s.Finish(ctx, tc.then)
+			create(t, ctx, s, running(tc.first.JobID, arnA))
+			done := finish(t, ctx, s, tc.first)
+			_, err := s.Finish(ctx, tc.then)
 			require.ErrorIs(t, err, job.ErrConflict)
 			assert.Contains(t, err.Error(), "is final")
-			stored, err := s.Get(ctx, tc.first.JobID)
-			require.NoError(t, err)
-			assertJob(t, done, stored)
+			assertStored(t, ctx, s, tc.first.JobID, done)
 		}
 	}},
 	{"a stop or timeout after a success: the result stays, unwritten, and no error", func(t *testing.T, ctx context.Context, s job.Store, id string) {
 		for _, status := range []job.Status{job.StatusAborted, job.StatusTimedOut} {
 			jobID := id + "-" + string(status)
-			_, err := s.Create(ctx, running(jobID, arnA))
-			require.NoError(t, err)
-			done, err := s.Finish(ctx, success(jobID, arnA, T0.Add(time.Second)))
-			require.NoError(t, err)
+			create(t, ctx, s, running(jobID, arnA))
+			done := finish(t, ctx, s, success(jobID, arnA, T0.Add(time.Second)))
 			o := failure(jobID, arnA, T0.Add(time.Minute))
 			o.Status = status
 			got, err := s.Finish(ctx, o)
 			require.NoError(t, err, status)
 			assertJob(t, done, got)
-			stored, err := s.Get(ctx, jobID)
-			require.NoError(t, err)
-			assertJob(t, done, stored)
+			assertStored(t, ctx, s, jobID, done)
 			// Another execution's stop is still a conflict.
 			o.ExecutionARN = arnB
 			_, err = s.Finish(ctx, o)
@@ -197,66 +161,48 @@ var cases = []contractCase{
 		}
 	}},
 	{"RecordFailure after a success: the record is the answer, unwritten", func(t *testing.T, ctx context.Context, s job.Store, id string) {
-		_, err := s.Create(ctx, running(id, arnA))
-		require.NoError(t, err)
-		done, err := s.Finish(ctx, success(id, arnA, T0.Add(time.Second)))
-		require.NoError(t, err)
+		create(t, ctx, s, running(id, arnA))
+		done := finish(t, ctx, s, success(id, arnA, T0.Add(time.Second)))
 		o := failure(id, arnA, T0.Add(2*time.Second))
 		o.UnlessSucceeded = true
-		got, err := s.Finish(ctx, o)
-		require.NoError(t, err)
+		got := finish(t, ctx, s, o)
 		assertJob(t, done, got)
-		stored, err := s.Get(ctx, id)
-		require.NoError(t, err)
-		assertJob(t, done, stored)
+		assertStored(t, ctx, s, id, done)
 
 		// Without it (the status change rule), the same failure is a conflict.
-		_, err = s.Finish(ctx, failure(id, arnA, T0.Add(3*time.Second)))
+		_, err := s.Finish(ctx, failure(id, arnA, T0.Add(3*time.Second)))
 		require.ErrorIs(t, err, job.ErrConflict)
 		// And another execution's success never answers for this one.
 		o.ExecutionARN = arnB
 		_, err = s.Finish(ctx, o)
 		require.ErrorIs(t, err, job.ErrConflict)
-		stored, err = s.Get(ctx, id)
-		require.NoError(t, err)
-		assertJob(t, done, stored)
+		assertStored(t, ctx, s, id, done)
 	}},
 	{"RecordFailure on a running job writes the failure", func(t *testing.T, ctx context.Context, s job.Store, id string) {
-		_, err := s.Create(ctx, running(id, arnA))
-		require.NoError(t, err)
+		create(t, ctx, s, running(id, arnA))
 		o := failure(id, arnA, T0.Add(time.Second))
 		o.UnlessSucceeded = true
-		got, err := s.Finish(ctx, o)
-		require.NoError(t, err)
+		got := finish(t, ctx, s, o)
 		assert.Equal(t, job.StatusFailed, got.Status)
 		assert.Equal(t, o.Error, got.Error)
-		stored, err := s.Get(ctx, id)
-		require.NoError(t, err)
-		assertJob(t, got, stored)
+		assertStored(t, ctx, s, id, got)
 	}},
 	{"finish by another execution is a conflict", func(t *testing.T, ctx context.Context, s job.Store, id string) {
 		j := running(id, arnA)
-		_, err := s.Create(ctx, j)
-		require.NoError(t, err)
-		_, err = s.Finish(ctx, failure(id, arnB, T0.Add(time.Second)))
+		create(t, ctx, s, j)
+		_, err := s.Finish(ctx, failure(id, arnB, T0.Add(time.Second)))
 		require.ErrorIs(t, err, job.ErrConflict)
-		stored, err := s.Get(ctx, id)
-		require.NoError(t, err)
-		assertJob(t, j, stored)
+		assertStored(t, ctx, s, id, j)
 	}},
 	{"failure without a record creates it", func(t *testing.T, ctx context.Context, s job.Store, id string) {
 		o := failure(id, arnA, T0)
-		got, err := s.Finish(ctx, o)
-		require.NoError(t, err)
+		got := finish(t, ctx, s, o)
 		want := job.Job{ID: id, ExecutionARN: arnA, Status: job.StatusFailed,
 			Error: o.Error, Cause: o.Cause, CreatedAt: T0, UpdatedAt: T0}
 		assertJob(t, want, got)
-		stored, err := s.Get(ctx, id)
-		require.NoError(t, err)
-		assertJob(t, want, stored)
+		assertStored(t, ctx, s, id, want)
 		// A late tracking retry finds the failure and does not revive the job.
-		again, err := s.Create(ctx, running(id, arnA))
-		require.NoError(t, err)
+		again := create(t, ctx, s, running(id, arnA))
 		assert.Equal(t, job.StatusFailed, again.Status)
 	}},
 	{"success without a record is not found", func(t *testing.T, ctx context.Context, s job.Store, id string) {
@@ -267,8 +213,7 @@ var cases = []contractCase{
 	}},
 	{"finish rejects invalid outcomes", func(t *testing.T, ctx context.Context, s job.Store, id string) {
 		j := running(id, arnA)
-		_, err := s.Create(ctx, j)
-		require.NoError(t, err)
+		create(t, ctx, s, j)
 		noResult := success(id, arnA, T0)
 		noResult.Result = nil
 		resultOnFailure := failure(id, arnA, T0)
@@ -286,9 +231,7 @@ var cases = []contractCase{
 			var invalid *job.InvalidJobInput
 			assert.ErrorAs(t, err, &invalid, name)
 		}
-		stored, err := s.Get(ctx, id)
-		require.NoError(t, err)
-		assertJob(t, j, stored)
+		assertStored(t, ctx, s, id, j)
 	}},
 	{"get of a missing job is not found", func(t *testing.T, ctx context.Context, s job.Store, id string) {
 		_, err := s.Get(ctx, id)
@@ -299,8 +242,7 @@ var cases = []contractCase{
 	{"large cause is kept whole", func(t *testing.T, ctx context.Context, s job.Store, id string) {
 		o := failure(id, arnA, T0)
 		o.Cause = strings.Repeat("é", 16*1024) // Step Functions caps cause at 32,768 characters
-		got, err := s.Finish(ctx, o)
-		require.NoError(t, err)
+		got := finish(t, ctx, s, o)
 		assert.Equal(t, o.Cause, got.Cause)
 	}},
 	{"concurrent creates: one execution wins", func(t *testing.T, ctx context.Context, s job.Store, id string) {
@@ -324,8 +266,7 @@ var cases = []contractCase{
 		assert.Equal(t, 1, won)
 	}},
 	{"concurrent finishes: one status wins, repeats of it succeed", func(t *testing.T, ctx context.Context, s job.Store, id string) {
-		_, err := s.Create(ctx, running(id, arnA))
-		require.NoError(t, err)
+		create(t, ctx, s, running(id, arnA))
 		const n = 8
 		errs := make([]error, n)
 		var wg sync.WaitGroup
@@ -363,6 +304,30 @@ func RunStoreContract(t *testing.T, newStore func(t *testing.T) job.Store) {
 			c.run(t, t.Context(), s, fmt.Sprintf("job-%02d", i))
 		})
 	}
+}
+
+// create creates j in s, which must succeed, and returns the answer.
+func create(t *testing.T, ctx context.Context, s job.Store, j job.Job) job.Job {
+	t.Helper()
+	got, err := s.Create(ctx, j)
+	require.NoError(t, err)
+	return got
+}
+
+// finish finishes o in s, which must succeed, and returns the answer.
+func finish(t *testing.T, ctx context.Context, s job.Store, o job.Outcome) job.Job {
+	t.Helper()
+	got, err := s.Finish(ctx, o)
+	require.NoError(t, err)
+	return got
+}
+
+// assertStored asserts that s holds want under id.
+func assertStored(t *testing.T, ctx context.Context, s job.Store, id string, want job.Job) {
+	t.Helper()
+	stored, err := s.Get(ctx, id)
+	require.NoError(t, err)
+	assertJob(t, want, stored)
 }
 
 // assertJob compares jobs as stored: times by instant, requests as JSON.
