@@ -144,14 +144,7 @@ func TestTracking(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			mem := memstore.NewJobs()
-			if tc.seed != nil {
-				seedJob(t, mem, *tc.seed)
-			}
-			var store job.Store = mem
-			if tc.store != nil {
-				store = tc.store(mem)
-			}
+			mem, store := jobStore(t, tc.seed, tc.store)
 			var logs logBuffer
 			h := job.NewTracking(store, job.WithClock(clock), job.WithLogger(logs.logger()))
 			got, err := h.Handle(t.Context(), tc.in)
@@ -163,9 +156,7 @@ func TestTracking(t *testing.T) {
 				if lines != nil {
 					assertFailureLogged(t, lines, tc.wantErr)
 				}
-				require.Error(t, err)
-				assert.Equal(t, tc.wantErr, errorType(err), "%T: %v", err, err)
-				assert.Contains(t, err.Error(), tc.wantInMsg)
+				assertHandlerError(t, err, tc.wantErr, tc.wantInMsg)
 				return
 			}
 			require.NoError(t, err)
@@ -278,23 +269,14 @@ func TestStatusUpdate(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			mem := memstore.NewJobs()
-			if tc.seed != nil {
-				seedJob(t, mem, *tc.seed)
-			}
-			var store job.Store = mem
-			if tc.store != nil {
-				store = tc.store(mem)
-			}
+			mem, store := jobStore(t, tc.seed, tc.store)
 			var logs logBuffer
 			h := job.NewStatusUpdate(store, job.WithClock(clock), job.WithLogger(logs.logger()))
 			got, err := h.Handle(t.Context(), tc.in)
 			lines := logs.lines(t, arn)
 			if tc.wantErr != "" {
 				assertFailureLogged(t, lines, tc.wantErr)
-				require.Error(t, err)
-				assert.Equal(t, tc.wantErr, errorType(err), "%T: %v", err, err)
-				assert.Contains(t, err.Error(), tc.wantInMsg)
+				assertHandlerError(t, err, tc.wantErr, tc.wantInMsg)
 				return
 			}
 			require.NoError(t, err)
@@ -376,9 +358,7 @@ func TestBatchSimulation(t *testing.T) {
 				if lines != nil {
 					assertFailureLogged(t, lines, tc.wantErr)
 				}
-				require.Error(t, err)
-				assert.Equal(t, tc.wantErr, errorType(err), "%T: %v", err, err)
-				assert.Contains(t, err.Error(), tc.wantInMsg)
+				assertHandlerError(t, err, tc.wantErr, tc.wantInMsg)
 				assert.Zero(t, mem.Len(), "nothing is written on failure")
 				return
 			}
@@ -449,6 +429,29 @@ func assertFailureLogged(t *testing.T, lines []map[string]any, errorType string)
 		wantLevel = "WARN"
 	}
 	assert.Equal(t, wantLevel, failures[0]["level"])
+}
+
+// jobStore returns an in-memory store holding seed, if any, and the store
+// the handler gets: that one, or what wrap, if any, makes of it.
+func jobStore(t *testing.T, seed *job.Job, wrap func(*memstore.Jobs) job.Store) (*memstore.Jobs, job.Store) {
+	t.Helper()
+	mem := memstore.NewJobs()
+	if seed != nil {
+		seedJob(t, mem, *seed)
+	}
+	if wrap != nil {
+		return mem, wrap(mem)
+	}
+	return mem, mem
+}
+
+// assertHandlerError asserts that err is a handler's error of the type
+// wantType, its message containing wantInMsg.
+func assertHandlerError(t *testing.T, err error, wantType, wantInMsg string) {
+	t.Helper()
+	require.Error(t, err)
+	assert.Equal(t, wantType, errorType(err), "%T: %v", err, err)
+	assert.Contains(t, err.Error(), wantInMsg)
 }
 
 func seedJob(t *testing.T, s *memstore.Jobs, j job.Job) {
