@@ -10,7 +10,6 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -22,20 +21,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/asyncjobs/stepjobs/internal/localaws"
 	"github.com/asyncjobs/stepjobs/internal/sns"
 	"github.com/asyncjobs/stepjobs/internal/sqs"
 )
-
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
 
 type fixture struct {
 	sns    *sns.Service
@@ -65,7 +54,7 @@ func listen(t *testing.T) (net.Listener, string) {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	clock := &fakeClock{now: time.Date(2026, 1, 2, 3, 4, 5, 678_000_000, time.UTC)}
+	clock := localaws.NewFakeClock(time.Date(2026, 1, 2, 3, 4, 5, 678_000_000, time.UTC))
 	f := &fixture{}
 	snsLn, snsURL := listen(t)
 	sqsLn, sqsURL := listen(t)

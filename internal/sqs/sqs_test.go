@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strconv"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,38 +18,21 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/asyncjobs/stepjobs/internal/localaws"
 	"github.com/asyncjobs/stepjobs/internal/sqs"
 )
-
-// fakeClock is a clock tests move by hand.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
 
 type fixture struct {
 	svc    *sqs.Service
 	client *awssqs.Client
-	clock  *fakeClock
+	clock  *localaws.FakeClock
 	url    string
 }
 
 // newFixture serves a Service on loopback and returns an SDK client of it.
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	f := &fixture{clock: &fakeClock{now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}}
+	f := &fixture{clock: localaws.NewFakeClock(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC))}
 	// The listener comes first: queue URLs carry its address.
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	require.NoError(t, err)
