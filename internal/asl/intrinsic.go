@@ -1,15 +1,10 @@
 package asl
 
 import (
-	"crypto/md5"
-	"crypto/sha1"
-	"crypto/sha256"
-	"crypto/sha512"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"hash"
 	"math"
 	"math/big"
 	"math/rand/v2"
@@ -17,6 +12,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/asyncjobs/stepjobs/internal/jsonata"
 	"github.com/asyncjobs/stepjobs/internal/jsonvalue"
 )
 
@@ -550,19 +546,8 @@ func fnHash(args []any) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	var h hash.Hash
-	switch alg {
-	case "MD5":
-		h = md5.New()
-	case "SHA-1":
-		h = sha1.New()
-	case "SHA-256":
-		h = sha256.New()
-	case "SHA-384":
-		h = sha512.New384()
-	case "SHA-512":
-		h = sha512.New()
-	default:
+	h := jsonata.NewHash(alg)
+	if h == nil {
 		return nil, fmt.Errorf("the hash algorithm %q is not supported; use MD5, SHA-1, SHA-256, SHA-384 or SHA-512", alg)
 	}
 	if len(data) > 10000 {

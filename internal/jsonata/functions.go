@@ -107,21 +107,28 @@ func atob(s string) string {
 	return string(out)
 }
 
-// digest is $hash: the lower-case hex digest of s's UTF-8 bytes.
-func digest(alg, s string) (string, bool) {
-	var h hash.Hash
+// NewHash returns a hash of the algorithm named alg as $hash and
+// States.Hash name it (MD5, SHA-1, SHA-256, SHA-384 or SHA-512), or nil.
+func NewHash(alg string) hash.Hash {
 	switch alg {
 	case "MD5":
-		h = md5.New()
+		return md5.New()
 	case "SHA-1":
-		h = sha1.New()
+		return sha1.New()
 	case "SHA-256":
-		h = sha256.New()
+		return sha256.New()
 	case "SHA-384":
-		h = sha512.New384()
+		return sha512.New384()
 	case "SHA-512":
-		h = sha512.New()
-	default:
+		return sha512.New()
+	}
+	return nil
+}
+
+// digest is $hash: the lower-case hex digest of s's UTF-8 bytes.
+func digest(alg, s string) (string, bool) {
+	h := NewHash(alg)
+	if h == nil {
 		return "", false
 	}
 	h.Write([]byte(s))
