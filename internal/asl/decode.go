@@ -298,20 +298,33 @@ func (d *fastDecoder) object(depth int) (any, bool) {
 		} else {
 			m[k] = v
 		}
-		d.skipSpace()
-		if d.i >= len(d.s) {
+		end, ok := d.afterElem('}')
+		if !ok {
 			return nil, false
 		}
-		switch d.s[d.i] {
-		case ',':
-			d.i++
-		case '}':
-			d.i++
+		if end {
 			return result(), true
-		default:
-			return nil, false
 		}
 	}
+}
+
+// afterElem reads what follows an element of an object or array: a comma,
+// more to come, or closing, the end (end is true). ok is false for anything
+// else.
+func (d *fastDecoder) afterElem(closing byte) (end, ok bool) {
+	d.skipSpace()
+	if d.i >= len(d.s) {
+		return false, false
+	}
+	switch d.s[d.i] {
+	case ',':
+		d.i++
+		return false, true
+	case closing:
+		d.i++
+		return true, true
+	}
+	return false, false
 }
 
 func (d *fastDecoder) array(depth int) (any, bool) {
@@ -328,18 +341,12 @@ func (d *fastDecoder) array(depth int) (any, bool) {
 			return nil, false
 		}
 		a = append(a, v)
-		d.skipSpace()
-		if d.i >= len(d.s) {
+		end, ok := d.afterElem(']')
+		if !ok {
 			return nil, false
 		}
-		switch d.s[d.i] {
-		case ',':
-			d.i++
-		case ']':
-			d.i++
+		if end {
 			return a, true
-		default:
-			return nil, false
 		}
 	}
 }
