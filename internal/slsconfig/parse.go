@@ -411,11 +411,7 @@ func (p *varParser) run() (result []varSpan, err error) {
 						return nil, err
 					}
 				}
-				if c == ')' {
-					p.state = "maybeAddressOpen"
-				} else {
-					p.state = "paramStart"
-				}
+				p.endParam(c)
 			case '}':
 				return nil, p.fail("Invalid variable param at index %d in %q", p.paramStart, v)
 			case '$':
@@ -431,11 +427,7 @@ func (p *varParser) run() (result []varSpan, err error) {
 					return nil, err
 				}
 				p.currentSource.params = append(p.currentSource.params, strMeta{value: s})
-				if c == ')' {
-					p.state = "maybeAddressOpen"
-				} else {
-					p.state = "paramStart"
-				}
+				p.endParam(c)
 			default:
 				return nil, p.fail("Invalid variable param at index %d in %q", p.paramStart, v)
 			}
@@ -477,11 +469,7 @@ func (p *varParser) run() (result []varSpan, err error) {
 			case '}', ',':
 				m := generateMeta(strings.TrimSpace(v[p.addressStart:p.index]), p.contextVariables)
 				p.currentSource.address = &m
-				if c == '}' {
-					p.finalizeVariable()
-				} else {
-					p.finalizeSource()
-				}
+				p.endAddress(c)
 			case '$':
 				p.registerContext(p.addressStart)
 			}
@@ -495,11 +483,7 @@ func (p *varParser) run() (result []varSpan, err error) {
 					return nil, err
 				}
 				p.currentSource.address = &strMeta{value: s}
-				if c == '}' {
-					p.finalizeVariable()
-				} else {
-					p.finalizeSource()
-				}
+				p.endAddress(c)
 			default:
 				return nil, p.fail("Invalid variable address at index %d in %q", p.addressStart, v)
 			}
@@ -543,6 +527,26 @@ func (p *varParser) run() (result []varSpan, err error) {
 		return nil, p.fail("Missing variable closing bracket in %s", v)
 	}
 	return normalizeVars(v, p.variables), nil
+}
+
+// endParam moves on from a param that c, ')' or ',', ended: to the
+// address, or to the next param.
+func (p *varParser) endParam(c byte) {
+	if c == ')' {
+		p.state = "maybeAddressOpen"
+	} else {
+		p.state = "paramStart"
+	}
+}
+
+// endAddress finishes, after an address that c, '}' or ',', ended, the
+// variable, or the source (another source follows).
+func (p *varParser) endAddress(c byte) {
+	if c == '}' {
+		p.finalizeVariable()
+	} else {
+		p.finalizeSource()
+	}
 }
 
 // startValue begins a param or an address whose first character c is at
