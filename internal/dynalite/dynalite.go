@@ -8,7 +8,6 @@ package dynalite
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -25,6 +24,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+
+	"github.com/asyncjobs/stepjobs/internal/syncbuf"
 )
 
 // Options configure Start. The zero value runs an in-memory dynalite on a
@@ -209,7 +210,7 @@ func start(ctx context.Context, node, cli, root string, port int, opts Options) 
 	if logw == nil {
 		logw = io.Discard
 	}
-	var stderr lockedBuffer
+	var stderr syncbuf.Buffer // written by exec's copier goroutine
 	cmd.Stderr = io.MultiWriter(&stderr, logw)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -323,22 +324,4 @@ func freePort() (int, error) {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
-// lockedBuffer collects stderr written by exec's copier goroutine.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }

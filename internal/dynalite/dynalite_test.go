@@ -16,12 +16,13 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/asyncjobs/stepjobs/internal/dynalite"
+	"github.com/asyncjobs/stepjobs/internal/syncbuf"
 )
 
 func TestStartCreateTableStop(t *testing.T) {
 	ctx := t.Context()
-	var log strings.Builder
-	s, err := dynalite.Start(ctx, dynalite.Options{Log: &syncWriter{b: &log}})
+	var log syncbuf.Buffer // read while the copier writes it
+	s, err := dynalite.Start(ctx, dynalite.Options{Log: &log})
 	require.NoError(t, err)
 	require.True(t, strings.HasPrefix(s.Endpoint(), "http://127.0.0.1:"), s.Endpoint())
 

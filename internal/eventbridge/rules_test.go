@@ -19,6 +19,7 @@ import (
 	"github.com/asyncjobs/stepjobs/internal/job"
 	"github.com/asyncjobs/stepjobs/internal/sfn"
 	"github.com/asyncjobs/stepjobs/internal/slsconfig"
+	"github.com/asyncjobs/stepjobs/internal/syncbuf"
 )
 
 func TestMatchPattern(t *testing.T) {
@@ -174,8 +175,7 @@ func failFirst(n int, err error) func(int) error {
 // its limit.
 func TestDeadLettersRedriveBounded(t *testing.T) {
 	t.Run("the log", func(t *testing.T) {
-		var logs strings.Builder
-		var mu sync.Mutex
+		var logs syncbuf.Buffer
 		inv := &countingInvoker{fail: func(n int) error {
 			if n <= 43 { // the 3 deliveries, then 40 redrives fail
 				return errors.New("store busy")
@@ -185,7 +185,7 @@ func TestDeadLettersRedriveBounded(t *testing.T) {
 		rules := []slsconfig.EventRule{{Function: "f", Pattern: map[string]any{"detail": map[string]any{"status": []any{"FAILED"}}},
 			RetryAttempts: 2, OnFailure: "q"}}
 		e := testRules(rules, inv)
-		e.log = slog.New(slog.NewJSONHandler(lockedWriter{&mu, &logs}, nil))
+		e.log = slog.New(slog.NewJSONHandler(&logs, nil))
 		e.dlq.log = e.log
 		e.Observe(sfn.StatusChange{ExecutionARN: "arn:x", Status: sfn.StatusFailed})
 		ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
@@ -193,8 +193,6 @@ func TestDeadLettersRedriveBounded(t *testing.T) {
 		require.NoError(t, e.Wait(ctx), "recorded in the end")
 		e.Stop(t.Context())
 		assert.Equal(t, 44, inv.count())
-		mu.Lock()
-		defer mu.Unlock()
 		var logged []float64
 		for _, line := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
 			var m map[string]any
@@ -225,18 +223,6 @@ func TestDeadLettersRedriveBounded(t *testing.T) {
 		assert.LessOrEqual(t, redrives, 10+60, "the burst, then 100 a second")
 		assert.Greater(t, redrives, 10, "but redriven")
 	})
-}
-
-// lockedWriter serialises writes to w.
-type lockedWriter struct {
-	mu *sync.Mutex
-	w  *strings.Builder
-}
-
-func (l lockedWriter) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.w.Write(p)
 }
 
 // Stopping the runtime ends the redrives of a store that never comes back.
