@@ -10,11 +10,11 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
+	"github.com/asyncjobs/stepjobs/internal/awserr"
 	"github.com/asyncjobs/stepjobs/internal/job"
 )
 
@@ -124,7 +124,7 @@ func (s *Store) Create(ctx context.Context, j job.Job) (job.Job, error) {
 		return j, nil
 	}
 	if !conditionFailed(err) {
-		return job.Job{}, classify("dynamo: put job "+j.ID, err)
+		return job.Job{}, awserr.Classify("dynamo: put job "+j.ID, err)
 	}
 	existing, err := s.Get(ctx, j.ID)
 	if errors.Is(err, job.ErrNotFound) {
@@ -189,7 +189,7 @@ func (s *Store) Finish(ctx context.Context, o job.Outcome) (job.Job, error) {
 	}
 	op := fmt.Sprintf("dynamo: finish job %s as %s", o.JobID, o.Status)
 	if !conditionFailed(err) {
-		return job.Job{}, classify(op, err)
+		return job.Job{}, awserr.Classify(op, err)
 	}
 	var existing *job.Job
 	switch j, err := s.Get(ctx, o.JobID); {
@@ -219,7 +219,7 @@ func (s *Store) Get(ctx context.Context, id string) (job.Job, error) {
 		ConsistentRead: aws.Bool(true),
 	})
 	if err != nil {
-		return job.Job{}, classify("dynamo: get job "+id, err)
+		return job.Job{}, awserr.Classify("dynamo: get job "+id, err)
 	}
 	if len(out.Item) == 0 {
 		return job.Job{}, &job.JobNotFound{JobID: id}
@@ -234,16 +234,4 @@ func key(id string) map[string]types.AttributeValue {
 func conditionFailed(err error) bool {
 	var ccf *types.ConditionalCheckFailedException
 	return errors.As(err, &ccf)
-}
-
-// transient is the SDK's own judgement of what is worth retrying
-// (throttling codes, 5xx, connection errors, timeouts), applied once the
-// SDK's retries are spent, so the state machine's retrier takes over.
-var transient = retry.IsErrorRetryables(retry.DefaultRetryables)
-
-func classify(op string, err error) error {
-	if transient.IsErrorRetryable(err) == aws.TrueTernary || errors.Is(err, context.DeadlineExceeded) {
-		return &job.TransientError{Op: op, Err: err}
-	}
-	return fmt.Errorf("%s: %w", op, err)
 }

@@ -5,15 +5,14 @@ package objects
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/s3/types"
 
+	"github.com/asyncjobs/stepjobs/internal/awserr"
 	"github.com/asyncjobs/stepjobs/internal/job"
 )
 
@@ -65,20 +64,7 @@ func (s *Store) PutResult(ctx context.Context, key string, body []byte) (string,
 		ServerSideEncryption: types.ServerSideEncryptionAes256,
 	})
 	if err != nil {
-		return "", classify(fmt.Sprintf("objects: put s3://%s/%s", s.bucket, key), err)
+		return "", awserr.Classify(fmt.Sprintf("objects: put s3://%s/%s", s.bucket, key), err)
 	}
 	return s.bucket, nil
-}
-
-// transient is the SDK's own judgement of what is worth retrying
-// (throttling codes such as SlowDown, 5xx, connection errors, timeouts),
-// applied once the SDK's retries are spent, so the state machine's retrier
-// takes over.
-var transient = retry.IsErrorRetryables(retry.DefaultRetryables)
-
-func classify(op string, err error) error {
-	if transient.IsErrorRetryable(err) == aws.TrueTernary || errors.Is(err, context.DeadlineExceeded) {
-		return &job.TransientError{Op: op, Err: err}
-	}
-	return fmt.Errorf("%s: %w", op, err)
 }
