@@ -47,6 +47,24 @@ func walkStrings(v any, key string, fn func(key, s string)) {
 	}
 }
 
+// addDefinitionStrings seeds f with each distinct string of the
+// conformance definitions that starts with prefix.
+func addDefinitionStrings(f *testing.F, prefix string) {
+	seen := map[string]bool{}
+	for _, d := range conformanceDefinitions(f) {
+		v, err := DecodeJSON(d)
+		if err != nil {
+			continue
+		}
+		walkStrings(v, "", func(_, s string) {
+			if strings.HasPrefix(s, prefix) && !seen[s] {
+				seen[s] = true
+				f.Add(s)
+			}
+		})
+	}
+}
+
 var fuzzInput = map[string]any{
 	"a": []any{json.Number("1"), "x", map[string]any{"b": true}}, "s": "str", "n": json.Number("2.5"),
 	"o": map[string]any{"k": nil, "t": "2024-01-01T00:00:00Z"},
@@ -92,19 +110,7 @@ func FuzzParse(f *testing.F) {
 }
 
 func FuzzPath(f *testing.F) {
-	seen := map[string]bool{}
-	for _, d := range conformanceDefinitions(f) {
-		v, err := DecodeJSON(d)
-		if err != nil {
-			continue
-		}
-		walkStrings(v, "", func(key, s string) {
-			if strings.HasPrefix(s, "$") && !seen[s] {
-				seen[s] = true
-				f.Add(s)
-			}
-		})
-	}
+	addDefinitionStrings(f, "$")
 	for _, s := range []string{"$", "$..x", "$.a[*]", "$.a[-1:]", "$.a[?(@.b == true)]", "$$.Execution.Name", "$v[0]", "$['a','s']", "$.a[0:2:1]"} {
 		f.Add(s)
 	}
@@ -122,19 +128,7 @@ func FuzzPath(f *testing.F) {
 }
 
 func FuzzIntrinsic(f *testing.F) {
-	seen := map[string]bool{}
-	for _, d := range conformanceDefinitions(f) {
-		v, err := DecodeJSON(d)
-		if err != nil {
-			continue
-		}
-		walkStrings(v, "", func(key, s string) {
-			if strings.HasPrefix(s, "States.") && !seen[s] {
-				seen[s] = true
-				f.Add(s)
-			}
-		})
-	}
+	addDefinitionStrings(f, "States.")
 	for _, s := range []string{"States.Format('a {} \\'b\\' \\{\\}', $.s)", "States.ArrayRange(1, 1000, 1)", "States.MathRandom(1, 9, 3)", "States.UUID()", "States.Hash($.s, 'MD5')"} {
 		f.Add(s)
 	}
