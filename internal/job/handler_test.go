@@ -15,6 +15,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/asyncjobs/stepjobs/internal/job"
+	"github.com/asyncjobs/stepjobs/internal/job/jobtest"
 	"github.com/asyncjobs/stepjobs/internal/memstore"
 )
 
@@ -366,13 +367,7 @@ func TestBatchSimulation(t *testing.T) {
 			body, ok := mem.Object("results/job-1.json")
 			require.True(t, ok)
 			assert.Equal(t, job.Result{Bucket: "results", Key: "results/job-1.json", Records: tc.wantRecords, Bytes: int64(len(body))}, got)
-			var doc struct {
-				JobID        string            `json:"jobId"`
-				Seed         int64             `json:"seed"`
-				Records      int               `json:"records"`
-				Observations []json.RawMessage `json:"observations"`
-			}
-			require.NoError(t, json.Unmarshal(body, &doc))
+			doc := jobtest.DecodeResult(t, body)
 			assert.Equal(t, jobID, doc.JobID)
 			assert.Equal(t, tc.wantSeed, doc.Seed)
 			assert.Equal(t, tc.wantRecords, doc.Records)

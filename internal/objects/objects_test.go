@@ -22,6 +22,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/asyncjobs/stepjobs/internal/job"
+	"github.com/asyncjobs/stepjobs/internal/job/jobtest"
 	"github.com/asyncjobs/stepjobs/internal/objects"
 )
 
@@ -95,13 +96,7 @@ func TestBatchSimulationWritesReadableResults(t *testing.T) {
 		out, body := getObject(t, client, "results", res.Key)
 		assert.Equal(t, "application/json", aws.ToString(out.ContentType))
 		assert.Equal(t, res.Bytes, int64(len(body)))
-		var doc struct {
-			JobID        string            `json:"jobId"`
-			Seed         int64             `json:"seed"`
-			Records      int               `json:"records"`
-			Observations []json.RawMessage `json:"observations"`
-		}
-		require.NoError(t, json.Unmarshal(body, &doc))
+		doc := jobtest.DecodeResult(t, body)
 		assert.Equal(t, "job-s3", doc.JobID)
 		assert.Equal(t, int64(7), doc.Seed)
 		assert.Equal(t, records, doc.Records)
