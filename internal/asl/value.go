@@ -182,14 +182,7 @@ func compareNumbers(a, b json.Number) int {
 	fa, _, errA := big.ParseFloat(string(a), 10, 200, big.ToNearestEven)
 	fb, _, errB := big.ParseFloat(string(b), 10, 200, big.ToNearestEven)
 	if errA != nil || errB != nil {
-		x, y := numberFloat(a), numberFloat(b)
-		switch {
-		case x < y:
-			return -1
-		case x > y:
-			return 1
-		}
-		return 0
+		return cmpOrdered(numberFloat(a), numberFloat(b))
 	}
 	return fa.Cmp(fb)
 }
