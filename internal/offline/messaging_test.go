@@ -25,13 +25,7 @@ import (
 // ready, and a topic's sqs subscription delivers into the local queue.
 func TestMessagingEndpoints(t *testing.T) {
 	var logs syncbuf.Buffer
-	srv, err := Start(t.Context(), Config{Dir: "../..", Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
-	require.NoError(t, err)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		assert.NoError(t, srv.Close(ctx))
-	})
+	srv := startServer(t, Config{Dir: "../..", Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
 	u := srv.URLs()
 	require.True(t, strings.HasPrefix(u.SQS, "http://127.0.0.1:"), u.SQS)
 	require.True(t, strings.HasPrefix(u.SNS, "http://127.0.0.1:"), u.SNS)
@@ -153,15 +147,7 @@ resources:
 	modules, err := filepath.Abs("../../node_modules")
 	require.NoError(t, err)
 	require.NoError(t, os.Symlink(modules, filepath.Join(dir, "node_modules")), "dynalite, from the project's npm install")
-	cfg := Config{Dir: dir, Logger: slog.New(slog.DiscardHandler)}
-	cfg.APIPort, cfg.SFNPort, cfg.S3Port, cfg.DynamoDBPort, cfg.SQSPort, cfg.SNSPort = 0, 0, 0, 0, 0, 0
-	srv, err := Start(t.Context(), cfg)
-	require.NoError(t, err)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		assert.NoError(t, srv.Close(ctx))
-	})
+	srv := startServer(t, Config{Dir: dir, Logger: slog.New(slog.DiscardHandler)})
 	u := srv.URLs()
 	creds := credentials.NewStaticCredentialsProvider("local", "local", "")
 	sqsc := awssqs.New(awssqs.Options{Region: "us-east-1", BaseEndpoint: aws.String(u.SQS), Credentials: creds})
@@ -184,4 +170,18 @@ resources:
 		require.Len(t, got.Messages, 1, queue)
 		assert.Equal(t, want, aws.ToString(got.Messages[0].Body), queue)
 	}
+}
+
+// startServer starts the runtime for cfg (ports 0: free ones) and closes it
+// when the test ends.
+func startServer(t *testing.T, cfg Config) *Server {
+	t.Helper()
+	srv, err := Start(t.Context(), cfg)
+	require.NoError(t, err)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		assert.NoError(t, srv.Close(ctx))
+	})
+	return srv
 }
