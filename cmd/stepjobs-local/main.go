@@ -84,6 +84,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (op
 	authOn := fs.Bool("auth", env("AUTH", "true") == "true", "require a bearer token (a dev token, see "+offline.DevTokenPath+"); false lets every request through as anonymous, like STEPJOBS_AUTH_DISABLED=true on a private dev stage (env STEPJOBS_AUTH)")
 	allow := fs.Bool("simulated-failures", env("SIMULATED_FAILURES", "true") == "true", "honour simulateFailure in job input (env STEPJOBS_SIMULATED_FAILURES)")
 	fs.StringVar(&c.MockConfig, "mock-config", getenv("SFN_MOCK_CONFIG"), "Step Functions Local mock configuration file: StartExecution with stateMachineArn#TestCase runs that test case's mocked responses (env SFN_MOCK_CONFIG, Step Functions Local's name)")
+	fs.StringVar(&c.Profile, "pprof", env("PPROF", ""), "serve Go's profiles (net/http/pprof, block and mutex profiling on) at this loopback address, e.g. 127.0.0.1:6060; empty: off (env STEPJOBS_PPROF)")
 	level := fs.String("log-level", env("LOG_LEVEL", "info"), "debug, info, warn or error (env STEPJOBS_LOG_LEVEL)")
 	fs.StringVar(&o.logFormat, "log-format", env("LOG_FORMAT", "json"), "json or text (env STEPJOBS_LOG_FORMAT)")
 	if err := fs.Parse(args); err != nil {
@@ -159,6 +160,9 @@ func printURLs(w io.Writer, srv *offline.Server) {
 	printAuth(w, srv)
 	fmt.Fprintf(w, "  ready                %s\n", u.Ready)
 	fmt.Fprintf(w, "  console              %s\n", u.Console)
+	if u.Profile != "" {
+		fmt.Fprintf(w, "  Go profiles          %s  (go tool pprof %sprofile?seconds=20)\n", u.Profile, u.Profile)
+	}
 	fmt.Fprintf(w, "  Step Functions API   %s  (aws stepfunctions --endpoint-url %s ...)\n", u.StepFunctions, u.StepFunctions)
 	for _, k := range sorted(r.StateMachines) {
 		fmt.Fprintf(w, "    state machine %-6s %s\n", k, r.StateMachines[k])

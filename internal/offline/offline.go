@@ -147,6 +147,12 @@ type Config struct {
 	// that test case's mocked responses. Empty: none. A mistake in it stops
 	// the start, naming the file, the key and the line.
 	MockConfig string
+
+	// Profile, when set, is the address (keep it loopback) of Go's
+	// profiles (net/http/pprof: CPU, heap, goroutines, block, mutex, and
+	// the execution trace), for finding where the runtime's time goes
+	// under load; block and mutex profiling are switched on with it.
+	Profile string
 }
 
 // DefaultConfig is the configuration of `make run`: the API on 8080, Step
@@ -181,6 +187,8 @@ type URLs struct {
 	SQS, SNS string
 	// Objects is the URL pattern of a job's result object.
 	Objects string
+	// Profile is Go's profiles (/debug/pprof/), when Config.Profile is set.
+	Profile string
 }
 
 // Resources are the local names of the stack's resources.
@@ -316,6 +324,9 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	}
 	sfnLn, err := s.listen(cfg.SFNPort, "Step Functions")
 	if err != nil {
+		return nil, err
+	}
+	if err := s.startProfile(); err != nil {
 		return nil, err
 	}
 	if err := s.startMessaging(); err != nil {
