@@ -290,11 +290,12 @@ func (h *Handler) execution(w http.ResponseWriter, r *http.Request) {
 				run = &stateRun{Name: s.Name, Status: statusNotReached}
 			}
 			l := statusLabels[run.Status]
+			child := childExecution(run.Call)
 			panels = append(panels, statePanel{stateRun: run, Type: s.Type, Label: l.Text, Icon: l.Icon,
 				Input: prettyJSON(run.Input), Output: prettyJSON(run.Output), Reached: run.Entered > 0, JSONata: s.JSONata,
 				Call: taskCall{Resource: run.Call.Resource, Request: prettyJSON(run.Call.Request),
 					Submitted: prettyJSON(run.Call.Submitted), Response: prettyJSON(run.Call.Response)},
-				Child: childExecution(run.Call), ChildHref: executionHref(childExecution(run.Call))})
+				Child: child, ChildHref: executionHref(child)})
 		})
 	}
 	legend := make([]map[string]string, 0, len(legendOrder))
@@ -302,12 +303,13 @@ func (h *Handler) execution(w http.ResponseWriter, r *http.Request) {
 		legend = append(legend, map[string]string{"Class": string(s), "Icon": statusLabels[s].Icon, "Text": statusLabels[s].Text})
 	}
 	status := string(ex.Status)
+	parent := startedBy(aws.ToString(ex.Input))
 	data := map[string]any{
 		"Title": aws.ToString(ex.Name), "Exec": ex, "Status": status, "StatusClass": string(execStatus(status)),
 		"StatusText": strings.ReplaceAll(strings.ToLower(status), "_", " "), "Running": ex.Status == types.ExecutionStatusRunning,
 		"Started": formatTime(aws.ToTime(ex.StartDate)), "Duration": h.duration(ex.StartDate, ex.StopDate),
 		"MachineName": aws.ToString(sm.Name), "MachineHref": "state-machine?" + url.Values{"arn": {aws.ToString(ex.StateMachineArn)}}.Encode(),
-		"Parent": startedBy(aws.ToString(ex.Input)), "ParentHref": executionHref(startedBy(aws.ToString(ex.Input))),
+		"Parent": parent, "ParentHref": executionHref(parent),
 		"Input": prettyJSON(aws.ToString(ex.Input)), "Output": prettyJSON(aws.ToString(ex.Output)),
 		"Error": aws.ToString(ex.Error), "Cause": aws.ToString(ex.Cause),
 		"Graph": d.SVG, "GraphError": d.Err, "LargeGraph": d.Large, "Legend": legend, "Panels": panels, "Selected": selected,

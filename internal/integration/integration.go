@@ -156,27 +156,39 @@ func (r *registrar) register(service, action, pattern string, inv sfn.Invoker) {
 
 // withMetadata adds to an optimized integration's result the
 // SdkHttpMetadata and SdkResponseMetadata Step Functions adds, from the
-// local service's response, and encodes it with its fields sorted, as AWS
-// lists them.
-func withMetadata(result map[string]json.RawMessage, resp *http.Response) ([]byte, error) {
-	if result == nil {
-		result = map[string]json.RawMessage{}
+// local service's response (none when resp is nil), and encodes it with
+// its fields sorted, as AWS lists them.
+func withMetadata[V any](result map[string]V, resp *http.Response) ([]byte, error) {
+	out := make(map[string]any, len(result)+2)
+	for k, v := range result {
+		out[k] = v
 	}
-	all := map[string][]string{}
-	single := map[string]string{}
-	for k, v := range resp.Header {
-		name := headerName(k)
-		all[name] = v
-		single[name] = strings.Join(v, ",")
+	if resp != nil {
+		all := map[string][]string{}
+		single := map[string]string{}
+		for k, v := range resp.Header {
+			name := headerName(k)
+			all[name] = v
+			single[name] = strings.Join(v, ",")
+		}
+		out["SdkHttpMetadata"] = map[string]any{"AllHttpHeaders": all, "HttpHeaders": single, "HttpStatusCode": resp.StatusCode}
+		out["SdkResponseMetadata"] = map[string]string{"RequestId": resp.Header.Get("X-Amzn-Requestid")}
 	}
-	requestID := resp.Header.Get("X-Amzn-Requestid")
-	meta, err := json.Marshal(map[string]any{"AllHttpHeaders": all, "HttpHeaders": single, "HttpStatusCode": resp.StatusCode})
+	return json.Marshal(out)
+}
+
+// textField returns params with field, when given as JSON other than a
+// string, replaced by its text: Step Functions sends an SQS MessageBody or
+// an SNS Message so.
+func textField(params []byte, field string) ([]byte, error) {
+	req, err := objectOf(params)
 	if err != nil {
-		return nil, fmt.Errorf("encode SdkHttpMetadata: %w", err)
+		return nil, err
 	}
-	result["SdkHttpMetadata"] = meta
-	result["SdkResponseMetadata"], _ = json.Marshal(map[string]string{"RequestId": requestID})
-	return json.Marshal(result)
+	if v, ok := req[field]; ok {
+		req[field], _ = json.Marshal(textOf(v))
+	}
+	return json.Marshal(req)
 }
 
 // headerName spells the headers AWS's SDK reports in lower case as it

@@ -49,25 +49,16 @@ var (
 
 // actions are the client's operations, as Step Functions names them
 // (getObject): its methods of the form Op(ctx, *OpInput, ...func(*Options))
-// (*OpOutput, error).
+// (*OpOutput, error). A nil client lists them too (Targets).
 func (c sdkClient) actions() []string {
 	var out []string
-	t := c.client.Type()
-	for i := range t.NumMethod() {
-		m := t.Method(i)
-		if isOperation(m.Type) {
-			out = append(out, strings.ToLower(m.Name[:1])+m.Name[1:])
+	for i := range c.client.NumMethod() {
+		if isOperation(c.client.Method(i)) {
+			name := c.client.Type().Method(i).Name
+			out = append(out, strings.ToLower(name[:1])+name[1:])
 		}
 	}
 	return out
-}
-
-// isOperation reports whether a method type (receiver first) is an SDK
-// operation.
-func isOperation(mt reflect.Type) bool {
-	return mt.NumIn() == 4 && mt.In(1) == contextType && mt.In(2).Kind() == reflect.Pointer &&
-		mt.In(2).Elem().Kind() == reflect.Struct && mt.IsVariadic() &&
-		mt.NumOut() == 2 && mt.Out(1) == errorType && mt.Out(0).Kind() == reflect.Pointer
 }
 
 // call runs action with params and returns its answer as JSON; a service
@@ -84,7 +75,7 @@ func (c sdkClient) call(ctx context.Context, action string, params []byte) ([]by
 // and the HTTP response it came in; a service error is an *apiError.
 func (c sdkClient) invoke(ctx context.Context, action string, params []byte) (map[string]any, *http.Response, error) {
 	m := c.client.MethodByName(upperFirst(action))
-	if !m.IsValid() || !isOperationValue(m) {
+	if !m.IsValid() || !isOperation(m) {
 		return nil, nil, fmt.Errorf("%s has no operation %s", c.serviceID, action)
 	}
 	in := reflect.New(m.Type().In(1).Elem())
@@ -110,11 +101,13 @@ func (c sdkClient) invoke(ctx context.Context, action string, params []byte) (ma
 	return answer, raw, nil
 }
 
-// isOperationValue is isOperation for a bound method value.
-func isOperationValue(m reflect.Value) bool {
+// isOperation reports whether a method (bound to its client) is an SDK
+// operation.
+func isOperation(m reflect.Value) bool {
 	mt := m.Type()
-	return mt.NumIn() == 3 && mt.In(0) == contextType && mt.In(1).Kind() == reflect.Pointer && mt.IsVariadic() &&
-		mt.NumOut() == 2 && mt.Out(1) == errorType
+	return mt.NumIn() == 3 && mt.In(0) == contextType && mt.In(1).Kind() == reflect.Pointer &&
+		mt.In(1).Elem().Kind() == reflect.Struct && mt.IsVariadic() &&
+		mt.NumOut() == 2 && mt.Out(1) == errorType && mt.Out(0).Kind() == reflect.Pointer
 }
 
 // sdkParamError is a request Step Functions' parameters cannot make.

@@ -2,7 +2,6 @@ package integration
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -11,30 +10,15 @@ import (
 
 func registerSNS(r *registrar, c sdkClient) {
 	r.add("sns", "publish", true, func(ctx context.Context, params []byte) ([]byte, error) {
-		req, err := objectOf(params)
+		req, err := textField(params, "Message")
 		if err != nil {
 			return nil, &sfn.TaskError{Name: "SNS.AmazonSNSException", Cause: "invalid Publish request: " + err.Error()}
 		}
-		// Step Functions sends a Message given as JSON as its text.
-		if msg, ok := req["Message"]; ok {
-			req["Message"], _ = json.Marshal(textOf(msg))
-		}
-		b, err := json.Marshal(req)
-		if err != nil {
-			return nil, fmt.Errorf("sns publish: %w", err)
-		}
-		answer, resp, err := c.invoke(ctx, "publish", b)
+		answer, resp, err := c.invoke(ctx, "publish", req)
 		if err != nil {
 			return nil, snsError(err)
 		}
-		result := make(map[string]json.RawMessage, len(answer))
-		for k, v := range answer {
-			result[k], _ = json.Marshal(v)
-		}
-		if resp == nil {
-			return json.Marshal(result)
-		}
-		return withMetadata(result, resp)
+		return withMetadata(answer, resp)
 	})
 	registerSDK(r, "sns", c)
 }

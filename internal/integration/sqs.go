@@ -2,7 +2,6 @@ package integration
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -27,19 +26,11 @@ var sqsSDK = []string{
 
 func registerSQS(r *registrar, svc jsonService) {
 	r.add("sqs", "sendMessage", true, func(ctx context.Context, params []byte) ([]byte, error) {
-		req, err := objectOf(params)
+		req, err := textField(params, "MessageBody")
 		if err != nil {
 			return nil, &sfn.TaskError{Name: "SQS.AmazonSQSException", Cause: "invalid SendMessage request: " + err.Error()}
 		}
-		// Step Functions sends a MessageBody given as JSON as its text.
-		if body, ok := req["MessageBody"]; ok {
-			req["MessageBody"], _ = json.Marshal(textOf(body))
-		}
-		b, err := json.Marshal(req)
-		if err != nil {
-			return nil, fmt.Errorf("sqs sendMessage: %w", err)
-		}
-		out, resp, err := svc.call(ctx, "SendMessage", b)
+		out, resp, err := svc.call(ctx, "SendMessage", req)
 		if err != nil {
 			return nil, sqsError(err)
 		}

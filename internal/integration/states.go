@@ -62,7 +62,8 @@ func (s states) start(ctx context.Context, params []byte) (sfn.ExecutionInfo, er
 
 // startAnswer is the optimized integration's answer to a start.
 func startAnswer(info sfn.ExecutionInfo) ([]byte, error) {
-	body, err := json.Marshal(map[string]any{"ExecutionArn": info.ExecutionARN, "StartDate": millis(info.StartDate.UnixMilli())})
+	answer := map[string]any{"ExecutionArn": info.ExecutionARN, "StartDate": millis(info.StartDate.UnixMilli())}
+	body, err := json.Marshal(answer)
 	if err != nil {
 		return nil, fmt.Errorf("states startExecution: %w", err)
 	}
@@ -73,11 +74,7 @@ func startAnswer(info sfn.ExecutionInfo) ([]byte, error) {
 		"Content-Length":   {strconv.Itoa(len(body))},
 		"X-Amzn-Requestid": {sfn.NewUUID()},
 	}}
-	result, err := objectOf(body)
-	if err != nil {
-		return nil, err
-	}
-	return withMetadata(result, resp)
+	return withMetadata(answer, resp)
 }
 
 // syncJob is the run-a-job pattern: .sync (the child's Input and Output

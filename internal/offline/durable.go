@@ -40,7 +40,10 @@ func (s *Server) applyStoreFaults() {
 // declare and for integrations the runtime does not serve (a typo would
 // silently inject nothing).
 func (s *Server) checkFaults() error {
-	integrations := integration.Targets()
+	var integrations []string
+	if len(s.cfg.Faults.Tasks) > 0 {
+		integrations = integration.Targets()
+	}
 	for key := range s.cfg.Faults.Tasks {
 		found := slices.Contains(integrations, key)
 		for _, fn := range s.svc.Functions {

@@ -69,13 +69,7 @@ func newStackNames(svc *slsconfig.Service, partition string, bucketNames map[str
 		case "AWS::IAM::Role":
 			n.refs[id] = id
 			n.attrs[id+".Arn"] = fmt.Sprintf("arn:%s:iam::%s:role/%s", partition, n.account, id)
-		case "AWS::Events::EventBus":
-			// Named so that a definition's events:putEvents can address it;
-			// the local rules listen on the default bus only.
-			name := eventBusName(svc, id)
-			n.refs[id] = name
-			n.attrs[id+".Name"] = name
-			n.attrs[id+".Arn"] = fmt.Sprintf("arn:%s:events:%s:%s:event-bus/%s", partition, n.region, n.account, name)
+
 		}
 	}
 	// Queues are created in the local SQS (messaging.go); until its address
@@ -87,6 +81,13 @@ func newStackNames(svc *slsconfig.Service, partition string, bucketNames map[str
 		n.attrs[q.LogicalID+".Arn"] = fmt.Sprintf("arn:%s:sqs:%s:%s:%s", partition, n.region, n.account, q.QueueName)
 		n.attrs[q.LogicalID+".QueueName"] = q.QueueName
 		n.attrs[q.LogicalID+".QueueUrl"] = n.refs[q.LogicalID]
+	}
+	// Buses are named so that a definition's events:putEvents can address
+	// them; the local rules listen on the default bus only.
+	for _, b := range svc.EventBuses {
+		n.refs[b.LogicalID] = b.Name
+		n.attrs[b.LogicalID+".Name"] = b.Name
+		n.attrs[b.LogicalID+".Arn"] = fmt.Sprintf("arn:%s:events:%s:%s:event-bus/%s", partition, n.region, n.account, b.Name)
 	}
 	for _, t := range svc.Topics {
 		arn := fmt.Sprintf("arn:%s:sns:%s:%s:%s", partition, n.region, n.account, t.TopicName)
@@ -153,17 +154,4 @@ func (n *stackNames) withSQS(svc *slsconfig.Service, base string) {
 		n.refs[q.LogicalID] = u
 		n.attrs[q.LogicalID+".QueueUrl"] = u
 	}
-}
-
-// eventBusName is an AWS::Events::EventBus's Name (required by
-// CloudFormation), else <service>-<stage>-<logical id>.
-func eventBusName(svc *slsconfig.Service, id string) string {
-	res, _ := svc.Config["resources"].(map[string]any)
-	all, _ := res["Resources"].(map[string]any)
-	r, _ := all[id].(map[string]any)
-	props, _ := r["Properties"].(map[string]any)
-	if name, ok := props["Name"].(string); ok && name != "" {
-		return name
-	}
-	return svc.Name + "-" + svc.Stage + "-" + id
 }

@@ -37,6 +37,8 @@ type Service struct {
 	Queues        []Queue
 	Topics        []Topic
 	Subscriptions []Subscription
+	// EventBuses are the stack's AWS::Events::EventBus resources.
+	EventBuses []EventBus
 	// Activities are `stepFunctions.activities:`, in their order there.
 	Activities []Activity
 	// Config is the whole configuration with its variables resolved; the
@@ -114,6 +116,13 @@ type Topic struct {
 	TopicName     string
 	GeneratedName bool
 	Properties    map[string]any
+}
+
+// EventBus is an AWS::Events::EventBus of resources.Resources: Name, or
+// <service>-<stage>-<logicalid> standing in when it is not a plain string.
+type EventBus struct {
+	LogicalID string
+	Name      string
 }
 
 // Subscription is an AWS::SNS::Subscription of resources.Resources; its
@@ -368,6 +377,15 @@ func (s *Service) buildResources(cfg map[string]any) error {
 				t.TopicName, t.GeneratedName = s.generatedName(id, props["FifoTopic"]), true
 			}
 			s.Topics = append(s.Topics, t)
+		case "AWS::Events::EventBus":
+			name, err := s.pseudoString(props["Name"], path+".Name")
+			if err != nil {
+				return err
+			}
+			if name == "" {
+				name = s.generatedName(id, nil)
+			}
+			s.EventBuses = append(s.EventBuses, EventBus{LogicalID: id, Name: name})
 		case "AWS::SNS::Subscription":
 			cond, _ := r["Condition"].(string)
 			s.Subscriptions = append(s.Subscriptions, Subscription{LogicalID: id, Condition: cond, Properties: props})
