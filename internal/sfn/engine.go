@@ -261,13 +261,9 @@ func (e *Engine) createStateMachine(in CreateStateMachineInput) (StateMachineInf
 		return StateMachineInfo{}, apiErrorf(codeValidationException,
 			"1 validation error detected: Value '%s' at 'type' failed to satisfy constraint: Member must satisfy enum value set: [STANDARD, EXPRESS]", in.Type)
 	}
-	def, err := asl.Parse([]byte(in.Definition))
+	def, err := parseDefinition(in.Definition)
 	if err != nil {
-		var de *asl.DefinitionError
-		if errors.As(err, &de) {
-			return StateMachineInfo{}, &APIError{Code: codeInvalidDefinition, Message: de.Error()}
-		}
-		return StateMachineInfo{}, apiErrorf(codeInvalidDefinition, "Invalid State Machine Definition: '%s'", err)
+		return StateMachineInfo{}, err
 	}
 	tasks, err := e.resolveTasks(def, []byte(in.Definition))
 	if err != nil {
@@ -282,6 +278,20 @@ func (e *Engine) createStateMachine(in CreateStateMachineInput) (StateMachineInf
 		return StateMachineInfo{}, apiErrorf(codeStateMachineAlreadyExists, "State Machine Already Exists: '%s'", sm.arn)
 	}
 	return got.info(), nil
+}
+
+// parseDefinition parses a definition, answering InvalidDefinition with
+// the validator's messages when it is not valid.
+func parseDefinition(definition string) (*asl.StateMachine, error) {
+	def, err := asl.Parse([]byte(definition))
+	if err != nil {
+		var de *asl.DefinitionError
+		if errors.As(err, &de) {
+			return nil, &APIError{Code: codeInvalidDefinition, Message: de.Error()}
+		}
+		return nil, apiErrorf(codeInvalidDefinition, "Invalid State Machine Definition: '%s'", err)
+	}
+	return def, nil
 }
 
 // resolveTasks walks the parsed definition together with its raw JSON and
@@ -358,13 +368,9 @@ func (e *Engine) UpdateStateMachine(_ context.Context, arn, definition, roleARN 
 	if roleARN != "" {
 		in.RoleARN = roleARN
 	}
-	def, err := asl.Parse([]byte(in.Definition))
+	def, err := parseDefinition(in.Definition)
 	if err != nil {
-		var de *asl.DefinitionError
-		if errors.As(err, &de) {
-			return time.Time{}, &APIError{Code: codeInvalidDefinition, Message: de.Error()}
-		}
-		return time.Time{}, apiErrorf(codeInvalidDefinition, "Invalid State Machine Definition: '%s'", err)
+		return time.Time{}, err
 	}
 	tasks, err := e.resolveTasks(def, []byte(in.Definition))
 	if err != nil {
