@@ -1,0 +1,91 @@
+package sfn
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestEngineTestState calls TestState in-process, as the console does to
+// test a state again with an execution's recorded input, variables and
+// context object.
+func TestEngineTestState(t *testing.T) {
+	e := New(Config{Region: "us-east-1", AccountID: "123456789012"})
+	result := `{"MessageId": "m-1"}`
+	cases := []struct {
+		name    string
+		in      TestStateInput
+		want    TestStateOutput
+		wantErr string
+	}{
+		{name: "recorded context and variables", in: TestStateInput{
+			Definition: `{"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage", "Parameters": {"MessageBody.$": "$.body", "QueueUrl.$": "$$.Execution.Name", "Tag.$": "$tag"}, "ResultSelector": {"id.$": "$.MessageId"}, "ResultPath": "$.sent", "Next": "Done"}`,
+			Input:      `{"body": "hi"}`, Variables: `{"tag": "t1"}`, Context: `{"Execution": {"Name": "exec-1"}}`,
+			InspectionLevel: "DEBUG", Mock: &TestStateMock{Result: &result},
+		}, want: TestStateOutput{Status: TestStatusSucceeded, NextState: "Done", Output: `{"body":"hi","sent":{"id":"m-1"}}`, Inspection: &InspectionData{
+			Input: `{"body":"hi"}`, AfterInputPath: `{"body":"hi"}`, AfterParameters: `{"Tag":"t1","MessageBody":"hi","QueueUrl":"exec-1"}`,
+			Result: `{"MessageId":"m-1"}`, AfterResultSelector: `{"id":"m-1"}`, AfterResultPath: `{"body":"hi","sent":{"id":"m-1"}}`, Variables: `{"tag":"t1"}`,
+		}}},
+		{name: "sns publish shape", in: TestStateInput{
+			Definition: `{"Type": "Task", "Resource": "arn:aws:states:::sns:publish", "End": true}`, Mock: &TestStateMock{Result: new(`{"MessageId": 7}`)},
+		}, wantErr: "ValidationException: Mock result schema validation error: Field 'MessageId' must be a string"},
+		{name: "dynamodb getItem item", in: TestStateInput{
+			Definition: `{"Type": "Task", "Resource": "arn:aws:states:::dynamodb:getItem", "End": true}`, Mock: &TestStateMock{Result: new(`{"Item": {"id": {"S": 1}}}`)},
+		}, wantErr: "ValidationException: Mock result schema validation error: Field 'S' must be a string"},
+		{name: "context needs a mock", in: TestStateInput{Definition: `{"Type": "Pass", "End": true}`, Context: `{}`},
+			wantErr: "ValidationException: TestState does not support Context when a mock is not specified."},
+		{name: "variables must be an object", in: TestStateInput{Definition: `{"Type": "Pass", "End": true}`, Variables: `[1]`},
+			wantErr: "ValidationException: Variables must be a JSON object"},
+		{name: "bad inspection level", in: TestStateInput{Definition: `{"Type": "Pass", "End": true}`, InspectionLevel: "ALL"},
+			wantErr: "ValidationException: 1 validation error detected: Value 'ALL' at 'inspectionLevel' failed to satisfy constraint: Member must satisfy enum value set: [INFO, DEBUG, TRACE]"},
+		{name: "input not json", in: TestStateInput{Definition: `{"Type": "Pass", "End": true}`, Input: `{`},
+			wantErr: "InvalidExecutionInput: "},
+		{name: "info hides inspection", in: TestStateInput{Definition: `{"Type": "Pass", "Result": 1, "Next": "N"}`},
+			want: TestStateOutput{Status: TestStatusSucceeded, NextState: "N", Output: `1`}},
+		{name: "reveal secrets with mock", in: TestStateInput{Definition: `{"Type": "Task", "Resource": "arn:aws:states:::sns:publish", "End": true}`, RevealSecrets: true, Mock: &TestStateMock{Result: new(`{}`)}},
+			wantErr: "ValidationException: TestState does not support RevealSecrets when a mock is specified."},
+		{name: "error caused by unknown state", in: TestStateInput{
+			Definition: `{"Type": "Parallel", "Branches": [{"StartAt": "B", "States": {"B": {"Type": "Pass", "End": true}}}], "End": true}`,
+			Mock:       &TestStateMock{ErrorOutput: &TestStateError{Error: new("E")}}, Config: &TestStateConfig{ErrorCausedByState: "X"},
+		}, wantErr: "ValidationException: State 'X' is not a state of the tested Map or Parallel state"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := e.TestState(context.Background(), tc.in)
+			if tc.wantErr != "" {
+				require.Error(t, err)
+				assert.Contains(t, err.Error(), tc.wantErr)
+				return
+			}
+			require.NoError(t, err)
+			assert.Equal(t, tc.want, got)
+		})
+	}
+}
+
+// FuzzTestState feeds TestState any definition and input: it answers a
+// status or an API error, and never panics.
+func FuzzTestState(f *testing.F) {
+	f.Add(`{"Type": "Pass", "End": true}`, `{}`, "")
+	f.Add(`{"Type": "Choice", "Choices": [{"Variable": "$.v", "NumericEquals": 1, "Next": "A"}], "Default": "B"}`, `{"v": 1}`, "")
+	f.Add(`{"StartAt": "A", "States": {"A": {"Type": "Fail", "Error": "E"}}}`, `[]`, "A")
+	f.Add(`{"Type": "Map", "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}, "End": true}`, `[1]`, "")
+	e := New(Config{Region: "us-east-1", AccountID: "123456789012"})
+	statuses := []string{TestStatusSucceeded, TestStatusFailed, TestStatusRetriable, TestStatusCaughtError}
+	f.Fuzz(func(t *testing.T, def, input, stateName string) {
+		out, err := e.TestState(context.Background(), TestStateInput{Definition: def, Input: input, StateName: stateName, InspectionLevel: "DEBUG", RoleARN: "r"})
+		if err != nil {
+			var ae *APIError
+			require.True(t, errors.As(err, &ae), "not an API error: %v", err)
+			return
+		}
+		require.Contains(t, statuses, out.Status)
+		if out.Output != "" {
+			require.True(t, json.Valid([]byte(out.Output)), "output %q", out.Output)
+		}
+	})
+}
