@@ -93,6 +93,7 @@ type InspectionData struct {
 	AfterArguments             string                  `json:"afterArguments,omitempty"`
 	AfterItemsPath             string                  `json:"afterItemsPath,omitempty"`
 	AfterItemSelector          string                  `json:"afterItemSelector,omitempty"`
+	AfterItemBatcher           string                  `json:"afterItemBatcher,omitempty"`
 	Result                     string                  `json:"result,omitempty"`
 	AfterResultSelector        string                  `json:"afterResultSelector,omitempty"`
 	AfterResultPath            string                  `json:"afterResultPath,omitempty"`
@@ -838,6 +839,14 @@ func (t *stateTest) mapState() {
 		}
 		t.show(&t.insp.AfterItemSelector, sel)
 	}
+	if len(st.ItemBatcher) > 0 {
+		batches, err := batchItems(st.ItemBatcher, items)
+		if err != nil {
+			t.fail(err)
+			return
+		}
+		t.show(&t.insp.AfterItemBatcher, batches)
+	}
 	mc, err := st.Concurrency(in, t.env)
 	if err != nil {
 		t.fail(err)
@@ -859,6 +868,41 @@ func (t *stateTest) mapState() {
 		return
 	}
 	t.finish(t.mock)
+}
+
+// batchItems groups a Map's items as its ItemBatcher would: batches of at
+// most MaxItemsPerBatch items, each {"BatchInput": ..., "Items": [...]}.
+// MaxItemsPerBatchPath and MaxInputBytesPerBatch are not applied here.
+func batchItems(raw json.RawMessage, items []any) ([]any, error) {
+	var b struct {
+		MaxItemsPerBatch int
+		BatchInput       json.RawMessage
+	}
+	if err := json.Unmarshal(raw, &b); err != nil {
+		return nil, &asl.Error{Name: asl.ErrRuntime, Cause: "invalid ItemBatcher: " + err.Error()}
+	}
+	var input any
+	if len(b.BatchInput) > 0 {
+		v, err := asl.DecodeJSON(b.BatchInput)
+		if err != nil {
+			return nil, &asl.Error{Name: asl.ErrRuntime, Cause: "invalid ItemBatcher.BatchInput: " + err.Error()}
+		}
+		input = v
+	}
+	size := b.MaxItemsPerBatch
+	if size <= 0 {
+		size = len(items)
+	}
+	var batches []any
+	for chunk := range slices.Chunk(items, max(size, 1)) {
+		o := jsonvalue.NewObject(2)
+		if input != nil {
+			o.Set("BatchInput", input)
+		}
+		o.Set("Items", chunk)
+		batches = append(batches, o)
+	}
+	return batches, nil
 }
 
 // mapItems are the Map's items: from the configured ItemReader data when

@@ -36,6 +36,32 @@ func TestEngineTestState(t *testing.T) {
 		{name: "dynamodb getItem item", in: TestStateInput{
 			Definition: `{"Type": "Task", "Resource": "arn:aws:states:::dynamodb:getItem", "End": true}`, Mock: &TestStateMock{Result: new(`{"Item": {"id": {"S": 1}}}`)},
 		}, wantErr: "ValidationException: Mock result schema validation error: Field 'S' must be a string"},
+		{name: "map item selector and batcher", in: TestStateInput{
+			Definition: `{"Type": "Map", "ItemsPath": "$.xs", "ItemSelector": {"v.$": "$$.Map.Item.Value", "i.$": "$$.Map.Item.Index"}, "ItemBatcher": {"MaxItemsPerBatch": 2, "BatchInput": {"k": 1}}, "MaxConcurrency": 4, "ItemProcessor": {"StartAt": "P", "States": {"P": {"Type": "Pass", "End": true}}}, "End": true}`,
+			Input:      `{"xs": ["a", "b", "c"]}`, InspectionLevel: "DEBUG", Mock: &TestStateMock{Result: new(`[1, 2]`)},
+		}, want: TestStateOutput{Status: TestStatusSucceeded, Output: `[1,2]`, Inspection: &InspectionData{
+			Input: `{"xs":["a","b","c"]}`, AfterInputPath: `{"xs":["a","b","c"]}`, AfterItemsPath: `["a","b","c"]`,
+			AfterItemSelector:   `[{"v":"a","i":0},{"v":"b","i":1},{"v":"c","i":2}]`,
+			AfterItemBatcher:    `[{"BatchInput":{"k":1},"Items":["a","b"]},{"BatchInput":{"k":1},"Items":["c"]}]`,
+			AfterResultSelector: `[1,2]`, AfterResultPath: `[1,2]`, MaxConcurrency: new(4),
+		}}},
+		// The examples of docs/local-runtime.md and README.md.
+		{name: "docs: retries exhausted, caught", in: TestStateInput{
+			Definition: `{"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke",
+    "Parameters": {"FunctionName": "f", "Payload.$": "$"}, "ResultSelector": {"body.$": "$.Payload"},
+    "Retry": [{"ErrorEquals": ["Lambda.TooManyRequestsException"], "MaxAttempts": 3}],
+    "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Failed"}], "Next": "Done"}`,
+			Input: `{"id": 1}`, InspectionLevel: "DEBUG",
+			Mock:   &TestStateMock{ErrorOutput: &TestStateError{Error: new("Lambda.TooManyRequestsException"), Cause: "slow down"}},
+			Config: &TestStateConfig{RetrierRetryCount: new(3)},
+		}, want: TestStateOutput{Status: TestStatusCaughtError, NextState: "Failed", Error: "Lambda.TooManyRequestsException", Cause: "slow down",
+			Output: `{"id":1,"error":{"Error":"Lambda.TooManyRequestsException","Cause":"slow down"}}`, Inspection: &InspectionData{
+				Input: `{"id":1}`, AfterInputPath: `{"id":1}`, AfterParameters: `{"FunctionName":"f","Payload":{"id":1}}`,
+				ErrorDetails: &InspectionErrorDetails{RetryIndex: new(0), CatchIndex: new(0)},
+			}}},
+		{name: "readme: pass", in: TestStateInput{
+			Definition: `{"Type": "Pass", "Parameters": {"total.$": "States.MathAdd($.a, $.b)"}, "Next": "Done"}`, Input: `{"a": 1, "b": 2}`,
+		}, want: TestStateOutput{Status: TestStatusSucceeded, NextState: "Done", Output: `{"total":3}`}},
 		{name: "context needs a mock", in: TestStateInput{Definition: `{"Type": "Pass", "End": true}`, Context: `{}`},
 			wantErr: "ValidationException: TestState does not support Context when a mock is not specified."},
 		{name: "variables must be an object", in: TestStateInput{Definition: `{"Type": "Pass", "End": true}`, Variables: `[1]`},

@@ -304,7 +304,7 @@ func normalise(t *testing.T, out *awssfn.TestStateOutput) string {
 			"input": d.Input, "afterInputPath": d.AfterInputPath, "afterParameters": d.AfterParameters,
 			"afterArguments": d.AfterArguments, "result": d.Result, "afterResultSelector": d.AfterResultSelector,
 			"afterResultPath": d.AfterResultPath, "variables": d.Variables, "afterItemsPath": d.AfterItemsPath,
-			"afterItemSelector": d.AfterItemSelector,
+			"afterItemSelector": d.AfterItemSelector, "afterItemBatcher": d.AfterItemBatcher,
 		} {
 			put(id, k, s)
 		}
