@@ -167,6 +167,11 @@ func testStateCases() []testStateCase {
 			cfg:  &types.TestStateConfiguration{MapIterationFailureCount: aws.Int32(0), ErrorCausedByState: aws.String("HandleItem")},
 			want: `{"status":"FAILED","error":"MockException","cause":"Mock the error cause.","inspectionData":{"input":{"Values":["first","second","third"]},"afterInputPath":{"Values":["first","second","third"]},"afterItemsPath":["first","second","third"],"maxConcurrency":0,"toleratedFailureCount":2}}`},
 
+		{name: "map error caused by state", src: lsConfig + " test_map_state_error_caused_by_state[DEBUG]", def: "base_map_state",
+			input: `{"Values": [1, 1, 1]}`, level: types.InspectionLevelDebug, mock: mockError("MockException", mockErrCause),
+			cfg:  &types.TestStateConfiguration{ErrorCausedByState: aws.String("TestState")},
+			want: `{"status":"FAILED","error":"MockException","cause":"` + mockErrCause + `","inspectionData":{"input":{"Values":[1,1,1]},"maxConcurrency":0}}`},
+
 		// Parallel with a mocked result.
 		{name: "parallel", src: lsMock + " test_base_parallel_state_mock_success[DEBUG]", def: "base_parallel_state",
 			input: `{"key": "value"}`, level: types.InspectionLevelDebug, mock: mockResult(parallelResult),
@@ -343,6 +348,11 @@ func TestTestStateInvokesResource(t *testing.T) {
 	reg.RegisterFunction("boom", sfn.InvokerFunc(func(context.Context, []byte) ([]byte, error) {
 		return nil, &sfn.TaskError{Name: "MockException", Cause: "boom"}
 	}))
+	var sent []byte
+	reg.RegisterResource("arn:aws:states:::sqs:sendMessage", sfn.InvokerFunc(func(_ context.Context, p []byte) ([]byte, error) {
+		sent = p
+		return []byte(`{"MessageId": "m-1", "MD5OfMessageBody": "x"}`), nil
+	}))
 	e := sfn.New(sfn.Config{Region: "us-east-1", AccountID: "123456789012", Invokers: reg, Clock: sfn.NewFakeClock(time.Unix(0, 0))})
 	c := newSDKClient(t, e)
 	cases := []struct {
@@ -364,6 +374,9 @@ func TestTestStateInvokesResource(t *testing.T) {
 		{name: "unknown function", src: "Lambda.ResourceNotFoundException as an execution gets it",
 			def:   `{"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "Parameters": {"FunctionName.$": "$.fn"}, "End": true}`,
 			input: `{"fn": "nope"}`, want: `{"status":"FAILED","error":"Lambda.ResourceNotFoundException","cause":"Function not found: arn:aws:lambda:us-east-1:123456789012:function:nope"}`},
+		{name: "service integration", src: "a registered integration runs, as the service would answer",
+			def:   `{"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage", "Parameters": {"QueueUrl": "q", "MessageBody.$": "$.m"}, "ResultSelector": {"id.$": "$.MessageId"}, "End": true}`,
+			input: `{"m": "hi"}`, want: `{"status":"SUCCEEDED","output":{"id":"m-1"}}`},
 		{name: "wait does not wait", src: "Wait answers at once",
 			def: `{"Type": "Wait", "Seconds": 3600, "Next": "Later"}`, input: `{"x": 1}`, want: `{"status":"SUCCEEDED","nextState":"Later","output":{"x":1}}`},
 		{name: "assign variables", src: "variables after Assign (JSONPath)",
@@ -383,6 +396,7 @@ func TestTestStateInvokesResource(t *testing.T) {
 			assert.JSONEq(t, tc.want, normalise(t, out), tc.src)
 		})
 	}
+	assert.JSONEq(t, `{"QueueUrl": "q", "MessageBody": "hi"}`, string(sent), "the integration got the effective input")
 }
 
 // TestTestStateRoleARN checks a given roleArn as CreateStateMachine does,
