@@ -62,6 +62,33 @@ func TestEngineTestState(t *testing.T) {
 		{name: "readme: pass", in: TestStateInput{
 			Definition: `{"Type": "Pass", "Parameters": {"total.$": "States.MathAdd($.a, $.b)"}, "Next": "Done"}`, Input: `{"a": 1, "b": 2}`,
 		}, want: TestStateOutput{Status: TestStatusSucceeded, NextState: "Done", Output: `{"total":3}`}},
+		{name: "jsonata choice assigns", in: TestStateInput{
+			Definition: `{"Type": "Choice", "QueryLanguage": "JSONata", "Choices": [{"Condition": "{% $states.input.n > $limit %}", "Next": "Big", "Assign": {"seen": "{% $states.input.n %}"}, "Output": {"big": true}}], "Default": "Small"}`,
+			Input:      `{"n": 5}`, Variables: `{"limit": 3}`, InspectionLevel: "DEBUG",
+		}, want: TestStateOutput{Status: TestStatusSucceeded, NextState: "Big", Output: `{"big":true}`, Inspection: &InspectionData{
+			Input: `{"n":5}`, Variables: `{"limit":3,"seen":5}`,
+		}}},
+		{name: "jsonata fail", in: TestStateInput{
+			Definition: `{"Type": "Fail", "QueryLanguage": "JSONata", "Error": "{% 'E' & $states.input.code %}", "Cause": "{% $why %}"}`,
+			Input:      `{"code": 7}`, Variables: `{"why": "because"}`,
+		}, want: TestStateOutput{Status: TestStatusFailed, Error: "E7", Cause: "because"}},
+		{name: "jsonata task output", in: TestStateInput{
+			Definition: `{"Type": "Task", "QueryLanguage": "JSONata", "Resource": "arn:aws:states:::sqs:sendMessage", "Arguments": {"QueueUrl": "q", "MessageBody": "{% $states.input.m %}"}, "Output": {"id": "{% $states.result.MessageId %}"}, "Assign": {"last": "{% $states.result.MessageId %}"}, "End": true}`,
+			Input:      `{"m": "hi"}`, InspectionLevel: "DEBUG", Mock: &TestStateMock{Result: &result},
+		}, want: TestStateOutput{Status: TestStatusSucceeded, Output: `{"id":"m-1"}`, Inspection: &InspectionData{
+			Input: `{"m":"hi"}`, AfterArguments: `{"QueueUrl":"q","MessageBody":"hi"}`, Result: `{"MessageId":"m-1"}`, Variables: `{"last":"m-1"}`,
+		}}},
+		{name: "jsonata wait", in: TestStateInput{
+			Definition: `{"Type": "Wait", "QueryLanguage": "JSONata", "Seconds": "{% $states.input.s %}", "Output": "{% $states.input.s * 2 %}", "Next": "W"}`, Input: `{"s": 30}`,
+		}, want: TestStateOutput{Status: TestStatusSucceeded, NextState: "W", Output: `60`}},
+		{name: "state inside a map's item processor", in: TestStateInput{
+			Definition: `{"StartAt": "M", "States": {"M": {"Type": "Map", "ItemProcessor": {"StartAt": "Inner", "States": {"Inner": {"Type": "Pass", "Result": "r", "ResultPath": "$.x", "End": true}}}, "End": true}}}`,
+			StateName:  "Inner", Input: `{"a": 1}`,
+		}, want: TestStateOutput{Status: TestStatusSucceeded, Output: `{"a":1,"x":"r"}`}},
+		{name: "runtime error is not caught", in: TestStateInput{
+			Definition: `{"Type": "Task", "Resource": "arn:aws:states:::sqs:sendMessage", "Parameters": {"b.$": "$.missing"}, "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "C"}], "End": true}`,
+			Input:      `{}`, Mock: &TestStateMock{Result: &result},
+		}, want: TestStateOutput{Status: TestStatusFailed, Error: "States.Runtime", Cause: "The JSONPath '$.missing' specified for the field 'b.$' could not be found in the input '{}'"}},
 		{name: "context needs a mock", in: TestStateInput{Definition: `{"Type": "Pass", "End": true}`, Context: `{}`},
 			wantErr: "ValidationException: TestState does not support Context when a mock is not specified."},
 		{name: "variables must be an object", in: TestStateInput{Definition: `{"Type": "Pass", "End": true}`, Variables: `[1]`},
