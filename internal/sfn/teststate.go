@@ -949,3 +949,54 @@ func (t *stateTest) parallel() {
 	}
 	t.finish(t.mock)
 }
+
+// TestStateOf builds the TestState call that tests again the state
+// stateName of an execution as it last ran there: the execution's
+// definition and role with StateName, the input the state was last
+// entered with, and the variables assigned before that entry. The caller
+// (the console's "test this state") may change any of it and picks the
+// inspection level and a mock. Variables are read from the history's
+// StateExited events in order, so one assigned inside a Parallel branch
+// or a Map iteration counts as if assigned at the top level.
+func (e *Engine) TestStateOf(ctx context.Context, executionARN, stateName string) (TestStateInput, error) {
+	sm, err := e.DescribeStateMachineForExecution(ctx, executionARN)
+	if err != nil {
+		return TestStateInput{}, err
+	}
+	events, err := e.History(ctx, executionARN)
+	if err != nil {
+		return TestStateInput{}, err
+	}
+	var input *string
+	vars, before := map[string]string{}, map[string]string{}
+	for _, ev := range events {
+		if d := ev.StateEnteredEventDetails; d != nil && d.Name == stateName {
+			input, before = d.Input, maps.Clone(vars)
+		}
+		if d := ev.StateExitedEventDetails; d != nil {
+			maps.Copy(vars, d.AssignedVariables)
+		}
+	}
+	if input == nil {
+		return TestStateInput{}, validationf("State '%s' was not entered in execution '%s'", stateName, executionARN)
+	}
+	in := TestStateInput{Definition: sm.Definition, StateName: stateName, RoleARN: sm.RoleARN, Input: *input}
+	if len(before) > 0 {
+		var b []byte
+		b = append(b, '{')
+		for i, k := range slices.Sorted(maps.Keys(before)) {
+			if i > 0 {
+				b = append(b, ',')
+			}
+			kb, err := json.Marshal(k)
+			if err != nil {
+				return TestStateInput{}, fmt.Errorf("encode variable name %q: %w", k, err)
+			}
+			b = append(b, kb...)
+			b = append(b, ':')
+			b = append(b, before[k]...)
+		}
+		in.Variables = string(append(b, '}'))
+	}
+	return in, nil
+}
