@@ -242,6 +242,8 @@ func testStateCases() []testStateCase {
 			input: `{}`, wantErr: "ValidationException: stateName is required when the definition is a state machine with more than one state"},
 		{name: "invalid definition", src: "validator's message, as CreateStateMachine gives it", def: "base_invalid_state_definition",
 			input: `{}`, wantErr: "InvalidDefinition: "},
+		{name: "parallel without branches", src: lsMockValid + " test_parallel_state_empty_branches", def: "parallel_empty_branches",
+			input: `{}`, mock: mockResult(`[]`), wantErr: "InvalidDefinition: Invalid State Machine Definition: 'SCHEMA_VALIDATION_FAILED: Value cannot be empty at /States/StateName/Branches'"},
 	}
 }
 
