@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/asyncjobs/stepjobs/internal/asl"
@@ -200,8 +201,12 @@ func (e *Engine) prepareTest(in TestStateInput) (*stateTest, error) {
 	t.env = &asl.Env{Vars: vars, Input: t.raw, Context: e.testContext(t.raw, in.RoleARN)}
 	if in.Context != "" {
 		c, err := asl.DecodeJSONString(in.Context)
-		if _, ok := c.(*jsonvalue.Object); err != nil || !ok {
+		o, ok := c.(*jsonvalue.Object)
+		if err != nil || !ok {
 			return nil, validationf("Invalid Context object provided: the context must be a JSON object")
+		}
+		if msg := t.checkContext(o); msg != "" {
+			return nil, validationf("Invalid Context object provided: %s", msg)
 		}
 		t.env.Context = c
 	}
@@ -432,6 +437,53 @@ func (t *stateTest) checkMock() error {
 		}
 	}
 	return nil
+}
+
+// contextFields are the fields a mocked context object may have, with the
+// string fields among them.
+var contextFields = map[string]struct{ fields, strings []string }{
+	"Execution":    {[]string{"Id", "Input", "Name", "RoleArn", "StartTime", "RedriveCount", "RedriveTime"}, []string{"Id", "Name", "RoleArn", "StartTime", "RedriveTime"}},
+	"State":        {[]string{"EnteredTime", "Name", "RetryCount"}, []string{"EnteredTime", "Name"}},
+	"StateMachine": {[]string{"Id", "Name"}, []string{"Id", "Name"}},
+	"Task":         {[]string{"Token"}, []string{"Token"}},
+}
+
+// checkContext checks a given context object as AWS does, answering what
+// is wrong in AWS's words ("" when nothing is).
+func (t *stateTest) checkContext(c *jsonvalue.Object) string {
+	for i := range c.Len() {
+		k, v := c.At(i)
+		spec, ok := contextFields[k]
+		switch {
+		case k == "Map":
+			return "'Map' field is not supported when mocking a Context object"
+		case !ok:
+			return fmt.Sprintf("Field '%s' is not allowed", k)
+		case k == "Task" && !t.waitsForTask():
+			return "Context object contains 'Task' when state is not a Task state with a '.sync' or '.waitForTaskToken' service integration pattern"
+		}
+		o, ok := v.(*jsonvalue.Object)
+		if !ok {
+			return fmt.Sprintf("%s must be an object", k)
+		}
+		for j := range o.Len() {
+			f, fv := o.At(j)
+			if !slices.Contains(spec.fields, f) {
+				return fmt.Sprintf("Field '%s' is not allowed", f)
+			}
+			if _, isStr := fv.(string); slices.Contains(spec.strings, f) && !isStr {
+				return fmt.Sprintf("%s.%s must be a string", k, f)
+			}
+		}
+	}
+	return ""
+}
+
+// waitsForTask reports whether the state is a Task of the .sync or
+// .waitForTaskToken pattern, whose context has a Task field.
+func (t *stateTest) waitsForTask() bool {
+	res := taskResource(t.st)
+	return t.st.Type == asl.TypeTask && (strings.HasSuffix(res, callbackSuffix) || strings.Contains(res, ".sync"))
 }
 
 // containsState reports whether a Map's or Parallel's own states include name.

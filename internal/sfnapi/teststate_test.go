@@ -35,6 +35,8 @@ const (
 	lsStrict       = "ls:test_field_validation_mode.snapshot.json"
 	lsPresent      = "ls:test_field_validation_mode_present.snapshot.json"
 	lsNone         = "ls:test_field_validation_mode_none.snapshot.json"
+	lsContext      = "ls:test_state_context_object.snapshot.json"
+	fullContext    = `{"Execution": {"Id": "arn:aws:states:::execution:MyStateMachine:execution-name-12345", "Input": {"input-value": 0, "message": "test data", "values": ["charizard", "pikachu", "bulbasaur"]}, "Name": "execution-name-12345", "RoleArn": "arn:aws:iam:::role/StepFunctionsRole", "StartTime": "2025-01-15T10:30:00.000Z"}, "State": {"EnteredTime": "2025-01-15T10:30:01.500Z", "Name": "MyTaskState", "RetryCount": 0}, "StateMachine": {"Id": "arn:aws:states:::stateMachine:MyStateMachine", "Name": "MyStateMachine"}}`
 	helloInput     = `{"Value": "HelloWorld"}`
 	nestedInput    = `{"initialData": {"fieldFromInput": "value from input", "otherField": "other"}, "unrelatedData": {"someOtherField": 1234}}`
 	choiceInput    = `{"type": "Private", "value": 22}`
@@ -49,6 +51,7 @@ type testStateCase struct {
 	stateName string
 	input     string
 	vars      string
+	ctx       string // the context object
 	level     types.InspectionLevel
 	mock      *types.MockInput
 	cfg       *types.TestStateConfiguration
@@ -212,6 +215,27 @@ func testStateCases() []testStateCase {
 			input: startExecInput, mock: mockMode(`{"ExecutionArn": "stringValueExecutionArn", "StartDate": true}`, types.MockResponseValidationModeNone),
 			want: `{"status":"SUCCEEDED","output":{"targetExecutionResult":{"ExecutionArn":"stringValueExecutionArn","StartDate":true}}}`},
 
+		// A given context object.
+		{name: "context execution input", src: lsContext + " test_state_task_context_object[EXECUTION_INPUT]", def: "context_task",
+			input: `{"FunctionName": "lambda_function_name", "Payload": {"input-value": 0}}`, level: types.InspectionLevelTrace, ctx: fullContext,
+			mock: mockResult(`{"pokemon": ["charizard", "pikachu", "bulbasaur"]}`),
+			want: `{"status":"SUCCEEDED","output":{"ContextObjectValue":{"input-value":0,"message":"test data","values":["charizard","pikachu","bulbasaur"]},"LambdaOutput":{"pokemon":["charizard","pikachu","bulbasaur"]}},"inspectionData":{"input":{"FunctionName":"lambda_function_name","Payload":{"input-value":0}},"afterInputPath":{"FunctionName":"lambda_function_name","Payload":{"input-value":0}},"afterParameters":{"Payload":{"Input":{"FunctionName":"lambda_function_name","Payload":{"input-value":0}}},"FunctionName":"lambda_function_name"},"result":{"pokemon":["charizard","pikachu","bulbasaur"]},"afterResultSelector":{"ContextObjectValue":{"input-value":0,"message":"test data","values":["charizard","pikachu","bulbasaur"]},"LambdaOutput":{"pokemon":["charizard","pikachu","bulbasaur"]}},"afterResultPath":{"ContextObjectValue":{"input-value":0,"message":"test data","values":["charizard","pikachu","bulbasaur"]},"LambdaOutput":{"pokemon":["charizard","pikachu","bulbasaur"]}}}}`},
+		{name: "context task without callback", src: lsContext + " test_state_context_object_invalid_states[TOKEN_TASK_NOT_SYNC]", def: "context_task",
+			input: `{}`, ctx: `{"Task": {"Token": "abcd123"}}`, mock: mockResult(`{}`),
+			wantErr: "ValidationException: Invalid Context object provided: Context object contains 'Task' when state is not a Task state with a '.sync' or '.waitForTaskToken' service integration pattern"},
+		{name: "context id type", src: lsContext + " test_state_context_object_validation_failures[INVALID_EXECUTION_ID_TYPE]", def: "base_sfn_start_execution",
+			input: startExecInput, ctx: `{"Execution": {"Id": 1}}`, mock: mockResult(`{"ExecutionArn": "a", "StartDate": "d"}`),
+			wantErr: "ValidationException: Invalid Context object provided: Execution.Id must be a string"},
+		{name: "context map", src: lsContext + " test_state_context_object_validation_failures[INVALID_MAP]", def: "base_sfn_start_execution",
+			input: startExecInput, ctx: `{"Map": {}}`, mock: mockResult(`{"ExecutionArn": "a", "StartDate": "d"}`),
+			wantErr: "ValidationException: Invalid Context object provided: 'Map' field is not supported when mocking a Context object"},
+		{name: "context execution field", src: lsContext + " test_state_context_object_validation_failures[INVALID_EXECUTION_FIELD]", def: "base_sfn_start_execution",
+			input: startExecInput, ctx: `{"Execution": {"pokemon": "squirtle"}}`, mock: mockResult(`{"ExecutionArn": "a", "StartDate": "d"}`),
+			wantErr: "ValidationException: Invalid Context object provided: Field 'pokemon' is not allowed"},
+		{name: "context field", src: lsContext + " test_state_context_object_validation_failures[INVALID_FIELD]", def: "base_sfn_start_execution",
+			input: startExecInput, ctx: `{"Pokedex": {}}`, mock: mockResult(`{"ExecutionArn": "a", "StartDate": "d"}`),
+			wantErr: "ValidationException: Invalid Context object provided: Field 'Pokedex' is not allowed"},
+
 		// Invalid combinations.
 		{name: "mock on pass", src: lsMockValid + " test_state_type_does_not_accept_mock[mock_result-PassState]", def: "base_pass_state",
 			input: helloInput, mock: mockResult(`{}`), wantErr: "ValidationException: State type 'Pass' is not supported when a mock is specified"},
@@ -267,6 +291,9 @@ func TestTestState(t *testing.T) {
 			}
 			if tc.vars != "" {
 				in.Variables = aws.String(tc.vars)
+			}
+			if tc.ctx != "" {
+				in.Context = aws.String(tc.ctx)
 			}
 			out, err := c.TestState(context.Background(), in)
 			if tc.wantErr != "" {
