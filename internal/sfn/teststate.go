@@ -519,7 +519,7 @@ func (t *stateTest) run(ctx context.Context) {
 		t.wait()
 	case asl.TypeSucceed:
 		if in, ok := t.afterInputPath(); ok {
-			t.succeed(in, nil, "")
+			t.passOn(in)
 		}
 	case asl.TypeFail:
 		if _, ok := t.afterInputPath(); !ok {
@@ -655,6 +655,13 @@ func (t *stateTest) wait() {
 		t.fail(err)
 		return
 	}
+	t.passOn(in)
+}
+
+// passOn completes a state without a result (Wait, Succeed): OutputPath
+// or JSONata's Output, and Assign, on its input.
+func (t *stateTest) passOn(in any) {
+	st := t.st
 	out, err := st.EffectiveOutput(t.raw, in, t.env)
 	if err != nil {
 		t.fail(err)

@@ -78,6 +78,12 @@ func TestEngineTestState(t *testing.T) {
 		}, want: TestStateOutput{Status: TestStatusSucceeded, Output: `{"id":"m-1"}`, Inspection: &InspectionData{
 			Input: `{"m":"hi"}`, AfterArguments: `{"QueueUrl":"q","MessageBody":"hi"}`, Result: `{"MessageId":"m-1"}`, Variables: `{"last":"m-1"}`,
 		}}},
+		{name: "succeed output path", in: TestStateInput{
+			Definition: `{"Type": "Succeed", "InputPath": "$.a", "OutputPath": "$.b"}`, Input: `{"a": {"b": [1]}}`,
+		}, want: TestStateOutput{Status: TestStatusSucceeded, Output: `[1]`}},
+		{name: "jsonata succeed output", in: TestStateInput{
+			Definition: `{"Type": "Succeed", "QueryLanguage": "JSONata", "Output": "{% $states.input.a + 1 %}"}`, Input: `{"a": 1}`,
+		}, want: TestStateOutput{Status: TestStatusSucceeded, Output: `2`}},
 		{name: "jsonata wait", in: TestStateInput{
 			Definition: `{"Type": "Wait", "QueryLanguage": "JSONata", "Seconds": "{% $states.input.s %}", "Output": "{% $states.input.s * 2 %}", "Next": "W"}`, Input: `{"s": 30}`,
 		}, want: TestStateOutput{Status: TestStatusSucceeded, NextState: "W", Output: `60`}},
