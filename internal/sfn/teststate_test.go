@@ -148,34 +148,3 @@ func FuzzTestState(f *testing.F) {
 		}
 	})
 }
-
-// TestTestStateOf tests a state of a past execution again, with the input
-// and variables it had there, as the console's "test this state" does.
-func TestTestStateOf(t *testing.T) {
-	ctx := context.Background()
-	e := New(Config{Region: "us-east-1", AccountID: "123456789012"})
-	def := `{"StartAt": "A", "States": {
-		"A": {"Type": "Pass", "Assign": {"x.$": "$$.Execution.Input.v", "name": "n\u00e9"}, "Result": {"r": 1}, "Next": "B"},
-		"B": {"Type": "Pass", "Parameters": {"r.$": "$.r", "x.$": "$x"}, "Assign": {"x": 0}, "End": true}}}`
-	sm, err := e.CreateStateMachine(ctx, CreateStateMachineInput{Name: "again", Definition: def, RoleARN: "arn:aws:iam::123456789012:role/r"})
-	require.NoError(t, err)
-	ex, err := e.StartExecution(ctx, sm.ARN, "run1", `{"v": 2}`)
-	require.NoError(t, err)
-	done, err := e.Wait(ctx, ex.ExecutionARN)
-	require.NoError(t, err)
-	require.Equal(t, StatusSucceeded, done.Status)
-
-	in, err := e.TestStateOf(ctx, ex.ExecutionARN, "B")
-	require.NoError(t, err)
-	assert.Equal(t, TestStateInput{Definition: def, StateName: "B", RoleARN: "arn:aws:iam::123456789012:role/r",
-		Input: `{"r":1}`, Variables: `{"name":"né","x":2}`}, in)
-	in.InspectionLevel = "DEBUG"
-	out, err := e.TestState(ctx, in)
-	require.NoError(t, err)
-	assert.Equal(t, TestStatusSucceeded, out.Status)
-	assert.Equal(t, `{"r":1,"x":2}`, out.Output, "the output the execution had")
-	assert.Equal(t, `{"name":"né","x":0}`, out.Inspection.Variables)
-
-	_, err = e.TestStateOf(ctx, ex.ExecutionARN, "Nope")
-	assert.EqualError(t, err, "ValidationException: State 'Nope' was not entered in execution '"+ex.ExecutionARN+"'")
-}
