@@ -285,8 +285,8 @@ func sleep(ctx context.Context, clock sfn.Clock, d time.Duration) bool {
 }
 
 // statusChangeEvent is the EventBridge event Step Functions sends for c.
-// The execution's input, output and start date are left null: the local
-// engine's status change does not carry them, and no rule here reads them.
+// The start date is left null: the local engine's status change does not
+// carry it, and no rule here reads it.
 func statusChangeEvent(c sfn.StatusChange, region, account string) map[string]any {
 	var id [16]byte
 	_, _ = rand.Read(id[:])
@@ -304,6 +304,9 @@ func statusChangeEvent(c sfn.StatusChange, region, account string) map[string]an
 	}
 	if c.Status != sfn.StatusRunning {
 		detail["stopDate"] = c.Time.UnixMilli()
+	}
+	if c.Input != "" {
+		detail["input"] = c.Input
 	}
 	if c.Output != nil {
 		detail["output"] = *c.Output
