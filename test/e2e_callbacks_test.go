@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"sync"
 	"testing"
 	"time"
@@ -34,8 +36,14 @@ type callbackReceiver struct {
 
 func newCallbackReceiver(t *testing.T, secret string, failures int) *callbackReceiver {
 	t.Helper()
+	return startCallbackReceiver(t, secret, failures, nil)
+}
+
+// startCallbackReceiver serves the receiver on ln (nil: a loopback port).
+func startCallbackReceiver(t *testing.T, secret string, failures int, ln net.Listener) *callbackReceiver {
+	t.Helper()
 	r := &callbackReceiver{secret: []byte(secret), got: make(chan client.Callback, 16), failures: failures}
-	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+	r.srv = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		r.mu.Lock()
 		r.attempts++
 		fail := r.failures < 0 || r.attempts <= r.failures
@@ -55,6 +63,11 @@ func newCallbackReceiver(t *testing.T, secret string, failures int) *callbackRec
 		r.got <- cb
 		w.WriteHeader(http.StatusNoContent)
 	}))
+	if ln != nil {
+		r.srv.Listener.Close()
+		r.srv.Listener = ln
+	}
+	r.srv.Start()
 	t.Cleanup(r.srv.Close)
 	return r
 }
@@ -196,4 +209,56 @@ func TestE2ECallbackURLValidated(t *testing.T) {
 		assert.Equal(t, http.StatusBadRequest, resp.Status, "%s: %s", body, resp)
 		assert.Equal(t, "Invalid request body", resp.Body["message"], "%s: %s", body, resp)
 	}
+}
+
+// TestDeployedCallbacks checks callbacks against a deployed stage. AWS must
+// reach the receiver, so it needs, besides ASYNC_API_URL and
+// ASYNC_API_TOKEN: ASYNC_CALLBACK_LISTEN (where this test listens, e.g.
+// 127.0.0.1:8099), ASYNC_CALLBACK_PUBLIC_URL (a public https URL that
+// forwards there: a tunnel or a load balancer) and ASYNC_CALLBACK_SECRET
+// (the stage's secret: aws secretsmanager get-secret-value --secret-id
+// stepjobs-<stage>-callback-signing).
+func TestDeployedCallbacks(t *testing.T) {
+	rt := deployedRuntime(t)
+	listen, public, secret := os.Getenv("ASYNC_CALLBACK_LISTEN"), os.Getenv("ASYNC_CALLBACK_PUBLIC_URL"), os.Getenv("ASYNC_CALLBACK_SECRET")
+	if listen == "" || public == "" || secret == "" {
+		t.Skip("not run: set ASYNC_CALLBACK_LISTEN, ASYNC_CALLBACK_PUBLIC_URL and ASYNC_CALLBACK_SECRET (see the test's comment)")
+	}
+	runDeployedCallbacks(t, rt, secret, listen, public)
+}
+
+// The deployed callback test, run against the local runtime as if it were
+// a stage (by URL, token and the receiver's address only).
+func TestE2EStageCallbacksOnLocalRuntime(t *testing.T) {
+	local := shared(t)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	addr := ln.Addr().String()
+	require.NoError(t, ln.Close())
+	t.Setenv("ASYNC_API_URL", local.api+"/dev/")
+	t.Setenv("ASYNC_API_TOKEN", local.token)
+	runDeployedCallbacks(t, deployedRuntime(t), callbackSecret(t, local), addr, "http://"+addr)
+}
+
+func runDeployedCallbacks(t *testing.T, rt *localRuntime, secret, listen, public string) {
+	ln, err := net.Listen("tcp", listen)
+	require.NoError(t, err)
+	rec := startCallbackReceiver(t, secret, 0, ln)
+	// A succeeding job, and one that fails (simulateFailure: refused on AWS
+	// with InvalidJobInput, a simulated failure locally: FAILED either way).
+	arn, jobID := rt.start(t, fmt.Sprintf(`{"records": 3, "callbackUrl": %q}`, public+"/ok"))
+	require.Equal(t, "SUCCEEDED", rt.wait(t, arn).Body["status"])
+	failedARN, failedID := rt.start(t, fmt.Sprintf(`{"records": 3, "simulateFailure": "permanent", "callbackUrl": %q}`, public+"/failed"))
+	require.Equal(t, "FAILED", rt.wait(t, failedARN).Body["status"])
+	got := map[string]client.Callback{}
+	for len(got) < 2 {
+		cb := rec.next(t)
+		got[cb.JobID] = cb
+	}
+	assert.Equal(t, "SUCCEEDED", got[jobID].Status)
+	assert.NotEmpty(t, got[jobID].Result)
+	assert.Equal(t, "FAILED", got[failedID].Status)
+	assert.NotEmpty(t, got[failedID].Error)
+	_, refused := rec.counts()
+	assert.Empty(t, refused, "every callback verified with the stage's secret")
 }
