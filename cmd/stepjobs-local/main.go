@@ -180,6 +180,9 @@ func printURLs(w io.Writer, srv *offline.Server) {
 	}
 	fmt.Fprintf(w, "  SQS                  %s  (aws sqs --endpoint-url %s ...)\n", u.SQS, u.SQS)
 	fmt.Fprintf(w, "  SNS                  %s  (aws sns --endpoint-url %s ...)\n", u.SNS, u.SNS)
+	if secret, ok := srv.Secret("CallbackSigningSecret"); ok {
+		fmt.Fprintf(w, "  Secrets Manager      %s  (callback signing secret: %s)\n", u.SecretsManager, secret)
+	}
 	fmt.Fprintln(w, "Ctrl-C stops it.")
 }
 
