@@ -104,9 +104,12 @@ type StatusChange struct {
 	StateMachineARN string
 	Name            string
 	Status          string
-	Output          *string
-	Error, Cause    *string
-	Time            time.Time
+	// Input is the execution's input, as its status change event carries it
+	// (the callback notifier reads the job's callbackUrl from it).
+	Input        string
+	Output       *string
+	Error, Cause *string
+	Time         time.Time
 }
 
 // New returns an Engine keeping everything in memory.
