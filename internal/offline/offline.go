@@ -135,6 +135,11 @@ type Config struct {
 	// LambdaProcesses bounds the processes per function in process mode;
 	// default 8.
 	LambdaProcesses int
+	// TaskConcurrency bounds the state machines' in-process Lambda tasks
+	// running at once, across functions (taskslots.go); a task beyond it
+	// waits for a slot. 0: 16 per CPU. The API's own calls (the
+	// authorizer) are not bounded.
+	TaskConcurrency int
 
 	// AuthDisabled lets every request through as the caller "anonymous"
 	// (the authorizer's AUTH_DISABLED=true, for a private dev stage);
@@ -487,6 +492,7 @@ func (s *Server) startEngine(ctx context.Context) error {
 		return err
 	}
 	registry := sfn.NewRegistry()
+	slots := newTaskSlots(s.cfg.TaskConcurrency)
 	for _, fn := range s.svc.Functions {
 		factory, err := functionFactory(fn, s.cfg.Functions)
 		if err != nil {
@@ -514,6 +520,10 @@ func (s *Server) startEngine(ctx context.Context) error {
 			return fmt.Errorf("offline: function %s: %w", fn.Key, err)
 		}
 		s.keep(fn.Key, inv)
+		if s.cfg.LambdaMode != LambdaProcess {
+			// A process pool bounds itself (LambdaProcesses).
+			inv = slots.bound(inv)
+		}
 		registry.RegisterFunction(fn.Name, s.function(fn.Key, inv))
 		s.res.Functions[fn.Key] = fn.Name
 	}
