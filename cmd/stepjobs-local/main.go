@@ -84,7 +84,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (op
 	fs.StringVar(&c.S3Endpoint, "s3-endpoint", env("S3_ENDPOINT", ""), "use this S3 instead of the embedded one (env STEPJOBS_S3_ENDPOINT)")
 	fs.IntVar(&c.RetainClosed, "keep-executions", envInt("KEEP_EXECUTIONS", 0), "closed executions kept readable, oldest forgotten first; 0: all (env STEPJOBS_KEEP_EXECUTIONS)")
 	fs.StringVar(&c.LambdaMode, "lambda-mode", env("LAMBDA_MODE", offline.LambdaInProcess), "in-process, or process: each function's real bootstrap under the Lambda Runtime API (env STEPJOBS_LAMBDA_MODE)")
-	fs.IntVar(&c.TaskConcurrency, "task-concurrency", envInt("TASK_CONCURRENCY", 0), "in-process Lambda tasks of the state machines running at once, across functions; more wait for a slot; 0: 16 per CPU (env STEPJOBS_TASK_CONCURRENCY)")
+	fs.IntVar(&c.TaskConcurrency, "task-concurrency", envInt("TASK_CONCURRENCY", 0), "in-process Lambda tasks of the state machines running at once, across functions; more wait for a slot; 0: 32 per CPU (env STEPJOBS_TASK_CONCURRENCY)")
 	taskFaults := fs.String("fault", env("FAULT", ""), "inject task faults into functions or service integrations (error=RATE[:NAME], latency=DURATION, timeout=RATE, lost=RATE: the handler runs, its answer is lost), e.g. 'batchSimulation:error=0.2:Lambda.ServiceException,latency=50ms;statusUpdate:lost=0.05;dynamodb.putItem:error=0.1:DynamoDB.InternalServerError' (env STEPJOBS_FAULT)")
 	storeFaults := fs.String("fault-store", env("FAULT_STORE", ""), "inject store faults, e.g. 's3:error=0.1;dynamodb:error=0.05:reset' (env STEPJOBS_FAULT_STORE)")
 	faultSeed := fs.Uint64("fault-seed", uint64(envInt("FAULT_SEED", 1)), "seed of the fault decisions (env STEPJOBS_FAULT_SEED)")

@@ -57,6 +57,12 @@ func (g *Gateway) authorize(c *call) *response {
 // event and decides on its answer as API Gateway does (Evaluate).
 func (g *Gateway) callAuthorizer(c *call, a Authorizer, token string) Decision {
 	arn := g.methodARN(c)
+	key := authKey{authorizer: a.Name + "\x00" + a.Function, token: token}
+	if a.ResultTTL > 0 {
+		if resp, ok := g.authCache.get(key, g.cfg.Now()); ok {
+			return Evaluate(resp, nil, arn)
+		}
+	}
 	payload, err := json.Marshal(events.APIGatewayCustomAuthorizerRequest{Type: "TOKEN", AuthorizationToken: token, MethodArn: arn})
 	if err != nil {
 		g.log.Error("authorizer failed", "requestId", c.requestID, "authorizer", a.Name, "err", err)
@@ -68,6 +74,9 @@ func (g *Gateway) callAuthorizer(c *call, a Authorizer, token string) Decision {
 		if uerr := json.Unmarshal(out, &resp); uerr != nil {
 			err = fmt.Errorf("authorizer answer: %w", uerr)
 		}
+	}
+	if err == nil && a.ResultTTL > 0 {
+		g.authCache.put(key, resp, g.cfg.Now(), a.ResultTTL)
 	}
 	d := Evaluate(resp, functionError(err), arn)
 	if err != nil && d.Status == 500 {

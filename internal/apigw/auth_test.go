@@ -8,8 +8,10 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-lambda-go/lambda/messages"
@@ -68,6 +70,13 @@ func withAuthorizer(a *fakeAuthorizer, lambda LambdaInvoker) LambdaInvoker {
 
 func authGateway(t *testing.T, a *fakeAuthorizer, lambda LambdaInvoker) *Gateway {
 	t.Helper()
+	return authGatewayWith(t, a, lambda, tokenAuthorizer, nil)
+}
+
+// authGatewayWith is authGateway with the routes' authorizer and the clock
+// given.
+func authGatewayWith(t *testing.T, a *fakeAuthorizer, lambda LambdaInvoker, auth *Authorizer, now func() time.Time) *Gateway {
+	t.Helper()
 	if lambda == nil {
 		lambda = LambdaInvokerFunc(func(context.Context, string, []byte) ([]byte, error) { return nil, errors.New("not used") })
 	}
@@ -75,14 +84,14 @@ func authGateway(t *testing.T, a *fakeAuthorizer, lambda LambdaInvoker) *Gateway
 		"properties":{"n":{"type":"integer"}},"required":["n"],"additionalProperties":false}`)
 	routes := []Route{
 		{Method: "POST", Path: "/start", Integration: IntegrationAWS, Action: "StartExecution",
-			PassthroughBehavior: PassthroughWhenNoTemplates, Authorizer: tokenAuthorizer,
+			PassthroughBehavior: PassthroughWhenNoTemplates, Authorizer: auth,
 			RequestSchemas:   map[string][]byte{"application/json": schema},
 			RequestTemplates: map[string]string{"application/json": "ctx:authorizer"},
 			Responses:        defaultResponses()},
 		{Method: "GET", Path: "/jobs/{jobId}/result", Integration: IntegrationAWSProxy, Function: "jobResult",
-			Authorizer: tokenAuthorizer},
+			Authorizer: auth},
 	}
-	g, err := New(Config{Stage: "dev", Routes: routes, Parse: fakeParser, Lambda: withAuthorizer(a, lambda),
+	g, err := New(Config{Stage: "dev", Routes: routes, Parse: fakeParser, Lambda: withAuthorizer(a, lambda), Now: now,
 		Region: "eu-west-1", AccountID: "123456789012", APIID: "api1",
 		Integration: IntegrationFunc(func(_ context.Context, _ string, body []byte) (int, []byte, error) {
 			return 200, body, nil
@@ -151,6 +160,92 @@ func TestAuthorizerDecisions(t *testing.T) {
 			assert.Equal(t, "arn:aws:execute-api:eu-west-1:123456789012:api1/dev/POST/start", a.seen[0].MethodArn)
 		})
 	}
+}
+
+// With a ResultTTL, an authorizer's answer is cached by token until it
+// expires and applied to every method, as API Gateway does; a failed call
+// is not cached.
+func TestAuthorizerResultCache(t *testing.T) {
+	cached := *tokenAuthorizer
+	cached.ResultTTL = 300 * time.Second
+	lambda := LambdaInvokerFunc(func(context.Context, string, []byte) ([]byte, error) {
+		return []byte(`{"statusCode":200,"body":"ok"}`), nil
+	})
+	type step struct {
+		advance      time.Duration
+		method, path string
+		token        string
+		wantStatus   int
+		wantCalls    int // the authorizer's calls so far
+	}
+	tests := []struct {
+		name  string
+		steps []step
+	}{
+		{name: "an allow is reused across methods until it expires", steps: []step{
+			{method: "POST", path: "/dev/start", token: "Bearer good", wantStatus: 200, wantCalls: 1},
+			{method: "POST", path: "/dev/start", token: "Bearer good", wantStatus: 200, wantCalls: 1},
+			{method: "GET", path: "/dev/jobs/j1/result", token: "Bearer good", wantStatus: 200, wantCalls: 1},
+			{advance: 299 * time.Second, method: "POST", path: "/dev/start", token: "Bearer good", wantStatus: 200, wantCalls: 1},
+			{advance: time.Second, method: "POST", path: "/dev/start", token: "Bearer good", wantStatus: 200, wantCalls: 2},
+		}},
+		{name: "a deny is cached too", steps: []step{
+			{method: "POST", path: "/dev/start", token: "Bearer deny", wantStatus: 403, wantCalls: 1},
+			{method: "GET", path: "/dev/jobs/j1/result", token: "Bearer deny", wantStatus: 403, wantCalls: 1},
+		}},
+		{name: "Unauthorized is asked again", steps: []step{
+			{method: "POST", path: "/dev/start", token: "Bearer unauthorized", wantStatus: 401, wantCalls: 1},
+			{method: "POST", path: "/dev/start", token: "Bearer unauthorized", wantStatus: 401, wantCalls: 2},
+		}},
+		{name: "a failure is asked again", steps: []step{
+			{method: "POST", path: "/dev/start", token: "Bearer boom", wantStatus: 500, wantCalls: 1},
+			{method: "POST", path: "/dev/start", token: "Bearer boom", wantStatus: 500, wantCalls: 2},
+		}},
+		{name: "tokens are cached apart", steps: []step{
+			{method: "POST", path: "/dev/start", token: "Bearer good", wantStatus: 200, wantCalls: 1},
+			{method: "POST", path: "/dev/start", token: "Bearer deny", wantStatus: 403, wantCalls: 2},
+			{method: "POST", path: "/dev/start", token: "Bearer good", wantStatus: 200, wantCalls: 2},
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+			a := &fakeAuthorizer{}
+			g := authGatewayWith(t, a, lambda, &cached, func() time.Time { return now })
+			for i, s := range tc.steps {
+				now = now.Add(s.advance)
+				w := doAuth(t, g, s.method, s.path, `{"n":1}`, "Authorization", s.token)
+				assert.Equal(t, s.wantStatus, w.Code, "step %d: %s", i, w.Body.String())
+				assert.Len(t, a.seen, s.wantCalls, "step %d", i)
+			}
+		})
+	}
+}
+
+// Without a ResultTTL every request asks the authorizer.
+func TestAuthorizerWithoutCache(t *testing.T) {
+	a := &fakeAuthorizer{}
+	g := authGateway(t, a, nil)
+	for range 3 {
+		assert.Equal(t, 200, doAuth(t, g, "POST", "/dev/start", `{"n":1}`, "Authorization", "Bearer good").Code)
+	}
+	assert.Len(t, a.seen, 3)
+}
+
+func TestAuthCacheBound(t *testing.T) {
+	var c authCache
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	resp := policyAnswer("alice", "Allow", nil)
+	for i := range maxCachedDecisions {
+		c.put(authKey{authorizer: "a", token: strconv.Itoa(i)}, resp, now, time.Minute)
+	}
+	// Full, none expired: a new answer empties the cache first.
+	c.put(authKey{authorizer: "a", token: "new"}, resp, now, time.Minute)
+	assert.Len(t, c.answers, 1)
+	_, ok := c.get(authKey{authorizer: "a", token: "new"}, now)
+	assert.True(t, ok)
+	_, ok = c.get(authKey{authorizer: "a", token: "new"}, now.Add(time.Minute))
+	assert.False(t, ok, "an answer expires at its TTL")
 }
 
 func TestRequestValidation(t *testing.T) {

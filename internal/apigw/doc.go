@@ -36,7 +36,8 @@
 // Then, as API Gateway does before the integration: a TOKEN authorizer
 // (its function is invoked through Config.Lambda with the TOKEN event and
 // its policy evaluated as API Gateway does, Evaluate; no identity header
-// is 401 without calling it; its context becomes $context.authorizer), and the request validator
+// is 401 without calling it; its context becomes $context.authorizer;
+// with Authorizer.ResultTTL its answer is cached by token, authcache.go), and the request validator
 // (the route's request.schemas, by content type: 400 BAD_REQUEST_BODY
 // "Invalid request body", with $context.error.validationErrorString). A
 // Lambda proxy route (a function's http event) hands the function an
@@ -44,9 +45,8 @@
 // statusCode, headers and body (a failure or no statusCode: 502).
 //
 // Not emulated: IAM, Cognito and REQUEST authorizers and API keys
-// (recorded on the route, logged at start, not enforced), the authorizer's
-// result cache (every request calls it), request parameter validation, binary media types
-// and content handling, multi-value headers and query strings (the last
+// (recorded on the route, logged at start, not enforced), request
+// parameter validation, binary media types and content handling, multi-value headers and query strings (the last
 // value wins), integration response headers, caching, throttling and usage
 // plans.
 package apigw

@@ -79,6 +79,7 @@ type Gateway struct {
 	resources []*resource
 	gwResp    map[string]*gatewayResponse
 	log       *slog.Logger
+	authCache authCache
 }
 
 type integrationResponse struct {

@@ -117,6 +117,9 @@ type Authorizer struct {
 	// IdentitySource is where the token is read, e.g.
 	// method.request.header.Authorization.
 	IdentitySource string
+	// ResultTTL is how long an answer is cached by token and applied to
+	// every method (resultTtlInSeconds); 0 asks the function every time.
+	ResultTTL time.Duration
 }
 
 // identityHeader is the request header the identity source names, or ""

@@ -137,7 +137,7 @@ type Config struct {
 	LambdaProcesses int
 	// TaskConcurrency bounds the state machines' in-process Lambda tasks
 	// running at once, across functions (taskslots.go); a task beyond it
-	// waits for a slot. 0: 16 per CPU. The API's own calls (the
+	// waits for a slot. 0: 32 per CPU. The API's own calls (the
 	// authorizer) are not bounded.
 	TaskConcurrency int
 

@@ -29,7 +29,8 @@ func GatewayRoutes(routes []slsconfig.Route, responses map[string]slsconfig.Gate
 				SelectionPattern: ir.SelectionPattern, ResponseParameters: ir.ResponseParameters, ResponseTemplates: ir.ResponseTemplates})
 		}
 		if a := r.Authorizer; a != nil {
-			gr.Authorizer = &apigw.Authorizer{Name: a.Name, Type: a.Type, Function: a.Function, IdentitySource: a.IdentitySource}
+			gr.Authorizer = &apigw.Authorizer{Name: a.Name, Type: a.Type, Function: a.Function, IdentitySource: a.IdentitySource,
+				ResultTTL: time.Duration(a.ResultTTLSeconds) * time.Second}
 		}
 		out = append(out, gr)
 	}

@@ -21,7 +21,7 @@ import (
 // defaultTaskSlotsPerCPU times GOMAXPROCS is the default bound on the
 // state machines' in-process tasks running at once: enough to keep
 // dynalite and the CPUs busy, few enough that a burst queues cheaply.
-const defaultTaskSlotsPerCPU = 16
+const defaultTaskSlotsPerCPU = 32
 
 // taskSlots bounds the in-process tasks running at once across all
 // functions.

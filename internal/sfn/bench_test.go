@@ -237,3 +237,44 @@ func benchConcurrentOn(b *testing.B, e *Engine, arn string) {
 	runtime.ReadMemStats(&ms)
 	reportPerTransition(b, b.N*batch, elapsed, ms.Mallocs-before)
 }
+
+// BenchmarkRetainedPerFinishedExecution reports the heap a finished
+// execution keeps (its history, input and output, the engine's indexes):
+// the live heap after a GC, before and after retainedExecutions runs of
+// the project's machine, divided by their number. It is the part of the
+// local runtime's memory that grows with the executions kept readable
+// (--keep-executions bounds their count).
+func BenchmarkRetainedPerFinishedExecution(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		e, arn := benchEngineFile(b, "")
+		b.ReportMetric(retainedPerExecution(b, e, arn), "retained-B/execution")
+	}
+}
+
+// retainedExecutions is enough executions for the per-execution figure
+// to dwarf the heap's noise.
+const retainedExecutions = 2000
+
+// retainedPerExecution runs retainedExecutions executions to their end
+// and returns the live heap they added, per execution.
+func retainedPerExecution(tb testing.TB, e *Engine, arn string) float64 {
+	tb.Helper()
+	liveHeap := func() uint64 {
+		var ms runtime.MemStats
+		runtime.GC()
+		runtime.GC() // the second finishes what finalizers freed
+		runtime.ReadMemStats(&ms)
+		return ms.HeapAlloc
+	}
+	before := liveHeap()
+	for range retainedExecutions {
+		ex, err := e.startExecution(arn, "", `{"records":10}`)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		<-ex.done
+	}
+	after := liveHeap()
+	runtime.KeepAlive(e)
+	return float64(int64(after)-int64(before)) / retainedExecutions
+}
