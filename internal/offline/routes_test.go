@@ -57,7 +57,7 @@ func TestGatewayRoutes(t *testing.T) {
 			want: apigw.Route{Function: "jobResult", Method: "GET", Path: "/jobs/{jobId}/result",
 				Integration: apigw.IntegrationAWSProxy, PassthroughBehavior: apigw.PassthroughWhenNoMatch,
 				Authorizer: &apigw.Authorizer{Name: "auth", Type: "TOKEN", Function: "authorizer",
-					IdentitySource: "method.request.header.Authorization"}},
+					IdentitySource: "method.request.header.Authorization", ResultTTL: time.Minute}},
 		},
 		{
 			name: "private route with an IAM authorizer",
