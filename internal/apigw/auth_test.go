@@ -193,13 +193,11 @@ func TestAuthorizerResultCache(t *testing.T) {
 			{method: "POST", path: "/dev/start", token: "Bearer deny", wantStatus: 403, wantCalls: 1},
 			{method: "GET", path: "/dev/jobs/j1/result", token: "Bearer deny", wantStatus: 403, wantCalls: 1},
 		}},
-		{name: "Unauthorized is asked again", steps: []step{
+		{name: "Unauthorized and a failure are asked again", steps: []step{
 			{method: "POST", path: "/dev/start", token: "Bearer unauthorized", wantStatus: 401, wantCalls: 1},
 			{method: "POST", path: "/dev/start", token: "Bearer unauthorized", wantStatus: 401, wantCalls: 2},
-		}},
-		{name: "a failure is asked again", steps: []step{
-			{method: "POST", path: "/dev/start", token: "Bearer boom", wantStatus: 500, wantCalls: 1},
-			{method: "POST", path: "/dev/start", token: "Bearer boom", wantStatus: 500, wantCalls: 2},
+			{method: "POST", path: "/dev/start", token: "Bearer boom", wantStatus: 500, wantCalls: 3},
+			{method: "POST", path: "/dev/start", token: "Bearer boom", wantStatus: 500, wantCalls: 4},
 		}},
 		{name: "tokens are cached apart", steps: []step{
 			{method: "POST", path: "/dev/start", token: "Bearer good", wantStatus: 200, wantCalls: 1},
