@@ -88,7 +88,7 @@ func projectGateway(t *testing.T, integ Integration) *Gateway {
 	t.Helper()
 	svc, err := slsconfig.Load(slsconfig.Options{Dir: "../..", Env: func(string) (string, bool) { return "", false }})
 	require.NoError(t, err)
-	lookup := slsconfig.MapLookup{Refs: map[string]string{"JobsStateMachine": testMachineARN},
+	lookup := slsconfig.MapLookup{Refs: map[string]string{"JobsStateMachine": testMachineARN, "JobsTable": "stepjobs-dev-jobs"},
 		Attrs: map[string]string{"JobsStateMachine.Name": "stepjobs-dev-jobs"}}
 	svcRoutes, err := svc.Routes(lookup)
 	require.NoError(t, err)
@@ -103,7 +103,7 @@ func projectGateway(t *testing.T, integ Integration) *Gateway {
 		}
 	}
 	g, err := New(Config{
-		Stage: svc.Stage, Routes: routes, GatewayResponses: gwResp, Integration: integ,
+		Stage: svc.Stage, Routes: routes, GatewayResponses: gwResp, Integration: integ, DynamoDB: integ,
 		Lambda: LambdaInvokerFunc(func(_ context.Context, function string, payload []byte) ([]byte, error) {
 			if authorizers[function] {
 				return projectAuthorizer(payload)

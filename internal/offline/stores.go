@@ -93,10 +93,27 @@ func createTable(ctx context.Context, api tableAPI, t slsconfig.Table) error {
 		return fmt.Errorf("table %s: no KeySchema", t.LogicalID)
 	}
 	in := &dynamodb.CreateTableInput{TableName: aws.String(t.TableName), BillingMode: ddbtypes.BillingModePayPerRequest}
-	for _, k := range t.KeySchema {
-		in.KeySchema = append(in.KeySchema, ddbtypes.KeySchemaElement{AttributeName: aws.String(k.Name), KeyType: ddbtypes.KeyType(k.KeyType)})
-		in.AttributeDefinitions = append(in.AttributeDefinitions, ddbtypes.AttributeDefinition{
-			AttributeName: aws.String(k.Name), AttributeType: ddbtypes.ScalarAttributeType(k.Type)})
+	defined := map[string]bool{}
+	keys := func(schema []slsconfig.KeyAttribute) []ddbtypes.KeySchemaElement {
+		var out []ddbtypes.KeySchemaElement
+		for _, k := range schema {
+			out = append(out, ddbtypes.KeySchemaElement{AttributeName: aws.String(k.Name), KeyType: ddbtypes.KeyType(k.KeyType)})
+			if !defined[k.Name] {
+				defined[k.Name] = true
+				in.AttributeDefinitions = append(in.AttributeDefinitions, ddbtypes.AttributeDefinition{
+					AttributeName: aws.String(k.Name), AttributeType: ddbtypes.ScalarAttributeType(k.Type)})
+			}
+		}
+		return out
+	}
+	in.KeySchema = keys(t.KeySchema)
+	for _, ix := range t.Indexes {
+		gsi := ddbtypes.GlobalSecondaryIndex{IndexName: aws.String(ix.Name), KeySchema: keys(ix.KeySchema),
+			Projection: &ddbtypes.Projection{ProjectionType: ddbtypes.ProjectionType(ix.ProjectionType)}}
+		if len(ix.NonKeyAttributes) > 0 {
+			gsi.Projection.NonKeyAttributes = ix.NonKeyAttributes
+		}
+		in.GlobalSecondaryIndexes = append(in.GlobalSecondaryIndexes, gsi)
 	}
 	_, err := api.CreateTable(ctx, in)
 	var inUse *ddbtypes.ResourceInUseException
