@@ -39,6 +39,8 @@ const (
 	stackRegion = "eu-central-1"
 	stackRole   = "ApiGatewayStepFunctionsRole"
 	stackSM     = "JobsStateMachine"
+	// jobsTableRole is API Gateway's role for the DynamoDB routes (GET /jobs, GET /jobs/{jobId}).
+	jobsTableRole = "ApiGatewayJobsTableRole"
 	// slsTimeout only stops a hung packaging run; a normal run takes seconds.
 	slsTimeout = 5 * time.Minute
 )
@@ -340,9 +342,12 @@ func TestStackResources(t *testing.T) {
 		"ApiGatewayAccount AWS::ApiGateway::Account",
 		"ApiGatewayCloudWatchRole AWS::IAM::Role",
 		"ApiGatewayDeployment* AWS::ApiGateway::Deployment",
+		"ApiGatewayJobsTableRole AWS::IAM::Role",
 		"ApiGatewayLogGroup AWS::Logs::LogGroup",
 		"ApiGatewayMethodDescribeDashexecutionPost AWS::ApiGateway::Method",
 		"ApiGatewayMethodDescribeDashexecutionPostApplicationJsonModel AWS::ApiGateway::Model",
+		"ApiGatewayMethodJobsGet AWS::ApiGateway::Method",
+		"ApiGatewayMethodJobsJobidVarGet AWS::ApiGateway::Method",
 		"ApiGatewayMethodJobsJobidVarResultGet AWS::ApiGateway::Method",
 		"ApiGatewayMethodStartDashexecutionPost AWS::ApiGateway::Method",
 		"ApiGatewayMethodStartDashexecutionPostApplicationJsonModel AWS::ApiGateway::Model",
@@ -761,6 +766,14 @@ func TestStackIAM(t *testing.T) {
 
 	// Each handler's role allows what that handler calls, on its own resources, nothing more.
 	table := stack.GetAttMarker("JobsTable", "Arn")
+
+	t.Run("API Gateway jobs table role", func(t *testing.T) {
+		assert.Equal(t, []string{"apigateway.amazonaws.com"}, trustedServices(t, p, jobsTableRole))
+		assert.Equal(t, lambdaGrant{
+			"dynamodb:Query":   {table + "/index/byOwner"},
+			"dynamodb:GetItem": {table},
+		}, grants(t, p, jobsTableRole), "Query on the owner index only (not the table), GetItem on the table, no Scan")
+	})
 	logGroup := func(key string) string {
 		return fmt.Sprintf("arn:aws:logs:%s:%s:log-group:/aws/lambda/stepjobs-%s-%s:*", stackRegion, stackEnv.AccountID, stackStage, key)
 	}
@@ -781,6 +794,7 @@ func TestStackIAM(t *testing.T) {
 			"logs:CreateLogStream":  {logGroup("batchSimulation")},
 			"logs:PutLogEvents":     {logGroup("batchSimulation")},
 			"s3:PutObject":          {stack.GetAttMarker("ResultsBucket", "Arn") + "/results/*"},
+			"dynamodb:UpdateItem":   {table}, // the job's progress
 			"xray:PutTraceSegments": xray, "xray:PutTelemetryRecords": xray,
 		}},
 		"statusUpdate": {role: "StatusUpdateRole", want: lambdaGrant{
@@ -917,7 +931,24 @@ func TestStackStorage(t *testing.T) {
 		props := table.Properties
 		assert.Equal(t, "PAY_PER_REQUEST", props["BillingMode"])
 		assert.Equal(t, []any{map[string]any{"AttributeName": "jobId", "KeyType": "HASH"}}, props["KeySchema"])
-		assert.Equal(t, []any{map[string]any{"AttributeName": "jobId", "AttributeType": "S"}}, props["AttributeDefinitions"])
+		assert.ElementsMatch(t, []any{
+			map[string]any{"AttributeName": "jobId", "AttributeType": "S"},
+			map[string]any{"AttributeName": "owner", "AttributeType": "S"},
+			map[string]any{"AttributeName": "createdAt", "AttributeType": "S"},
+		}, props["AttributeDefinitions"])
+		assert.Equal(t, []any{map[string]any{
+			"IndexName": "byOwner",
+			"KeySchema": []any{
+				map[string]any{"AttributeName": "owner", "KeyType": "HASH"},
+				map[string]any{"AttributeName": "createdAt", "KeyType": "RANGE"},
+			},
+			"Projection": map[string]any{"ProjectionType": "INCLUDE", "NonKeyAttributes": []any{
+				"status", "updatedAt", "recordsGenerated", "recordsTotal", "progressAt", "expiresAt"}},
+		}}, props["GlobalSecondaryIndexes"], "GET /jobs: the caller's jobs by creation time, only what the list shows")
+		assert.Equal(t, map[string]any{"AttributeName": "expiresAt", "Enabled": true}, props["TimeToLiveSpecification"])
+		su := resource(t, p, stack.FunctionLogicalID("statusUpdate"), "AWS::Lambda::Function")
+		assert.Equal(t, "30", lookup(t, su.Properties, "Environment", "Variables", "RECORD_TTL_DAYS"),
+			"records expire 30 days after their final status by default")
 		assert.Equal(t, true, lookup(t, props, "PointInTimeRecoverySpecification", "PointInTimeRecoveryEnabled"))
 		assert.Equal(t, true, lookup(t, props, "SSESpecification", "SSEEnabled"))
 	})
@@ -1582,7 +1613,7 @@ func TestStackAuthorizationAndValidation(t *testing.T) {
 	}
 
 	methods := p.tmpl.OfType("AWS::ApiGateway::Method")
-	require.Len(t, methods, 4)
+	require.Len(t, methods, 6)
 	for _, id := range methods {
 		m := p.tmpl.Resources[id]
 		assert.Equal(t, "CUSTOM", m.Properties["AuthorizationType"], "%s requires the authorizer", id)
@@ -1920,4 +1951,100 @@ func TestStackAlarmsAndDashboard(t *testing.T) {
 	for _, m := range []string{"5XXError", "Latency", "ExecutionsFailed", "JobsStarted", "JobDuration", "RecordsGenerated", "Throttles"} {
 		assert.Contains(t, body, `"`+m+`"`)
 	}
+}
+
+// tableRoute is one REST route API Gateway answers from the jobs table (a raw method of
+// resources/api.yml).
+type tableRoute struct {
+	methodID, apiResource, action string
+	requestFile, responseFile     string
+	params                        map[string]any
+}
+
+var tableRoutes = []tableRoute{
+	{
+		methodID: "ApiGatewayMethodJobsGet", apiResource: "ApiGatewayResourceJobs", action: "Query",
+		requestFile: "mapping-templates/list-jobs-request.vtl", responseFile: "mapping-templates/list-jobs-response.vtl",
+		params: map[string]any{"method.request.querystring.status": false, "method.request.querystring.limit": false,
+			"method.request.querystring.cursor": false},
+	},
+	{
+		methodID: "ApiGatewayMethodJobsJobidVarGet", apiResource: "ApiGatewayResourceJobsJobidVar", action: "GetItem",
+		requestFile: "mapping-templates/get-job-request.vtl", responseFile: "mapping-templates/get-job-response.vtl",
+		params: map[string]any{"method.request.path.jobId": true},
+	},
+}
+
+const dynamoDBErrorResponseFile = "mapping-templates/dynamodb-error-response.vtl"
+
+// TestStackTableRoutes: GET /jobs and GET /jobs/{jobId} are API Gateway -> DynamoDB
+// integrations with the project's templates, the jobs table role, and the authorizer; the
+// deployment includes them.
+func TestStackTableRoutes(t *testing.T) {
+	p := packageStack(t)
+	for _, rt := range tableRoutes {
+		t.Run(rt.methodID, func(t *testing.T) {
+			m := resource(t, p, rt.methodID, "AWS::ApiGateway::Method")
+			assert.Equal(t, "GET", m.Properties["HttpMethod"])
+			assert.Equal(t, stack.RefMarker(rt.apiResource), evalString(t, p, m.Properties["ResourceId"]))
+			assert.Equal(t, rt.params, m.Properties["RequestParameters"])
+			integ := lookup(t, m.Properties, "Integration")
+			assert.Equal(t, "AWS", lookup(t, integ, "Type"))
+			assert.Equal(t, "POST", lookup(t, integ, "IntegrationHttpMethod"))
+			assert.Equal(t, "arn:aws:apigateway:"+stackRegion+":dynamodb:action/"+rt.action, evalString(t, p, lookup(t, integ, "Uri")))
+			assert.Equal(t, stack.GetAttMarker(jobsTableRole, "Arn"), evalString(t, p, lookup(t, integ, "Credentials")))
+			assert.Equal(t, "NEVER", lookup(t, integ, "PassthroughBehavior"), "another content type is 415, never passed to DynamoDB")
+
+			templates, ok := lookup(t, integ, "RequestTemplates").(map[string]any)
+			require.True(t, ok, "RequestTemplates is an object")
+			assert.Equal(t, []string{"application/json"}, keys(templates))
+			want := readProjectFile(t, p.root, rt.requestFile)
+			assert.Equal(t, 1, strings.Count(want, "${TableName}"), "%s writes the table name once", rt.requestFile)
+			assert.Equal(t, 1, strings.Count(want, "${"), "%s holds no other Fn::Sub variable", rt.requestFile)
+			want = strings.ReplaceAll(want, "${TableName}", stack.RefMarker("JobsTable"))
+			assert.Equal(t, want, evalString(t, p, templates["application/json"]), "request template = %s", rt.requestFile)
+
+			list, ok := lookup(t, integ, "IntegrationResponses").([]any)
+			require.True(t, ok, "IntegrationResponses is a list")
+			errorTemplate := readProjectFile(t, p.root, dynamoDBErrorResponseFile)
+			var got [][3]string
+			for i := range list {
+				status, _ := lookup(t, list, i, "StatusCode").(float64)
+				pattern, _ := lookup(t, list, i, "SelectionPattern").(string)
+				got = append(got, [3]string{strconv.Itoa(int(status)), pattern, evalString(t, p, lookup(t, list, i, "ResponseTemplates", "application/json"))})
+			}
+			assert.ElementsMatch(t, [][3]string{
+				{"200", "", readProjectFile(t, p.root, rt.responseFile)},
+				{"400", `4\d{2}`, errorTemplate},
+				{"502", `5\d{2}`, errorTemplate},
+			}, got)
+
+			// Every status an integration response selects or a template overrides to has a
+			// method response.
+			var declared []int
+			mrs, _ := m.Properties["MethodResponses"].([]any)
+			for i := range mrs {
+				s, _ := lookup(t, mrs, i, "StatusCode").(float64)
+				declared = append(declared, int(s))
+			}
+			for _, r := range got {
+				code, err := strconv.Atoi(r[0])
+				require.NoError(t, err)
+				assert.Contains(t, declared, code)
+				for _, sm := range overrideStatus.FindAllStringSubmatch(r[2], -1) {
+					n, err := strconv.Atoi(sm[1])
+					require.NoError(t, err)
+					assert.Contains(t, declared, n, "%s overrides to %d", rt.methodID, n)
+				}
+			}
+		})
+	}
+
+	// The Framework's deployment waits for its own methods only; the result method depends on
+	// the raw ones, so the stage deployed first includes them.
+	result := resource(t, p, "ApiGatewayMethodJobsJobidVarResultGet", "AWS::ApiGateway::Method")
+	assert.Subset(t, result.DependsOn, []any{"ApiGatewayMethodJobsGet", "ApiGatewayMethodJobsJobidVarGet"})
+	deployments := p.tmpl.OfType("AWS::ApiGateway::Deployment")
+	require.Len(t, deployments, 1)
+	assert.Contains(t, p.tmpl.Resources[deployments[0]].DependsOn, "ApiGatewayMethodJobsJobidVarResultGet")
 }
