@@ -355,10 +355,11 @@ func TestE2EExpiry(t *testing.T) {
 	assert.Equal(t, updated.Add(job.DefaultRecordTTL).Unix(), expires, "serverless.yml's jobRecordTtlDays: 30")
 	require.Equal(t, http.StatusOK, rt.get(t, "/jobs/"+jobID+"/result").Status)
 
-	// The second job finishes in a later second, so it expires later
-	// (expiresAt has whole seconds).
-	for time.Now().Unix() <= updated.Unix() {
-		time.Sleep(10 * time.Millisecond)
+	// The second job finishes seconds later, so it expires later: describe
+	// counts from the execution's stopDate, a moment after the record's
+	// final write, and expiresAt has whole seconds.
+	for time.Now().Unix() <= updated.Unix()+3 {
+		time.Sleep(50 * time.Millisecond)
 	}
 	keep, keepID := rt.start(t, `{"records": 3}`)
 	require.Equal(t, "SUCCEEDED", rt.wait(t, keep).Body["status"])
@@ -367,11 +368,15 @@ func TestE2EExpiry(t *testing.T) {
 	require.NoError(t, err)
 	assert.Zero(t, n, "nothing has expired yet")
 
-	frozen.Store(expires) // the first job's expiry, not the second's
+	frozen.Store(expires + 2) // past the first job's expiry, not the second's
 	notFound := map[string]any{"message": "Job not found", "code": "JobNotFound"}
 	resp := rt.get(t, "/jobs/"+jobID)
 	assert.Equal(t, http.StatusNotFound, resp.Status, "expired, not yet deleted: %s", resp)
 	assert.Equal(t, notFound, resp.Body)
+	resp = rt.describeRaw(t, arn)
+	assert.Equal(t, http.StatusNotFound, resp.Status, "describe agrees with the record: %s", resp)
+	assert.Equal(t, notFound, resp.Body)
+	assert.Equal(t, http.StatusOK, rt.describeRaw(t, keep).Status, "describe of the job not yet expired")
 	listed := ids(rt.listAll(t, "", 100, nil))
 	assert.NotContains(t, listed, jobID, "the list leaves it out")
 	assert.Contains(t, listed, keepID, "and keeps the job not yet expired")
@@ -384,5 +389,7 @@ func TestE2EExpiry(t *testing.T) {
 		assert.Equal(t, http.StatusNotFound, resp.Status, "%s: %s", path, resp)
 		assert.Equal(t, notFound, resp.Body, path)
 	}
+	resp = rt.describeRaw(t, arn)
+	assert.Equal(t, http.StatusNotFound, resp.Status, "describe after the sweep: %s", resp)
 	assert.Equal(t, http.StatusOK, rt.get(t, "/jobs/"+keepID).Status, "a record not yet expired stays")
 }

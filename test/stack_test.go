@@ -494,7 +494,10 @@ func TestStackIntegrations(t *testing.T) {
 			assert.Equal(t, readProjectFile(t, p.root, rejectRequestFile), evalString(t, p, templates["application/x-www-form-urlencoded"]),
 				"form bodies get %s, not the plugin's default template", rejectRequestFile)
 
-			checkIntegrationResponses(t, p, m, readProjectFile(t, p.root, rt.responseFile))
+			// describe's answer knows the record's expiry: serverless.yml's jobRecordTtlDays.
+			success := readProjectFile(t, p.root, rt.responseFile)
+			success = strings.ReplaceAll(success, "${RecordTtlDays}", "30")
+			checkIntegrationResponses(t, p, m, success)
 		})
 	}
 }
@@ -1404,6 +1407,7 @@ func renderTemplateAs(t *testing.T, root, rel string, req vtl.Request, owner str
 	t.Helper()
 	src := strings.ReplaceAll(readProjectFile(t, root, rel), "${StateMachineArn}", testStateMachineARN)
 	src = strings.ReplaceAll(src, "${ExecutionArnPrefix}", testExecutionArnPrefix)
+	src = strings.ReplaceAll(src, "${RecordTtlDays}", "30")
 	tmpl, err := vtl.Parse(rel, src)
 	require.NoError(t, err)
 	authorizer := map[string]any{}

@@ -228,7 +228,9 @@ func comparePackage(t *testing.T, node, slsBin, dir string, lookup MapLookup) {
 					ir.ResponseParameters[k] = str(v)
 				}
 				for k, v := range asMap(m["ResponseTemplates"]) {
-					ir.ResponseTemplates[k] = str(v)
+					resolved, err := ResolveIntrinsics(v, svc.PseudoLookup(lookup), id)
+					require.NoError(t, err)
+					ir.ResponseTemplates[k] = str(resolved)
 				}
 				want = append(want, ir)
 			}
