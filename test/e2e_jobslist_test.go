@@ -5,6 +5,7 @@ package test
 // scenarios run locally and, from e2e_deployed_test.go, against a stage.
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -19,6 +21,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/asyncjobs/stepjobs/client"
+	"github.com/asyncjobs/stepjobs/internal/cli"
 	"github.com/asyncjobs/stepjobs/internal/dynamo"
 	"github.com/asyncjobs/stepjobs/internal/job"
 	"github.com/asyncjobs/stepjobs/internal/objects"
@@ -392,4 +396,62 @@ func TestE2EExpiry(t *testing.T) {
 	resp = rt.describeRaw(t, arn)
 	assert.Equal(t, http.StatusNotFound, resp.Status, "describe after the sweep: %s", resp)
 	assert.Equal(t, http.StatusOK, rt.get(t, "/jobs/"+keepID).Status, "a record not yet expired stays")
+}
+
+// TestE2EClientListAndGet: the Go client's List and Get, and `stepjobs list`,
+// against the local runtime, as a caller of its own.
+func TestE2EClientListAndGet(t *testing.T) {
+	rt := shared(t)
+	token, err := rt.srv.DevToken(uniqueKey("client-lister"), time.Hour, nil)
+	require.NoError(t, err)
+	c, err := client.New(rt.api, client.WithToken(token))
+	require.NoError(t, err)
+	var started []string
+	for range 3 {
+		j, err := c.Start(t.Context(), map[string]any{"records": 20})
+		require.NoError(t, err)
+		_, err = c.Wait(t.Context(), j.JobID)
+		require.NoError(t, err)
+		started = append(started, j.JobID)
+	}
+	slices.Reverse(started)
+
+	var listed []string
+	opts := client.ListOptions{Limit: 2}
+	for {
+		page, err := c.List(t.Context(), opts)
+		require.NoError(t, err)
+		for _, j := range page.Jobs {
+			listed = append(listed, j.JobID)
+			require.NotNil(t, j.Progress, j.JobID)
+			assert.Equal(t, 100, j.Progress.Percent)
+		}
+		if page.NextCursor == "" {
+			break
+		}
+		opts.Cursor = page.NextCursor
+	}
+	assert.Equal(t, started, listed)
+
+	rec, err := c.Get(t.Context(), started[0])
+	require.NoError(t, err)
+	assert.Equal(t, client.StatusSucceeded, rec.Status)
+	assert.Equal(t, &client.RecordResult{Records: 20, Bytes: rec.Result.Bytes}, rec.Result)
+	assert.Equal(t, 20, rec.Progress.RecordsGenerated)
+	assert.False(t, rec.ExpiresAt.IsZero())
+	_, err = c.Get(t.Context(), started[0][:job.OwnerPrefixLen]+"-nope")
+	assert.ErrorIs(t, err, client.ErrNotFound)
+
+	var out, errb bytes.Buffer
+	m := &cli.Main{Stdout: &out, Stderr: &errb, Getenv: func(k string) string {
+		return map[string]string{"STEPJOBS_URL": rt.api, "STEPJOBS_TOKEN": token}[k]
+	}}
+	require.Equal(t, cli.ExitOK, m.Run(t.Context(), []string{"list", "--status", "SUCCEEDED"}), errb.String())
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	require.Len(t, lines, 4, out.String())
+	for i, id := range started {
+		assert.True(t, strings.HasPrefix(lines[i+1], id+" "), "%q", lines[i+1])
+		assert.Contains(t, lines[i+1], "SUCCEEDED")
+		assert.Contains(t, lines[i+1], "100% 20/20")
+	}
 }
