@@ -33,7 +33,7 @@ func (s *Service) methodRoutes(others []Route, l Lookup, providerTimeout int) ([
 		parts := strings.Split(strings.Trim(r.Path, "/"), "/")
 		for i := range parts {
 			p := strings.Join(parts[:i+1], "/")
-			paths["ApiGatewayResource"+normalizePath(p)] = "/" + p
+			paths[ResourceLogicalID(p)] = "/" + p
 		}
 		if a := r.Authorizer; a != nil {
 			authorizers[normalizePathPart(a.Name)+"ApiGatewayAuthorizer"] = a
@@ -129,6 +129,13 @@ var (
 	varPart  = regexp.MustCompile(`\{(.*)\}`)
 	nonAlnum = regexp.MustCompile(`[^0-9A-Za-z]`)
 )
+
+// ResourceLogicalID is the logical ID the Framework gives the API Gateway
+// resource of path ("jobs/{jobId}": ApiGatewayResourceJobsJobidVar), which a
+// raw method's ResourceId refers to.
+func ResourceLogicalID(path string) string {
+	return "ApiGatewayResource" + normalizePath(strings.Trim(path, "/"))
+}
 
 // normalizePath joins the normalized parts of a path without its slashes.
 func normalizePath(p string) string {
