@@ -85,6 +85,11 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (op
 	allow := fs.Bool("simulated-failures", env("SIMULATED_FAILURES", "true") == "true", "honour simulateFailure in job input (env STEPJOBS_SIMULATED_FAILURES)")
 	fs.StringVar(&c.MockConfig, "mock-config", getenv("SFN_MOCK_CONFIG"), "Step Functions Local mock configuration file: StartExecution with stateMachineArn#TestCase runs that test case's mocked responses (env SFN_MOCK_CONFIG, Step Functions Local's name)")
 	fs.StringVar(&c.Profile, "pprof", env("PPROF", ""), "serve Go's profiles (net/http/pprof, block and mutex profiling on) at this loopback address, e.g. 127.0.0.1:6060; empty: off (env STEPJOBS_PPROF)")
+	sweepEvery := offline.DefaultSweepInterval
+	if d, err := time.ParseDuration(env("SWEEP_INTERVAL", "")); err == nil {
+		sweepEvery = d
+	}
+	fs.DurationVar(&c.SweepInterval, "sweep-interval", sweepEvery, "how often expired job records are deleted (DynamoDB's TTL, which dynalite lacks); negative: never (env STEPJOBS_SWEEP_INTERVAL)")
 	level := fs.String("log-level", env("LOG_LEVEL", "info"), "debug, info, warn or error (env STEPJOBS_LOG_LEVEL)")
 	fs.StringVar(&o.logFormat, "log-format", env("LOG_FORMAT", "json"), "json or text (env STEPJOBS_LOG_FORMAT)")
 	if err := fs.Parse(args); err != nil {
