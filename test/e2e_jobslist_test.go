@@ -12,7 +12,9 @@ import (
 	"maps"
 	"net/http"
 	"net/url"
+	"os"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -245,6 +247,28 @@ func scenarioProgressPolled(t *testing.T, rt *localRuntime) {
 	require.NotEmpty(t, seen)
 	assert.True(t, slices.IsSorted(seen), "progress never goes down: %v", seen)
 	assert.Equal(t, 100000.0, seen[len(seen)-1])
+}
+
+// scenarioExpirySet: a finished job's record expires jobRecordTtlDays after
+// its final write (ASYNC_API_RECORD_TTL_DAYS for a stage deployed with
+// another value than serverless.yml's 30). A stage cannot wait for it; the
+// local TestE2EExpiry moves its clock past it.
+func scenarioExpirySet(t *testing.T, rt *localRuntime) {
+	days := 30
+	if v := os.Getenv("ASYNC_API_RECORD_TTL_DAYS"); v != "" {
+		n, err := strconv.Atoi(v)
+		require.NoError(t, err, "ASYNC_API_RECORD_TTL_DAYS")
+		days = n
+	}
+	arn, jobID := rt.start(t, `{"records": 2}`)
+	require.Equal(t, "SUCCEEDED", rt.wait(t, arn).Body["status"])
+	rec := rt.get(t, "/jobs/"+jobID)
+	require.Equal(t, http.StatusOK, rec.Status, rec.String())
+	updated, err := time.Parse(time.RFC3339Nano, fmt.Sprint(rec.Body["updatedAt"]))
+	require.NoError(t, err, rec.String())
+	expires, ok := rec.Body["expiresAt"].(float64)
+	require.True(t, ok, "expiresAt: %s", rec)
+	assert.Equal(t, updated.Add(time.Duration(days)*24*time.Hour).Unix(), int64(expires), "expiresAt = final status + %d days", days)
 }
 
 func TestE2EListJobs(t *testing.T) {
