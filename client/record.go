@@ -3,7 +3,6 @@ package client
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -15,15 +14,8 @@ import (
 // job's functions wrote, progress included. Describe is the execution's
 // status; Record is where progress is.
 type Record struct {
-	// JobID is the execution name.
-	JobID string `json:"jobId"`
-	// Status is the recorded status (RUNNING until the final one is written).
-	Status JobStatus `json:"status"`
-	// CreatedAt and UpdatedAt are when the record was written first and last.
-	CreatedAt time.Time `json:"createdAt"`
-	UpdatedAt time.Time `json:"updatedAt"`
-	// Progress is nil before batch-simulation's first report.
-	Progress *Progress `json:"progress,omitempty"`
+	// JobSummary is what the list shows of the job too.
+	JobSummary
 	// Result is set once the job SUCCEEDED.
 	Result *RecordResult `json:"result,omitempty"`
 	// Error and Cause are set when the job failed.
@@ -71,17 +63,10 @@ func (r *Record) UnmarshalJSON(b []byte) error {
 // Get reads the record of the job ref names (a job id or an ARN). An
 // unknown job, another caller's, or one whose record expired is ErrNotFound.
 func (c *Client) Get(ctx context.Context, ref string) (*Record, error) {
-	id := jobIDOf(ref)
-	if id == "" {
-		return nil, errors.New("get: no job id")
-	}
-	resp, err := c.do(ctx, http.MethodGet, "jobs/"+url.PathEscape(id), nil, nil, retryPolicy{attempts: c.maxAttempts})
-	if err != nil {
-		return nil, fmt.Errorf("get %s: %w", id, err)
-	}
 	var rec Record
-	if err := json.Unmarshal(resp.body, &rec); err != nil {
-		return nil, fmt.Errorf("get %s: decode answer: %w", id, err)
+	id, err := c.getJob(ctx, "get", ref, "", &rec)
+	if err != nil {
+		return nil, err
 	}
 	if rec.JobID == "" {
 		return nil, fmt.Errorf("get %s: answer without jobId", id)
@@ -102,13 +87,17 @@ type ListOptions struct {
 // MaxListLimit is the largest page List may ask for.
 const MaxListLimit = 100
 
-// JobSummary is one job of a List page.
+// JobSummary is one job of a List page, and the first part of a Record.
 type JobSummary struct {
-	JobID     string    `json:"jobId"`
-	Status    JobStatus `json:"status"`
+	// JobID is the execution name.
+	JobID string `json:"jobId"`
+	// Status is the recorded status (RUNNING until the final one is written).
+	Status JobStatus `json:"status"`
+	// CreatedAt and UpdatedAt are when the record was written first and last.
 	CreatedAt time.Time `json:"createdAt"`
 	UpdatedAt time.Time `json:"updatedAt"`
-	Progress  *Progress `json:"progress,omitempty"`
+	// Progress is nil before batch-simulation's first report.
+	Progress *Progress `json:"progress,omitempty"`
 }
 
 // JobPage is one page of the caller's jobs, newest first.

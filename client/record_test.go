@@ -1,6 +1,7 @@
 package client
 
 import (
+	"encoding/json"
 	"testing"
 	"time"
 
@@ -18,9 +19,9 @@ func TestGetDecodesTheRecord(t *testing.T) {
 	rec, err := c.Get(t.Context(), "arn:aws:states:us-east-1:123456789012:execution:stepjobs-dev-jobs:"+testRecordID)
 	require.NoError(t, err)
 	assert.Equal(t, &Record{
-		JobID: testRecordID, Status: StatusSucceeded,
-		CreatedAt: time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC), UpdatedAt: time.Date(2026, 12, 6, 10, 0, 1, 500_000_000, time.UTC),
-		Progress:  &Progress{RecordsGenerated: 500, RecordsTotal: 500, Percent: 100, UpdatedAt: time.Date(2026, 12, 6, 10, 0, 1, 0, time.UTC)},
+		JobSummary: JobSummary{JobID: testRecordID, Status: StatusSucceeded,
+			CreatedAt: time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC), UpdatedAt: time.Date(2026, 12, 6, 10, 0, 1, 500_000_000, time.UTC),
+			Progress: &Progress{RecordsGenerated: 500, RecordsTotal: 500, Percent: 100, UpdatedAt: time.Date(2026, 12, 6, 10, 0, 1, 0, time.UTC)}},
 		Result:    &RecordResult{Records: 500, Bytes: 88000},
 		ExpiresAt: time.Unix(1798192801, 0).UTC(),
 	}, rec)
@@ -88,4 +89,25 @@ func TestListErrors(t *testing.T) {
 		assert.Error(t, err, "limit %d is refused before a request", limit)
 	}
 	assert.Len(t, s.Requests(), 1)
+}
+
+// FuzzRecordDecode: any answer body decodes to a Record or an error, never
+// a panic, and a decoded expiresAt is the epoch seconds sent.
+func FuzzRecordDecode(f *testing.F) {
+	for _, s := range []string{`{}`, `{"jobId":"j","expiresAt":1798192801}`, `{"expiresAt":null}`, `{"expiresAt":"x"}`,
+		`{"progress":{"percent":50}}`, `[]`, `null`, `{"createdAt":"2026-12-06T10:00:00Z"}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var rec Record
+		if err := json.Unmarshal(b, &rec); err != nil {
+			return
+		}
+		var raw struct {
+			ExpiresAt *int64 `json:"expiresAt"`
+		}
+		if json.Unmarshal(b, &raw) == nil && raw.ExpiresAt != nil && rec.ExpiresAt.Unix() != *raw.ExpiresAt {
+			t.Fatalf("expiresAt %d decoded as %s", *raw.ExpiresAt, rec.ExpiresAt)
+		}
+	})
 }
