@@ -1592,6 +1592,38 @@ func TestMappingTemplatesRender(t *testing.T) {
 		}
 	})
 
+	// DynamoDB's refusals of GET /jobs and GET /jobs/{jobId}. A bad parameter asks for an index
+	// named after it: on AWS, IAM refuses it first (the role may Query byOwner only); where IAM is
+	// not checked, DynamoDB's validation does. Both are the same 400.
+	t.Run("dynamodb error response", func(t *testing.T) {
+		denied := func(index string) string {
+			return `{"__type":"com.amazon.coral.service#AccessDeniedException","Message":"User: arn:aws:sts::123456789012:assumed-role/stepjobs-ci-ApiGatewayJobsTableRole-X/BackplaneAssumeRoleSession is not authorized to perform: dynamodb:Query on resource: arn:aws:dynamodb:eu-central-1:123456789012:table/stepjobs-ci-jobs/index/` + index + ` because no identity-based policy allows the dynamodb:Query action"}`
+		}
+		tests := map[string]struct {
+			body, want string
+			status     int
+		}{
+			"bad limit, IAM":          {body: denied("InvalidLimit"), want: `{"message":"limit must be a whole number from 1 to 100","code":"InvalidLimit"}`},
+			"bad status, IAM":         {body: denied("InvalidStatus"), want: `{"message":"status must be one of RUNNING, SUCCEEDED, FAILED, ABORTED, TIMED_OUT","code":"InvalidStatus"}`},
+			"bad cursor, IAM":         {body: denied("InvalidCursor"), want: `{"message":"cursor is not one this API gave you: pass nextCursor of your previous page unchanged","code":"InvalidCursor"}`},
+			"bad limit, validation":   {body: `{"__type":"com.amazonaws.dynamodb.v20120810#ValidationException","message":"The table does not have the specified index: InvalidLimit"}`, want: `{"message":"limit must be a whole number from 1 to 100","code":"InvalidLimit"}`},
+			"no caller, validation":   {body: `{"__type":"com.amazonaws.dynamodb.v20120810#ValidationException","message":"The table does not have the specified index: NoCallerIdentity"}`, want: `{"message":"no caller identity: is the authorizer configured","code":"NoCallerIdentity"}`},
+			"the stack's own refusal": {body: denied("byOwner"), want: `{"message":"the API may not read the jobs table","code":"AccessDeniedException"}`, status: 502},
+			"table access denied": {body: `{"__type":"com.amazon.coral.service#AccessDeniedException","Message":"User: arn:aws:sts::1:assumed-role/r/s is not authorized to perform: dynamodb:GetItem on resource: arn:aws:dynamodb:eu-central-1:1:table/t"}`,
+				want: `{"message":"the API may not read the jobs table","code":"AccessDeniedException"}`, status: 502},
+			"other validation":      {body: `{"__type":"com.amazonaws.dynamodb.v20120810#ValidationException","message":"One or more parameter values were invalid"}`, want: `{"message":"One or more parameter values were invalid","code":"ValidationException"}`},
+			"throttled":             {body: `{"__type":"com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException","message":"slow down"}`, want: `{"message":"slow down","code":"ProvisionedThroughputExceededException"}`, status: 429},
+			"not a refusal of ours": {body: `{"__type":"com.amazonaws.dynamodb.v20120810#ValidationException","message":"The table does not have the specified index: byOwner"}`, want: `{"message":"The table does not have the specified index: byOwner","code":"ValidationException"}`},
+		}
+		for name, tc := range tests {
+			t.Run(name, func(t *testing.T) {
+				res := renderTemplateAs(t, root, dynamoDBErrorResponseFile, vtl.Request{Body: []byte(tc.body)}, testOwner)
+				assert.JSONEq(t, tc.want, res.Body)
+				assert.Equal(t, tc.status, res.Status, "0: the integration response's status")
+			})
+		}
+	})
+
 	t.Run("reject request", func(t *testing.T) {
 		out := renderTemplate(t, root, rejectRequestFile, vtl.Request{Body: []byte("a=b")})
 		assert.JSONEq(t, `{"stateMachineArn":"Content-Type must be application/json","executionArn":"Content-Type must be application/json"}`, out)
