@@ -129,7 +129,7 @@ func createTable(ctx context.Context, api tableAPI, t slsconfig.Table) error {
 			return fmt.Errorf("describe table %s: %w", t.TableName, err)
 		}
 		if out.Table != nil && out.Table.TableStatus == ddbtypes.TableStatusActive {
-			return nil
+			return checkIndexes(t, out.Table)
 		}
 		select {
 		case <-ctx.Done():
@@ -137,6 +137,23 @@ func createTable(ctx context.Context, api tableAPI, t slsconfig.Table) error {
 		case <-tick.C:
 		}
 	}
+}
+
+// checkIndexes reports an index of t the table lacks: a table kept from an
+// older version (--data) has the shape it was created with, and dynalite
+// cannot add an index to it.
+func checkIndexes(t slsconfig.Table, have *ddbtypes.TableDescription) error {
+	for _, ix := range t.Indexes {
+		found := false
+		for _, h := range have.GlobalSecondaryIndexes {
+			found = found || aws.ToString(h.IndexName) == ix.Name
+		}
+		if !found {
+			return fmt.Errorf("table %s has no index %s (it was created before the index was declared): "+
+				"delete the dynamodb folder of the data directory, or the table, so that it is created again", t.TableName, ix.Name)
+		}
+	}
+	return nil
 }
 
 // bucketAPI is the part of the S3 client ensureBucket uses.

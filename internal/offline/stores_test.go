@@ -75,7 +75,20 @@ func (c *createCall) CreateTable(_ context.Context, in *dynamodb.CreateTableInpu
 }
 
 func (c *createCall) DescribeTable(context.Context, *dynamodb.DescribeTableInput, ...func(*dynamodb.Options)) (*dynamodb.DescribeTableOutput, error) {
-	return &dynamodb.DescribeTableOutput{Table: &ddbtypes.TableDescription{TableStatus: ddbtypes.TableStatusActive}}, nil
+	desc := &ddbtypes.TableDescription{TableStatus: ddbtypes.TableStatusActive}
+	if c.in != nil { // created as asked; an older table has no index
+		for _, g := range c.in.GlobalSecondaryIndexes {
+			desc.GlobalSecondaryIndexes = append(desc.GlobalSecondaryIndexes, ddbtypes.GlobalSecondaryIndexDescription{IndexName: g.IndexName})
+		}
+	}
+	return &dynamodb.DescribeTableOutput{Table: desc}, nil
+}
+
+// oldTable is a table that exists already, without the indexes declared since.
+type oldTable struct{ createCall }
+
+func (*oldTable) CreateTable(context.Context, *dynamodb.CreateTableInput, ...func(*dynamodb.Options)) (*dynamodb.CreateTableOutput, error) {
+	return nil, &ddbtypes.ResourceInUseException{Message: aws.String("Table already exists")}
 }
 
 // The table is created with serverless.yml's global secondary indexes, each
@@ -100,4 +113,15 @@ func TestCreateTableWithIndexes(t *testing.T) {
 	assert.Equal(t, []string{"status"}, gsi.Projection.NonKeyAttributes)
 	assert.Equal(t, "createdAt", aws.ToString(gsi.KeySchema[1].AttributeName))
 	assert.Equal(t, ddbtypes.KeyTypeRange, gsi.KeySchema[1].KeyType)
+}
+
+// A table kept from before an index was declared is refused with what to do.
+func TestCreateTableKeptWithoutIndex(t *testing.T) {
+	table := slsconfig.Table{LogicalID: "JobsTable", TableName: "jobs",
+		KeySchema: []slsconfig.KeyAttribute{{Name: "jobId", KeyType: "HASH", Type: "S"}},
+		Indexes: []slsconfig.Index{{Name: "byOwner", ProjectionType: "ALL",
+			KeySchema: []slsconfig.KeyAttribute{{Name: "owner", KeyType: "HASH", Type: "S"}}}}}
+	err := createTable(t.Context(), &oldTable{}, table)
+	assert.ErrorContains(t, err, "table jobs has no index byOwner")
+	assert.ErrorContains(t, err, "delete the dynamodb folder of the data directory")
 }
