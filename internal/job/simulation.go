@@ -171,18 +171,17 @@ type SimulationOption func(*BatchSimulation)
 // progressReporter returns the callback encodeResult calls, or nil when no
 // progress is kept. A failed write is logged, never fatal: the records are
 // what the job is for, progress is advisory.
-func (h *BatchSimulation) progressReporter(ctx context.Context, log *slog.Logger, in SimulationInput) func(int) {
+func (h *BatchSimulation) progressReporter(ctx context.Context, log *slog.Logger, in SimulationInput, total int) func(int) {
 	if h.progress == nil {
 		return nil
 	}
-	req, _ := ParseSimulationRequest(in.Request, h.allowFailures) // parsed before, cannot fail here
-	t := newProgressThrottle(req.Records, h.progressInterval, h.now)
+	t := newProgressThrottle(total, h.progressInterval, h.now)
 	return func(generated int) {
 		if !t.due(generated) {
 			return
 		}
 		t.mark(generated)
-		p := Progress{Generated: generated, Total: req.Records, UpdatedAt: h.now().UTC()}
+		p := Progress{Generated: generated, Total: total, UpdatedAt: h.now().UTC()}
 		if err := h.progress.RecordProgress(ctx, in.JobID, in.ExecutionARN, p); err != nil {
 			log.WarnContext(ctx, "progress not recorded", "recordsGenerated", generated, "err", err)
 		}
@@ -231,7 +230,7 @@ func (h *BatchSimulation) Handle(ctx context.Context, in SimulationInput) (Resul
 	if req.Seed != nil {
 		seed = *req.Seed
 	}
-	body := encodeResult(in.JobID, seed, req.Records, h.progressReporter(ctx, log, in))
+	body := encodeResult(in.JobID, seed, req.Records, h.progressReporter(ctx, log, in, req.Records))
 	key := ResultKey(in.JobID)
 	bucket, err := h.results.PutResult(ctx, key, body)
 	if err != nil {
