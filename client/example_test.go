@@ -1,6 +1,7 @@
 package client_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -149,4 +150,34 @@ func ExampleClient_Result() {
 	// Output:
 	// link valid until 2026-11-23T12:15:00Z
 	// {"records":2}
+}
+
+// A receiver of completion callbacks checks the signature before it trusts
+// the body. The secret is the stage's callback secret (docs/callbacks.md).
+func ExampleVerifyCallbackRequest() {
+	secret := []byte("the stage's callback secret")
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		cb, err := client.VerifyCallbackRequest(r, secret, client.DefaultCallbackTolerance)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusUnauthorized) // not from us: the sender retries
+			return
+		}
+		fmt.Println(cb.JobID, cb.Status)
+		w.WriteHeader(http.StatusNoContent) // any 2xx: delivered
+	}))
+	defer receiver.Close()
+
+	// What the API sends, signed as the notifier signs it.
+	body := []byte(`{"jobId":"0123456789abcdef-report-42","status":"SUCCEEDED","result":{"records":500}}`)
+	req, _ := http.NewRequest(http.MethodPost, receiver.URL, bytes.NewReader(body))
+	req.Header.Set(client.CallbackSignatureHeader, client.SignCallback(secret, time.Now(), body))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		log.Fatal(err)
+	}
+	resp.Body.Close()
+	fmt.Println(resp.StatusCode)
+	// Output:
+	// 0123456789abcdef-report-42 SUCCEEDED
+	// 204
 }

@@ -376,6 +376,10 @@ func TestStackResources(t *testing.T) {
 		"BatchSimulationLogGroup AWS::Logs::LogGroup",
 		"BatchSimulationRole AWS::IAM::Role",
 		"BatchSimulationThrottlesAlarm AWS::CloudWatch::Alarm",
+		"CallbackDeadLetterAlarm AWS::CloudWatch::Alarm",
+		"CallbackDeadLetterQueue AWS::SQS::Queue",
+		"CallbackDeadLetterQueuePolicy AWS::SQS::QueuePolicy",
+		"CallbackSigningSecret AWS::SecretsManager::Secret",
 		"Dashboard AWS::CloudWatch::Dashboard",
 		"GatewayResponseDefault4XX AWS::ApiGateway::GatewayResponse",
 		"GatewayResponseDefault5XX AWS::ApiGateway::GatewayResponse",
@@ -392,6 +396,11 @@ func TestStackResources(t *testing.T) {
 		"JobsStateMachineLogGroup AWS::Logs::LogGroup",
 		"JobsStateMachineRole AWS::IAM::Role",
 		"JobsTable AWS::DynamoDB::Table",
+		"NotifierEventBridgeLambdaPermission1 AWS::Lambda::Permission",
+		"NotifierLambdaEvConf AWS::Lambda::EventInvokeConfig",
+		"NotifierLambdaFunction AWS::Lambda::Function",
+		"NotifierLogGroup AWS::Logs::LogGroup",
+		"NotifierRole AWS::IAM::Role",
 		"ResultsBucket AWS::S3::Bucket",
 		"ResultsBucketPolicy AWS::S3::BucketPolicy",
 		"ServerlessDeploymentBucket AWS::S3::Bucket",
@@ -406,6 +415,7 @@ func TestStackResources(t *testing.T) {
 		"StatusUpdateLogGroup AWS::Logs::LogGroup",
 		"StatusUpdateRole AWS::IAM::Role",
 		"StatusUpdateThrottlesAlarm AWS::CloudWatch::Alarm",
+		"Stepjobscinotifierrule1EventBridgeRule AWS::Events::Rule",
 		"StepjobscistatusUpdaterule1EventBridgeRule AWS::Events::Rule",
 		"TrackingErrorsAlarm AWS::CloudWatch::Alarm",
 		"TrackingLambdaFunction AWS::Lambda::Function",
@@ -823,7 +833,26 @@ func TestStackIAM(t *testing.T) {
 			"s3:GetObject":          {stack.GetAttMarker("ResultsBucket", "Arn") + "/results/*"},
 			"xray:PutTraceSegments": xray, "xray:PutTelemetryRecords": xray,
 		}},
+		// The notifier reads the signing secret and nothing else: no table, no bucket.
+		"notifier": {role: "NotifierRole", want: lambdaGrant{
+			"logs:CreateLogStream":          {logGroup("notifier")},
+			"logs:PutLogEvents":             {logGroup("notifier")},
+			"secretsmanager:GetSecretValue": {stack.RefMarker("CallbackSigningSecret")},
+			// Lambda's on-failure destination sends with the function's role.
+			"sqs:SendMessage":       {stack.GetAttMarker("CallbackDeadLetterQueue", "Arn")},
+			"xray:PutTraceSegments": xray, "xray:PutTelemetryRecords": xray,
+		}},
 	}
+	t.Run("only the notifier reads the signing secret", func(t *testing.T) {
+		for _, s := range all {
+			if !s.Grants("secretsmanager") {
+				continue
+			}
+			assert.Equal(t, "NotifierRole", s.Owner, "%s policy %s allows %v", s.Owner, s.Policy, s.Actions)
+			assert.Equal(t, []string{"secretsmanager:GetSecretValue"}, s.Actions)
+			assert.Equal(t, []string{stack.RefMarker("CallbackSigningSecret")}, s.Resources)
+		}
+	})
 	for key, tc := range tests {
 		t.Run(key, func(t *testing.T) {
 			fn := resource(t, p, stack.FunctionLogicalID(key), "AWS::Lambda::Function")
@@ -873,8 +902,8 @@ func TestStackFunctions(t *testing.T) {
 
 	assert.ElementsMatch(t, []string{
 		"AuthorizerLambdaFunction", "BatchSimulationLambdaFunction", "JobResultLambdaFunction",
-		"StatusUpdateLambdaFunction", "TrackingLambdaFunction",
-	}, p.tmpl.OfType("AWS::Lambda::Function"), "the three task functions and the two API functions (TestStackAPIFunctions)")
+		"StatusUpdateLambdaFunction", "TrackingLambdaFunction", "NotifierLambdaFunction",
+	}, p.tmpl.OfType("AWS::Lambda::Function"), "the three task functions, the two API functions (TestStackAPIFunctions) and the callback notifier")
 	for key, dir := range functionKeys {
 		t.Run(key, func(t *testing.T) {
 			fn := resource(t, p, stack.FunctionLogicalID(key), "AWS::Lambda::Function")
@@ -1712,9 +1741,7 @@ const statusChangeDLQ = "StatusUpdateDeadLetterQueue"
 // this rule (and the function's role) may write, watched by an alarm.
 func TestStackStatusChangeRule(t *testing.T) {
 	p := packageStack(t)
-	rules := p.tmpl.OfType("AWS::Events::Rule")
-	require.Len(t, rules, 1)
-	r := p.tmpl.Resources[rules[0]]
+	r := resource(t, p, "StepjobscistatusUpdaterule1EventBridgeRule", "AWS::Events::Rule")
 	ruleName := "stepjobs-" + stackStage + "-job-status-change"
 	ruleARN := fmt.Sprintf("arn:aws:events:%s:%s:rule/%s", stackRegion, stackEnv.AccountID, ruleName)
 	assert.Equal(t, ruleName, r.Properties["Name"])
@@ -1773,11 +1800,25 @@ func TestStackStatusChangeRule(t *testing.T) {
 	assert.Equal(t, "events.amazonaws.com", evalString(t, p, perm.Properties["Principal"]))
 	assert.Equal(t, ruleARN, evalString(t, p, perm.Properties["SourceArn"]))
 
+	checkAsyncDeadLetters(t, p, deadLetters{function: "StatusUpdate", queue: statusChangeDLQ,
+		queueName: "stepjobs-" + stackStage + "-status-update-dlq", ruleARN: ruleARN, alarm: "StatusUpdateDeadLetterAlarm"})
+}
+
+// deadLetters names what a rule-driven function's failures go to: its
+// asynchronous invocation config (<function>LambdaEvConf), its dead-letter
+// queue and that queue's alarm.
+type deadLetters struct {
+	function, queue, queueName, ruleARN, alarm string
+}
+
+// checkAsyncDeadLetters: two retries, then the dead-letter queue, which is
+// encrypted, keeps 14 days, may be written only by the rule, and pages.
+func checkAsyncDeadLetters(t *testing.T, p packaged, d deadLetters) {
+	t.Helper()
+	statusChangeDLQ, ruleARN := d.queue, d.ruleARN
 	t.Run("asynchronous invocations: two retries, then the dead-letter queue", func(t *testing.T) {
-		configs := p.tmpl.OfType("AWS::Lambda::EventInvokeConfig")
-		require.Len(t, configs, 1)
-		c := p.tmpl.Resources[configs[0]]
-		assert.Equal(t, stack.RefMarker("StatusUpdateLambdaFunction"), evalString(t, p, c.Properties["FunctionName"]))
+		c := resource(t, p, d.function+"LambdaEvConf", "AWS::Lambda::EventInvokeConfig")
+		assert.Equal(t, stack.RefMarker(d.function+"LambdaFunction"), evalString(t, p, c.Properties["FunctionName"]))
 		assert.Equal(t, 2.0, c.Properties["MaximumRetryAttempts"])
 		assert.Equal(t, 21600.0, c.Properties["MaximumEventAgeInSeconds"])
 		assert.Equal(t, stack.GetAttMarker(statusChangeDLQ, "Arn"), evalString(t, p, lookup(t, c.Properties, "DestinationConfig", "OnFailure", "Destination")))
@@ -1787,11 +1828,10 @@ func TestStackStatusChangeRule(t *testing.T) {
 		q := resource(t, p, statusChangeDLQ, "AWS::SQS::Queue")
 		assert.Equal(t, true, q.Properties["SqsManagedSseEnabled"], "encrypted at rest")
 		assert.Equal(t, float64(14*24*3600), q.Properties["MessageRetentionPeriod"], "the longest SQS keeps a message")
-		assert.Equal(t, "stepjobs-"+stackStage+"-status-update-dlq", q.Properties["QueueName"])
+		assert.Equal(t, d.queueName, q.Properties["QueueName"])
 
-		policies := p.tmpl.OfType("AWS::SQS::QueuePolicy")
-		require.Len(t, policies, 1)
-		qp := p.tmpl.Resources[policies[0]]
+		policy := d.queue + "Policy"
+		qp := resource(t, p, policy, "AWS::SQS::QueuePolicy")
 		queues, _ := qp.Properties["Queues"].([]any)
 		require.Len(t, queues, 1)
 		assert.Equal(t, stack.RefMarker(statusChangeDLQ), evalString(t, p, queues[0]))
@@ -1799,7 +1839,7 @@ func TestStackStatusChangeRule(t *testing.T) {
 		require.NoError(t, err)
 		var allows, denies int
 		for _, s := range all {
-			if s.Owner != policies[0] {
+			if s.Owner != policy {
 				continue
 			}
 			assert.Equal(t, []string{stack.GetAttMarker(statusChangeDLQ, "Arn")}, s.Resources)
@@ -1810,7 +1850,7 @@ func TestStackStatusChangeRule(t *testing.T) {
 				assert.Equal(t, []string{"sqs:SendMessage"}, s.Actions)
 				arnEquals, _ := s.Condition["ArnEquals"].(map[string]any)
 				require.NotNil(t, arnEquals, "a condition on the source: %v", s.Condition)
-				assert.Equal(t, ruleARN, evalString(t, p, arnEquals["aws:SourceArn"]), "only the status change rule")
+				assert.Equal(t, ruleARN, evalString(t, p, arnEquals["aws:SourceArn"]), "only its rule")
 			case "Deny":
 				denies++
 				assert.Equal(t, map[string]any{"Bool": map[string]any{"aws:SecureTransport": false}}, s.Condition)
@@ -1821,15 +1861,50 @@ func TestStackStatusChangeRule(t *testing.T) {
 	})
 
 	t.Run("an alarm on the queue's depth", func(t *testing.T) {
-		a := resource(t, p, "StatusUpdateDeadLetterAlarm", "AWS::CloudWatch::Alarm")
+		a := resource(t, p, d.alarm, "AWS::CloudWatch::Alarm")
 		assert.Equal(t, "AWS/SQS", a.Properties["Namespace"])
 		assert.Equal(t, "ApproximateNumberOfMessagesVisible", a.Properties["MetricName"])
 		assert.Equal(t, "QueueName", lookup(t, a.Properties, "Dimensions", 0, "Name"))
 		assert.Equal(t, stack.GetAttMarker(statusChangeDLQ, "QueueName"), evalString(t, p, lookup(t, a.Properties, "Dimensions", 0, "Value")))
 		assert.Equal(t, "GreaterThanThreshold", a.Properties["ComparisonOperator"])
-		assert.Equal(t, 0.0, a.Properties["Threshold"], "one message is a job whose record may be wrong")
+		assert.Equal(t, 0.0, a.Properties["Threshold"], "one message is one too many")
 		assert.Equal(t, stack.RefMarker("AlarmTopic"), evalString(t, p, lookup(t, a.Properties, "AlarmActions", 0)))
 	})
+}
+
+// TestStackCallbackRule: every final status of the jobs' state machine reaches the notifier
+// with the whole event (its input holds the callbackUrl); the notifier has the time for its
+// backoff, names the stage's generated secret, and what it gives up on is dead-lettered.
+func TestStackCallbackRule(t *testing.T) {
+	p := packageStack(t)
+	r := resource(t, p, "Stepjobscinotifierrule1EventBridgeRule", "AWS::Events::Rule")
+	ruleName := "stepjobs-" + stackStage + "-job-callback"
+	assert.Equal(t, ruleName, r.Properties["Name"])
+	pattern, _ := r.Properties["EventPattern"].(map[string]any)
+	assert.Equal(t, []any{"aws.states"}, pattern["source"])
+	assert.Equal(t, []any{"Step Functions Execution Status Change"}, pattern["detail-type"])
+	assert.Equal(t, []any{"SUCCEEDED", "FAILED", "ABORTED", "TIMED_OUT"}, lookup(t, pattern, "detail", "status"))
+	assert.Equal(t, stack.RefMarker(stackSM), evalString(t, p, lookup(t, pattern, "detail", "stateMachineArn", 0)))
+	targets, _ := r.Properties["Targets"].([]any)
+	require.Len(t, targets, 1)
+	target, _ := targets[0].(map[string]any)
+	assert.NotContains(t, target, "InputTransformer", "the whole event: detail.input is the callbackUrl's carrier")
+	assert.Equal(t, stack.GetAttMarker("NotifierLambdaFunction", "Arn"), evalString(t, p, target["Arn"]))
+	assert.Equal(t, stack.GetAttMarker("CallbackDeadLetterQueue", "Arn"), evalString(t, p, lookup(t, target, "DeadLetterConfig", "Arn")))
+
+	fn := resource(t, p, "NotifierLambdaFunction", "AWS::Lambda::Function")
+	assert.Equal(t, 900.0, fn.Properties["Timeout"], "the backoff of one invocation needs Lambda's longest timeout")
+	assert.Equal(t, stack.RefMarker("CallbackSigningSecret"), evalString(t, p, lookup(t, fn.Properties, "Environment", "Variables", "CALLBACK_SECRET_ARN")))
+	vars, _ := lookup(t, fn.Properties, "Environment", "Variables").(map[string]any)
+	assert.NotContains(t, vars, "CALLBACK_ALLOW_LOOPBACK", "private targets are refused on AWS")
+
+	secret := resource(t, p, "CallbackSigningSecret", "AWS::SecretsManager::Secret")
+	assert.Equal(t, 64.0, lookup(t, secret.Properties, "GenerateSecretString", "PasswordLength"), "generated at deploy, never in the template")
+	assert.NotContains(t, secret.Properties, "SecretString")
+
+	checkAsyncDeadLetters(t, p, deadLetters{function: "Notifier", queue: "CallbackDeadLetterQueue",
+		queueName: "stepjobs-" + stackStage + "-callback-dlq",
+		ruleARN:   fmt.Sprintf("arn:aws:events:%s:%s:rule/%s", stackRegion, stackEnv.AccountID, ruleName), alarm: "CallbackDeadLetterAlarm"})
 }
 
 // X-Ray everywhere, JSON access logs kept 30 days, state machine errors logged without data.
@@ -1975,7 +2050,9 @@ func TestStackAlarmsAndDashboard(t *testing.T) {
 	for _, fn := range []string{"TrackingLambdaFunction", "BatchSimulationLambdaFunction", "StatusUpdateLambdaFunction", "AuthorizerLambdaFunction", "JobResultLambdaFunction"} {
 		assert.True(t, dims[stack.RefMarker(fn)], "%s has Lambda alarms", fn)
 	}
-	assert.Equal(t, 2*5+5+1, len(got), "errors and throttles of 5 functions, 3 state machine alarms, 2 API alarms, the dead-letter queue")
+	// The notifier has no errors alarm: its errors are receivers that are down, which it
+	// retries; what it gives up on fills the callback dead-letter queue, whose alarm pages.
+	assert.Equal(t, 2*5+5+2, len(got), "errors and throttles of 5 functions, 3 state machine alarms, 2 API alarms, the two dead-letter queues")
 
 	dash := resource(t, p, "Dashboard", "AWS::CloudWatch::Dashboard")
 	body := evalString(t, p, dash.Properties["DashboardBody"])

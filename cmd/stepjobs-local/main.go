@@ -62,6 +62,12 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (op
 		}
 		return def
 	}
+	envDuration := func(name string, def time.Duration) time.Duration {
+		if v, err := time.ParseDuration(getenv("STEPJOBS_" + name)); err == nil {
+			return v
+		}
+		return def
+	}
 	c := &o.cfg
 	fs.IntVar(&c.APIPort, "port", envInt("PORT", c.APIPort), "API port (env STEPJOBS_PORT)")
 	fs.IntVar(&c.SFNPort, "sfn-port", envInt("SFN_PORT", c.SFNPort), "Step Functions API port (env STEPJOBS_SFN_PORT)")
@@ -85,11 +91,8 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (op
 	allow := fs.Bool("simulated-failures", env("SIMULATED_FAILURES", "true") == "true", "honour simulateFailure in job input (env STEPJOBS_SIMULATED_FAILURES)")
 	fs.StringVar(&c.MockConfig, "mock-config", getenv("SFN_MOCK_CONFIG"), "Step Functions Local mock configuration file: StartExecution with stateMachineArn#TestCase runs that test case's mocked responses (env SFN_MOCK_CONFIG, Step Functions Local's name)")
 	fs.StringVar(&c.Profile, "pprof", env("PPROF", ""), "serve Go's profiles (net/http/pprof, block and mutex profiling on) at this loopback address, e.g. 127.0.0.1:6060; empty: off (env STEPJOBS_PPROF)")
-	sweepEvery := offline.DefaultSweepInterval
-	if d, err := time.ParseDuration(env("SWEEP_INTERVAL", "")); err == nil {
-		sweepEvery = d
-	}
-	fs.DurationVar(&c.SweepInterval, "sweep-interval", sweepEvery, "how often expired job records are deleted (DynamoDB's TTL, which dynalite lacks); negative: never (env STEPJOBS_SWEEP_INTERVAL)")
+	fs.DurationVar(&c.SweepInterval, "sweep-interval", envDuration("SWEEP_INTERVAL", offline.DefaultSweepInterval), "how often expired job records are deleted (DynamoDB's TTL, which dynalite lacks); negative: never (env STEPJOBS_SWEEP_INTERVAL)")
+	callbackRetry := fs.Duration("callback-retry", envDuration("CALLBACK_RETRY", 30*time.Second), "how long the callback notifier keeps retrying a receiver within one invocation, in pauses from 2s doubling (AWS: 12m); Lambda's two retries and the dead-letter queue follow (env STEPJOBS_CALLBACK_RETRY)")
 	level := fs.String("log-level", env("LOG_LEVEL", "info"), "debug, info, warn or error (env STEPJOBS_LOG_LEVEL)")
 	fs.StringVar(&o.logFormat, "log-format", env("LOG_FORMAT", "json"), "json or text (env STEPJOBS_LOG_FORMAT)")
 	if err := fs.Parse(args); err != nil {
@@ -104,7 +107,8 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (op
 	if o.logFormat != "json" && o.logFormat != "text" {
 		return o, fmt.Errorf("--log-format %q: want json or text", o.logFormat)
 	}
-	c.FunctionEnv = map[string]string{"ALLOW_SIMULATED_FAILURES": strconv.FormatBool(*allow)}
+	c.FunctionEnv = map[string]string{"ALLOW_SIMULATED_FAILURES": strconv.FormatBool(*allow),
+		"CALLBACK_RETRY_BUDGET": callbackRetry.String()}
 	c.AuthDisabled = !*authOn
 	var err error
 	if c.Faults.Tasks, err = faults.ParseTaskFaults(*taskFaults); err != nil {
@@ -185,6 +189,9 @@ func printURLs(w io.Writer, srv *offline.Server) {
 	}
 	fmt.Fprintf(w, "  SQS                  %s  (aws sqs --endpoint-url %s ...)\n", u.SQS, u.SQS)
 	fmt.Fprintf(w, "  SNS                  %s  (aws sns --endpoint-url %s ...)\n", u.SNS, u.SNS)
+	if secret, ok := srv.Secret("CallbackSigningSecret"); ok {
+		fmt.Fprintf(w, "  Secrets Manager      %s  (callback signing secret: %s)\n", u.SecretsManager, secret)
+	}
 	fmt.Fprintln(w, "Ctrl-C stops it.")
 }
 

@@ -60,7 +60,7 @@ func TestParseFlags(t *testing.T) {
 		{name: "auth off from the environment", env: map[string]string{"STEPJOBS_AUTH": "false"},
 			check: func(t *testing.T, o options) { assert.True(t, o.cfg.AuthDisabled) }},
 		{name: "flags", args: []string{"--port", "9000", "--sfn-port=9001", "--s3-port", "9002", "--sqs-port", "9003", "--sns-port=9004", "--data", "/tmp/x",
-			"--stage", "prod", "--log-level", "debug", "--log-format", "text", "--simulated-failures=false",
+			"--stage", "prod", "--log-level", "debug", "--log-format", "text", "--simulated-failures=false", "--callback-retry", "5s",
 			"--dynamodb-endpoint", "http://127.0.0.1:4566", "--s3-endpoint", "http://127.0.0.1:4567"},
 			check: func(t *testing.T, o options) {
 				assert.Equal(t, 9000, o.cfg.APIPort)
@@ -73,11 +73,13 @@ func TestParseFlags(t *testing.T) {
 				assert.Equal(t, "DEBUG", o.logLevel.String())
 				assert.Equal(t, "text", o.logFormat)
 				assert.Equal(t, "false", o.cfg.FunctionEnv["ALLOW_SIMULATED_FAILURES"])
+				assert.Equal(t, "5s", o.cfg.FunctionEnv["CALLBACK_RETRY_BUDGET"])
 				assert.Equal(t, "http://127.0.0.1:4566", o.cfg.DynamoDBEndpoint)
 				assert.Equal(t, "http://127.0.0.1:4567", o.cfg.S3Endpoint)
 			}},
-		{name: "environment", env: map[string]string{"STEPJOBS_PORT": "7000", "STEPJOBS_DATA": ".data", "STEPJOBS_LOG_LEVEL": "warn"},
+		{name: "environment", env: map[string]string{"STEPJOBS_PORT": "7000", "STEPJOBS_DATA": ".data", "STEPJOBS_LOG_LEVEL": "warn", "STEPJOBS_CALLBACK_RETRY": "1m"},
 			check: func(t *testing.T, o options) {
+				assert.Equal(t, "1m0s", o.cfg.FunctionEnv["CALLBACK_RETRY_BUDGET"])
 				assert.Equal(t, 7000, o.cfg.APIPort)
 				assert.Equal(t, ".data", o.cfg.DataDir)
 				assert.Equal(t, "WARN", o.logLevel.String())

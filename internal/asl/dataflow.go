@@ -429,3 +429,29 @@ func (c *Catcher) ApplyAssign(errOutput any, env *Env) (map[string]any, error) {
 func javaQuote(s string) string {
 	return `"` + strings.NewReplacer(`\`, `\\`, `"`, `\"`).Replace(s) + `"`
 }
+
+// AfterInputPath is a JSONPath state's input after InputPath alone (the
+// TestState API shows each step of EffectiveInput apart).
+func (s *State) AfterInputPath(input any, env *Env) (any, error) {
+	return applyIOPath(s.InputPath, s.InputPathNull, input, env)
+}
+
+// AfterParameters applies Parameters (a Map's item selector excepted) to
+// the input after InputPath: the second step of EffectiveInput.
+func (s *State) AfterParameters(afterInputPath any, env *Env) (any, error) {
+	if s.Parameters != nil && s.Type != TypeMap {
+		return s.Parameters.Evaluate(afterInputPath, env)
+	}
+	return afterInputPath, nil
+}
+
+// AfterResultPath applies ResultPath to the raw state input and the
+// selected result: the step of EffectiveOutput before OutputPath.
+func (s *State) AfterResultPath(stateInput, selected any) (any, error) {
+	return ApplyResultPath(s.ResultPath, s.ResultPathNull, stateInput, selected)
+}
+
+// ApplyOutputPath applies OutputPath: the last step of EffectiveOutput.
+func (s *State) ApplyOutputPath(v any, env *Env) (any, error) {
+	return applyIOPath(s.OutputPath, s.OutputPathNull, v, env)
+}

@@ -749,8 +749,13 @@ func (p *parser) parallel(st *State, m map[string]any, sp string, jsonata bool) 
 		return
 	}
 	a, ok := v.([]any)
-	if !ok || len(a) == 0 {
+	if !ok {
 		p.schema(sp+"/Branches", "Field 'Branches' must be a non-empty array")
+		return
+	}
+	if len(a) == 0 {
+		// AWS's words (recorded in LocalStack's test_parallel_state_empty_branches).
+		p.schema(sp+"/Branches", "Value cannot be empty")
 		return
 	}
 	for i, b := range a {

@@ -155,7 +155,7 @@ func (e *Rules) Redeliver(ctx context.Context, dir string, engine executionListe
 				continue
 			}
 			c := sfn.StatusChange{ExecutionARN: ex.ExecutionARN, StateMachineARN: ex.StateMachineARN, Name: ex.Name,
-				Status: ex.Status, Error: ex.Error, Cause: ex.Cause, Output: ex.Output, Time: ex.StopDate}
+				Status: ex.Status, Input: ex.Input, Error: ex.Error, Cause: ex.Cause, Output: ex.Output, Time: ex.StopDate}
 			todo = append(todo, e.deliveries(c, func(key string) bool {
 				if done[key] {
 					keep = append(keep, key)

@@ -10,9 +10,11 @@ import (
 	"io"
 	"log/slog"
 	"maps"
+	"regexp"
 	"slices"
 	"strconv"
 	"time"
+	"unicode/utf8"
 
 	"github.com/asyncjobs/stepjobs/internal/metrics"
 	"github.com/asyncjobs/stepjobs/internal/weather"
@@ -73,8 +75,8 @@ func ParseSimulationRequest(raw []byte, allowFailures bool) (SimulationRequest, 
 		return req, invalid("unexpected data after the request object")
 	}
 	for _, name := range slices.Sorted(maps.Keys(body)) {
-		if name != "records" && name != "seed" && name != "simulateFailure" {
-			return req, invalid(fmt.Sprintf("unknown field %q (allowed: records, seed, simulateFailure)", name))
+		if name != "records" && name != "seed" && name != "simulateFailure" && name != "callbackUrl" {
+			return req, invalid(fmt.Sprintf("unknown field %q (allowed: records, seed, simulateFailure, callbackUrl)", name))
 		}
 	}
 	if n, ok, err := wholeNumber("records", body["records"]); err != nil {
@@ -89,6 +91,9 @@ func ParseSimulationRequest(raw []byte, allowFailures bool) (SimulationRequest, 
 		return req, err
 	} else if ok {
 		req.Seed = &s
+	}
+	if err := checkCallbackURL(body["callbackUrl"]); err != nil {
+		return req, err
 	}
 	if f, ok := body["simulateFailure"]; ok && string(f) != "null" {
 		var mode string
@@ -276,4 +281,30 @@ func encodeResult(jobID string, seed int64, records int, progress func(int)) []b
 	buf = append(buf, `,"observations":`...)
 	buf = weather.NewGenerator(seed).AppendArrayEach(buf, records, progressEvery(records), progress)
 	return append(buf, '}')
+}
+
+// CallbackURLPattern is the start schema's pattern of callbackUrl
+// (schemas/start-execution.json; a test keeps the two equal): https, or
+// http to a loopback host, which only the local runtime calls. The
+// notifier checks the target again at delivery (internal/callback).
+const CallbackURLPattern = `^(https://([A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])|http://(localhost|127\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}|\[::1\]))(:[0-9]{1,5})?([/?][^\s#]*)?$`
+
+// MaxCallbackURLLen is the schema's maxLength of callbackUrl.
+const MaxCallbackURLLen = 2048
+
+var callbackURL = regexp.MustCompile(CallbackURLPattern)
+
+// checkCallbackURL checks an optional callbackUrl as the schema does.
+func checkCallbackURL(raw json.RawMessage) error {
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil
+	}
+	var u string
+	if raw[0] != '"' || json.Unmarshal(raw, &u) != nil {
+		return invalid(fmt.Sprintf("callbackUrl must be a string, got %s", jsonKind(raw[0])))
+	}
+	if utf8.RuneCountInString(u) > MaxCallbackURLLen || !callbackURL.MatchString(u) {
+		return invalid("callbackUrl must be an https URL (http only to a loopback host), at most 2048 characters")
+	}
+	return nil
 }

@@ -41,7 +41,7 @@ func TestParseSimulationRequest(t *testing.T) {
 		{name: "huge records", raw: `{"records":99999999999999999999}`, wantErr: "records must be a whole number"},
 		{name: "seed as string", raw: `{"seed":"42"}`, wantErr: "seed must be a number, got a string"},
 		{name: "seed too large", raw: `{"seed":9223372036854775808}`, wantErr: "seed must be a whole number that fits in 64 bits"},
-		{name: "unknown field", raw: `{"records":1,"color":"red"}`, wantErr: `unknown field "color" (allowed: records, seed, simulateFailure)`},
+		{name: "unknown field", raw: `{"records":1,"color":"red"}`, wantErr: `unknown field "color" (allowed: records, seed, simulateFailure, callbackUrl)`},
 		{name: "field names are exact", raw: `{"Records":1}`, wantErr: `unknown field "Records"`},
 		{name: "simulateFailure null is absent", raw: `{"simulateFailure":null}`, want: job.SimulationRequest{Records: 100}},
 		{name: "object with a non-string key", raw: `{1:2}`, wantErr: "the request is not valid JSON"},

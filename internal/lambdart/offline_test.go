@@ -3,12 +3,15 @@ package lambdart_test
 import (
 	"context"
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/asyncjobs/stepjobs/client"
 	"github.com/asyncjobs/stepjobs/internal/offline"
 )
 
@@ -65,5 +68,38 @@ func TestProcessModeJobs(t *testing.T) {
 		assert.Equal(t, "SimulatedFailure", proc.errName)
 		assert.Equal(t, inproc.errName, proc.errName)
 		assert.JSONEq(t, inproc.cause, proc.cause)
+	})
+	t.Run("a callback from the real notifier binary", func(t *testing.T) {
+		cfg := offline.DefaultConfig()
+		cfg.Dir = "../.."
+		cfg.APIPort, cfg.SFNPort, cfg.S3Port, cfg.DynamoDBPort, cfg.SQSPort, cfg.SNSPort = 0, 0, 0, 0, 0, 0
+		cfg.LambdaMode = offline.LambdaProcess
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		defer cancel()
+		srv, err := offline.Start(ctx, cfg)
+		require.NoError(t, err)
+		defer func() { _ = srv.Close(context.Background()) }()
+		secret, ok := srv.Secret("CallbackSigningSecret")
+		require.True(t, ok)
+		got := make(chan client.Callback, 1)
+		receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			cb, err := client.VerifyCallbackRequest(r, []byte(secret), 0)
+			if err != nil {
+				http.Error(w, err.Error(), http.StatusUnauthorized)
+				return
+			}
+			got <- cb
+		}))
+		defer receiver.Close()
+		ex, err := srv.Engine().StartExecution(ctx, srv.Resources().StateMachines["jobs"], "job-cb",
+			`{"records": 2, "callbackUrl": "`+receiver.URL+`/cb"}`)
+		require.NoError(t, err)
+		select {
+		case cb := <-got:
+			assert.Equal(t, "job-cb", cb.JobID)
+			assert.Equal(t, "SUCCEEDED", cb.Status)
+		case <-ctx.Done():
+			require.FailNow(t, "no callback", "%s", ex.ExecutionARN)
+		}
 	})
 }

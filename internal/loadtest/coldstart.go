@@ -28,6 +28,8 @@ var coldFunctions = []struct {
 	{"status-update", "./cmd/status-update", map[string]string{"TABLE_NAME": "jobs"}},
 	{"job-result", "./cmd/job-result", map[string]string{"TABLE_NAME": "jobs"}},
 	{"authorizer", "./cmd/authorizer", map[string]string{"AUTH_DISABLED": "true"}},
+	// {} has no callbackUrl: answered without reading the secret.
+	{"notifier", "./cmd/notifier", map[string]string{"CALLBACK_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:000000000000:secret:x"}},
 }
 
 // coldStart builds each function for this machine and starts it c.ColdRuns
@@ -50,7 +52,8 @@ func coldStart(ctx context.Context, c Command, w io.Writer) error {
 	env := map[string]string{"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",
 		"AWS_CONFIG_FILE": os.DevNull, "AWS_SHARED_CREDENTIALS_FILE": os.DevNull, "AWS_EC2_METADATA_DISABLED": "true",
 		// Nothing listens there: a function that tried a store would fail fast.
-		"AWS_ENDPOINT_URL_DYNAMODB": "http://127.0.0.1:9", "AWS_ENDPOINT_URL_S3": "http://127.0.0.1:9"}
+		"AWS_ENDPOINT_URL_DYNAMODB": "http://127.0.0.1:9", "AWS_ENDPOINT_URL_S3": "http://127.0.0.1:9",
+		"AWS_ENDPOINT_URL_SECRETS_MANAGER": "http://127.0.0.1:9"}
 	inits := make([][]time.Duration, len(coldFunctions))
 	firsts := make([][]time.Duration, len(coldFunctions))
 	for range c.ColdRuns {

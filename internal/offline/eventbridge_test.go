@@ -11,9 +11,11 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/asyncjobs/stepjobs/internal/callback"
 	"github.com/asyncjobs/stepjobs/internal/eventbridge"
 	"github.com/asyncjobs/stepjobs/internal/job"
 	"github.com/asyncjobs/stepjobs/internal/sfn"
+	"github.com/asyncjobs/stepjobs/internal/slsconfig"
 )
 
 // The EventBridge rules of the project's serverless.yml, named as the local
@@ -29,9 +31,7 @@ func TestProjectStatusChangeRule(t *testing.T) {
 	names := newStackNames(svc, "aws", map[string]string{"ResultsBucket": "b"})
 	rules, err := svc.EventRules(names)
 	require.NoError(t, err)
-	require.Len(t, rules, 1)
-	r := rules[0]
-	assert.Equal(t, "statusUpdate", r.Function)
+	r := ruleOf(t, rules, "statusUpdate")
 
 	machine := names.stateMachineARN("stepjobs-dev-jobs")
 	arn := "arn:aws:states:us-east-1:000000000000:execution:stepjobs-dev-jobs:0123456789abcdef-k1"
@@ -75,32 +75,84 @@ func TestProjectStatusChangeRule(t *testing.T) {
 	}
 }
 
+// ruleOf is the one rule whose target is function.
+func ruleOf(t *testing.T, rules []slsconfig.EventRule, function string) slsconfig.EventRule {
+	t.Helper()
+	var out []slsconfig.EventRule
+	for _, r := range rules {
+		if r.Function == function {
+			out = append(out, r)
+		}
+	}
+	require.Len(t, out, 1, "the rules of %s", function)
+	return out[0]
+}
+
+// The callback rule (serverless.yml, the notifier's eventBridge event)
+// hands the notifier the whole event of every final status of the jobs'
+// state machine, its input (the callbackUrl) and output (the result)
+// included.
+func TestProjectCallbackRule(t *testing.T) {
+	svc := loadProject(t)
+	names := newStackNames(svc, "aws", map[string]string{"ResultsBucket": "b"})
+	rules, err := svc.EventRules(names)
+	require.NoError(t, err)
+	r := ruleOf(t, rules, "notifier")
+	machine := names.stateMachineARN("stepjobs-dev-jobs")
+	in, out := `{"callbackUrl":"https://h.example.com/x"}`, `{"result":{"key":"k"}}`
+	for status, match := range map[string]bool{sfn.StatusSucceeded: true, sfn.StatusFailed: true, sfn.StatusAborted: true,
+		sfn.StatusTimedOut: true, sfn.StatusRunning: false} {
+		t.Run(status, func(t *testing.T) {
+			got, matched, err := eventbridge.Payload(r, sfn.StatusChange{ExecutionARN: "arn:x", StateMachineARN: machine,
+				Name: "0123456789abcdef-k", Status: status, Input: in, Output: &out, Time: time.Now()}, "us-east-1", "000000000000")
+			require.NoError(t, err)
+			require.Equal(t, match, matched)
+			if !match {
+				return
+			}
+			var ev callback.Event
+			require.NoError(t, json.Unmarshal(got, &ev), "the notifier reads it")
+			assert.Equal(t, "0123456789abcdef-k", ev.Detail.Name)
+			assert.Equal(t, status, ev.Detail.Status)
+			require.NotNil(t, ev.Detail.Input)
+			assert.Equal(t, in, *ev.Detail.Input)
+			require.NotNil(t, ev.Detail.Output)
+			assert.Equal(t, out, *ev.Detail.Output)
+		})
+	}
+	other, matched, err := eventbridge.Payload(r, sfn.StatusChange{StateMachineARN: "arn:aws:states:us-east-1:000000000000:stateMachine:other",
+		Status: sfn.StatusSucceeded}, "us-east-1", "000000000000")
+	require.NoError(t, err)
+	assert.False(t, matched, "%s", other)
+}
+
 func strconvQuote(s string) string {
 	b, _ := json.Marshal(s)
 	return string(b)
 }
 
 // TestProjectRuleDeliversOnce: with nothing failing, each status change the
-// project's rule matches (FAILED, ABORTED, TIMED_OUT) reaches status-update
-// exactly once, and nothing delivers it again later; SUCCEEDED and RUNNING
-// never do.
+// project's rules match reaches its function exactly once, and nothing
+// delivers it again later: status-update hears of FAILED, ABORTED and
+// TIMED_OUT, the notifier of those and SUCCEEDED, neither of RUNNING.
 func TestProjectRuleDeliversOnce(t *testing.T) {
 	svc := loadProject(t)
 	names := newStackNames(svc, "aws", map[string]string{"ResultsBucket": "b"})
 	rules, err := svc.EventRules(names)
 	require.NoError(t, err)
 	machine := names.stateMachineARN("stepjobs-dev-jobs")
-	tests := map[string]int{sfn.StatusFailed: 1, sfn.StatusAborted: 1, sfn.StatusTimedOut: 1, sfn.StatusSucceeded: 0, sfn.StatusRunning: 0}
+	tests := map[string][2]int{ // status-update's, the notifier's
+		sfn.StatusFailed: {1, 1}, sfn.StatusAborted: {1, 1}, sfn.StatusTimedOut: {1, 1}, sfn.StatusSucceeded: {0, 1}, sfn.StatusRunning: {0, 0}}
 	for status, want := range tests {
 		t.Run(status, func(t *testing.T) {
-			inv := &countingInvoker{}
-			e := eventbridge.New(rules, func(string) (sfn.Invoker, bool) { return inv, true }, "us-east-1", "000000000000", slog.New(slog.DiscardHandler))
+			inv := map[string]*countingInvoker{"statusUpdate": {}, "notifier": {}}
+			e := eventbridge.New(rules, func(key string) (sfn.Invoker, bool) { return inv[key], true }, "us-east-1", "000000000000", slog.New(slog.DiscardHandler))
 			e.Observe(sfn.StatusChange{ExecutionARN: "arn:x:0123456789abcdef-k", StateMachineARN: machine, Name: "0123456789abcdef-k",
 				Status: status, Time: time.Now()})
 			require.NoError(t, e.Wait(t.Context()))
 			time.Sleep(20 * time.Millisecond) // no late second delivery
 			e.Stop(t.Context())
-			assert.Equal(t, want, inv.count())
+			assert.Equal(t, want, [2]int{inv["statusUpdate"].count(), inv["notifier"].count()})
 			assert.Zero(t, e.Parked())
 		})
 	}

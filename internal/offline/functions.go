@@ -12,6 +12,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 
 	"github.com/asyncjobs/stepjobs/internal/function"
 	"github.com/asyncjobs/stepjobs/internal/function/catalog"
@@ -27,10 +28,11 @@ type FunctionDeps struct {
 	Ctx context.Context
 	// Env is the function's environment as serverless.yml declares it, with
 	// the stack's references resolved to local names.
-	Env      map[string]string
-	DynamoDB *dynamodb.Client
-	S3       *s3.Client
-	Logger   *slog.Logger
+	Env            map[string]string
+	DynamoDB       *dynamodb.Client
+	S3             *s3.Client
+	SecretsManager *secretsmanager.Client
+	Logger         *slog.Logger
 }
 
 // FunctionFactory builds one Lambda function's handler as its cmd/<dir>

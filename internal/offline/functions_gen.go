@@ -7,6 +7,7 @@ import (
 	"github.com/asyncjobs/stepjobs/internal/function/authorizer"
 	"github.com/asyncjobs/stepjobs/internal/function/batchsimulation"
 	"github.com/asyncjobs/stepjobs/internal/function/jobresult"
+	"github.com/asyncjobs/stepjobs/internal/function/notifier"
 	"github.com/asyncjobs/stepjobs/internal/function/statusupdate"
 	"github.com/asyncjobs/stepjobs/internal/function/tracking"
 	"github.com/asyncjobs/stepjobs/internal/sfn"
@@ -26,6 +27,9 @@ var Functions = map[string]FunctionFactory{
 	},
 	"job-result": func(d FunctionDeps) (sfn.Invoker, error) {
 		return invoker(jobresult.New(d.ctx(), d.env(), d.DynamoDB, d.S3))
+	},
+	"notifier": func(d FunctionDeps) (sfn.Invoker, error) {
+		return invoker(notifier.New(d.ctx(), d.env(), d.SecretsManager))
 	},
 	"status-update": func(d FunctionDeps) (sfn.Invoker, error) {
 		return invoker(statusupdate.New(d.ctx(), d.env(), d.DynamoDB))

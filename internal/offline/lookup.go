@@ -69,6 +69,10 @@ func newStackNames(svc *slsconfig.Service, partition string, bucketNames map[str
 		case "AWS::IAM::Role":
 			n.refs[id] = id
 			n.attrs[id+".Arn"] = fmt.Sprintf("arn:%s:iam::%s:role/%s", partition, n.account, id)
+		case "AWS::SecretsManager::Secret":
+			// Ref is the ARN, as on AWS (internal/secretstore holds it).
+			n.refs[id] = fmt.Sprintf("arn:%s:secretsmanager:%s:%s:secret:%s", partition, n.region, n.account, secretName(id))
+			n.attrs[id+".Id"] = n.refs[id]
 
 		}
 	}

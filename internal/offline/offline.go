@@ -54,6 +54,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	awssfn "github.com/aws/aws-sdk-go-v2/service/sfn"
 
 	"github.com/asyncjobs/stepjobs/internal/apigw"
@@ -61,6 +62,7 @@ import (
 	"github.com/asyncjobs/stepjobs/internal/dynalite"
 	"github.com/asyncjobs/stepjobs/internal/eventbridge"
 	"github.com/asyncjobs/stepjobs/internal/faults"
+	"github.com/asyncjobs/stepjobs/internal/secretstore"
 	"github.com/asyncjobs/stepjobs/internal/sfn"
 	"github.com/asyncjobs/stepjobs/internal/sfn/mockconfig"
 	"github.com/asyncjobs/stepjobs/internal/sfnapi"
@@ -194,6 +196,9 @@ type URLs struct {
 	// SQS and SNS are the local SQS (AWS JSON 1.0) and SNS (query
 	// protocol) endpoints (--endpoint-url).
 	SQS, SNS string
+	// SecretsManager is the local Secrets Manager's endpoint
+	// (GetSecretValue only).
+	SecretsManager string
 	// Objects is the URL pattern of a job's result object.
 	Objects string
 	// Profile is Go's profiles (/debug/pprof/), when Config.Profile is set.
@@ -249,6 +254,10 @@ type Server struct {
 	// sqs and sns are the local SQS and SNS (messaging.go).
 	sqs *sqs.Service
 	sns *sns.Service
+	// secrets is the local Secrets Manager (secrets.go); secretsClient the
+	// functions' client of it.
+	secrets       *secretstore.Store
+	secretsClient *secretsmanager.Client
 }
 
 // Start starts every part and returns once all are up (Ready is then
@@ -486,6 +495,9 @@ func (s *Server) startEngine(ctx context.Context) error {
 	if err := s.createStackMessaging(ctx, lookup); err != nil {
 		return err
 	}
+	if err := s.startSecrets(names); err != nil {
+		return err
+	}
 	registry := sfn.NewRegistry()
 	for _, fn := range s.svc.Functions {
 		factory, err := functionFactory(fn, s.cfg.Functions)
@@ -496,6 +508,9 @@ func (s *Server) startEngine(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("offline: function %s: environment: %w", fn.Key, err)
 		}
+		// Callback receivers are processes on this machine (docs/callbacks.md);
+		// every other private range stays refused.
+		env["CALLBACK_ALLOW_LOOPBACK"] = "true"
 		for k, v := range s.cfg.FunctionEnv {
 			env[k] = v
 		}
@@ -504,7 +519,7 @@ func (s *Server) startEngine(ctx context.Context) error {
 		if s.cfg.LambdaMode == LambdaProcess {
 			inv, err = s.processInvoker(ctx, fn, env)
 		} else {
-			inv, err = factory(FunctionDeps{Ctx: s.life, Env: env, DynamoDB: s.dynamo, S3: s.s3,
+			inv, err = factory(FunctionDeps{Ctx: s.life, Env: env, DynamoDB: s.dynamo, S3: s.s3, SecretsManager: s.secretsClient,
 				Logger: s.log.With("function", fn.Key)})
 		}
 		if err != nil {
@@ -518,6 +533,7 @@ func (s *Server) startEngine(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	s.keepNotifierDeadLetters(names)
 	s.engine, err = s.newEngine(sfn.Config{Region: s.svc.Region, AccountID: s.svc.AccountID, Partition: partition,
 		Invokers: registry, Logger: s.log, Clock: s.cfg.Clock, RetainClosed: s.cfg.RetainClosed, Mocks: s.mocks})
 	if err != nil {

@@ -62,8 +62,9 @@ func (s *Server) processInvoker(ctx context.Context, fn slsconfig.Function, env 
 	fenv := map[string]string{
 		// The SDK reads service endpoints from these (aws-sdk-go-v2 config);
 		// S3 on a loopback IP is addressed path-style by the SDK's rules.
-		"AWS_ENDPOINT_URL_DYNAMODB": s.urls.DynamoDB,
-		"AWS_ENDPOINT_URL_S3":       s.urls.S3,
+		"AWS_ENDPOINT_URL_DYNAMODB":        s.urls.DynamoDB,
+		"AWS_ENDPOINT_URL_S3":              s.urls.S3,
+		"AWS_ENDPOINT_URL_SECRETS_MANAGER": s.urls.SecretsManager,
 		// The SDK has no path-style setting of its own in the environment;
 		// mains that read this one can reach an S3 on a host name too.
 		"S3_FORCE_PATH_STYLE":         "true",

@@ -28,6 +28,10 @@ func load(t testing.TB, name string) *reqschema.Schema {
 
 const arn = "arn:aws:states:us-east-1:123456789012:execution:stepjobs-dev-jobs:0123456789abcdef-key_1"
 
+// callbackPattern is the schema's callbackUrl pattern as the validator
+// quotes it (a JSON string: backslashes doubled).
+var callbackPattern = strings.ReplaceAll(job.CallbackURLPattern, `\`, `\\`)
+
 func TestValidate(t *testing.T) {
 	start := load(t, "start-execution.json")
 	describe := load(t, "describe-execution.json")
@@ -62,6 +66,15 @@ func TestValidate(t *testing.T) {
 			`[instance value ("sometimes") not found in enum (possible values: ["permanent","transient",null])]`},
 		{"start: several errors", start, `{"records": 0, "simulateFailure": 1, "x": 1}`,
 			`[object instance has properties which are not allowed by the schema: ["x"], numeric instance is lower than the required minimum (minimum: 1, found: 0), instance value (1) not found in enum (possible values: ["permanent","transient",null])]`},
+		{"start: callbackUrl", start, `{"callbackUrl": "https://hooks.example.com/jobs?tenant=7"}`, ""},
+		{"start: callbackUrl null", start, `{"callbackUrl": null}`, ""},
+		{"start: callbackUrl to loopback http (local runtime)", start, `{"callbackUrl": "http://127.0.0.1:8099/cb"}`, ""},
+		{"start: callbackUrl http", start, `{"callbackUrl": "http://hooks.example.com/"}`,
+			`[ECMA 262 regex "` + callbackPattern + `" does not match input string "http://hooks.example.com/"]`},
+		{"start: callbackUrl malformed", start, `{"callbackUrl": "not a url"}`,
+			`[ECMA 262 regex "` + callbackPattern + `" does not match input string "not a url"]`},
+		{"start: callbackUrl a number", start, `{"callbackUrl": 7}`,
+			`[instance type (integer) does not match any allowed primitive type (allowed: ["null","string"])]`},
 		{"start: an array", start, `[1]`,
 			`[instance type (array) does not match any allowed primitive type (allowed: ["object"])]`},
 		{"start: a number", start, `7`,
@@ -112,6 +125,10 @@ func TestStartSchemaAgreesWithTheJob(t *testing.T) {
 		`{"simulateFailure":"permanent"}`, `{"simulateFailure":"transient"}`, `{"simulateFailure":"never"}`,
 		`{"simulateFailure":1}`, `{"simulateFailure":null}`, `{"other":1}`, `{"Records":1}`, `[]`, `"x"`, `1`,
 		`{"records":5,"seed":7,"simulateFailure":"transient"}`, `{"records":`,
+		`{"callbackUrl":"https://h.example.com/x"}`, `{"callbackUrl":"https://[2001:db8::1]:8443/"}`, `{"callbackUrl":"http://localhost:1/"}`,
+		`{"callbackUrl":"http://[::1]/"}`, `{"callbackUrl":"http://h.example.com/"}`, `{"callbackUrl":"ftp://h/"}`,
+		`{"callbackUrl":"https://h/#f"}`, `{"callbackUrl":"https://u@h/"}`, `{"callbackUrl":""}`, `{"callbackUrl":1}`,
+		`{"callbackUrl":null}`, `{"callbackUrl":"https://h/` + strings.Repeat("a", 2040) + `"}`,
 	}
 	for _, body := range bodies {
 		schemaErr := start.Validate([]byte(body))
@@ -140,6 +157,10 @@ func TestStartSchemaLimitsAreTheJobs(t *testing.T) {
 			Failure struct {
 				Enum []any `json:"enum"`
 			} `json:"simulateFailure"`
+			Callback struct {
+				Pattern   string      `json:"pattern"`
+				MaxLength json.Number `json:"maxLength"`
+			} `json:"callbackUrl"`
 		} `json:"properties"`
 	}
 	dec := json.NewDecoder(strings.NewReader(string(raw)))
@@ -150,6 +171,8 @@ func TestStartSchemaLimitsAreTheJobs(t *testing.T) {
 	assert.Equal(t, fmt.Sprint(int64(math.MinInt64)), s.Properties.Seed.Minimum.String())
 	assert.Equal(t, fmt.Sprint(int64(math.MaxInt64)), s.Properties.Seed.Maximum.String())
 	assert.Equal(t, []any{job.FailPermanent, job.FailTransient, nil}, s.Properties.Failure.Enum)
+	assert.Equal(t, job.CallbackURLPattern, s.Properties.Callback.Pattern)
+	assert.Equal(t, fmt.Sprint(job.MaxCallbackURLLen), s.Properties.Callback.MaxLength.String())
 }
 
 // TestExecutionARNPatternFitsOwnership: the longest name the API creates

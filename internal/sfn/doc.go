@@ -23,8 +23,15 @@
 // StartExecution, DescribeExecution, DescribeStateMachineForExecution,
 // StopExecution, ListExecutions, History, SendTaskSuccess, SendTaskFailure,
 // SendTaskHeartbeat, CreateActivity, DescribeActivity, ListActivities,
-// DeleteActivity, GetActivityTask), plus Wait and WaitIdle. Their errors are *APIError,
+// DeleteActivity, GetActivityTask, TestState), plus Wait and WaitIdle. Their errors are *APIError,
 // with AWS's codes and messages, so the protocol passes them on unchanged.
+//
+// TestState (teststate.go) runs one state once outside any execution, as
+// AWS's TestState API does: with the state's own data-flow steps shown,
+// Retry and Catch decided from stateConfiguration, and mocked results
+// checked against the service's response shapes (mockshape.go). It uses
+// the asl package's steps one at a time and calls invokers directly, so an
+// execution's path is not involved.
 //
 // # Task resources and invokers
 //

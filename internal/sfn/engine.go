@@ -104,9 +104,12 @@ type StatusChange struct {
 	StateMachineARN string
 	Name            string
 	Status          string
-	Output          *string
-	Error, Cause    *string
-	Time            time.Time
+	// Input is the execution's input, as its status change event carries it
+	// (the callback notifier reads the job's callbackUrl from it).
+	Input        string
+	Output       *string
+	Error, Cause *string
+	Time         time.Time
 }
 
 // New returns an Engine keeping everything in memory.
@@ -261,13 +264,9 @@ func (e *Engine) createStateMachine(in CreateStateMachineInput) (StateMachineInf
 		return StateMachineInfo{}, apiErrorf(codeValidationException,
 			"1 validation error detected: Value '%s' at 'type' failed to satisfy constraint: Member must satisfy enum value set: [STANDARD, EXPRESS]", in.Type)
 	}
-	def, err := asl.Parse([]byte(in.Definition))
+	def, err := parseDefinition(in.Definition)
 	if err != nil {
-		var de *asl.DefinitionError
-		if errors.As(err, &de) {
-			return StateMachineInfo{}, &APIError{Code: codeInvalidDefinition, Message: de.Error()}
-		}
-		return StateMachineInfo{}, apiErrorf(codeInvalidDefinition, "Invalid State Machine Definition: '%s'", err)
+		return StateMachineInfo{}, err
 	}
 	tasks, err := e.resolveTasks(def, []byte(in.Definition))
 	if err != nil {
@@ -282,6 +281,20 @@ func (e *Engine) createStateMachine(in CreateStateMachineInput) (StateMachineInf
 		return StateMachineInfo{}, apiErrorf(codeStateMachineAlreadyExists, "State Machine Already Exists: '%s'", sm.arn)
 	}
 	return got.info(), nil
+}
+
+// parseDefinition parses a definition, answering InvalidDefinition with
+// the validator's messages when it is not valid.
+func parseDefinition(definition string) (*asl.StateMachine, error) {
+	def, err := asl.Parse([]byte(definition))
+	if err != nil {
+		var de *asl.DefinitionError
+		if errors.As(err, &de) {
+			return nil, &APIError{Code: codeInvalidDefinition, Message: de.Error()}
+		}
+		return nil, apiErrorf(codeInvalidDefinition, "Invalid State Machine Definition: '%s'", err)
+	}
+	return def, nil
 }
 
 // resolveTasks walks the parsed definition together with its raw JSON and
@@ -358,13 +371,9 @@ func (e *Engine) UpdateStateMachine(_ context.Context, arn, definition, roleARN 
 	if roleARN != "" {
 		in.RoleARN = roleARN
 	}
-	def, err := asl.Parse([]byte(in.Definition))
+	def, err := parseDefinition(in.Definition)
 	if err != nil {
-		var de *asl.DefinitionError
-		if errors.As(err, &de) {
-			return time.Time{}, &APIError{Code: codeInvalidDefinition, Message: de.Error()}
-		}
-		return time.Time{}, apiErrorf(codeInvalidDefinition, "Invalid State Machine Definition: '%s'", err)
+		return time.Time{}, err
 	}
 	tasks, err := e.resolveTasks(def, []byte(in.Definition))
 	if err != nil {

@@ -95,7 +95,7 @@ func (ex *execution) run() {
 	if !running {
 		return
 	}
-	ex.e.notify(StatusChange{ExecutionARN: ex.arn, StateMachineARN: ex.sm.arn, Name: ex.name, Status: StatusRunning, Time: ex.start})
+	ex.e.notify(StatusChange{ExecutionARN: ex.arn, StateMachineARN: ex.sm.arn, Name: ex.name, Status: StatusRunning, Input: ex.input, Time: ex.start})
 	// From the start, not from now: the commit may have taken a while.
 	ex.armTimeout(time.Duration(ex.sm.def.TimeoutSeconds)*time.Second - ex.e.cfg.Clock.Now().Sub(ex.start))
 	root := ex.rootFrame()
@@ -347,7 +347,7 @@ func (ex *execution) close(status string, evType EventType, output, errName, cau
 	// Subscribers hear of the change before waiters are released, so a
 	// caller of Wait sees every notification already delivered.
 	ex.e.notify(StatusChange{ExecutionARN: ex.arn, StateMachineARN: ex.sm.arn, Name: ex.name, Status: status,
-		Output: output, Error: errName, Cause: cause, Time: now})
+		Input: ex.input, Output: output, Error: errName, Cause: cause, Time: now})
 	ex.e.store.Closed(ex)
 	close(ex.done)
 	return true

@@ -688,7 +688,27 @@ func (r *stateRun) taskInvoker(t *task, in any) (Invoker, string, *asl.Error) {
 	if t.kind != taskLambdaInvoke {
 		return t.invoker, marshalValue(in), nil
 	}
-	e := r.f.ex.e
+	inv, payload, aerr := r.f.ex.e.lambdaInvokeTarget(t, in)
+	if aerr != nil {
+		return nil, "", aerr
+	}
+	if it, _ := asl.Field(in, "InvocationType"); it == "Event" && !t.callback {
+		// Asynchronous invocation: Lambda accepts the event (202)
+		// and the function runs on its own, outside the execution.
+		fn := inv
+		inv = InvokerFunc(func(_ context.Context, p []byte) ([]byte, error) {
+			go func() { _, _ = safeInvoke(context.Background(), fn, p) }()
+			return nil, nil
+		})
+		r.async = true
+	}
+	return inv, payload, nil
+}
+
+// lambdaInvokeTarget is the function an arn:aws:states:::lambda:invoke
+// task calls with its effective input in, and the payload it passes:
+// Lambda.ResourceNotFoundException when no such function is registered.
+func (e *Engine) lambdaInvokeTarget(t *task, in any) (Invoker, string, *asl.Error) {
 	fn := t.functionName
 	if v, ok := asl.Field(in, "FunctionName"); ok {
 		if name, err := functionNameOf(json.RawMessage(marshalValue(v))); err == nil {
@@ -702,16 +722,6 @@ func (r *stateRun) taskInvoker(t *task, in any) (Invoker, string, *asl.Error) {
 	payload := "{}"
 	if p, ok := asl.Field(in, "Payload"); ok {
 		payload = marshalValue(p)
-	}
-	if it, _ := asl.Field(in, "InvocationType"); it == "Event" && !t.callback {
-		// Asynchronous invocation: Lambda accepts the event (202)
-		// and the function runs on its own, outside the execution.
-		fn := inv
-		inv = InvokerFunc(func(_ context.Context, p []byte) ([]byte, error) {
-			go func() { _, _ = safeInvoke(context.Background(), fn, p) }()
-			return nil, nil
-		})
-		r.async = true
 	}
 	return inv, payload, nil
 }

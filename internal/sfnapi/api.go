@@ -63,6 +63,7 @@ func (s *server) operations() map[string]apiOp {
 		"ListActivities":                   s.apiListActivities,
 		"DeleteActivity":                   s.apiDeleteActivity,
 		"GetActivityTask":                  s.apiGetActivityTask,
+		"TestState":                        s.apiTestState,
 	}
 }
 

@@ -24,6 +24,10 @@
 // prefix: clients need DisableEndpointHostPrefix (or a transport that
 // strips it) to reach a loopback address.
 //
+// TestState checks a given roleArn as CreateStateMachine does and passes
+// the rest to (*sfn.Engine).TestState; teststate_test.go compares its
+// answers with AWS's, as LocalStack recorded them.
+//
 // TestAPICases replays the API cases recorded on AWS
 // (../shared/conformance/sfn/api-cases.json); `make conformance` prints
 // its count.

@@ -22,6 +22,7 @@ func localLookup(t *testing.T) MapLookup {
 		Attrs: map[string]string{
 			"JobsStateMachine.Name":           "stepjobs-dev-jobs",
 			"StatusUpdateDeadLetterQueue.Arn": "arn:aws:sqs:us-east-1:000000000000:stepjobs-dev-status-update-dlq",
+			"CallbackDeadLetterQueue.Arn":     "arn:aws:sqs:us-east-1:000000000000:stepjobs-dev-callback-dlq",
 		},
 	}
 	svc, err := Load(Options{Dir: "../..", Env: func(string) (string, bool) { return "", false }})
@@ -89,11 +90,15 @@ func TestLoadProjectService(t *testing.T) {
 	assert.Equal(t, "StopExecution", routes[3].Action)
 	rules, err := svc.EventRules(localLookup(t))
 	require.NoError(t, err)
-	require.Len(t, rules, 1)
-	assert.Equal(t, "statusUpdate", rules[0].Function)
-	assert.Equal(t, 2, rules[0].RetryAttempts)
-	assert.Equal(t, localLookup(t).Attrs["StatusUpdateDeadLetterQueue.Arn"], rules[0].OnFailure)
-	assert.Equal(t, localLookup(t).Attrs["StatusUpdateDeadLetterQueue.Arn"], rules[0].DeadLetterQueue)
+	require.Len(t, rules, 2)
+	for i, want := range []struct{ function, dlq string }{
+		{"notifier", "CallbackDeadLetterQueue.Arn"}, {"statusUpdate", "StatusUpdateDeadLetterQueue.Arn"},
+	} {
+		assert.Equal(t, want.function, rules[i].Function)
+		assert.Equal(t, 2, rules[i].RetryAttempts)
+		assert.Equal(t, localLookup(t).Attrs[want.dlq], rules[i].OnFailure)
+		assert.Equal(t, localLookup(t).Attrs[want.dlq], rules[i].DeadLetterQueue)
+	}
 	gw, err := svc.GatewayResponses(localLookup(t))
 	require.NoError(t, err)
 	assert.Contains(t, gw, "DEFAULT_4XX")

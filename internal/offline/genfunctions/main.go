@@ -30,10 +30,11 @@ const Output = "internal/offline/functions_gen.go"
 // else needs it added there first: another AWS client means a local
 // emulation of that service.
 var args = map[string]string{
-	"context.Context":                               "d.ctx()",
-	catalog.Module + "/internal/function.Env":       "d.env()",
-	"*" + catalog.ServicePrefix + "dynamodb.Client": "d.DynamoDB",
-	"*" + catalog.ServicePrefix + "s3.Client":       "d.S3",
+	"context.Context":                                     "d.ctx()",
+	catalog.Module + "/internal/function.Env":             "d.env()",
+	"*" + catalog.ServicePrefix + "dynamodb.Client":       "d.DynamoDB",
+	"*" + catalog.ServicePrefix + "s3.Client":             "d.S3",
+	"*" + catalog.ServicePrefix + "secretsmanager.Client": "d.SecretsManager",
 }
 
 func main() {
@@ -86,7 +87,7 @@ var Functions = map[string]FunctionFactory{
 		for i, p := range fn.Params {
 			a, ok := args[p.String()]
 			if !ok {
-				return nil, fmt.Errorf("function %s: %s.New takes a %s: the local runtime has context.Context, function.Env, *dynamodb.Client and *s3.Client (offline.FunctionDeps)", fn.Key, fn.Package, p)
+				return nil, fmt.Errorf("function %s: %s.New takes a %s: the local runtime has context.Context, function.Env, *dynamodb.Client, *s3.Client and *secretsmanager.Client (offline.FunctionDeps)", fn.Key, fn.Package, p)
 			}
 			call[i] = a
 		}
