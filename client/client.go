@@ -301,22 +301,32 @@ func (c *Client) Stop(ctx context.Context, ref string) error {
 // names (a job id or an ARN). A job that has not SUCCEEDED is an *APIError
 // with Code JobNotSucceeded (errors.Is ErrConflict).
 func (c *Client) Result(ctx context.Context, ref string) (*ResultLink, error) {
-	id := jobIDOf(ref)
-	if id == "" {
-		return nil, fmt.Errorf("result: no job id")
-	}
-	resp, err := c.do(ctx, http.MethodGet, "jobs/"+url.PathEscape(id)+"/result", nil, nil, retryPolicy{attempts: c.maxAttempts})
-	if err != nil {
-		return nil, fmt.Errorf("result %s: %w", id, err)
-	}
 	var link ResultLink
-	if err := json.Unmarshal(resp.body, &link); err != nil {
-		return nil, fmt.Errorf("result %s: decode answer: %w", id, err)
+	id, err := c.getJob(ctx, "result", ref, "/result", &link)
+	if err != nil {
+		return nil, err
 	}
 	if link.URL == "" {
 		return nil, fmt.Errorf("result %s: answer without url", id)
 	}
 	return &link, nil
+}
+
+// getJob GETs jobs/<id of ref><suffix> into v (op names the call in
+// errors) and returns the job id.
+func (c *Client) getJob(ctx context.Context, op, ref, suffix string, v any) (string, error) {
+	id := jobIDOf(ref)
+	if id == "" {
+		return "", fmt.Errorf("%s: no job id", op)
+	}
+	resp, err := c.do(ctx, http.MethodGet, "jobs/"+url.PathEscape(id)+suffix, nil, nil, retryPolicy{attempts: c.maxAttempts})
+	if err != nil {
+		return id, fmt.Errorf("%s %s: %w", op, id, err)
+	}
+	if err := json.Unmarshal(resp.body, v); err != nil {
+		return id, fmt.Errorf("%s %s: decode answer: %w", op, id, err)
+	}
+	return id, nil
 }
 
 // Download copies the object link points to into w and returns how many

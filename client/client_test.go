@@ -77,12 +77,13 @@ type recorded struct {
 	method, path string
 	header       http.Header
 	body         string
+	query        string
 }
 
 func (s *script) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
 	s.mu.Lock()
-	s.requests = append(s.requests, recorded{r.Method, r.URL.Path, r.Header.Clone(), string(body)})
+	s.requests = append(s.requests, recorded{r.Method, r.URL.Path, r.Header.Clone(), string(body), r.URL.RawQuery})
 	list := s.answers[r.Method+" "+r.URL.Path]
 	var a answer
 	switch len(list) {

@@ -17,6 +17,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.yaml.in/yaml/v3"
+
+	"github.com/asyncjobs/stepjobs/internal/slsconfig"
 )
 
 const openAPIFile = "openapi.yaml"
@@ -141,6 +143,31 @@ func slsRoutes(t *testing.T) map[string]bool {
 	return routes
 }
 
+// rawRoutes reads the API Gateway methods resources/api.yml declares itself
+// (GET /jobs, GET /jobs/{jobId}): "METHOD logical ID of the resource".
+func rawRoutes(t *testing.T) map[string]bool {
+	t.Helper()
+	raw, err := os.ReadFile(filepath.Join("..", "resources", "api.yml"))
+	require.NoError(t, err)
+	var cfg struct {
+		Resources map[string]struct {
+			Type       string `yaml:"Type"`
+			Properties struct {
+				HTTPMethod string            `yaml:"HttpMethod"`
+				ResourceID map[string]string `yaml:"ResourceId"`
+			} `yaml:"Properties"`
+		} `yaml:"Resources"`
+	}
+	require.NoError(t, yaml.Unmarshal(raw, &cfg))
+	out := map[string]bool{}
+	for _, r := range cfg.Resources {
+		if r.Type == "AWS::ApiGateway::Method" {
+			out[strings.ToUpper(r.Properties.HTTPMethod)+" "+r.Properties.ResourceID["Ref"]] = true
+		}
+	}
+	return out
+}
+
 func TestRoutesMatchServerless(t *testing.T) {
 	doc, err := openapi3.NewLoader().LoadFromFile(openAPIFile)
 	require.NoError(t, err)
@@ -151,6 +178,16 @@ func TestRoutesMatchServerless(t *testing.T) {
 		}
 	}
 	deployed := slsRoutes(t)
+	raw := rawRoutes(t)
+	for path, item := range doc.Paths.Map() {
+		for method := range item.Operations() {
+			if key := method + " " + slsconfig.ResourceLogicalID(path); raw[key] {
+				deployed[route(method, path)] = true
+				delete(raw, key)
+			}
+		}
+	}
+	assert.Empty(t, raw, "methods of resources/api.yml not in openapi.yaml")
 	for r := range documented {
 		switch {
 		case deployed[r] && toBeWired[r]:

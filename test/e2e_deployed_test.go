@@ -25,7 +25,7 @@ func deployedRuntime(t *testing.T) *localRuntime {
 	if url == "" || token == "" {
 		t.Skip("not run: set ASYNC_API_URL (the stage URL, e.g. https://abc123.execute-api.eu-west-1.amazonaws.com/dev) " +
 			"and ASYNC_API_TOKEN (a bearer JWT of the stage's issuer) to run the end-to-end scenarios against a deployed stage; " +
-			"ASYNC_API_TOKEN_2 (another caller's token) adds the ownership scenario")
+			"ASYNC_API_TOKEN_2 (another caller's token) adds the ownership and list scenarios")
 	}
 	return &localRuntime{api: strings.TrimSuffix(url, "/"), token: token, deployed: true,
 		http: &http.Client{Timeout: 30 * time.Second}}
@@ -78,6 +78,19 @@ func runDeployed(t *testing.T, rt *localRuntime) {
 		}
 		scenarioStopped(t, rt, arn, jobID)
 	})
+	t.Run("list jobs", func(t *testing.T) {
+		other := os.Getenv("ASYNC_API_TOKEN_2")
+		if other == "" {
+			t.Skip("set ASYNC_API_TOKEN_2 (another caller's token) for the list scenario across two callers")
+		}
+		// The stage keeps earlier runs' jobs: the list is checked for this run's, in order,
+		// and for holding the caller's jobs only.
+		scenarioListJobs(t, rt, rt.asCaller(other), false)
+	})
+	t.Run("list errors", func(t *testing.T) { scenarioListErrors(t, rt) })
+	t.Run("job record", func(t *testing.T) { scenarioJobRecord(t, rt, os.Getenv("ASYNC_API_TOKEN_2")) })
+	t.Run("progress polled", func(t *testing.T) { scenarioProgressPolled(t, rt) })
+	t.Run("record expiry", func(t *testing.T) { scenarioExpirySet(t, rt) })
 	t.Run("refusals", func(t *testing.T) {
 		describedARN := arn[:strings.LastIndex(arn, ":")+1]
 		for _, tc := range []errorCase{

@@ -39,6 +39,8 @@ const (
 	stackRegion = "eu-central-1"
 	stackRole   = "ApiGatewayStepFunctionsRole"
 	stackSM     = "JobsStateMachine"
+	// jobsTableRole is API Gateway's role for the DynamoDB routes (GET /jobs, GET /jobs/{jobId}).
+	jobsTableRole = "ApiGatewayJobsTableRole"
 	// slsTimeout only stops a hung packaging run; a normal run takes seconds.
 	slsTimeout = 5 * time.Minute
 )
@@ -340,9 +342,12 @@ func TestStackResources(t *testing.T) {
 		"ApiGatewayAccount AWS::ApiGateway::Account",
 		"ApiGatewayCloudWatchRole AWS::IAM::Role",
 		"ApiGatewayDeployment* AWS::ApiGateway::Deployment",
+		"ApiGatewayJobsTableRole AWS::IAM::Role",
 		"ApiGatewayLogGroup AWS::Logs::LogGroup",
 		"ApiGatewayMethodDescribeDashexecutionPost AWS::ApiGateway::Method",
 		"ApiGatewayMethodDescribeDashexecutionPostApplicationJsonModel AWS::ApiGateway::Model",
+		"ApiGatewayMethodJobsGet AWS::ApiGateway::Method",
+		"ApiGatewayMethodJobsJobidVarGet AWS::ApiGateway::Method",
 		"ApiGatewayMethodJobsJobidVarResultGet AWS::ApiGateway::Method",
 		"ApiGatewayMethodStartDashexecutionPost AWS::ApiGateway::Method",
 		"ApiGatewayMethodStartDashexecutionPostApplicationJsonModel AWS::ApiGateway::Model",
@@ -499,7 +504,10 @@ func TestStackIntegrations(t *testing.T) {
 			assert.Equal(t, readProjectFile(t, p.root, rejectRequestFile), evalString(t, p, templates["application/x-www-form-urlencoded"]),
 				"form bodies get %s, not the plugin's default template", rejectRequestFile)
 
-			checkIntegrationResponses(t, p, m, readProjectFile(t, p.root, rt.responseFile))
+			// describe's answer knows the record's expiry: serverless.yml's jobRecordTtlDays.
+			success := readProjectFile(t, p.root, rt.responseFile)
+			success = strings.ReplaceAll(success, "${RecordTtlDays}", "30")
+			checkIntegrationResponses(t, p, m, success)
 		})
 	}
 }
@@ -771,6 +779,14 @@ func TestStackIAM(t *testing.T) {
 
 	// Each handler's role allows what that handler calls, on its own resources, nothing more.
 	table := stack.GetAttMarker("JobsTable", "Arn")
+
+	t.Run("API Gateway jobs table role", func(t *testing.T) {
+		assert.Equal(t, []string{"apigateway.amazonaws.com"}, trustedServices(t, p, jobsTableRole))
+		assert.Equal(t, lambdaGrant{
+			"dynamodb:Query":   {table + "/index/byOwner"},
+			"dynamodb:GetItem": {table},
+		}, grants(t, p, jobsTableRole), "Query on the owner index only (not the table), GetItem on the table, no Scan")
+	})
 	logGroup := func(key string) string {
 		return fmt.Sprintf("arn:aws:logs:%s:%s:log-group:/aws/lambda/stepjobs-%s-%s:*", stackRegion, stackEnv.AccountID, stackStage, key)
 	}
@@ -791,6 +807,7 @@ func TestStackIAM(t *testing.T) {
 			"logs:CreateLogStream":  {logGroup("batchSimulation")},
 			"logs:PutLogEvents":     {logGroup("batchSimulation")},
 			"s3:PutObject":          {stack.GetAttMarker("ResultsBucket", "Arn") + "/results/*"},
+			"dynamodb:UpdateItem":   {table}, // the job's progress
 			"xray:PutTraceSegments": xray, "xray:PutTelemetryRecords": xray,
 		}},
 		"statusUpdate": {role: "StatusUpdateRole", want: lambdaGrant{
@@ -946,7 +963,24 @@ func TestStackStorage(t *testing.T) {
 		props := table.Properties
 		assert.Equal(t, "PAY_PER_REQUEST", props["BillingMode"])
 		assert.Equal(t, []any{map[string]any{"AttributeName": "jobId", "KeyType": "HASH"}}, props["KeySchema"])
-		assert.Equal(t, []any{map[string]any{"AttributeName": "jobId", "AttributeType": "S"}}, props["AttributeDefinitions"])
+		assert.ElementsMatch(t, []any{
+			map[string]any{"AttributeName": "jobId", "AttributeType": "S"},
+			map[string]any{"AttributeName": "owner", "AttributeType": "S"},
+			map[string]any{"AttributeName": "createdAt", "AttributeType": "S"},
+		}, props["AttributeDefinitions"])
+		assert.Equal(t, []any{map[string]any{
+			"IndexName": "byOwner",
+			"KeySchema": []any{
+				map[string]any{"AttributeName": "owner", "KeyType": "HASH"},
+				map[string]any{"AttributeName": "createdAt", "KeyType": "RANGE"},
+			},
+			"Projection": map[string]any{"ProjectionType": "INCLUDE", "NonKeyAttributes": []any{
+				"status", "updatedAt", "recordsGenerated", "recordsTotal", "progressAt", "expiresAt"}},
+		}}, props["GlobalSecondaryIndexes"], "GET /jobs: the caller's jobs by creation time, only what the list shows")
+		assert.Equal(t, map[string]any{"AttributeName": "expiresAt", "Enabled": true}, props["TimeToLiveSpecification"])
+		su := resource(t, p, stack.FunctionLogicalID("statusUpdate"), "AWS::Lambda::Function")
+		assert.Equal(t, "30", lookup(t, su.Properties, "Environment", "Variables", "RECORD_TTL_DAYS"),
+			"records expire 30 days after their final status by default")
 		assert.Equal(t, true, lookup(t, props, "PointInTimeRecoverySpecification", "PointInTimeRecoveryEnabled"))
 		assert.Equal(t, true, lookup(t, props, "SSESpecification", "SSEEnabled"))
 	})
@@ -1402,6 +1436,7 @@ func renderTemplateAs(t *testing.T, root, rel string, req vtl.Request, owner str
 	t.Helper()
 	src := strings.ReplaceAll(readProjectFile(t, root, rel), "${StateMachineArn}", testStateMachineARN)
 	src = strings.ReplaceAll(src, "${ExecutionArnPrefix}", testExecutionArnPrefix)
+	src = strings.ReplaceAll(src, "${RecordTtlDays}", "30")
 	tmpl, err := vtl.Parse(rel, src)
 	require.NoError(t, err)
 	authorizer := map[string]any{}
@@ -1586,6 +1621,38 @@ func TestMappingTemplatesRender(t *testing.T) {
 		}
 	})
 
+	// DynamoDB's refusals of GET /jobs and GET /jobs/{jobId}. A bad parameter asks for an index
+	// named after it: on AWS, IAM refuses it first (the role may Query byOwner only); where IAM is
+	// not checked, DynamoDB's validation does. Both are the same 400.
+	t.Run("dynamodb error response", func(t *testing.T) {
+		denied := func(index string) string {
+			return `{"__type":"com.amazon.coral.service#AccessDeniedException","Message":"User: arn:aws:sts::123456789012:assumed-role/stepjobs-ci-ApiGatewayJobsTableRole-X/BackplaneAssumeRoleSession is not authorized to perform: dynamodb:Query on resource: arn:aws:dynamodb:eu-central-1:123456789012:table/stepjobs-ci-jobs/index/` + index + ` because no identity-based policy allows the dynamodb:Query action"}`
+		}
+		tests := map[string]struct {
+			body, want string
+			status     int
+		}{
+			"bad limit, IAM":          {body: denied("InvalidLimit"), want: `{"message":"limit must be a whole number from 1 to 100","code":"InvalidLimit"}`},
+			"bad status, IAM":         {body: denied("InvalidStatus"), want: `{"message":"status must be one of RUNNING, SUCCEEDED, FAILED, ABORTED, TIMED_OUT","code":"InvalidStatus"}`},
+			"bad cursor, IAM":         {body: denied("InvalidCursor"), want: `{"message":"cursor is not one this API gave you: pass nextCursor of your previous page unchanged","code":"InvalidCursor"}`},
+			"bad limit, validation":   {body: `{"__type":"com.amazonaws.dynamodb.v20120810#ValidationException","message":"The table does not have the specified index: InvalidLimit"}`, want: `{"message":"limit must be a whole number from 1 to 100","code":"InvalidLimit"}`},
+			"no caller, validation":   {body: `{"__type":"com.amazonaws.dynamodb.v20120810#ValidationException","message":"The table does not have the specified index: NoCallerIdentity"}`, want: `{"message":"no caller identity: is the authorizer configured","code":"NoCallerIdentity"}`},
+			"the stack's own refusal": {body: denied("byOwner"), want: `{"message":"the API may not read the jobs table","code":"AccessDeniedException"}`, status: 502},
+			"table access denied": {body: `{"__type":"com.amazon.coral.service#AccessDeniedException","Message":"User: arn:aws:sts::1:assumed-role/r/s is not authorized to perform: dynamodb:GetItem on resource: arn:aws:dynamodb:eu-central-1:1:table/t"}`,
+				want: `{"message":"the API may not read the jobs table","code":"AccessDeniedException"}`, status: 502},
+			"other validation":      {body: `{"__type":"com.amazonaws.dynamodb.v20120810#ValidationException","message":"One or more parameter values were invalid"}`, want: `{"message":"One or more parameter values were invalid","code":"ValidationException"}`},
+			"throttled":             {body: `{"__type":"com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException","message":"slow down"}`, want: `{"message":"slow down","code":"ProvisionedThroughputExceededException"}`, status: 429},
+			"not a refusal of ours": {body: `{"__type":"com.amazonaws.dynamodb.v20120810#ValidationException","message":"The table does not have the specified index: byOwner"}`, want: `{"message":"The table does not have the specified index: byOwner","code":"ValidationException"}`},
+		}
+		for name, tc := range tests {
+			t.Run(name, func(t *testing.T) {
+				res := renderTemplateAs(t, root, dynamoDBErrorResponseFile, vtl.Request{Body: []byte(tc.body)}, testOwner)
+				assert.JSONEq(t, tc.want, res.Body)
+				assert.Equal(t, tc.status, res.Status, "0: the integration response's status")
+			})
+		}
+	})
+
 	t.Run("reject request", func(t *testing.T) {
 		out := renderTemplate(t, root, rejectRequestFile, vtl.Request{Body: []byte("a=b")})
 		assert.JSONEq(t, `{"stateMachineArn":"Content-Type must be application/json","executionArn":"Content-Type must be application/json"}`, out)
@@ -1611,7 +1678,7 @@ func TestStackAuthorizationAndValidation(t *testing.T) {
 	}
 
 	methods := p.tmpl.OfType("AWS::ApiGateway::Method")
-	require.Len(t, methods, 4)
+	require.Len(t, methods, 6)
 	for _, id := range methods {
 		m := p.tmpl.Resources[id]
 		assert.Equal(t, "CUSTOM", m.Properties["AuthorizationType"], "%s requires the authorizer", id)
@@ -1997,4 +2064,100 @@ func TestStackAlarmsAndDashboard(t *testing.T) {
 	for _, m := range []string{"5XXError", "Latency", "ExecutionsFailed", "JobsStarted", "JobDuration", "RecordsGenerated", "Throttles"} {
 		assert.Contains(t, body, `"`+m+`"`)
 	}
+}
+
+// tableRoute is one REST route API Gateway answers from the jobs table (a raw method of
+// resources/api.yml).
+type tableRoute struct {
+	methodID, apiResource, action string
+	requestFile, responseFile     string
+	params                        map[string]any
+}
+
+var tableRoutes = []tableRoute{
+	{
+		methodID: "ApiGatewayMethodJobsGet", apiResource: "ApiGatewayResourceJobs", action: "Query",
+		requestFile: "mapping-templates/list-jobs-request.vtl", responseFile: "mapping-templates/list-jobs-response.vtl",
+		params: map[string]any{"method.request.querystring.status": false, "method.request.querystring.limit": false,
+			"method.request.querystring.cursor": false},
+	},
+	{
+		methodID: "ApiGatewayMethodJobsJobidVarGet", apiResource: "ApiGatewayResourceJobsJobidVar", action: "GetItem",
+		requestFile: "mapping-templates/get-job-request.vtl", responseFile: "mapping-templates/get-job-response.vtl",
+		params: map[string]any{"method.request.path.jobId": true},
+	},
+}
+
+const dynamoDBErrorResponseFile = "mapping-templates/dynamodb-error-response.vtl"
+
+// TestStackTableRoutes: GET /jobs and GET /jobs/{jobId} are API Gateway -> DynamoDB
+// integrations with the project's templates, the jobs table role, and the authorizer; the
+// deployment includes them.
+func TestStackTableRoutes(t *testing.T) {
+	p := packageStack(t)
+	for _, rt := range tableRoutes {
+		t.Run(rt.methodID, func(t *testing.T) {
+			m := resource(t, p, rt.methodID, "AWS::ApiGateway::Method")
+			assert.Equal(t, "GET", m.Properties["HttpMethod"])
+			assert.Equal(t, stack.RefMarker(rt.apiResource), evalString(t, p, m.Properties["ResourceId"]))
+			assert.Equal(t, rt.params, m.Properties["RequestParameters"])
+			integ := lookup(t, m.Properties, "Integration")
+			assert.Equal(t, "AWS", lookup(t, integ, "Type"))
+			assert.Equal(t, "POST", lookup(t, integ, "IntegrationHttpMethod"))
+			assert.Equal(t, "arn:aws:apigateway:"+stackRegion+":dynamodb:action/"+rt.action, evalString(t, p, lookup(t, integ, "Uri")))
+			assert.Equal(t, stack.GetAttMarker(jobsTableRole, "Arn"), evalString(t, p, lookup(t, integ, "Credentials")))
+			assert.Equal(t, "NEVER", lookup(t, integ, "PassthroughBehavior"), "another content type is 415, never passed to DynamoDB")
+
+			templates, ok := lookup(t, integ, "RequestTemplates").(map[string]any)
+			require.True(t, ok, "RequestTemplates is an object")
+			assert.Equal(t, []string{"application/json"}, keys(templates))
+			want := readProjectFile(t, p.root, rt.requestFile)
+			assert.Equal(t, 1, strings.Count(want, "${TableName}"), "%s writes the table name once", rt.requestFile)
+			assert.Equal(t, 1, strings.Count(want, "${"), "%s holds no other Fn::Sub variable", rt.requestFile)
+			want = strings.ReplaceAll(want, "${TableName}", stack.RefMarker("JobsTable"))
+			assert.Equal(t, want, evalString(t, p, templates["application/json"]), "request template = %s", rt.requestFile)
+
+			list, ok := lookup(t, integ, "IntegrationResponses").([]any)
+			require.True(t, ok, "IntegrationResponses is a list")
+			errorTemplate := readProjectFile(t, p.root, dynamoDBErrorResponseFile)
+			var got [][3]string
+			for i := range list {
+				status, _ := lookup(t, list, i, "StatusCode").(float64)
+				pattern, _ := lookup(t, list, i, "SelectionPattern").(string)
+				got = append(got, [3]string{strconv.Itoa(int(status)), pattern, evalString(t, p, lookup(t, list, i, "ResponseTemplates", "application/json"))})
+			}
+			assert.ElementsMatch(t, [][3]string{
+				{"200", "", readProjectFile(t, p.root, rt.responseFile)},
+				{"400", `4\d{2}`, errorTemplate},
+				{"502", `5\d{2}`, errorTemplate},
+			}, got)
+
+			// Every status an integration response selects or a template overrides to has a
+			// method response.
+			var declared []int
+			mrs, _ := m.Properties["MethodResponses"].([]any)
+			for i := range mrs {
+				s, _ := lookup(t, mrs, i, "StatusCode").(float64)
+				declared = append(declared, int(s))
+			}
+			for _, r := range got {
+				code, err := strconv.Atoi(r[0])
+				require.NoError(t, err)
+				assert.Contains(t, declared, code)
+				for _, sm := range overrideStatus.FindAllStringSubmatch(r[2], -1) {
+					n, err := strconv.Atoi(sm[1])
+					require.NoError(t, err)
+					assert.Contains(t, declared, n, "%s overrides to %d", rt.methodID, n)
+				}
+			}
+		})
+	}
+
+	// The Framework's deployment waits for its own methods only; the result method depends on
+	// the raw ones, so the stage deployed first includes them.
+	result := resource(t, p, "ApiGatewayMethodJobsJobidVarResultGet", "AWS::ApiGateway::Method")
+	assert.Subset(t, result.DependsOn, []any{"ApiGatewayMethodJobsGet", "ApiGatewayMethodJobsJobidVarGet"})
+	deployments := p.tmpl.OfType("AWS::ApiGateway::Deployment")
+	require.Len(t, deployments, 1)
+	assert.Contains(t, p.tmpl.Resources[deployments[0]].DependsOn, "ApiGatewayMethodJobsJobidVarResultGet")
 }

@@ -92,6 +92,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (op
 	allow := fs.Bool("simulated-failures", env("SIMULATED_FAILURES", "true") == "true", "honour simulateFailure in job input (env STEPJOBS_SIMULATED_FAILURES)")
 	fs.StringVar(&c.MockConfig, "mock-config", getenv("SFN_MOCK_CONFIG"), "Step Functions Local mock configuration file: StartExecution with stateMachineArn#TestCase runs that test case's mocked responses (env SFN_MOCK_CONFIG, Step Functions Local's name)")
 	fs.StringVar(&c.Profile, "pprof", env("PPROF", ""), "serve Go's profiles (net/http/pprof, block and mutex profiling on) at this loopback address, e.g. 127.0.0.1:6060; empty: off (env STEPJOBS_PPROF)")
+	fs.DurationVar(&c.SweepInterval, "sweep-interval", envDuration("SWEEP_INTERVAL", offline.DefaultSweepInterval), "how often expired job records are deleted (DynamoDB's TTL, which dynalite lacks); negative: never (env STEPJOBS_SWEEP_INTERVAL)")
 	callbackRetry := fs.Duration("callback-retry", envDuration("CALLBACK_RETRY", 30*time.Second), "how long the callback notifier keeps retrying a receiver within one invocation, in pauses from 2s doubling (AWS: 12m); Lambda's two retries and the dead-letter queue follow (env STEPJOBS_CALLBACK_RETRY)")
 	level := fs.String("log-level", env("LOG_LEVEL", "info"), "debug, info, warn or error (env STEPJOBS_LOG_LEVEL)")
 	fs.StringVar(&o.logFormat, "log-format", env("LOG_FORMAT", "json"), "json or text (env STEPJOBS_LOG_FORMAT)")

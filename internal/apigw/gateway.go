@@ -51,6 +51,9 @@ type Config struct {
 	GatewayResponses map[string]GatewayResponse
 	// Integration answers the AWS integrations. Required.
 	Integration Integration
+	// DynamoDB answers the AWS integrations of ServiceDynamoDB routes;
+	// required when there are such routes.
+	DynamoDB Integration
 	// Parse parses mapping templates; nil means VTLParser.
 	Parse TemplateParser
 	// StageVariables are $stageVariables.
@@ -164,6 +167,9 @@ func New(cfg Config) (*Gateway, error) {
 				ir.templates[ct] = t
 			}
 			rt.responses = append(rt.responses, ir)
+		}
+		if rc.Integration == IntegrationAWS && rc.Service == ServiceDynamoDB && cfg.DynamoDB == nil {
+			return nil, fmt.Errorf("apigw: %s: a DynamoDB route needs Config.DynamoDB", name)
 		}
 		if rc.Integration == IntegrationAWSProxy && cfg.Lambda == nil {
 			return nil, fmt.Errorf("apigw: %s: a Lambda proxy route needs Config.Lambda", name)
@@ -304,7 +310,11 @@ func (g *Gateway) serve(c *call) (resp *response) {
 
 	ctx, cancel := context.WithTimeout(r.Context(), rt.timeout())
 	defer cancel()
-	status, out, err := g.cfg.Integration.Call(ctx, rt.cfg.Action, integrationBody)
+	integ := g.cfg.Integration
+	if rt.cfg.Service == ServiceDynamoDB {
+		integ = g.cfg.DynamoDB
+	}
+	status, out, err := integ.Call(ctx, rt.cfg.Action, integrationBody)
 	if err != nil {
 		if errors.Is(err, context.DeadlineExceeded) {
 			return g.gatewayError(c, "INTEGRATION_TIMEOUT", "Endpoint request timed out")

@@ -10,6 +10,10 @@ import (
 // deployment description (internal/offline from serverless.yml) converts it
 // into these, so the gateway does not depend on how it was described.
 
+// ServiceDynamoDB is the Service of a route whose AWS integration is a
+// DynamoDB action (Uri arn:aws:apigateway:<region>:dynamodb:action/Query).
+const ServiceDynamoDB = "dynamodb"
+
 // IntegrationType is how a method reaches its backend (a method's
 // Integration.Type).
 type IntegrationType string
@@ -61,9 +65,14 @@ type Route struct {
 	Path string
 	// Integration is the integration type.
 	Integration IntegrationType
-	// Action is the Step Functions action of an IntegrationAWS route
-	// (e.g. StartExecution).
+	// Action is the action of an IntegrationAWS route: Step Functions'
+	// (e.g. StartExecution), or DynamoDB's (e.g. Query) when Service is
+	// ServiceDynamoDB.
 	Action string
+	// Service is the AWS service of an IntegrationAWS route: empty for
+	// Step Functions (Config.Integration), ServiceDynamoDB for DynamoDB
+	// (Config.DynamoDB).
+	Service string
 	// Function names the function of an IntegrationAWSProxy route to
 	// Config.Lambda.
 	Function string

@@ -88,7 +88,7 @@ func projectGateway(t *testing.T, integ Integration) *Gateway {
 	t.Helper()
 	svc, err := slsconfig.Load(slsconfig.Options{Dir: "../..", Env: func(string) (string, bool) { return "", false }})
 	require.NoError(t, err)
-	lookup := slsconfig.MapLookup{Refs: map[string]string{"JobsStateMachine": testMachineARN},
+	lookup := slsconfig.MapLookup{Refs: map[string]string{"JobsStateMachine": testMachineARN, "JobsTable": "stepjobs-dev-jobs"},
 		Attrs: map[string]string{"JobsStateMachine.Name": "stepjobs-dev-jobs"}}
 	svcRoutes, err := svc.Routes(lookup)
 	require.NoError(t, err)
@@ -103,7 +103,7 @@ func projectGateway(t *testing.T, integ Integration) *Gateway {
 		}
 	}
 	g, err := New(Config{
-		Stage: svc.Stage, Routes: routes, GatewayResponses: gwResp, Integration: integ,
+		Stage: svc.Stage, Routes: routes, GatewayResponses: gwResp, Integration: integ, DynamoDB: integ,
 		Lambda: LambdaInvokerFunc(func(_ context.Context, function string, payload []byte) ([]byte, error) {
 			if authorizers[function] {
 				return projectAuthorizer(payload)
@@ -179,10 +179,22 @@ func TestProjectTemplates(t *testing.T) {
 			contentType: "application/json", body: `{"executionArn":"` + execARN + `"}`,
 			sfnStatus: 200,
 			sfnBody: `{"executionArn":"` + execARN + `","name":"job-1","status":"SUCCEEDED","input":"{\"records\":10}",` +
-				`"output":"{\"jobId\":\"job-1\",\"status\":\"SUCCEEDED\"}","startDate":1.5,"stopDate":2.5}`,
+				`"output":"{\"jobId\":\"job-1\",\"status\":\"SUCCEEDED\"}","startDate":1795435190.5,"stopDate":1795435195.25}`,
 			wantAction: "DescribeExecution",
 			wantStatus: 200,
-			wantBody:   `{"jobId":"job-1","status":"SUCCEEDED","input":{"records":10},"output":{"jobId":"job-1","status":"SUCCEEDED"},"stopDate":2.5,"startDate":1.5}`,
+			wantBody:   `{"jobId":"job-1","status":"SUCCEEDED","input":{"records":10},"output":{"jobId":"job-1","status":"SUCCEEDED"},"stopDate":1.79543519525E9,"startDate":1.7954351905E9}`,
+		},
+		{
+			// The record expired 30 days (jobRecordTtlDays) after the execution stopped, a
+			// second before the gateway's clock: describe answers as for an unknown job.
+			name: "describe of an expired job", path: "/dev/describe-execution", method: "POST",
+			contentType: "application/json", body: `{"executionArn":"` + execARN + `"}`,
+			sfnStatus: 200,
+			sfnBody: `{"executionArn":"` + execARN + `","name":"job-1","status":"SUCCEEDED","input":"{}",` +
+				`"startDate":1792843100.5,"stopDate":1792843199}`,
+			wantAction: "DescribeExecution",
+			wantStatus: 404,
+			wantBody:   `{"message":"Job not found","code":"JobNotFound"}`,
 		},
 		{
 			name: "form body is sent to fail as InvalidArn", path: "/dev/start-execution", method: "POST",

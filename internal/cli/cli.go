@@ -50,6 +50,7 @@ Usage:
   stepjobs wait   <jobId|arn> [--timeout D]
   stepjobs cancel <jobId|arn>
   stepjobs result <jobId|arn> [-o file]
+  stepjobs list   [--status S] [--limit N] [--cursor C] [--all]
 
 Commands:
   submit   start a job; --input is the job's JSON object (or @file), --records and --seed
@@ -58,6 +59,9 @@ Commands:
   wait     wait until a job ends: a live status line on a terminal, plain lines otherwise
   cancel   stop a running job (it ends ABORTED)
   result   print a succeeded job's download link, or with -o save the result (- for stdout)
+  list     your jobs, newest first, with their progress: one page of --limit (default 20,
+           at most 100), --status keeps one status (RUNNING, SUCCEEDED, FAILED, ABORTED,
+           TIMED_OUT), --cursor continues after a page, --all follows every page
 
 Global flags (before or after the command):
   --url URL          the API (default $STEPJOBS_URL, else http://localhost:8080);
@@ -189,6 +193,8 @@ func (m *Main) Run(ctx context.Context, args []string) int {
 		run = m.cancel
 	case "result":
 		run = m.result
+	case "list":
+		run = m.list
 	case "help":
 		fmt.Fprint(m.Stdout, Usage)
 		return ExitOK
@@ -427,7 +433,19 @@ func (m *Main) follow(ctx context.Context, c *client.Client, g *globals, ref str
 	}
 	p := newProgress(m, ref)
 	defer p.stop()
-	st, err := c.Wait(wctx, ref, client.OnStatus(p.update))
+	// While the job runs, its record says how far it got: one GET
+	// /jobs/{jobId} a poll. An error there (the record not written yet, an
+	// older API without the route) only leaves the bar out.
+	onStatus := func(st *client.Status) {
+		var records *client.Progress
+		if st.Status == client.StatusRunning {
+			if rec, err := c.Get(wctx, ref); err == nil {
+				records = rec.Progress
+			}
+		}
+		p.update(st, records)
+	}
+	st, err := c.Wait(wctx, ref, client.OnStatus(onStatus))
 	p.stop()
 	if err != nil && ctx.Err() == nil && errors.Is(context.Cause(wctx), errGaveUp) {
 		id := jobIDOf(ref, st)
@@ -589,4 +607,59 @@ func buildInput(arg string, read func(string) ([]byte, error)) (map[string]any, 
 		return nil, usagef("--input: want one JSON object, found more after it")
 	}
 	return body, nil
+}
+
+// list prints the caller's jobs: a table (or with --json one page, or with
+// --all every job, as JSON).
+func (m *Main) list(ctx context.Context, fs *flag.FlagSet, g *globals, args []string) error {
+	status := fs.String("status", "", "only jobs in this status")
+	limit := fs.Int("limit", 0, "jobs per page, 1 to 100 (default 20)")
+	cursor := fs.String("cursor", "", "continue after the page that printed it")
+	all := fs.Bool("all", false, "follow every page")
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	if *limit < 0 || *limit > client.MaxListLimit {
+		return usagef("--limit must be 1 to %d", client.MaxListLimit)
+	}
+	c, err := m.newClient(g)
+	if err != nil {
+		return err
+	}
+	opts := client.ListOptions{Status: client.JobStatus(*status), Limit: *limit, Cursor: *cursor}
+	page, err := c.List(ctx, opts)
+	if err != nil {
+		return err
+	}
+	jobs := page.Jobs
+	for *all && page.NextCursor != "" {
+		opts.Cursor = page.NextCursor
+		if page, err = c.List(ctx, opts); err != nil {
+			return err
+		}
+		jobs = append(jobs, page.Jobs...)
+	}
+	if g.json {
+		return writeJSON(m.Stdout, client.JobPage{Jobs: jobs, NextCursor: page.NextCursor})
+	}
+	w := m.Stdout
+	fmt.Fprintf(w, "%-40s  %-9s  %-24s  %s\n", "JOB", "STATUS", "CREATED", "PROGRESS")
+	for _, j := range jobs {
+		progress := "-"
+		if p := j.Progress; p != nil {
+			progress = fmt.Sprintf("%s %3d%% %d/%d", progressBar(p.Percent, 10), p.Percent, p.RecordsGenerated, p.RecordsTotal)
+		}
+		fmt.Fprintf(w, "%-40s  %-9s  %-24s  %s\n", j.JobID, j.Status, j.CreatedAt.UTC().Format("2006-01-02T15:04:05.000Z"), progress)
+	}
+	if page.NextCursor != "" {
+		fmt.Fprintf(w, "more: stepjobs list --cursor %s", page.NextCursor)
+		if *status != "" {
+			fmt.Fprintf(w, " --status %s", *status)
+		}
+		if *limit > 0 {
+			fmt.Fprintf(w, " --limit %d", *limit)
+		}
+		fmt.Fprintln(w)
+	}
+	return nil
 }

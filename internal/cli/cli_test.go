@@ -6,10 +6,13 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -156,6 +159,38 @@ func (f *fakeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		fmt.Fprintf(w, `{"jobId":%q,"url":%q,"expiresAt":"2026-11-23T12:15:00Z"}`, id, f.srv.URL+"/objects/"+id)
+	case r.Method == http.MethodGet && strings.HasPrefix(r.URL.Path, "/jobs/"):
+		// The record: half the records per poll so far.
+		id := strings.TrimPrefix(r.URL.Path, "/jobs/")
+		j := f.jobs[id]
+		if j == nil {
+			f.fail(w, 404, "JobNotFound", "Job not found")
+			return
+		}
+		fmt.Fprintf(w, `{"jobId":%q,"status":"RUNNING","createdAt":"2026-11-23T12:00:00Z","updatedAt":"2026-11-23T12:00:00Z",`+
+			`"progress":{"recordsGenerated":%d,"recordsTotal":100,"percent":%d,"updatedAt":"2026-11-23T12:00:01Z"}}`,
+			id, min(j.polls*50, 100), min(j.polls*50, 100))
+	case r.Method == http.MethodGet && r.URL.Path == "/jobs":
+		// Newest (highest n) first, limit a page, the cursor an offset.
+		ids := slices.Sorted(maps.Keys(f.jobs))
+		slices.Reverse(ids)
+		limit, from := 20, 0
+		if v := r.URL.Query().Get("limit"); v != "" {
+			limit, _ = strconv.Atoi(v)
+		}
+		if v := r.URL.Query().Get("cursor"); v != "" {
+			from, _ = strconv.Atoi(v)
+		}
+		var items []string
+		for _, id := range ids[from:min(from+limit, len(ids))] {
+			items = append(items, fmt.Sprintf(`{"jobId":%q,"status":"SUCCEEDED","createdAt":"2026-11-23T12:00:00Z","updatedAt":"2026-11-23T12:00:01Z",`+
+				`"progress":{"recordsGenerated":100,"recordsTotal":100,"percent":100,"updatedAt":"2026-11-23T12:00:01Z"}}`, id))
+		}
+		next := ""
+		if from+limit < len(ids) {
+			next = fmt.Sprintf(`,"nextCursor":"%d"`, from+limit)
+		}
+		fmt.Fprintf(w, `{"jobs":[%s]%s}`, strings.Join(items, ","), next)
 	default:
 		f.fail(w, 403, "MISSING_AUTHENTICATION_TOKEN", "Missing Authentication Token")
 	}
@@ -273,8 +308,10 @@ func TestSubmitWaitSucceeds(t *testing.T) {
 	assert.Contains(t, r.stdout, "status   SUCCEEDED\n")
 	assert.Contains(t, r.stdout, "elapsed  0.5s\n")
 	assert.Contains(t, r.stdout, `output   {"jobId":"0123456789abcdef-req1","status":"SUCCEEDED"}`)
-	// Plain lines, one per status change, not one per poll, and no \r.
-	assert.Equal(t, 1, strings.Count(r.stderr, " RUNNING "), r.stderr)
+	// Plain lines, one per status change or tenth of progress (50%, 100%), not one per
+	// poll, and no \r.
+	assert.Equal(t, 2, strings.Count(r.stderr, " RUNNING "), r.stderr)
+	assert.Contains(t, r.stderr, " RUNNING  50% 50/100 records ", r.stderr)
 	assert.Equal(t, 1, strings.Count(r.stderr, " SUCCEEDED "), r.stderr)
 	assert.NotContains(t, r.stderr, "\r")
 }
@@ -447,7 +484,10 @@ func TestLiveStatusLineOnATerminal(t *testing.T) {
 	lines := strings.Split(errb.String(), "\r\x1b[K")
 	require.Greater(t, len(lines), 2, "%q", errb.String())
 	assert.True(t, strings.HasPrefix(lines[1], "job 0123456789abcdef-req1  RUNNING  "), "%q", lines[1])
-	assert.Equal(t, "job 0123456789abcdef-req1  SUCCEEDED  0.5s\n", lines[len(lines)-1])
+	assert.Contains(t, errb.String(), "job 0123456789abcdef-req1  RUNNING  [##########----------]   50% 50/100 records  ",
+		"the bar follows the record's progress")
+	assert.Contains(t, errb.String(), "RUNNING  [####################]  100% 100/100 records  ")
+	assert.Equal(t, "job 0123456789abcdef-req1  SUCCEEDED  [####################]  100% 100/100 records  0.5s\n", lines[len(lines)-1])
 }
 
 func TestPlainHeartbeat(t *testing.T) {
@@ -457,13 +497,64 @@ func TestPlainHeartbeat(t *testing.T) {
 	m.defaults()
 	p := newProgress(m, "j")
 	st := &client.Status{JobID: "j", Status: client.StatusRunning, StartDate: now.Add(-time.Second)}
-	p.update(st)
+	p.update(st, nil)
 	now = now.Add(10 * time.Second)
-	p.update(st) // unchanged, within the heartbeat: no line
+	p.update(st, nil) // unchanged, within the heartbeat: no line
 	now = now.Add(30 * time.Second)
-	p.update(st)
+	p.update(st, nil)
 	p.stop()
 	assert.Equal(t, "2026-11-23T21:42:04Z job j RUNNING (elapsed 1.0s)\n2026-11-23T21:42:44Z job j RUNNING (elapsed 41.0s)\n", errb.String())
+}
+
+// TestPlainProgressLines: without a terminal, a line when the progress
+// reaches another tenth, not for every report.
+func TestPlainProgressLines(t *testing.T) {
+	now := time.Date(2026, 11, 23, 21, 42, 4, 0, time.UTC)
+	var errb bytes.Buffer
+	m := &Main{Stderr: &errb, Terminal: func() bool { return false }, Now: func() time.Time { return now }}
+	m.defaults()
+	p := newProgress(m, "j")
+	st := &client.Status{JobID: "j", Status: client.StatusRunning, StartDate: now}
+	for _, generated := range []int{0, 5000, 12000, 15000, 100000} {
+		p.update(st, &client.Progress{RecordsGenerated: generated, RecordsTotal: 100000, Percent: generated * 100 / 100000})
+	}
+	p.stop()
+	assert.Equal(t, "2026-11-23T21:42:04Z job j RUNNING   0% 0/100000 records (elapsed 0.0s)\n"+
+		"2026-11-23T21:42:04Z job j RUNNING  12% 12000/100000 records (elapsed 0.0s)\n"+
+		"2026-11-23T21:42:04Z job j RUNNING 100% 100000/100000 records (elapsed 0.0s)\n", errb.String())
+}
+
+func TestProgressBar(t *testing.T) {
+	for percent, want := range map[int]string{
+		-5: "[----------]", 0: "[----------]", 9: "[----------]", 10: "[#---------]", 55: "[#####-----]", 100: "[##########]", 120: "[##########]",
+	} {
+		assert.Equal(t, want, progressBar(percent, 10), "%d%%", percent)
+	}
+}
+
+func TestList(t *testing.T) {
+	api := newFakeAPI(t)
+	for range 3 {
+		require.Equal(t, ExitOK, run(t, api, nil, "submit").code)
+	}
+	r := run(t, api, nil, "list", "--limit", "2")
+	require.Equal(t, ExitOK, r.code, r.stderr)
+	assert.Equal(t, "JOB                                       STATUS     CREATED                   PROGRESS\n"+
+		"0123456789abcdef-req3                     SUCCEEDED  2026-11-23T12:00:00.000Z  [##########] 100% 100/100\n"+
+		"0123456789abcdef-req2                     SUCCEEDED  2026-11-23T12:00:00.000Z  [##########] 100% 100/100\n"+
+		"more: stepjobs list --cursor 2 --limit 2\n", r.stdout)
+
+	r = run(t, api, nil, "--json", "list", "--limit", "1", "--all")
+	require.Equal(t, ExitOK, r.code, r.stderr)
+	var page client.JobPage
+	require.NoError(t, json.Unmarshal([]byte(r.stdout), &page))
+	require.Len(t, page.Jobs, 3, "--all follows every page")
+	assert.Equal(t, "0123456789abcdef-req1", page.Jobs[2].JobID)
+	assert.Empty(t, page.NextCursor)
+
+	for _, args := range [][]string{{"list", "--limit", "101"}, {"list", "--limit", "-1"}, {"list", "extra"}} {
+		assert.Equal(t, ExitUsage, run(t, api, nil, args...).code, args)
+	}
 }
 
 func TestFormatElapsed(t *testing.T) {

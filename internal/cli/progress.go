@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -9,8 +10,10 @@ import (
 )
 
 // progress shows a waiting job on Stderr: on a terminal one status line
-// redrawn in place (\r) with the elapsed time, refreshed between polls; else
-// a plain line when the status changes, repeated every HeartbeatEvery.
+// redrawn in place (\r) with a bar of the job's progress (records generated
+// out of all, from its record) and the elapsed time, refreshed between
+// polls; else a plain line when the status or the progress's tenth
+// changes, repeated every HeartbeatEvery.
 type progress struct {
 	m        *Main
 	ref      string
@@ -19,6 +22,7 @@ type progress struct {
 
 	mu       sync.Mutex
 	last     *client.Status
+	records  *client.Progress // the record's last progress; nil before the first
 	lastLine time.Time
 	drawn    bool
 	stopped  bool
@@ -56,14 +60,19 @@ func (p *progress) refresh() {
 	}
 }
 
-// update is Wait's OnStatus.
-func (p *progress) update(st *client.Status) {
+// update is Wait's OnStatus, with the job record's progress when it was
+// read (nil: unknown yet, or not read).
+func (p *progress) update(st *client.Status, records *client.Progress) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.stopped {
 		return
 	}
 	changed := p.last == nil || p.last.Status != st.Status
+	if records != nil {
+		changed = changed || p.records == nil || p.records.Percent/10 != records.Percent/10
+		p.records = records
+	}
 	p.last = st
 	if p.terminal {
 		p.draw()
@@ -72,7 +81,8 @@ func (p *progress) update(st *client.Status) {
 	now := p.m.Now()
 	if changed || now.Sub(p.lastLine) >= p.m.HeartbeatEvery {
 		p.lastLine = now
-		fmt.Fprintf(p.m.Stderr, "%s job %s %s (elapsed %s)\n", now.UTC().Format(time.RFC3339), st.JobID, st.Status, formatElapsed(p.elapsed()))
+		fmt.Fprintf(p.m.Stderr, "%s job %s %s%s (elapsed %s)\n", now.UTC().Format(time.RFC3339), st.JobID, st.Status,
+			p.recordsText(" "), formatElapsed(p.elapsed()))
 	}
 }
 
@@ -83,8 +93,31 @@ func (p *progress) draw() {
 		status = string(p.last.Status)
 	}
 	// \r back to the line's start, ESC[K clears what a longer line left.
-	fmt.Fprintf(p.m.Stderr, "\r\x1b[Kjob %s  %s  %s", id, status, formatElapsed(p.elapsed()))
+	bar := ""
+	if p.records != nil {
+		bar = "  " + progressBar(p.records.Percent, barWidth) + p.recordsText("  ")
+	}
+	fmt.Fprintf(p.m.Stderr, "\r\x1b[Kjob %s  %s%s  %s", id, status, bar, formatElapsed(p.elapsed()))
 	p.drawn = true
+}
+
+// barWidth is the number of cells of the terminal's progress bar.
+const barWidth = 20
+
+// progressBar draws percent (clamped to 0..100) as width cells: [#####-----].
+func progressBar(percent, width int) string {
+	filled := min(max(percent, 0), 100) * width / 100
+	return "[" + strings.Repeat("#", filled) + strings.Repeat("-", width-filled) + "]"
+}
+
+// recordsText is " 40% 40000/100000 records" after sep, or "" without
+// progress; p.mu is held.
+func (p *progress) recordsText(sep string) string {
+	if p.records == nil {
+		return ""
+	}
+	r := p.records
+	return fmt.Sprintf("%s%3d%% %d/%d records", sep, r.Percent, r.RecordsGenerated, r.RecordsTotal)
 }
 
 func (p *progress) elapsed() time.Duration {

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"testing"
 
+	dbtypes "github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 
 	"github.com/stretchr/testify/assert"
@@ -180,6 +181,16 @@ func TestRunningExecutionPolls(t *testing.T) {
 	_, live := get(t, page+"&partial=live")
 	assert.NotContains(t, live, "<html", "the refresh is a fragment")
 	assert.Contains(t, live, `data-exec-status="RUNNING"`)
+	assert.NotContains(t, live, `id="job-progress"`, "no progress before the first report")
+
+	// batch-simulation's report in the record: the refresh shows it.
+	le.jobs.Put("job-held", map[string]dbtypes.AttributeValue{
+		"status":           &dbtypes.AttributeValueMemberS{Value: "RUNNING"},
+		"recordsGenerated": &dbtypes.AttributeValueMemberN{Value: "40000"},
+		"recordsTotal":     &dbtypes.AttributeValueMemberN{Value: "100000"},
+	})
+	_, live = get(t, page+"&partial=live")
+	assert.Contains(t, live, `<progress id="job-progress" max="100000" value="40000">40%</progress> 40% · 40000/100000 records`)
 
 	close(le.hold)
 	_, err = le.eng.Wait(t.Context(), info.ExecutionARN)
@@ -246,4 +257,22 @@ func TestAPIUnavailable(t *testing.T) {
 	code, body := get(t, srv.URL+"/")
 	assert.Equal(t, http.StatusBadGateway, code)
 	assert.Contains(t, body, "list state machines: connection refused")
+}
+
+func TestRecordProgress(t *testing.T) {
+	tests := map[string]struct {
+		record string
+		want   *progressView
+	}{
+		"none":          {``, nil},
+		"no progress":   {`{"jobId":"j","status":"RUNNING"}`, nil},
+		"progress":      {`{"recordsGenerated":250,"recordsTotal":1000}`, &progressView{Generated: 250, Total: 1000, Percent: 25}},
+		"done":          {`{"recordsGenerated":7,"recordsTotal":7}`, &progressView{Generated: 7, Total: 7, Percent: 100}},
+		"total missing": {`{"recordsGenerated":7}`, nil},
+		"zero total":    {`{"recordsGenerated":0,"recordsTotal":0}`, nil},
+		"not JSON":      {`{`, nil},
+	}
+	for name, tc := range tests {
+		assert.Equal(t, tc.want, recordProgress(tc.record), name)
+	}
 }

@@ -323,6 +323,7 @@ func (h *Handler) execution(w http.ResponseWriter, r *http.Request) {
 	data["Record"], data["RecordError"] = record, recErr
 	data["HasRecords"] = h.cfg.Jobs != nil && h.cfg.JobsTable != ""
 	data["Result"] = h.resultLink(aws.ToString(ex.Output), record)
+	data["Progress"] = recordProgress(record)
 	if r.URL.Query().Get("partial") == "live" {
 		h.render(w, r, http.StatusOK, "execution", "live", data)
 		return
@@ -366,6 +367,23 @@ func (h *Handler) jobRecord(r *http.Request, jobID string) (string, string) {
 		return "", fmt.Sprintf("encode job record: %v", err)
 	}
 	return string(b), ""
+}
+
+// progressView is a job's progress as its record holds it (batch-simulation
+// writes recordsGenerated and recordsTotal while the job runs).
+type progressView struct{ Generated, Total, Percent int }
+
+// recordProgress reads the progress of a job record (JSON), nil when the
+// record has none (yet).
+func recordProgress(record string) *progressView {
+	var v struct {
+		Generated *int `json:"recordsGenerated"`
+		Total     *int `json:"recordsTotal"`
+	}
+	if json.Unmarshal([]byte(record), &v) != nil || v.Generated == nil || v.Total == nil || *v.Total <= 0 {
+		return nil
+	}
+	return &progressView{Generated: *v.Generated, Total: *v.Total, Percent: *v.Generated * 100 / *v.Total}
 }
 
 // resultRef is a job's result object.

@@ -7,6 +7,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -25,6 +27,10 @@ type API interface {
 	GetItem(ctx context.Context, in *dynamodb.GetItemInput, optFns ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
 }
 
+// OwnerIndex is the table's global secondary index (owner, createdAt) that
+// GET /jobs queries (resources/storage.yml).
+const OwnerIndex = "byOwner"
+
 var _ API = (*dynamodb.Client)(nil)
 
 // Store keeps jobs in one DynamoDB table whose partition key is jobId (S).
@@ -33,15 +39,22 @@ type Store struct {
 	table string
 }
 
-var _ job.Store = (*Store)(nil)
+var (
+	_ job.Store            = (*Store)(nil)
+	_ job.ProgressRecorder = (*Store)(nil)
+)
 
 // New returns a store on table.
 func New(api API, table string) *Store { return &Store{api: api, table: table} }
 
-// item is a job as stored. Times are RFC 3339 strings (readable in the
-// console, sortable); the request is kept as its JSON text, byte for byte.
+// item is a job as stored. Times are RFC 3339 strings with nine fraction
+// digits (readable in the console, and sortable as text: the owner index
+// sorts on createdAt); the request is kept as its JSON text, byte for byte.
+// owner is the jobId's owner prefix, the owner index's key; expiresAt is
+// the DynamoDB TTL attribute (epoch seconds).
 type item struct {
 	JobID        string  `dynamodbav:"jobId"`
+	Owner        string  `dynamodbav:"owner,omitempty"`
 	ExecutionARN string  `dynamodbav:"executionArn"`
 	Status       string  `dynamodbav:"status"`
 	Request      string  `dynamodbav:"request,omitempty"`
@@ -50,6 +63,10 @@ type item struct {
 	Cause        string  `dynamodbav:"cause,omitempty"`
 	CreatedAt    string  `dynamodbav:"createdAt"`
 	UpdatedAt    string  `dynamodbav:"updatedAt"`
+	Generated    *int    `dynamodbav:"recordsGenerated,omitempty"`
+	Total        *int    `dynamodbav:"recordsTotal,omitempty"`
+	ProgressAt   string  `dynamodbav:"progressAt,omitempty"`
+	ExpiresAt    int64   `dynamodbav:"expiresAt,omitempty"`
 }
 
 type result struct {
@@ -59,11 +76,25 @@ type result struct {
 	Bytes   int64  `dynamodbav:"bytes"`
 }
 
-func formatTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+// timeLayout is RFC 3339 with a fixed nine-digit fraction: RFC3339Nano
+// drops trailing zeros, and "…05Z" would sort after "…05.1Z".
+const timeLayout = "2006-01-02T15:04:05.000000000Z07:00"
+
+func formatTime(t time.Time) string { return t.UTC().Format(timeLayout) }
+
+// ownerOf is the owner index key of a job id: its owner prefix, or "" (not
+// indexed) for an id without one.
+func ownerOf(jobID string) string {
+	if p, _, ok := strings.Cut(jobID, "-"); ok && job.ValidOwnerPrefix(p) {
+		return p
+	}
+	return ""
+}
 
 func toItem(j job.Job) item {
 	it := item{
 		JobID:        j.ID,
+		Owner:        ownerOf(j.ID),
 		ExecutionARN: j.ExecutionARN,
 		Status:       string(j.Status),
 		Request:      string(j.Request),
@@ -74,6 +105,12 @@ func toItem(j job.Job) item {
 	}
 	if j.Result != nil {
 		it.Result = (*result)(j.Result)
+	}
+	if p := j.Progress; p != nil {
+		it.Generated, it.Total, it.ProgressAt = &p.Generated, &p.Total, formatTime(p.UpdatedAt)
+	}
+	if !j.ExpiresAt.IsZero() {
+		it.ExpiresAt = j.ExpiresAt.Unix()
 	}
 	return it
 }
@@ -94,7 +131,17 @@ func fromItem(av map[string]types.AttributeValue) (job.Job, error) {
 	if it.Request != "" {
 		j.Request = []byte(it.Request)
 	}
+	if it.ExpiresAt > 0 {
+		j.ExpiresAt = time.Unix(it.ExpiresAt, 0).UTC()
+	}
 	var err error
+	if it.Generated != nil && it.Total != nil {
+		p := &job.Progress{Generated: *it.Generated, Total: *it.Total}
+		if p.UpdatedAt, err = time.Parse(time.RFC3339Nano, it.ProgressAt); err != nil {
+			return job.Job{}, fmt.Errorf("decode job %s progressAt: %w", it.JobID, err)
+		}
+		j.Progress = p
+	}
 	if j.CreatedAt, err = time.Parse(time.RFC3339Nano, it.CreatedAt); err != nil {
 		return job.Job{}, fmt.Errorf("decode job %s createdAt: %w", it.JobID, err)
 	}
@@ -155,6 +202,15 @@ func (s *Store) Finish(ctx context.Context, o job.Outcome) (job.Job, error) {
 		":at":      &types.AttributeValueMemberS{Value: at},
 	}
 	update := "SET #status = :status, #updatedAt = :at, #arn = :arn, #createdAt = if_not_exists(#createdAt, :at)"
+	if owner := ownerOf(o.JobID); owner != "" {
+		names["#owner"], values[":owner"] = "owner", &types.AttributeValueMemberS{Value: owner}
+		update += ", #owner = if_not_exists(#owner, :owner)"
+	}
+	if !o.ExpiresAt.IsZero() {
+		names["#expiresAt"] = "expiresAt"
+		values[":expiresAt"] = &types.AttributeValueMemberN{Value: strconv.FormatInt(o.ExpiresAt.Unix(), 10)}
+		update += ", #expiresAt = :expiresAt"
+	}
 	if o.Result != nil {
 		r, err := attributevalue.Marshal((*result)(o.Result))
 		if err != nil {
@@ -208,6 +264,36 @@ func (s *Store) Finish(ctx context.Context, o job.Outcome) (job.Job, error) {
 		return job.Job{}, &job.TransientError{Op: op, Err: errors.New("record changed during the update")}
 	}
 	return stored, nil
+}
+
+// RecordProgress implements job.ProgressRecorder with an UpdateItem
+// conditional on the job being RUNNING (for executionARN, when given), so
+// a late report never touches a finished record.
+func (s *Store) RecordProgress(ctx context.Context, jobID, executionARN string, p job.Progress) error {
+	names := map[string]string{"#status": "status", "#gen": "recordsGenerated", "#total": "recordsTotal", "#at": "progressAt"}
+	values := map[string]types.AttributeValue{
+		":running": &types.AttributeValueMemberS{Value: string(job.StatusRunning)},
+		":gen":     &types.AttributeValueMemberN{Value: strconv.Itoa(p.Generated)},
+		":total":   &types.AttributeValueMemberN{Value: strconv.Itoa(p.Total)},
+		":at":      &types.AttributeValueMemberS{Value: formatTime(p.UpdatedAt)},
+	}
+	cond := "#status = :running"
+	if executionARN != "" {
+		names["#arn"], values[":arn"] = "executionArn", &types.AttributeValueMemberS{Value: executionARN}
+		cond += " AND #arn = :arn"
+	}
+	_, err := s.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 aws.String(s.table),
+		Key:                       key(jobID),
+		UpdateExpression:          aws.String("SET #gen = :gen, #total = :total, #at = :at"),
+		ConditionExpression:       aws.String(cond),
+		ExpressionAttributeNames:  names,
+		ExpressionAttributeValues: values,
+	})
+	if err != nil && !conditionFailed(err) {
+		return awserr.Classify("dynamo: progress of job "+jobID, err)
+	}
+	return nil
 }
 
 // Get implements job.Getter with a strongly consistent read, so a decision

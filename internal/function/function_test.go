@@ -38,7 +38,7 @@ func TestConstructors(t *testing.T) {
 	var (
 		track build = func(ctx context.Context, e function.Env) (bool, error) { return built(tracking.New(ctx, e, db)) }
 		sim   build = func(ctx context.Context, e function.Env) (bool, error) {
-			return built(batchsimulation.New(ctx, e, s3c))
+			return built(batchsimulation.New(ctx, e, s3c, db))
 		}
 		status build = func(ctx context.Context, e function.Env) (bool, error) { return built(statusupdate.New(ctx, e, db)) }
 		result build = func(ctx context.Context, e function.Env) (bool, error) { return built(jobresult.New(ctx, e, db, s3c)) }
@@ -52,9 +52,12 @@ func TestConstructors(t *testing.T) {
 	}{
 		{"tracking", track, map[string]string{"TABLE_NAME": "jobs"}, ""},
 		{"tracking without a table", track, nil, "TABLE_NAME"},
-		{"batch simulation", sim, map[string]string{"BUCKET_NAME": "results"}, ""},
-		{"batch simulation without a bucket", sim, nil, "BUCKET_NAME"},
-		{"batch simulation, bad switch", sim, map[string]string{"BUCKET_NAME": "b", "ALLOW_SIMULATED_FAILURES": "maybe"}, "ALLOW_SIMULATED_FAILURES"},
+		{"batch simulation", sim, map[string]string{"BUCKET_NAME": "results", "TABLE_NAME": "jobs"}, ""},
+		{"batch simulation without a bucket", sim, map[string]string{"TABLE_NAME": "jobs"}, "BUCKET_NAME"},
+		{"batch simulation without a table", sim, map[string]string{"BUCKET_NAME": "results"}, "TABLE_NAME"},
+		{"batch simulation, bad switch", sim, map[string]string{"BUCKET_NAME": "b", "TABLE_NAME": "jobs", "ALLOW_SIMULATED_FAILURES": "maybe"}, "ALLOW_SIMULATED_FAILURES"},
+		{"batch simulation, bad progress interval", sim, map[string]string{"BUCKET_NAME": "b", "TABLE_NAME": "jobs", "PROGRESS_INTERVAL": "often"}, "PROGRESS_INTERVAL"},
+		{"status update, bad record ttl", status, map[string]string{"TABLE_NAME": "jobs", "RECORD_TTL_DAYS": "-1"}, "RECORD_TTL_DAYS"},
 		{"status update", status, map[string]string{"TABLE_NAME": "jobs"}, ""},
 		{"status update without a table", status, nil, "TABLE_NAME"},
 		{"status update, bad log level", status, map[string]string{"TABLE_NAME": "jobs", "LOG_LEVEL": "loud"}, "LOG_LEVEL"},

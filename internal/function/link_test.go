@@ -88,7 +88,7 @@ func TestCatalogClients(t *testing.T) {
 	want := map[string][]string{
 		"tracking":         {"dynamodb"},
 		"status-update":    {"dynamodb"},
-		"batch-simulation": {"s3"},
+		"batch-simulation": {"s3", "dynamodb"},
 		"job-result":       {"dynamodb", "s3"},
 		"authorizer":       nil,
 	}

@@ -28,10 +28,12 @@ type deps struct {
 	now     func() time.Time
 	log     *slog.Logger
 	metrics MetricEmitter
+	// recordTTL is how long status-update keeps a finished record.
+	recordTTL time.Duration
 }
 
 func newDeps(opts []Option) deps {
-	d := deps{now: time.Now, log: slog.New(slog.NewJSONHandler(io.Discard, nil))}
+	d := deps{now: time.Now, log: slog.New(slog.NewJSONHandler(io.Discard, nil)), recordTTL: DefaultRecordTTL}
 	for _, o := range opts {
 		o(&d)
 	}
@@ -45,6 +47,13 @@ func WithClock(now func() time.Time) Option {
 			d.now = now
 		}
 	}
+}
+
+// WithRecordTTL makes status-update keep a finished record for ttl (the
+// DynamoDB TTL it writes); without it, DefaultRecordTTL. Zero or less keeps
+// records for ever.
+func WithRecordTTL(ttl time.Duration) Option {
+	return func(d *deps) { d.recordTTL = ttl }
 }
 
 // WithLogger makes the handler log to l; without it the handler logs nothing.

@@ -74,7 +74,22 @@ type Job struct {
 	Cause     string    `json:"cause,omitempty"`
 	CreatedAt time.Time `json:"createdAt"`
 	UpdatedAt time.Time `json:"updatedAt"`
+	// Progress is batch-simulation's last report; nil before the first.
+	Progress *Progress `json:"progress,omitempty"`
+	// ExpiresAt is when the record expires (DynamoDB TTL), set with the
+	// final status; zero while the job runs.
+	ExpiresAt time.Time `json:"expiresAt,omitzero"`
 }
+
+// Expired reports whether the record is past its expiry at now. An expired
+// record is answered as a missing one, whether or not the store has
+// deleted it yet.
+func (j Job) Expired(now time.Time) bool {
+	return !j.ExpiresAt.IsZero() && !now.Before(j.ExpiresAt)
+}
+
+// DefaultRecordTTL is how long a job record is kept after its final status.
+const DefaultRecordTTL = 30 * 24 * time.Hour
 
 // NewJob returns the record tracking writes when an execution starts.
 func NewJob(id, executionARN string, request json.RawMessage, now time.Time) Job {
@@ -116,6 +131,8 @@ type Outcome struct {
 	Error        string
 	Cause        string
 	At           time.Time
+	// ExpiresAt is when the finished record expires; zero: never.
+	ExpiresAt time.Time
 	// UnlessSucceeded makes a FAILED (ABORTED, TIMED_OUT) outcome give way
 	// to a SUCCEEDED record of the same execution: no write, no conflict,
 	// the record is the answer (see ResolveFinish). Only the state
@@ -167,6 +184,7 @@ func (o Outcome) Apply(j Job) Job {
 	j.Error = o.Error
 	j.Cause = o.Cause
 	j.UpdatedAt = o.At
+	j.ExpiresAt = o.ExpiresAt
 	return j
 }
 

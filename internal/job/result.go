@@ -121,6 +121,11 @@ func (h *ResultLink) link(ctx context.Context, jobID, ownerPrefix string) (Resul
 	if err != nil {
 		return ResultLinkOutput{}, "", fmt.Errorf("result link: get job: %w", err)
 	}
+	if j.Expired(h.now()) {
+		// DynamoDB deletes an expired record within days, not at once: until
+		// then it is answered as the deletion will answer (docs/api.md).
+		return ResultLinkOutput{}, "", &JobNotFound{JobID: jobID}
+	}
 	if j.Status != StatusSucceeded || j.Result == nil {
 		return ResultLinkOutput{}, j.ExecutionARN, &JobNotSucceeded{JobID: jobID, Status: j.Status}
 	}

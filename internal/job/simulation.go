@@ -8,10 +8,12 @@ import (
 	"fmt"
 	"hash/fnv"
 	"io"
+	"log/slog"
 	"maps"
 	"regexp"
 	"slices"
 	"strconv"
+	"time"
 	"unicode/utf8"
 
 	"github.com/asyncjobs/stepjobs/internal/metrics"
@@ -154,9 +156,41 @@ func describeDecodeError(err error) string {
 
 // BatchSimulation generates a job's weather observations and stores them.
 type BatchSimulation struct {
-	results       ResultStore
-	allowFailures bool
+	results          ResultStore
+	allowFailures    bool
+	progress         ProgressRecorder
+	progressInterval time.Duration
 	deps
+}
+
+// WithProgress makes batch-simulation write its progress to rec, at most
+// once an interval and every 10% of the records (whichever is rarer), and
+// once more when all records are generated. Without it no progress is kept.
+func WithProgress(rec ProgressRecorder, interval time.Duration) SimulationOption {
+	return func(h *BatchSimulation) { h.progress, h.progressInterval = rec, interval }
+}
+
+// SimulationOption configures a BatchSimulation beyond the shared Options.
+type SimulationOption func(*BatchSimulation)
+
+// progressReporter returns the callback encodeResult calls, or nil when no
+// progress is kept. A failed write is logged, never fatal: the records are
+// what the job is for, progress is advisory.
+func (h *BatchSimulation) progressReporter(ctx context.Context, log *slog.Logger, in SimulationInput, total int) func(int) {
+	if h.progress == nil {
+		return nil
+	}
+	t := newProgressThrottle(total, h.progressInterval, h.now)
+	return func(generated int) {
+		if !t.due(generated) {
+			return
+		}
+		t.mark(generated)
+		p := Progress{Generated: generated, Total: total, UpdatedAt: h.now().UTC()}
+		if err := h.progress.RecordProgress(ctx, in.JobID, in.ExecutionARN, p); err != nil {
+			log.WarnContext(ctx, "progress not recorded", "recordsGenerated", generated, "err", err)
+		}
+	}
 }
 
 // NewBatchSimulation returns the batch-simulation handler writing to
@@ -164,6 +198,14 @@ type BatchSimulation struct {
 // runtime and tests only).
 func NewBatchSimulation(results ResultStore, allowFailures bool, opts ...Option) *BatchSimulation {
 	return &BatchSimulation{results: results, allowFailures: allowFailures, deps: newDeps(opts)}
+}
+
+// With applies simulation options to h and returns it.
+func (h *BatchSimulation) With(opts ...SimulationOption) *BatchSimulation {
+	for _, o := range opts {
+		o(h)
+	}
+	return h
 }
 
 // ResultKey is where a job's result is stored.
@@ -193,7 +235,7 @@ func (h *BatchSimulation) Handle(ctx context.Context, in SimulationInput) (Resul
 	if req.Seed != nil {
 		seed = *req.Seed
 	}
-	body := EncodeResult(in.JobID, seed, req.Records)
+	body := encodeResult(in.JobID, seed, req.Records, h.progressReporter(ctx, log, in, req.Records))
 	key := ResultKey(in.JobID)
 	bucket, err := h.results.PutResult(ctx, key, body)
 	if err != nil {
@@ -217,6 +259,17 @@ func SeedFor(jobID string) int64 {
 
 // EncodeResult builds the result document of a job.
 func EncodeResult(jobID string, seed int64, records int) []byte {
+	return encodeResult(jobID, seed, records, nil)
+}
+
+// progressEvery is how many observations are generated between two looks
+// at the progress throttle: a hundredth of the job, so the 10% steps are
+// met closely without a clock read per record.
+func progressEvery(records int) int { return max(1, records/100) }
+
+// encodeResult is EncodeResult calling progress (when not nil) with the
+// records generated so far, every progressEvery records and at the end.
+func encodeResult(jobID string, seed int64, records int, progress func(int)) []byte {
 	id, _ := json.Marshal(jobID) // a string always marshals
 	buf := make([]byte, 0, 128+records*weather.ApproxJSONSize)
 	buf = append(buf, `{"jobId":`...)
@@ -226,7 +279,7 @@ func EncodeResult(jobID string, seed int64, records int) []byte {
 	buf = append(buf, `,"records":`...)
 	buf = strconv.AppendInt(buf, int64(records), 10)
 	buf = append(buf, `,"observations":`...)
-	buf = weather.NewGenerator(seed).AppendArray(buf, records)
+	buf = weather.NewGenerator(seed).AppendArrayEach(buf, records, progressEvery(records), progress)
 	return append(buf, '}')
 }
 

@@ -3,6 +3,7 @@ package job
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/asyncjobs/stepjobs/internal/metrics"
 )
@@ -70,6 +71,9 @@ func (h *StatusUpdate) Handle(ctx context.Context, in StatusInput) (StatusOutput
 		Error:        in.Error,
 		Cause:        in.Cause,
 		At:           h.now().UTC(),
+	}
+	if h.recordTTL > 0 {
+		o.ExpiresAt = o.At.Add(h.recordTTL).Truncate(time.Second)
 	}
 	switch in.Source {
 	case "":

@@ -23,7 +23,7 @@ var Functions = map[string]FunctionFactory{
 		return invoker(authorizer.New(d.ctx(), d.env()))
 	},
 	"batch-simulation": func(d FunctionDeps) (sfn.Invoker, error) {
-		return invoker(batchsimulation.New(d.ctx(), d.env(), d.S3))
+		return invoker(batchsimulation.New(d.ctx(), d.env(), d.S3, d.DynamoDB))
 	},
 	"job-result": func(d FunctionDeps) (sfn.Invoker, error) {
 		return invoker(jobresult.New(d.ctx(), d.env(), d.DynamoDB, d.S3))

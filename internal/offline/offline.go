@@ -36,6 +36,7 @@
 package offline
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -118,6 +119,14 @@ type Config struct {
 	// timeouts); nil means the wall clock. Tests pass an sfn.FakeClock to
 	// hold an execution in a retry until they move time on.
 	Clock sfn.Clock
+
+	// Now is the clock of record expiry (the sweeper, and the API's
+	// $context.requestTimeEpoch); nil means the wall clock. Tests move it
+	// past a record's expiresAt instead of waiting for days.
+	Now func() time.Time
+	// SweepInterval is how often expired job records are deleted (dynalite
+	// has no TTL); 0 means DefaultSweepInterval, a negative value never.
+	SweepInterval time.Duration
 
 	// Logger receives the runtime's JSON logs; nil discards them.
 	Logger *slog.Logger
@@ -375,6 +384,9 @@ func Start(ctx context.Context, cfg Config) (_ *Server, err error) {
 	s.servers = append(s.servers, s.serve(sfnLn, "stepfunctions", logRequests(log, "stepfunctions", slog.LevelInfo, sfnapi.Handler(s.engine))))
 	// From here on the API port answers the API.
 	s.api.set(gw)
+	if interval := cmp.Or(cfg.SweepInterval, DefaultSweepInterval); interval > 0 {
+		go s.sweep(interval)
+	}
 	s.isUp.Store(true)
 	close(s.ready)
 	log.Info("ready", "api", s.urls.API, "stepFunctions", s.urls.StepFunctions, "s3", s.urls.S3, "dynamodb", s.urls.DynamoDB,
@@ -613,8 +625,12 @@ func (s *Server) gateways() (http.Handler, *apigw.Gateway, error) {
 	// API Gateway posts the rendered request to the Step Functions API, here
 	// in-process (X-Amz-Target AWSStepFunctions.<Action>).
 	integ := apigw.HandlerIntegration{Handler: sfnapi.Handler(s.engine)}
+	// DynamoDB routes (GET /jobs, GET /jobs/{jobId}) post to the runtime's
+	// DynamoDB as API Gateway posts to the regional endpoint.
+	ddb := apigw.EndpointIntegration{URL: s.urls.DynamoDB, TargetPrefix: apigw.DynamoDBTargetPrefix,
+		Client: &http.Client{Transport: storeTransport()}}
 	cfg := apigw.Config{Stage: s.svc.Stage, Routes: routes, GatewayResponses: gwResp, Integration: integ,
-		AccountID: s.svc.AccountID, Logger: s.log.With("server", "api")}
+		DynamoDB: ddb, AccountID: s.svc.AccountID, Logger: s.log.With("server", "api"), Now: s.now}
 	mux := http.NewServeMux()
 	if err := s.connectGateway(&cfg, mux); err != nil {
 		return nil, nil, err

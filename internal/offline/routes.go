@@ -19,7 +19,7 @@ func GatewayRoutes(routes []slsconfig.Route, responses map[string]slsconfig.Gate
 	for _, r := range routes {
 		gr := apigw.Route{
 			Method: r.Method, Path: r.Path, Integration: apigw.IntegrationType(r.Integration),
-			Action: r.Action, Function: r.Function,
+			Action: r.Action, Service: r.Service, Function: r.Function,
 			PassthroughBehavior: apigw.PassthroughBehavior(r.PassthroughBehavior),
 			RequestTemplates:    r.RequestTemplates, APIKeyRequired: r.Private, RequestSchemas: r.RequestSchemas,
 			Timeout: time.Duration(r.TimeoutMillis) * time.Millisecond,

@@ -93,10 +93,27 @@ func createTable(ctx context.Context, api tableAPI, t slsconfig.Table) error {
 		return fmt.Errorf("table %s: no KeySchema", t.LogicalID)
 	}
 	in := &dynamodb.CreateTableInput{TableName: aws.String(t.TableName), BillingMode: ddbtypes.BillingModePayPerRequest}
-	for _, k := range t.KeySchema {
-		in.KeySchema = append(in.KeySchema, ddbtypes.KeySchemaElement{AttributeName: aws.String(k.Name), KeyType: ddbtypes.KeyType(k.KeyType)})
-		in.AttributeDefinitions = append(in.AttributeDefinitions, ddbtypes.AttributeDefinition{
-			AttributeName: aws.String(k.Name), AttributeType: ddbtypes.ScalarAttributeType(k.Type)})
+	defined := map[string]bool{}
+	keys := func(schema []slsconfig.KeyAttribute) []ddbtypes.KeySchemaElement {
+		var out []ddbtypes.KeySchemaElement
+		for _, k := range schema {
+			out = append(out, ddbtypes.KeySchemaElement{AttributeName: aws.String(k.Name), KeyType: ddbtypes.KeyType(k.KeyType)})
+			if !defined[k.Name] {
+				defined[k.Name] = true
+				in.AttributeDefinitions = append(in.AttributeDefinitions, ddbtypes.AttributeDefinition{
+					AttributeName: aws.String(k.Name), AttributeType: ddbtypes.ScalarAttributeType(k.Type)})
+			}
+		}
+		return out
+	}
+	in.KeySchema = keys(t.KeySchema)
+	for _, ix := range t.Indexes {
+		gsi := ddbtypes.GlobalSecondaryIndex{IndexName: aws.String(ix.Name), KeySchema: keys(ix.KeySchema),
+			Projection: &ddbtypes.Projection{ProjectionType: ddbtypes.ProjectionType(ix.ProjectionType)}}
+		if len(ix.NonKeyAttributes) > 0 {
+			gsi.Projection.NonKeyAttributes = ix.NonKeyAttributes
+		}
+		in.GlobalSecondaryIndexes = append(in.GlobalSecondaryIndexes, gsi)
 	}
 	_, err := api.CreateTable(ctx, in)
 	var inUse *ddbtypes.ResourceInUseException
@@ -112,7 +129,7 @@ func createTable(ctx context.Context, api tableAPI, t slsconfig.Table) error {
 			return fmt.Errorf("describe table %s: %w", t.TableName, err)
 		}
 		if out.Table != nil && out.Table.TableStatus == ddbtypes.TableStatusActive {
-			return nil
+			return checkIndexes(t, out.Table)
 		}
 		select {
 		case <-ctx.Done():
@@ -120,6 +137,23 @@ func createTable(ctx context.Context, api tableAPI, t slsconfig.Table) error {
 		case <-tick.C:
 		}
 	}
+}
+
+// checkIndexes reports an index of t the table lacks: a table kept from an
+// older version (--data) has the shape it was created with, and dynalite
+// cannot add an index to it.
+func checkIndexes(t slsconfig.Table, have *ddbtypes.TableDescription) error {
+	for _, ix := range t.Indexes {
+		found := false
+		for _, h := range have.GlobalSecondaryIndexes {
+			found = found || aws.ToString(h.IndexName) == ix.Name
+		}
+		if !found {
+			return fmt.Errorf("table %s has no index %s (it was created before the index was declared): "+
+				"delete the dynamodb folder of the data directory, or the table, so that it is created again", t.TableName, ix.Name)
+		}
+	}
+	return nil
 }
 
 // bucketAPI is the part of the S3 client ensureBucket uses.

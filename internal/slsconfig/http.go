@@ -55,8 +55,12 @@ type Route struct {
 	Path string
 	// Integration is IntegrationAWS or IntegrationMock.
 	Integration string
-	// Action is the Step Functions action (StartExecution by default).
+	// Action is the Step Functions action (StartExecution by default), or
+	// the DynamoDB action of a ServiceDynamoDB route.
 	Action string
+	// Service is the AWS service of an IntegrationAWS route: empty for
+	// Step Functions, ServiceDynamoDB for a raw method of resources/.
+	Service string
 	// PassthroughBehavior is NEVER without `action`, WHEN_NO_TEMPLATES with one.
 	PassthroughBehavior string
 	// RequestTemplates maps a content type to its VTL, intrinsics resolved.
@@ -150,6 +154,11 @@ func (s *Service) Routes(l Lookup) ([]Route, error) {
 		return nil, err
 	}
 	routes = append(routes, fnRoutes...)
+	rawRoutes, err := s.methodRoutes(routes, lookup, providerTimeout)
+	if err != nil {
+		return nil, err
+	}
+	routes = append(routes, rawRoutes...)
 	for path, p := range preflights {
 		c := p.cors
 		methods := strings.Join(c.Methods, ",")

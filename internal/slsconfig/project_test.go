@@ -53,8 +53,20 @@ func TestLoadProjectService(t *testing.T) {
 
 	routes, err := svc.Routes(localLookup(t))
 	require.NoError(t, err)
-	require.Len(t, routes, 4)
+	require.Len(t, routes, 6)
 	auth := &Authorizer{Name: "authorizer", Type: "TOKEN", Function: "authorizer", IdentitySource: DefaultIdentitySource, ResultTTLSeconds: 300}
+	// The raw DynamoDB methods of resources/api.yml, on the Framework's resources.
+	list, get := routes[1], routes[2]
+	routes = append(routes[:1], routes[3:]...)
+	for _, r := range []Route{list, get} {
+		assert.Equal(t, auth, r.Authorizer, "%s requires the authorizer", r.Path)
+		assert.Equal(t, ServiceDynamoDB, r.Service, r.Path)
+		assert.Equal(t, PassthroughNever, r.PassthroughBehavior, r.Path)
+		assert.Contains(t, r.RequestTemplates["application/json"], `"TableName": "stepjobs-dev-jobs"`, "Fn::Sub resolved")
+		assert.Len(t, r.Responses, 3, r.Path)
+	}
+	assert.Equal(t, []string{"/jobs", "GET", "Query"}, []string{list.Path, list.Method, list.Action})
+	assert.Equal(t, []string{"/jobs/{jobId}", "GET", "GetItem"}, []string{get.Path, get.Method, get.Action})
 	for _, r := range routes {
 		assert.Equal(t, auth, r.Authorizer, "%s requires the authorizer", r.Path)
 		if r.Integration == IntegrationLambdaProxy {
@@ -93,6 +105,9 @@ func TestLoadProjectService(t *testing.T) {
 	assert.Contains(t, gw, "DEFAULT_5XX")
 	require.Len(t, svc.Tables, 1)
 	assert.Equal(t, "stepjobs-dev-jobs", svc.Tables[0].TableName)
+	assert.Equal(t, "expiresAt", svc.Tables[0].TTLAttribute)
+	assert.Equal(t, []Index{{Name: "byOwner", KeySchema: []KeyAttribute{{Name: "owner", KeyType: "HASH", Type: "S"}, {Name: "createdAt", KeyType: "RANGE", Type: "S"}},
+		ProjectionType: "INCLUDE", NonKeyAttributes: []string{"status", "updatedAt", "recordsGenerated", "recordsTotal", "progressAt", "expiresAt"}}}, svc.Tables[0].Indexes)
 	assert.False(t, svc.Tables[0].GeneratedName)
 	assert.Equal(t, []KeyAttribute{{Name: "jobId", KeyType: "HASH", Type: "S"}}, svc.Tables[0].KeySchema)
 	require.Len(t, svc.Buckets, 1)

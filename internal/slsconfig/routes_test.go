@@ -192,7 +192,11 @@ func comparePackage(t *testing.T, node, slsBin, dir string, lookup MapLookup) {
 				assert.Equal(t, r.PassthroughBehavior, integ["PassthroughBehavior"])
 				uri, err := ResolveIntrinsics(integ["Uri"], MapLookup{Refs: map[string]string{"AWS::Partition": "aws", "AWS::Region": "us-east-1"}}, id)
 				require.NoError(t, err)
-				assert.Equal(t, "arn:aws:apigateway:us-east-1:states:action/"+r.Action, uri)
+				service := "states"
+				if r.Service == ServiceDynamoDB {
+					service = "dynamodb"
+				}
+				assert.Equal(t, "arn:aws:apigateway:us-east-1:"+service+":action/"+r.Action, uri)
 				if ms, ok := integ["TimeoutInMillis"]; ok {
 					assert.EqualValues(t, r.TimeoutMillis, ms)
 				}
@@ -224,7 +228,9 @@ func comparePackage(t *testing.T, node, slsBin, dir string, lookup MapLookup) {
 					ir.ResponseParameters[k] = str(v)
 				}
 				for k, v := range asMap(m["ResponseTemplates"]) {
-					ir.ResponseTemplates[k] = str(v)
+					resolved, err := ResolveIntrinsics(v, svc.PseudoLookup(lookup), id)
+					require.NoError(t, err)
+					ir.ResponseTemplates[k] = str(resolved)
 				}
 				want = append(want, ir)
 			}

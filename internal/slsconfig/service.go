@@ -93,6 +93,11 @@ type Table struct {
 	GeneratedName bool
 	// KeySchema lists the key attributes in order (HASH first).
 	KeySchema []KeyAttribute
+	// Indexes are the GlobalSecondaryIndexes, in the order declared.
+	Indexes []Index
+	// TTLAttribute is the TimeToLiveSpecification's attribute when it is
+	// enabled, else empty.
+	TTLAttribute string
 	// Properties is the raw resource Properties.
 	Properties map[string]any
 }
@@ -132,6 +137,28 @@ type Subscription struct {
 	// Condition names the stack condition it depends on, if any.
 	Condition  string
 	Properties map[string]any
+}
+
+// Index is one global secondary index of a Table.
+type Index struct {
+	Name      string
+	KeySchema []KeyAttribute
+	// ProjectionType is ALL, KEYS_ONLY or INCLUDE (with NonKeyAttributes).
+	ProjectionType   string
+	NonKeyAttributes []string
+}
+
+// keySchema reads a KeySchema list, typing each key from the table's
+// AttributeDefinitions.
+func keySchema(raw any, types map[string]string) []KeyAttribute {
+	keys, _ := raw.([]any)
+	var out []KeyAttribute
+	for _, k := range keys {
+		km, _ := k.(map[string]any)
+		name := str(km["AttributeName"])
+		out = append(out, KeyAttribute{Name: name, KeyType: str(km["KeyType"]), Type: types[name]})
+	}
+	return out
 }
 
 // KeyAttribute is one key of a table's KeySchema with its declared type.
@@ -337,14 +364,26 @@ func (s *Service) buildResources(cfg map[string]any) error {
 				am, _ := a.(map[string]any)
 				types[str(am["AttributeName"])] = str(am["AttributeType"])
 			}
-			keys, _ := props["KeySchema"].([]any)
-			for _, k := range keys {
-				km, _ := k.(map[string]any)
-				name := str(km["AttributeName"])
-				t.KeySchema = append(t.KeySchema, KeyAttribute{Name: name, KeyType: str(km["KeyType"]), Type: types[name]})
-			}
+			t.KeySchema = keySchema(props["KeySchema"], types)
 			if len(t.KeySchema) == 0 {
 				return fmt.Errorf("%s.KeySchema: missing", path)
+			}
+			gsis, _ := props["GlobalSecondaryIndexes"].([]any)
+			for i, g := range gsis {
+				gm, _ := g.(map[string]any)
+				proj, _ := gm["Projection"].(map[string]any)
+				ix := Index{Name: str(gm["IndexName"]), KeySchema: keySchema(gm["KeySchema"], types), ProjectionType: str(proj["ProjectionType"])}
+				nonKey, _ := proj["NonKeyAttributes"].([]any)
+				for _, a := range nonKey {
+					ix.NonKeyAttributes = append(ix.NonKeyAttributes, str(a))
+				}
+				if ix.Name == "" || len(ix.KeySchema) == 0 {
+					return fmt.Errorf("%s.GlobalSecondaryIndexes[%d]: IndexName and KeySchema are required", path, i)
+				}
+				t.Indexes = append(t.Indexes, ix)
+			}
+			if ttl, ok := props["TimeToLiveSpecification"].(map[string]any); ok && ttl["Enabled"] == true {
+				t.TTLAttribute = str(ttl["AttributeName"])
 			}
 			s.Tables = append(s.Tables, t)
 		case "AWS::S3::Bucket":

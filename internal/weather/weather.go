@@ -271,8 +271,19 @@ const ApproxJSONSize = 200
 // encodes while generating, so no slice of observations is ever held: 100,000
 // records take one buffer of about 17 MB.
 func (g *Generator) AppendArray(dst []byte, n int) []byte {
+	return g.AppendArrayEach(dst, n, 0, nil)
+}
+
+// AppendArrayEach is AppendArray that calls done with the number of
+// observations appended so far after every `every` of them and after the
+// last (never when every is 0 or done is nil), so a caller can report
+// progress without a second pass.
+func (g *Generator) AppendArrayEach(dst []byte, n, every int, done func(int)) []byte {
 	dst = append(dst, '[')
 	for i := range n {
+		if done != nil && every > 0 && i > 0 && i%every == 0 {
+			done(i)
+		}
 		if i > 0 {
 			dst = append(dst, ',')
 		}
@@ -281,6 +292,9 @@ func (g *Generator) AppendArray(dst []byte, n int) []byte {
 		dst = o.LocalTime.AppendFormat(dst, time.RFC3339Nano)
 		dst = append(dst, g.enc.conditions[idx[1]]...)
 		dst = appendTail(dst, o)
+	}
+	if done != nil && every > 0 && n > 0 {
+		done(n)
 	}
 	return append(dst, ']')
 }

@@ -158,3 +158,27 @@ func BenchmarkEncodingJSON(b *testing.B) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// AppendArrayEach writes what AppendArray writes, calling done every `every`
+// observations and after the last.
+func TestAppendArrayEach(t *testing.T) {
+	tests := map[string]struct {
+		n, every int
+		want     []int
+	}{
+		"steps":            {n: 10, every: 3, want: []int{3, 6, 9, 10}},
+		"even steps":       {n: 6, every: 2, want: []int{2, 4, 6}},
+		"one step is all":  {n: 4, every: 10, want: []int{4}},
+		"no observations":  {n: 0, every: 1, want: nil},
+		"every 0: no call": {n: 5, every: 0, want: nil},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			var calls []int
+			got := weather.NewGenerator(7).AppendArrayEach(nil, tc.n, tc.every, func(done int) { calls = append(calls, done) })
+			assert.Equal(t, string(weather.NewGenerator(7).AppendArray(nil, tc.n)), string(got))
+			assert.Equal(t, tc.want, calls)
+		})
+	}
+	assert.Equal(t, string(weather.NewGenerator(7).AppendArray(nil, 3)), string(weather.NewGenerator(7).AppendArrayEach(nil, 3, 1, nil)), "nil done")
+}

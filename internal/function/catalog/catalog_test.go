@@ -101,7 +101,7 @@ func TestLoadProject(t *testing.T) {
 	assert.Equal(t, "batchSimulation", sim.Key)
 	assert.Equal(t, "github.com/asyncjobs/stepjobs/internal/function/batchsimulation", sim.Package)
 	assert.Equal(t, "batchsimulation", sim.PackageName)
-	assert.Equal(t, []string{"s3"}, sim.Clients())
+	assert.Equal(t, []string{"s3", "dynamodb"}, sim.Clients())
 }
 
 // A function whose handler package is missing fails with the convention.

@@ -20,6 +20,7 @@ func New(_ context.Context, env function.Env, db *dynamodb.Client) (function.Han
 	if err != nil {
 		return nil, err
 	}
-	h := job.NewStatusUpdate(dynamo.New(db, cfg.TableName), job.WithLogger(log), job.WithMetrics(env.Metrics()))
+	h := job.NewStatusUpdate(dynamo.New(db, cfg.TableName), job.WithLogger(log), job.WithMetrics(env.Metrics()),
+		job.WithRecordTTL(cfg.RecordTTL))
 	return h.Handle, nil
 }
