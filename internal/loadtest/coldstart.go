@@ -24,7 +24,7 @@ var coldFunctions = []struct {
 }{
 	{"hello (baseline)", "./internal/lambdart/testdata/hello", nil},
 	{"tracking", "./cmd/tracking", map[string]string{"TABLE_NAME": "jobs"}},
-	{"batch-simulation", "./cmd/batch-simulation", map[string]string{"BUCKET_NAME": "results"}},
+	{"batch-simulation", "./cmd/batch-simulation", map[string]string{"BUCKET_NAME": "results", "TABLE_NAME": "jobs"}},
 	{"status-update", "./cmd/status-update", map[string]string{"TABLE_NAME": "jobs"}},
 	{"job-result", "./cmd/job-result", map[string]string{"TABLE_NAME": "jobs"}},
 	{"authorizer", "./cmd/authorizer", map[string]string{"AUTH_DISABLED": "true"}},
