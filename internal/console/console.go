@@ -16,7 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 )
 
-// API is the part of the Step Functions API the console reads, with the
+// API is the part of the Step Functions API the console uses, with the
 // aws-sdk-go-v2 signatures: an *sfn.Client pointed at the local engine
 // (BaseEndpoint) or at a real AWS account satisfies it.
 type API interface {
@@ -25,6 +25,9 @@ type API interface {
 	ListExecutions(ctx context.Context, in *sfn.ListExecutionsInput, optFns ...func(*sfn.Options)) (*sfn.ListExecutionsOutput, error)
 	DescribeExecution(ctx context.Context, in *sfn.DescribeExecutionInput, optFns ...func(*sfn.Options)) (*sfn.DescribeExecutionOutput, error)
 	GetExecutionHistory(ctx context.Context, in *sfn.GetExecutionHistoryInput, optFns ...func(*sfn.Options)) (*sfn.GetExecutionHistoryOutput, error)
+	// TestState runs one state of a definition in isolation: the "Test
+	// this state" page.
+	TestState(ctx context.Context, in *sfn.TestStateInput, optFns ...func(*sfn.Options)) (*sfn.TestStateOutput, error)
 }
 
 var _ API = (*sfn.Client)(nil)
@@ -85,7 +88,7 @@ func New(cfg Config) *Handler {
 	}
 	h := &Handler{cfg: cfg, pages: map[string]*template.Template{}}
 	base := template.Must(template.New("").Funcs(funcs).ParseFS(assets, "assets/base.html"))
-	for _, p := range []string{"index", "machine", "execution", "error"} {
+	for _, p := range []string{"index", "machine", "execution", "test-state", "error"} {
 		h.pages[p] = template.Must(template.Must(base.Clone()).ParseFS(assets, "assets/"+p+".html"))
 	}
 	static, err := fs.Sub(assets, "assets/static")
@@ -99,24 +102,31 @@ func New(cfg Config) *Handler {
 // ServeHTTP routes by the last path element, so the console works under any
 // mount path.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+	p := r.URL.Path
+	page := p[strings.LastIndex(p, "/")+1:]
+	// Only the test page takes a form; every other page is read-only.
+	if r.Method != http.MethodGet && r.Method != http.MethodHead && (r.Method != http.MethodPost || page != "test-state") {
 		w.Header().Set("Allow", "GET, HEAD")
+		if page == "test-state" {
+			w.Header().Set("Allow", "GET, HEAD, POST")
+		}
 		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 		return
 	}
-	p := r.URL.Path
 	if i := strings.LastIndex(p, "/static/"); i >= 0 {
 		w.Header().Set("Cache-Control", "no-cache")
 		http.StripPrefix(p[:i+len("/static")], h.static).ServeHTTP(w, r)
 		return
 	}
-	switch p[strings.LastIndex(p, "/")+1:] {
+	switch page {
 	case "":
 		h.index(w, r)
 	case "state-machine":
 		h.machine(w, r)
 	case "execution":
 		h.execution(w, r)
+	case "test-state":
+		h.testState(w, r)
 	default:
 		h.fail(w, r, &pageError{Status: http.StatusNotFound, Msg: "no such page"})
 	}

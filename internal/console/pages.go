@@ -1,6 +1,7 @@
 package console
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -31,6 +32,7 @@ const (
 var funcs = template.FuncMap{
 	"statusIcon": func(s string) string { return statusLabels[execStatus(s)].Icon },
 	"lower":      strings.ToLower,
+	"inc":        func(i int) int { return i + 1 },
 }
 
 // execStatus maps an execution status to the state status drawn the same way.
@@ -237,6 +239,7 @@ type statePanel struct {
 	Input, Output     string
 	Call              taskCall // indented
 	Child, ChildHref  string   // the execution a states:startExecution task started, and its page
+	TestHref          string   // the state's "Test this state" page
 	Reached           bool
 	JSONata           []jsonataField // a JSONata state's fields, as written
 }
@@ -250,28 +253,9 @@ func (h *Handler) execution(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, &pageError{Status: http.StatusBadRequest, Msg: "need ?arn=<execution ARN>"})
 		return
 	}
-	ex, err := h.cfg.StepFunctions.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(arn)})
+	ex, events, sm, err := h.loadExecution(ctx, arn)
 	if err != nil {
-		h.fail(w, r, apiError("describe execution", err))
-		return
-	}
-	var events []types.HistoryEvent
-	var token *string
-	for page := 0; page < historyPages; page++ {
-		out, err := h.cfg.StepFunctions.GetExecutionHistory(ctx, &sfn.GetExecutionHistoryInput{
-			ExecutionArn: aws.String(arn), MaxResults: 1000, NextToken: token, IncludeExecutionData: aws.Bool(true)})
-		if err != nil {
-			h.fail(w, r, apiError("get execution history", err))
-			return
-		}
-		events = append(events, out.Events...)
-		if token = out.NextToken; token == nil {
-			break
-		}
-	}
-	sm, err := h.cfg.StepFunctions.DescribeStateMachine(ctx, &sfn.DescribeStateMachineInput{StateMachineArn: ex.StateMachineArn})
-	if err != nil {
-		h.fail(w, r, apiError("describe state machine", err))
+		h.fail(w, r, err)
 		return
 	}
 	tr := analyse(events, ex.Status)
@@ -295,7 +279,7 @@ func (h *Handler) execution(w http.ResponseWriter, r *http.Request) {
 				Input: prettyJSON(run.Input), Output: prettyJSON(run.Output), Reached: run.Entered > 0, JSONata: s.JSONata,
 				Call: taskCall{Resource: run.Call.Resource, Request: prettyJSON(run.Call.Request),
 					Submitted: prettyJSON(run.Call.Submitted), Response: prettyJSON(run.Call.Response)},
-				Child: child, ChildHref: executionHref(child)})
+				Child: child, ChildHref: executionHref(child), TestHref: testStateHref(arn, s.Name, 0)})
 		})
 	}
 	legend := make([]map[string]string, 0, len(legendOrder))
@@ -329,6 +313,33 @@ func (h *Handler) execution(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.render(w, r, http.StatusOK, "execution", "page", data)
+}
+
+// loadExecution reads an execution, its whole history (with its data) and
+// its state machine.
+func (h *Handler) loadExecution(ctx context.Context, arn string) (*sfn.DescribeExecutionOutput, []types.HistoryEvent, *sfn.DescribeStateMachineOutput, error) {
+	ex, err := h.cfg.StepFunctions.DescribeExecution(ctx, &sfn.DescribeExecutionInput{ExecutionArn: aws.String(arn)})
+	if err != nil {
+		return nil, nil, nil, apiError("describe execution", err)
+	}
+	var events []types.HistoryEvent
+	var token *string
+	for page := 0; page < historyPages; page++ {
+		out, err := h.cfg.StepFunctions.GetExecutionHistory(ctx, &sfn.GetExecutionHistoryInput{
+			ExecutionArn: aws.String(arn), MaxResults: 1000, NextToken: token, IncludeExecutionData: aws.Bool(true)})
+		if err != nil {
+			return nil, nil, nil, apiError("get execution history", err)
+		}
+		events = append(events, out.Events...)
+		if token = out.NextToken; token == nil {
+			break
+		}
+	}
+	sm, err := h.cfg.StepFunctions.DescribeStateMachine(ctx, &sfn.DescribeStateMachineInput{StateMachineArn: ex.StateMachineArn})
+	if err != nil {
+		return nil, nil, nil, apiError("describe state machine", err)
+	}
+	return ex, events, sm, nil
 }
 
 // walkStates visits states in graph order, nested ones after their parent.

@@ -1,5 +1,5 @@
-// stepjobs local console: live refresh of server-rendered fragments and
-// state selection on the graph. Everything works without this file too
+// stepjobs local console: live refresh of server-rendered fragments,
+// state selection on the graph, and the test form posted in place. Everything works without this file too
 // (links reload the page); it only saves reloads.
 (function () {
   'use strict';
@@ -109,6 +109,44 @@
       box.scrollLeft += (r.left + r.width / 2) - (b.left + b.width / 2);
     });
   }
+
+  // The test form posts in place: the answer page's result section
+  // replaces this one, and the form keeps what was typed.
+  document.addEventListener('submit', function (e) {
+    var form = e.target;
+    if (form.id !== 'test-state-form' || !window.fetch || !window.DOMParser) return;
+    e.preventDefault();
+    var out = document.getElementById('ts-result');
+    var button = form.querySelector('button[type=submit]');
+    button.disabled = true;
+    out.setAttribute('aria-busy', 'true');
+    fetch(form.getAttribute('action'), {
+      method: 'POST', body: new URLSearchParams(new FormData(form)), cache: 'no-store',
+      headers: { 'Accept': 'text/html' }
+    })
+      .then(function (r) { return r.text(); })
+      .then(function (html) {
+        var doc = new DOMParser().parseFromString(html, 'text/html');
+        var fresh = doc.getElementById('ts-result');
+        var failed = doc.querySelector('.error-box'); // an error page (the execution is gone)
+        if (fresh) out.innerHTML = fresh.innerHTML;
+        else if (failed) out.innerHTML = failed.outerHTML;
+        else out.textContent = 'No result in the answer.';
+      })
+      .catch(function (err) {
+        out.innerHTML = '';
+        var p = document.createElement('p');
+        p.className = 'error-box';
+        p.setAttribute('role', 'alert');
+        p.textContent = 'The test did not run: ' + err.message;
+        out.appendChild(p);
+      })
+      .then(function () {
+        button.disabled = false;
+        out.removeAttribute('aria-busy');
+        out.setAttribute('data-runs', String((parseInt(out.getAttribute('data-runs'), 10) || 0) + 1));
+      });
+  });
 
   document.addEventListener('DOMContentLoaded', function () {
     document.querySelectorAll('[data-poll]').forEach(poll);
