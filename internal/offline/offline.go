@@ -664,7 +664,7 @@ func (s *Server) gateways() (http.Handler, *apigw.Gateway, error) {
 // AWS, and links each job to its DynamoDB record and result object.
 func (s *Server) console() http.Handler {
 	cfg := console.Config{
-		StepFunctions: awssfn.New(awssfn.Options{Region: s.res.Region, BaseEndpoint: aws.String(s.urls.StepFunctions), Credentials: credentialsFor()}),
+		StepFunctions: awssfn.New(awssfn.Options{Region: s.res.Region, BaseEndpoint: aws.String(s.urls.StepFunctions), Credentials: credentialsFor()}, sfnapi.NoHostPrefix),
 		ResultURL:     func(bucket, key string) string { return s.urls.S3 + "/" + bucket + "/" + key },
 		Logger:        s.log.With("server", "console"),
 	}

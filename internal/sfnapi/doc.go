@@ -20,9 +20,9 @@
 // on AWS). GetActivityTask holds the request for up to 60 s of the
 // engine's clock and answers {} (no taskToken) when no task came; a
 // client that hangs up ends the poll. Request signatures are accepted without checking, as other
-// local emulators do. StartSyncExecution carries the SDK's "sync-" host
-// prefix: clients need DisableEndpointHostPrefix (or a transport that
-// strips it) to reach a loopback address.
+// local emulators do. StartSyncExecution (and TestState) carry the SDK's
+// "sync-" host prefix: clients need NoHostPrefix (DisableEndpointHostPrefix,
+// or a transport that strips it) to reach a loopback address.
 //
 // TestState checks a given roleArn as CreateStateMachine does and passes
 // the rest to (*sfn.Engine).TestState; teststate_test.go compares its

@@ -22,6 +22,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -45,7 +46,8 @@ type stack struct {
 	eng     *localsfn.Engine
 	clock   *localsfn.FakeClock
 	smARN   string
-	console string // the console's URL
+	client  *sfn.Client // the engine's Step Functions API, as the console reads it
+	console string      // the console's URL
 	done    chan struct{}
 	// holding receives, for each job started with "hold": true, the channel
 	// that releases its Track task.
@@ -93,7 +95,8 @@ func newStack(t *testing.T) *stack {
 	api := httptest.NewServer(sfnapi.Handler(st.eng))
 	t.Cleanup(api.Close)
 	client := sfn.New(sfn.Options{Region: "us-east-1", BaseEndpoint: aws.String(api.URL),
-		Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")})
+		Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")}, sfnapi.NoHostPrefix)
+	st.client = client
 	mux := http.NewServeMux()
 	mux.Handle("/console/", console.New(console.Config{
 		StepFunctions: client, Jobs: jobs, JobsTable: "stepjobs-dev-jobs",
@@ -317,6 +320,68 @@ func TestConsoleInChromium(t *testing.T) {
 		assert.Contains(t, cls["Ship"], "st-not-reached")
 		assert.Equal(t, "✓ succeeded · ×3", eval[string](t, ctx, `document.querySelector('a.state[data-state="Pack item"] .sub').textContent`), "one visit per item")
 		screenshot(t, ctx, "execution-map")
+	})
+
+	t.Run("test this state: edited input, mocked result, inspection steps", func(t *testing.T) {
+		do(t, ctx, chromedp.Navigate(execURL(ok)), chromedp.WaitVisible(`svg.graph-svg`),
+			chromedp.Click(`a.state[data-state="Simulate"]`),
+			chromedp.WaitVisible(`.state-panel[data-state="Simulate"] .test-state-link`),
+			chromedp.Click(`.state-panel[data-state="Simulate"] .test-state-link`),
+			chromedp.WaitVisible(`#test-state-form`))
+		assert.Contains(t, eval[string](t, ctx, `location.search`), "state=Simulate")
+		recorded := eval[string](t, ctx, `document.querySelector('#ts-input').value`)
+		assert.Contains(t, recorded, `"jobId": "weather-500"`, "the recorded input of Simulate")
+		assert.Contains(t, eval[string](t, ctx, `document.querySelector('#ts-state-def').textContent`), `"ResultPath": "$.result"`)
+
+		const edited = `{"jobId": "edited", "status": "RUNNING"}`
+		const mocked = `{"bucket": "b", "key": "results/edited.json", "records": 3, "bytes": 9}`
+		eval[bool](t, ctx, `(window.__sameDocument = true)`)
+		do(t, ctx,
+			chromedp.SetValue(`#ts-input`, edited), chromedp.SetValue(`#ts-level`, "DEBUG"),
+			chromedp.Click(`input[name="mock"][value="result"]`), chromedp.SetValue(`#ts-mock-result`, mocked),
+			chromedp.Click(`#ts-submit`))
+		waitFor(t, ctx, `document.getElementById('ts-result').getAttribute('data-runs') === '1'`)
+		assert.True(t, eval[bool](t, ctx, `window.__sameDocument === true`), "posted in place by the script")
+		assert.Equal(t, edited, eval[string](t, ctx, `document.querySelector('#ts-input').value`), "the form keeps the edit")
+		require.False(t, eval[bool](t, ctx, `document.getElementById('ts-error') !== null`),
+			"TestState answered: %s", eval[string](t, ctx, `(document.getElementById('ts-error') || {}).textContent || ''`))
+		screenshot(t, ctx, "test-state")
+
+		// What TestState answers to the same request, asked directly.
+		sm, err := st.client.DescribeStateMachine(t.Context(), &sfn.DescribeStateMachineInput{StateMachineArn: aws.String(st.smARN)})
+		require.NoError(t, err)
+		want, err := st.client.TestState(t.Context(), &sfn.TestStateInput{
+			Definition: sm.Definition, StateName: aws.String("Simulate"), RoleArn: sm.RoleArn, Input: aws.String(edited),
+			InspectionLevel: sfntypes.InspectionLevelDebug,
+			Mock:            &sfntypes.MockInput{Result: aws.String(mocked), FieldValidationMode: sfntypes.MockResponseValidationModeStrict},
+			Context:         aws.String(eval[string](t, ctx, `document.querySelector('#ts-context').value`)),
+		})
+		require.NoError(t, err)
+		require.NotNil(t, want.InspectionData, "DEBUG answers with the inspection data")
+		assert.Equal(t, string(want.Status), eval[string](t, ctx, `document.querySelector('#ts-status').dataset.status`))
+		assert.Equal(t, aws.ToString(want.NextState), eval[string](t, ctx, `(document.querySelector('#ts-next') || {}).textContent || ''`))
+		assert.JSONEq(t, aws.ToString(want.Output), eval[string](t, ctx, `document.querySelector('#ts-output').textContent`))
+
+		shown := eval[[][]string](t, ctx, `[...document.querySelectorAll('#ts-steps li')].map(li => [li.dataset.step, li.querySelector('pre').textContent])`)
+		d := want.InspectionData
+		var steps [][2]string // the steps TestState answered with, in the order a state runs them
+		for _, s := range []struct {
+			key string
+			v   *string
+		}{{"input", d.Input}, {"afterInputPath", d.AfterInputPath}, {"afterParameters", d.AfterParameters}, {"afterArguments", d.AfterArguments},
+			{"result", d.Result}, {"afterResultSelector", d.AfterResultSelector}, {"afterResultPath", d.AfterResultPath}, {"variables", d.Variables}} {
+			if s.v != nil {
+				steps = append(steps, [2]string{s.key, *s.v})
+			}
+		}
+		require.Len(t, shown, len(steps), "one step shown per step answered")
+		for i, s := range steps {
+			assert.Equal(t, s[0], shown[i][0], "step %d", i)
+			assert.JSONEq(t, s[1], shown[i][1], s[0])
+		}
+		// The edit and the mock went through: Parameters read the context, the mocked result lands at $.result.
+		require.NotNil(t, d.AfterResultPath)
+		assert.JSONEq(t, `{"jobId": "edited", "status": "RUNNING", "result": `+mocked+`}`, *d.AfterResultPath)
 	})
 
 	t.Run("narrow window", func(t *testing.T) {

@@ -27,6 +27,7 @@ import (
 
 	"github.com/asyncjobs/stepjobs/internal/console"
 	"github.com/asyncjobs/stepjobs/internal/offline"
+	"github.com/asyncjobs/stepjobs/internal/sfnapi"
 	"github.com/asyncjobs/stepjobs/test/browser/chrome"
 )
 
@@ -73,7 +74,7 @@ func TestConsoleOnLocalRuntime(t *testing.T) {
 	creds := credentials.NewStaticCredentialsProvider("local", "local", "")
 	mux := http.NewServeMux()
 	mux.Handle("/console/", console.New(console.Config{
-		StepFunctions: sfn.New(sfn.Options{Region: res.Region, BaseEndpoint: aws.String(u.StepFunctions), Credentials: creds}),
+		StepFunctions: sfn.New(sfn.Options{Region: res.Region, BaseEndpoint: aws.String(u.StepFunctions), Credentials: creds}, sfnapi.NoHostPrefix),
 		Jobs:          dynamodb.New(dynamodb.Options{Region: res.Region, BaseEndpoint: aws.String(u.DynamoDB), Credentials: creds}),
 		JobsTable:     res.Tables["JobsTable"],
 		ResultURL:     func(bucket, key string) string { return u.S3 + "/" + bucket + "/" + key },
