@@ -25,6 +25,12 @@
 //	execution?arn=&state=       one execution: the graph coloured from the history, the
 //	                            selected state's input, output, error and retries, the
 //	                            event history, the job record and result link
+//	test-state?arn=&state=&event=
+//	                            "Test this state": a form pre-filled from one visit of the
+//	                            state (its recorded input, the variables in scope, the
+//	                            context object); posted, it calls TestState with the whole
+//	                            definition and stateName and shows the inspection data
+//	                            step by step (teststate.go)
 //
 // A state's colour comes from the history (trace.go): succeeded, retried
 // (succeeded after retries), caught (failed, then a Catcher moved on),
