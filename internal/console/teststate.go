@@ -172,40 +172,6 @@ func recordState(events []types.HistoryEvent, scopes map[string][]string, state 
 	return rec
 }
 
-// stateScopes gives every state of a definition its enclosing scopes,
-// outermost first: "Name#i" for the i-th branch of Parallel state Name,
-// "Name#0" for Map state Name's item processor.
-func stateScopes(definition string) map[string][]string {
-	out := map[string][]string{}
-	var walk func(raw json.RawMessage, scope []string, depth int)
-	walk = func(raw json.RawMessage, scope []string, depth int) {
-		var m struct {
-			States map[string]struct {
-				Branches      []json.RawMessage `json:"Branches"`
-				ItemProcessor json.RawMessage   `json:"ItemProcessor"`
-				Iterator      json.RawMessage   `json:"Iterator"`
-			} `json:"States"`
-		}
-		if depth > maxNesting || json.Unmarshal(raw, &m) != nil {
-			return
-		}
-		for name, st := range m.States {
-			out[name] = scope
-			inner := func(i int) []string { return append(slices.Clip(scope), name+"#"+strconv.Itoa(i)) }
-			for i, b := range st.Branches {
-				walk(b, inner(i), depth+1)
-			}
-			for _, p := range []json.RawMessage{st.ItemProcessor, st.Iterator} {
-				if len(p) > 0 {
-					walk(p, inner(0), depth+1)
-				}
-			}
-		}
-	}
-	walk(json.RawMessage(definition), nil, 0)
-	return out
-}
-
 // lastEntered is the index of the latest StateEntered event of a state, or -1.
 func lastEntered(events []types.HistoryEvent, name string) int {
 	for i := len(events) - 1; i >= 0; i-- {
@@ -216,52 +182,75 @@ func lastEntered(events []types.HistoryEvent, name string) int {
 	return -1
 }
 
-// findStateDef finds a state by name in a definition, in any Parallel
-// branch or Map item processor too, and returns it as written with its
-// type.
-func findStateDef(definition, name string) (json.RawMessage, string, bool) {
-	var m struct {
-		States map[string]json.RawMessage `json:"States"`
-	}
-	if json.Unmarshal([]byte(definition), &m) != nil {
-		return nil, "", false
-	}
-	return findIn(m.States, name, 0)
-}
-
-func findIn(states map[string]json.RawMessage, name string, depth int) (json.RawMessage, string, bool) {
-	if depth > maxNesting {
-		return nil, "", false
-	}
-	var st struct {
-		Type          string            `json:"Type"`
-		Branches      []json.RawMessage `json:"Branches"`
-		ItemProcessor json.RawMessage   `json:"ItemProcessor"`
-		Iterator      json.RawMessage   `json:"Iterator"`
-	}
-	if raw, ok := states[name]; ok && json.Unmarshal(raw, &st) == nil {
-		return raw, st.Type, true
-	}
-	// Sorted, so a definition that repeats a name (AWS refuses it) gives
-	// the same answer every time.
-	for _, key := range slices.Sorted(maps.Keys(states)) {
-		st.Branches, st.ItemProcessor, st.Iterator = nil, nil, nil
-		if json.Unmarshal(states[key], &st) != nil {
-			continue
+// walkDefinition visits every state of a definition, those in Parallel
+// branches and Map item processors too, outer scopes first and by name
+// within one, with its enclosing scopes, outermost first: "Name#i" for the
+// i-th branch of Parallel state Name, "Name#0" for Map state Name's item
+// processor.
+func walkDefinition(definition string, fn func(name, typ string, raw json.RawMessage, scope []string)) {
+	var walk func(raw json.RawMessage, scope []string, depth int)
+	walk = func(raw json.RawMessage, scope []string, depth int) {
+		var m struct {
+			States map[string]json.RawMessage `json:"States"`
 		}
-		for _, scope := range append(st.Branches, st.ItemProcessor, st.Iterator) {
-			var sub struct {
-				States map[string]json.RawMessage `json:"States"`
+		if depth > maxNesting || json.Unmarshal(raw, &m) != nil {
+			return
+		}
+		type inner struct {
+			scope []string
+			raw   json.RawMessage
+		}
+		var later []inner
+		for _, name := range slices.Sorted(maps.Keys(m.States)) {
+			var st struct {
+				Type          string            `json:"Type"`
+				Branches      []json.RawMessage `json:"Branches"`
+				ItemProcessor json.RawMessage   `json:"ItemProcessor"`
+				Iterator      json.RawMessage   `json:"Iterator"`
 			}
-			if len(scope) == 0 || json.Unmarshal(scope, &sub) != nil {
+			if json.Unmarshal(m.States[name], &st) != nil {
 				continue
 			}
-			if raw, typ, ok := findIn(sub.States, name, depth+1); ok {
-				return raw, typ, true
+			fn(name, st.Type, m.States[name], scope)
+			for i, b := range append(st.Branches, st.ItemProcessor, st.Iterator) {
+				if len(b) == 0 {
+					continue
+				}
+				if i >= len(st.Branches) {
+					i = 0 // the Map's item processor
+				}
+				later = append(later, inner{append(slices.Clip(scope), name+"#"+strconv.Itoa(i)), b})
 			}
 		}
+		for _, in := range later {
+			walk(in.raw, in.scope, depth+1)
+		}
 	}
-	return nil, "", false
+	walk(json.RawMessage(definition), nil, 0)
+}
+
+// stateScopes gives every state of a definition its enclosing scopes
+// (walkDefinition).
+func stateScopes(definition string) map[string][]string {
+	out := map[string][]string{}
+	walkDefinition(definition, func(name, _ string, _ json.RawMessage, scope []string) {
+		if _, dup := out[name]; !dup {
+			out[name] = scope
+		}
+	})
+	return out
+}
+
+// findStateDef finds a state by name in a definition, in any Parallel
+// branch or Map item processor too, and returns it as written with its
+// type. Of a name used twice (AWS refuses that), the outermost wins.
+func findStateDef(definition, name string) (raw json.RawMessage, typ string, found bool) {
+	walkDefinition(definition, func(n, t string, r json.RawMessage, _ []string) {
+		if n == name && !found {
+			raw, typ, found = r, t, true
+		}
+	})
+	return raw, typ, found
 }
 
 // testForm is what the test form sends, and shows again with the result.
@@ -359,7 +348,7 @@ func newTestResult(out *sfn.TestStateOutput) *testResult {
 		return res
 	}
 	// The order a state processes its data in; only the steps present.
-	for _, s := range []struct {
+	steps := []struct {
 		key, label string
 		v          *string
 	}{
@@ -375,24 +364,15 @@ func newTestResult(out *sfn.TestStateOutput) *testResult {
 		{"afterResultSelector", "After ResultSelector", d.AfterResultSelector},
 		{"afterResultPath", "After ResultPath", d.AfterResultPath},
 		{"variables", "Variables", d.Variables},
-	} {
-		if s.v != nil {
-			res.Steps = append(res.Steps, inspectionStep{Key: s.key, Label: s.label, JSON: prettyJSON(*s.v)})
-		}
+	}
+	for _, s := range steps {
+		res.Steps = addStep(res.Steps, s.key, s.label, s.v, prettyJSON)
 	}
 	if e := d.ErrorDetails; e != nil {
-		for _, f := range []struct {
-			key, label string
-			v          *int32
-		}{
-			{"retryIndex", "Retrier", e.RetryIndex},
-			{"retryBackoffIntervalSeconds", "Backoff (s)", e.RetryBackoffIntervalSeconds},
-			{"catchIndex", "Catcher", e.CatchIndex},
-		} {
-			if f.v != nil {
-				res.ErrorDetails = append(res.ErrorDetails, inspectionStep{Key: f.key, Label: f.label, JSON: strconv.Itoa(int(*f.v))})
-			}
-		}
+		itoa := func(n int32) string { return strconv.Itoa(int(n)) }
+		res.ErrorDetails = addStep(res.ErrorDetails, "retryIndex", "Retrier", e.RetryIndex, itoa)
+		res.ErrorDetails = addStep(res.ErrorDetails, "retryBackoffIntervalSeconds", "Backoff (s)", e.RetryBackoffIntervalSeconds, itoa)
+		res.ErrorDetails = addStep(res.ErrorDetails, "catchIndex", "Catcher", e.CatchIndex, itoa)
 	}
 	if d.Request != nil {
 		res.Request = plainJSON(toPlain(reflect.ValueOf(d.Request).Elem()))
@@ -401,6 +381,14 @@ func newTestResult(out *sfn.TestStateOutput) *testResult {
 		res.Response = plainJSON(toPlain(reflect.ValueOf(d.Response).Elem()))
 	}
 	return res
+}
+
+// addStep appends a step when the answer has it (v is not nil).
+func addStep[T any](steps []inspectionStep, key, label string, v *T, text func(T) string) []inspectionStep {
+	if v == nil {
+		return steps
+	}
+	return append(steps, inspectionStep{Key: key, Label: label, JSON: text(*v)})
 }
 
 // testError is an error the TestState API answered with, shown on the page.

@@ -367,3 +367,16 @@ func FuzzFindStateDef(f *testing.F) {
 		}
 	})
 }
+
+func TestStateScopes(t *testing.T) {
+	def, err := os.ReadFile("testdata/assign.asl.json")
+	require.NoError(t, err)
+	scopes := stateScopes(string(def))
+	for state, want := range map[string][]string{
+		"Init": nil, "Items": nil, "Price": {"Items#0"}, "Charge": {"Items#0"},
+		"Both": nil, "Left": {"Both#0"}, "LeftDone": {"Both#0"}, "Right": {"Both#1"}, "Finish": nil,
+	} {
+		assert.Equal(t, want, scopes[state], state)
+	}
+	assert.Len(t, scopes, 9)
+}
