@@ -71,7 +71,7 @@ func newLocalEngineWith(t *testing.T, defPath string, extra ...func(*localsfn.Re
 		Region:       "us-east-1",
 		BaseEndpoint: aws.String(srv.URL),
 		Credentials:  credentials.NewStaticCredentialsProvider("local", "local", ""),
-	})
+	}, sfnapi.NoHostPrefix)
 	return le
 }
 

@@ -380,3 +380,25 @@ func TestStateScopes(t *testing.T) {
 	}
 	assert.Len(t, scopes, 9)
 }
+
+// Against the local engine's own TestState: the pre-filled variables of
+// the second iteration's Charge, sent back as they are, give the
+// arguments that iteration computed.
+func TestTestStateOnEngine(t *testing.T) {
+	le := newLocalEngineWith(t, "testdata/assign.asl.json", func(reg *localsfn.Registry) {
+		reg.RegisterFunction("charge", localsfn.InvokerFunc(func(_ context.Context, in []byte) ([]byte, error) { return in, nil }))
+	})
+	arn := le.run(t, "order-2", `{"customer": "ada", "items": [1, 2]}`)
+	srv := consoleServer(t, le)
+	page := srv.URL + "/console/" + testStateHref(arn, "Charge", stateEntries(t, le, arn, "Charge")[1])
+	_, body := get(t, page)
+	fields := textareas(body)
+	code, body := post(t, page, url.Values{"input": {fields["ts-input"]}, "variables": {fields["ts-variables"]},
+		"inspectionLevel": {"DEBUG"}, "mock": {"result"}, "mockResult": {`{"amount": 20, "customer": "ada"}`}, "fieldValidationMode": {"NONE"}})
+	require.Equal(t, http.StatusOK, code, body)
+	require.NotContains(t, body, `id="ts-error"`, resultRE.FindString(body))
+	assert.Contains(t, body, `data-status="SUCCEEDED"`)
+	m := regexp.MustCompile(`(?s)<li data-step="afterArguments"><h4>After Arguments</h4><pre class="json">(.*?)</pre>`).FindStringSubmatch(body)
+	require.NotNil(t, m, resultRE.FindString(body))
+	assert.JSONEq(t, `{"amount": 20, "customer": "ada"}`, html.UnescapeString(m[1]), "$price and $customer as recorded")
+}

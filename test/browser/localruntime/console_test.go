@@ -129,4 +129,24 @@ func TestConsoleOnLocalRuntime(t *testing.T) {
 	assert.Contains(t, errText, "SimulatedFailure")
 	assert.Contains(t, errText, "errorMessage")
 	chrome.Screenshot(t, ctx, "../../artifacts", "runtime-failed")
+
+	// The runtime's own console (on the API port) tests a state through the
+	// runtime's TestState: the Choice on the failure path, its input edited
+	// so the record says SUCCEEDED.
+	own := u.API + offline.ConsolePath
+	chrome.Do(t, ctx, chromedp.Navigate(own+"execution?state=CheckRecord&arn="+url.QueryEscape(failed)),
+		chromedp.WaitVisible(`.state-panel[data-state="CheckRecord"] .test-state-link`),
+		chromedp.Click(`.state-panel[data-state="CheckRecord"] .test-state-link`), chromedp.WaitVisible(`#test-state-form`))
+	assert.Contains(t, chrome.Eval[string](t, ctx, `document.querySelector('#ts-input').value`), `"status": "FAILED"`, "the recorded input")
+	chrome.Do(t, ctx, chromedp.SetValue(`#ts-input`, `{"record": {"status": "SUCCEEDED"}}`), chromedp.Click(`#ts-submit`))
+	chrome.WaitFor(t, ctx, `document.getElementById('ts-result').getAttribute('data-runs') === '1'`)
+	require.False(t, chrome.Eval[bool](t, ctx, `document.getElementById('ts-error') !== null`),
+		"TestState answered: %s", chrome.Eval[string](t, ctx, `(document.getElementById('ts-error') || {}).textContent || ''`))
+	assert.Equal(t, "SUCCEEDED", chrome.Eval[string](t, ctx, `document.querySelector('#ts-status').dataset.status`))
+	assert.Equal(t, "AlreadySucceeded", chrome.Eval[string](t, ctx, `document.querySelector('#ts-next').textContent`), "the Choice took the SUCCEEDED rule")
+	steps := chrome.Eval[[]string](t, ctx, `[...document.querySelectorAll('#ts-steps li')].map(li => li.dataset.step)`)
+	require.NotEmpty(t, steps, "DEBUG shows the inspection steps")
+	assert.Equal(t, "input", steps[0])
+	assert.JSONEq(t, `{"record": {"status": "SUCCEEDED"}}`, chrome.Eval[string](t, ctx, `document.querySelector('#ts-steps li[data-step="input"] pre').textContent`))
+	chrome.Screenshot(t, ctx, "../../artifacts", "runtime-test-state")
 }

@@ -144,6 +144,7 @@
       .then(function () {
         button.disabled = false;
         out.removeAttribute('aria-busy');
+        out.scrollIntoView({ block: 'start' });
         out.setAttribute('data-runs', String((parseInt(out.getAttribute('data-runs'), 10) || 0) + 1));
       });
   });
