@@ -9,6 +9,7 @@ package browser
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
@@ -379,7 +380,14 @@ func TestConsoleInChromium(t *testing.T) {
 			assert.Equal(t, s[0], shown[i][0], "step %d", i)
 			assert.JSONEq(t, s[1], shown[i][1], s[0])
 		}
-		// The edit and the mock went through: Parameters read the context, the mocked result lands at $.result.
+		// The edit, the recorded context and the mock went through: Parameters
+		// read the context ($$.Execution), the mocked result lands at $.result.
+		require.NotNil(t, d.AfterParameters)
+		var params struct {
+			JobID string `json:"jobId"`
+		}
+		require.NoError(t, json.Unmarshal([]byte(*d.AfterParameters), &params))
+		assert.Equal(t, "weather-500", params.JobID)
 		require.NotNil(t, d.AfterResultPath)
 		assert.JSONEq(t, `{"jobId": "edited", "status": "RUNNING", "result": `+mocked+`}`, *d.AfterResultPath)
 	})
