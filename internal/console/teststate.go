@@ -26,6 +26,10 @@ var (
 	validationModes  = []string{"STRICT", "PRESENT", "NONE"}
 )
 
+// crossOrigin refuses cross-site posts (by Sec-Fetch-Site, else Origin);
+// safe methods pass.
+var crossOrigin = http.NewCrossOriginProtection()
+
 // testStateHref is the "Test this state" page of a state of an execution;
 // event, when not 0, picks the visit (the id of its StateEntered event).
 func testStateHref(arn, state string, event int64) string {
@@ -414,6 +418,12 @@ type testStatePage struct {
 // execution's history; posted, it calls TestState and shows the answer.
 func (h *Handler) testState(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
+	// Untested TestState calls the state's real integration (on the local
+	// runtime, its handlers): another site's page must not post here.
+	if err := crossOrigin.Check(r); err != nil {
+		h.fail(w, r, &pageError{Status: http.StatusForbidden, Msg: "test state", Err: err})
+		return
+	}
 	if err := r.ParseForm(); err != nil {
 		h.fail(w, r, &pageError{Status: http.StatusBadRequest, Msg: "read the form", Err: err})
 		return

@@ -50,6 +50,12 @@ func (a *testStateAPI) answer(out *sfn.TestStateOutput, err error) {
 	a.out, a.err = out, err
 }
 
+func (a *testStateAPI) count() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return len(a.calls)
+}
+
 func (a *testStateAPI) last(t *testing.T) *sfn.TestStateInput {
 	t.Helper()
 	a.mu.Lock()
@@ -329,9 +335,21 @@ func TestTestStateErrors(t *testing.T) {
 		assert.Equal(t, status, code, path)
 		assert.Contains(t, body, `class="error-box" role="alert"`, path)
 	}
-	req, err := http.NewRequestWithContext(t.Context(), http.MethodPut, page, nil)
+	// Another site's page cannot post the form.
+	req, err := http.NewRequestWithContext(t.Context(), http.MethodPost, page, strings.NewReader("input=1"))
 	require.NoError(t, err)
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Sec-Fetch-Site", "cross-site")
+	calls := api.count()
 	resp, err := http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusForbidden, resp.StatusCode)
+	assert.Equal(t, calls, api.count(), "TestState was not called")
+
+	req, err = http.NewRequestWithContext(t.Context(), http.MethodPut, page, nil)
+	require.NoError(t, err)
+	resp, err = http.DefaultClient.Do(req)
 	require.NoError(t, err)
 	resp.Body.Close()
 	assert.Equal(t, http.StatusMethodNotAllowed, resp.StatusCode)
@@ -401,4 +419,14 @@ func TestTestStateOnEngine(t *testing.T) {
 	m := regexp.MustCompile(`(?s)<li data-step="afterArguments"><h4>After Arguments</h4><pre class="json">(.*?)</pre>`).FindStringSubmatch(body)
 	require.NotNil(t, m, resultRE.FindString(body))
 	assert.JSONEq(t, `{"amount": 20, "customer": "ada"}`, html.UnescapeString(m[1]), "$price and $customer as recorded")
+}
+
+// A state the execution never entered opens with an empty input.
+func TestTestStateNotEntered(t *testing.T) {
+	_, srv, arns := startedJobs(t)
+	code, body := get(t, srv.URL+"/console/"+testStateHref(arns["succeeded"], "RecordFailure", 0))
+	require.Equal(t, http.StatusOK, code, body)
+	assert.Contains(t, body, `id="ts-not-entered"`)
+	assert.Equal(t, "{}", textareas(body)["ts-input"])
+	assert.Contains(t, body, "No variables were assigned before the state was entered.")
 }
