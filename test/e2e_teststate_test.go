@@ -1,16 +1,15 @@
 package test
 
 import (
-	"context"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
 	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
-	"github.com/aws/smithy-go/middleware"
-	smithyhttp "github.com/aws/smithy-go/transport/http"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/asyncjobs/stepjobs/internal/sfnapi"
 )
 
 // TestE2ETestState tests states of the project's own machine with
@@ -30,7 +29,7 @@ func TestE2ETestState(t *testing.T) {
 	out, err := rt.sfn.TestState(ctx, &sfn.TestStateInput{
 		Definition: aws.String(def), StateName: aws.String("Simulate"), RoleArn: role,
 		Input: aws.String(`{"records": -1}`), InspectionLevel: sfntypes.InspectionLevelDebug,
-	}, noHostPrefix)
+	}, sfnapi.NoHostPrefix)
 	require.NoError(t, err)
 	assert.Equal(t, sfntypes.TestExecutionStatusCaughtError, out.Status, "error %s cause %s", aws.ToString(out.Error), aws.ToString(out.Cause))
 	assert.Equal(t, "InvalidJobInput", aws.ToString(out.Error))
@@ -43,19 +42,8 @@ func TestE2ETestState(t *testing.T) {
 	out, err = rt.sfn.TestState(ctx, &sfn.TestStateInput{
 		Definition: aws.String(def), StateName: aws.String("CheckRecord"),
 		Input: aws.String(`{"Error": "E", "record": {"status": "FAILED"}}`),
-	}, noHostPrefix)
+	}, sfnapi.NoHostPrefix)
 	require.NoError(t, err)
 	assert.Equal(t, sfntypes.TestExecutionStatusSucceeded, out.Status)
 	assert.Equal(t, "JobFailed", aws.ToString(out.NextState))
-}
-
-// noHostPrefix keeps the SDK from putting TestState's "sync-" host prefix
-// before a loopback address (the stack clears values set on the call's
-// context, so it is set inside the stack).
-func noHostPrefix(o *sfn.Options) {
-	o.APIOptions = append(o.APIOptions, func(s *middleware.Stack) error {
-		return s.Initialize.Add(middleware.InitializeMiddlewareFunc("NoHostPrefix", func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
-			return next.HandleInitialize(smithyhttp.DisableEndpointHostPrefix(ctx, true), in)
-		}), middleware.Before)
-	})
 }
