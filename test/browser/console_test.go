@@ -333,13 +333,15 @@ func TestConsoleInChromium(t *testing.T) {
 		recorded := eval[string](t, ctx, `document.querySelector('#ts-input').value`)
 		assert.Contains(t, recorded, `"jobId": "weather-500"`, "the recorded input of Simulate")
 		assert.Contains(t, eval[string](t, ctx, `document.querySelector('#ts-state-def').textContent`), `"ResultPath": "$.result"`)
+		screenshot(t, ctx, "test-state-form")
 
+		assert.True(t, eval[bool](t, ctx, `document.querySelector('[data-mock="result"]').hidden`), "no mock chosen: its fields are hidden")
 		const edited = `{"jobId": "edited", "status": "RUNNING"}`
 		const mocked = `{"bucket": "b", "key": "results/edited.json", "records": 3, "bytes": 9}`
 		eval[bool](t, ctx, `(window.__sameDocument = true)`)
 		do(t, ctx,
 			chromedp.SetValue(`#ts-input`, edited), chromedp.SetValue(`#ts-level`, "DEBUG"),
-			chromedp.Click(`input[name="mock"][value="result"]`), chromedp.SetValue(`#ts-mock-result`, mocked),
+			chromedp.Click(`input[name="mock"][value="result"]`), chromedp.WaitVisible(`#ts-mock-result`), chromedp.SetValue(`#ts-mock-result`, mocked),
 			chromedp.Click(`#ts-submit`))
 		waitFor(t, ctx, `document.getElementById('ts-result').getAttribute('data-runs') === '1'`)
 		assert.True(t, eval[bool](t, ctx, `window.__sameDocument === true`), "posted in place by the script")

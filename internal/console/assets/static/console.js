@@ -110,6 +110,18 @@
     });
   }
 
+  // The mock's fields show for the kind of mock chosen (all show without
+  // the script; the server ignores those of the other kind).
+  function syncMock(form) {
+    var on = form.querySelector('input[name="mock"]:checked');
+    form.querySelectorAll('[data-mock]').forEach(function (el) {
+      el.hidden = !on || on.value !== el.getAttribute('data-mock');
+    });
+  }
+  document.addEventListener('change', function (e) {
+    if (e.target.name === 'mock' && e.target.form) syncMock(e.target.form);
+  });
+
   // The test form posts in place: the answer page's result section
   // replaces this one, and the form keeps what was typed.
   document.addEventListener('submit', function (e) {
@@ -154,5 +166,7 @@
     var sel = new URL(window.location.href).searchParams.get('state');
     if (sel) select(sel, false);
     centreGraph();
+    var form = document.getElementById('test-state-form');
+    if (form) syncMock(form);
   });
 })();
