@@ -14,6 +14,7 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -21,6 +22,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/sfn"
+	sfntypes "github.com/aws/aws-sdk-go-v2/service/sfn/types"
 	"github.com/chromedp/chromedp"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -144,9 +146,35 @@ func TestConsoleOnLocalRuntime(t *testing.T) {
 		"TestState answered: %s", chrome.Eval[string](t, ctx, `(document.getElementById('ts-error') || {}).textContent || ''`))
 	assert.Equal(t, "SUCCEEDED", chrome.Eval[string](t, ctx, `document.querySelector('#ts-status').dataset.status`))
 	assert.Equal(t, "AlreadySucceeded", chrome.Eval[string](t, ctx, `document.querySelector('#ts-next').textContent`), "the Choice took the SUCCEEDED rule")
-	steps := chrome.Eval[[]string](t, ctx, `[...document.querySelectorAll('#ts-steps li')].map(li => li.dataset.step)`)
-	require.NotEmpty(t, steps, "DEBUG shows the inspection steps")
-	assert.Equal(t, "input", steps[0])
-	assert.JSONEq(t, `{"record": {"status": "SUCCEEDED"}}`, chrome.Eval[string](t, ctx, `document.querySelector('#ts-steps li[data-step="input"] pre').textContent`))
+	shown := chrome.Eval[[][]string](t, ctx, `[...document.querySelectorAll('#ts-steps li')].map(li => [li.dataset.step, li.querySelector('pre').textContent])`)
+	require.NotEmpty(t, shown, "DEBUG shows the inspection steps")
+	assert.Equal(t, "input", shown[0][0])
+	assert.JSONEq(t, `{"record": {"status": "SUCCEEDED"}}`, shown[0][1])
+
+	// The same request, asked of the runtime's TestState directly: every
+	// JSON step it answers with is shown, with the same value.
+	api := sfn.New(sfn.Options{Region: res.Region, BaseEndpoint: aws.String(u.StepFunctions), Credentials: creds}, sfnapi.NoHostPrefix)
+	ex, err := api.DescribeExecution(t.Context(), &sfn.DescribeExecutionInput{ExecutionArn: aws.String(failed)})
+	require.NoError(t, err)
+	sm, err := api.DescribeStateMachine(t.Context(), &sfn.DescribeStateMachineInput{StateMachineArn: ex.StateMachineArn})
+	require.NoError(t, err)
+	want, err := api.TestState(t.Context(), &sfn.TestStateInput{Definition: sm.Definition, StateName: aws.String("CheckRecord"),
+		RoleArn: sm.RoleArn, Input: aws.String(`{"record": {"status": "SUCCEEDED"}}`), InspectionLevel: sfntypes.InspectionLevelDebug})
+	require.NoError(t, err)
+	b, err := json.Marshal(want.InspectionData)
+	require.NoError(t, err)
+	var answered map[string]any
+	require.NoError(t, json.Unmarshal(b, &answered))
+	texts := map[string]string{}
+	for k, v := range answered {
+		if s, ok := v.(string); ok {
+			texts[strings.ToLower(k[:1])+k[1:]] = s
+		}
+	}
+	require.Len(t, shown, len(texts), "one step shown per step answered: %v", texts)
+	for _, st := range shown {
+		require.Contains(t, texts, st[0])
+		assert.JSONEq(t, texts[st[0]], st[1], st[0])
+	}
 	chrome.Screenshot(t, ctx, "../../artifacts", "runtime-test-state")
 }
