@@ -527,7 +527,7 @@ func variablesJSON(vars map[string]string) string {
 
 // contextObject is the context object ($$ or $states.context) as far as the
 // execution and the visit tell it: the execution, the state machine, the
-// state's name and entry time, and the Map iteration's index.
+// state's name and entry time.
 func contextObject(ex *sfn.DescribeExecutionOutput, sm *sfn.DescribeStateMachineOutput, state string, v *visit) string {
 	const ts = "2006-01-02T15:04:05.000Z"
 	execution := map[string]any{"Id": aws.ToString(ex.ExecutionArn), "Name": aws.ToString(ex.Name),
@@ -537,11 +537,10 @@ func contextObject(ex *sfn.DescribeExecutionOutput, sm *sfn.DescribeStateMachine
 	}
 	st := map[string]any{"Name": state, "RetryCount": 0}
 	obj := map[string]any{"Execution": execution, "StateMachine": map[string]any{"Id": aws.ToString(sm.StateMachineArn), "Name": aws.ToString(sm.Name)}, "State": st}
+	// No Map field for a state in a Map iteration: AWS refuses one in a
+	// mocked context object ("'Map' field is not supported").
 	if v != nil {
 		st["EnteredTime"] = v.Entered.UTC().Format(ts)
-		if v.Iteration != nil {
-			obj["Map"] = map[string]any{"Item": map[string]any{"Index": *v.Iteration}}
-		}
 	}
 	return plainJSON(obj)
 }
