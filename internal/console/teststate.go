@@ -46,6 +46,7 @@ type visit struct {
 	Input     string // JSON text
 	Entered   time.Time
 	Iteration *int32 // the Map iteration it ran in (the innermost), when it did; worked out for the chosen visit only
+	Truncated bool   // the history holds only part of the input (AWS truncates large data)
 	Href      string
 	Current   bool
 }
@@ -60,8 +61,8 @@ type recording struct {
 	// that exited before it on its own path through the history.
 	Variables map[string]string
 	// Exact is false when that path could not be followed to the
-	// execution's start: then Variables may miss some or include some of
-	// another branch or iteration.
+	// execution's start (then Variables may miss some or include some of
+	// another branch or iteration), or when the history truncated a value.
 	Exact bool
 }
 
@@ -85,7 +86,8 @@ func recordState(events []types.HistoryEvent, scopes map[string][]string, state 
 	for i, ev := range events {
 		byID[ev.Id] = i
 		if d := ev.StateEnteredEventDetails; d != nil && aws.ToString(d.Name) == state {
-			rec.Visits = append(rec.Visits, visit{EventID: ev.Id, Input: aws.ToString(d.Input), Entered: aws.ToTime(ev.Timestamp)})
+			rec.Visits = append(rec.Visits, visit{EventID: ev.Id, Input: aws.ToString(d.Input), Entered: aws.ToTime(ev.Timestamp),
+				Truncated: d.InputDetails != nil && d.InputDetails.Truncated})
 		}
 	}
 	if len(rec.Visits) == 0 {
@@ -126,6 +128,9 @@ func recordState(events []types.HistoryEvent, scopes map[string][]string, state 
 			d := ev.StateExitedEventDetails
 			name := aws.ToString(d.Name)
 			if inScope(name) {
+				if d.AssignedVariablesDetails != nil && d.AssignedVariablesDetails.Truncated {
+					rec.Exact = false // the values recorded are cut short
+				}
 				for k, v := range d.AssignedVariables {
 					if _, later := rec.Variables[k]; !later {
 						rec.Variables[k] = v

@@ -356,8 +356,8 @@ func TestTestStateErrors(t *testing.T) {
 	assert.Equal(t, "GET, HEAD, POST", resp.Header.Get("Allow"))
 }
 
-// A history whose chain breaks before the start gives variables marked
-// not exact.
+// A history whose chain breaks before the start, or that truncated a
+// value, gives variables marked not exact.
 func TestRecordStateNotExact(t *testing.T) {
 	events := []types.HistoryEvent{
 		{Id: 5, PreviousEventId: 4, Type: types.HistoryEventTypePassStateExited,
@@ -370,6 +370,16 @@ func TestRecordStateNotExact(t *testing.T) {
 	assert.Equal(t, map[string]string{"x": "1"}, rec.Variables)
 	require.NotNil(t, rec.Visit)
 	assert.Equal(t, int64(6), rec.Visit.EventID)
+	assert.False(t, rec.Visit.Truncated)
+
+	// The chain reaches the start, but a value on it was truncated.
+	events[0].PreviousEventId = 0
+	require.True(t, recordState(events, nil, "B", 0).Exact)
+	events[0].StateExitedEventDetails.AssignedVariablesDetails = &types.AssignedVariablesDetails{Truncated: true}
+	events[1].StateEnteredEventDetails.InputDetails = &types.HistoryEventExecutionDataDetails{Truncated: true}
+	rec = recordState(events, nil, "B", 0)
+	assert.False(t, rec.Exact, "a truncated value")
+	assert.True(t, rec.Visit.Truncated)
 }
 
 func FuzzFindStateDef(f *testing.F) {
