@@ -51,11 +51,11 @@ type Config struct {
 	SecretID string
 	// Policy says which targets may be called.
 	Policy Policy
-	// FirstRetry is the pause after the first failed attempt; each next
-	// pause doubles, up to MaxRetry. Budget bounds the attempts of one
-	// invocation (and the invocation's deadline does too); Lambda then
-	// retries the invocation, then sends it to the dead-letter queue.
-	FirstRetry, MaxRetry, Budget time.Duration
+	// QueueURL is the callbacks queue the status change rule feeds and the
+	// notifier consumes: a failed message's visibility is changed there.
+	QueueURL string
+	// Backoff spaces the attempts of one callback (one per receive).
+	Backoff Backoff
 	// AttemptTimeout bounds one POST.
 	AttemptTimeout time.Duration
 	// SecretTTL is how long a fetched secret is used before it is fetched
@@ -63,16 +63,15 @@ type Config struct {
 	SecretTTL time.Duration
 }
 
-// DeliveryFailed is the error of an invocation whose every attempt failed,
-// or whose target is refused. Its Go type name is the Lambda error type.
+// DeliveryFailed is the error of an attempt that failed, or whose target is
+// refused.
 type DeliveryFailed struct {
-	JobID    string
-	Attempts int
-	Err      error
+	JobID string
+	Err   error
 }
 
 func (e *DeliveryFailed) Error() string {
-	return fmt.Sprintf("callback for %s: %d attempt(s) failed: %v", e.JobID, e.Attempts, e.Err)
+	return fmt.Sprintf("callback for %s: %v", e.JobID, e.Err)
 }
 
 func (e *DeliveryFailed) Unwrap() error { return e.Err }
@@ -81,6 +80,7 @@ func (e *DeliveryFailed) Unwrap() error { return e.Err }
 type Notifier struct {
 	cfg     Config
 	secrets SecretGetter
+	queue   Visibility
 	http    *http.Client
 	log     *slog.Logger
 	now     func() time.Time
@@ -90,13 +90,14 @@ type Notifier struct {
 	secretAt time.Time
 }
 
-// New returns a notifier reading the signing secret through secrets and
-// calling targets over client (nil: one that dials through NewDialer).
-func New(cfg Config, secrets SecretGetter, hc *http.Client, log *slog.Logger) *Notifier {
+// New returns a notifier reading the signing secret through secrets,
+// changing failed messages' visibility through queue, and calling targets
+// over client (nil: one that dials through NewDialer).
+func New(cfg Config, secrets SecretGetter, queue Visibility, hc *http.Client, log *slog.Logger) *Notifier {
 	if hc == nil {
 		hc = NewHTTPClient(cfg.Policy)
 	}
-	return &Notifier{cfg: cfg, secrets: secrets, http: hc, log: log, now: time.Now}
+	return &Notifier{cfg: cfg, secrets: secrets, queue: queue, http: hc, log: log, now: time.Now}
 }
 
 // NewHTTPClient is an HTTP client that reaches only what p allows, through
@@ -119,10 +120,11 @@ type request struct {
 	CallbackURL string `json:"callbackUrl"`
 }
 
-// Handle delivers the callback of ev's job, if its request asked for one.
-// It answers nil once the target answered 2xx, and *DeliveryFailed when
-// the target is refused or every attempt within the budget failed.
-func (n *Notifier) Handle(ctx context.Context, ev Event) error {
+// Deliver makes one attempt at the callback of ev's job, if its request
+// asked for one. It answers nil once the target answered 2xx (or when there
+// is nothing to deliver), and *DeliveryFailed otherwise; a refused target's
+// error wraps ErrRefused, which no retry changes.
+func (n *Notifier) Deliver(ctx context.Context, ev Event) error {
 	d := ev.Detail
 	if d.Input == nil {
 		return nil
@@ -131,10 +133,8 @@ func (n *Notifier) Handle(ctx context.Context, ev Event) error {
 	if err := json.Unmarshal([]byte(*d.Input), &req); err != nil || req.CallbackURL == "" {
 		return nil // no callback asked for (the schema checked the input at start)
 	}
-	log := n.log.With("jobId", d.Name, "status", d.Status)
 	u, err := n.cfg.Policy.ParseURL(req.CallbackURL)
 	if err != nil {
-		log.ErrorContext(ctx, "callback target refused", "err", err)
 		return &DeliveryFailed{JobID: d.Name, Err: err}
 	}
 	body, err := Body(d)
@@ -145,48 +145,10 @@ func (n *Notifier) Handle(ctx context.Context, ev Event) error {
 	if err != nil {
 		return fmt.Errorf("callback for %s: %w", d.Name, err)
 	}
-	var paused time.Duration
-	pause := n.cfg.FirstRetry
-	for attempt := 1; ; attempt++ {
-		err := n.post(ctx, u.String(), secret, body)
-		if err == nil {
-			log.InfoContext(ctx, "callback delivered", "attempts", attempt)
-			return nil
-		}
-		if errors.Is(err, ErrRefused) {
-			log.ErrorContext(ctx, "callback target refused", "err", err)
-			return &DeliveryFailed{JobID: d.Name, Attempts: attempt, Err: err}
-		}
-		if !n.another(ctx, paused+pause, pause) {
-			log.WarnContext(ctx, "callback not delivered: the invocation's budget is spent", "attempts", attempt, "err", err)
-			return &DeliveryFailed{JobID: d.Name, Attempts: attempt, Err: err}
-		}
-		log.InfoContext(ctx, "callback attempt failed", "attempt", attempt, "next", pause, "err", err)
-		t := time.NewTimer(pause)
-		select {
-		case <-t.C:
-		case <-ctx.Done():
-			t.Stop()
-			return &DeliveryFailed{JobID: d.Name, Attempts: attempt, Err: err}
-		}
-		paused += pause
-		pause = min(2*pause, n.cfg.MaxRetry)
+	if err := n.post(ctx, u.String(), secret, body); err != nil {
+		return &DeliveryFailed{JobID: d.Name, Err: err}
 	}
-}
-
-// another reports whether one more attempt fits: the pauses so far and the
-// next (paused, which includes pause) within the budget, and the pause and an
-// attempt before the invocation's deadline. The budget counts pauses, not
-// the attempts' own time, so the number of attempts is the same on any
-// machine; the deadline is the hard bound.
-func (n *Notifier) another(ctx context.Context, paused, pause time.Duration) bool {
-	if paused > n.cfg.Budget {
-		return false
-	}
-	if dl, ok := ctx.Deadline(); ok && n.now().Add(pause+n.cfg.AttemptTimeout).After(dl) {
-		return false
-	}
-	return true
+	return nil
 }
 
 // Body is the callback's body for the status change d:

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	sqssdk "github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/asyncjobs/stepjobs/internal/function"
 	"github.com/asyncjobs/stepjobs/internal/function/catalog"
@@ -32,6 +33,7 @@ type FunctionDeps struct {
 	DynamoDB       *dynamodb.Client
 	S3             *s3.Client
 	SecretsManager *secretsmanager.Client
+	SQS            *sqssdk.Client
 	Logger         *slog.Logger
 }
 

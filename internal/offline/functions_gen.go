@@ -29,7 +29,7 @@ var Functions = map[string]FunctionFactory{
 		return invoker(jobresult.New(d.ctx(), d.env(), d.DynamoDB, d.S3))
 	},
 	"notifier": func(d FunctionDeps) (sfn.Invoker, error) {
-		return invoker(notifier.New(d.ctx(), d.env(), d.SecretsManager))
+		return invoker(notifier.New(d.ctx(), d.env(), d.SecretsManager, d.SQS))
 	},
 	"status-update": func(d FunctionDeps) (sfn.Invoker, error) {
 		return invoker(statusupdate.New(d.ctx(), d.env(), d.DynamoDB))

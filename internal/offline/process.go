@@ -65,6 +65,7 @@ func (s *Server) processInvoker(ctx context.Context, fn slsconfig.Function, env 
 		"AWS_ENDPOINT_URL_DYNAMODB":        s.urls.DynamoDB,
 		"AWS_ENDPOINT_URL_S3":              s.urls.S3,
 		"AWS_ENDPOINT_URL_SECRETS_MANAGER": s.urls.SecretsManager,
+		"AWS_ENDPOINT_URL_SQS":             s.urls.SQS,
 		// The SDK has no path-style setting of its own in the environment;
 		// mains that read this one can reach an S3 on a host name too.
 		"S3_FORCE_PATH_STYLE":         "true",

@@ -1,6 +1,7 @@
 // Package notifier builds the function that delivers completion callbacks
-// (internal/callback), behind the job status change rule. It links the
-// Secrets Manager client only: the signing secret is all it reads.
+// (internal/callback), consuming the callbacks queue the job status change
+// rule feeds. It links the Secrets Manager client (the signing secret is all
+// it reads) and the SQS client (a failed message's visibility).
 package notifier
 
 import (
@@ -9,34 +10,34 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
 	"github.com/asyncjobs/stepjobs/internal/callback"
 	"github.com/asyncjobs/stepjobs/internal/function"
 )
 
-// The defaults fit the function's 900 s timeout: attempts after 2 s, 4 s...
-// up to 2 min apart, for 12 min; Lambda then retries the invocation twice.
+// One attempt per invocation fits the function's 30 s timeout.
 const (
-	defaultFirstRetry     = 2 * time.Second
-	defaultMaxRetry       = 2 * time.Minute
-	defaultBudget         = 12 * time.Minute
 	defaultAttemptTimeout = 10 * time.Second
 	defaultSecretTTL      = 5 * time.Minute
 )
 
-// New builds the handler from env (CALLBACK_SECRET_ARN; CALLBACK_RETRY_FIRST,
-// CALLBACK_RETRY_MAX, CALLBACK_RETRY_BUDGET, CALLBACK_ATTEMPT_TIMEOUT as Go
+// New builds the handler from env (CALLBACK_SECRET_ARN, CALLBACK_QUEUE_URL;
+// CALLBACK_RETRY_FIRST, CALLBACK_RETRY_MAX, CALLBACK_ATTEMPT_TIMEOUT as Go
 // durations; CALLBACK_ALLOW_LOOPBACK, which only the local runtime sets;
-// LOG_LEVEL) and the Secrets Manager client.
-func New(_ context.Context, env function.Env, sm *secretsmanager.Client) (function.Handler[callback.Event, struct{}], error) {
+// LOG_LEVEL), the Secrets Manager client and the SQS client.
+func New(_ context.Context, env function.Env, sm *secretsmanager.Client, q *sqs.Client) (function.Handler[events.SQSEvent, events.SQSEventResponse], error) {
 	_, log, err := env.Config()
 	if err != nil {
 		return nil, err
 	}
-	cfg := callback.Config{SecretID: env.Getenv("CALLBACK_SECRET_ARN"), SecretTTL: defaultSecretTTL}
-	if cfg.SecretID == "" {
-		return nil, fmt.Errorf("notifier: CALLBACK_SECRET_ARN is required")
+	cfg := callback.Config{SecretID: env.Getenv("CALLBACK_SECRET_ARN"), QueueURL: env.Getenv("CALLBACK_QUEUE_URL"), SecretTTL: defaultSecretTTL}
+	for _, v := range [][2]string{{"CALLBACK_SECRET_ARN", cfg.SecretID}, {"CALLBACK_QUEUE_URL", cfg.QueueURL}} {
+		if v[1] == "" {
+			return nil, fmt.Errorf("notifier: %s is required", v[0])
+		}
 	}
 	if v := env.Getenv("CALLBACK_ALLOW_LOOPBACK"); v != "" {
 		if cfg.Policy.AllowLoopback, err = strconv.ParseBool(v); err != nil {
@@ -48,9 +49,8 @@ func New(_ context.Context, env function.Env, sm *secretsmanager.Client) (functi
 		to   *time.Duration
 		def  time.Duration
 	}{
-		{"CALLBACK_RETRY_FIRST", &cfg.FirstRetry, defaultFirstRetry},
-		{"CALLBACK_RETRY_MAX", &cfg.MaxRetry, defaultMaxRetry},
-		{"CALLBACK_RETRY_BUDGET", &cfg.Budget, defaultBudget},
+		{"CALLBACK_RETRY_FIRST", &cfg.Backoff.First, callback.DefaultFirstRetry},
+		{"CALLBACK_RETRY_MAX", &cfg.Backoff.Max, callback.DefaultMaxRetry},
 		{"CALLBACK_ATTEMPT_TIMEOUT", &cfg.AttemptTimeout, defaultAttemptTimeout},
 	} {
 		*d.to = d.def
@@ -60,8 +60,5 @@ func New(_ context.Context, env function.Env, sm *secretsmanager.Client) (functi
 			}
 		}
 	}
-	n := callback.New(cfg, sm, nil, log)
-	return func(ctx context.Context, ev callback.Event) (struct{}, error) {
-		return struct{}{}, n.Handle(ctx, ev)
-	}, nil
+	return callback.New(cfg, sm, q, nil, log).HandleMessages, nil
 }

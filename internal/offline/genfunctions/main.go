@@ -35,6 +35,7 @@ var args = map[string]string{
 	"*" + catalog.ServicePrefix + "dynamodb.Client":       "d.DynamoDB",
 	"*" + catalog.ServicePrefix + "s3.Client":             "d.S3",
 	"*" + catalog.ServicePrefix + "secretsmanager.Client": "d.SecretsManager",
+	"*" + catalog.ServicePrefix + "sqs.Client":            "d.SQS",
 }
 
 func main() {
@@ -87,7 +88,7 @@ var Functions = map[string]FunctionFactory{
 		for i, p := range fn.Params {
 			a, ok := args[p.String()]
 			if !ok {
-				return nil, fmt.Errorf("function %s: %s.New takes a %s: the local runtime has context.Context, function.Env, *dynamodb.Client, *s3.Client and *secretsmanager.Client (offline.FunctionDeps)", fn.Key, fn.Package, p)
+				return nil, fmt.Errorf("function %s: %s.New takes a %s: the local runtime has context.Context, function.Env, *dynamodb.Client, *s3.Client, *secretsmanager.Client and *sqs.Client (offline.FunctionDeps)", fn.Key, fn.Package, p)
 			}
 			call[i] = a
 		}
