@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -50,6 +51,8 @@ type Rules struct {
 	// on-failure queue (sent there by send) rather than redriven.
 	keep map[string]bool
 	send DeadLetterSender
+	// queues sends the events of rules whose target is an SQS queue.
+	queues QueueSender
 
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -119,13 +122,17 @@ func (e *Rules) matching(ev map[string]any, key func(function string) string, sk
 		if !matchPattern(r.Pattern, ev) {
 			continue
 		}
-		k := key(r.Function)
+		k := key(targetOf(r))
 		if skip != nil && skip(k) {
 			continue
 		}
 		payload, err := transformInput(r, ev)
 		if err != nil {
 			e.log.Error("eventbridge: input transformer", append([]any{"function", r.Function, "err", err}, about...)...)
+			continue
+		}
+		if r.Queue != "" {
+			out = append(out, delivery{rule: r, payload: payload, key: k, about: about})
 			continue
 		}
 		inv, ok := e.invoker(r.Function)
@@ -169,7 +176,7 @@ func (e *Rules) deliver(d delivery) {
 			e.complete(d)
 			return
 		}
-		if attempt >= d.rule.RetryAttempts {
+		if attempt >= d.retries() {
 			break
 		}
 		e.log.Warn("eventbridge: retrying", d.logAttrs("attempt", attempt+1, "err", err)...)
@@ -178,7 +185,14 @@ func (e *Rules) deliver(d delivery) {
 		}
 		delay *= 2
 	}
-	attempts := d.rule.RetryAttempts + 1
+	attempts := d.retries() + 1
+	if d.rule.Queue != "" {
+		// EventBridge retries for a day, then uses the target's dead-letter
+		// queue; the local queue refuses only what it never takes.
+		e.log.Error("eventbridge: the target queue refused the event: dropped", d.logAttrs("attempts", attempts, "err", err)...)
+		e.complete(d)
+		return
+	}
 	if d.rule.OnFailure == "" {
 		e.log.Error("eventbridge: delivery failed and the function has no on-failure destination: dropped, as on AWS",
 			d.logAttrs("attempts", attempts, "err", err)...)
@@ -228,10 +242,43 @@ func (e *Rules) KeepDeadLetters(send DeadLetterSender, functions ...string) {
 	}
 }
 
+// QueueSender sends an event (body) to the SQS queue of the given ARN.
+type QueueSender func(ctx context.Context, queueARN string, body []byte) error
+
+// DeliverToQueues is how the events of rules whose target is an SQS queue
+// (slsconfig.EventRule.Queue) reach it. Call it before the first Observe;
+// without it such events are dropped, logged.
+func (e *Rules) DeliverToQueues(send QueueSender) { e.queues = send }
+
+// targetOf names r's target: its function's key or its queue's ARN.
+func targetOf(r slsconfig.EventRule) string {
+	if r.Queue != "" {
+		return r.Queue
+	}
+	return r.Function
+}
+
+// queueSendRetries is how often a queue target's send is retried locally
+// (EventBridge retries for up to a day).
+const queueSendRetries = 2
+
+// retries is how often d is retried after a failure: Lambda's retries of
+// an asynchronous invocation, or EventBridge's of a queue target.
+func (d delivery) retries() int {
+	if d.rule.Queue != "" {
+		return queueSendRetries
+	}
+	return d.rule.RetryAttempts
+}
+
 // logAttrs are the log attributes naming d, then more.
 func (d delivery) logAttrs(more ...any) []any {
 	out := make([]any, 0, 2+len(d.about)+len(more))
-	out = append(out, "function", d.rule.Function)
+	if d.rule.Queue != "" {
+		out = append(out, "queue", d.rule.Queue)
+	} else {
+		out = append(out, "function", d.rule.Function)
+	}
 	out = append(out, d.about...)
 	return append(out, more...)
 }
@@ -243,6 +290,12 @@ func (e *Rules) invoke(d delivery) error {
 	}
 	ctx, cancel := context.WithTimeout(e.ctx, 30*time.Second)
 	defer cancel()
+	if d.rule.Queue != "" {
+		if e.queues == nil {
+			return errors.New("eventbridge: no queue sender")
+		}
+		return e.queues(ctx, d.rule.Queue, d.payload)
+	}
 	_, err := d.inv.Invoke(ctx, d.payload)
 	return err
 }

@@ -379,3 +379,42 @@ func FuzzTransformInput(f *testing.F) {
 		}
 	})
 }
+
+// A rule whose target is an SQS queue sends the whole event there, with
+// EventBridge's retries when the queue refuses it, and invokes nothing.
+func TestQueueTarget(t *testing.T) {
+	inv := &countingInvoker{}
+	pattern := map[string]any{"detail": map[string]any{"status": []any{"SUCCEEDED", "FAILED"}}}
+	e := testRules([]slsconfig.EventRule{{Queue: "arn:aws:sqs:us-east-1:000000000000:cb", Pattern: pattern}}, inv)
+	var mu sync.Mutex
+	var sends int
+	var got [][]byte
+	e.DeliverToQueues(func(_ context.Context, arn string, body []byte) error {
+		mu.Lock()
+		defer mu.Unlock()
+		sends++
+		if sends == 1 {
+			return errors.New("queue busy")
+		}
+		assert.Equal(t, "arn:aws:sqs:us-east-1:000000000000:cb", arn)
+		got = append(got, body)
+		return nil
+	})
+	e.Observe(sfn.StatusChange{ExecutionARN: "arn:x", Name: "j", Status: sfn.StatusSucceeded, Input: `{"callbackUrl":"https://h/"}`})
+	e.Observe(sfn.StatusChange{ExecutionARN: "arn:y", Name: "k", Status: sfn.StatusAborted})
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	defer cancel()
+	require.NoError(t, e.Wait(ctx))
+	e.Stop(t.Context())
+	assert.Zero(t, inv.count(), "no function is the target")
+	assert.Equal(t, 2, sends, "refused once, then sent; the ABORTED change does not match")
+	require.Len(t, got, 1)
+	var ev struct {
+		DetailType string `json:"detail-type"`
+		Detail     struct{ Name, Input string }
+	}
+	require.NoError(t, json.Unmarshal(got[0], &ev), "the whole event")
+	assert.Equal(t, "Step Functions Execution Status Change", ev.DetailType)
+	assert.Equal(t, "j", ev.Detail.Name)
+	assert.Equal(t, `{"callbackUrl":"https://h/"}`, ev.Detail.Input)
+}

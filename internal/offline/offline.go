@@ -61,6 +61,7 @@ import (
 	"github.com/asyncjobs/stepjobs/internal/console"
 	"github.com/asyncjobs/stepjobs/internal/dynalite"
 	"github.com/asyncjobs/stepjobs/internal/eventbridge"
+	"github.com/asyncjobs/stepjobs/internal/eventsource"
 	"github.com/asyncjobs/stepjobs/internal/faults"
 	"github.com/asyncjobs/stepjobs/internal/secretstore"
 	"github.com/asyncjobs/stepjobs/internal/sfn"
@@ -263,6 +264,9 @@ type Server struct {
 	// functions' client of it.
 	secrets       *secretstore.Store
 	secretsClient *secretsmanager.Client
+	// pollers run the functions' sqs event source mappings
+	// (eventsources.go); nil without any.
+	pollers *eventsource.Pollers
 }
 
 // Start starts every part and returns once all are up (Ready is then
@@ -505,6 +509,7 @@ func (s *Server) startEngine(ctx context.Context) error {
 	}
 	registry := sfn.NewRegistry()
 	slots := newTaskSlots(s.cfg.TaskConcurrency)
+	sqsClient := s.newSQSClient()
 	for _, fn := range s.svc.Functions {
 		factory, err := functionFactory(fn, s.cfg.Functions)
 		if err != nil {
@@ -526,7 +531,7 @@ func (s *Server) startEngine(ctx context.Context) error {
 			inv, err = s.processInvoker(ctx, fn, env)
 		} else {
 			inv, err = factory(FunctionDeps{Ctx: s.life, Env: env, DynamoDB: s.dynamo, S3: s.s3, SecretsManager: s.secretsClient,
-				Logger: s.log.With("function", fn.Key)})
+				SQS: sqsClient, Logger: s.log.With("function", fn.Key)})
 		}
 		if err != nil {
 			return fmt.Errorf("offline: function %s: %w", fn.Key, err)
@@ -543,7 +548,9 @@ func (s *Server) startEngine(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	s.keepNotifierDeadLetters(names)
+	if err := s.connectQueues(lookup); err != nil {
+		return err
+	}
 	s.engine, err = s.newEngine(sfn.Config{Region: s.svc.Region, AccountID: s.svc.AccountID, Partition: partition,
 		Invokers: registry, Logger: s.log, Clock: s.cfg.Clock, RetainClosed: s.cfg.RetainClosed, Mocks: s.mocks})
 	if err != nil {
@@ -740,6 +747,9 @@ func (s *Server) Close(ctx context.Context) error {
 	s.closeOnce.Do(func() {
 		s.isUp.Store(false)
 		var errs []error
+		if s.pollers != nil {
+			s.pollers.Stop() // before the queue: an invocation in flight finishes
+		}
 		if s.sqs != nil {
 			s.sqs.Stop() // its long polls would hold the shutdown up to 20 s
 		}

@@ -3,13 +3,18 @@ package slsconfig
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // EventRule is a function's eventBridge event: an EventBridge rule on the
-// default bus whose target is the function.
+// default bus whose target is the function; or an AWS::Events::Rule
+// resource's target that is an SQS queue.
 type EventRule struct {
-	// Function is the target function's key.
+	// Function is the target function's key; "" when Queue is set.
 	Function string
+	// Queue is the target queue's ARN, resolved, for a rule resource whose
+	// target is an SQS queue: the whole event is sent there as a message.
+	Queue string
 	// Pattern is the event pattern with intrinsics resolved.
 	Pattern map[string]any
 	// InputPathsMap and InputTemplate are the target's input transformer;
@@ -94,6 +99,64 @@ func (s *Service) EventRules(l Lookup) ([]EventRule, error) {
 			out = append(out, r)
 		}
 	}
+	queued, err := s.queueRules(lookup)
+	if err != nil {
+		return nil, err
+	}
+	return append(out, queued...), nil
+}
+
+// queueRules are the targets of the AWS::Events::Rule resources, which
+// locally may only be SQS queues on the default bus, the whole event
+// delivered (any other target, an input or a transformer is an error
+// naming it).
+func (s *Service) queueRules(lookup Lookup) ([]EventRule, error) {
+	res, _ := s.Config["resources"].(map[string]any)
+	resources, _ := res["Resources"].(map[string]any)
+	var out []EventRule
+	for _, id := range sortedKeys(resources) {
+		r, _ := resources[id].(map[string]any)
+		if r["Type"] != "AWS::Events::Rule" {
+			continue
+		}
+		path := "resources.Resources." + id + ".Properties"
+		props, _ := r["Properties"].(map[string]any)
+		if bus, has := props["EventBusName"]; has && bus != "default" {
+			return nil, &ResolveError{Path: path + ".EventBusName", Err: errors.New("only the default bus is supported locally")}
+		}
+		pat, err := ResolveIntrinsics(props["EventPattern"], lookup, path+".EventPattern")
+		if err != nil {
+			return nil, err
+		}
+		pm, ok := pat.(map[string]any)
+		if !ok {
+			return nil, &ResolveError{Path: path + ".EventPattern", Err: errors.New("missing or not a map")}
+		}
+		targets, _ := props["Targets"].([]any)
+		for i, t := range targets {
+			tpath := fmt.Sprintf("%s.Targets.%d", path, i)
+			tm, _ := t.(map[string]any)
+			for _, k := range []string{"Input", "InputPath", "InputTransformer"} {
+				if _, has := tm[k]; has {
+					return nil, &ResolveError{Path: tpath + "." + k, Err: errors.New("not supported locally")}
+				}
+			}
+			arn, err := resolveString(tm["Arn"], lookup, tpath+".Arn")
+			if err != nil {
+				return nil, err
+			}
+			if !strings.Contains(arn, ":sqs:") {
+				return nil, &ResolveError{Path: tpath + ".Arn", Err: fmt.Errorf("%s: only SQS queue targets are supported locally", arn)}
+			}
+			rule := EventRule{Queue: arn, Pattern: pm}
+			if dlc, ok := tm["DeadLetterConfig"].(map[string]any); ok {
+				if rule.DeadLetterQueue, err = resolveString(dlc["Arn"], lookup, tpath+".DeadLetterConfig.Arn"); err != nil {
+					return nil, err
+				}
+			}
+			out = append(out, rule)
+		}
+	}
 	return out, nil
 }
 
@@ -139,4 +202,60 @@ func resolveString(v any, lookup Lookup, path string) (string, error) {
 		return "", &ResolveError{Path: path, Err: errors.New("not a string")}
 	}
 	return str, nil
+}
+
+// QueueSource is a function's sqs event: an event source mapping that
+// receives from the queue and invokes the function with the messages.
+type QueueSource struct {
+	// Function is the function's key; Queue the queue's ARN, resolved.
+	Function, Queue string
+	// BatchSize is the most messages an invocation gets (default 10).
+	BatchSize int
+	// ReportBatchItemFailures is functionResponseType:
+	// ReportBatchItemFailures: the function names the messages that failed,
+	// and the others are deleted; without it, an error keeps them all.
+	ReportBatchItemFailures bool
+}
+
+// QueueSources returns the sqs events of every function, queues resolved
+// by l (the ARN as a string or arn:).
+func (s *Service) QueueSources(l Lookup) ([]QueueSource, error) {
+	lookup := s.PseudoLookup(l)
+	var out []QueueSource
+	for _, fn := range s.Functions {
+		for i, ev := range fn.Events {
+			raw, ok := eventOf(ev, "sqs")
+			if !ok {
+				continue
+			}
+			path := fmt.Sprintf("functions.%s.events.%d.sqs", fn.Key, i)
+			src := QueueSource{Function: fn.Key, BatchSize: 10}
+			m, isMap := raw.(map[string]any)
+			arn := raw
+			if isMap {
+				arn = m["arn"]
+			}
+			var err error
+			if src.Queue, err = resolveString(arn, lookup, path+".arn"); err != nil {
+				return nil, err
+			}
+			if isMap {
+				if v, has := m["batchSize"]; has {
+					n, ok := v.(int)
+					if !ok || n < 1 || n > 10000 {
+						return nil, &ResolveError{Path: path + ".batchSize", Err: fmt.Errorf("%v is not an integer from 1 to 10000", v)}
+					}
+					src.BatchSize = n
+				}
+				if v, has := m["functionResponseType"]; has {
+					if v != "ReportBatchItemFailures" {
+						return nil, &ResolveError{Path: path + ".functionResponseType", Err: fmt.Errorf("%v: only ReportBatchItemFailures is known", v)}
+					}
+					src.ReportBatchItemFailures = true
+				}
+			}
+			out = append(out, src)
+		}
+	}
+	return out, nil
 }
