@@ -27,6 +27,7 @@ import (
 	"github.com/stretchr/testify/require"
 	"go.yaml.in/yaml/v3"
 
+	"github.com/asyncjobs/stepjobs/internal/callback"
 	"github.com/asyncjobs/stepjobs/internal/job"
 	"github.com/asyncjobs/stepjobs/internal/slsconfig"
 	"github.com/asyncjobs/stepjobs/internal/stack"
@@ -379,6 +380,9 @@ func TestStackResources(t *testing.T) {
 		"CallbackDeadLetterAlarm AWS::CloudWatch::Alarm",
 		"CallbackDeadLetterQueue AWS::SQS::Queue",
 		"CallbackDeadLetterQueuePolicy AWS::SQS::QueuePolicy",
+		"CallbackQueue AWS::SQS::Queue",
+		"CallbackQueuePolicy AWS::SQS::QueuePolicy",
+		"CallbackRule AWS::Events::Rule",
 		"CallbackSigningSecret AWS::SecretsManager::Secret",
 		"Dashboard AWS::CloudWatch::Dashboard",
 		"GatewayResponseDefault4XX AWS::ApiGateway::GatewayResponse",
@@ -396,8 +400,7 @@ func TestStackResources(t *testing.T) {
 		"JobsStateMachineLogGroup AWS::Logs::LogGroup",
 		"JobsStateMachineRole AWS::IAM::Role",
 		"JobsTable AWS::DynamoDB::Table",
-		"NotifierEventBridgeLambdaPermission1 AWS::Lambda::Permission",
-		"NotifierLambdaEvConf AWS::Lambda::EventInvokeConfig",
+		"NotifierEventSourceMappingSQSCallbackQueue AWS::Lambda::EventSourceMapping",
 		"NotifierLambdaFunction AWS::Lambda::Function",
 		"NotifierLogGroup AWS::Logs::LogGroup",
 		"NotifierRole AWS::IAM::Role",
@@ -415,7 +418,6 @@ func TestStackResources(t *testing.T) {
 		"StatusUpdateLogGroup AWS::Logs::LogGroup",
 		"StatusUpdateRole AWS::IAM::Role",
 		"StatusUpdateThrottlesAlarm AWS::CloudWatch::Alarm",
-		"Stepjobscinotifierrule1EventBridgeRule AWS::Events::Rule",
 		"StepjobscistatusUpdaterule1EventBridgeRule AWS::Events::Rule",
 		"TrackingErrorsAlarm AWS::CloudWatch::Alarm",
 		"TrackingLambdaFunction AWS::Lambda::Function",
@@ -833,14 +835,19 @@ func TestStackIAM(t *testing.T) {
 			"s3:GetObject":          {stack.GetAttMarker("ResultsBucket", "Arn") + "/results/*"},
 			"xray:PutTraceSegments": xray, "xray:PutTelemetryRecords": xray,
 		}},
-		// The notifier reads the signing secret and nothing else: no table, no bucket.
+		// The notifier reads the signing secret and the callbacks queue, nothing else: no table,
+		// no bucket, no send (the redrive to the dead-letter queue is SQS's own).
 		"notifier": {role: "NotifierRole", want: lambdaGrant{
 			"logs:CreateLogStream":          {logGroup("notifier")},
 			"logs:PutLogEvents":             {logGroup("notifier")},
 			"secretsmanager:GetSecretValue": {stack.RefMarker("CallbackSigningSecret")},
-			// Lambda's on-failure destination sends with the function's role.
-			"sqs:SendMessage":       {stack.GetAttMarker("CallbackDeadLetterQueue", "Arn")},
-			"xray:PutTraceSegments": xray, "xray:PutTelemetryRecords": xray,
+			// The event source mapping receives and deletes with the function's role; the
+			// notifier sets a failed message's visibility (its backoff).
+			"sqs:ReceiveMessage":          {stack.GetAttMarker("CallbackQueue", "Arn")},
+			"sqs:DeleteMessage":           {stack.GetAttMarker("CallbackQueue", "Arn")},
+			"sqs:GetQueueAttributes":      {stack.GetAttMarker("CallbackQueue", "Arn")},
+			"sqs:ChangeMessageVisibility": {stack.GetAttMarker("CallbackQueue", "Arn")},
+			"xray:PutTraceSegments":       xray, "xray:PutTelemetryRecords": xray,
 		}},
 	}
 	t.Run("only the notifier reads the signing secret", func(t *testing.T) {
@@ -1805,8 +1812,8 @@ func TestStackStatusChangeRule(t *testing.T) {
 }
 
 // deadLetters names what a rule-driven function's failures go to: its
-// asynchronous invocation config (<function>LambdaEvConf), its dead-letter
-// queue and that queue's alarm.
+// asynchronous invocation config (<function>LambdaEvConf; none when function is ""), its
+// dead-letter queue and that queue's alarm.
 type deadLetters struct {
 	function, queue, queueName, ruleARN, alarm string
 }
@@ -1817,6 +1824,9 @@ func checkAsyncDeadLetters(t *testing.T, p packaged, d deadLetters) {
 	t.Helper()
 	statusChangeDLQ, ruleARN := d.queue, d.ruleARN
 	t.Run("asynchronous invocations: two retries, then the dead-letter queue", func(t *testing.T) {
+		if d.function == "" {
+			t.Skip("no function: a queue's redrive fills this one")
+		}
 		c := resource(t, p, d.function+"LambdaEvConf", "AWS::Lambda::EventInvokeConfig")
 		assert.Equal(t, stack.RefMarker(d.function+"LambdaFunction"), evalString(t, p, c.Properties["FunctionName"]))
 		assert.Equal(t, 2.0, c.Properties["MaximumRetryAttempts"])
@@ -1830,34 +1840,7 @@ func checkAsyncDeadLetters(t *testing.T, p packaged, d deadLetters) {
 		assert.Equal(t, float64(14*24*3600), q.Properties["MessageRetentionPeriod"], "the longest SQS keeps a message")
 		assert.Equal(t, d.queueName, q.Properties["QueueName"])
 
-		policy := d.queue + "Policy"
-		qp := resource(t, p, policy, "AWS::SQS::QueuePolicy")
-		queues, _ := qp.Properties["Queues"].([]any)
-		require.Len(t, queues, 1)
-		assert.Equal(t, stack.RefMarker(statusChangeDLQ), evalString(t, p, queues[0]))
-		all, err := p.tmpl.PolicyStatements(stackEnv)
-		require.NoError(t, err)
-		var allows, denies int
-		for _, s := range all {
-			if s.Owner != policy {
-				continue
-			}
-			assert.Equal(t, []string{stack.GetAttMarker(statusChangeDLQ, "Arn")}, s.Resources)
-			switch s.Effect {
-			case "Allow":
-				allows++
-				assert.Equal(t, map[string]any{"Service": "events.amazonaws.com"}, s.Principal, "EventBridge only")
-				assert.Equal(t, []string{"sqs:SendMessage"}, s.Actions)
-				arnEquals, _ := s.Condition["ArnEquals"].(map[string]any)
-				require.NotNil(t, arnEquals, "a condition on the source: %v", s.Condition)
-				assert.Equal(t, ruleARN, evalString(t, p, arnEquals["aws:SourceArn"]), "only its rule")
-			case "Deny":
-				denies++
-				assert.Equal(t, map[string]any{"Bool": map[string]any{"aws:SecureTransport": false}}, s.Condition)
-			}
-		}
-		assert.Equal(t, 1, allows, "one Allow statement")
-		assert.Equal(t, 1, denies, "plain HTTP is refused")
+		checkRuleOnlyQueuePolicy(t, p, statusChangeDLQ, ruleARN)
 	})
 
 	t.Run("an alarm on the queue's depth", func(t *testing.T) {
@@ -1872,14 +1855,15 @@ func checkAsyncDeadLetters(t *testing.T, p packaged, d deadLetters) {
 	})
 }
 
-// TestStackCallbackRule: every final status of the jobs' state machine reaches the notifier
-// with the whole event (its input holds the callbackUrl); the notifier has the time for its
-// backoff, names the stage's generated secret, and what it gives up on is dead-lettered.
+// TestStackCallbackRule: every final status of the jobs' state machine goes, the whole event
+// (its input holds the callbackUrl), onto the callbacks queue, writable only by that rule; the
+// notifier consumes it one message at a time, reporting failed items; after 20 receives (about
+// 7 hours of backoff: callback.TestBackoffWindowSpansHours) SQS moves a message to the
+// dead-letter queue, which pages.
 func TestStackCallbackRule(t *testing.T) {
 	p := packageStack(t)
-	r := resource(t, p, "Stepjobscinotifierrule1EventBridgeRule", "AWS::Events::Rule")
-	ruleName := "stepjobs-" + stackStage + "-job-callback"
-	assert.Equal(t, ruleName, r.Properties["Name"])
+	r := resource(t, p, "CallbackRule", "AWS::Events::Rule")
+	assert.Equal(t, "stepjobs-"+stackStage+"-job-callback", r.Properties["Name"])
 	pattern, _ := r.Properties["EventPattern"].(map[string]any)
 	assert.Equal(t, []any{"aws.states"}, pattern["source"])
 	assert.Equal(t, []any{"Step Functions Execution Status Change"}, pattern["detail-type"])
@@ -1889,22 +1873,45 @@ func TestStackCallbackRule(t *testing.T) {
 	require.Len(t, targets, 1)
 	target, _ := targets[0].(map[string]any)
 	assert.NotContains(t, target, "InputTransformer", "the whole event: detail.input is the callbackUrl's carrier")
-	assert.Equal(t, stack.GetAttMarker("NotifierLambdaFunction", "Arn"), evalString(t, p, target["Arn"]))
+	assert.Equal(t, stack.GetAttMarker("CallbackQueue", "Arn"), evalString(t, p, target["Arn"]), "the queue, not the function")
 	assert.Equal(t, stack.GetAttMarker("CallbackDeadLetterQueue", "Arn"), evalString(t, p, lookup(t, target, "DeadLetterConfig", "Arn")))
 
 	fn := resource(t, p, "NotifierLambdaFunction", "AWS::Lambda::Function")
-	assert.Equal(t, 900.0, fn.Properties["Timeout"], "the backoff of one invocation needs Lambda's longest timeout")
+	timeout, _ := fn.Properties["Timeout"].(float64)
+	assert.Equal(t, 30.0, timeout, "one attempt per invocation")
 	assert.Equal(t, stack.RefMarker("CallbackSigningSecret"), evalString(t, p, lookup(t, fn.Properties, "Environment", "Variables", "CALLBACK_SECRET_ARN")))
+	assert.Equal(t, stack.RefMarker("CallbackQueue"), evalString(t, p, lookup(t, fn.Properties, "Environment", "Variables", "CALLBACK_QUEUE_URL")))
 	vars, _ := lookup(t, fn.Properties, "Environment", "Variables").(map[string]any)
 	assert.NotContains(t, vars, "CALLBACK_ALLOW_LOOPBACK", "private targets are refused on AWS")
+	assert.NotContains(t, p.tmpl.OfType("AWS::Lambda::EventInvokeConfig"), "NotifierLambdaEvConf",
+		"no asynchronous invocation config (no on-failure destination): the queue retries")
+
+	var mappings []string
+	for _, id := range p.tmpl.OfType("AWS::Lambda::EventSourceMapping") {
+		m := resource(t, p, id, "AWS::Lambda::EventSourceMapping")
+		if evalString(t, p, m.Properties["FunctionName"]) == stack.GetAttMarker("NotifierLambdaFunction", "Arn") {
+			mappings = append(mappings, id)
+			assert.Equal(t, stack.GetAttMarker("CallbackQueue", "Arn"), evalString(t, p, m.Properties["EventSourceArn"]))
+			assert.Equal(t, 1.0, m.Properties["BatchSize"])
+			assert.Equal(t, []any{"ReportBatchItemFailures"}, m.Properties["FunctionResponseTypes"])
+		}
+	}
+	assert.Len(t, mappings, 1, "the notifier consumes the callbacks queue")
+
+	q := resource(t, p, "CallbackQueue", "AWS::SQS::Queue")
+	assert.Equal(t, true, q.Properties["SqsManagedSseEnabled"], "encrypted at rest")
+	assert.GreaterOrEqual(t, q.Properties["VisibilityTimeout"], timeout, "SQS event sources need at least the function's timeout")
+	assert.Equal(t, stack.GetAttMarker("CallbackDeadLetterQueue", "Arn"), evalString(t, p, lookup(t, q.Properties, "RedrivePolicy", "deadLetterTargetArn")))
+	assert.Equal(t, float64(callback.DefaultMaxReceives), lookup(t, q.Properties, "RedrivePolicy", "maxReceiveCount"),
+		"the receives the backoff schedule is computed for")
+	checkRuleOnlyQueuePolicy(t, p, "CallbackQueue", stack.GetAttMarker("CallbackRule", "Arn"))
 
 	secret := resource(t, p, "CallbackSigningSecret", "AWS::SecretsManager::Secret")
 	assert.Equal(t, 64.0, lookup(t, secret.Properties, "GenerateSecretString", "PasswordLength"), "generated at deploy, never in the template")
 	assert.NotContains(t, secret.Properties, "SecretString")
 
-	checkAsyncDeadLetters(t, p, deadLetters{function: "Notifier", queue: "CallbackDeadLetterQueue",
-		queueName: "stepjobs-" + stackStage + "-callback-dlq",
-		ruleARN:   fmt.Sprintf("arn:aws:events:%s:%s:rule/%s", stackRegion, stackEnv.AccountID, ruleName), alarm: "CallbackDeadLetterAlarm"})
+	checkAsyncDeadLetters(t, p, deadLetters{queue: "CallbackDeadLetterQueue", queueName: "stepjobs-" + stackStage + "-callback-dlq",
+		ruleARN: stack.GetAttMarker("CallbackRule", "Arn"), alarm: "CallbackDeadLetterAlarm"})
 }
 
 // X-Ray everywhere, JSON access logs kept 30 days, state machine errors logged without data.
@@ -2160,4 +2167,38 @@ func TestStackTableRoutes(t *testing.T) {
 	deployments := p.tmpl.OfType("AWS::ApiGateway::Deployment")
 	require.Len(t, deployments, 1)
 	assert.Contains(t, p.tmpl.Resources[deployments[0]].DependsOn, "ApiGatewayMethodJobsJobidVarResultGet")
+}
+
+// checkRuleOnlyQueuePolicy: queue's policy (<queue>Policy) lets EventBridge send to it from the
+// rule ruleARN only, and refuses plain HTTP.
+func checkRuleOnlyQueuePolicy(t *testing.T, p packaged, queue, ruleARN string) {
+	t.Helper()
+	policy := queue + "Policy"
+	qp := resource(t, p, policy, "AWS::SQS::QueuePolicy")
+	queues, _ := qp.Properties["Queues"].([]any)
+	require.Len(t, queues, 1)
+	assert.Equal(t, stack.RefMarker(queue), evalString(t, p, queues[0]))
+	all, err := p.tmpl.PolicyStatements(stackEnv)
+	require.NoError(t, err)
+	var allows, denies int
+	for _, s := range all {
+		if s.Owner != policy {
+			continue
+		}
+		assert.Equal(t, []string{stack.GetAttMarker(queue, "Arn")}, s.Resources)
+		switch s.Effect {
+		case "Allow":
+			allows++
+			assert.Equal(t, map[string]any{"Service": "events.amazonaws.com"}, s.Principal, "EventBridge only")
+			assert.Equal(t, []string{"sqs:SendMessage"}, s.Actions)
+			arnEquals, _ := s.Condition["ArnEquals"].(map[string]any)
+			require.NotNil(t, arnEquals, "a condition on the source: %v", s.Condition)
+			assert.Equal(t, ruleARN, evalString(t, p, arnEquals["aws:SourceArn"]), "only its rule")
+		case "Deny":
+			denies++
+			assert.Equal(t, map[string]any{"Bool": map[string]any{"aws:SecureTransport": false}}, s.Condition)
+		}
+	}
+	assert.Equal(t, 1, allows, "one Allow statement")
+	assert.Equal(t, 1, denies, "plain HTTP is refused")
 }

@@ -28,8 +28,9 @@ var coldFunctions = []struct {
 	{"status-update", "./cmd/status-update", map[string]string{"TABLE_NAME": "jobs"}},
 	{"job-result", "./cmd/job-result", map[string]string{"TABLE_NAME": "jobs"}},
 	{"authorizer", "./cmd/authorizer", map[string]string{"AUTH_DISABLED": "true"}},
-	// {} has no callbackUrl: answered without reading the secret.
-	{"notifier", "./cmd/notifier", map[string]string{"CALLBACK_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:000000000000:secret:x"}},
+	// {} is an SQS event without records: answered without reading the secret.
+	{"notifier", "./cmd/notifier", map[string]string{"CALLBACK_SECRET_ARN": "arn:aws:secretsmanager:us-east-1:000000000000:secret:x",
+		"CALLBACK_QUEUE_URL": "http://127.0.0.1:9324/000000000000/callbacks"}},
 }
 
 // coldStart builds each function for this machine and starts it c.ColdRuns

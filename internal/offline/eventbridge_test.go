@@ -75,29 +75,31 @@ func TestProjectStatusChangeRule(t *testing.T) {
 	}
 }
 
-// ruleOf is the one rule whose target is function.
-func ruleOf(t *testing.T, rules []slsconfig.EventRule, function string) slsconfig.EventRule {
+// ruleOf is the one rule whose target is target (a function's key or a
+// queue's ARN).
+func ruleOf(t *testing.T, rules []slsconfig.EventRule, target string) slsconfig.EventRule {
 	t.Helper()
 	var out []slsconfig.EventRule
 	for _, r := range rules {
-		if r.Function == function {
+		if r.Function == target || r.Queue == target {
 			out = append(out, r)
 		}
 	}
-	require.Len(t, out, 1, "the rules of %s", function)
+	require.Len(t, out, 1, "the rules of %s", target)
 	return out[0]
 }
 
-// The callback rule (serverless.yml, the notifier's eventBridge event)
-// hands the notifier the whole event of every final status of the jobs'
-// state machine, its input (the callbackUrl) and output (the result)
-// included.
+// The callback rule (resources/callbacks.yml, CallbackRule) puts on the
+// callbacks queue, for the notifier, the whole event of every final status
+// of the jobs' state machine, its input (the callbackUrl) and output (the
+// result) included.
 func TestProjectCallbackRule(t *testing.T) {
 	svc := loadProject(t)
 	names := newStackNames(svc, "aws", map[string]string{"ResultsBucket": "b"})
 	rules, err := svc.EventRules(names)
 	require.NoError(t, err)
-	r := ruleOf(t, rules, "notifier")
+	queue, _ := names.GetAtt("CallbackQueue", "Arn")
+	r := ruleOf(t, rules, queue)
 	machine := names.stateMachineARN("stepjobs-dev-jobs")
 	in, out := `{"callbackUrl":"https://h.example.com/x"}`, `{"result":{"key":"k"}}`
 	for status, match := range map[string]bool{sfn.StatusSucceeded: true, sfn.StatusFailed: true, sfn.StatusAborted: true,
@@ -132,27 +134,32 @@ func strconvQuote(s string) string {
 }
 
 // TestProjectRuleDeliversOnce: with nothing failing, each status change the
-// project's rules match reaches its function exactly once, and nothing
+// project's rules match reaches its target exactly once, and nothing
 // delivers it again later: status-update hears of FAILED, ABORTED and
-// TIMED_OUT, the notifier of those and SUCCEEDED, neither of RUNNING.
+// TIMED_OUT, the callbacks queue of those and SUCCEEDED, neither of
+// RUNNING.
 func TestProjectRuleDeliversOnce(t *testing.T) {
 	svc := loadProject(t)
 	names := newStackNames(svc, "aws", map[string]string{"ResultsBucket": "b"})
 	rules, err := svc.EventRules(names)
 	require.NoError(t, err)
 	machine := names.stateMachineARN("stepjobs-dev-jobs")
-	tests := map[string][2]int{ // status-update's, the notifier's
+	tests := map[string][2]int{ // status-update's, the callbacks queue's
 		sfn.StatusFailed: {1, 1}, sfn.StatusAborted: {1, 1}, sfn.StatusTimedOut: {1, 1}, sfn.StatusSucceeded: {0, 1}, sfn.StatusRunning: {0, 0}}
 	for status, want := range tests {
 		t.Run(status, func(t *testing.T) {
-			inv := map[string]*countingInvoker{"statusUpdate": {}, "notifier": {}}
+			inv := map[string]*countingInvoker{"statusUpdate": {}, "callbacks": {}}
 			e := eventbridge.New(rules, func(key string) (sfn.Invoker, bool) { return inv[key], true }, "us-east-1", "000000000000", slog.New(slog.DiscardHandler))
+			e.DeliverToQueues(func(ctx context.Context, _ string, body []byte) error {
+				_, err := inv["callbacks"].Invoke(ctx, body)
+				return err
+			})
 			e.Observe(sfn.StatusChange{ExecutionARN: "arn:x:0123456789abcdef-k", StateMachineARN: machine, Name: "0123456789abcdef-k",
 				Status: status, Time: time.Now()})
 			require.NoError(t, e.Wait(t.Context()))
 			time.Sleep(20 * time.Millisecond) // no late second delivery
 			e.Stop(t.Context())
-			assert.Equal(t, want, [2]int{inv["statusUpdate"].count(), inv["notifier"].count()})
+			assert.Equal(t, want, [2]int{inv["statusUpdate"].count(), inv["callbacks"].count()})
 			assert.Zero(t, e.Parked())
 		})
 	}

@@ -23,6 +23,7 @@ func localLookup(t *testing.T) MapLookup {
 			"JobsStateMachine.Name":           "stepjobs-dev-jobs",
 			"StatusUpdateDeadLetterQueue.Arn": "arn:aws:sqs:us-east-1:000000000000:stepjobs-dev-status-update-dlq",
 			"CallbackDeadLetterQueue.Arn":     "arn:aws:sqs:us-east-1:000000000000:stepjobs-dev-callback-dlq",
+			"CallbackQueue.Arn":               "arn:aws:sqs:us-east-1:000000000000:stepjobs-dev-callbacks",
 		},
 	}
 	svc, err := Load(Options{Dir: "../..", Env: func(string) (string, bool) { return "", false }})
@@ -91,14 +92,17 @@ func TestLoadProjectService(t *testing.T) {
 	rules, err := svc.EventRules(localLookup(t))
 	require.NoError(t, err)
 	require.Len(t, rules, 2)
-	for i, want := range []struct{ function, dlq string }{
-		{"notifier", "CallbackDeadLetterQueue.Arn"}, {"statusUpdate", "StatusUpdateDeadLetterQueue.Arn"},
-	} {
-		assert.Equal(t, want.function, rules[i].Function)
-		assert.Equal(t, 2, rules[i].RetryAttempts)
-		assert.Equal(t, localLookup(t).Attrs[want.dlq], rules[i].OnFailure)
-		assert.Equal(t, localLookup(t).Attrs[want.dlq], rules[i].DeadLetterQueue)
-	}
+	assert.Equal(t, "statusUpdate", rules[0].Function)
+	assert.Equal(t, 2, rules[0].RetryAttempts)
+	assert.Equal(t, localLookup(t).Attrs["StatusUpdateDeadLetterQueue.Arn"], rules[0].OnFailure)
+	assert.Equal(t, localLookup(t).Attrs["StatusUpdateDeadLetterQueue.Arn"], rules[0].DeadLetterQueue)
+	// The callback rule is a resource whose target is the callbacks queue.
+	assert.Equal(t, EventRule{Queue: localLookup(t).Attrs["CallbackQueue.Arn"], DeadLetterQueue: localLookup(t).Attrs["CallbackDeadLetterQueue.Arn"],
+		Pattern: rules[1].Pattern}, rules[1])
+	assert.Equal(t, []any{"SUCCEEDED", "FAILED", "ABORTED", "TIMED_OUT"}, rules[1].Pattern["detail"].(map[string]any)["status"])
+	sources, err := svc.QueueSources(localLookup(t))
+	require.NoError(t, err)
+	assert.Equal(t, []QueueSource{{Function: "notifier", Queue: localLookup(t).Attrs["CallbackQueue.Arn"], BatchSize: 1, ReportBatchItemFailures: true}}, sources)
 	gw, err := svc.GatewayResponses(localLookup(t))
 	require.NoError(t, err)
 	assert.Contains(t, gw, "DEFAULT_4XX")

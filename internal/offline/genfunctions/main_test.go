@@ -29,9 +29,9 @@ func TestGenerateUnknownClient(t *testing.T) {
 	src := `package mailer
 import (
 	"context"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
 )
-func New(ctx context.Context, q *sqs.Client) (func(), error) { return nil, nil }
+func New(ctx context.Context, q *sns.Client) (func(), error) { return nil, nil }
 `
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "serverless.yml"), []byte(yml), 0o644))
 	pkg := filepath.Join(dir, "internal", "function", "mailer")
@@ -39,6 +39,6 @@ func New(ctx context.Context, q *sqs.Client) (func(), error) { return nil, nil }
 	require.NoError(t, os.WriteFile(filepath.Join(pkg, "mailer.go"), []byte(src), 0o644))
 	_, err := Generate(dir)
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), "takes a *github.com/aws/aws-sdk-go-v2/service/sqs.Client")
+	assert.Contains(t, err.Error(), "takes a *github.com/aws/aws-sdk-go-v2/service/sns.Client")
 	assert.Contains(t, err.Error(), "offline.FunctionDeps")
 }
