@@ -15,10 +15,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	awssqs "github.com/aws/aws-sdk-go-v2/service/sqs"
+	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/asyncjobs/stepjobs/client"
+	"github.com/asyncjobs/stepjobs/internal/callback"
 )
 
 // callbackReceiver is a job's callback receiver on loopback: it verifies
@@ -101,7 +103,8 @@ func callbackSecret(t *testing.T, rt *localRuntime) string {
 
 // A job that succeeds and a job that fails each POST one signed callback
 // to their callbackUrl, which the receiver verifies with the stage's
-// secret; a failing receiver is retried until it answers 2xx.
+// secret; a failing receiver is retried (the message received again after
+// its backoff, 1 s locally) until it answers 2xx.
 func TestE2ECallbackDelivered(t *testing.T) {
 	rt := shared(t)
 	secret := callbackSecret(t, rt)
@@ -142,13 +145,14 @@ func TestE2ECallbackDelivered(t *testing.T) {
 	}
 }
 
-// A receiver that never answers 2xx is retried (the notifier's backoff
-// within an invocation, then Lambda's two retries of the invocation), and
-// the callback ends in the dead-letter queue as Lambda's invocation record.
-// Retry timings are the environment's: short here.
+// A receiver that never answers 2xx is retried, one attempt per receive of
+// the callbacks queue with the notifier's backoff between them, until the
+// queue's redrive policy (maxReceiveCount 20) moves the status change event
+// to the dead-letter queue. The backoff is the environment's: 1 s here.
 func TestE2ECallbackDeadLettered(t *testing.T) {
 	cfg := testConfig()
-	cfg.FunctionEnv = map[string]string{"CALLBACK_RETRY_FIRST": "1ms", "CALLBACK_RETRY_MAX": "2ms", "CALLBACK_RETRY_BUDGET": "3ms"}
+	cfg.FunctionEnv["CALLBACK_RETRY_FIRST"] = "1s"
+	cfg.FunctionEnv["CALLBACK_RETRY_MAX"] = "1s"
 	rt := own(t, cfg)
 	rec := newCallbackReceiver(t, callbackSecret(t, rt), -1)
 	arn, jobID := rt.start(t, fmt.Sprintf(`{"records": 5, "callbackUrl": "%s/hook"}`, rec.srv.URL))
@@ -157,42 +161,35 @@ func TestE2ECallbackDeadLettered(t *testing.T) {
 
 	sqsc := awssqs.New(awssqs.Options{Region: "us-east-1", BaseEndpoint: aws.String(rt.srv.URLs().SQS),
 		Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")})
-	queue := rt.srv.URLs().SQS + "/000000000000/stepjobs-dev-callback-dlq"
-	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	dlq := rt.srv.URLs().SQS + "/000000000000/stepjobs-dev-callback-dlq"
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute) // a guard against a hang
 	defer cancel()
 	var msgs *awssqs.ReceiveMessageOutput
 	for msgs == nil || len(msgs.Messages) == 0 {
 		var err error
-		msgs, err = sqsc.ReceiveMessage(ctx, &awssqs.ReceiveMessageInput{QueueUrl: aws.String(queue), WaitTimeSeconds: 20})
+		msgs, err = sqsc.ReceiveMessage(ctx, &awssqs.ReceiveMessageInput{QueueUrl: aws.String(dlq), WaitTimeSeconds: 20})
 		require.NoError(t, err, "the dead-letter queue gets the callback")
 	}
 	require.Len(t, msgs.Messages, 1)
-	var record struct {
-		RequestContext struct {
-			Condition              string `json:"condition"`
-			ApproximateInvokeCount int    `json:"approximateInvokeCount"`
-		} `json:"requestContext"`
-		RequestPayload struct {
-			Detail struct {
-				Name, Status string
-			} `json:"detail"`
-		} `json:"requestPayload"`
-		ResponsePayload struct {
-			ErrorType    string `json:"errorType"`
-			ErrorMessage string `json:"errorMessage"`
-		} `json:"responsePayload"`
+	var ev struct {
+		DetailType string `json:"detail-type"`
+		Detail     struct {
+			Name, Status string
+		} `json:"detail"`
 	}
-	require.NoError(t, json.Unmarshal([]byte(aws.ToString(msgs.Messages[0].Body)), &record))
-	assert.Equal(t, "RetriesExhausted", record.RequestContext.Condition)
-	assert.Equal(t, 3, record.RequestContext.ApproximateInvokeCount, "the invocation and Lambda's two retries")
-	assert.Equal(t, jobID, record.RequestPayload.Detail.Name)
-	assert.Equal(t, "SUCCEEDED", record.RequestPayload.Detail.Status)
-	assert.Equal(t, "DeliveryFailed", record.ResponsePayload.ErrorType)
-	assert.Contains(t, record.ResponsePayload.ErrorMessage, "500 Internal Server Error")
+	require.NoError(t, json.Unmarshal([]byte(aws.ToString(msgs.Messages[0].Body)), &ev), "the status change event, as the rule put it on the queue")
+	assert.Equal(t, "Step Functions Execution Status Change", ev.DetailType)
+	assert.Equal(t, jobID, ev.Detail.Name)
+	assert.Equal(t, "SUCCEEDED", ev.Detail.Status)
 
 	attempts, refused := rec.counts()
-	assert.Equal(t, 9, attempts, "3 invocations of 3 attempts (pauses of 1 and 2 ms fit the 3 ms budget)")
+	assert.Equal(t, callback.DefaultMaxReceives, attempts, "one attempt per receive, maxReceiveCount receives")
 	assert.Empty(t, refused, "every attempt was signed")
+	left, err := sqsc.GetQueueAttributes(ctx, &awssqs.GetQueueAttributesInput{QueueUrl: aws.String(rt.srv.URLs().SQS + "/000000000000/stepjobs-dev-callbacks"),
+		AttributeNames: []sqstypes.QueueAttributeName{"ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"}})
+	require.NoError(t, err)
+	assert.Equal(t, map[string]string{"ApproximateNumberOfMessages": "0", "ApproximateNumberOfMessagesNotVisible": "0"}, left.Attributes,
+		"moved, not copied")
 }
 
 // A malformed or plain-http callbackUrl is refused at start with 400, as

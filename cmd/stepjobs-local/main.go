@@ -93,7 +93,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (op
 	fs.StringVar(&c.MockConfig, "mock-config", getenv("SFN_MOCK_CONFIG"), "Step Functions Local mock configuration file: StartExecution with stateMachineArn#TestCase runs that test case's mocked responses (env SFN_MOCK_CONFIG, Step Functions Local's name)")
 	fs.StringVar(&c.Profile, "pprof", env("PPROF", ""), "serve Go's profiles (net/http/pprof, block and mutex profiling on) at this loopback address, e.g. 127.0.0.1:6060; empty: off (env STEPJOBS_PPROF)")
 	fs.DurationVar(&c.SweepInterval, "sweep-interval", envDuration("SWEEP_INTERVAL", offline.DefaultSweepInterval), "how often expired job records are deleted (DynamoDB's TTL, which dynalite lacks); negative: never (env STEPJOBS_SWEEP_INTERVAL)")
-	callbackRetry := fs.Duration("callback-retry", envDuration("CALLBACK_RETRY", 30*time.Second), "how long the callback notifier keeps retrying a receiver within one invocation, in pauses from 2s doubling (AWS: 12m); Lambda's two retries and the dead-letter queue follow (env STEPJOBS_CALLBACK_RETRY)")
+	callbackRetry := fs.Duration("callback-retry", envDuration("CALLBACK_RETRY", offline.LocalCallbackRetryMax), "the longest pause between a callback's attempts, from 1s doubling (AWS: 30s doubling to 30m); after 20 attempts the callback goes to the dead-letter queue (env STEPJOBS_CALLBACK_RETRY)")
 	level := fs.String("log-level", env("LOG_LEVEL", "info"), "debug, info, warn or error (env STEPJOBS_LOG_LEVEL)")
 	fs.StringVar(&o.logFormat, "log-format", env("LOG_FORMAT", "json"), "json or text (env STEPJOBS_LOG_FORMAT)")
 	if err := fs.Parse(args); err != nil {
@@ -109,7 +109,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (op
 		return o, fmt.Errorf("--log-format %q: want json or text", o.logFormat)
 	}
 	c.FunctionEnv = map[string]string{"ALLOW_SIMULATED_FAILURES": strconv.FormatBool(*allow),
-		"CALLBACK_RETRY_BUDGET": callbackRetry.String()}
+		"CALLBACK_RETRY_MAX": callbackRetry.String()}
 	c.AuthDisabled = !*authOn
 	var err error
 	if c.Faults.Tasks, err = faults.ParseTaskFaults(*taskFaults); err != nil {

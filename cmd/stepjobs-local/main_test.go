@@ -73,13 +73,13 @@ func TestParseFlags(t *testing.T) {
 				assert.Equal(t, "DEBUG", o.logLevel.String())
 				assert.Equal(t, "text", o.logFormat)
 				assert.Equal(t, "false", o.cfg.FunctionEnv["ALLOW_SIMULATED_FAILURES"])
-				assert.Equal(t, "5s", o.cfg.FunctionEnv["CALLBACK_RETRY_BUDGET"])
+				assert.Equal(t, "5s", o.cfg.FunctionEnv["CALLBACK_RETRY_MAX"])
 				assert.Equal(t, "http://127.0.0.1:4566", o.cfg.DynamoDBEndpoint)
 				assert.Equal(t, "http://127.0.0.1:4567", o.cfg.S3Endpoint)
 			}},
 		{name: "environment", env: map[string]string{"STEPJOBS_PORT": "7000", "STEPJOBS_DATA": ".data", "STEPJOBS_LOG_LEVEL": "warn", "STEPJOBS_CALLBACK_RETRY": "1m"},
 			check: func(t *testing.T, o options) {
-				assert.Equal(t, "1m0s", o.cfg.FunctionEnv["CALLBACK_RETRY_BUDGET"])
+				assert.Equal(t, "1m0s", o.cfg.FunctionEnv["CALLBACK_RETRY_MAX"])
 				assert.Equal(t, 7000, o.cfg.APIPort)
 				assert.Equal(t, ".data", o.cfg.DataDir)
 				assert.Equal(t, "WARN", o.logLevel.String())

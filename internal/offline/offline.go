@@ -172,6 +172,15 @@ type Config struct {
 	Profile string
 }
 
+// The local runtime's callback backoff (docs/callbacks.md): the notifier's
+// CALLBACK_RETRY_FIRST and CALLBACK_RETRY_MAX unless Config.FunctionEnv
+// sets them. With the callbacks queue's 20 receives, a receiver that stays
+// down is dead-lettered after about 7½ minutes rather than AWS's 7 hours.
+const (
+	LocalCallbackRetryFirst = time.Second
+	LocalCallbackRetryMax   = 30 * time.Second
+)
+
 // DefaultConfig is the configuration of `make run`: the API on 8080, Step
 // Functions on 8083 (the port of AWS's Step Functions Local), S3 on 8084,
 // DynamoDB on 8000 (DynamoDB Local's), SQS on 9324 (ElasticMQ's), SNS on
@@ -520,8 +529,11 @@ func (s *Server) startEngine(ctx context.Context) error {
 			return fmt.Errorf("offline: function %s: environment: %w", fn.Key, err)
 		}
 		// Callback receivers are processes on this machine (docs/callbacks.md);
-		// every other private range stays refused.
+		// every other private range stays refused. A callback's backoff is
+		// seconds here, not AWS's 30 s to 30 min (FunctionEnv overrides).
 		env["CALLBACK_ALLOW_LOOPBACK"] = "true"
+		env["CALLBACK_RETRY_FIRST"] = LocalCallbackRetryFirst.String()
+		env["CALLBACK_RETRY_MAX"] = LocalCallbackRetryMax.String()
 		for k, v := range s.cfg.FunctionEnv {
 			env[k] = v
 		}
