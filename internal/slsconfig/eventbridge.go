@@ -62,16 +62,9 @@ func (s *Service) EventRules(l Lookup) ([]EventRule, error) {
 					return nil, &ResolveError{Path: path + "." + k, Err: errors.New("not supported locally")}
 				}
 			}
-			if bus, has := m["eventBus"]; has && bus != "default" {
-				return nil, &ResolveError{Path: path + ".eventBus", Err: errors.New("only the default bus is supported locally")}
-			}
-			pat, err := ResolveIntrinsics(m["pattern"], lookup, path+".pattern")
+			pm, err := defaultBusPattern(m["eventBus"], m["pattern"], lookup, path+".eventBus", path+".pattern")
 			if err != nil {
 				return nil, err
-			}
-			pm, ok := pat.(map[string]any)
-			if !ok {
-				return nil, &ResolveError{Path: path + ".pattern", Err: errors.New("missing or not a map")}
 			}
 			r := EventRule{Function: fn.Key, Pattern: pm}
 			if it, has := m["inputTransformer"]; has {
@@ -121,16 +114,9 @@ func (s *Service) queueRules(lookup Lookup) ([]EventRule, error) {
 		}
 		path := "resources.Resources." + id + ".Properties"
 		props, _ := r["Properties"].(map[string]any)
-		if bus, has := props["EventBusName"]; has && bus != "default" {
-			return nil, &ResolveError{Path: path + ".EventBusName", Err: errors.New("only the default bus is supported locally")}
-		}
-		pat, err := ResolveIntrinsics(props["EventPattern"], lookup, path+".EventPattern")
+		pm, err := defaultBusPattern(props["EventBusName"], props["EventPattern"], lookup, path+".EventBusName", path+".EventPattern")
 		if err != nil {
 			return nil, err
-		}
-		pm, ok := pat.(map[string]any)
-		if !ok {
-			return nil, &ResolveError{Path: path + ".EventPattern", Err: errors.New("missing or not a map")}
 		}
 		targets, _ := props["Targets"].([]any)
 		for i, t := range targets {
@@ -189,6 +175,24 @@ func (s *Service) asyncInvokeConfig(key string, lookup Lookup, r *EventRule) err
 		return err
 	}
 	return nil
+}
+
+// defaultBusPattern wants bus (nil when not set) to be the default bus, and
+// returns pattern resolved, which must be a map; the paths name them in
+// errors.
+func defaultBusPattern(bus, pattern any, lookup Lookup, busPath, patternPath string) (map[string]any, error) {
+	if bus != nil && bus != "default" {
+		return nil, &ResolveError{Path: busPath, Err: errors.New("only the default bus is supported locally")}
+	}
+	pat, err := ResolveIntrinsics(pattern, lookup, patternPath)
+	if err != nil {
+		return nil, err
+	}
+	pm, ok := pat.(map[string]any)
+	if !ok {
+		return nil, &ResolveError{Path: patternPath, Err: errors.New("missing or not a map")}
+	}
+	return pm, nil
 }
 
 // resolveString resolves v's intrinsics and wants a string.

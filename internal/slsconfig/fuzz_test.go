@@ -19,6 +19,7 @@ func FuzzResolve(f *testing.F) {
 		"service: s\nstepFunctions:\n  stateMachines:\n    m:\n      id: M\n      definition: {StartAt: A, States: {A: {Type: Task, Resource: {Fn::GetAtt: [fn, Arn]}, End: true}}}\n      events:\n        - http: {path: /x/{id}, method: get, action: DescribeExecution, cors: true}\n",
 		"a: &x [*x]\n",
 		"service: ${self:service}\n",
+		"service: s\nfunctions:\n  f:\n    handler: x\n    events:\n      - sqs: {arn: arn:aws:sqs:r:1:q, batchSize: 1, functionResponseType: ReportBatchItemFailures}\nresources:\n  Resources:\n    R:\n      Type: AWS::Events::Rule\n      Properties: {EventPattern: {source: [x]}, Targets: [{Id: q, Arn: arn:aws:sqs:r:1:q}]}\n",
 	} {
 		f.Add(s)
 	}
@@ -31,6 +32,8 @@ func FuzzResolve(f *testing.F) {
 		l := MapLookup{}
 		_, _ = svc.Routes(l)
 		_, _ = svc.GatewayResponses(l)
+		_, _ = svc.EventRules(l)
+		_, _ = svc.QueueSources(l)
 		for _, sm := range svc.StateMachines {
 			_, _ = svc.Definition(sm.Key, l)
 		}
