@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
@@ -43,61 +44,104 @@ type Mapping struct {
 
 // Pollers run mappings until Stop.
 type Pollers struct {
-	cancel context.CancelFunc
-	wg     sync.WaitGroup
+	// ctx ends every poll and is the invocations' parent; longPolls ends
+	// the long polls only (Drain).
+	ctx, longPolls          context.Context
+	cancel, cancelLongPolls context.CancelFunc
+	stopping                atomic.Bool
+	wg                      sync.WaitGroup
 }
 
-// pollWait is a receive's long poll, in seconds (SQS's longest). Stop
-// cancels it.
+// pollWait is a receive's long poll, in seconds (SQS's longest). Drain and
+// Stop end it.
 const pollWait = 20
 
 // errorPause is the wait after a failed receive, so that a queue that is
-// gone does not spin.
-const errorPause = time.Second
+// gone does not spin; drainPause the wait after an empty short poll.
+const (
+	errorPause = time.Second
+	drainPause = 50 * time.Millisecond
+)
 
-// Start polls q for each mapping in the background, one poller each (AWS
-// scales pollers with the queue's depth; one is enough locally).
+// PollersPerQueue is how many pollers each mapping runs: the five AWS
+// starts an SQS event source mapping with (it adds more as the queue
+// grows), so five batches can be in flight at once.
+const PollersPerQueue = 5
+
+// Start polls q for each mapping in the background, PollersPerQueue
+// pollers each.
 func Start(q Queue, mappings []Mapping, log *slog.Logger) *Pollers {
-	ctx, cancel := context.WithCancel(context.Background())
-	p := &Pollers{cancel: cancel}
+	p := &Pollers{}
+	p.ctx, p.cancel = context.WithCancel(context.Background())
+	p.longPolls, p.cancelLongPolls = context.WithCancel(p.ctx)
 	for _, m := range mappings {
-		p.wg.Add(1)
-		go func() {
-			defer p.wg.Done()
-			poll(ctx, q, m, log.With("function", m.Source.Function, "queue", m.Source.Queue))
-		}()
+		for range PollersPerQueue {
+			p.wg.Add(1)
+			go func() {
+				defer p.wg.Done()
+				p.poll(q, m, log.With("function", m.Source.Function, "queue", m.Source.Queue))
+			}()
+		}
 	}
 	return p
 }
 
-// Stop ends the polls and waits for the invocations in flight.
-func (p *Pollers) Stop() {
+// Drain ends the long polls: the pollers go on with short ones (a queue
+// being shut down answers long polls at once, which would spin), so that
+// what reaches the queues while the runtime stops is still handled.
+func (p *Pollers) Drain() { p.cancelLongPolls() }
+
+// Stop lets the pollers handle what is visible in their queues within ctx
+// (each stops at its first empty receive; messages hidden for a backoff
+// are left), then ends them. Invocations in flight are not cancelled: each
+// ends within its function's timeout.
+func (p *Pollers) Stop(ctx context.Context) {
+	p.Drain()
+	p.stopping.Store(true)
+	done := make(chan struct{})
+	go func() {
+		p.wg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-ctx.Done():
+		p.cancel()
+		<-done
+	}
 	p.cancel()
-	p.wg.Wait()
 }
 
-func poll(ctx context.Context, q Queue, m Mapping, log *slog.Logger) {
+func (p *Pollers) poll(q Queue, m Mapping, log *slog.Logger) {
 	n := min(m.Source.BatchSize, 10)
-	wait := pollWait
-	for ctx.Err() == nil {
-		out, err := q.ReceiveMessage(ctx, sqs.ReceiveMessageInput{QueueUrl: m.QueueURL, MaxNumberOfMessages: &n,
-			WaitTimeSeconds: &wait, AttributeNames: []string{"All"}, MessageAttributeNames: []string{"All"}})
-		if err != nil {
-			if ctx.Err() != nil {
-				return
-			}
-			log.Warn("sqs event source: receive", "err", err)
-			sleep(ctx, errorPause)
-			continue
+	for p.ctx.Err() == nil {
+		draining := p.longPolls.Err() != nil
+		rctx, wait := p.longPolls, pollWait
+		if draining {
+			rctx, wait = p.ctx, 0
 		}
-		if len(out.Messages) > 0 {
-			Batch(ctx, q, m, out.Messages, log)
+		out, err := q.ReceiveMessage(rctx, sqs.ReceiveMessageInput{QueueUrl: m.QueueURL, MaxNumberOfMessages: &n,
+			WaitTimeSeconds: &wait, AttributeNames: []string{"All"}, MessageAttributeNames: []string{"All"}})
+		switch {
+		case err != nil && rctx.Err() != nil:
+			continue // Drain or Stop ended the poll
+		case err != nil:
+			log.Warn("sqs event source: receive", "err", err)
+			sleep(p.ctx, errorPause)
+		case len(out.Messages) > 0:
+			Batch(p.ctx, q, m, out.Messages, log)
+		case draining && p.stopping.Load():
+			return
+		case draining:
+			sleep(p.ctx, drainPause)
 		}
 	}
 }
 
 // Batch is one invocation of m's function with msgs, then the deletes.
+// Neither is cut short when ctx ends (Stop): a received batch is handled.
 func Batch(ctx context.Context, q Queue, m Mapping, msgs []sqs.Message, log *slog.Logger) {
+	ctx = context.WithoutCancel(ctx)
 	ev := Event(m, msgs)
 	payload, err := json.Marshal(ev)
 	if err != nil {

@@ -20,8 +20,7 @@ import (
 	"github.com/asyncjobs/stepjobs/internal/sqs"
 )
 
-// queues makes a work queue (visibility timeout 0, so a kept message is
-// received again at once) whose redrive policy moves a message to its
+// queues makes a work queue whose redrive policy moves a message to its
 // dead-letter queue after maxReceives receives.
 func queues(t *testing.T, maxReceives int) (svc *sqs.Service, work, dlq string) {
 	t.Helper()
@@ -30,7 +29,7 @@ func queues(t *testing.T, maxReceives int) (svc *sqs.Service, work, dlq string) 
 	require.NoError(t, err)
 	policy := `{"deadLetterTargetArn":"` + svc.QueueARN("dlq") + `","maxReceiveCount":` + strconv.Itoa(maxReceives) + `}`
 	w, err := svc.CreateQueue(t.Context(), sqs.CreateQueueInput{QueueName: "work",
-		Attributes: map[string]string{"VisibilityTimeout": "0", "RedrivePolicy": policy}})
+		Attributes: map[string]string{"VisibilityTimeout": "60", "RedrivePolicy": policy}})
 	require.NoError(t, err)
 	return svc, w.QueueUrl, d.QueueUrl
 }
@@ -46,9 +45,14 @@ func send(t *testing.T, svc *sqs.Service, url string, bodies ...string) {
 // depth is how many messages url holds, visible or not.
 func depth(t *testing.T, svc *sqs.Service, url string) string {
 	t.Helper()
-	out, err := svc.GetQueueAttributes(t.Context(), sqs.GetQueueAttributesInput{QueueUrl: url, AttributeNames: []string{"ApproximateNumberOfMessages"}})
+	out, err := svc.GetQueueAttributes(t.Context(), sqs.GetQueueAttributesInput{QueueUrl: url,
+		AttributeNames: []string{"ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"}})
 	require.NoError(t, err)
-	return out.Attributes["ApproximateNumberOfMessages"]
+	visible, err := strconv.Atoi(out.Attributes["ApproximateNumberOfMessages"])
+	require.NoError(t, err)
+	hidden, err := strconv.Atoi(out.Attributes["ApproximateNumberOfMessagesNotVisible"])
+	require.NoError(t, err)
+	return strconv.Itoa(visible + hidden)
 }
 
 func receive(t *testing.T, svc *sqs.Service, url string, n int) []sqs.Message {
@@ -123,9 +127,10 @@ func TestBatch(t *testing.T) {
 	}
 }
 
-// A message the function always reports as failed is received again and
-// again (its receive count growing), until the queue's redrive policy moves
-// it to the dead-letter queue; the poller then has nothing left.
+// A message the function always reports as failed (after making it visible
+// again at once, as the notifier does with its backoff) is received again
+// and again by the pollers, its receive count growing, until the queue's
+// redrive policy moves it to the dead-letter queue.
 func TestPollersRedriveToDeadLetterQueue(t *testing.T) {
 	svc, work, dlq := queues(t, 3)
 	var mu sync.Mutex
@@ -136,6 +141,10 @@ func TestPollersRedriveToDeadLetterQueue(t *testing.T) {
 		counts = append(counts, ev.Records[0].Attributes["ApproximateReceiveCount"])
 		mu.Unlock()
 		seen <- struct{}{}
+		if err := svc.ChangeMessageVisibility(context.Background(), sqs.ChangeMessageVisibilityInput{QueueUrl: work,
+			ReceiptHandle: ev.Records[0].ReceiptHandle, VisibilityTimeout: new(0)}); err != nil {
+			return events.SQSEventResponse{}, err
+		}
 		return events.SQSEventResponse{BatchItemFailures: []events.SQSBatchItemFailure{{ItemIdentifier: ev.Records[0].MessageId}}}, nil
 	})
 	p := eventsource.Start(svc, []eventsource.Mapping{{Source: slsconfig.QueueSource{Function: "f", Queue: svc.QueueARN("work"), BatchSize: 1,
@@ -153,9 +162,25 @@ func TestPollersRedriveToDeadLetterQueue(t *testing.T) {
 	wait := 20
 	out, err := svc.ReceiveMessage(t.Context(), sqs.ReceiveMessageInput{QueueUrl: dlq, WaitTimeSeconds: &wait})
 	require.NoError(t, err)
-	p.Stop()
+	p.Stop(t.Context())
 	require.Len(t, out.Messages, 1)
 	assert.Equal(t, "never delivered", out.Messages[0].Body)
 	assert.Equal(t, []string{"1", "2", "3"}, counts)
+	assert.Equal(t, "0", depth(t, svc, work))
+}
+
+// Stop handles what is visible in the queue before it returns: a runtime
+// that stops does not leave behind what was sent just before.
+func TestPollersStopDrains(t *testing.T) {
+	svc, work, _ := queues(t, 5)
+	inv, got := function(func(events.SQSEvent) (events.SQSEventResponse, error) { return events.SQSEventResponse{}, nil })
+	p := eventsource.Start(svc, []eventsource.Mapping{{Source: slsconfig.QueueSource{Function: "f", Queue: svc.QueueARN("work"), BatchSize: 1,
+		ReportBatchItemFailures: true}, QueueURL: work, Function: inv, Timeout: time.Minute}}, slog.New(slog.DiscardHandler))
+	p.Drain() // as Close does first
+	for i := range 25 {
+		send(t, svc, work, strconv.Itoa(i))
+	}
+	p.Stop(t.Context())
+	assert.Len(t, *got, 25, "every message handled")
 	assert.Equal(t, "0", depth(t, svc, work))
 }

@@ -753,14 +753,14 @@ func (s *Server) Failed() <-chan error { return s.failed }
 func (s *Server) Engine() *sfn.Engine { return s.engine }
 
 // Close stops accepting requests, drains the servers and lets running
-// executions finish within ctx, then stops dynalite and closes the S3
-// store. It is safe to call more than once.
+// executions finish within ctx, and the sqs event sources handle what is
+// visible in their queues, then stops dynalite and closes the S3 store. It is safe to call more than once.
 func (s *Server) Close(ctx context.Context) error {
 	s.closeOnce.Do(func() {
 		s.isUp.Store(false)
 		var errs []error
 		if s.pollers != nil {
-			s.pollers.Stop() // before the queue: an invocation in flight finishes
+			s.pollers.Drain() // short polls from now: the queue stops answering long ones
 		}
 		if s.sqs != nil {
 			s.sqs.Stop() // its long polls would hold the shutdown up to 20 s
@@ -775,6 +775,11 @@ func (s *Server) Close(ctx context.Context) error {
 		s.endLife()
 		if err := s.closeEngine(ctx); err != nil {
 			errs = append(errs, err)
+		}
+		if s.pollers != nil {
+			// After the rules' last deliveries: the callbacks they queued are
+			// handled within ctx (those waiting for a backoff are not).
+			s.pollers.Stop(ctx)
 		}
 		if err := s.closeProcesses(); err != nil {
 			errs = append(errs, err)
