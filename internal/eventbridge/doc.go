@@ -1,6 +1,9 @@
 // Package eventbridge emulates, for the local runtime, the EventBridge
 // rules of serverless.yml's functions and the asynchronous Lambda
-// invocation that delivers their events.
+// invocation that delivers their events, and the AWS::Events::Rule
+// resources whose target is an SQS queue (the callback rule), whose events
+// go to that queue whole (DeliverToQueues; the function behind the queue
+// is internal/eventsource's).
 //
 // Rules takes the engine's status changes (Observe, an sfn.Engine
 // subscriber) and turns each into the "Step Functions Execution Status
@@ -11,8 +14,9 @@
 // with a doubling delay), then handed to the function's on-failure
 // destination, whose local stand-in, a dead-letter queue, redrives it at a
 // bounded rate until it is recorded or refused for good (Parked); the
-// functions named to KeepDeadLetters (the callback notifier) instead have
-// Lambda's invocation record sent to their queue, where it stays. With a
+// functions named to KeepDeadLetters instead have Lambda's invocation record
+// sent to their queue, where it stays. A queue target that refuses the
+// event is retried twice, then the event is dropped, logged. With a
 // data directory a ledger (LedgerFile) notes each completed delivery, so a
 // restart delivers again only what a stop or crash cut short (Redeliver).
 //
