@@ -13,11 +13,9 @@
 // is retried as Lambda retries an asynchronous one (maximumRetryAttempts,
 // with a doubling delay), then handed to the function's on-failure
 // destination, whose local stand-in, a dead-letter queue, redrives it at a
-// bounded rate until it is recorded or refused for good (Parked); the
-// functions named to KeepDeadLetters instead have Lambda's invocation record
-// sent to their queue, where it stays. A queue target that refuses the
-// event is retried twice, then the event is dropped, logged. With a
-// data directory a ledger (LedgerFile) notes each completed delivery, so a
+// bounded rate until it is recorded or refused for good (Parked). A queue
+// target that refuses the event is retried twice, then the event is
+// dropped, logged. With a data directory a ledger (LedgerFile) notes each completed delivery, so a
 // restart delivers again only what a stop or crash cut short (Redeliver).
 //
 // It does not emulate other buses or event sources, scheduled rules, the

@@ -47,10 +47,6 @@ type Rules struct {
 	dlq        *deadLetters
 	// ledger records completed deliveries; nil without a data directory.
 	ledger *ledger
-	// keep names the functions whose failed deliveries are left in their
-	// on-failure queue (sent there by send) rather than redriven.
-	keep map[string]bool
-	send DeadLetterSender
 	// queues sends the events of rules whose target is an SQS queue.
 	queues QueueSender
 
@@ -201,45 +197,7 @@ func (e *Rules) deliver(d delivery) {
 	}
 	e.log.Error("eventbridge: delivery failed, sent to the dead-letter queue",
 		d.logAttrs("queue", d.rule.OnFailure, "attempts", attempts, "err", err)...)
-	if e.keep[d.rule.Function] {
-		if serr := e.send(e.ctx, DeadLetter{Queue: d.rule.OnFailure, Function: d.rule.Function, Payload: d.payload,
-			Attempts: attempts, ErrorType: lambdaErrorType(err), Err: err}); serr != nil {
-			e.log.Error("eventbridge: dead-letter queue refused the invocation record: dropped", d.logAttrs("err", serr)...)
-		}
-		e.complete(d)
-		return
-	}
 	e.dlq.add(d, err)
-}
-
-// DeadLetter is an asynchronous invocation that failed every attempt, on
-// its way to the function's on-failure queue.
-type DeadLetter struct {
-	// Queue is the on-failure destination's ARN; Function the target's key.
-	Queue, Function string
-	// Payload is the invocation's payload (the record's requestPayload).
-	Payload []byte
-	// Attempts is how often it was invoked; ErrorType and Err its last error.
-	Attempts  int
-	ErrorType string
-	Err       error
-}
-
-// DeadLetterSender writes a dead letter to its queue as Lambda's
-// invocation record.
-type DeadLetterSender func(ctx context.Context, l DeadLetter) error
-
-// KeepDeadLetters sends the failed deliveries of the named functions to
-// their on-failure queue through send, where they stay, as on AWS, for a
-// receiver or an operator to read; nothing redrives them. Other functions'
-// dead letters are redriven by the operator stand-in (deadLetters). Call it
-// before the first Observe.
-func (e *Rules) KeepDeadLetters(send DeadLetterSender, functions ...string) {
-	e.send = send
-	e.keep = map[string]bool{}
-	for _, f := range functions {
-		e.keep[f] = true
-	}
 }
 
 // QueueSender sends an event (body) to the SQS queue of the given ARN.

@@ -159,44 +159,6 @@ func TestEventRulesFailureHandling(t *testing.T) {
 	}
 }
 
-// KeepDeadLetters: the named functions' failed deliveries are sent to
-// their on-failure queue once, with the payload, the attempts and the last
-// error's type, and never redriven; other functions' are still redriven.
-func TestKeepDeadLetters(t *testing.T) {
-	type refusal struct{ error }
-	inv := &countingInvoker{fail: failFirst(100, refusal{errors.New("receiver down")})}
-	pattern := map[string]any{"detail": map[string]any{"status": []any{"SUCCEEDED"}}}
-	rules := []slsconfig.EventRule{{Function: "kept", Pattern: pattern, RetryAttempts: 2, OnFailure: "arn:q"}}
-	e := testRules(rules, inv)
-	var mu sync.Mutex
-	var sent []DeadLetter
-	e.KeepDeadLetters(func(_ context.Context, l DeadLetter) error {
-		mu.Lock()
-		defer mu.Unlock()
-		sent = append(sent, l)
-		return nil
-	}, "kept")
-	e.Observe(sfn.StatusChange{ExecutionARN: "arn:x", Name: "j", Status: sfn.StatusSucceeded, Input: `{"callbackUrl":"https://h/"}`})
-	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
-	defer cancel()
-	require.NoError(t, e.Wait(ctx), "the delivery ends in the queue")
-	e.Stop(t.Context())
-	assert.Equal(t, 3, inv.count(), "the invocation and two retries, no redrive")
-	require.Len(t, sent, 1)
-	assert.Equal(t, "arn:q", sent[0].Queue)
-	assert.Equal(t, "kept", sent[0].Function)
-	assert.Equal(t, 3, sent[0].Attempts)
-	assert.Equal(t, "refusal", sent[0].ErrorType)
-	assert.EqualError(t, sent[0].Err, "receiver down")
-	var ev struct {
-		Detail struct{ Name, Input string } `json:"detail"`
-	}
-	require.NoError(t, json.Unmarshal(sent[0].Payload, &ev), "the whole event")
-	assert.Equal(t, "j", ev.Detail.Name)
-	assert.Equal(t, `{"callbackUrl":"https://h/"}`, ev.Detail.Input, "the execution's input, as AWS's event carries it")
-	assert.Zero(t, e.Parked())
-}
-
 func failFirst(n int, err error) func(int) error {
 	return func(call int) error {
 		if call <= n {
