@@ -1855,8 +1855,8 @@ func checkAsyncDeadLetters(t *testing.T, p packaged, d deadLetters) {
 	})
 }
 
-// TestStackCallbackRule: every final status of the jobs' state machine goes, the whole event
-// (its input holds the callbackUrl), onto the callbacks queue, writable only by that rule; the
+// TestStackCallbackRule: every final status of the jobs' state machine whose input names a
+// callbackUrl goes, the whole event (its input holds the callbackUrl), onto the callbacks queue, writable only by that rule; the
 // notifier consumes it one message at a time, reporting failed items; after 20 receives (about
 // 7 hours of backoff: callback.TestBackoffWindowSpansHours) SQS moves a message to the
 // dead-letter queue, which pages.
@@ -1869,6 +1869,7 @@ func TestStackCallbackRule(t *testing.T) {
 	assert.Equal(t, []any{"Step Functions Execution Status Change"}, pattern["detail-type"])
 	assert.Equal(t, []any{"SUCCEEDED", "FAILED", "ABORTED", "TIMED_OUT"}, lookup(t, pattern, "detail", "status"))
 	assert.Equal(t, stack.RefMarker(stackSM), evalString(t, p, lookup(t, pattern, "detail", "stateMachineArn", 0)))
+	assert.Equal(t, []any{map[string]any{"wildcard": `*"callbackUrl"*`}}, lookup(t, pattern, "detail", "input"), "only jobs that asked for a callback")
 	targets, _ := r.Properties["Targets"].([]any)
 	require.Len(t, targets, 1)
 	target, _ := targets[0].(map[string]any)

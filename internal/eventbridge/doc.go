@@ -8,7 +8,7 @@
 // Rules takes the engine's status changes (Observe, an sfn.Engine
 // subscriber) and turns each into the "Step Functions Execution Status
 // Change" event AWS puts on the default bus. Every rule whose event pattern
-// matches (equality, prefix, suffix, anything-but, exists) delivers it,
+// matches (equality, prefix, suffix, wildcard, anything-but, exists) delivers it,
 // through its input transformer, to its function once. A failed invocation
 // is retried as Lambda retries an asynchronous one (maximumRetryAttempts,
 // with a doubling delay), then handed to the function's on-failure

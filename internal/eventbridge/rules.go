@@ -386,7 +386,7 @@ func statusChangeEvent(c sfn.StatusChange, region, account string) map[string]an
 // matchPattern applies an EventBridge event pattern: every field of the
 // pattern must match; a list matches when the event's value (or one of its
 // values) equals an entry or satisfies a content filter (prefix, suffix,
-// anything-but, exists); a map matches the event's map recursively.
+// wildcard, anything-but, exists); a map matches the event's map recursively.
 func matchPattern(pattern map[string]any, event map[string]any) bool {
 	for k, p := range pattern {
 		v, present := event[k]
@@ -450,6 +450,9 @@ func matchFilter(f map[string]any, x any) bool {
 	if p, ok := f["suffix"].(string); ok {
 		return isString && strings.HasSuffix(s, p)
 	}
+	if p, ok := f["wildcard"].(string); ok {
+		return isString && matchWildcard(p, s)
+	}
 	if but, ok := f["anything-but"]; ok {
 		list, isList := but.([]any)
 		if !isList {
@@ -463,6 +466,50 @@ func matchFilter(f map[string]any, x any) bool {
 		return true
 	}
 	return false // other filters (numeric, cidr, ...) are not emulated
+}
+
+// matchWildcard reports whether s matches EventBridge's wildcard filter
+// pattern: a * stands for any run of characters, \* for a star and \\ for a
+// backslash. It walks both strings once, going back only to the last star
+// (the classic greedy match), so a pattern with many stars cannot take
+// exponential time.
+func matchWildcard(pattern, s string) bool {
+	type token struct {
+		star bool
+		c    byte
+	}
+	toks := make([]token, 0, len(pattern))
+	for i := 0; i < len(pattern); i++ {
+		switch {
+		case pattern[i] == '\\' && i+1 < len(pattern):
+			i++
+			toks = append(toks, token{c: pattern[i]})
+		case pattern[i] == '*':
+			toks = append(toks, token{star: true})
+		default:
+			toks = append(toks, token{c: pattern[i]})
+		}
+	}
+	p, i, star, mark := 0, 0, -1, 0
+	for i < len(s) {
+		switch {
+		case p < len(toks) && !toks[p].star && toks[p].c == s[i]:
+			p++
+			i++
+		case p < len(toks) && toks[p].star:
+			star, mark = p, i
+			p++
+		case star >= 0:
+			mark++
+			p, i = star+1, mark
+		default:
+			return false
+		}
+	}
+	for p < len(toks) && toks[p].star {
+		p++
+	}
+	return p == len(toks)
 }
 
 func equalJSON(a, b any) bool {

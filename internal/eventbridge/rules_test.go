@@ -6,10 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/aws/aws-lambda-go/lambda/messages"
 	"github.com/stretchr/testify/assert"
@@ -23,7 +25,7 @@ import (
 )
 
 func TestMatchPattern(t *testing.T) {
-	ev := map[string]any{"source": "aws.states", "detail": map[string]any{"status": "ABORTED", "name": "abc-1", "tags": []any{"a", "b"}}}
+	ev := map[string]any{"source": "aws.states", "detail": map[string]any{"status": "ABORTED", "name": "abc-1", "n": 1.0, "tags": []any{"a", "b"}}}
 	tests := []struct {
 		name    string
 		pattern string
@@ -36,6 +38,9 @@ func TestMatchPattern(t *testing.T) {
 		{"missing field", `{"detail":{"nope":["x"]}}`, false},
 		{"prefix", `{"detail":{"name":[{"prefix":"abc"}]}}`, true},
 		{"suffix", `{"detail":{"name":[{"suffix":"-2"}]}}`, false},
+		{"wildcard", `{"detail":{"name":[{"wildcard":"a*-1"}]}}`, true},
+		{"wildcard mismatch", `{"detail":{"name":[{"wildcard":"*-2"}]}}`, false},
+		{"wildcard on a number", `{"detail":{"n":[{"wildcard":"*"}]}}`, false},
 		{"anything-but", `{"detail":{"status":[{"anything-but":["FAILED"]}]}}`, true},
 		{"anything-but hit", `{"detail":{"status":[{"anything-but":"ABORTED"}]}}`, false},
 		{"exists false", `{"detail":{"error":[{"exists":false}]}}`, true},
@@ -51,6 +56,67 @@ func TestMatchPattern(t *testing.T) {
 			assert.Equal(t, tc.want, matchPattern(p, ev))
 		})
 	}
+}
+
+func TestMatchWildcard(t *testing.T) {
+	tests := []struct {
+		pattern, s string
+		want       bool
+	}{
+		{"", "", true},
+		{"", "a", false},
+		{"*", "", true},
+		{"*", "anything", true},
+		{"abc", "abc", true},
+		{"abc", "abcd", false},
+		{"a*c", "abbbc", true},
+		{"a*c", "abbbd", false},
+		{"*.png", "dir/file.png", true},
+		{"*.png", "file.pngx", false},
+		{"a**b", "ab", true},
+		{"*a*b*", "xxaxxbxx", true},
+		{"*a*b*", "xxbxxaxx", false},
+		{`a\*b`, "a*b", true},
+		{`a\*b`, "axb", false},
+		{`a\\b`, `a\b`, true},
+		{`*"callbackUrl"*`, `{"records":10,"callbackUrl":"https://x"}`, true},
+		{`*"callbackUrl"*`, `{"records":10}`, false},
+		{"*aab", "aaab", true},
+		{"*ab*ab", "abxabab", true},
+	}
+	for _, tc := range tests {
+		assert.Equal(t, tc.want, matchWildcard(tc.pattern, tc.s), "%q ~ %q", tc.pattern, tc.s)
+	}
+}
+
+// FuzzMatchWildcard checks the wildcard match against the same match done
+// by the standard library's regexp, with the pattern translated.
+func FuzzMatchWildcard(f *testing.F) {
+	f.Add("a*c", "abc")
+	f.Add(`*\**`, "x*y")
+	f.Add("**a*", "ba")
+	f.Fuzz(func(t *testing.T, pattern, s string) {
+		if !utf8.ValidString(pattern) || !utf8.ValidString(s) {
+			return // regexp reads runes
+		}
+		var re strings.Builder
+		re.WriteString(`^(?s:`)
+		rs := []rune(pattern)
+		for i := 0; i < len(rs); i++ {
+			switch {
+			case rs[i] == '\\' && i+1 < len(rs):
+				i++
+				re.WriteString(regexp.QuoteMeta(string(rs[i])))
+			case rs[i] == '*':
+				re.WriteString(`.*`)
+			default:
+				re.WriteString(regexp.QuoteMeta(string(rs[i])))
+			}
+		}
+		re.WriteString(`)$`)
+		want := regexp.MustCompile(re.String()).MatchString(s)
+		assert.Equal(t, want, matchWildcard(pattern, s), "%q ~ %q", pattern, s)
+	})
 }
 
 func TestTransformInput(t *testing.T) {

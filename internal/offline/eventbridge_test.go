@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -123,9 +124,13 @@ func TestProjectCallbackRule(t *testing.T) {
 		})
 	}
 	other, matched, err := eventbridge.Payload(r, sfn.StatusChange{StateMachineARN: "arn:aws:states:us-east-1:000000000000:stateMachine:other",
-		Status: sfn.StatusSucceeded}, "us-east-1", "000000000000")
+		Status: sfn.StatusSucceeded, Input: in}, "us-east-1", "000000000000")
 	require.NoError(t, err)
 	assert.False(t, matched, "%s", other)
+	_, matched, err = eventbridge.Payload(r, sfn.StatusChange{StateMachineARN: machine, Status: sfn.StatusSucceeded,
+		Input: `{"records":10}`}, "us-east-1", "000000000000")
+	require.NoError(t, err)
+	assert.False(t, matched, "a job without a callbackUrl is left out")
 }
 
 func strconvQuote(s string) string {
@@ -136,8 +141,8 @@ func strconvQuote(s string) string {
 // TestProjectRuleDeliversOnce: with nothing failing, each status change the
 // project's rules match reaches its target exactly once, and nothing
 // delivers it again later: status-update hears of FAILED, ABORTED and
-// TIMED_OUT, the callbacks queue of those and SUCCEEDED, neither of
-// RUNNING.
+// TIMED_OUT, the callbacks queue of those and SUCCEEDED when the job asked
+// for a callback, neither of RUNNING.
 func TestProjectRuleDeliversOnce(t *testing.T) {
 	svc := loadProject(t)
 	names := newStackNames(svc, "aws", map[string]string{"ResultsBucket": "b"})
@@ -146,22 +151,27 @@ func TestProjectRuleDeliversOnce(t *testing.T) {
 	machine := names.stateMachineARN("stepjobs-dev-jobs")
 	tests := map[string][2]int{ // status-update's, the callbacks queue's
 		sfn.StatusFailed: {1, 1}, sfn.StatusAborted: {1, 1}, sfn.StatusTimedOut: {1, 1}, sfn.StatusSucceeded: {0, 1}, sfn.StatusRunning: {0, 0}}
-	for status, want := range tests {
-		t.Run(status, func(t *testing.T) {
-			inv := map[string]*countingInvoker{"statusUpdate": {}, "callbacks": {}}
-			e := eventbridge.New(rules, func(key string) (sfn.Invoker, bool) { return inv[key], true }, "us-east-1", "000000000000", slog.New(slog.DiscardHandler))
-			e.DeliverToQueues(func(ctx context.Context, _ string, body []byte) error {
-				_, err := inv["callbacks"].Invoke(ctx, body)
-				return err
+	for _, input := range []string{`{"records":10,"callbackUrl":"https://h.example.com/x"}`, `{"records":10}`} {
+		for status, want := range tests {
+			if !strings.Contains(input, "callbackUrl") {
+				want[1] = 0
+			}
+			t.Run(status+" "+input, func(t *testing.T) {
+				inv := map[string]*countingInvoker{"statusUpdate": {}, "callbacks": {}}
+				e := eventbridge.New(rules, func(key string) (sfn.Invoker, bool) { return inv[key], true }, "us-east-1", "000000000000", slog.New(slog.DiscardHandler))
+				e.DeliverToQueues(func(ctx context.Context, _ string, body []byte) error {
+					_, err := inv["callbacks"].Invoke(ctx, body)
+					return err
+				})
+				e.Observe(sfn.StatusChange{ExecutionARN: "arn:x:0123456789abcdef-k", StateMachineARN: machine, Name: "0123456789abcdef-k",
+					Status: status, Input: input, Time: time.Now()})
+				require.NoError(t, e.Wait(t.Context()))
+				time.Sleep(20 * time.Millisecond) // no late second delivery
+				e.Stop(t.Context())
+				assert.Equal(t, want, [2]int{inv["statusUpdate"].count(), inv["callbacks"].count()})
+				assert.Zero(t, e.Parked())
 			})
-			e.Observe(sfn.StatusChange{ExecutionARN: "arn:x:0123456789abcdef-k", StateMachineARN: machine, Name: "0123456789abcdef-k",
-				Status: status, Time: time.Now()})
-			require.NoError(t, e.Wait(t.Context()))
-			time.Sleep(20 * time.Millisecond) // no late second delivery
-			e.Stop(t.Context())
-			assert.Equal(t, want, [2]int{inv["statusUpdate"].count(), inv["callbacks"].count()})
-			assert.Zero(t, e.Parked())
-		})
+		}
 	}
 }
 
