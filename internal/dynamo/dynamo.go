@@ -218,6 +218,10 @@ func (s *Store) Finish(ctx context.Context, o job.Outcome) (job.Job, error) {
 		}
 		names["#result"], values[":result"] = "result", r
 		update += ", #result = :result"
+		// Every record generated (job.Outcome.Apply): the progress at its end.
+		names["#gen"], names["#total"], names["#progressAt"] = "recordsGenerated", "recordsTotal", "progressAt"
+		values[":records"] = &types.AttributeValueMemberN{Value: strconv.Itoa(o.Result.Records)}
+		update += ", #gen = :records, #total = :records, #progressAt = :at"
 	}
 	if o.Error != "" {
 		names["#error"], values[":error"] = "error", &types.AttributeValueMemberS{Value: o.Error}

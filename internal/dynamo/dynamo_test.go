@@ -82,6 +82,10 @@ func TestItemLayout(t *testing.T) {
 		"request":      &types.AttributeValueMemberS{Value: `{"records": 5}`},
 		"createdAt":    &types.AttributeValueMemberS{Value: at},
 		"updatedAt":    &types.AttributeValueMemberS{Value: at},
+		// A success's progress is every record (job.Outcome.Apply).
+		"recordsGenerated": &types.AttributeValueMemberN{Value: "5"},
+		"recordsTotal":     &types.AttributeValueMemberN{Value: "5"},
+		"progressAt":       &types.AttributeValueMemberS{Value: at},
 		"result": &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{
 			"bucket":  &types.AttributeValueMemberS{Value: "b"},
 			"key":     &types.AttributeValueMemberS{Value: "results/j1.json"},

@@ -46,13 +46,12 @@ func TestRecordProgress(t *testing.T) {
 	_, err = s.Get(ctx, "0123456789abcdef-missing")
 	assert.ErrorIs(t, err, job.ErrNotFound, "a report never creates a record")
 
-	// The final status keeps the last progress; a late report no longer writes.
-	done := job.Progress{Generated: 1000, Total: 1000, UpdatedAt: jobtest.T0.Add(2 * time.Second)}
-	require.NoError(t, s.RecordProgress(ctx, ownerID, ownerARN, done))
+	// A success sets the progress to every record; a late report no longer writes.
 	expires := jobtest.T0.Add(30 * 24 * time.Hour).Truncate(time.Second)
 	finished, err := s.Finish(ctx, job.Outcome{JobID: ownerID, ExecutionARN: ownerARN, Status: job.StatusSucceeded, At: jobtest.T0.Add(3 * time.Second),
 		ExpiresAt: expires, Result: &job.Result{Bucket: "b", Key: "k", Records: 1000, Bytes: 1}})
 	require.NoError(t, err)
+	done := job.Progress{Generated: 1000, Total: 1000, UpdatedAt: jobtest.T0.Add(3 * time.Second)}
 	assert.Equal(t, &done, finished.Progress)
 	assert.Equal(t, expires, finished.ExpiresAt)
 	require.NoError(t, s.RecordProgress(ctx, ownerID, "", job.Progress{Generated: 1, Total: 1000, UpdatedAt: jobtest.T0}))

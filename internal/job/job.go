@@ -181,6 +181,11 @@ func (o Outcome) Apply(j Job) Job {
 	}
 	j.Status = o.Status
 	j.Result = o.Result
+	if o.Result != nil {
+		// A success is every record generated: the final status write says
+		// so, and batch-simulation spares the table its own final report.
+		j.Progress = &Progress{Generated: o.Result.Records, Total: o.Result.Records, UpdatedAt: o.At}
+	}
 	j.Error = o.Error
 	j.Cause = o.Cause
 	j.UpdatedAt = o.At

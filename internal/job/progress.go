@@ -45,6 +45,7 @@ type progressThrottle struct {
 	total    int
 	last     int       // records at the last write
 	lastAt   time.Time // time of the last write, or of the start
+	wrote    bool      // whether any report was written
 }
 
 func newProgressThrottle(total int, interval time.Duration, now func() time.Time) *progressThrottle {
@@ -52,15 +53,19 @@ func newProgressThrottle(total int, interval time.Duration, now func() time.Time
 }
 
 // due reports whether generated records are worth a write now: the last
-// record always is; otherwise a tenth of the total and the interval must
-// both have passed since the last write (or the start).
+// record is when an earlier report was written (a job shorter than that
+// writes none: status-update's final write sets the progress to the total);
+// otherwise a tenth of the total and the interval must both have passed
+// since the last write (or the start).
 func (t *progressThrottle) due(generated int) bool {
 	if generated >= t.total {
-		return true
+		return t.wrote
 	}
 	step := (t.total + progressSteps - 1) / progressSteps
 	return generated-t.last >= step && t.now().Sub(t.lastAt) >= t.interval
 }
 
 // mark records that generated was written now.
-func (t *progressThrottle) mark(generated int) { t.last, t.lastAt = generated, t.now() }
+func (t *progressThrottle) mark(generated int) {
+	t.last, t.lastAt, t.wrote = generated, t.now(), true
+}

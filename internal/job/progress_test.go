@@ -59,11 +59,12 @@ func TestBatchSimulationProgress(t *testing.T) {
 	}{
 		"every tenth when the interval is shorter": {records: 1000, interval: 0, tick: 0,
 			want: []int{100, 200, 300, 400, 500, 600, 700, 800, 900, 1000}},
-		"no time passes: only the end": {records: 1000, interval: time.Second, tick: 0, want: []int{1000}},
+		"no time passes: none (the final status writes the end)": {records: 1000, interval: time.Second, tick: 0, want: []int{}},
 		"slow clock: the tenths bound it": {records: 1000, interval: time.Second, tick: time.Hour,
 			want: []int{100, 200, 300, 400, 500, 600, 700, 800, 900, 1000}},
-		"a fast job: only the end": {records: 100000, interval: time.Hour, tick: time.Millisecond, want: []int{100000}},
-		"one record":               {records: 1, interval: time.Second, tick: 0, want: []int{1}},
+		"a fast job: none":         {records: 100000, interval: time.Hour, tick: time.Millisecond, want: []int{}},
+		"one record":               {records: 1, interval: time.Second, tick: 0, want: []int{}},
+		"one record, no interval":  {records: 1, interval: 0, tick: 0, want: []int{}},
 		"fewer records than steps": {records: 7, interval: 0, tick: 0, want: []int{1, 2, 3, 4, 5, 6, 7}},
 	}
 	for name, tc := range tests {

@@ -104,6 +104,7 @@ var cases = []contractCase{
 		got := finish(t, ctx, s, o)
 		want := j
 		want.Status, want.Result, want.UpdatedAt = job.StatusSucceeded, o.Result, o.At
+		want.Progress = &job.Progress{Generated: o.Result.Records, Total: o.Result.Records, UpdatedAt: o.At}
 		assertJob(t, want, got)
 		assertStored(t, ctx, s, id, want)
 	}},
