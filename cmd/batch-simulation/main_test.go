@@ -18,9 +18,10 @@ import (
 
 func TestMain(m *testing.M) { jobtest.Main(m, main, nil) }
 
-// env is a Lambda-like environment pointing the SDK at gofakes3.
+// env is a Lambda-like environment pointing the SDK at gofakes3, and its
+// DynamoDB (progress reports, advisory) at a closed port: never at AWS.
 func env(t *testing.T, s3URL string, extra map[string]string) map[string]string {
-	e := map[string]string{"AWS_ENDPOINT_URL_S3": s3URL}
+	e := map[string]string{"AWS_ENDPOINT_URL_S3": s3URL, "AWS_ENDPOINT_URL_DYNAMODB": "http://127.0.0.1:1"}
 	maps.Copy(e, extra)
 	return jobtest.LambdaEnv(t, e)
 }
@@ -45,7 +46,7 @@ func TestFunction(t *testing.T) {
 	}
 	functions := map[string]*jobtest.Function{}
 	for _, allow := range []string{"", "true"} {
-		functions[allow] = jobtest.StartFunction(t, env(t, s3URL, map[string]string{"BUCKET_NAME": "results", "ALLOW_SIMULATED_FAILURES": allow}))
+		functions[allow] = jobtest.StartFunction(t, env(t, s3URL, map[string]string{"BUCKET_NAME": "results", "TABLE_NAME": "jobs", "ALLOW_SIMULATED_FAILURES": allow}))
 	}
 	client := s3.New(s3.Options{Region: "us-east-1", BaseEndpoint: aws.String(s3URL), UsePathStyle: true,
 		Credentials: credentials.NewStaticCredentialsProvider("local", "local", "")})
@@ -85,8 +86,8 @@ func TestMissingConfiguration(t *testing.T) {
 		want string
 	}{
 		"no bucket":     {env: map[string]string{}, want: "missing environment variables: BUCKET_NAME"},
-		"bad bool":      {env: map[string]string{"BUCKET_NAME": "b", "ALLOW_SIMULATED_FAILURES": "maybe"}, want: "ALLOW_SIMULATED_FAILURES"},
-		"bad log level": {env: map[string]string{"BUCKET_NAME": "b", "LOG_LEVEL": "chatty"}, want: "LOG_LEVEL"},
+		"bad bool":      {env: map[string]string{"BUCKET_NAME": "b", "TABLE_NAME": "t", "ALLOW_SIMULATED_FAILURES": "maybe"}, want: "ALLOW_SIMULATED_FAILURES"},
+		"bad log level": {env: map[string]string{"BUCKET_NAME": "b", "TABLE_NAME": "t", "LOG_LEVEL": "chatty"}, want: "LOG_LEVEL"},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
