@@ -364,6 +364,10 @@ func startOutageDynamoDB(t *testing.T) *outageDynamoDB {
 	t.Cleanup(func() {
 		d.mu.Lock()
 		defer d.mu.Unlock()
+		if t.Failed() {
+			// A runtime that cannot reach it says only "connection refused".
+			t.Logf("dynalite's output:\n%s", d.log.String())
+		}
 		if d.srv != nil {
 			_ = d.srv.Stop()
 		}
