@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/lambda/messages"
+
+	"github.com/asyncjobs/stepjobs/internal/localaws"
 )
 
 // Config describes one function and how many processes may run it.
@@ -77,10 +79,10 @@ func NewPool(cfg Config) (*Pool, error) {
 		cfg.InitTimeout = 10 * time.Second
 	}
 	if cfg.Region == "" {
-		cfg.Region = "us-east-1"
+		cfg.Region = localaws.DefaultRegion
 	}
 	if cfg.AccountID == "" {
-		cfg.AccountID = "000000000000"
+		cfg.AccountID = localaws.DefaultAccountID
 	}
 	if cfg.Output == nil {
 		cfg.Output = io.Discard

@@ -1,10 +1,48 @@
-// Package localaws holds what the local AWS services (sqs, sns) share.
+// Package localaws holds what the local AWS services (sqs, sns, the Lambda
+// runtime pool) share.
 package localaws
 
 import (
+	"log/slog"
+	"strings"
 	"sync"
 	"time"
 )
+
+// The region and account a local service plays when it is given none: the
+// local runtime's.
+const (
+	DefaultRegion    = "us-east-1"
+	DefaultAccountID = "000000000000"
+)
+
+// Endpoint fills in what a local service's configuration left empty: the
+// default region and account, and http://localhost as the base URL, which
+// loses its trailing slashes (the service appends paths to it).
+func Endpoint(region, accountID, baseURL string) (string, string, string) {
+	if region == "" {
+		region = DefaultRegion
+	}
+	if accountID == "" {
+		accountID = DefaultAccountID
+	}
+	if baseURL == "" {
+		baseURL = "http://localhost"
+	}
+	return region, accountID, strings.TrimRight(baseURL, "/")
+}
+
+// Defaults is c, or the wall clock when c is nil, and log, or a logger that
+// discards when log is nil.
+func Defaults(c Clock, log *slog.Logger) (Clock, *slog.Logger) {
+	if c == nil {
+		c = WallClock{}
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return c, log
+}
 
 // Clock is a local service's time source, so that tests move time instead
 // of sleeping.

@@ -74,23 +74,9 @@ type subscription struct {
 
 // New returns an empty service.
 func New(cfg Config) *Service {
-	if cfg.Region == "" {
-		cfg.Region = "us-east-1"
-	}
-	if cfg.AccountID == "" {
-		cfg.AccountID = "000000000000"
-	}
-	if cfg.BaseURL == "" {
-		cfg.BaseURL = "http://localhost"
-	}
-	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
-	s := &Service{cfg: cfg, clock: cfg.Clock, log: cfg.Logger, topics: map[string]*topic{}, subs: map[string]*subscription{}}
-	if s.clock == nil {
-		s.clock = localaws.WallClock{}
-	}
-	if s.log == nil {
-		s.log = slog.New(slog.DiscardHandler)
-	}
+	cfg.Region, cfg.AccountID, cfg.BaseURL = localaws.Endpoint(cfg.Region, cfg.AccountID, cfg.BaseURL)
+	s := &Service{cfg: cfg, topics: map[string]*topic{}, subs: map[string]*subscription{}}
+	s.clock, s.log = localaws.Defaults(cfg.Clock, cfg.Logger)
 	return s
 }
 

@@ -53,24 +53,9 @@ type Service struct {
 
 // New returns an empty service.
 func New(cfg Config) *Service {
-	if cfg.Region == "" {
-		cfg.Region = "us-east-1"
-	}
-	if cfg.AccountID == "" {
-		cfg.AccountID = "000000000000"
-	}
-	if cfg.BaseURL == "" {
-		cfg.BaseURL = "http://localhost"
-	}
-	cfg.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
-	s := &Service{cfg: cfg, clock: cfg.Clock, log: cfg.Logger,
-		queues: map[string]*queue{}, deleted: map[string]time.Time{}, changed: make(chan struct{})}
-	if s.clock == nil {
-		s.clock = localaws.WallClock{}
-	}
-	if s.log == nil {
-		s.log = slog.New(slog.DiscardHandler)
-	}
+	cfg.Region, cfg.AccountID, cfg.BaseURL = localaws.Endpoint(cfg.Region, cfg.AccountID, cfg.BaseURL)
+	s := &Service{cfg: cfg, queues: map[string]*queue{}, deleted: map[string]time.Time{}, changed: make(chan struct{})}
+	s.clock, s.log = localaws.Defaults(cfg.Clock, cfg.Logger)
 	return s
 }
 
