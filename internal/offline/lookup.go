@@ -71,7 +71,7 @@ func newStackNames(svc *slsconfig.Service, partition string, bucketNames map[str
 			n.attrs[id+".Arn"] = fmt.Sprintf("arn:%s:iam::%s:role/%s", partition, n.account, id)
 		case "AWS::SecretsManager::Secret":
 			// Ref is the ARN, as on AWS (internal/secretstore holds it).
-			n.refs[id] = fmt.Sprintf("arn:%s:secretsmanager:%s:%s:secret:%s", partition, n.region, n.account, secretName(id))
+			n.refs[id] = fmt.Sprintf("arn:%s:secretsmanager:%s:%s:secret:%s", partition, n.region, n.account, id)
 			n.attrs[id+".Id"] = n.refs[id]
 
 		}

@@ -18,7 +18,7 @@ func (s *Server) startSecrets(names *stackNames) error {
 	for id, typ := range resourceTypes(s.svc) {
 		if typ == "AWS::SecretsManager::Secret" {
 			arn, _ := names.Ref(id)
-			s.secrets.Generate(arn, secretName(id))
+			s.secrets.Generate(arn, id) // its local name is its logical ID
 		}
 	}
 	ln, err := s.listen(0, "Secrets Manager")
@@ -32,14 +32,11 @@ func (s *Server) startSecrets(names *stackNames) error {
 	return nil
 }
 
-// secretName is the local name of the secret resource id.
-func secretName(id string) string { return id }
-
 // Secret is the value of the stack's secret resource logicalID (the
 // callback signing secret: CallbackSigningSecret), as its functions read it.
 func (s *Server) Secret(logicalID string) (string, bool) {
 	if s.secrets == nil {
 		return "", false
 	}
-	return s.secrets.Value(secretName(logicalID))
+	return s.secrets.Value(logicalID)
 }
