@@ -46,7 +46,7 @@ func run(m *testing.M) int {
 var tables atomic.Int64
 
 // newTable creates a fresh jobs table, so tests never see each other's jobs.
-func newTable(t *testing.T) string {
+func newTable(t testing.TB) string {
 	t.Helper()
 	name := fmt.Sprintf("jobs-%d", tables.Add(1))
 	require.NoError(t, dynalite.CreateJobsTable(t.Context(), client, name))
