@@ -115,12 +115,12 @@ func (r *renderer) setup(env *Env, shared *Map) {
 		if ctxMap == nil {
 			ctxMap = newMap()
 		}
-		ro, ok := ctxMap.m["responseOverride"].(*Map)
+		ro, ok := ctxMap.value("responseOverride").(*Map)
 		if !ok {
 			ro = newMap()
 			ctxMap.put("responseOverride", ro)
 		}
-		if _, ok := ro.m["header"].(*Map); !ok {
+		if _, ok := ro.value("header").(*Map); !ok {
 			ro.put("header", newMap())
 		}
 		// The objects API Gateway puts in $context print as nothing; maps a
@@ -140,11 +140,11 @@ func (r *renderer) setup(env *Env, shared *Map) {
 }
 
 func (r *renderer) collectOverrides(res *Result) {
-	ro, ok := r.context.m["responseOverride"].(*Map)
+	ro, ok := r.context.value("responseOverride").(*Map)
 	if !ok {
 		return
 	}
-	switch s := ro.m["status"].(type) {
+	switch s := ro.value("status").(type) {
 	case int64:
 		res.Status = int(s)
 	case float64:
@@ -154,12 +154,12 @@ func (r *renderer) collectOverrides(res *Result) {
 			res.Status = n
 		}
 	}
-	if h, ok := ro.m["header"].(*Map); ok {
+	if h, ok := ro.value("header").(*Map); ok {
 		for _, k := range h.keys {
-			if h.m[k] == nil {
+			if h.value(k) == nil {
 				continue
 			}
-			s, err := r.toStr(h.m[k], true, 0)
+			s, err := r.toStr(h.value(k), true, 0)
 			if err == nil {
 				res.Headers[k] = s
 			}
@@ -365,7 +365,7 @@ func (r *renderer) toStr(v any, nested bool, depth int) (string, error) {
 			}
 			b.WriteString(k)
 			b.WriteByte('=')
-			if err := r.writeElem(&b, x.m[k], x, "(this Map)", depth); err != nil {
+			if err := r.writeElem(&b, x.value(k), x, "(this Map)", depth); err != nil {
 				return "", err
 			}
 		}
@@ -472,7 +472,7 @@ func (r *renderer) iterItems(v any) []any {
 	case *Map:
 		out := make([]any, 0, len(x.keys))
 		for _, k := range x.keys {
-			out = append(out, x.m[k])
+			out = append(out, x.value(k))
 		}
 		return out
 	}
