@@ -210,11 +210,21 @@ type call struct {
 	requestID string
 	start     time.Time
 	ctx       map[string]any
-	tmplReq   TemplateRequest
-	res       *resource
-	rt        *route
+	// prepared is ctx converted for the VTL templates; set ctx's keys
+	// through setContext, which drops it.
+	prepared preparedContext
+	tmplReq  TemplateRequest
+	res      *resource
+	rt       *route
 	// validationError is $context.error.validationErrorString.
 	validationError string
+}
+
+// setContext sets a $context key, and drops the converted $context so the
+// next template sees the change.
+func (c *call) setContext(k string, v any) {
+	c.ctx[k] = v
+	c.prepared.v = nil
 }
 
 // ServeHTTP implements http.Handler.
@@ -264,8 +274,8 @@ func (g *Gateway) serve(c *call) (resp *response) {
 	}
 	c.res = res
 	c.tmplReq.Path = params
-	c.ctx["resourcePath"] = res.path
-	c.ctx["resourceId"] = resourceID(res.path)
+	c.setContext("resourcePath", res.path)
+	c.setContext("resourceId", resourceID(res.path))
 	rt := res.method(r.Method)
 	if rt == nil {
 		return g.gatewayError(c, "MISSING_AUTHENTICATION_TOKEN", "Missing Authentication Token")
@@ -563,6 +573,7 @@ func (g *Gateway) gatewayError(c *call, typ, message string) *response {
 	ctx["error"] = map[string]any{
 		"message": message, "messageString": string(quoted), "responseType": typ, "validationErrorString": c.validationError,
 	}
+	c.prepared.v = nil // ctx may be c.ctx, changed
 	ct, t := chooseTemplate(gr.templates, gr.cfg.ResponseTemplates, c.r.Header.Get("Accept"))
 	resp := &response{status: status, headers: http.Header{}}
 	resp.headers.Set("Content-Type", ct)
@@ -612,7 +623,7 @@ func (g *Gateway) fallbackError(status int, message string) *response {
 func (g *Gateway) env(c *call, body []byte) *TemplateEnv {
 	req := c.tmplReq
 	req.Body = body
-	return &TemplateEnv{Request: req, Context: c.ctx, StageVariables: g.cfg.StageVariables}
+	return &TemplateEnv{Request: req, Context: c.ctx, StageVariables: g.cfg.StageVariables, prepared: &c.prepared}
 }
 
 // baseContext builds $context for a request.

@@ -39,12 +39,25 @@ type Request struct {
 }
 
 // Env is what a template can see: $input (from Request), $context (from
-// Context, nested maps allowed) and $stageVariables.
+// Context, nested maps allowed, or from Prepared) and $stageVariables.
 type Env struct {
-	Request        Request
-	Context        map[string]any
+	Request Request
+	Context map[string]any
+	// Prepared, when not nil, is $context instead of Context: a caller
+	// that renders several templates with one $context converts it once.
+	Prepared       *Context
 	StageVariables map[string]string
 }
+
+// Context is a $context converted for rendering. Each render gets its own
+// copy, so what one template sets in $context another does not see, as
+// with Env.Context; copying it is cheaper than converting a Go map again
+// (sorting its keys), which under load was most of a render's setup. It is
+// safe to use concurrently.
+type Context struct{ m *Map }
+
+// NewContext converts m as Render converts Env.Context.
+func NewContext(m map[string]any) *Context { return &Context{m: contextMap(m)} }
 
 // Result is a rendered template.
 type Result struct {
@@ -110,22 +123,12 @@ func (t *Template) render(ctx context.Context, env *Env, shared *Map) (res *Resu
 
 func (r *renderer) setup(env *Env, shared *Map) {
 	ctxMap := shared
-	if ctxMap == nil {
-		ctxMap, _ = fromGo(env.Context).(*Map)
-		if ctxMap == nil {
-			ctxMap = newMap()
-		}
-		ro, ok := ctxMap.value("responseOverride").(*Map)
-		if !ok {
-			ro = newMap()
-			ctxMap.put("responseOverride", ro)
-		}
-		if _, ok := ro.value("header").(*Map); !ok {
-			ro.put("header", newMap())
-		}
-		// The objects API Gateway puts in $context print as nothing; maps a
-		// template sets there later are its own and print as maps.
-		markContextObjects(ctxMap, 0)
+	switch {
+	case ctxMap != nil:
+	case env.Prepared != nil:
+		ctxMap = env.Prepared.m.clone()
+	default:
+		ctxMap = contextMap(env.Context)
 	}
 	r.context = ctxMap
 	r.input = newInput(env.Request)
@@ -137,6 +140,27 @@ func (r *renderer) setup(env *Env, shared *Map) {
 	r.vars["input"] = r.input
 	r.vars["util"] = &utilObj{}
 	r.vars["stageVariables"] = stage
+}
+
+// contextMap converts a $context with the responseOverride a template may
+// set.
+func contextMap(ctx map[string]any) *Map {
+	ctxMap, _ := fromGo(ctx).(*Map)
+	if ctxMap == nil {
+		ctxMap = newMap()
+	}
+	ro, ok := ctxMap.value("responseOverride").(*Map)
+	if !ok {
+		ro = newMap()
+		ctxMap.put("responseOverride", ro)
+	}
+	if _, ok := ro.value("header").(*Map); !ok {
+		ro.put("header", newMap())
+	}
+	// The objects API Gateway puts in $context print as nothing; maps a
+	// template sets there later are its own and print as maps.
+	markContextObjects(ctxMap, 0)
+	return ctxMap
 }
 
 func (r *renderer) collectOverrides(res *Result) {

@@ -47,7 +47,7 @@ type Map struct {
 }
 
 // mapIndexMin is the size above which a Map keeps an index.
-const mapIndexMin = 16
+const mapIndexMin = 32
 
 func newMap() *Map { return &Map{} }
 
@@ -127,6 +127,31 @@ func (m *Map) reindex() {
 	for i, k := range m.keys {
 		m.index[k] = i
 	}
+}
+
+// clone is a deep copy of m: its Maps and Lists are new, its strings,
+// numbers and booleans shared (they are immutable).
+func (m *Map) clone() *Map {
+	c := &Map{keys: slices.Clone(m.keys), vals: make([]any, len(m.vals)), contextObject: m.contextObject}
+	for i, v := range m.vals {
+		c.vals[i] = cloneValue(v)
+	}
+	c.reindex()
+	return c
+}
+
+func cloneValue(v any) any {
+	switch x := v.(type) {
+	case *Map:
+		return x.clone()
+	case *List:
+		l := &List{items: make([]any, len(x.items)), jsonArray: x.jsonArray}
+		for i, e := range x.items {
+			l.items[i] = cloneValue(e)
+		}
+		return l
+	}
+	return v
 }
 
 // markContextObjects marks every Map below m (not m itself) as a $context
