@@ -902,6 +902,7 @@ func (p *parser) parseString() expr {
 		p.pos++
 	}
 	lit := &strLit{s: b.String()}
+	lit.boxed = lit.s
 	if q == '"' && strings.ContainsAny(lit.s, "$#") {
 		// Interpolated: the content is a template of its own. Parse it in
 		// place so positions in errors point into the real source; only

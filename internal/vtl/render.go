@@ -605,7 +605,7 @@ func (r *renderer) eval(e expr) (any, error) {
 		return r.evalRef(e)
 	case *strLit:
 		if e.interp == nil {
-			return e.s, nil
+			return e.boxed, nil
 		}
 		var b strings.Builder
 		if err := r.renderNodes(e.interp, &b); err != nil && !errors.Is(err, errStop) {

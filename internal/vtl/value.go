@@ -132,7 +132,9 @@ func (m *Map) reindex() {
 // clone is a deep copy of m: its Maps and Lists are new, its strings,
 // numbers and booleans shared (they are immutable).
 func (m *Map) clone() *Map {
-	c := &Map{keys: slices.Clone(m.keys), vals: make([]any, len(m.vals)), contextObject: m.contextObject}
+	// The keys are shared, capacity clipped: they are never written in
+	// place (put appends, which then copies; remove builds new arrays).
+	c := &Map{keys: slices.Clip(m.keys), vals: make([]any, len(m.vals)), contextObject: m.contextObject}
 	for i, v := range m.vals {
 		c.vals[i] = cloneValue(v)
 	}
