@@ -162,6 +162,17 @@ type route struct {
 	schemas          map[string]*reqschema.Schema // by content type
 	requestTemplates map[string]Template
 	responses        []*integrationResponse
+	// byStatus is selectResponse of every status below 600, chosen once
+	// rather than by regular expressions on every request.
+	byStatus [600]*integrationResponse
+}
+
+// response is the integration response for an integration's status.
+func (r *route) response(status int) *integrationResponse {
+	if status >= 0 && status < len(r.byStatus) {
+		return r.byStatus[status]
+	}
+	return selectResponse(r.responses, status)
 }
 
 // timeout is the integration's deadline.
