@@ -466,7 +466,9 @@ func chooseTemplate(parsed map[string]Template, raw map[string]string, accept st
 	if len(raw) == 0 {
 		return "", nil
 	}
-	for _, part := range strings.Split(accept, ",") {
+	for rest, more := accept, true; more; {
+		var part string
+		part, rest, more = strings.Cut(rest, ",")
 		mt := mediaType(part)
 		if _, ok := raw[mt]; ok {
 			return mt, parsed[mt]

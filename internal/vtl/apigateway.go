@@ -824,8 +824,10 @@ func readName(s string) (string, int) {
 	return strings.TrimSpace(s[:n]), n
 }
 
+// member is the values of name in the Maps of cur, kept in cur's own array:
+// every cur evalJSONPath holds is a slice of its own.
 func member(cur []any, name string) []any {
-	var next []any
+	next := cur[:0]
 	for _, c := range cur {
 		if m, ok := c.(*Map); ok {
 			if v, ok := m.get(name); ok {

@@ -3,19 +3,23 @@ package vtl
 import (
 	"strconv"
 	"strings"
+	"sync/atomic"
 )
 
 // maxNesting caps directive and expression nesting so that hostile templates
 // cannot exhaust the goroutine stack while parsing or rendering.
 const maxNesting = 200
 
-// Template is a parsed VTL template. It is immutable and safe for concurrent
-// use by multiple goroutines.
+// Template is a parsed VTL template. It is immutable (but for a size hint)
+// and safe for concurrent use by multiple goroutines.
 type Template struct {
 	name   string
 	src    string
 	nodes  []node
 	macros map[string]*macroDef
+	// outHint is the size of the last output, what the next render's
+	// buffer starts with rather than growing to it step by step.
+	outHint atomic.Int64
 }
 
 // Name returns the name given to Parse.

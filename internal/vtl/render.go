@@ -68,6 +68,10 @@ type Result struct {
 	Headers map[string]string
 }
 
+// maxOutHint bounds Template.outHint: one large output must not make every
+// render of the template reserve as much.
+const maxOutHint = 64 << 10
+
 var (
 	errBreak        = errors.New("#break")
 	errStop         = errors.New("#stop")
@@ -112,9 +116,13 @@ func (t *Template) render(ctx context.Context, env *Env, shared *Map) (res *Resu
 	}()
 	r.setup(env, shared)
 	var out strings.Builder
+	out.Grow(int(t.outHint.Load()))
 	err = r.renderNodes(t.nodes, &out)
 	if err != nil && !errors.Is(err, errStop) && !errors.Is(err, errBreak) {
 		return nil, nil, err
+	}
+	if n := out.Len(); n <= maxOutHint {
+		t.outHint.Store(int64(n))
 	}
 	res = &Result{Body: out.String(), Headers: map[string]string{}}
 	r.collectOverrides(res)
