@@ -518,21 +518,25 @@ func (r *renderer) execForeach(n *foreachNode, w *strings.Builder) error {
 		return err
 	}
 	items := r.iterItems(iv)
-	saved := map[string]any{}
-	savedOK := map[string]bool{}
-	for _, k := range []string{n.varName, "velocityCount", "velocityHasNext", "foreach"} {
-		saved[k], savedOK[k] = r.vars[k]
+	// The loop's variables are restored after it. Arrays, not maps: a
+	// name listed twice ($foreach as the loop variable) saves and restores
+	// the same value twice.
+	names := [...]string{n.varName, "velocityCount", "velocityHasNext", "foreach"}
+	var saved [len(names)]any
+	var savedOK [len(names)]bool
+	for i, k := range names {
+		saved[i], savedOK[i] = r.vars[k]
 	}
 	defer func() {
-		for k, v := range saved {
-			if savedOK[k] {
-				r.vars[k] = v
+		for i, k := range names {
+			if savedOK[i] {
+				r.vars[k] = saved[i]
 			} else {
 				delete(r.vars, k)
 			}
 		}
 	}()
-	parent, _ := saved["foreach"].(*foreachScope)
+	parent, _ := saved[len(names)-1].(*foreachScope)
 	scope := &foreachScope{parent: parent}
 	r.vars["foreach"] = scope
 	for i, it := range items {
