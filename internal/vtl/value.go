@@ -86,6 +86,11 @@ func (m *Map) put(k string, v any) any {
 		m.vals[i] = v
 		return old
 	}
+	if m.keys == nil {
+		// Room for a small object's keys at once, rather than growing
+		// through 1, 2 and 4.
+		m.keys, m.vals = make([]string, 0, 4), make([]any, 0, 4)
+	}
 	m.keys = append(m.keys, k)
 	m.vals = append(m.vals, v)
 	switch {
