@@ -22,10 +22,10 @@ type vtlTemplate struct{ t *vtl.Template }
 
 // preparedContext is a request's $context as vtl.NewContext converted it,
 // made by the first template the request renders and copied by each: the
-// request and response templates of a request see the same $context, and
-// converting it (sorting the keys of ~30 Go map entries) twice per request
-// was a tenth of the gateway's CPU under load. nil until then, and again
-// whenever the call's $context changes (call.setContext).
+// request and response templates of a request start from the same
+// $context, and converting it (sorting the keys of ~30 Go map entries)
+// twice per request was a tenth of the gateway's CPU under load. nil until
+// then, and again whenever the call's $context changes (call.setContext).
 type preparedContext struct{ v *vtl.Context }
 
 func (v vtlTemplate) Render(ctx context.Context, env *TemplateEnv) (*TemplateResult, error) {
