@@ -49,7 +49,7 @@ func (g *Gateway) authorize(c *call) *response {
 	for k, v := range d.Context {
 		ctx[k] = v
 	}
-	c.ctx["authorizer"] = ctx
+	c.setContext("authorizer", ctx)
 	return nil
 }
 

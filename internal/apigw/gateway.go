@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"mime"
 	"net"
 	"net/http"
 	"regexp"
@@ -89,6 +88,35 @@ type integrationResponse struct {
 	cfg       IntegrationResponse
 	pattern   *regexp.Regexp // nil for the default response
 	templates map[string]Template
+	// headerParams are cfg.ResponseParameters' method.response.header.*,
+	// in the order of their names.
+	headerParams []headerParam
+}
+
+// headerParam is a response header and the source of its value.
+type headerParam struct{ header, src string }
+
+// selectResponse is the integration response for an integration's status:
+// the first whose selection pattern matches it, else the first default;
+// nil if none.
+func selectResponse(responses []*integrationResponse, status int) *integrationResponse {
+	code := strconv.Itoa(status)
+	var chosen, def *integrationResponse
+	for _, ir := range responses {
+		if ir.pattern == nil {
+			if def == nil {
+				def = ir
+			}
+			continue
+		}
+		if chosen == nil && ir.pattern.MatchString(code) {
+			chosen = ir
+		}
+	}
+	if chosen == nil {
+		chosen = def
+	}
+	return chosen
 }
 
 type gatewayResponse struct {
@@ -156,6 +184,11 @@ func New(cfg Config) (*Gateway, error) {
 				}
 				ir.pattern = re
 			}
+			for _, name := range sortedKeys(resp.ResponseParameters) {
+				if header, ok := strings.CutPrefix(name, "method.response.header."); ok {
+					ir.headerParams = append(ir.headerParams, headerParam{header: header, src: resp.ResponseParameters[name]})
+				}
+			}
 			for ct, src := range resp.ResponseTemplates {
 				if src == "" {
 					continue // an empty template passes the body through
@@ -173,6 +206,9 @@ func New(cfg Config) (*Gateway, error) {
 		}
 		if rc.Integration == IntegrationAWSProxy && cfg.Lambda == nil {
 			return nil, fmt.Errorf("apigw: %s: a Lambda proxy route needs Config.Lambda", name)
+		}
+		for status := range rt.byStatus {
+			rt.byStatus[status] = selectResponse(rt.responses, status)
 		}
 		if err := rt.compileSchemas(); err != nil {
 			return nil, fmt.Errorf("apigw: %s: %w", name, err)
@@ -210,11 +246,21 @@ type call struct {
 	requestID string
 	start     time.Time
 	ctx       map[string]any
-	tmplReq   TemplateRequest
-	res       *resource
-	rt        *route
+	// prepared is ctx converted for the VTL templates; set ctx's keys
+	// through setContext, which drops it.
+	prepared preparedContext
+	tmplReq  TemplateRequest
+	res      *resource
+	rt       *route
 	// validationError is $context.error.validationErrorString.
 	validationError string
+}
+
+// setContext sets a $context key, and drops the converted $context so the
+// next template sees the change.
+func (c *call) setContext(k string, v any) {
+	c.ctx[k] = v
+	c.prepared.v = nil
 }
 
 // ServeHTTP implements http.Handler.
@@ -231,6 +277,9 @@ func (g *Gateway) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(resp.status)
 	if r.Method != http.MethodHead {
 		_, _ = w.Write(resp.body)
+	}
+	if !g.log.Enabled(r.Context(), slog.LevelInfo) {
+		return // spares building the line's attributes
 	}
 	attrs := []any{"method", r.Method, "path", r.URL.Path, "status", resp.status,
 		"latency", g.cfg.Now().Sub(c.start), "requestId", c.requestID}
@@ -264,8 +313,8 @@ func (g *Gateway) serve(c *call) (resp *response) {
 	}
 	c.res = res
 	c.tmplReq.Path = params
-	c.ctx["resourcePath"] = res.path
-	c.ctx["resourceId"] = resourceID(res.path)
+	c.setContext("resourcePath", res.path)
+	c.setContext("resourceId", resourceID(res.path))
 	rt := res.method(r.Method)
 	if rt == nil {
 		return g.gatewayError(c, "MISSING_AUTHENTICATION_TOKEN", "Missing Authentication Token")
@@ -371,22 +420,7 @@ func invalidJSONMessage(err error) string {
 // its template and applies its parameters.
 func (g *Gateway) integrationResponse(c *call, status int, body []byte) *response {
 	rt := c.rt
-	code := strconv.Itoa(status)
-	var chosen, def *integrationResponse
-	for _, ir := range rt.responses {
-		if ir.pattern == nil {
-			if def == nil {
-				def = ir
-			}
-			continue
-		}
-		if chosen == nil && ir.pattern.MatchString(code) {
-			chosen = ir
-		}
-	}
-	if chosen == nil {
-		chosen = def
-	}
+	chosen := rt.response(status)
 	if chosen == nil {
 		g.log.Error("no integration response matches and none is the default", "requestId", c.requestID, "status", status)
 		return g.gatewayError(c, "API_CONFIGURATION_ERROR", "Internal server error")
@@ -407,13 +441,9 @@ func (g *Gateway) integrationResponse(c *call, status int, body []byte) *respons
 		resp.body = []byte(res.Body)
 		override = res
 	}
-	for _, name := range sortedKeys(chosen.cfg.ResponseParameters) {
-		header, ok := strings.CutPrefix(name, "method.response.header.")
-		if !ok {
-			continue
-		}
-		if v, ok := parameterValue(chosen.cfg.ResponseParameters[name], body, c.ctx); ok {
-			resp.headers.Set(header, v)
+	for _, p := range chosen.headerParams {
+		if v, ok := parameterValue(p.src, body, c.ctx); ok {
+			resp.headers.Set(p.header, v)
 		}
 	}
 	if override != nil {
@@ -436,7 +466,9 @@ func chooseTemplate(parsed map[string]Template, raw map[string]string, accept st
 	if len(raw) == 0 {
 		return "", nil
 	}
-	for _, part := range strings.Split(accept, ",") {
+	for rest, more := accept, true; more; {
+		var part string
+		part, rest, more = strings.Cut(rest, ",")
 		mt := mediaType(part)
 		if _, ok := raw[mt]; ok {
 			return mt, parsed[mt]
@@ -563,6 +595,7 @@ func (g *Gateway) gatewayError(c *call, typ, message string) *response {
 	ctx["error"] = map[string]any{
 		"message": message, "messageString": string(quoted), "responseType": typ, "validationErrorString": c.validationError,
 	}
+	c.prepared.v = nil // ctx may be c.ctx, changed
 	ct, t := chooseTemplate(gr.templates, gr.cfg.ResponseTemplates, c.r.Header.Get("Accept"))
 	resp := &response{status: status, headers: http.Header{}}
 	resp.headers.Set("Content-Type", ct)
@@ -612,7 +645,7 @@ func (g *Gateway) fallbackError(status int, message string) *response {
 func (g *Gateway) env(c *call, body []byte) *TemplateEnv {
 	req := c.tmplReq
 	req.Body = body
-	return &TemplateEnv{Request: req, Context: c.ctx, StageVariables: g.cfg.StageVariables}
+	return &TemplateEnv{Request: req, Context: c.ctx, StageVariables: g.cfg.StageVariables, prepared: &c.prepared}
 }
 
 // baseContext builds $context for a request.
@@ -631,7 +664,7 @@ func (g *Gateway) baseContext(c *call) map[string]any {
 		"apiId":             g.cfg.APIID,
 		"accountId":         g.cfg.AccountID,
 		"domainName":        r.Host,
-		"domainPrefix":      strings.SplitN(r.Host, ".", 2)[0],
+		"domainPrefix":      domainPrefix(r.Host),
 		"protocol":          r.Proto,
 		"requestTime":       now.Format("02/Jan/2006:15:04:05 -0700"),
 		"requestTimeEpoch":  now.UnixMilli(),
@@ -646,16 +679,19 @@ func (g *Gateway) baseContext(c *call) map[string]any {
 	}
 }
 
+// mediaType is the media type of a Content-Type or Accept part, lower
+// case, parameters dropped (whether they parse or not). It is what
+// mime.ParseMediaType answers as the media type, without parsing the
+// parameters into a map on every request.
 func mediaType(v string) string {
-	v = strings.TrimSpace(v)
-	if v == "" {
-		return ""
-	}
-	mt, _, err := mime.ParseMediaType(v)
-	if err != nil {
-		mt, _, _ = strings.Cut(v, ";")
-	}
-	return strings.ToLower(strings.TrimSpace(mt))
+	base, _, _ := strings.Cut(v, ";")
+	return strings.ToLower(strings.TrimSpace(base))
+}
+
+// domainPrefix is the first label of host.
+func domainPrefix(host string) string {
+	p, _, _ := strings.Cut(host, ".")
+	return p
 }
 
 func hasPrefix(segs, prefix []string) bool {
@@ -694,13 +730,36 @@ func (g *Gateway) requestHeaders(c *call) map[string]string {
 	h["X-Forwarded-Proto"] = proto
 	h["X-Forwarded-Port"] = port
 	if h["X-Amzn-Trace-Id"] == "" {
-		id := strings.ReplaceAll(c.requestID, "-", "")
-		for len(id) < 24 {
-			id += "0"
-		}
-		h["X-Amzn-Trace-Id"] = fmt.Sprintf("Root=1-%08x-%s", c.start.Unix(), id[:24])
+		h["X-Amzn-Trace-Id"] = traceID(c.start.Unix(), c.requestID)
 	}
 	return h
+}
+
+// traceID is the X-Amzn-Trace-Id API Gateway adds: Root=1-<epoch seconds,
+// 8 hex digits>-<24 hex digits, here the request id's>.
+func traceID(epoch int64, requestID string) string {
+	id := make([]byte, 0, 24)
+	for i := 0; i < len(requestID) && len(id) < 24; i++ {
+		if requestID[i] != '-' {
+			id = append(id, requestID[i])
+		}
+	}
+	for len(id) < 24 {
+		id = append(id, '0')
+	}
+	if epoch < 0 {
+		return fmt.Sprintf("Root=1-%08x-%s", epoch, id)
+	}
+	b := make([]byte, 0, len("Root=1-")+8+1+24)
+	b = append(b, "Root=1-"...)
+	hex := strconv.FormatInt(epoch, 16)
+	for range 8 - len(hex) {
+		b = append(b, '0')
+	}
+	b = append(b, hex...)
+	b = append(b, '-')
+	b = append(b, id...)
+	return string(b)
 }
 
 func sourceIP(r *http.Request) string {

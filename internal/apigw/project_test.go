@@ -84,7 +84,7 @@ func quietLogger() *slog.Logger { return slog.New(slog.NewJSONHandler(io.Discard
 var ConvertRoutes func([]slsconfig.Route, map[string]slsconfig.GatewayResponse) ([]Route, map[string]GatewayResponse)
 
 // projectGateway loads the project's serverless.yml and templates.
-func projectGateway(t *testing.T, integ Integration) *Gateway {
+func projectGateway(t testing.TB, integ Integration) *Gateway {
 	t.Helper()
 	svc, err := slsconfig.Load(slsconfig.Options{Dir: "../..", Env: func(string) (string, bool) { return "", false }})
 	require.NoError(t, err)

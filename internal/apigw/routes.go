@@ -83,36 +83,42 @@ func dropEmptyLead(segs []string) []string {
 	return segs
 }
 
-// match returns the path parameters when the request segments match.
-func (r *resource) match(req []string) (map[string]string, bool) {
+// params returns the path parameters of request segments that match r.
+func (r *resource) params(req []string) map[string]string {
 	params := map[string]string{}
 	for i, seg := range r.segments {
-		if seg.kind == segGreedy {
-			if i >= len(req) {
-				return nil, false
-			}
-			params[seg.text] = strings.Join(req[i:], "/")
-			return params, true
-		}
-		if i >= len(req) {
-			return nil, false
-		}
 		switch seg.kind {
-		case segLiteral:
-			if seg.text != req[i] {
-				return nil, false
-			}
+		case segGreedy:
+			params[seg.text] = strings.Join(req[i:], "/")
+			return params
 		case segParam:
-			if req[i] == "" { // "/jobs//result": no value
-				return nil, false
-			}
 			params[seg.text] = req[i]
 		}
 	}
-	if len(req) != len(r.segments) {
-		return nil, false
+	return params
+}
+
+// matches reports whether the request segments match, without building
+// the parameters: a request is tried against every resource.
+func (r *resource) matches(req []string) bool {
+	for i, seg := range r.segments {
+		if i >= len(req) {
+			return false
+		}
+		switch seg.kind {
+		case segGreedy:
+			return true
+		case segLiteral:
+			if seg.text != req[i] {
+				return false
+			}
+		case segParam:
+			if req[i] == "" { // "/jobs//result": no value
+				return false
+			}
+		}
 	}
-	return params, true
+	return len(req) == len(r.segments)
 }
 
 // moreSpecific reports whether a should win over b when both match.
@@ -128,17 +134,18 @@ func moreSpecific(a, b *resource) bool {
 // findResource returns the most specific resource matching the path.
 func findResource(resources []*resource, req []string) (*resource, map[string]string) {
 	var best *resource
-	var bestParams map[string]string
 	for _, r := range resources {
-		params, ok := r.match(req)
-		if !ok {
+		if !r.matches(req) {
 			continue
 		}
 		if best == nil || moreSpecific(r, best) {
-			best, bestParams = r, params
+			best = r
 		}
 	}
-	return best, bestParams
+	if best == nil {
+		return nil, nil
+	}
+	return best, best.params(req)
 }
 
 func buildResources(routes []*route) []*resource {
@@ -162,6 +169,17 @@ type route struct {
 	schemas          map[string]*reqschema.Schema // by content type
 	requestTemplates map[string]Template
 	responses        []*integrationResponse
+	// byStatus is selectResponse of every status below 600, chosen once
+	// rather than by regular expressions on every request.
+	byStatus [600]*integrationResponse
+}
+
+// response is the integration response for an integration's status.
+func (r *route) response(status int) *integrationResponse {
+	if status >= 0 && status < len(r.byStatus) {
+		return r.byStatus[status]
+	}
+	return selectResponse(r.responses, status)
 }
 
 // timeout is the integration's deadline.

@@ -24,6 +24,9 @@ type TemplateEnv struct {
 	Request        TemplateRequest
 	Context        map[string]any
 	StageVariables map[string]string
+	// prepared, when not nil, keeps Context as the VTL engine converted it
+	// for the request's other templates (see VTLParser).
+	prepared *preparedContext
 }
 
 // TemplateResult is a rendered template (it mirrors vtl.Result).

@@ -657,7 +657,7 @@ func writeJSONAs(b *strings.Builder, v any, depth int, smart bool) error {
 			}
 			writeJSONString(b, k, smart)
 			b.WriteByte(':')
-			if err := writeJSONAs(b, x.m[k], depth+1, smart); err != nil {
+			if err := writeJSONAs(b, x.vals[i], depth+1, smart); err != nil {
 				return err
 			}
 		}
@@ -824,8 +824,10 @@ func readName(s string) (string, int) {
 	return strings.TrimSpace(s[:n]), n
 }
 
+// member is the values of name in the Maps of cur, kept in cur's own array:
+// every cur evalJSONPath holds is a slice of its own.
 func member(cur []any, name string) []any {
-	var next []any
+	next := cur[:0]
 	for _, c := range cur {
 		if m, ok := c.(*Map); ok {
 			if v, ok := m.get(name); ok {
@@ -841,9 +843,7 @@ func children(cur []any) []any {
 	for _, c := range cur {
 		switch x := c.(type) {
 		case *Map:
-			for _, k := range x.keys {
-				next = append(next, x.m[k])
-			}
+			next = append(next, x.vals...)
 		case *List:
 			next = append(next, x.items...)
 		}
@@ -857,11 +857,11 @@ func deepScan(v any, name string, out *[]any, depth int) {
 	}
 	switch x := v.(type) {
 	case *Map:
-		for _, k := range x.keys {
+		for i, k := range x.keys {
 			if name == "*" || k == name {
-				*out = append(*out, x.m[k])
+				*out = append(*out, x.vals[i])
 			}
-			deepScan(x.m[k], name, out, depth+1)
+			deepScan(x.vals[i], name, out, depth+1)
 		}
 	case *List:
 		for _, e := range x.items {

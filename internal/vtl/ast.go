@@ -90,11 +90,13 @@ type refExpr struct {
 
 type strLit struct {
 	s      string
+	boxed  any    // s as a value, boxed once at parse time, not per eval
 	interp []node // non-nil when a double-quoted literal holds $ or #
 }
 
-type intLit struct{ v int64 }
-type floatLit struct{ v float64 }
+// intLit and floatLit hold an int64 and a float64, boxed at parse time.
+type intLit struct{ v any }
+type floatLit struct{ v any }
 type boolLit struct{ v bool }
 type listLit struct{ items []expr }
 type rangeLit struct {

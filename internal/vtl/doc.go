@@ -93,7 +93,7 @@
 //     $util.parseJson returns objects (a Map prints as {a=b}); urlEncode and
 //     urlDecode are java.net.URLEncoder/URLDecoder (UTF-8, '+' for space);
 //     base64Encode/Decode use the standard alphabet over UTF-8.
-//   - $context is Env.Context converted to Maps (keys sorted, since Go maps
+//   - $context is Env.Context (or Env.Prepared) converted to Maps (keys sorted, since Go maps
 //     have none); the maps inside it ($context.identity,
 //     $context.requestOverride.header, ...) print as nothing, as on API
 //     Gateway (recorded on AWS, testdata/aws), while their entries read as

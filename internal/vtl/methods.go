@@ -581,7 +581,7 @@ func (r *renderer) mapMethod(m *Map, name string, args []any) (any, error) {
 	case "containsValue":
 		if n == 1 {
 			for _, k := range m.keys {
-				if javaEquals(m.m[k], args[0]) {
+				if javaEquals(m.value(k), args[0]) {
 					return true, nil
 				}
 			}
@@ -598,7 +598,7 @@ func (r *renderer) mapMethod(m *Map, name string, args []any) (any, error) {
 	case "putAll":
 		if o, ok := arg(args, 0).(*Map); ok && n == 1 {
 			for _, k := range o.keys {
-				m.put(k, o.m[k])
+				m.put(k, o.value(k))
 			}
 			return nil, nil
 		}
@@ -614,7 +614,7 @@ func (r *renderer) mapMethod(m *Map, name string, args []any) (any, error) {
 		if n == 0 {
 			l := &List{items: make([]any, len(m.keys))}
 			for i, k := range m.keys {
-				l.items[i] = m.m[k]
+				l.items[i] = m.value(k)
 			}
 			return l, nil
 		}
@@ -622,13 +622,13 @@ func (r *renderer) mapMethod(m *Map, name string, args []any) (any, error) {
 		if n == 0 {
 			l := &List{items: make([]any, len(m.keys))}
 			for i, k := range m.keys {
-				l.items[i] = &entry{k: k, v: m.m[k]}
+				l.items[i] = &entry{k: k, v: m.value(k)}
 			}
 			return l, nil
 		}
 	case "clear":
 		if n == 0 {
-			m.keys, m.m = nil, map[string]any{}
+			m.clear()
 			return nil, nil
 		}
 	}

@@ -3,19 +3,23 @@ package vtl
 import (
 	"strconv"
 	"strings"
+	"sync/atomic"
 )
 
 // maxNesting caps directive and expression nesting so that hostile templates
 // cannot exhaust the goroutine stack while parsing or rendering.
 const maxNesting = 200
 
-// Template is a parsed VTL template. It is immutable and safe for concurrent
-// use by multiple goroutines.
+// Template is a parsed VTL template. It is immutable (but for a size hint)
+// and safe for concurrent use by multiple goroutines.
 type Template struct {
 	name   string
 	src    string
 	nodes  []node
 	macros map[string]*macroDef
+	// outHint is the size of the last output, what the next render's
+	// buffer starts with rather than growing to it step by step.
+	outHint atomic.Int64
 }
 
 // Name returns the name given to Parse.
@@ -902,6 +906,7 @@ func (p *parser) parseString() expr {
 		p.pos++
 	}
 	lit := &strLit{s: b.String()}
+	lit.boxed = lit.s
 	if q == '"' && strings.ContainsAny(lit.s, "$#") {
 		// Interpolated: the content is a template of its own. Parse it in
 		// place so positions in errors point into the real source; only

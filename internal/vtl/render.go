@@ -39,12 +39,25 @@ type Request struct {
 }
 
 // Env is what a template can see: $input (from Request), $context (from
-// Context, nested maps allowed) and $stageVariables.
+// Context, nested maps allowed, or from Prepared) and $stageVariables.
 type Env struct {
-	Request        Request
-	Context        map[string]any
+	Request Request
+	Context map[string]any
+	// Prepared, when not nil, is $context instead of Context: a caller
+	// that renders several templates with one $context converts it once.
+	Prepared       *Context
 	StageVariables map[string]string
 }
+
+// Context is a $context converted for rendering. Each render gets its own
+// copy, so what one template sets in $context another does not see, as
+// with Env.Context; copying it is cheaper than converting a Go map again
+// (sorting its keys), which under load was most of a render's setup. It is
+// safe to use concurrently.
+type Context struct{ m *Map }
+
+// NewContext converts m as Render converts Env.Context.
+func NewContext(m map[string]any) *Context { return &Context{m: contextMap(m)} }
 
 // Result is a rendered template.
 type Result struct {
@@ -54,6 +67,10 @@ type Result struct {
 	// Headers holds $context.responseOverride.header.<Name> values.
 	Headers map[string]string
 }
+
+// maxOutHint bounds Template.outHint: one large output must not make every
+// render of the template reserve as much.
+const maxOutHint = 64 << 10
 
 var (
 	errBreak        = errors.New("#break")
@@ -99,9 +116,13 @@ func (t *Template) render(ctx context.Context, env *Env, shared *Map) (res *Resu
 	}()
 	r.setup(env, shared)
 	var out strings.Builder
+	out.Grow(int(t.outHint.Load()))
 	err = r.renderNodes(t.nodes, &out)
 	if err != nil && !errors.Is(err, errStop) && !errors.Is(err, errBreak) {
 		return nil, nil, err
+	}
+	if n := out.Len(); n <= maxOutHint {
+		t.outHint.Store(int64(n))
 	}
 	res = &Result{Body: out.String(), Headers: map[string]string{}}
 	r.collectOverrides(res)
@@ -110,22 +131,12 @@ func (t *Template) render(ctx context.Context, env *Env, shared *Map) (res *Resu
 
 func (r *renderer) setup(env *Env, shared *Map) {
 	ctxMap := shared
-	if ctxMap == nil {
-		ctxMap, _ = fromGo(env.Context).(*Map)
-		if ctxMap == nil {
-			ctxMap = newMap()
-		}
-		ro, ok := ctxMap.m["responseOverride"].(*Map)
-		if !ok {
-			ro = newMap()
-			ctxMap.put("responseOverride", ro)
-		}
-		if _, ok := ro.m["header"].(*Map); !ok {
-			ro.put("header", newMap())
-		}
-		// The objects API Gateway puts in $context print as nothing; maps a
-		// template sets there later are its own and print as maps.
-		markContextObjects(ctxMap, 0)
+	switch {
+	case ctxMap != nil:
+	case env.Prepared != nil:
+		ctxMap = env.Prepared.m.clone()
+	default:
+		ctxMap = contextMap(env.Context)
 	}
 	r.context = ctxMap
 	r.input = newInput(env.Request)
@@ -139,12 +150,33 @@ func (r *renderer) setup(env *Env, shared *Map) {
 	r.vars["stageVariables"] = stage
 }
 
+// contextMap converts a $context with the responseOverride a template may
+// set.
+func contextMap(ctx map[string]any) *Map {
+	ctxMap, _ := fromGo(ctx).(*Map)
+	if ctxMap == nil {
+		ctxMap = newMap()
+	}
+	ro, ok := ctxMap.value("responseOverride").(*Map)
+	if !ok {
+		ro = newMap()
+		ctxMap.put("responseOverride", ro)
+	}
+	if _, ok := ro.value("header").(*Map); !ok {
+		ro.put("header", newMap())
+	}
+	// The objects API Gateway puts in $context print as nothing; maps a
+	// template sets there later are its own and print as maps.
+	markContextObjects(ctxMap, 0)
+	return ctxMap
+}
+
 func (r *renderer) collectOverrides(res *Result) {
-	ro, ok := r.context.m["responseOverride"].(*Map)
+	ro, ok := r.context.value("responseOverride").(*Map)
 	if !ok {
 		return
 	}
-	switch s := ro.m["status"].(type) {
+	switch s := ro.value("status").(type) {
 	case int64:
 		res.Status = int(s)
 	case float64:
@@ -154,12 +186,12 @@ func (r *renderer) collectOverrides(res *Result) {
 			res.Status = n
 		}
 	}
-	if h, ok := ro.m["header"].(*Map); ok {
+	if h, ok := ro.value("header").(*Map); ok {
 		for _, k := range h.keys {
-			if h.m[k] == nil {
+			if h.value(k) == nil {
 				continue
 			}
-			s, err := r.toStr(h.m[k], true, 0)
+			s, err := r.toStr(h.value(k), true, 0)
 			if err == nil {
 				res.Headers[k] = s
 			}
@@ -365,7 +397,7 @@ func (r *renderer) toStr(v any, nested bool, depth int) (string, error) {
 			}
 			b.WriteString(k)
 			b.WriteByte('=')
-			if err := r.writeElem(&b, x.m[k], x, "(this Map)", depth); err != nil {
+			if err := r.writeElem(&b, x.value(k), x, "(this Map)", depth); err != nil {
 				return "", err
 			}
 		}
@@ -472,7 +504,7 @@ func (r *renderer) iterItems(v any) []any {
 	case *Map:
 		out := make([]any, 0, len(x.keys))
 		for _, k := range x.keys {
-			out = append(out, x.m[k])
+			out = append(out, x.value(k))
 		}
 		return out
 	}
@@ -486,21 +518,25 @@ func (r *renderer) execForeach(n *foreachNode, w *strings.Builder) error {
 		return err
 	}
 	items := r.iterItems(iv)
-	saved := map[string]any{}
-	savedOK := map[string]bool{}
-	for _, k := range []string{n.varName, "velocityCount", "velocityHasNext", "foreach"} {
-		saved[k], savedOK[k] = r.vars[k]
+	// The loop's variables are restored after it. Arrays, not maps: a
+	// name listed twice ($foreach as the loop variable) saves and restores
+	// the same value twice.
+	names := [...]string{n.varName, "velocityCount", "velocityHasNext", "foreach"}
+	var saved [len(names)]any
+	var savedOK [len(names)]bool
+	for i, k := range names {
+		saved[i], savedOK[i] = r.vars[k]
 	}
 	defer func() {
-		for k, v := range saved {
-			if savedOK[k] {
-				r.vars[k] = v
+		for i, k := range names {
+			if savedOK[i] {
+				r.vars[k] = saved[i]
 			} else {
 				delete(r.vars, k)
 			}
 		}
 	}()
-	parent, _ := saved["foreach"].(*foreachScope)
+	parent, _ := saved[len(names)-1].(*foreachScope)
 	scope := &foreachScope{parent: parent}
 	r.vars["foreach"] = scope
 	for i, it := range items {
@@ -581,7 +617,7 @@ func (r *renderer) eval(e expr) (any, error) {
 		return r.evalRef(e)
 	case *strLit:
 		if e.interp == nil {
-			return e.s, nil
+			return e.boxed, nil
 		}
 		var b strings.Builder
 		if err := r.renderNodes(e.interp, &b); err != nil && !errors.Is(err, errStop) {

@@ -340,3 +340,36 @@ func TestContextObjectsPrintEmpty(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "[{a=1}][]", res.Body)
 }
+
+// A prepared Context renders as the map it was made from, and each render
+// has its own copy: what one template sets in $context, the next render of
+// the same Context does not see.
+func TestPreparedContext(t *testing.T) {
+	goCtx := map[string]any{
+		"requestId": "r-1",
+		"identity":  map[string]any{"sourceIp": "1.2.3.4", "user": ""},
+		"list":      []any{"a", map[string]any{"b": int64(2)}},
+		"n":         7,
+	}
+	prepared := NewContext(goCtx)
+	tests := []struct {
+		name string
+		src  string
+	}{
+		{"reads", `$context.requestId [$context.identity] $context.identity.sourceIp $context.identity.keySet() $context.list.size() $context.list[1].b $context.n $context.keySet()`},
+		{"responseOverride", `#set($context.responseOverride.status = 201)#set($context.responseOverride.header.X = "y")[$context.responseOverride.status]`},
+		{"changes", `#set($d = $context.identity.put("sourceIp", "9.9.9.9"))#set($d = $context.list.add(3))#set($d = $context.list[1].put("b", 5))#set($context.requestId = "x")#set($d = $context.remove("n"))$context.identity.sourceIp $context.list $context.requestId $context.keySet()`},
+		{"after changes", `$context.identity.sourceIp $context.list.size() $context.list[1].b $context.requestId $context.keySet() [$context.responseOverride.status]`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			tpl, err := Parse(tc.name, tc.src)
+			require.NoError(t, err)
+			want, err := tpl.Render(context.Background(), &Env{Context: goCtx})
+			require.NoError(t, err)
+			got, err := tpl.Render(context.Background(), &Env{Prepared: prepared, Context: map[string]any{"ignored": true}})
+			require.NoError(t, err)
+			assert.Equal(t, want, got)
+		})
+	}
+}

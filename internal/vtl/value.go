@@ -3,7 +3,6 @@ package vtl
 import (
 	"encoding/json"
 	"fmt"
-	"maps"
 	"math"
 	"reflect"
 	"slices"
@@ -35,42 +34,131 @@ type List struct {
 // Map is an insertion-ordered Java-style map with string keys.
 type Map struct {
 	keys []string
-	m    map[string]any
+	vals []any // vals[i] is the value of keys[i]
+	// index maps a key to its position once the map has more than
+	// mapIndexMin keys. Most maps (a $context, a request body) are small
+	// enough that scanning keys is cheaper than building a hash map for
+	// every render, which was a third of a request's allocations.
+	index map[string]int
 	// contextObject marks an object inside $context ($context.identity,
 	// $context.requestOverride.header, ...): on API Gateway these print as
 	// nothing (recorded on AWS), though their keys and values can be read.
 	contextObject bool
 }
 
-func newMap() *Map { return &Map{m: map[string]any{}} }
+// mapIndexMin is the size above which a Map keeps an index.
+const mapIndexMin = 32
+
+func newMap() *Map { return &Map{} }
+
+// find returns the position of k, or -1.
+func (m *Map) find(k string) int {
+	if m.index != nil {
+		if i, ok := m.index[k]; ok {
+			return i
+		}
+		return -1
+	}
+	for i, kk := range m.keys {
+		if kk == k {
+			return i
+		}
+	}
+	return -1
+}
 
 func (m *Map) get(k string) (any, bool) {
-	v, ok := m.m[k]
-	return v, ok
+	if i := m.find(k); i >= 0 {
+		return m.vals[i], true
+	}
+	return nil, false
+}
+
+// value is the value of k, nil when absent (Java's get).
+func (m *Map) value(k string) any {
+	v, _ := m.get(k)
+	return v
 }
 
 func (m *Map) put(k string, v any) any {
-	old, ok := m.m[k]
-	if !ok {
-		m.keys = append(m.keys, k)
+	if i := m.find(k); i >= 0 {
+		old := m.vals[i]
+		m.vals[i] = v
+		return old
 	}
-	m.m[k] = v
-	return old
+	if m.keys == nil {
+		// Room for a small object's keys at once, rather than growing
+		// through 1, 2 and 4.
+		m.keys, m.vals = make([]string, 0, 4), make([]any, 0, 4)
+	}
+	m.keys = append(m.keys, k)
+	m.vals = append(m.vals, v)
+	switch {
+	case m.index != nil:
+		m.index[k] = len(m.keys) - 1
+	case len(m.keys) > mapIndexMin:
+		m.reindex()
+	}
+	return nil
 }
 
 func (m *Map) remove(k string) any {
-	old, ok := m.m[k]
-	if !ok {
+	i := m.find(k)
+	if i < 0 {
 		return nil
 	}
-	delete(m.m, k)
-	for i, kk := range m.keys {
-		if kk == k {
-			m.keys = append(m.keys[:i:i], m.keys[i+1:]...)
-			break
-		}
+	old := m.vals[i]
+	// New arrays, not shifted in place: a loop over the old keys (keySet
+	// of a map a template changes as it goes) keeps what it started with.
+	m.keys = append(m.keys[:i:i], m.keys[i+1:]...)
+	m.vals = append(m.vals[:i:i], m.vals[i+1:]...)
+	if m.index != nil {
+		m.reindex()
 	}
 	return old
+}
+
+// clear empties m.
+func (m *Map) clear() { m.keys, m.vals, m.index = nil, nil, nil }
+
+// reindex rebuilds the index after keys moved, or drops it when the map is
+// small again.
+func (m *Map) reindex() {
+	if len(m.keys) <= mapIndexMin {
+		m.index = nil
+		return
+	}
+	m.index = make(map[string]int, len(m.keys))
+	for i, k := range m.keys {
+		m.index[k] = i
+	}
+}
+
+// clone is a deep copy of m: its Maps and Lists are new, its strings,
+// numbers and booleans shared (they are immutable).
+func (m *Map) clone() *Map {
+	// The keys are shared, capacity clipped: they are never written in
+	// place (put appends, which then copies; remove builds new arrays).
+	c := &Map{keys: slices.Clip(m.keys), vals: make([]any, len(m.vals)), contextObject: m.contextObject}
+	for i, v := range m.vals {
+		c.vals[i] = cloneValue(v)
+	}
+	c.reindex()
+	return c
+}
+
+func cloneValue(v any) any {
+	switch x := v.(type) {
+	case *Map:
+		return x.clone()
+	case *List:
+		l := &List{items: make([]any, len(x.items)), jsonArray: x.jsonArray}
+		for i, e := range x.items {
+			l.items[i] = cloneValue(e)
+		}
+		return l
+	}
+	return v
 }
 
 // markContextObjects marks every Map below m (not m itself) as a $context
@@ -80,7 +168,7 @@ func markContextObjects(m *Map, depth int) {
 		return
 	}
 	for _, k := range m.keys {
-		switch x := m.m[k].(type) {
+		switch x := m.value(k).(type) {
 		case *Map:
 			x.contextObject = true
 			markContextObjects(x, depth+1)
@@ -107,10 +195,18 @@ type blockValue struct{ body []node }
 // sortedMap builds a Map from x, its keys sorted since a Go map has no
 // order, and each value converted by conv.
 func sortedMap[V any](x map[string]V, conv func(V) any) *Map {
-	m := newMap()
-	for _, k := range slices.Sorted(maps.Keys(x)) {
-		m.put(k, conv(x[k]))
+	// Sized up front: a $context is converted for every template a request
+	// renders, and growing the map and key list was most of that cost.
+	keys := make([]string, 0, len(x))
+	for k := range x {
+		keys = append(keys, k)
 	}
+	slices.Sort(keys)
+	m := &Map{keys: keys, vals: make([]any, len(keys))}
+	for i, k := range keys {
+		m.vals[i] = conv(x[k])
+	}
+	m.reindex()
 	return m
 }
 
@@ -310,8 +406,8 @@ func javaEqualsDepth(a, b any, depth int) bool {
 			return false
 		}
 		for _, k := range x.keys {
-			yv, ok := y.m[k]
-			if !ok || !javaEqualsDepth(x.m[k], yv, depth+1) {
+			yv, ok := y.get(k)
+			if !ok || !javaEqualsDepth(x.value(k), yv, depth+1) {
 				return false
 			}
 		}
