@@ -81,7 +81,7 @@ func isoTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.00
 // file the start must be committed before anything of the execution is
 // seen or done (see run).
 func (ex *execution) begin() {
-	ex.recordEntry(nil, entry{typ: "ExecutionStarted", kind: kindExecStarted, name: ex.sm.roleARN, payload: ex.input}, true, "", false)
+	ex.recordEntry(nil, entry{typ: evExecutionStarted, kind: kindExecStarted, name: ex.sm.roleARN, payload: ex.input}, true, "", false)
 }
 
 // run announces the started execution, arms its timeout and runs the first
@@ -229,13 +229,13 @@ func (ex *execution) cancelTimer(et *execTimer) {
 // execution-level events) and returns its id; false when the execution (or
 // the frame) no longer runs. At the history cap it fails the execution.
 func (ex *execution) record(f *frame, ev Event) (int64, bool) {
-	return ex.recordEntry(f, entry{typ: ev.Type, kind: kindFull, full: &ev}, true, "", false)
+	return ex.recordEntry(f, entry{kind: kindFull, full: &ev}, true, "", false)
 }
 
 // recordSide records an event that does not move the frame's
 // previousEventId chain on (AWS numbers MapStateSucceeded, for one, so).
 func (ex *execution) recordSide(f *frame, ev Event) (int64, bool) {
-	return ex.recordEntry(f, entry{typ: ev.Type, kind: kindFull, full: &ev}, false, "", false)
+	return ex.recordEntry(f, entry{kind: kindFull, full: &ev}, false, "", false)
 }
 
 // recordEntry records en (its ts and prev are set here); advance moves
@@ -296,10 +296,11 @@ func (ex *execution) close(status string, evType EventType, output, errName, cau
 		return false
 	}
 	id := int64(len(ex.events)) + 1
-	en := entry{ts: now.UnixNano(), prev: prev, typ: evType}
+	en := entry{ts: now.UnixNano(), prev: prev}
 	switch status {
 	case StatusSucceeded:
-		en.kind = kindExecSucceededNil
+		// evType is ExecutionSucceeded.
+		en.typ, en.kind = evExecutionSucceeded, kindExecSucceededNil
 		if output != nil {
 			en.kind, en.payload = kindExecSucceeded, *output
 		}

@@ -185,33 +185,51 @@ type stateRun struct {
 // per event, showed in profiles.
 var stateEvents = [...]struct {
 	typ             asl.StateType
-	entered, exited EventType
+	entered, exited eventCode
 }{
-	{asl.TypeTask, "TaskStateEntered", "TaskStateExited"},
-	{asl.TypePass, "PassStateEntered", "PassStateExited"},
-	{asl.TypeChoice, "ChoiceStateEntered", "ChoiceStateExited"},
-	{asl.TypeWait, "WaitStateEntered", "WaitStateExited"},
-	{asl.TypeSucceed, "SucceedStateEntered", "SucceedStateExited"},
-	{asl.TypeFail, "FailStateEntered", "FailStateExited"},
-	{asl.TypeParallel, "ParallelStateEntered", "ParallelStateExited"},
-	{asl.TypeMap, "MapStateEntered", "MapStateExited"},
+	{asl.TypeTask, evTaskStateEntered, evTaskStateExited},
+	{asl.TypePass, evPassStateEntered, evPassStateExited},
+	{asl.TypeChoice, evChoiceStateEntered, evChoiceStateExited},
+	{asl.TypeWait, evWaitStateEntered, evWaitStateExited},
+	{asl.TypeSucceed, evSucceedStateEntered, evSucceedStateExited},
+	{asl.TypeFail, evFailStateEntered, evFailStateExited},
+	{asl.TypeParallel, evParallelStateEntered, evParallelStateExited},
+	{asl.TypeMap, evMapStateEntered, evMapStateExited},
 }
 
 // enteredType is the <Type>StateEntered event type of a state type.
 func enteredType(t asl.StateType) EventType {
 	for i := range stateEvents {
 		if stateEvents[i].typ == t {
-			return stateEvents[i].entered
+			return eventCodeTypes[stateEvents[i].entered]
 		}
 	}
 	return EventType(string(t) + "StateEntered")
+}
+
+// stateEntry returns a state's entered (or exited) entry of the given
+// kind, its type coded from stateEvents (see entry.withType for any other).
+func stateEntry(t asl.StateType, exited bool, en entry) entry {
+	for i := range stateEvents {
+		if stateEvents[i].typ == t {
+			en.typ = stateEvents[i].entered
+			if exited {
+				en.typ = stateEvents[i].exited
+			}
+			return en
+		}
+	}
+	if exited {
+		return en.withType(exitedType(t))
+	}
+	return en.withType(enteredType(t))
 }
 
 // exitedType is the <Type>StateExited event type of a state type.
 func exitedType(t asl.StateType) EventType {
 	for i := range stateEvents {
 		if stateEvents[i].typ == t {
-			return stateEvents[i].exited
+			return eventCodeTypes[stateEvents[i].exited]
 		}
 	}
 	return EventType(string(t) + "StateExited")
@@ -221,7 +239,7 @@ func (r *stateRun) enter() bool {
 	r.enterAt = r.f.ex.e.cfg.Clock.Now()
 	r.rawText = r.inputText()
 	r.enteredPrev = r.f.lastID()
-	id, ok := r.f.ex.recordEntry(r.f, entry{ts: r.enterAt.UnixNano(), typ: enteredType(r.st.Type), kind: kindEntered, name: r.st.Name, payload: r.rawText}, true, "", false)
+	id, ok := r.f.ex.recordEntry(r.f, stateEntry(r.st.Type, false, entry{ts: r.enterAt.UnixNano(), kind: kindEntered, name: r.st.Name, payload: r.rawText}), true, "", false)
 	r.entered = id
 	return ok
 }
@@ -451,7 +469,7 @@ func (r *stateRun) exit(out any, vars map[string]any, next string, caught bool) 
 		}
 		return r.fail(r.dataLimit())
 	}
-	en := entry{typ: exitedType(r.st.Type), kind: kindExited, name: r.st.Name, payload: text}
+	var en entry
 	if len(vars) > 0 {
 		d := &StateExitedDetails{Name: r.st.Name, Output: strp(text), OutputDetails: notTruncated}
 		d.AssignedVariables = make(map[string]string, len(vars))
@@ -459,7 +477,9 @@ func (r *stateRun) exit(out any, vars map[string]any, next string, caught bool) 
 			d.AssignedVariables[k] = marshalValue(v)
 		}
 		d.AssignedVariablesDetails = notTruncated
-		en.kind, en.full = kindFull, &Event{Type: en.typ, StateExitedEventDetails: d}
+		en.kind, en.full = kindFull, &Event{Type: exitedType(r.st.Type), StateExitedEventDetails: d}
+	} else {
+		en = stateEntry(r.st.Type, true, entry{kind: kindExited, name: r.st.Name, payload: text})
 	}
 	if _, ok := r.f.ex.recordEntry(r.f, en, true, next, true); !ok {
 		return "", nil
@@ -658,8 +678,8 @@ func (r *stateRun) runMocked(t *task, in any, timeout, heartbeat int64, resp moc
 // recLambdaScheduled records LambdaFunctionScheduled and
 // LambdaFunctionStarted; false when the execution has ended meanwhile.
 func (r *stateRun) recLambdaScheduled(t *task, payload string, timeout int64) bool {
-	return r.recEntry(entry{typ: "LambdaFunctionScheduled", kind: kindLambdaSched, name: t.resource, payload: payload, timeoutSeconds: timeout}) &&
-		r.recEntry(entry{typ: "LambdaFunctionStarted", kind: kindPlain})
+	return r.recEntry(lambdaScheduledEntry(t.resource, payload, timeout)) &&
+		r.recEntry(entry{typ: evLambdaFunctionStarted, kind: kindPlain})
 }
 
 // taskInput evaluates what the attempt needs before anything is recorded:
@@ -933,7 +953,7 @@ func (r *stateRun) taskDone(t *task, out []byte, err error) (string, any) {
 	}
 	switch t.kind {
 	case taskLambda:
-		if !r.recEntry(entry{typ: "LambdaFunctionSucceeded", kind: kindLambdaOK, payload: outStr}) {
+		if !r.recEntry(entry{typ: evLambdaFunctionSucceeded, kind: kindLambdaOK, payload: outStr}) {
 			return "", nil
 		}
 	case taskActivity:
