@@ -53,6 +53,11 @@ type execution struct {
 	// file, and its history (that many events) stays there; events is nil.
 	stored int64
 	timers map[*execTimer]struct{}
+	// closeTimers are timers armed until the execution closes, never
+	// cancelled one by one: its timeout and its frames' task timers. They
+	// need no execTimer nor a place in timers (a map), which cost five
+	// allocations per execution.
+	closeTimers []Timer
 }
 
 // maxEventsHint caps the history capacity preallocated for a new execution.
@@ -132,27 +137,60 @@ func (ex *execution) armTimeout(d time.Duration) {
 	if ex.sm.def.TimeoutSeconds <= 0 {
 		return
 	}
-	ex.after(max(d, 0), func() {
-		ex.close(StatusTimedOut, "ExecutionTimedOut", nil, strp(asl.ErrTimeout), nil, 0)
-	})
+	// The timer is created outside ex.mu: a fake clock may fire at once.
+	t := ex.e.cfg.Clock.AfterFunc(max(d, 0), ex.timedOut)
+	ex.mu.Lock()
+	defer ex.mu.Unlock()
+	if ex.status != StatusRunning {
+		t.Stop()
+		return
+	}
+	ex.addCloseTimer(t)
 }
 
-// rootFrame returns the frame of the execution's top-level states.
-func (ex *execution) rootFrame() *frame {
-	root := &frame{ex: ex, def: ex.sm.def, ctx: ex.ctx, vars: map[string]any{}, text: ex.input}
-	root.onDone = func(out any, err *asl.Error) {
-		text := root.text
-		root.text = ""
-		if err != nil {
-			ex.close(StatusFailed, "ExecutionFailed", nil, nonEmpty(err.Name), nonEmpty(err.Cause), root.lastID())
-			return
-		}
-		if text == "" {
-			text = marshalValue(out)
-		}
-		ex.close(StatusSucceeded, "ExecutionSucceeded", &text, nil, nil, root.lastID())
+// timedOut is the execution timeout's call.
+func (ex *execution) timedOut() {
+	ex.mu.Lock()
+	running := ex.status == StatusRunning
+	ex.mu.Unlock()
+	if !running {
+		return
 	}
-	return root
+	ex.e.work()
+	defer ex.e.workDone()
+	defer ex.recoverPanic()
+	ex.close(StatusTimedOut, "ExecutionTimedOut", nil, strp(asl.ErrTimeout), nil, 0)
+}
+
+// addCloseTimer registers t, to be stopped when the execution closes;
+// ex.mu is held and the execution runs.
+func (ex *execution) addCloseTimer(t Timer) {
+	if ex.closeTimers == nil {
+		ex.closeTimers = make([]Timer, 0, 2) // the timeout and the root frame's task timer
+	}
+	ex.closeTimers = append(ex.closeTimers, t)
+}
+
+// rootFrame returns the frame of the execution's top-level states. Its
+// onDone is nil: frame.done ends the execution (see rootDone).
+func (ex *execution) rootFrame() *frame {
+	// vars stays nil until a state assigns one: most machines never do.
+	return &frame{ex: ex, def: ex.sm.def, ctx: ex.ctx, text: ex.input}
+}
+
+// rootDone ends the execution when its root frame ends: a method, not an
+// onDone closure, which cost an allocation per execution.
+func (ex *execution) rootDone(root *frame, out any, err *asl.Error) {
+	text := root.text
+	root.text = ""
+	if err != nil {
+		ex.close(StatusFailed, "ExecutionFailed", nil, nonEmpty(err.Name), nonEmpty(err.Cause), root.lastID())
+		return
+	}
+	if text == "" {
+		text = marshalValue(out)
+	}
+	ex.close(StatusSucceeded, "ExecutionSucceeded", &text, nil, nil, root.lastID())
 }
 
 // recoverPanic turns a panic in the interpreter into a failed execution
@@ -322,8 +360,8 @@ func (ex *execution) close(status string, evType EventType, output, errName, cau
 		ex.sm.eventsHint.Store(n)
 	}
 	ex.status, ex.stop, ex.output, ex.errName, ex.cause = status, now, output, errName, cause
-	timers := ex.timers
-	ex.timers = nil
+	timers, closeTimers := ex.timers, ex.closeTimers
+	ex.timers, ex.closeTimers = nil, nil
 	j := ex.e.journal
 	if j != nil {
 		j.Event(ex.seq, id, eventRecord{en: en, id: id})
@@ -339,6 +377,9 @@ func (ex *execution) close(status string, evType EventType, output, errName, cau
 		if et.t != nil {
 			et.t.Stop()
 		}
+	}
+	for _, t := range closeTimers {
+		t.Stop()
 	}
 	ex.cancel()
 	if ex.e.cfg.Logger.Enabled(context.Background(), slog.LevelDebug) {

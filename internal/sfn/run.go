@@ -23,7 +23,7 @@ type frame struct {
 	ex   *execution
 	def  *asl.StateMachine
 	ctx  context.Context // cancelled when the frame is aborted or the execution closes
-	vars map[string]any  // variables in scope; a frame owns its map
+	vars map[string]any  // variables in scope; a frame owns its map, nil until the first assignment (the root's)
 	prev int64           // id of this frame's last event; guarded by ex.mu
 	// silent frames record no events: the child executions of a distributed
 	// Map, whose histories AWS keeps apart from the parent's.
@@ -35,6 +35,7 @@ type frame struct {
 	// which AWS shows in that form, not re-encoded. Whoever takes it
 	// clears it.
 	text   string
+	// onDone hears the frame's end (see done); nil for the root frame.
 	onDone func(out any, err *asl.Error)
 	// taskTimer times out the frame's task attempts (a frame runs one
 	// state at a time): one clock timer per frame, reset for each attempt,
@@ -71,7 +72,7 @@ func (f *frame) armTaskTimeout(tr *taskRun, d time.Duration) {
 	}
 	f.taskTimer = t
 	// Registered once, so that closing the execution stops it.
-	ex.addTimer(&execTimer{t: t})
+	ex.addCloseTimer(t)
 }
 
 // disarmTaskTimeout stops the timer set for tr, if it still is.
@@ -110,6 +111,16 @@ func (f *frame) taskTimedOut() {
 	f.run(tr.settle(func() (string, any) { return tr.r.taskTimedOut(tr.t, asl.ErrTimeout) }))
 }
 
+// done reports the frame's end to onDone, or for the root frame to its
+// execution.
+func (f *frame) done(out any, err *asl.Error) {
+	if f.onDone == nil {
+		f.ex.rootDone(f, out, err)
+		return
+	}
+	f.onDone(out, err)
+}
+
 func (f *frame) lastID() int64 {
 	f.ex.mu.Lock()
 	defer f.ex.mu.Unlock()
@@ -121,9 +132,12 @@ func (f *frame) lastID() int64 {
 // cancellation.
 func (f *frame) child(def *asl.StateMachine, prev int64) (*frame, context.CancelFunc) {
 	ctx, cancel := context.WithCancel(f.ctx)
-	vars := make(map[string]any, len(f.vars))
-	for k, v := range f.vars {
-		vars[k] = v
+	var vars map[string]any // nil while nothing is in scope (see frame.vars)
+	if len(f.vars) > 0 {
+		vars = make(map[string]any, len(f.vars))
+		for k, v := range f.vars {
+			vars[k] = v
+		}
 	}
 	return &frame{ex: f.ex, def: def, ctx: ctx, vars: vars, prev: prev, silent: f.silent}, cancel
 }
@@ -144,7 +158,7 @@ func (f *frame) loop(name string, input any, owned bool) {
 	for name != "" {
 		st, ok := f.def.States[name]
 		if !ok {
-			f.onDone(nil, &asl.Error{Name: asl.ErrRuntime, Cause: fmt.Sprintf("state '%s' does not exist", name)})
+			f.done(nil, &asl.Error{Name: asl.ErrRuntime, Cause: fmt.Sprintf("state '%s' does not exist", name)})
 			return
 		}
 		r := &stateRun{f: f, st: st, raw: input, rawText: f.text}
@@ -414,7 +428,7 @@ func (r *stateRun) execute(owned bool) (string, any) {
 		if err != nil {
 			return r.fail(r.evalErr(err))
 		}
-		r.f.onDone(nil, &asl.Error{Name: name, Cause: cause})
+		r.f.done(nil, &asl.Error{Name: name, Cause: cause})
 		return "", nil
 	case asl.TypeTask:
 		return r.runTask(env, owned)
@@ -484,12 +498,15 @@ func (r *stateRun) exit(out any, vars map[string]any, next string, caught bool) 
 	if _, ok := r.f.ex.recordEntry(r.f, en, true, next, true); !ok {
 		return "", nil
 	}
+	if len(vars) > 0 && r.f.vars == nil {
+		r.f.vars = make(map[string]any, len(vars))
+	}
 	for k, v := range vars {
 		r.f.vars[k] = v
 	}
 	r.f.text = text
 	if next == "" {
-		r.f.onDone(out, nil)
+		r.f.done(out, nil)
 		return "", nil
 	}
 	return next, out
@@ -572,7 +589,7 @@ func (r *stateRun) dataLimit() *asl.Error {
 }
 
 func (r *stateRun) failFrame(e *asl.Error) (string, any) {
-	r.f.onDone(nil, e)
+	r.f.done(nil, e)
 	return "", nil
 }
 
