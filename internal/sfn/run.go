@@ -34,7 +34,7 @@ type frame struct {
 	// already. At first it is the execution input as the caller wrote it,
 	// which AWS shows in that form, not re-encoded. Whoever takes it
 	// clears it.
-	text   string
+	text string
 	// onDone hears the frame's end (see done); nil for the root frame.
 	onDone func(out any, err *asl.Error)
 	// taskTimer times out the frame's task attempts (a frame runs one
@@ -442,6 +442,12 @@ func (r *stateRun) execute(owned bool) (string, any) {
 // succeed completes the state with its result: ResultSelector, ResultPath,
 // OutputPath and Assign, then the exit event and the transition.
 func (r *stateRun) succeed(result any, env *asl.Env) (string, any) {
+	return r.succeedText(result, "", env)
+}
+
+// succeedText is succeed with result's JSON text when known ("" if not):
+// an output that is the result itself is then not encoded again.
+func (r *stateRun) succeedText(result any, resultText string, env *asl.Env) (string, any) {
 	st := r.st
 	out, err := st.EffectiveOutput(r.raw, result, env)
 	if err != nil {
@@ -464,16 +470,25 @@ func (r *stateRun) succeed(result any, env *asl.Env) (string, any) {
 	if st.End {
 		next = ""
 	}
+	if resultText != "" && sameValue(out, result) {
+		return r.exitText(out, vars, next, false, resultText)
+	}
 	return r.exit(out, vars, next, false)
 }
 
 // exit records the exit event, applies assignments and moves on to next
 // ("" ends the frame with out).
 func (r *stateRun) exit(out any, vars map[string]any, next string, caught bool) (string, any) {
-	var text string
-	if !caught && r.rawText != "" && passesInputThrough(r.st) {
+	return r.exitText(out, vars, next, caught, "")
+}
+
+// exitText is exit with out's JSON text when known ("" if not).
+func (r *stateRun) exitText(out any, vars map[string]any, next string, caught bool, text string) (string, any) {
+	switch {
+	case text != "":
+	case !caught && r.rawText != "" && passesInputThrough(r.st):
 		text = r.rawText // out is the raw input itself
-	} else {
+	default:
 		text = marshalValue(out)
 	}
 	if len(text) > asl.MaxPayloadBytes {
@@ -956,14 +971,19 @@ func (r *stateRun) taskDone(t *task, out []byte, err error) (string, any) {
 	}
 	var result any
 	// One copy of the output serves the decoded value (whose strings share
-	// it) and the history event.
+	// it) and the history event. resultText is result's JSON text when
+	// known without encoding it: the output itself when compact.
 	outStr := string(out)
+	var resultText string
 	if len(strings.TrimSpace(outStr)) > 0 {
-		v, derr := asl.DecodeJSONString(outStr)
+		v, compact, derr := asl.DecodeCompactJSON(outStr)
 		if derr != nil {
 			return r.fail(&asl.Error{Name: asl.ErrRuntime, Cause: asl.StateCausePrefix(r.st.Name, r.entered) + "The task returned invalid JSON: " + derr.Error()})
 		}
 		result = v
+		if compact {
+			resultText = outStr
+		}
 	}
 	if len(out) > asl.MaxPayloadBytes {
 		return r.fail(r.dataLimit())
@@ -974,7 +994,7 @@ func (r *stateRun) taskDone(t *task, out []byte, err error) (string, any) {
 			return "", nil
 		}
 	case taskActivity:
-		if !r.rec(Event{Type: "ActivitySucceeded", ActivitySucceededEventDetails: &OutputDetails{Output: strp(marshalValue(result)), OutputDetails: notTruncated}}) {
+		if !r.rec(Event{Type: "ActivitySucceeded", ActivitySucceededEventDetails: &OutputDetails{Output: strp(jsonText(result, resultText)), OutputDetails: notTruncated}}) {
 			return "", nil
 		}
 	case taskLambdaInvoke:
@@ -983,17 +1003,39 @@ func (r *stateRun) taskDone(t *task, out []byte, err error) (string, any) {
 			// The mock's Return is the integration's whole result
 			// (StatusCode, Payload, ...), not the function's.
 		case r.async:
-			result = lambdaInvokeResult("", 202)
+			result, resultText = lambdaInvokeResult("", 202), ""
 		case !t.callback:
-			result = lambdaInvokeResult(result, 200)
+			result, resultText = lambdaInvokeResult(result, 200), ""
 		}
 		fallthrough
 	default:
-		if !r.rec(Event{Type: "TaskSucceeded", TaskSucceededEventDetails: &TaskOutputDetails{Resource: t.resourceName, ResourceType: t.resourceType, Output: strp(marshalValue(result)), OutputDetails: notTruncated}}) {
+		if !r.rec(Event{Type: "TaskSucceeded", TaskSucceededEventDetails: &TaskOutputDetails{Resource: t.resourceName, ResourceType: t.resourceType, Output: strp(jsonText(result, resultText)), OutputDetails: notTruncated}}) {
 			return "", nil
 		}
 	}
-	return r.succeed(result, r.env())
+	return r.succeedText(result, resultText, r.env())
+}
+
+// jsonText returns text, v's JSON text when known, or else encodes v.
+func jsonText(v any, text string) string {
+	if text != "" {
+		return text
+	}
+	return marshalValue(v)
+}
+
+// sameValue reports whether a and b are the same JSON value to look at
+// them cheaply: equal scalars or the same object. Arrays and Go maps are
+// never the same (they do not compare).
+func sameValue(a, b any) bool {
+	switch x := a.(type) {
+	case *jsonvalue.Object:
+		y, ok := b.(*jsonvalue.Object)
+		return ok && x == y
+	case nil, string, json.Number, bool:
+		return a == b // a is comparable: b is then compared, not panicking, whatever its type
+	}
+	return false
 }
 
 // lambdaInvokeResult wraps a function's result the way the optimised
