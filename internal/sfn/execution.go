@@ -52,12 +52,7 @@ type execution struct {
 	// stored > 0: the execution ended before the engine opened its data
 	// file, and its history (that many events) stays there; events is nil.
 	stored int64
-	timers map[*execTimer]struct{}
-	// closeTimers are timers armed until the execution closes, never
-	// cancelled one by one: its timeout and its frames' task timers. They
-	// need no execTimer nor a place in timers (a map), which cost five
-	// allocations per execution.
-	closeTimers []Timer
+	timers *execTimers // nil until the first timer, and once closed
 }
 
 // maxEventsHint caps the history capacity preallocated for a new execution.
@@ -66,6 +61,29 @@ const maxEventsHint = 64
 // execTimer is a pending clock timer owned by an execution, stopped when the
 // execution closes.
 type execTimer struct{ t Timer }
+
+// execTimers are a running execution's timers, stopped when it closes: in
+// one allocation, and one word of the execution, which a finished
+// execution keeps.
+type execTimers struct {
+	// pending are after's timers, which can be cancelled one by one.
+	pending map[*execTimer]struct{}
+	// closing are armed until the execution closes: its timeout and its
+	// frames' task timers. They need no execTimer nor a place in pending
+	// (a map), which cost five allocations per execution.
+	closing []Timer
+	buf     [2]Timer // closing's first: the timeout and the root frame's task timer
+}
+
+// timerSet returns ex.timers, made if need be; ex.mu is held and the
+// execution runs.
+func (ex *execution) timerSet() *execTimers {
+	if ex.timers == nil {
+		ex.timers = &execTimers{}
+		ex.timers.closing = ex.timers.buf[:0]
+	}
+	return ex.timers
+}
 
 func (e *Engine) newExecution(sm *stateMachine, name, input string, val any) *execution {
 	now := e.cfg.Clock.Now()
@@ -165,10 +183,8 @@ func (ex *execution) timedOut() {
 // addCloseTimer registers t, to be stopped when the execution closes;
 // ex.mu is held and the execution runs.
 func (ex *execution) addCloseTimer(t Timer) {
-	if ex.closeTimers == nil {
-		ex.closeTimers = make([]Timer, 0, 2) // the timeout and the root frame's task timer
-	}
-	ex.closeTimers = append(ex.closeTimers, t)
+	ts := ex.timerSet()
+	ts.closing = append(ts.closing, t)
 }
 
 // rootFrame returns the frame of the execution's top-level states. Its
@@ -225,8 +241,11 @@ func (ex *execution) after(d time.Duration, f func()) *execTimer {
 	// The timer is created outside ex.mu: a fake clock may fire at once.
 	t := ex.e.cfg.Clock.AfterFunc(d, func() {
 		ex.mu.Lock()
-		_, pending := ex.timers[et]
-		delete(ex.timers, et)
+		var pending bool
+		if ex.timers != nil {
+			_, pending = ex.timers.pending[et]
+			delete(ex.timers.pending, et)
+		}
 		running := ex.status == StatusRunning
 		ex.mu.Unlock()
 		if !pending || !running {
@@ -246,16 +265,19 @@ func (ex *execution) after(d time.Duration, f func()) *execTimer {
 // addTimer registers et, to be stopped when the execution closes; ex.mu
 // is held and the execution runs.
 func (ex *execution) addTimer(et *execTimer) {
-	if ex.timers == nil {
-		ex.timers = map[*execTimer]struct{}{}
+	ts := ex.timerSet()
+	if ts.pending == nil {
+		ts.pending = map[*execTimer]struct{}{}
 	}
-	ex.timers[et] = struct{}{}
+	ts.pending[et] = struct{}{}
 }
 
 // cancelTimer stops a timer created by after.
 func (ex *execution) cancelTimer(et *execTimer) {
 	ex.mu.Lock()
-	delete(ex.timers, et)
+	if ex.timers != nil {
+		delete(ex.timers.pending, et)
+	}
 	t := et.t
 	ex.mu.Unlock()
 	if t != nil {
@@ -360,8 +382,8 @@ func (ex *execution) close(status string, evType EventType, output, errName, cau
 		ex.sm.eventsHint.Store(n)
 	}
 	ex.status, ex.stop, ex.output, ex.errName, ex.cause = status, now, output, errName, cause
-	timers, closeTimers := ex.timers, ex.closeTimers
-	ex.timers, ex.closeTimers = nil, nil
+	timers := ex.timers
+	ex.timers = nil
 	j := ex.e.journal
 	if j != nil {
 		j.Event(ex.seq, id, eventRecord{en: en, id: id})
@@ -373,13 +395,15 @@ func (ex *execution) close(status string, evType EventType, output, errName, cau
 			ex.e.cfg.Logger.Error("journal: commit failed", "executionArn", ex.arn, "err", err)
 		}
 	}
-	for et := range timers {
-		if et.t != nil {
-			et.t.Stop()
+	if timers != nil {
+		for et := range timers.pending {
+			if et.t != nil {
+				et.t.Stop()
+			}
 		}
-	}
-	for _, t := range closeTimers {
-		t.Stop()
+		for _, t := range timers.closing {
+			t.Stop()
+		}
 	}
 	ex.cancel()
 	if ex.e.cfg.Logger.Enabled(context.Background(), slog.LevelDebug) {
