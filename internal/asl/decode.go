@@ -19,11 +19,30 @@ func DecodeJSONString(s string) (any, error) {
 	return slowDecodeJSON([]byte(s), true)
 }
 
+// DecodeCompactJSON is DecodeJSONString, also reporting whether s is
+// compact: no whitespace outside strings, no escapes nor invalid UTF-8 in
+// strings, no repeated keys. Compact text is exactly what the engine's
+// encoder writes for the value, so a caller that has it need not encode
+// the value again.
+func DecodeCompactJSON(s string) (v any, compact bool, err error) {
+	d := fastDecoder{s: s, ordered: true}
+	if v, ok := d.decode(); ok {
+		return v, !d.altered, nil
+	}
+	v, err = slowDecodeJSON([]byte(s), true)
+	return v, false, err
+}
+
 // fastDecode decodes JSON text as encoding/json with UseNumber would, without
 // reflection; it gives up (ok false) on any error or very deep nesting, and
 // the caller then runs encoding/json for the value or its exact error.
 func fastDecode(s string, ordered bool) (any, bool) {
 	d := fastDecoder{s: s, ordered: ordered}
+	return d.decode()
+}
+
+// decode decodes the whole text (see fastDecode).
+func (d *fastDecoder) decode() (any, bool) {
 	v, ok := d.value(0)
 	if !ok {
 		return nil, false
@@ -44,6 +63,9 @@ type fastDecoder struct {
 	// ordered makes objects *jsonvalue.Object (state data); else they are
 	// map[string]any (definitions, which the parser walks as maps).
 	ordered bool
+	// altered is set when the text is not compact (see DecodeCompactJSON):
+	// it has whitespace, an escape or invalid UTF-8, or a repeated key.
+	altered bool
 }
 
 func (d *fastDecoder) skipSpace() {
@@ -51,6 +73,7 @@ func (d *fastDecoder) skipSpace() {
 		switch d.s[d.i] {
 		case ' ', '\t', '\n', '\r':
 			d.i++
+			d.altered = true
 		default:
 			return
 		}
@@ -179,6 +202,7 @@ var oneCharEscape = [256]byte{'"': '"', '\\': '\\', '/': '/', 'b': '\b', 'f': '\
 // strSlow decodes a string with escapes or invalid UTF-8 the way
 // encoding/json does (invalid bytes and lone surrogates become U+FFFD).
 func (d *fastDecoder) strSlow(start int) (string, bool) {
+	d.altered = true
 	s := d.s
 	b := make([]byte, 0, 32)
 	i := start
@@ -294,7 +318,9 @@ func (d *fastDecoder) object(depth int) (any, bool) {
 			return nil, false
 		}
 		if d.ordered {
-			o.Set(k, v)
+			if o.Put(k, v) {
+				d.altered = true
+			}
 		} else {
 			m[k] = v
 		}

@@ -89,3 +89,43 @@ func FuzzDecodeJSON(f *testing.F) {
 		require.NoError(t, json.NewEncoder(&buf).Encode(got))
 	})
 }
+
+// DecodeCompactJSON decodes as DecodeJSONString does, and tells compact
+// text (what the engine's encoder writes) from any other.
+func TestDecodeCompactJSON(t *testing.T) {
+	cases := []struct {
+		text    string
+		compact bool
+	}{
+		{`{"a":1,"b":[true,false,null],"c":{"d":"e"}}`, true},
+		{`{}`, true},
+		{`[]`, true},
+		{`"é😀"`, true},
+		{`-0.5e+10`, true},
+		{`{"a":"x y"}`, true},
+		{` 1`, false},
+		{`1 `, false},
+		{`[1, 2]`, false},
+		{`{"a": 1}`, false},
+		{"{\"a\":1\n}", false},
+		{`"a\/b"`, false},
+		{`"\u00e9"`, false},
+		{"\"\xff\"", false},
+		{`{"a":1,"a":2}`, false},
+		{`{"a":{"b":1,"b":1}}`, false},
+		{strings.Repeat("[", 600) + strings.Repeat("]", 600), false}, // encoding/json's
+	}
+	for _, c := range cases {
+		t.Run(c.text, func(t *testing.T) {
+			want, wantErr := DecodeJSONString(c.text)
+			require.NoError(t, wantErr)
+			got, compact, err := DecodeCompactJSON(c.text)
+			require.NoError(t, err)
+			assert.Equal(t, want, got)
+			assert.Equal(t, c.compact, compact)
+		})
+	}
+	_, compact, err := DecodeCompactJSON(`{"a":}`)
+	require.Error(t, err)
+	assert.False(t, compact)
+}

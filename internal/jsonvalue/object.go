@@ -109,10 +109,14 @@ func (o *Object) Has(k string) bool { return o.find(k) >= 0 }
 // Set sets k to v: a new key goes last, an existing one keeps its place
 // (as JSON.parse and Java's LinkedHashMap treat a repeated key). Only
 // while the object is being built.
-func (o *Object) Set(k string, v any) {
+func (o *Object) Set(k string, v any) { o.Put(k, v) }
+
+// Put is Set, reporting whether k was a member already (its value
+// replaced): a decoder then knows the text had a repeated key.
+func (o *Object) Put(k string, v any) (replaced bool) {
 	if i := o.find(k); i >= 0 {
 		o.members[i].val = v
-		return
+		return true
 	}
 	o.members = append(o.members, member{k, v})
 	switch {
@@ -124,6 +128,7 @@ func (o *Object) Set(k string, v any) {
 			o.index[o.members[i].key] = i
 		}
 	}
+	return false
 }
 
 // With returns a copy of o with k set to v (o is not modified).

@@ -26,7 +26,8 @@ func parseARN(s, want string) (parsedARN, error) {
 	if !strings.HasPrefix(s, "arn:") {
 		return parsedARN{}, apiErrorf(codeInvalidArn, "Invalid Arn: 'Invalid ARN prefix: %s'", s)
 	}
-	parts := strings.SplitN(s, ":", 8)
+	var buf [arnParts]string
+	parts := splitARN(&buf, s)
 	if len(parts) < 7 || parts[1] == "" {
 		return parsedARN{}, apiErrorf(codeInvalidArn, "Invalid Arn: 'Resource type not valid in this context: %s'", s)
 	}
@@ -50,6 +51,27 @@ func parseARN(s, want string) (parsedARN, error) {
 		return parsedARN{}, apiErrorf(codeInvalidArn, "Invalid Arn: 'Invalid ARN: %s'", s)
 	}
 	return p, nil
+}
+
+// arnParts is the most parts parseARN splits an ARN into: an execution
+// ARN's; the last keeps any further colon.
+const arnParts = 8
+
+// splitARN is strings.SplitN(s, ":", arnParts) into buf: every API call
+// naming an execution or a state machine parses its ARN, and the slice
+// SplitN allocates was one of StartExecution's allocations.
+func splitARN(buf *[arnParts]string, s string) []string {
+	n := 0
+	for n < arnParts-1 {
+		i := strings.IndexByte(s, ':')
+		if i < 0 {
+			break
+		}
+		buf[n], s = s[:i], s[i+1:]
+		n++
+	}
+	buf[n] = s
+	return buf[:n+1]
 }
 
 // stateMachineARN builds arn:<partition>:states:<region>:<account>:stateMachine:<name>.

@@ -1,6 +1,7 @@
 package sfn
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -95,6 +96,28 @@ func FuzzValidName(f *testing.F) {
 	f.Fuzz(func(t *testing.T, s string) {
 		if err := validName(s); err == nil && (len(s) == 0 || strings.ContainsAny(s, " /:*<>")) {
 			t.Fatalf("accepted invalid name %q", s)
+		}
+	})
+}
+
+// splitARN is strings.SplitN(s, ":", 8).
+func TestSplitARN(t *testing.T) {
+	for _, s := range []string{
+		"", ":", "arn", "arn:", "::::::::::", "arn:aws:states:us-east-1:123:stateMachine:m",
+		"arn:aws:states:us-east-1:123:execution:m:e", "arn:aws:states:us-east-1:123:execution:m:e:x:y",
+		"arn:aws:states:r:a:stateMachine:m:1", "a:b:c:d:e:f:g:", "a:b:c:d:e:f:g:h:",
+	} {
+		var buf [arnParts]string
+		assert.Equal(t, strings.SplitN(s, ":", arnParts), splitARN(&buf, s), s)
+	}
+}
+
+func FuzzSplitARN(f *testing.F) {
+	f.Add("arn:aws:states:us-east-1:123:execution:m:e")
+	f.Fuzz(func(t *testing.T, s string) {
+		var buf [arnParts]string
+		if got, want := splitARN(&buf, s), strings.SplitN(s, ":", arnParts); !slices.Equal(got, want) {
+			t.Fatalf("%q: %q, want %q", s, got, want)
 		}
 	})
 }

@@ -52,7 +52,7 @@ type execution struct {
 	// stored > 0: the execution ended before the engine opened its data
 	// file, and its history (that many events) stays there; events is nil.
 	stored int64
-	timers map[*execTimer]struct{}
+	timers *execTimers // nil until the first timer, and once closed
 }
 
 // maxEventsHint caps the history capacity preallocated for a new execution.
@@ -61,6 +61,29 @@ const maxEventsHint = 64
 // execTimer is a pending clock timer owned by an execution, stopped when the
 // execution closes.
 type execTimer struct{ t Timer }
+
+// execTimers are a running execution's timers, stopped when it closes: in
+// one allocation, and one word of the execution, which a finished
+// execution keeps.
+type execTimers struct {
+	// pending are after's timers, which can be cancelled one by one.
+	pending map[*execTimer]struct{}
+	// closing are armed until the execution closes: its timeout and its
+	// frames' task timers. They need no execTimer nor a place in pending
+	// (a map), which cost five allocations per execution.
+	closing []Timer
+	buf     [2]Timer // closing's first: the timeout and the root frame's task timer
+}
+
+// timerSet returns ex.timers, made if need be; ex.mu is held and the
+// execution runs.
+func (ex *execution) timerSet() *execTimers {
+	if ex.timers == nil {
+		ex.timers = &execTimers{}
+		ex.timers.closing = ex.timers.buf[:0]
+	}
+	return ex.timers
+}
 
 func (e *Engine) newExecution(sm *stateMachine, name, input string, val any) *execution {
 	now := e.cfg.Clock.Now()
@@ -81,7 +104,7 @@ func isoTime(t time.Time) string { return t.UTC().Format("2006-01-02T15:04:05.00
 // file the start must be committed before anything of the execution is
 // seen or done (see run).
 func (ex *execution) begin() {
-	ex.recordEntry(nil, entry{typ: "ExecutionStarted", kind: kindExecStarted, name: ex.sm.roleARN, payload: ex.input}, true, "", false)
+	ex.recordEntry(nil, entry{typ: evExecutionStarted, kind: kindExecStarted, name: ex.sm.roleARN, payload: ex.input}, true, "", false)
 }
 
 // run announces the started execution, arms its timeout and runs the first
@@ -132,27 +155,58 @@ func (ex *execution) armTimeout(d time.Duration) {
 	if ex.sm.def.TimeoutSeconds <= 0 {
 		return
 	}
-	ex.after(max(d, 0), func() {
-		ex.close(StatusTimedOut, "ExecutionTimedOut", nil, strp(asl.ErrTimeout), nil, 0)
-	})
+	// The timer is created outside ex.mu: a fake clock may fire at once.
+	t := ex.e.cfg.Clock.AfterFunc(max(d, 0), ex.timedOut)
+	ex.mu.Lock()
+	defer ex.mu.Unlock()
+	if ex.status != StatusRunning {
+		t.Stop()
+		return
+	}
+	ex.addCloseTimer(t)
 }
 
-// rootFrame returns the frame of the execution's top-level states.
-func (ex *execution) rootFrame() *frame {
-	root := &frame{ex: ex, def: ex.sm.def, ctx: ex.ctx, vars: map[string]any{}, text: ex.input}
-	root.onDone = func(out any, err *asl.Error) {
-		text := root.text
-		root.text = ""
-		if err != nil {
-			ex.close(StatusFailed, "ExecutionFailed", nil, nonEmpty(err.Name), nonEmpty(err.Cause), root.lastID())
-			return
-		}
-		if text == "" {
-			text = marshalValue(out)
-		}
-		ex.close(StatusSucceeded, "ExecutionSucceeded", &text, nil, nil, root.lastID())
+// timedOut is the execution timeout's call.
+func (ex *execution) timedOut() {
+	ex.mu.Lock()
+	running := ex.status == StatusRunning
+	ex.mu.Unlock()
+	if !running {
+		return
 	}
-	return root
+	ex.e.work()
+	defer ex.e.workDone()
+	defer ex.recoverPanic()
+	ex.close(StatusTimedOut, "ExecutionTimedOut", nil, strp(asl.ErrTimeout), nil, 0)
+}
+
+// addCloseTimer registers t, to be stopped when the execution closes;
+// ex.mu is held and the execution runs.
+func (ex *execution) addCloseTimer(t Timer) {
+	ts := ex.timerSet()
+	ts.closing = append(ts.closing, t)
+}
+
+// rootFrame returns the frame of the execution's top-level states. Its
+// onDone is nil: frame.done ends the execution (see rootDone).
+func (ex *execution) rootFrame() *frame {
+	// vars stays nil until a state assigns one: most machines never do.
+	return &frame{ex: ex, def: ex.sm.def, ctx: ex.ctx, text: ex.input}
+}
+
+// rootDone ends the execution when its root frame ends: a method, not an
+// onDone closure, which cost an allocation per execution.
+func (ex *execution) rootDone(root *frame, out any, err *asl.Error) {
+	text := root.text
+	root.text = ""
+	if err != nil {
+		ex.close(StatusFailed, "ExecutionFailed", nil, nonEmpty(err.Name), nonEmpty(err.Cause), root.lastID())
+		return
+	}
+	if text == "" {
+		text = marshalValue(out)
+	}
+	ex.close(StatusSucceeded, "ExecutionSucceeded", &text, nil, nil, root.lastID())
 }
 
 // recoverPanic turns a panic in the interpreter into a failed execution
@@ -187,8 +241,11 @@ func (ex *execution) after(d time.Duration, f func()) *execTimer {
 	// The timer is created outside ex.mu: a fake clock may fire at once.
 	t := ex.e.cfg.Clock.AfterFunc(d, func() {
 		ex.mu.Lock()
-		_, pending := ex.timers[et]
-		delete(ex.timers, et)
+		var pending bool
+		if ex.timers != nil {
+			_, pending = ex.timers.pending[et]
+			delete(ex.timers.pending, et)
+		}
 		running := ex.status == StatusRunning
 		ex.mu.Unlock()
 		if !pending || !running {
@@ -208,16 +265,19 @@ func (ex *execution) after(d time.Duration, f func()) *execTimer {
 // addTimer registers et, to be stopped when the execution closes; ex.mu
 // is held and the execution runs.
 func (ex *execution) addTimer(et *execTimer) {
-	if ex.timers == nil {
-		ex.timers = map[*execTimer]struct{}{}
+	ts := ex.timerSet()
+	if ts.pending == nil {
+		ts.pending = map[*execTimer]struct{}{}
 	}
-	ex.timers[et] = struct{}{}
+	ts.pending[et] = struct{}{}
 }
 
 // cancelTimer stops a timer created by after.
 func (ex *execution) cancelTimer(et *execTimer) {
 	ex.mu.Lock()
-	delete(ex.timers, et)
+	if ex.timers != nil {
+		delete(ex.timers.pending, et)
+	}
 	t := et.t
 	ex.mu.Unlock()
 	if t != nil {
@@ -229,13 +289,13 @@ func (ex *execution) cancelTimer(et *execTimer) {
 // execution-level events) and returns its id; false when the execution (or
 // the frame) no longer runs. At the history cap it fails the execution.
 func (ex *execution) record(f *frame, ev Event) (int64, bool) {
-	return ex.recordEntry(f, entry{typ: ev.Type, kind: kindFull, full: &ev}, true, "", false)
+	return ex.recordEntry(f, entry{kind: kindFull, full: &ev}, true, "", false)
 }
 
 // recordSide records an event that does not move the frame's
 // previousEventId chain on (AWS numbers MapStateSucceeded, for one, so).
 func (ex *execution) recordSide(f *frame, ev Event) (int64, bool) {
-	return ex.recordEntry(f, entry{typ: ev.Type, kind: kindFull, full: &ev}, false, "", false)
+	return ex.recordEntry(f, entry{kind: kindFull, full: &ev}, false, "", false)
 }
 
 // recordEntry records en (its ts and prev are set here); advance moves
@@ -296,10 +356,11 @@ func (ex *execution) close(status string, evType EventType, output, errName, cau
 		return false
 	}
 	id := int64(len(ex.events)) + 1
-	en := entry{ts: now.UnixNano(), prev: prev, typ: evType}
+	en := entry{ts: now.UnixNano(), prev: prev}
 	switch status {
 	case StatusSucceeded:
-		en.kind = kindExecSucceededNil
+		// evType is ExecutionSucceeded.
+		en.typ, en.kind = evExecutionSucceeded, kindExecSucceededNil
 		if output != nil {
 			en.kind, en.payload = kindExecSucceeded, *output
 		}
@@ -334,9 +395,14 @@ func (ex *execution) close(status string, evType EventType, output, errName, cau
 			ex.e.cfg.Logger.Error("journal: commit failed", "executionArn", ex.arn, "err", err)
 		}
 	}
-	for et := range timers {
-		if et.t != nil {
-			et.t.Stop()
+	if timers != nil {
+		for et := range timers.pending {
+			if et.t != nil {
+				et.t.Stop()
+			}
+		}
+		for _, t := range timers.closing {
+			t.Stop()
 		}
 	}
 	ex.cancel()

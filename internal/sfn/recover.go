@@ -386,6 +386,7 @@ func (ex *execution) resumeTop(rc *recovery) error {
 	events := ex.history()
 	ex.mu.Unlock()
 
+	root.vars = map[string]any{} // findTopStop restores the assignments into it
 	at, err := findTopStop(events, ex.sm.def, root.vars)
 	if err != nil {
 		return err
@@ -461,7 +462,7 @@ func (f *frame) resumeAfterExit(ev Event, cur *asl.State, nextOf map[int64]strin
 		f.text = *o
 	}
 	if next == "" {
-		f.onDone(out, nil)
+		f.done(out, nil)
 		return nil
 	}
 	f.run(next, out)

@@ -23,7 +23,7 @@ type frame struct {
 	ex   *execution
 	def  *asl.StateMachine
 	ctx  context.Context // cancelled when the frame is aborted or the execution closes
-	vars map[string]any  // variables in scope; a frame owns its map
+	vars map[string]any  // variables in scope; a frame owns its map, nil until the first assignment (the root's)
 	prev int64           // id of this frame's last event; guarded by ex.mu
 	// silent frames record no events: the child executions of a distributed
 	// Map, whose histories AWS keeps apart from the parent's.
@@ -34,7 +34,8 @@ type frame struct {
 	// already. At first it is the execution input as the caller wrote it,
 	// which AWS shows in that form, not re-encoded. Whoever takes it
 	// clears it.
-	text   string
+	text string
+	// onDone hears the frame's end (see done); nil for the root frame.
 	onDone func(out any, err *asl.Error)
 	// taskTimer times out the frame's task attempts (a frame runs one
 	// state at a time): one clock timer per frame, reset for each attempt,
@@ -71,7 +72,7 @@ func (f *frame) armTaskTimeout(tr *taskRun, d time.Duration) {
 	}
 	f.taskTimer = t
 	// Registered once, so that closing the execution stops it.
-	ex.addTimer(&execTimer{t: t})
+	ex.addCloseTimer(t)
 }
 
 // disarmTaskTimeout stops the timer set for tr, if it still is.
@@ -110,6 +111,16 @@ func (f *frame) taskTimedOut() {
 	f.run(tr.settle(func() (string, any) { return tr.r.taskTimedOut(tr.t, asl.ErrTimeout) }))
 }
 
+// done reports the frame's end to onDone, or for the root frame to its
+// execution.
+func (f *frame) done(out any, err *asl.Error) {
+	if f.onDone == nil {
+		f.ex.rootDone(f, out, err)
+		return
+	}
+	f.onDone(out, err)
+}
+
 func (f *frame) lastID() int64 {
 	f.ex.mu.Lock()
 	defer f.ex.mu.Unlock()
@@ -121,9 +132,12 @@ func (f *frame) lastID() int64 {
 // cancellation.
 func (f *frame) child(def *asl.StateMachine, prev int64) (*frame, context.CancelFunc) {
 	ctx, cancel := context.WithCancel(f.ctx)
-	vars := make(map[string]any, len(f.vars))
-	for k, v := range f.vars {
-		vars[k] = v
+	var vars map[string]any // nil while nothing is in scope (see frame.vars)
+	if len(f.vars) > 0 {
+		vars = make(map[string]any, len(f.vars))
+		for k, v := range f.vars {
+			vars[k] = v
+		}
 	}
 	return &frame{ex: f.ex, def: def, ctx: ctx, vars: vars, prev: prev, silent: f.silent}, cancel
 }
@@ -144,7 +158,7 @@ func (f *frame) loop(name string, input any, owned bool) {
 	for name != "" {
 		st, ok := f.def.States[name]
 		if !ok {
-			f.onDone(nil, &asl.Error{Name: asl.ErrRuntime, Cause: fmt.Sprintf("state '%s' does not exist", name)})
+			f.done(nil, &asl.Error{Name: asl.ErrRuntime, Cause: fmt.Sprintf("state '%s' does not exist", name)})
 			return
 		}
 		r := &stateRun{f: f, st: st, raw: input, rawText: f.text}
@@ -185,33 +199,51 @@ type stateRun struct {
 // per event, showed in profiles.
 var stateEvents = [...]struct {
 	typ             asl.StateType
-	entered, exited EventType
+	entered, exited eventCode
 }{
-	{asl.TypeTask, "TaskStateEntered", "TaskStateExited"},
-	{asl.TypePass, "PassStateEntered", "PassStateExited"},
-	{asl.TypeChoice, "ChoiceStateEntered", "ChoiceStateExited"},
-	{asl.TypeWait, "WaitStateEntered", "WaitStateExited"},
-	{asl.TypeSucceed, "SucceedStateEntered", "SucceedStateExited"},
-	{asl.TypeFail, "FailStateEntered", "FailStateExited"},
-	{asl.TypeParallel, "ParallelStateEntered", "ParallelStateExited"},
-	{asl.TypeMap, "MapStateEntered", "MapStateExited"},
+	{asl.TypeTask, evTaskStateEntered, evTaskStateExited},
+	{asl.TypePass, evPassStateEntered, evPassStateExited},
+	{asl.TypeChoice, evChoiceStateEntered, evChoiceStateExited},
+	{asl.TypeWait, evWaitStateEntered, evWaitStateExited},
+	{asl.TypeSucceed, evSucceedStateEntered, evSucceedStateExited},
+	{asl.TypeFail, evFailStateEntered, evFailStateExited},
+	{asl.TypeParallel, evParallelStateEntered, evParallelStateExited},
+	{asl.TypeMap, evMapStateEntered, evMapStateExited},
 }
 
 // enteredType is the <Type>StateEntered event type of a state type.
 func enteredType(t asl.StateType) EventType {
 	for i := range stateEvents {
 		if stateEvents[i].typ == t {
-			return stateEvents[i].entered
+			return eventCodeTypes[stateEvents[i].entered]
 		}
 	}
 	return EventType(string(t) + "StateEntered")
+}
+
+// stateEntry returns a state's entered (or exited) entry of the given
+// kind, its type coded from stateEvents (see entry.withType for any other).
+func stateEntry(t asl.StateType, exited bool, en entry) entry {
+	for i := range stateEvents {
+		if stateEvents[i].typ == t {
+			en.typ = stateEvents[i].entered
+			if exited {
+				en.typ = stateEvents[i].exited
+			}
+			return en
+		}
+	}
+	if exited {
+		return en.withType(exitedType(t))
+	}
+	return en.withType(enteredType(t))
 }
 
 // exitedType is the <Type>StateExited event type of a state type.
 func exitedType(t asl.StateType) EventType {
 	for i := range stateEvents {
 		if stateEvents[i].typ == t {
-			return stateEvents[i].exited
+			return eventCodeTypes[stateEvents[i].exited]
 		}
 	}
 	return EventType(string(t) + "StateExited")
@@ -221,7 +253,7 @@ func (r *stateRun) enter() bool {
 	r.enterAt = r.f.ex.e.cfg.Clock.Now()
 	r.rawText = r.inputText()
 	r.enteredPrev = r.f.lastID()
-	id, ok := r.f.ex.recordEntry(r.f, entry{ts: r.enterAt.UnixNano(), typ: enteredType(r.st.Type), kind: kindEntered, name: r.st.Name, payload: r.rawText}, true, "", false)
+	id, ok := r.f.ex.recordEntry(r.f, stateEntry(r.st.Type, false, entry{ts: r.enterAt.UnixNano(), kind: kindEntered, name: r.st.Name, payload: r.rawText}), true, "", false)
 	r.entered = id
 	return ok
 }
@@ -396,7 +428,7 @@ func (r *stateRun) execute(owned bool) (string, any) {
 		if err != nil {
 			return r.fail(r.evalErr(err))
 		}
-		r.f.onDone(nil, &asl.Error{Name: name, Cause: cause})
+		r.f.done(nil, &asl.Error{Name: name, Cause: cause})
 		return "", nil
 	case asl.TypeTask:
 		return r.runTask(env, owned)
@@ -410,6 +442,12 @@ func (r *stateRun) execute(owned bool) (string, any) {
 // succeed completes the state with its result: ResultSelector, ResultPath,
 // OutputPath and Assign, then the exit event and the transition.
 func (r *stateRun) succeed(result any, env *asl.Env) (string, any) {
+	return r.succeedText(result, "", env)
+}
+
+// succeedText is succeed with result's JSON text when known ("" if not):
+// an output that is the result itself is then not encoded again.
+func (r *stateRun) succeedText(result any, resultText string, env *asl.Env) (string, any) {
 	st := r.st
 	out, err := st.EffectiveOutput(r.raw, result, env)
 	if err != nil {
@@ -432,16 +470,25 @@ func (r *stateRun) succeed(result any, env *asl.Env) (string, any) {
 	if st.End {
 		next = ""
 	}
+	if resultText != "" && sameValue(out, result) {
+		return r.exitText(out, vars, next, false, resultText)
+	}
 	return r.exit(out, vars, next, false)
 }
 
 // exit records the exit event, applies assignments and moves on to next
 // ("" ends the frame with out).
 func (r *stateRun) exit(out any, vars map[string]any, next string, caught bool) (string, any) {
-	var text string
-	if !caught && r.rawText != "" && passesInputThrough(r.st) {
+	return r.exitText(out, vars, next, caught, "")
+}
+
+// exitText is exit with out's JSON text when known ("" if not).
+func (r *stateRun) exitText(out any, vars map[string]any, next string, caught bool, text string) (string, any) {
+	switch {
+	case text != "":
+	case !caught && r.rawText != "" && passesInputThrough(r.st):
 		text = r.rawText // out is the raw input itself
-	} else {
+	default:
 		text = marshalValue(out)
 	}
 	if len(text) > asl.MaxPayloadBytes {
@@ -451,7 +498,7 @@ func (r *stateRun) exit(out any, vars map[string]any, next string, caught bool) 
 		}
 		return r.fail(r.dataLimit())
 	}
-	en := entry{typ: exitedType(r.st.Type), kind: kindExited, name: r.st.Name, payload: text}
+	var en entry
 	if len(vars) > 0 {
 		d := &StateExitedDetails{Name: r.st.Name, Output: strp(text), OutputDetails: notTruncated}
 		d.AssignedVariables = make(map[string]string, len(vars))
@@ -459,17 +506,22 @@ func (r *stateRun) exit(out any, vars map[string]any, next string, caught bool) 
 			d.AssignedVariables[k] = marshalValue(v)
 		}
 		d.AssignedVariablesDetails = notTruncated
-		en.kind, en.full = kindFull, &Event{Type: en.typ, StateExitedEventDetails: d}
+		en.kind, en.full = kindFull, &Event{Type: exitedType(r.st.Type), StateExitedEventDetails: d}
+	} else {
+		en = stateEntry(r.st.Type, true, entry{kind: kindExited, name: r.st.Name, payload: text})
 	}
 	if _, ok := r.f.ex.recordEntry(r.f, en, true, next, true); !ok {
 		return "", nil
+	}
+	if len(vars) > 0 && r.f.vars == nil {
+		r.f.vars = make(map[string]any, len(vars))
 	}
 	for k, v := range vars {
 		r.f.vars[k] = v
 	}
 	r.f.text = text
 	if next == "" {
-		r.f.onDone(out, nil)
+		r.f.done(out, nil)
 		return "", nil
 	}
 	return next, out
@@ -552,7 +604,7 @@ func (r *stateRun) dataLimit() *asl.Error {
 }
 
 func (r *stateRun) failFrame(e *asl.Error) (string, any) {
-	r.f.onDone(nil, e)
+	r.f.done(nil, e)
 	return "", nil
 }
 
@@ -658,8 +710,8 @@ func (r *stateRun) runMocked(t *task, in any, timeout, heartbeat int64, resp moc
 // recLambdaScheduled records LambdaFunctionScheduled and
 // LambdaFunctionStarted; false when the execution has ended meanwhile.
 func (r *stateRun) recLambdaScheduled(t *task, payload string, timeout int64) bool {
-	return r.recEntry(entry{typ: "LambdaFunctionScheduled", kind: kindLambdaSched, name: t.resource, payload: payload, timeoutSeconds: timeout}) &&
-		r.recEntry(entry{typ: "LambdaFunctionStarted", kind: kindPlain})
+	return r.recEntry(lambdaScheduledEntry(t.resource, payload, timeout)) &&
+		r.recEntry(entry{typ: evLambdaFunctionStarted, kind: kindPlain})
 }
 
 // taskInput evaluates what the attempt needs before anything is recorded:
@@ -919,25 +971,30 @@ func (r *stateRun) taskDone(t *task, out []byte, err error) (string, any) {
 	}
 	var result any
 	// One copy of the output serves the decoded value (whose strings share
-	// it) and the history event.
+	// it) and the history event. resultText is result's JSON text when
+	// known without encoding it: the output itself when compact.
 	outStr := string(out)
+	var resultText string
 	if len(strings.TrimSpace(outStr)) > 0 {
-		v, derr := asl.DecodeJSONString(outStr)
+		v, compact, derr := asl.DecodeCompactJSON(outStr)
 		if derr != nil {
 			return r.fail(&asl.Error{Name: asl.ErrRuntime, Cause: asl.StateCausePrefix(r.st.Name, r.entered) + "The task returned invalid JSON: " + derr.Error()})
 		}
 		result = v
+		if compact {
+			resultText = outStr
+		}
 	}
 	if len(out) > asl.MaxPayloadBytes {
 		return r.fail(r.dataLimit())
 	}
 	switch t.kind {
 	case taskLambda:
-		if !r.recEntry(entry{typ: "LambdaFunctionSucceeded", kind: kindLambdaOK, payload: outStr}) {
+		if !r.recEntry(entry{typ: evLambdaFunctionSucceeded, kind: kindLambdaOK, payload: outStr}) {
 			return "", nil
 		}
 	case taskActivity:
-		if !r.rec(Event{Type: "ActivitySucceeded", ActivitySucceededEventDetails: &OutputDetails{Output: strp(marshalValue(result)), OutputDetails: notTruncated}}) {
+		if !r.rec(Event{Type: "ActivitySucceeded", ActivitySucceededEventDetails: &OutputDetails{Output: strp(jsonText(result, resultText)), OutputDetails: notTruncated}}) {
 			return "", nil
 		}
 	case taskLambdaInvoke:
@@ -946,17 +1003,39 @@ func (r *stateRun) taskDone(t *task, out []byte, err error) (string, any) {
 			// The mock's Return is the integration's whole result
 			// (StatusCode, Payload, ...), not the function's.
 		case r.async:
-			result = lambdaInvokeResult("", 202)
+			result, resultText = lambdaInvokeResult("", 202), ""
 		case !t.callback:
-			result = lambdaInvokeResult(result, 200)
+			result, resultText = lambdaInvokeResult(result, 200), ""
 		}
 		fallthrough
 	default:
-		if !r.rec(Event{Type: "TaskSucceeded", TaskSucceededEventDetails: &TaskOutputDetails{Resource: t.resourceName, ResourceType: t.resourceType, Output: strp(marshalValue(result)), OutputDetails: notTruncated}}) {
+		if !r.rec(Event{Type: "TaskSucceeded", TaskSucceededEventDetails: &TaskOutputDetails{Resource: t.resourceName, ResourceType: t.resourceType, Output: strp(jsonText(result, resultText)), OutputDetails: notTruncated}}) {
 			return "", nil
 		}
 	}
-	return r.succeed(result, r.env())
+	return r.succeedText(result, resultText, r.env())
+}
+
+// jsonText returns text, v's JSON text when known, or else encodes v.
+func jsonText(v any, text string) string {
+	if text != "" {
+		return text
+	}
+	return marshalValue(v)
+}
+
+// sameValue reports whether a and b are the same JSON value to look at
+// them cheaply: equal scalars or the same object. Arrays and Go maps are
+// never the same (they do not compare).
+func sameValue(a, b any) bool {
+	switch x := a.(type) {
+	case *jsonvalue.Object:
+		y, ok := b.(*jsonvalue.Object)
+		return ok && x == y
+	case nil, string, json.Number, bool:
+		return a == b // a is comparable: b is then compared, not panicking, whatever its type
+	}
+	return false
 }
 
 // lambdaInvokeResult wraps a function's result the way the optimised
