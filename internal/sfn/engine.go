@@ -92,10 +92,8 @@ type Engine struct {
 	activities map[string]*activity // by ARN; see activity.go
 
 	// slots bounds function invocations (Config.TaskConcurrency); nil:
-	// no bound. started numbers executions as they start or are
-	// recovered, the order slots serves them in.
-	slots   *taskSlots
-	started atomic.Uint64
+	// no bound.
+	slots *taskSlots
 }
 
 // lockedSource makes a rand.Source safe for concurrent use.

@@ -34,9 +34,6 @@ type execution struct {
 	arnValue, nameValue any
 	// seq numbers the execution in the journal (0 in memory).
 	seq uint64
-	// order numbers the execution among those this engine started or
-	// recovered: its tasks get a task slot before those of later ones.
-	order uint64
 	// mock is the test case the execution runs (stateMachineArn#TestCase),
 	// nil for a real run; mockN counts each mocked state's invocations,
 	// across retries, revisits and Map iterations, as Step Functions Local
@@ -73,7 +70,7 @@ func (e *Engine) newExecution(sm *stateMachine, name, input string, val any) *ex
 		e: e, sm: sm, arn: arn, name: name, input: input, inputVal: val, start: now,
 		ctx: ctx, cancel: cancel, done: make(chan struct{}), status: StatusRunning,
 		events:   make([]entry, 0, max(int(sm.eventsHint.Load()), 8)),
-		arnValue: arn, nameValue: name, order: e.started.Add(1),
+		arnValue: arn, nameValue: name,
 	}
 }
 

@@ -697,13 +697,13 @@ func (r *stateRun) taskInvoker(t *task, in any) (Invoker, string, *asl.Error) {
 		// and the function runs on its own, outside the execution.
 		// It takes a task slot like any invocation of the function,
 		// waiting for one in the queue, not on its goroutine.
-		fn, slots, order := inv, r.f.ex.e.slots, r.f.ex.order
+		fn, slots := inv, r.f.ex.e.slots
 		inv = InvokerFunc(func(_ context.Context, p []byte) ([]byte, error) {
 			call := func() {
 				defer slots.release()
 				_, _ = safeInvoke(context.Background(), fn, p)
 			}
-			if w := (&slotWait{order: order, run: func() { go call() }}); slots.take(w) {
+			if w := (&slotWait{run: func() { go call() }}); slots.take(w) {
 				go call()
 			}
 			return nil, nil
@@ -822,7 +822,7 @@ func (r *stateRun) waitSlot(tr *taskRun, slots *taskSlots, invoke func() (string
 	// Waiting is execution work, as a goroutine blocked on the slot was:
 	// it ends when a running task, itself work, gives its slot.
 	ex.e.work()
-	w := &slotWait{order: ex.order}
+	w := &slotWait{}
 	stop := context.AfterFunc(tr.ctx, func() {
 		if slots.drop(w) {
 			// Settled already, or the frame ended: settle only

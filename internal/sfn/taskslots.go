@@ -1,7 +1,6 @@
 package sfn
 
 import (
-	"container/heap"
 	"context"
 	"fmt"
 	"sync"
@@ -10,24 +9,30 @@ import (
 // Config.TaskConcurrency bounds the Lambda function invocations of tasks
 // running at once. A task beyond the bound waits in a queue, not on a
 // goroutine: its continuation is kept until a slot frees, and the slot
-// passes straight from the task that ends to the one that waited longest
-// in the oldest execution, so that running executions finish before newly
-// started ones begin. Blocking each waiting task's frame goroutine instead
-// held thousands of goroutines, with their grown stacks, under load.
+// passes straight from the task that ends to the one that waited longest.
+// Blocking each waiting task's frame goroutine instead held thousands of
+// goroutines, with their grown stacks, under load.
+//
+// First come, first served, as the channel that bounded the tasks before:
+// serving the oldest execution's tasks first (so that running jobs finish
+// before new ones begin) made the newest executions' first tasks wait
+// behind all the older executions' remaining work, and under make load's
+// backlog that wait passed their TimeoutSeconds (which runs while a task
+// waits, as for a throttled invocation): States.Timeout where AWS and the
+// first-come queue succeeded.
 
 // taskSlots is the bound; nil means none.
 type taskSlots struct {
-	mu    sync.Mutex
-	free  int       // slots free; > 0 only while waits is empty
-	waits slotQueue // tasks waiting for a slot, first to run on top
-	seq   uint64    // arrival order of waits
+	mu   sync.Mutex
+	free int // slots free; > 0 only while nobody waits
+	// head and tail are the tasks waiting for a slot, in arrival order.
+	head, tail *slotWait
 }
 
 // slotWait is one task waiting for a slot.
 type slotWait struct {
-	order uint64 // its execution's start order: older first
-	seq   uint64 // arrival order among equal orders
-	index int    // in waits; -1 when not queued
+	prev, next *slotWait
+	queued     bool
 	// run is called, holding the slot, when the wait gets it: on the
 	// goroutine releasing the slot, so it must not block.
 	run func()
@@ -67,9 +72,13 @@ func (s *taskSlots) take(w *slotWait) bool {
 		s.free--
 		return true
 	}
-	s.seq++
-	w.seq = s.seq
-	heap.Push(&s.waits, w)
+	w.queued, w.prev = true, s.tail
+	if s.tail != nil {
+		s.tail.next = w
+	} else {
+		s.head = w
+	}
+	s.tail = w
 	return false
 }
 
@@ -78,10 +87,10 @@ func (s *taskSlots) take(w *slotWait) bool {
 func (s *taskSlots) drop(w *slotWait) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if w.index < 0 {
+	if !w.queued {
 		return false
 	}
-	heap.Remove(&s.waits, w.index)
+	s.unlink(w)
 	return true
 }
 
@@ -92,12 +101,13 @@ func (s *taskSlots) release() {
 		return
 	}
 	s.mu.Lock()
-	if s.waits.Len() == 0 {
+	w := s.head
+	if w == nil {
 		s.free++
 		s.mu.Unlock()
 		return
 	}
-	w := heap.Pop(&s.waits).(*slotWait)
+	s.unlink(w)
 	s.mu.Unlock()
 	w.run()
 }
@@ -105,12 +115,12 @@ func (s *taskSlots) release() {
 // wait blocks until it has a slot, for callers that hold a goroutine
 // anyway (TestState, an asynchronous invocation's): nil, or ctx's error
 // when it ends first.
-func (s *taskSlots) wait(ctx context.Context, order uint64) error {
+func (s *taskSlots) wait(ctx context.Context) error {
 	if s.tryTake() {
 		return nil
 	}
 	got := make(chan struct{})
-	w := &slotWait{order: order, run: func() { close(got) }}
+	w := &slotWait{run: func() { close(got) }}
 	if s.take(w) {
 		return nil
 	}
@@ -127,36 +137,28 @@ func (s *taskSlots) wait(ctx context.Context, order uint64) error {
 	}
 }
 
-// slotQueue is a heap of waits, oldest execution first, then first come.
-type slotQueue []*slotWait
-
-func (q slotQueue) Len() int { return len(q) }
-
-func (q slotQueue) Less(i, j int) bool {
-	if q[i].order != q[j].order {
-		return q[i].order < q[j].order
+// unlink takes w out of the queue; s.mu is held.
+func (s *taskSlots) unlink(w *slotWait) {
+	if w.prev != nil {
+		w.prev.next = w.next
+	} else {
+		s.head = w.next
 	}
-	return q[i].seq < q[j].seq
+	if w.next != nil {
+		w.next.prev = w.prev
+	} else {
+		s.tail = w.prev
+	}
+	w.prev, w.next, w.queued = nil, nil, false
 }
 
-func (q slotQueue) Swap(i, j int) {
-	q[i], q[j] = q[j], q[i]
-	q[i].index = i
-	q[j].index = j
-}
-
-func (q *slotQueue) Push(x any) {
-	w := x.(*slotWait)
-	w.index = len(*q)
-	*q = append(*q, w)
-}
-
-func (q *slotQueue) Pop() any {
-	old := *q
-	n := len(old)
-	w := old[n-1]
-	old[n-1] = nil
-	w.index = -1
-	*q = old[:n-1]
-	return w
+// waiting counts the tasks waiting for a slot (for tests).
+func (s *taskSlots) waiting() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n := 0
+	for w := s.head; w != nil; w = w.next {
+		n++
+	}
+	return n
 }

@@ -12,28 +12,32 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// The queue serves the oldest execution first, then first come; a dropped
-// wait never runs, and every slot comes back.
+// The queue serves first come first; a dropped wait never runs, and every
+// slot comes back.
 func TestTaskSlotsOrder(t *testing.T) {
 	s := newTaskSlots(1)
 	require.True(t, s.tryTake())
 	assert.False(t, s.tryTake(), "one slot")
 	var ran []string
-	wait := func(name string, order uint64) *slotWait {
-		w := &slotWait{order: order, run: func() { ran = append(ran, name) }}
+	wait := func(name string) *slotWait {
+		w := &slotWait{run: func() { ran = append(ran, name) }}
 		require.False(t, s.take(w), "%s: no slot is free", name)
 		return w
 	}
-	wait("c", 3)
-	wait("a1", 1)
-	gone := wait("b", 2)
-	wait("a2", 1)
-	assert.True(t, s.drop(gone))
-	assert.False(t, s.drop(gone), "dropped once")
-	for range 3 {
-		s.release()
+	first := wait("a")
+	wait("b")
+	middle := wait("c")
+	wait("d")
+	last := wait("e")
+	for _, w := range []*slotWait{middle, first, last} {
+		assert.True(t, s.drop(w))
+		assert.False(t, s.drop(w), "dropped once")
 	}
-	assert.Equal(t, []string{"a1", "a2", "c"}, ran)
+	assert.Equal(t, 2, s.waiting())
+	s.release()
+	s.release()
+	assert.Equal(t, []string{"b", "d"}, ran)
+	assert.Equal(t, 0, s.waiting())
 	s.release()
 	assert.Equal(t, 1, s.free, "the slot came back")
 	assert.True(t, s.tryTake())
@@ -43,28 +47,24 @@ func TestTaskSlotsOrder(t *testing.T) {
 // wait blocks for a slot and gives up with its context, taking none.
 func TestTaskSlotsWait(t *testing.T) {
 	s := newTaskSlots(1)
-	require.NoError(t, s.wait(context.Background(), 0))
+	require.NoError(t, s.wait(context.Background()))
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	err := s.wait(ctx, 0)
+	err := s.wait(ctx)
 	require.Error(t, err)
 	assert.True(t, errors.Is(err, context.Canceled), "err = %v", err)
 
 	got := make(chan error)
-	go func() { got <- s.wait(context.Background(), 0) }()
-	require.Eventually(t, func() bool {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		return s.waits.Len() == 1
-	}, 10*time.Second, time.Millisecond)
+	go func() { got <- s.wait(context.Background()) }()
+	require.Eventually(t, func() bool { return s.waiting() == 1 }, 10*time.Second, time.Millisecond)
 	s.release()
 	require.NoError(t, <-got, "the slot passed to the waiting call")
 	s.release()
 	assert.Equal(t, 1, s.free)
-	assert.Equal(t, 0, s.waits.Len())
+	assert.Equal(t, 0, s.waiting())
 
 	var none *taskSlots
-	assert.NoError(t, none.wait(ctx, 0), "no bound")
+	assert.NoError(t, none.wait(ctx), "no bound")
 	none.release()
 }
 
@@ -123,11 +123,8 @@ func (g *slotGate) idle(t *testing.T) {
 // queued waits until n tasks wait for a slot.
 func queued(t *testing.T, e *Engine, n int) {
 	t.Helper()
-	require.Eventually(t, func() bool {
-		e.slots.mu.Lock()
-		defer e.slots.mu.Unlock()
-		return e.slots.waits.Len() == n
-	}, 10*time.Second, time.Millisecond, "want %d tasks waiting for a slot", n)
+	require.Eventually(t, func() bool { return e.slots.waiting() == n },
+		10*time.Second, time.Millisecond, "want %d tasks waiting for a slot", n)
 }
 
 func slotEngine(t *testing.T, n int, g *slotGate, defs map[string]string) (*Engine, map[string]string) {
@@ -149,10 +146,9 @@ func slotEngine(t *testing.T, n int, g *slotGate, defs map[string]string) (*Engi
 
 const gateARN = "arn:aws:lambda:us-east-1:123456789012:function:gate"
 
-// Function tasks beyond the bound wait; a slot goes to the oldest
-// execution's task first, so a running execution's next task goes before
-// a later execution's first.
-func TestTaskConcurrencyOldestExecutionFirst(t *testing.T) {
+// Function tasks beyond the bound wait, and run first come first served,
+// whichever their kind of Lambda task.
+func TestTaskConcurrencyFirstComeFirstServed(t *testing.T) {
 	g := newSlotGate()
 	def := `{"StartAt":"T1","States":{
 		"T1":{"Type":"Task","Resource":"` + gateARN + `","Parameters":{"ID.$":"$.id","Step":"1"},"ResultPath":null,"Next":"T2"},
@@ -161,27 +157,28 @@ func TestTaskConcurrencyOldestExecutionFirst(t *testing.T) {
 	ctx := context.Background()
 	var execs []string
 	var order []string
-	for _, id := range []string{"a", "b", "c"} {
+	for i, id := range []string{"a", "b", "c"} {
 		info, err := e.StartExecution(ctx, arns["m"], id, `{"id":"`+id+`"}`)
 		require.NoError(t, err)
 		execs = append(execs, info.ExecutionARN)
-		if id == "a" {
+		if i == 0 {
 			// a holds the slot before the others start.
 			order = append(order, g.next(t))
 		}
+		// One arrival at a time, for a known queue order.
+		queued(t, e, i)
 	}
-	queued(t, e, 2)
 	g.idle(t)
 	// After each release, the released execution's next task (if any)
 	// queues too: wait for it, so that the order is the queue's.
-	for _, waiting := range []int{2, 2, 1, 0, 0} {
+	for _, waiting := range []int{2, 2, 2, 1, 0} {
 		g.release <- struct{}{}
 		order = append(order, g.next(t))
 		queued(t, e, waiting)
 		g.idle(t)
 	}
 	g.release <- struct{}{}
-	assert.Equal(t, []string{"a.1", "b.1", "a.2", "b.2", "c.1", "c.2"}, order, "first come would run c.1 before a.2")
+	assert.Equal(t, []string{"a.1", "b.1", "c.1", "a.2", "b.2", "c.2"}, order)
 	for _, arn := range execs {
 		d, err := e.Wait(ctx, arn)
 		require.NoError(t, err)

@@ -844,8 +844,8 @@ func (t *stateTest) invoke(ctx context.Context, in any) (any, error) {
 	var out []byte
 	if tk.kind == taskLambda || tk.kind == taskLambdaInvoke {
 		// A function invocation takes a task slot as an execution's
-		// does; TestState, an API call, goes before the executions.
-		if err = t.e.slots.wait(ctx, 0); err == nil {
+		// does.
+		if err = t.e.slots.wait(ctx); err == nil {
 			defer t.e.slots.release()
 		}
 	}
