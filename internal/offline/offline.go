@@ -146,10 +146,10 @@ type Config struct {
 	// default 8.
 	LambdaProcesses int
 	// TaskConcurrency bounds the state machines' in-process Lambda tasks
-	// running at once, across functions (sfn.Config.TaskConcurrency, set in
-	// taskslots.go); a task beyond it
-	// waits for a slot. 0: 32 per CPU. The API's own calls (the
-	// authorizer) are not bounded.
+	// running at once, across functions (sfn.Config.TaskConcurrency, set
+	// in taskslots.go); a task beyond it waits in the engine's queue for a
+	// slot. 0: 32 per CPU. The API's own calls (the authorizer) are not
+	// bounded.
 	TaskConcurrency int
 
 	// AuthDisabled lets every request through as the caller "anonymous"

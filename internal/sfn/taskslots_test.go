@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -253,4 +254,34 @@ func TestTaskConcurrencyWhileQueued(t *testing.T) {
 			assert.Equal(t, 0, clock.Pending(), "no timer left")
 		})
 	}
+}
+
+// TestState's function invocation takes a slot too: with none free it
+// times out as the state's TimeoutSeconds says, without invoking.
+func TestTaskConcurrencyTestState(t *testing.T) {
+	var calls atomic.Int32
+	reg := NewRegistry()
+	reg.RegisterFunction("f", InvokerFunc(func(context.Context, []byte) ([]byte, error) {
+		calls.Add(1)
+		return []byte(`{"ok":true}`), nil
+	}))
+	e := New(Config{Invokers: reg, TaskConcurrency: 1})
+	in := TestStateInput{Definition: `{"Type":"Task","Resource":"arn:aws:lambda:us-east-1:123456789012:function:f","TimeoutSeconds":1,"End":true}`,
+		Input: `{}`, RoleARN: "arn:aws:iam::123456789012:role/r"}
+	ctx := context.Background()
+
+	require.True(t, e.slots.tryTake(), "hold the only slot")
+	out, err := e.TestState(ctx, in)
+	require.NoError(t, err)
+	assert.Equal(t, TestStatusFailed, out.Status)
+	assert.Equal(t, "States.Timeout", out.Error)
+	assert.Zero(t, calls.Load(), "not invoked without a slot")
+
+	e.slots.release()
+	out, err = e.TestState(ctx, in)
+	require.NoError(t, err)
+	assert.Equal(t, TestStatusSucceeded, out.Status)
+	assert.JSONEq(t, `{"ok":true}`, out.Output)
+	assert.Equal(t, int32(1), calls.Load())
+	assert.Equal(t, 1, e.slots.free, "the slot came back")
 }
