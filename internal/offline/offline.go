@@ -146,9 +146,10 @@ type Config struct {
 	// default 8.
 	LambdaProcesses int
 	// TaskConcurrency bounds the state machines' in-process Lambda tasks
-	// running at once, across functions (taskslots.go); a task beyond it
-	// waits for a slot. 0: 32 per CPU. The API's own calls (the
-	// authorizer) are not bounded.
+	// running at once, across functions (sfn.Config.TaskConcurrency, set
+	// in taskslots.go); a task beyond it waits in the engine's queue for a
+	// slot. 0: 32 per CPU. The API's own calls (the authorizer) are not
+	// bounded.
 	TaskConcurrency int
 
 	// AuthDisabled lets every request through as the caller "anonymous"
@@ -517,7 +518,6 @@ func (s *Server) startEngine(ctx context.Context) error {
 		return err
 	}
 	registry := sfn.NewRegistry()
-	slots := newTaskSlots(s.cfg.TaskConcurrency)
 	sqsClient := s.newSQSClient()
 	for _, fn := range s.svc.Functions {
 		factory, err := functionFactory(fn, s.cfg.Functions)
@@ -549,10 +549,6 @@ func (s *Server) startEngine(ctx context.Context) error {
 			return fmt.Errorf("offline: function %s: %w", fn.Key, err)
 		}
 		s.keep(fn.Key, inv)
-		if s.cfg.LambdaMode != LambdaProcess {
-			// A process pool bounds itself (LambdaProcesses).
-			inv = slots.bound(inv)
-		}
 		registry.RegisterFunction(fn.Name, s.function(fn.Key, inv))
 		s.res.Functions[fn.Key] = fn.Name
 	}
@@ -564,7 +560,8 @@ func (s *Server) startEngine(ctx context.Context) error {
 		return err
 	}
 	s.engine, err = s.newEngine(sfn.Config{Region: s.svc.Region, AccountID: s.svc.AccountID, Partition: partition,
-		Invokers: registry, Logger: s.log, Clock: s.cfg.Clock, RetainClosed: s.cfg.RetainClosed, Mocks: s.mocks})
+		Invokers: registry, Logger: s.log, Clock: s.cfg.Clock, RetainClosed: s.cfg.RetainClosed, Mocks: s.mocks,
+		TaskConcurrency: taskConcurrency(s.cfg.LambdaMode, s.cfg.TaskConcurrency)})
 	if err != nil {
 		return err
 	}

@@ -278,3 +278,12 @@ func retainedPerExecution(tb testing.TB, e *Engine, arn string) float64 {
 	runtime.KeepAlive(e)
 	return float64(int64(after)-int64(before)) / retainedExecutions
 }
+
+// BenchmarkJobsConcurrent1000Bounded is BenchmarkJobsConcurrent1000 with
+// 64 task slots, the local runtime's default on 2 CPUs: most of a batch's
+// tasks wait in the slot queue (taskslots.go).
+func BenchmarkJobsConcurrent1000Bounded(b *testing.B) {
+	e, arn := benchEngineFile(b, "")
+	e.slots = newTaskSlots(64)
+	benchConcurrentOn(b, e, arn)
+}

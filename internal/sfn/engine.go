@@ -51,6 +51,12 @@ type Config struct {
 	// histories and pending retries across restarts (see Open). Empty:
 	// memory only. New ignores it.
 	DataFile string
+	// TaskConcurrency bounds the invocations of the Registry's Lambda
+	// functions by tasks (a function ARN, lambda:invoke) running at once,
+	// across functions and executions; 0: no bound. A task beyond it
+	// waits for a slot, its timeout and heartbeat running as for a
+	// throttled invocation, holding no goroutine (see taskslots.go).
+	TaskConcurrency int
 }
 
 // Engine runs state machines: it keeps their definitions, starts executions
@@ -84,6 +90,10 @@ type Engine struct {
 
 	actMu      sync.Mutex
 	activities map[string]*activity // by ARN; see activity.go
+
+	// slots bounds function invocations (Config.TaskConcurrency); nil:
+	// no bound.
+	slots *taskSlots
 }
 
 // lockedSource makes a rand.Source safe for concurrent use.
@@ -137,7 +147,7 @@ func New(cfg Config) *Engine {
 	}
 	return &Engine{
 		cfg: cfg, store: newMemStore(cfg.RetainClosed), subs: map[int]func(StatusChange){},
-		rnd: rand.New(&lockedSource{src: cfg.Rand}),
+		rnd: rand.New(&lockedSource{src: cfg.Rand}), slots: newTaskSlots(cfg.TaskConcurrency),
 	}
 }
 

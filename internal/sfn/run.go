@@ -747,9 +747,17 @@ func (r *stateRun) taskInvoker(t *task, in any) (Invoker, string, *asl.Error) {
 	if it, _ := asl.Field(in, "InvocationType"); it == "Event" && !t.callback {
 		// Asynchronous invocation: Lambda accepts the event (202)
 		// and the function runs on its own, outside the execution.
-		fn := inv
+		// It takes a task slot like any invocation of the function,
+		// waiting for one in the queue, not on its goroutine.
+		fn, slots := inv, r.f.ex.e.slots
 		inv = InvokerFunc(func(_ context.Context, p []byte) ([]byte, error) {
-			go func() { _, _ = safeInvoke(context.Background(), fn, p) }()
+			call := func() {
+				defer slots.release()
+				_, _ = safeInvoke(context.Background(), fn, p)
+			}
+			if w := (&slotWait{run: func() { go call() }}); slots.take(w) {
+				go call()
+			}
 			return nil, nil
 		})
 		r.async = true
@@ -826,6 +834,17 @@ func (r *stateRun) startTask(t *task, inv Invoker, payload string, timeout, hear
 		}
 		return tr.settle(func() (string, any) { return r.taskDone(t, out, err) })
 	}
+	if slots := ex.e.slots; slots != nil && r.boundedTask(t) {
+		if !slots.tryTake() {
+			r.waitSlot(tr, slots, invoke)
+			return "", nil
+		}
+		unbounded := invoke
+		invoke = func() (string, any) {
+			defer slots.release()
+			return unbounded()
+		}
+	}
 	if owned {
 		return invoke()
 	}
@@ -836,6 +855,52 @@ func (r *stateRun) startTask(t *task, inv Invoker, payload string, timeout, hear
 		r.f.runOwned(invoke())
 	})
 	return "", nil
+}
+
+// boundedTask reports whether the attempt invokes one of the Registry's
+// functions, which Config.TaskConcurrency bounds; an asynchronous
+// lambda:invoke is bounded where its function runs (taskInvoker).
+func (r *stateRun) boundedTask(t *task) bool {
+	return (t.kind == taskLambda || t.kind == taskLambdaInvoke) && !r.async
+}
+
+// waitSlot queues the attempt until a task slot frees, holding no
+// goroutine: invoke then runs, holding the slot, on a goroutine that
+// carries the frame on. An attempt that settles first (its timeout or
+// heartbeat, a callback) or whose frame ends (the execution stops, a
+// branch aborts) leaves the queue without invoking.
+func (r *stateRun) waitSlot(tr *taskRun, slots *taskSlots, invoke func() (string, any)) {
+	ex := r.f.ex
+	// Waiting is execution work, as a goroutine blocked on the slot was:
+	// it ends when a running task, itself work, gives its slot.
+	ex.e.work()
+	w := &slotWait{}
+	stop := context.AfterFunc(tr.ctx, func() {
+		if slots.drop(w) {
+			// Settled already, or the frame ended: settle only
+			// disarms what is left, and there is nothing to record.
+			tr.settle(func() (string, any) { return "", nil })
+			ex.e.workDone()
+		}
+	})
+	w.run = func() {
+		stop()
+		goWork(func() {
+			defer ex.e.workDone()
+			defer ex.recoverPanic()
+			r.f.runOwned(func() (string, any) {
+				defer slots.release()
+				if tr.ctx.Err() != nil {
+					// Ended between the grant and now: as if dropped.
+					return tr.settle(func() (string, any) { return "", nil })
+				}
+				return invoke()
+			}())
+		})
+	}
+	if slots.take(w) {
+		w.run()
+	}
 }
 
 // taskRun is one attempt of a Task: its cancellation, timers and, for

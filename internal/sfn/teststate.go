@@ -842,7 +842,17 @@ func (t *stateTest) invoke(ctx context.Context, in any) (any, error) {
 		}
 	}
 	var out []byte
-	if job, ok := inv.(JobInvoker); ok {
+	if tk.kind == taskLambda || tk.kind == taskLambdaInvoke {
+		// A function invocation takes a task slot as an execution's
+		// does.
+		if err = t.e.slots.wait(ctx); err == nil {
+			defer t.e.slots.release()
+		}
+	}
+	switch job, isJob := inv.(JobInvoker); {
+	case err != nil:
+		// No slot before the state's timeout (or the caller left).
+	case isJob:
 		err = safeCall(func() error {
 			_, wait, err := job.Submit(ctx, []byte(payload))
 			if err == nil {
@@ -850,7 +860,7 @@ func (t *stateTest) invoke(ctx context.Context, in any) (any, error) {
 			}
 			return err
 		})
-	} else {
+	default:
 		out, err = safeInvoke(ctx, inv, []byte(payload))
 	}
 	if ctx.Err() == context.DeadlineExceeded {
