@@ -192,12 +192,16 @@ func waitUnlocked(ctx context.Context, dir string) error {
 	}
 }
 
-// exitOnStdinEOF is loaded by node before dynalite: it ends the process when
-// its stdin (Server.lifeline) closes.
-const exitOnStdinEOF = `data:text/javascript,process.stdin.on("end",()=>process.exit(0));process.stdin.resume();`
+// preload is loaded by node before dynalite. It ends the process when its
+// stdin (Server.lifeline) closes. And it keeps a request that its client
+// gave up on (a task timeout, a stopping runtime) from ending the process:
+// dynalite rethrows the request's socket error (ECONNRESET, "aborted"),
+// which, uncaught, would stop Node and lose every table in memory.
+const preload = `data:text/javascript,process.stdin.on("end",()=>process.exit(0));process.stdin.resume();` +
+	`process.on("uncaughtException",e=>{if(e&&e.code==="ECONNRESET")return;console.error(e);process.exit(1)});`
 
 func start(ctx context.Context, node, cli, root string, port int, opts Options) (*Server, error) {
-	args := []string{"--import", exitOnStdinEOF, cli, "--host", "127.0.0.1", "--port", strconv.Itoa(port),
+	args := []string{"--import", preload, cli, "--host", "127.0.0.1", "--port", strconv.Itoa(port),
 		// Tables are usable at once: nothing here models the delays of AWS.
 		"--createTableMs", "0", "--deleteTableMs", "0", "--updateTableMs", "0"}
 	if opts.Path != "" {
