@@ -27,7 +27,7 @@ import (
 )
 
 // fakeS3 serves gofakes3 in-process with one bucket and returns a client for it.
-func fakeS3(t *testing.T, bucket string) *s3.Client {
+func fakeS3(t testing.TB, bucket string) *s3.Client {
 	t.Helper()
 	backend := s3mem.New()
 	require.NoError(t, backend.CreateBucket(bucket))
