@@ -12,8 +12,7 @@ import (
 // signatures nor checksums: under load the SDK's hashing and checks were a
 // good share of the local runtime's CPU. Requests stay well-formed and
 // signed, with UNSIGNED-PAYLOAD as the payload hash (SigV4's own sentinel)
-// instead of the body's SHA-256, endpoints resolved once (endpointCache)
-// and no response CRC32 check. Clients of DynamoDB itself, or of an
+// instead of the body's SHA-256. Clients of DynamoDB itself, or of an
 // emulator the user points the runtime at, keep the SDK's defaults.
 func LoopbackDynamoDB(o *dynamodb.Options) {
 	o.APIOptions = append(o.APIOptions[:len(o.APIOptions):len(o.APIOptions)],
@@ -21,33 +20,20 @@ func LoopbackDynamoDB(o *dynamodb.Options) {
 	// The response's CRC32 guards against corruption in transit; loopback
 	// has no transit to guard.
 	o.DisableValidateResponseChecksum = true
-	r := o.EndpointResolverV2
-	if r == nil {
-		r = dynamodb.NewDefaultEndpointResolverV2()
-	}
-	o.EndpointResolverV2 = newEndpointCache(r.ResolveEndpoint)
 }
 
 // LoopbackS3 trims the per-request work of an S3 client of a store this
 // process runs on loopback (gofakes3), for the same reason and within the
 // same bounds as LoopbackDynamoDB: the payload is not hashed for the
-// signature (UNSIGNED-PAYLOAD, which S3 accepts too), endpoints are
-// resolved once a bucket, checksums are computed and validated only where
-// an operation requires them (what the SDK did before 2025; PutObject does
-// not), and no body waits for a "100 Continue" first, a round trip that
-// spares a remote server a large upload it would refuse.
+// signature (UNSIGNED-PAYLOAD, which S3 accepts too), checksums are
+// computed and validated only where an operation requires them (what the
+// SDK did before 2025; PutObject does not), and no body waits for a
+// "100 Continue" first, a round trip that spares a remote server a large
+// upload it would refuse.
 func LoopbackS3(o *s3.Options) {
 	o.APIOptions = append(o.APIOptions[:len(o.APIOptions):len(o.APIOptions)],
 		v4.SwapComputePayloadSHA256ForUnsignedPayloadMiddleware)
 	o.RequestChecksumCalculation = aws.RequestChecksumCalculationWhenRequired
 	o.ResponseChecksumValidation = aws.ResponseChecksumValidationWhenRequired
 	o.ContinueHeaderThresholdBytes = -1
-	r := o.EndpointResolverV2
-	if r == nil {
-		r = s3.NewDefaultEndpointResolverV2()
-	}
-	// S3's rules read neither an object's key nor a listing's prefix nor a
-	// copy's source (service/s3's endpoints.go: its conditions and results
-	// name the other parameters only), yet the SDK binds them.
-	o.EndpointResolverV2 = newEndpointCache(r.ResolveEndpoint, "Key", "Prefix", "CopySource")
 }
