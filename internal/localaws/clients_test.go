@@ -111,3 +111,27 @@ func TestLoopbackDynamoDB(t *testing.T) {
 	assert.Equal(t, "DynamoDB_20120810.ListTables", h.Get("X-Amz-Target"))
 	assert.True(t, strings.HasPrefix(h.Get("Authorization"), "AWS4-HMAC-SHA256 Credential=local/"), h.Get("Authorization"))
 }
+
+// Many requests at once share a loopback client's endpoints safely (under
+// -race).
+func TestLoopbackConcurrentRequests(t *testing.T) {
+	s3c := s3.New(s3.Options{Region: "us-east-1", BaseEndpoint: aws.String("http://127.0.0.1:4569"), UsePathStyle: true,
+		Credentials: creds, HTTPClient: &http.Client{Transport: canned{header: http.Header{"Etag": {`"x"`}}}}}, localaws.LoopbackS3)
+	ddb := dynamodb.New(dynamodb.Options{Region: "us-east-1", BaseEndpoint: aws.String("http://127.0.0.1:4567"), Credentials: creds,
+		HTTPClient: &http.Client{Transport: canned{header: http.Header{"Content-Type": {"application/x-amz-json-1.0"}}, body: `{}`}}},
+		localaws.LoopbackDynamoDB)
+	var wg sync.WaitGroup
+	for g := range 8 {
+		wg.Go(func() {
+			for i := range 50 {
+				bucket := []string{"results", "other"}[(g+i)%2]
+				_, err := s3c.PutObject(t.Context(), &s3.PutObjectInput{Bucket: aws.String(bucket), Key: aws.String("k"),
+					Body: strings.NewReader("{}"), ContentLength: aws.Int64(2)})
+				assert.NoError(t, err)
+				_, err = ddb.ListTables(t.Context(), &dynamodb.ListTablesInput{})
+				assert.NoError(t, err)
+			}
+		})
+	}
+	wg.Wait()
+}
