@@ -25,6 +25,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
+	"github.com/asyncjobs/stepjobs/internal/localaws"
+
 	"github.com/asyncjobs/stepjobs/internal/syncbuf"
 )
 
@@ -292,14 +294,15 @@ func (s *Server) Stop() error {
 // Exited is closed once the dynalite process has exited.
 func (s *Server) Exited() <-chan struct{} { return s.done }
 
-// NewClient returns a DynamoDB client for a dynalite endpoint. dynalite
+// NewClient returns a DynamoDB client for a dynalite endpoint, with the
+// local runtime's loopback options (localaws.LoopbackDynamoDB). dynalite
 // does not check signatures, but the SDK needs credentials and a region.
 func NewClient(endpoint string) *dynamodb.Client {
 	return dynamodb.New(dynamodb.Options{
 		Region:       "us-east-1",
 		BaseEndpoint: aws.String(endpoint),
 		Credentials:  credentials.NewStaticCredentialsProvider("local", "local", ""),
-	})
+	}, localaws.LoopbackDynamoDB)
 }
 
 // Client returns a DynamoDB client for this server.

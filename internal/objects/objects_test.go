@@ -23,11 +23,13 @@ import (
 
 	"github.com/asyncjobs/stepjobs/internal/job"
 	"github.com/asyncjobs/stepjobs/internal/job/jobtest"
+	"github.com/asyncjobs/stepjobs/internal/localaws"
 	"github.com/asyncjobs/stepjobs/internal/objects"
 )
 
-// fakeS3 serves gofakes3 in-process with one bucket and returns a client for it.
-func fakeS3(t *testing.T, bucket string) *s3.Client {
+// fakeS3 serves gofakes3 in-process with one bucket and returns a client
+// for it, with the SDK's defaults changed by optFns.
+func fakeS3(t testing.TB, bucket string, optFns ...func(*s3.Options)) *s3.Client {
 	t.Helper()
 	backend := s3mem.New()
 	require.NoError(t, backend.CreateBucket(bucket))
@@ -38,7 +40,7 @@ func fakeS3(t *testing.T, bucket string) *s3.Client {
 		BaseEndpoint: aws.String(server.URL),
 		UsePathStyle: true,
 		Credentials:  credentials.NewStaticCredentialsProvider("local", "local", ""),
-	})
+	}, optFns...)
 }
 
 func getObject(t *testing.T, client *s3.Client, bucket, key string) (*s3.GetObjectOutput, []byte) {
@@ -51,23 +53,37 @@ func getObject(t *testing.T, client *s3.Client, bucket, key string) (*s3.GetObje
 	return out, body
 }
 
+// clients are the S3 client options the store runs with: the SDK's
+// defaults (AWS) and the local runtime's loopback ones.
+var clients = []struct {
+	name string
+	opts []func(*s3.Options)
+}{
+	{"sdk-defaults", nil},
+	{"loopback", []func(*s3.Options){localaws.LoopbackS3}},
+}
+
 func TestPutResult(t *testing.T) {
-	client := fakeS3(t, "results")
-	s := objects.New(client, "results")
-	assert.Equal(t, "results", s.Bucket())
+	for _, c := range clients {
+		t.Run(c.name, func(t *testing.T) {
+			client := fakeS3(t, "results", c.opts...)
+			s := objects.New(client, "results")
+			assert.Equal(t, "results", s.Bucket())
 
-	bucket, err := s.PutResult(t.Context(), "results/j1.json", []byte(`{"a":1}`))
-	require.NoError(t, err)
-	assert.Equal(t, "results", bucket)
-	out, body := getObject(t, client, "results", "results/j1.json")
-	assert.JSONEq(t, `{"a":1}`, string(body))
-	assert.Equal(t, "application/json", aws.ToString(out.ContentType))
+			bucket, err := s.PutResult(t.Context(), "results/j1.json", []byte(`{"a":1}`))
+			require.NoError(t, err)
+			assert.Equal(t, "results", bucket)
+			out, body := getObject(t, client, "results", "results/j1.json")
+			assert.JSONEq(t, `{"a":1}`, string(body))
+			assert.Equal(t, "application/json", aws.ToString(out.ContentType))
 
-	// A retried attempt overwrites the object.
-	_, err = s.PutResult(t.Context(), "results/j1.json", []byte(`{"a":2}`))
-	require.NoError(t, err)
-	_, body = getObject(t, client, "results", "results/j1.json")
-	assert.JSONEq(t, `{"a":2}`, string(body))
+			// A retried attempt overwrites the object.
+			_, err = s.PutResult(t.Context(), "results/j1.json", []byte(`{"a":2}`))
+			require.NoError(t, err)
+			_, body = getObject(t, client, "results", "results/j1.json")
+			assert.JSONEq(t, `{"a":2}`, string(body))
+		})
+	}
 }
 
 func TestPutResultMissingBucket(t *testing.T) {
@@ -84,23 +100,27 @@ func TestPutResultMissingBucket(t *testing.T) {
 // The batch-simulation handler end to end on S3: the object is valid JSON
 // with the requested number of observations, and its size is reported.
 func TestBatchSimulationWritesReadableResults(t *testing.T) {
-	client := fakeS3(t, "results")
-	h := job.NewBatchSimulation(objects.New(client, "results"), false)
-	for _, records := range []int{1, 100, job.MaxRecords} {
-		req, err := json.Marshal(map[string]int{"records": records, "seed": 7})
-		require.NoError(t, err)
-		res, err := h.Handle(t.Context(), job.SimulationInput{JobID: "job-s3", Request: req})
-		require.NoError(t, err)
-		assert.Equal(t, job.Result{Bucket: "results", Key: "results/job-s3.json", Records: records, Bytes: res.Bytes}, res)
+	for _, c := range clients {
+		t.Run(c.name, func(t *testing.T) {
+			client := fakeS3(t, "results", c.opts...)
+			h := job.NewBatchSimulation(objects.New(client, "results"), false)
+			for _, records := range []int{1, 100, job.MaxRecords} {
+				req, err := json.Marshal(map[string]int{"records": records, "seed": 7})
+				require.NoError(t, err)
+				res, err := h.Handle(t.Context(), job.SimulationInput{JobID: "job-s3", Request: req})
+				require.NoError(t, err)
+				assert.Equal(t, job.Result{Bucket: "results", Key: "results/job-s3.json", Records: records, Bytes: res.Bytes}, res)
 
-		out, body := getObject(t, client, "results", res.Key)
-		assert.Equal(t, "application/json", aws.ToString(out.ContentType))
-		assert.Equal(t, res.Bytes, int64(len(body)))
-		doc := jobtest.DecodeResult(t, body)
-		assert.Equal(t, "job-s3", doc.JobID)
-		assert.Equal(t, int64(7), doc.Seed)
-		assert.Equal(t, records, doc.Records)
-		assert.Len(t, doc.Observations, records)
+				out, body := getObject(t, client, "results", res.Key)
+				assert.Equal(t, "application/json", aws.ToString(out.ContentType))
+				assert.Equal(t, res.Bytes, int64(len(body)))
+				doc := jobtest.DecodeResult(t, body)
+				assert.Equal(t, "job-s3", doc.JobID)
+				assert.Equal(t, int64(7), doc.Seed)
+				assert.Equal(t, records, doc.Records)
+				assert.Len(t, doc.Observations, records)
+			}
+		})
 	}
 }
 

@@ -469,7 +469,7 @@ func (s *Server) startStores(ctx context.Context, s3Ln net.Listener) error {
 			}
 		}()
 	}
-	s.dynamo = newDynamoDBClient(s.urls.DynamoDB, region)
+	s.dynamo = newDynamoDBClient(s.urls.DynamoDB, region, s.dynalite != nil)
 	for _, t := range s.svc.Tables {
 		if err := createTable(ctx, s.dynamo, t); err != nil {
 			return fmt.Errorf("offline: %w", err)
@@ -480,7 +480,7 @@ func (s *Server) startStores(ctx context.Context, s3Ln net.Listener) error {
 	// S3: gofakes3 in-process (memory, or bbolt under DataDir), or an endpoint.
 	if cfg.S3Endpoint != "" {
 		s.urls.S3 = cfg.S3Endpoint
-		s.s3 = newS3Client(s.urls.S3, region)
+		s.s3 = newS3Client(s.urls.S3, region, false)
 		for _, b := range buckets {
 			if err := ensureBucket(ctx, s.s3, b); err != nil {
 				return fmt.Errorf("offline: %w", err)
@@ -498,7 +498,7 @@ func (s *Server) startStores(ctx context.Context, s3Ln net.Listener) error {
 		s.fakeS3 = f
 		s.urls.S3 = "http://" + s3Ln.Addr().String()
 		s.s3Server = s.serve(s3Ln, "s3", logRequests(s.log, "s3", slog.LevelDebug, f.server.Server()))
-		s.s3 = newS3Client(s.urls.S3, region)
+		s.s3 = newS3Client(s.urls.S3, region, true)
 	}
 	if len(buckets) > 0 {
 		s.urls.Objects = s.urls.S3 + "/" + buckets[0] + "/results/<jobId>.json"

@@ -22,6 +22,7 @@ import (
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/asyncjobs/stepjobs/internal/localaws"
 	"github.com/asyncjobs/stepjobs/internal/slsconfig"
 )
 
@@ -35,18 +36,32 @@ func credentialsFor() aws.CredentialsProvider {
 	return credentials.NewStaticCredentialsProvider("local", "local", "")
 }
 
-func newDynamoDBClient(endpoint, region string) *dynamodb.Client {
+// newDynamoDBClient is the client of the runtime's DynamoDB. loopback says
+// it is the dynalite the runtime started, not an endpoint it was given
+// (localaws.LoopbackDynamoDB).
+func newDynamoDBClient(endpoint, region string, loopback bool) *dynamodb.Client {
+	var optFns []func(*dynamodb.Options)
+	if loopback {
+		optFns = append(optFns, localaws.LoopbackDynamoDB)
+	}
 	return dynamodb.New(dynamodb.Options{
 		Region: region, BaseEndpoint: aws.String(endpoint), Credentials: credentialsFor(),
 		HTTPClient: &http.Client{Transport: storeTransport()}, Retryer: storeRetryer(),
-	})
+	}, optFns...)
 }
 
-func newS3Client(endpoint, region string) *s3.Client {
+// newS3Client is the client of the runtime's S3. loopback says it is the
+// gofakes3 the runtime serves, not an endpoint it was given
+// (localaws.LoopbackS3).
+func newS3Client(endpoint, region string, loopback bool) *s3.Client {
+	var optFns []func(*s3.Options)
+	if loopback {
+		optFns = append(optFns, localaws.LoopbackS3)
+	}
 	return s3.New(s3.Options{
 		Region: region, BaseEndpoint: aws.String(endpoint), UsePathStyle: true, Credentials: credentialsFor(),
 		HTTPClient: &http.Client{Transport: storeTransport()}, Retryer: storeRetryer(),
-	})
+	}, optFns...)
 }
 
 // storeIdleTimeout closes an idle connection to a store before the store

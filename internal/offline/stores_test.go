@@ -40,7 +40,7 @@ func TestStoreRetriesWithoutQuota(t *testing.T) {
 		_, _ = w.Write([]byte(`{"TableNames":[]}`))
 	}))
 	t.Cleanup(srv.Close)
-	c := newDynamoDBClient(srv.URL, "us-east-1")
+	c := newDynamoDBClient(srv.URL, "us-east-1", false)
 	const calls = 150
 	errs := make(chan error, calls)
 	var wg sync.WaitGroup
