@@ -4,13 +4,13 @@ import (
 	"fmt"
 	"runtime"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/stretchr/testify/require"
 
+	"github.com/asyncjobs/stepjobs/internal/cputime"
 	"github.com/asyncjobs/stepjobs/internal/dynamo"
 	"github.com/asyncjobs/stepjobs/internal/job"
 )
@@ -83,12 +83,6 @@ func BenchmarkCreateFinish(b *testing.B) {
 // process spent since cpuTime was called.
 func cpuTime(b *testing.B) func() time.Duration {
 	b.Helper()
-	start := processCPU(b)
-	return func() time.Duration { return processCPU(b) - start }
-}
-
-func processCPU(b *testing.B) time.Duration {
-	var ru syscall.Rusage
-	require.NoError(b, syscall.Getrusage(syscall.RUSAGE_SELF, &ru))
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+	start := cputime.Self()
+	return func() time.Duration { return cputime.Self() - start }
 }

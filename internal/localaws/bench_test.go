@@ -5,7 +5,6 @@ import (
 	"io"
 	"net/http"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -15,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/stretchr/testify/require"
 
+	"github.com/asyncjobs/stepjobs/internal/cputime"
 	"github.com/asyncjobs/stepjobs/internal/localaws"
 )
 
@@ -57,13 +57,13 @@ func BenchmarkClients(b *testing.B) {
 			}
 			c := s3.New(s3.Options{Region: "us-east-1", BaseEndpoint: aws.String("http://127.0.0.1:4569"), UsePathStyle: true,
 				Credentials: creds, HTTPClient: &http.Client{Transport: s3Resp}}, opts...)
-			start := processCPU(b)
+			start := cputime.Self()
 			for b.Loop() {
 				_, err := c.PutObject(b.Context(), &s3.PutObjectInput{Bucket: aws.String("results"), Key: aws.String("results/j.json"),
 					Body: bytes.NewReader(result), ContentLength: aws.Int64(int64(len(result))), ContentType: aws.String("application/json")})
 				require.NoError(b, err)
 			}
-			b.ReportMetric(float64((processCPU(b)-start)/time.Duration(b.N)), "cpu-ns/op")
+			b.ReportMetric(float64((cputime.Self()-start)/time.Duration(b.N)), "cpu-ns/op")
 		})
 		b.Run("op=PutItem/client="+name, func(b *testing.B) {
 			var opts []func(*dynamodb.Options)
@@ -72,21 +72,13 @@ func BenchmarkClients(b *testing.B) {
 			}
 			c := dynamodb.New(dynamodb.Options{Region: "us-east-1", BaseEndpoint: aws.String("http://127.0.0.1:4567"),
 				Credentials: creds, HTTPClient: &http.Client{Transport: ddbResp}}, opts...)
-			start := processCPU(b)
+			start := cputime.Self()
 			for b.Loop() {
 				_, err := c.PutItem(b.Context(), &dynamodb.PutItemInput{TableName: aws.String("jobs"), Item: item,
 					ConditionExpression: aws.String("attribute_not_exists(jobId)")})
 				require.NoError(b, err)
 			}
-			b.ReportMetric(float64((processCPU(b)-start)/time.Duration(b.N)), "cpu-ns/op")
+			b.ReportMetric(float64((cputime.Self()-start)/time.Duration(b.N)), "cpu-ns/op")
 		})
 	}
-}
-
-// processCPU is the CPU time (user and system) this process has spent.
-func processCPU(b *testing.B) time.Duration {
-	b.Helper()
-	var ru syscall.Rusage
-	require.NoError(b, syscall.Getrusage(syscall.RUSAGE_SELF, &ru))
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -3,13 +3,13 @@ package objects_test
 import (
 	"bytes"
 	"fmt"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/stretchr/testify/require"
 
+	"github.com/asyncjobs/stepjobs/internal/cputime"
 	"github.com/asyncjobs/stepjobs/internal/localaws"
 	"github.com/asyncjobs/stepjobs/internal/objects"
 )
@@ -32,21 +32,13 @@ func BenchmarkPutResult(b *testing.B) {
 			s := objects.New(fakeS3(b, "results", bc.opts...), "results")
 			ctx := b.Context()
 			n := 0
-			start := processCPU(b)
+			start := cputime.Self()
 			for b.Loop() {
 				n++
 				_, err := s.PutResult(ctx, fmt.Sprintf("results/bench-%d.json", n), body)
 				require.NoError(b, err)
 			}
-			b.ReportMetric(float64((processCPU(b)-start)/time.Duration(b.N)), "cpu-ns/op")
+			b.ReportMetric(float64((cputime.Self()-start)/time.Duration(b.N)), "cpu-ns/op")
 		})
 	}
-}
-
-// processCPU is the CPU time (user and system) this process has spent.
-func processCPU(b *testing.B) time.Duration {
-	b.Helper()
-	var ru syscall.Rusage
-	require.NoError(b, syscall.Getrusage(syscall.RUSAGE_SELF, &ru))
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
