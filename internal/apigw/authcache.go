@@ -20,9 +20,12 @@ import (
 // answers are dropped, and if none had expired, all of them.
 const maxCachedDecisions = 10000
 
-// authCache holds authorizers' answers by authorizer and token.
+// authCache holds authorizers' answers by authorizer and token. Reads
+// share the lock: every request reads, and with an exclusive lock the
+// requests queued behind one whose goroutine the saturated scheduler had
+// put aside (make load's mutex profile: 4 s of waiting in 18 s of run).
 type authCache struct {
-	mu      sync.Mutex
+	mu      sync.RWMutex
 	answers map[authKey]cachedAnswer
 }
 
@@ -35,8 +38,8 @@ type cachedAnswer struct {
 
 // get returns the answer cached for key if it has not expired at now.
 func (c *authCache) get(key authKey, now time.Time) (events.APIGatewayCustomAuthorizerResponse, bool) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
+	c.mu.RLock()
+	defer c.mu.RUnlock()
 	a, ok := c.answers[key]
 	if !ok || !now.Before(a.expires) {
 		return events.APIGatewayCustomAuthorizerResponse{}, false

@@ -28,12 +28,16 @@ type store interface {
 	Closed(ex *execution)
 }
 
-// memStore is a mutex-protected in-memory store. Its lock is taken only to
-// create and look up executions, never per state transition.
+// memStore is an in-memory store. Its lock is taken only to create and
+// list executions, never per state transition, and looking one up takes
+// none: executions is a sync.Map (each key written once, read by every
+// describe), because under a saturated scheduler a start waiting for the
+// write lock held every describe behind it (make load's mutex profile: 9 s
+// of waiting in 18 s of run).
 type memStore struct {
 	mu            sync.RWMutex
 	stateMachines map[string]*stateMachine
-	executions    map[string]*execution
+	executions    sync.Map // ARN -> *execution
 	bySM          map[string][]*execution
 	// retain bounds how many closed executions are kept (0: all); closed
 	// lists them oldest first.
@@ -49,7 +53,6 @@ func newMemStore(retain int) store {
 	return &memStore{
 		retain:        retain,
 		stateMachines: map[string]*stateMachine{},
-		executions:    map[string]*execution{},
 		bySM:          map[string][]*execution{},
 	}
 }
@@ -99,21 +102,21 @@ func (s *memStore) StateMachines() []*stateMachine {
 }
 
 func (s *memStore) PutExecution(ex *execution) (*execution, bool) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if old, ok := s.executions[ex.arn]; ok {
-		return old, false
+	if old, loaded := s.executions.LoadOrStore(ex.arn, ex); loaded {
+		return old.(*execution), false
 	}
-	s.executions[ex.arn] = ex
+	s.mu.Lock()
 	s.bySM[ex.sm.arn] = append(s.bySM[ex.sm.arn], ex)
+	s.mu.Unlock()
 	return ex, true
 }
 
 func (s *memStore) Execution(arn string) (*execution, bool) {
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	ex, ok := s.executions[arn]
-	return ex, ok
+	ex, ok := s.executions.Load(arn)
+	if !ok {
+		return nil, false
+	}
+	return ex.(*execution), true
 }
 
 func (s *memStore) Executions(smARN string) []*execution {
@@ -139,7 +142,7 @@ func (s *memStore) Closed(ex *execution) {
 		old := s.closed[0]
 		s.closed[0] = nil
 		s.closed = s.closed[1:]
-		delete(s.executions, old.arn)
+		s.executions.Delete(old.arn)
 		if s.onEvict != nil {
 			s.onEvict(old)
 		}
