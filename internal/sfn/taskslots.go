@@ -47,21 +47,10 @@ func newTaskSlots(n int) *taskSlots {
 }
 
 // tryTake takes a free slot, if there is one and nobody waits.
-func (s *taskSlots) tryTake() bool {
-	if s == nil {
-		return true
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.free > 0 {
-		s.free--
-		return true
-	}
-	return false
-}
+func (s *taskSlots) tryTake() bool { return s.take(nil) }
 
 // take takes a free slot (true), or queues w (false), whose run is called
-// once it has one, unless drop takes it out first.
+// once it has one, unless drop takes it out first. A nil w is not queued.
 func (s *taskSlots) take(w *slotWait) bool {
 	if s == nil {
 		return true
@@ -71,6 +60,9 @@ func (s *taskSlots) take(w *slotWait) bool {
 	if s.free > 0 {
 		s.free--
 		return true
+	}
+	if w == nil {
+		return false
 	}
 	w.queued, w.prev = true, s.tail
 	if s.tail != nil {
