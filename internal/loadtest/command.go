@@ -122,12 +122,17 @@ func (c Command) runJobs(ctx context.Context, target runtimeTarget, stdout io.Wr
 		api := dynamodb.New(dynamodb.Options{Region: c.Region, BaseEndpoint: aws.String(target.dynamodb), Credentials: c.credentials()})
 		jo.Records = Table{API: api, Name: c.Table}
 	}
+	var cpuBefore cpuSample
+	if target.pid > 0 {
+		cpuBefore = sampleCPU(target.pid)
+	}
 	r, err := RunJobs(ctx, jo)
 	if err != nil {
 		return err
 	}
 	r.Print(stdout)
 	if target.pid > 0 {
+		printCPUPerJob(stdout, cpuBefore, sampleCPU(target.pid), r.Jobs)
 		m, err := ReadMemory(target.pid)
 		if err != nil {
 			return err

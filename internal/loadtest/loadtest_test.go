@@ -223,3 +223,70 @@ func TestMachineLine(t *testing.T) {
 	Machine{LoadAvg: "0.50 0.40 0.30", CPUs: 2, Go: "go1.26.8", OSArch: "linux/amd64"}.Print(&b)
 	assert.Equal(t, "machine            load average 0.50 0.40 0.30, 2 CPUs, go1.26.8, linux/amd64\n", b.String())
 }
+
+func TestParseCPU(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+		want time.Duration
+		ok   bool
+	}{
+		// pid (comm) state ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime ...
+		{"node", "81 (node) S 80 80 1 0 -1 4194560 9017 0 0 0 1234 56 0 0 20 0 11", 12900 * time.Millisecond, true},
+		{"comm with spaces and parens", "7 (a) b (c)) R 1 7 7 0 -1 0 0 0 0 0 3 4", 70 * time.Millisecond, true},
+		{"truncated before stime", "7 (x) R 1 7 7 0 -1 0 0 0 0 0 3", 0, false},
+		{"no comm", "garbage", 0, false},
+		{"negative", "7 (x) R 1 7 7 0 -1 0 0 0 0 0 -3 4", 0, false},
+		{"overflow", "7 (x) R 1 7 7 0 -1 0 0 0 0 0 99999999999999999999 4", 0, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, ok := ParseCPU([]byte(tc.in))
+			assert.Equal(t, tc.ok, ok)
+			assert.Equal(t, tc.want, got)
+		})
+	}
+}
+
+func FuzzParseCPU(f *testing.F) {
+	f.Add([]byte("81 (node) S 80 80 1 0 -1 4194560 9017 0 0 0 1234 56 0 0 20 0 11"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		d, ok := ParseCPU(b)
+		if !ok && d != 0 {
+			t.Fatalf("%v without ok", d)
+		}
+		if d < 0 {
+			t.Fatalf("negative CPU time %v", d)
+		}
+	})
+}
+
+// This process's own CPU time is read back from /proc, as the runtime's is.
+func TestReadCPU(t *testing.T) {
+	if _, err := os.Stat("/proc/self/stat"); err != nil {
+		t.Skip("no /proc (not Linux)")
+	}
+	d, err := ReadCPU(os.Getpid())
+	require.NoError(t, err)
+	assert.Positive(t, d)
+	_, err = ReadCPU(-1)
+	assert.Error(t, err)
+}
+
+func TestPrintCPUPerJob(t *testing.T) {
+	before := cpuSample{self: time.Second, runtime: 2 * time.Second, children: map[int]childCPU{
+		10: {"node", time.Second},
+	}}
+	after := cpuSample{self: 3 * time.Second, runtime: 8 * time.Second, children: map[int]childCPU{
+		10: {"node", 5 * time.Second},
+		11: {"bootstrap", time.Second}, // started during the run
+		12: {"bootstrap", time.Second},
+	}}
+	var b strings.Builder
+	printCPUPerJob(&b, before, after, 1000)
+	assert.Equal(t, "cpu per job        runtime 6.00 ms, bootstrap 2.00 ms, node 4.00 ms, load generator 2.00 ms\n", b.String())
+
+	b.Reset()
+	printCPUPerJob(&b, before, after, 0)
+	assert.Empty(t, b.String(), "no jobs, no figure")
+}

@@ -4,10 +4,12 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // Memory is a process's resident memory as /proc/<pid>/status reports it.
@@ -105,11 +107,7 @@ func Children(pid int) []int {
 // ParentPID reads the parent pid from the text of /proc/<n>/stat
 // ("pid (comm) state ppid ..."; comm may hold spaces and parentheses).
 func ParentPID(stat []byte) (int, bool) {
-	i := bytes.LastIndexByte(stat, ')')
-	if i < 0 {
-		return 0, false
-	}
-	fields := strings.Fields(string(stat[i+1:]))
+	fields := statFields(stat)
 	if len(fields) < 2 {
 		return 0, false
 	}
@@ -118,6 +116,51 @@ func ParentPID(stat []byte) (int, bool) {
 		return 0, false // out of range (Atoi then gives the bound) or not a PID
 	}
 	return n, true
+}
+
+// userHZ is the unit of /proc's CPU times: USER_HZ, which Linux fixes at
+// 100 for user space on every architecture Go runs on.
+const userHZ = 100
+
+// ParseCPU reads the CPU time (user and system, fields utime and stime)
+// from the text of /proc/<n>/stat.
+func ParseCPU(stat []byte) (time.Duration, bool) {
+	fields := statFields(stat)
+	if len(fields) < 13 {
+		return 0, false
+	}
+	var ticks int64
+	for _, f := range fields[11:13] { // utime, stime
+		n, err := strconv.ParseInt(f, 10, 64)
+		if err != nil || n < 0 || n > math.MaxInt64/int64(time.Second)/2 {
+			return 0, false
+		}
+		ticks += n
+	}
+	return time.Duration(ticks) * time.Second / userHZ, true
+}
+
+// ReadCPU reads the CPU time pid has spent (Linux only).
+func ReadCPU(pid int) (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, fmt.Errorf("read CPU time of %d: %w", pid, err)
+	}
+	d, ok := ParseCPU(b)
+	if !ok {
+		return 0, fmt.Errorf("read CPU time of %d: no utime and stime in %q", pid, b)
+	}
+	return d, nil
+}
+
+// statFields are the fields of /proc/<n>/stat after "pid (comm)", from
+// state on; nil when there is no comm.
+func statFields(stat []byte) []string {
+	i := bytes.LastIndexByte(stat, ')')
+	if i < 0 {
+		return nil
+	}
+	return strings.Fields(string(stat[i+1:]))
 }
 
 // MB formats bytes as megabytes (10^6), as the 500 MB budget is written.
