@@ -588,14 +588,16 @@ func (g *Gateway) gatewayError(c *call, typ, message string) *response {
 	if message == "" {
 		quoted = []byte("null") // an authorizer failure: {"message": null}
 	}
+	errInfo := map[string]any{
+		"message": message, "messageString": string(quoted), "responseType": typ, "validationErrorString": c.validationError,
+	}
 	ctx := c.ctx
 	if ctx == nil {
 		ctx = g.baseContext(c)
+		ctx["error"] = errInfo
+	} else {
+		c.setContext("error", errInfo)
 	}
-	ctx["error"] = map[string]any{
-		"message": message, "messageString": string(quoted), "responseType": typ, "validationErrorString": c.validationError,
-	}
-	c.prepared.v = nil // ctx may be c.ctx, changed
 	ct, t := chooseTemplate(gr.templates, gr.cfg.ResponseTemplates, c.r.Header.Get("Accept"))
 	resp := &response{status: status, headers: http.Header{}}
 	resp.headers.Set("Content-Type", ct)

@@ -171,6 +171,10 @@ type task struct {
 	callback bool
 }
 
+// invokesFunction reports whether the task invokes one of the Registry's
+// functions, which Config.TaskConcurrency bounds.
+func (t *task) invokesFunction() bool { return t.kind == taskLambda || t.kind == taskLambdaInvoke }
+
 // callbackSuffix marks the wait-for-callback integration pattern.
 const callbackSuffix = ".waitForTaskToken"
 

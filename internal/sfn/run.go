@@ -857,12 +857,10 @@ func (r *stateRun) startTask(t *task, inv Invoker, payload string, timeout, hear
 	return "", nil
 }
 
-// boundedTask reports whether the attempt invokes one of the Registry's
-// functions, which Config.TaskConcurrency bounds; an asynchronous
-// lambda:invoke is bounded where its function runs (taskInvoker).
-func (r *stateRun) boundedTask(t *task) bool {
-	return (t.kind == taskLambda || t.kind == taskLambdaInvoke) && !r.async
-}
+// boundedTask reports whether the attempt holds a task slot while it
+// invokes: an asynchronous lambda:invoke takes one where its function runs
+// instead (taskInvoker).
+func (r *stateRun) boundedTask(t *task) bool { return t.invokesFunction() && !r.async }
 
 // waitSlot queues the attempt until a task slot frees, holding no
 // goroutine: invoke then runs, holding the slot, on a goroutine that

@@ -842,7 +842,7 @@ func (t *stateTest) invoke(ctx context.Context, in any) (any, error) {
 		}
 	}
 	var out []byte
-	if tk.kind == taskLambda || tk.kind == taskLambdaInvoke {
+	if tk.invokesFunction() {
 		// A function invocation takes a task slot as an execution's
 		// does.
 		if err = t.e.slots.wait(ctx); err == nil {
