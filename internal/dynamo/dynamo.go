@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/feature/dynamodb/attributevalue"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
 
@@ -114,186 +115,9 @@ func toItem(j job.Job) item {
 	return it
 }
 
-// attributes is the item as DynamoDB keeps it: what
-// attributevalue.MarshalMap makes of it (TestItemCodec holds them equal),
-// built without its reflection, which was a good share of a write's
-// allocations.
-func (it item) attributes() map[string]types.AttributeValue {
-	av := make(map[string]types.AttributeValue, 14)
-	str := func(name, v string, omitEmpty bool) {
-		if v != "" || !omitEmpty {
-			av[name] = &types.AttributeValueMemberS{Value: v}
-		}
-	}
-	str("jobId", it.JobID, false)
-	str("owner", it.Owner, true)
-	str("executionArn", it.ExecutionARN, false)
-	str("status", it.Status, false)
-	str("request", it.Request, true)
-	if it.Result != nil {
-		av["result"] = it.Result.attribute()
-	}
-	str("error", it.Error, true)
-	str("cause", it.Cause, true)
-	str("createdAt", it.CreatedAt, false)
-	str("updatedAt", it.UpdatedAt, false)
-	if it.Generated != nil {
-		av["recordsGenerated"] = &types.AttributeValueMemberN{Value: strconv.Itoa(*it.Generated)}
-	}
-	if it.Total != nil {
-		av["recordsTotal"] = &types.AttributeValueMemberN{Value: strconv.Itoa(*it.Total)}
-	}
-	str("progressAt", it.ProgressAt, true)
-	if it.ExpiresAt != 0 {
-		av["expiresAt"] = &types.AttributeValueMemberN{Value: strconv.FormatInt(it.ExpiresAt, 10)}
-	}
-	return av
-}
-
-// attribute is the result as attributevalue.Marshal makes it.
-func (r *result) attribute() types.AttributeValue {
-	return &types.AttributeValueMemberM{Value: map[string]types.AttributeValue{
-		"bucket":  &types.AttributeValueMemberS{Value: r.Bucket},
-		"key":     &types.AttributeValueMemberS{Value: r.Key},
-		"records": &types.AttributeValueMemberN{Value: strconv.Itoa(r.Records)},
-		"bytes":   &types.AttributeValueMemberN{Value: strconv.FormatInt(r.Bytes, 10)},
-	}}
-}
-
-// itemFrom decodes an item as attributevalue.UnmarshalMap does for the
-// attributes the store writes (TestItemCodec), without its reflection: an
-// attribute of a type it refuses is refused, NULL decodes as empty, a
-// number into a string as its text, and attributes the store does not
-// know are ignored.
-func itemFrom(av map[string]types.AttributeValue) (item, error) {
-	var it item
-	for name, v := range av {
-		var err error
-		switch name {
-		case "jobId":
-			err = decodeS(v, &it.JobID)
-		case "owner":
-			err = decodeS(v, &it.Owner)
-		case "executionArn":
-			err = decodeS(v, &it.ExecutionARN)
-		case "status":
-			err = decodeS(v, &it.Status)
-		case "request":
-			err = decodeS(v, &it.Request)
-		case "result":
-			it.Result, err = decodeResult(v)
-		case "error":
-			err = decodeS(v, &it.Error)
-		case "cause":
-			err = decodeS(v, &it.Cause)
-		case "createdAt":
-			err = decodeS(v, &it.CreatedAt)
-		case "updatedAt":
-			err = decodeS(v, &it.UpdatedAt)
-		case "recordsGenerated":
-			it.Generated, err = decodeIntPtr(v)
-		case "recordsTotal":
-			it.Total, err = decodeIntPtr(v)
-		case "progressAt":
-			err = decodeS(v, &it.ProgressAt)
-		case "expiresAt":
-			err = decodeN(v, &it.ExpiresAt)
-		}
-		if err != nil {
-			return item{}, fmt.Errorf("attribute %s: %w", name, err)
-		}
-	}
-	return it, nil
-}
-
-func isNull(v types.AttributeValue) bool {
-	_, null := v.(*types.AttributeValueMemberNULL)
-	return null
-}
-
-func decodeS(v types.AttributeValue, dst *string) error {
-	switch v := v.(type) {
-	case *types.AttributeValueMemberS:
-		*dst = v.Value
-		return nil
-	case *types.AttributeValueMemberN: // its text, as attributevalue has it
-		*dst = v.Value
-		return nil
-	case *types.AttributeValueMemberNULL:
-		*dst = ""
-		return nil
-	}
-	return fmt.Errorf("%T is not a string", v)
-}
-
-func decodeN(v types.AttributeValue, dst *int64) error {
-	if isNull(v) {
-		*dst = 0
-		return nil
-	}
-	n, ok := v.(*types.AttributeValueMemberN)
-	if !ok {
-		return fmt.Errorf("%T is not a number", v)
-	}
-	i, err := strconv.ParseInt(n.Value, 10, 64)
-	if err != nil {
-		return fmt.Errorf("number %q: %w", n.Value, err)
-	}
-	*dst = i
-	return nil
-}
-
-func decodeInt(v types.AttributeValue, dst *int) error {
-	var i int64
-	if err := decodeN(v, &i); err != nil {
-		return err
-	}
-	*dst = int(i)
-	return nil
-}
-
-func decodeIntPtr(v types.AttributeValue) (*int, error) {
-	if isNull(v) {
-		return nil, nil
-	}
-	i := new(int)
-	if err := decodeInt(v, i); err != nil {
-		return nil, err
-	}
-	return i, nil
-}
-
-func decodeResult(v types.AttributeValue) (*result, error) {
-	if isNull(v) {
-		return nil, nil
-	}
-	m, ok := v.(*types.AttributeValueMemberM)
-	if !ok {
-		return nil, fmt.Errorf("%T is not a map", v)
-	}
-	r := &result{}
-	for name, v := range m.Value {
-		var err error
-		switch name {
-		case "bucket":
-			err = decodeS(v, &r.Bucket)
-		case "key":
-			err = decodeS(v, &r.Key)
-		case "records":
-			err = decodeInt(v, &r.Records)
-		case "bytes":
-			err = decodeN(v, &r.Bytes)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", name, err)
-		}
-	}
-	return r, nil
-}
-
 func fromItem(av map[string]types.AttributeValue) (job.Job, error) {
-	it, err := itemFrom(av)
-	if err != nil {
+	var it item
+	if err := attributevalue.UnmarshalMap(av, &it); err != nil {
 		return job.Job{}, fmt.Errorf("decode job item: %w", err)
 	}
 	j := job.Job{
@@ -310,6 +134,7 @@ func fromItem(av map[string]types.AttributeValue) (job.Job, error) {
 	if it.ExpiresAt > 0 {
 		j.ExpiresAt = time.Unix(it.ExpiresAt, 0).UTC()
 	}
+	var err error
 	if it.Generated != nil && it.Total != nil {
 		p := &job.Progress{Generated: *it.Generated, Total: *it.Total}
 		if p.UpdatedAt, err = time.Parse(time.RFC3339Nano, it.ProgressAt); err != nil {
@@ -332,9 +157,13 @@ func (s *Store) Create(ctx context.Context, j job.Job) (job.Job, error) {
 	if err := j.Validate(); err != nil {
 		return job.Job{}, err
 	}
-	_, err := s.api.PutItem(ctx, &dynamodb.PutItemInput{
+	av, err := attributevalue.MarshalMap(toItem(j))
+	if err != nil {
+		return job.Job{}, fmt.Errorf("dynamo: encode job %s: %w", j.ID, err)
+	}
+	_, err = s.api.PutItem(ctx, &dynamodb.PutItemInput{
 		TableName:           aws.String(s.table),
-		Item:                toItem(j).attributes(),
+		Item:                av,
 		ConditionExpression: aws.String("attribute_not_exists(jobId)"),
 	})
 	if err == nil {
@@ -383,7 +212,11 @@ func (s *Store) Finish(ctx context.Context, o job.Outcome) (job.Job, error) {
 		update += ", #expiresAt = :expiresAt"
 	}
 	if o.Result != nil {
-		names["#result"], values[":result"] = "result", (*result)(o.Result).attribute()
+		r, err := attributevalue.Marshal((*result)(o.Result))
+		if err != nil {
+			return job.Job{}, fmt.Errorf("dynamo: encode result of job %s: %w", o.JobID, err)
+		}
+		names["#result"], values[":result"] = "result", r
 		update += ", #result = :result"
 		// Every record generated (job.Outcome.Apply): the progress at its end.
 		names["#gen"], names["#total"], names["#progressAt"] = "recordsGenerated", "recordsTotal", "progressAt"
