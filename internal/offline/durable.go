@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -11,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
+	"github.com/asyncjobs/stepjobs/internal/cpushare"
 	"github.com/asyncjobs/stepjobs/internal/faults"
 	"github.com/asyncjobs/stepjobs/internal/integration"
 	"github.com/asyncjobs/stepjobs/internal/sfn"
@@ -27,11 +29,16 @@ func (s *Server) applyStoreFaults() {
 	if len(f.Stores) == 0 {
 		return
 	}
+	// An injected latency is a wait, as the store's answer is: the CPU
+	// share goes back around the faults too.
+	client := func(store string) *http.Client {
+		return &http.Client{Transport: cpushare.Transport(faults.HTTPClient(store, f, storePool()).Transport)}
+	}
 	if _, ok := f.Stores[faults.StoreDynamoDB]; ok && s.dynamo != nil {
-		s.dynamo = dynamodb.New(s.dynamo.Options(), func(o *dynamodb.Options) { o.HTTPClient = faults.HTTPClient(faults.StoreDynamoDB, f, storeTransport()) })
+		s.dynamo = dynamodb.New(s.dynamo.Options(), func(o *dynamodb.Options) { o.HTTPClient = client(faults.StoreDynamoDB) })
 	}
 	if _, ok := f.Stores[faults.StoreS3]; ok && s.s3 != nil {
-		s.s3 = s3.New(s.s3.Options(), func(o *s3.Options) { o.HTTPClient = faults.HTTPClient(faults.StoreS3, f, storeTransport()) })
+		s.s3 = s3.New(s.s3.Options(), func(o *s3.Options) { o.HTTPClient = client(faults.StoreS3) })
 	}
 	s.log.Warn("fault injection on", "faults", f.String(), "seed", f.Seed)
 }

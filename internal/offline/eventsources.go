@@ -3,11 +3,13 @@ package offline
 import (
 	"context"
 	"fmt"
+	"net/http"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	sqssdk "github.com/aws/aws-sdk-go-v2/service/sqs"
 
+	"github.com/asyncjobs/stepjobs/internal/cpushare"
 	"github.com/asyncjobs/stepjobs/internal/eventsource"
 	"github.com/asyncjobs/stepjobs/internal/slsconfig"
 	"github.com/asyncjobs/stepjobs/internal/sqs"
@@ -15,7 +17,9 @@ import (
 
 // newSQSClient is the functions' SDK client of the local SQS.
 func (s *Server) newSQSClient() *sqssdk.Client {
-	return sqssdk.New(sqssdk.Options{Region: s.svc.Region, BaseEndpoint: aws.String(s.urls.SQS), Credentials: credentialsFor()})
+	// A task's wait for the local SQS is I/O: its CPU share goes back meanwhile.
+	return sqssdk.New(sqssdk.Options{Region: s.svc.Region, BaseEndpoint: aws.String(s.urls.SQS), Credentials: credentialsFor(),
+		HTTPClient: &http.Client{Transport: cpushare.Transport(http.DefaultTransport)}})
 }
 
 // connectQueues has the EventBridge rules whose target is a queue send to

@@ -151,6 +151,11 @@ type Config struct {
 	// slot. 0: 32 per CPU. The API's own calls (the authorizer) are not
 	// bounded.
 	TaskConcurrency int
+	// TaskCPUs bounds the in-process Lambda tasks using the CPU at once
+	// (cpushare, set in taskslots.go), so that the API's requests do not
+	// wait behind a backlog of jobs. 0: half the CPUs, at least 1;
+	// negative: no bound.
+	TaskCPUs int
 
 	// AuthDisabled lets every request through as the caller "anonymous"
 	// (the authorizer's AUTH_DISABLED=true, for a private dev stage);
@@ -518,6 +523,7 @@ func (s *Server) startEngine(ctx context.Context) error {
 		return err
 	}
 	registry := sfn.NewRegistry()
+	cpu := taskCPU(s.cfg.TaskCPUs)
 	sqsClient := s.newSQSClient()
 	for _, fn := range s.svc.Functions {
 		factory, err := functionFactory(fn, s.cfg.Functions)
@@ -547,6 +553,9 @@ func (s *Server) startEngine(ctx context.Context) error {
 		}
 		if err != nil {
 			return fmt.Errorf("offline: function %s: %w", fn.Key, err)
+		}
+		if cpu != nil && s.cfg.LambdaMode != LambdaProcess {
+			inv = cpuBoundInvoker{cpu, inv}
 		}
 		s.keep(fn.Key, inv)
 		registry.RegisterFunction(fn.Name, s.function(fn.Key, inv))

@@ -22,6 +22,7 @@ import (
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
 	bolt "go.etcd.io/bbolt"
 
+	"github.com/asyncjobs/stepjobs/internal/cpushare"
 	"github.com/asyncjobs/stepjobs/internal/localaws"
 	"github.com/asyncjobs/stepjobs/internal/slsconfig"
 )
@@ -71,10 +72,15 @@ func newS3Client(endpoint, region string, loopback bool) *s3.Client {
 const storeIdleTimeout = 4 * time.Second
 
 // storeTransport is the HTTP transport of the runtime's clients of its own
-// stores on loopback: idle connections end before the server ends them,
-// and the pool keeps enough of them for many executions' tasks at once
-// (Go's default keeps 2 per host, so a burst opened and closed hundreds).
-func storeTransport() *http.Transport {
+// stores on loopback (storePool), on which a task gives its CPU share back
+// while it waits (cpushare).
+func storeTransport() http.RoundTripper { return cpushare.Transport(storePool()) }
+
+// storePool is storeTransport's connections: idle ones end before the
+// server ends them, and the pool keeps enough of them for many
+// executions' tasks at once (Go's default keeps 2 per host, so a burst
+// opened and closed hundreds).
+func storePool() *http.Transport {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.MaxIdleConns = 512
 	t.MaxIdleConnsPerHost = 256

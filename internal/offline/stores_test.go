@@ -61,7 +61,7 @@ func TestStoreRetriesWithoutQuota(t *testing.T) {
 // The stores' connections go idle for less than dynalite's Node server
 // keeps them (5 s), so none is reused as the server closes it.
 func TestStoreTransport(t *testing.T) {
-	tr := storeTransport()
+	tr := storePool()
 	assert.Less(t, tr.IdleConnTimeout.Seconds(), 5.0)
 	assert.GreaterOrEqual(t, tr.MaxIdleConnsPerHost, 64, "enough idle connections for the load generator's 64 jobs in flight")
 }

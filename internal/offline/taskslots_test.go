@@ -1,10 +1,18 @@
 package offline
 
 import (
+	"context"
+	"net/http"
+	"net/http/httptest"
 	"runtime"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/asyncjobs/stepjobs/internal/cpushare"
+	"github.com/asyncjobs/stepjobs/internal/sfn"
 )
 
 // The engine's bound: the flag's value, its default per CPU, and none for
@@ -26,4 +34,49 @@ func TestTaskConcurrency(t *testing.T) {
 	for _, tt := range tests {
 		assert.Equal(t, tt.want, taskConcurrency(tt.mode, tt.n), "mode %q, n %d", tt.mode, tt.n)
 	}
+}
+
+// The tasks' CPU shares: half the CPUs by default, at least one; none
+// when negative.
+func TestTaskCPU(t *testing.T) {
+	assert.Nil(t, taskCPU(-1))
+	assert.Equal(t, max(runtime.GOMAXPROCS(0)/2, 1), taskCPU(0).Size())
+	assert.Equal(t, 3, taskCPU(3).Size())
+}
+
+// A function runs holding a share, gives it back while its store call
+// waits (storeTransport), and gives it back when it returns.
+func TestCPUBoundInvoker(t *testing.T) {
+	cpu := cpushare.New(1, time.Hour)
+	var during bool
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 10*time.Second)
+		defer cancel()
+		ctx, leave := cpu.Enter(ctx) // the only share: free while the caller waits
+		during = cpushare.Holds(ctx)
+		leave()
+	}))
+	defer srv.Close()
+	client := &http.Client{Transport: storeTransport()}
+	var before, after bool
+	inv := cpuBoundInvoker{cpu, sfn.InvokerFunc(func(ctx context.Context, _ []byte) ([]byte, error) {
+		before = cpushare.Holds(ctx)
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, srv.URL, nil)
+		require.NoError(t, err)
+		resp, err := client.Do(req)
+		require.NoError(t, err)
+		resp.Body.Close()
+		after = cpushare.Holds(ctx)
+		return nil, nil
+	})}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_, err := inv.Invoke(ctx, nil)
+	require.NoError(t, err)
+	assert.True(t, before, "the function holds a share")
+	assert.True(t, during, "the share was free during the store call")
+	assert.True(t, after, "and held again after it")
+	ctx, leave := cpu.Enter(ctx)
+	assert.True(t, cpushare.Holds(ctx), "given back at the end")
+	leave()
 }
