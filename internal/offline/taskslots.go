@@ -47,7 +47,7 @@ const taskCPULease = 10 * time.Millisecond
 // taskCPU is the CPU shares of the in-process tasks for
 // Config.TaskCPUs n: half the CPUs (at least 1) for n == 0, none (no
 // bound) for n < 0. On 2 CPUs, under starts at 1,000/s, one share cut
-// start-execution's p99 from about 50 ms to 15-28 ms (make bench-e2e).
+// start-execution's p99 from 107-139 ms to 21-27 ms (make bench-e2e).
 func taskCPU(n int) *cpushare.Limit {
 	switch {
 	case n < 0:
