@@ -48,7 +48,7 @@ func (s *Server) connectQueues(lookup slsconfig.Lookup) error {
 		if !ok {
 			return fmt.Errorf("offline: function %s: sqs event: no invoker", src.Function)
 		}
-		mappings = append(mappings, eventsource.Mapping{Source: src, QueueURL: url, Region: s.svc.Region, Function: inv,
+		mappings = append(mappings, eventsource.Mapping{Source: src, QueueURL: url, Region: s.svc.Region, Function: s.background(inv),
 			Timeout: time.Duration(s.functionSetting(src.Function, "timeout", 6)) * time.Second})
 	}
 	if len(mappings) > 0 {

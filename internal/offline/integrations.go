@@ -24,7 +24,7 @@ func (s *Server) startIntegrations(registry *sfn.Registry, lookup slsconfig.Look
 		return nil, fmt.Errorf("offline: eventBridge rules: %w", err)
 	}
 	late := &integration.LateEngine{}
-	s.eventRules = eventbridge.New(rules, s.invokers.invoker, s.svc.Region, s.svc.AccountID, s.log.With("server", "eventbridge"))
+	s.eventRules = eventbridge.New(rules, s.backgroundInvoker, s.svc.Region, s.svc.AccountID, s.log.With("server", "eventbridge"))
 	served := integration.Register(registry, integration.Config{
 		Partition: partition, Region: s.svc.Region, AccountID: s.svc.AccountID,
 		DynamoDB: s.dynamo, S3: s.s3, Events: s.eventRules, StepFunctions: late, Wrap: s.function,

@@ -59,6 +59,7 @@ import (
 
 	"github.com/asyncjobs/stepjobs/internal/apigw"
 	"github.com/asyncjobs/stepjobs/internal/console"
+	"github.com/asyncjobs/stepjobs/internal/cpushare"
 	"github.com/asyncjobs/stepjobs/internal/dynalite"
 	"github.com/asyncjobs/stepjobs/internal/eventbridge"
 	"github.com/asyncjobs/stepjobs/internal/eventsource"
@@ -151,10 +152,10 @@ type Config struct {
 	// slot. 0: 32 per CPU. The API's own calls (the authorizer) are not
 	// bounded.
 	TaskConcurrency int
-	// TaskCPUs bounds the in-process Lambda tasks using the CPU at once
-	// (cpushare, set in taskslots.go), so that the API's requests do not
-	// wait behind a backlog of jobs. 0: half the CPUs, at least 1;
-	// negative: no bound.
+	// TaskCPUs bounds the in-process functions run in the background
+	// (tasks, event rules, queues) using the CPU at once (cpushare, set in
+	// taskslots.go), so that the API's requests do not wait behind a
+	// backlog of jobs. 0: half the CPUs, at least 1; negative: no bound.
 	TaskCPUs int
 
 	// AuthDisabled lets every request through as the caller "anonymous"
@@ -265,6 +266,7 @@ type Server struct {
 	life     context.Context
 	endLife  context.CancelFunc
 	invokers *functionInvokers // for authorizers, proxy routes, event rules (auth.go)
+	taskCPU  *cpushare.Limit   // the functions' CPU shares as background work (taskslots.go)
 
 	closeOnce sync.Once
 	closeErr  error
@@ -523,7 +525,9 @@ func (s *Server) startEngine(ctx context.Context) error {
 		return err
 	}
 	registry := sfn.NewRegistry()
-	cpu := taskCPU(s.cfg.TaskCPUs)
+	if s.cfg.LambdaMode != LambdaProcess {
+		s.taskCPU = taskCPU(s.cfg.TaskCPUs)
+	}
 	sqsClient := s.newSQSClient()
 	for _, fn := range s.svc.Functions {
 		factory, err := functionFactory(fn, s.cfg.Functions)
@@ -554,11 +558,8 @@ func (s *Server) startEngine(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("offline: function %s: %w", fn.Key, err)
 		}
-		if cpu != nil && s.cfg.LambdaMode != LambdaProcess {
-			inv = cpuBoundInvoker{cpu, inv}
-		}
 		s.keep(fn.Key, inv)
-		registry.RegisterFunction(fn.Name, s.function(fn.Key, inv))
+		registry.RegisterFunction(fn.Name, s.function(fn.Key, s.background(inv)))
 		s.res.Functions[fn.Key] = fn.Name
 	}
 	late, err := s.startIntegrations(registry, lookup, partition)

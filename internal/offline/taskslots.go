@@ -58,6 +58,25 @@ func taskCPU(n int) *cpushare.Limit {
 	return cpushare.New(n, taskCPULease)
 }
 
+// background is inv as the state machines, event rules and queues call
+// it: holding one of the tasks' CPU shares. The gateway calls functions
+// (authorizers, proxy routes) for a request, and so without one.
+func (s *Server) background(inv sfn.Invoker) sfn.Invoker {
+	if s.taskCPU == nil {
+		return inv
+	}
+	return cpuBoundInvoker{s.taskCPU, inv}
+}
+
+// backgroundInvoker is the invoker of the function key, as background.
+func (s *Server) backgroundInvoker(key string) (sfn.Invoker, bool) {
+	inv, ok := s.invokers.invoker(key)
+	if !ok {
+		return nil, false
+	}
+	return s.background(inv), true
+}
+
 // cpuBoundInvoker runs an in-process function holding a CPU share, which
 // it gives back while it waits on the stores' clients (storeTransport).
 type cpuBoundInvoker struct {

@@ -80,3 +80,36 @@ func TestCPUBoundInvoker(t *testing.T) {
 	assert.True(t, cpushare.Holds(ctx), "given back at the end")
 	leave()
 }
+
+// Background callers (the engine, event rules, queues) run a function
+// holding a CPU share; the gateway, serving a request, runs it without.
+func TestBackgroundHoldsAShareTheGatewayDoesNot(t *testing.T) {
+	var held bool
+	inv := sfn.InvokerFunc(func(ctx context.Context, _ []byte) ([]byte, error) {
+		held = cpushare.Holds(ctx)
+		return nil, nil
+	})
+	s := &Server{taskCPU: cpushare.New(1, time.Hour), invokers: &functionInvokers{invokers: map[string]sfn.Invoker{"f": inv}}}
+	ctx := context.Background()
+
+	bg, ok := s.backgroundInvoker("f")
+	require.True(t, ok)
+	_, err := bg.Invoke(ctx, nil)
+	require.NoError(t, err)
+	assert.True(t, held, "event rules and queues")
+
+	_, err = s.background(inv).Invoke(ctx, nil)
+	require.NoError(t, err)
+	assert.True(t, held, "the engine")
+
+	_, err = s.invokers.Invoke(ctx, "f", nil)
+	require.NoError(t, err)
+	assert.False(t, held, "the gateway")
+
+	_, ok = s.backgroundInvoker("nope")
+	assert.False(t, ok)
+	s.taskCPU = nil // --task-cpus -1, or process mode
+	_, err = s.background(inv).Invoke(ctx, nil)
+	require.NoError(t, err)
+	assert.False(t, held)
+}
