@@ -39,9 +39,10 @@ func taskConcurrency(mode string, n int) int {
 }
 
 // taskCPULease is how long a task's hold on a CPU share counts without a
-// wait on a store: a task's bursts of CPU between store calls last
-// microseconds, so one that holds longer is blocked on something the
-// share cannot see (a callback receiver, a sleep), and the next task goes.
+// wait on a store: a task's bursts of CPU between store calls last well
+// under a millisecond here, so one that holds longer is most likely
+// blocked on something the share cannot see (a callback receiver, a
+// sleep), and the next task goes.
 const taskCPULease = 10 * time.Millisecond
 
 // taskCPU is the CPU shares of the in-process tasks for
