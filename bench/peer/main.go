@@ -24,10 +24,10 @@ import (
 	"runtime"
 	"runtime/pprof"
 	"strings"
-	"syscall"
 	"text/tabwriter"
 	"time"
 
+	"github.com/asyncjobs/stepjobs/internal/cputime"
 	"github.com/asyncjobs/stepjobs/internal/sfn"
 )
 
@@ -159,15 +159,6 @@ func times(a, b float64) string {
 	return fmt.Sprintf("%.1fx", a/b)
 }
 
-// cpuTime is this process's user+system time so far.
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		return 0
-	}
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
 // deployable is the definition with serverless-step-functions'
 // {"Fn::GetAtt": [fn, "Arn"]} replaced by function ARNs, as deployed: the
 // peer accepts only string Resources.
@@ -273,7 +264,7 @@ func runEngine(ctx context.Context, def string, results map[string]json.RawMessa
 		}
 	}
 	arns := make([]string, 0, n)
-	t0, cpu0 := time.Now(), cpuTime()
+	t0, cpu0 := time.Now(), cputime.Self()
 	for range n {
 		arn, err := one()
 		if err != nil {
@@ -293,7 +284,7 @@ func runEngine(ctx context.Context, def string, results map[string]json.RawMessa
 			}
 		}
 	}
-	r := result{n: n, elapsed: time.Since(t0), cpu: cpuTime() - cpu0}
+	r := result{n: n, elapsed: time.Since(t0), cpu: cputime.Self() - cpu0}
 	h, err := e.History(ctx, arns[0])
 	if err != nil {
 		return result{}, 0, err

@@ -22,6 +22,7 @@ package cpushare
 import (
 	"context"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 )
@@ -108,21 +109,12 @@ func (s *share) take(ctx context.Context) {
 	case <-w.ready:
 	case <-ctx.Done():
 		l.mu.Lock()
-		if i := indexOf(l.waiters, w); i >= 0 {
-			l.waiters = append(l.waiters[:i], l.waiters[i+1:]...)
+		if i := slices.Index(l.waiters, w); i >= 0 {
+			l.waiters = slices.Delete(l.waiters, i, i+1)
 		}
 		l.mu.Unlock()
 		// Granted meanwhile or not: s.counted says which.
 	}
-}
-
-func indexOf(ws []*waiter, w *waiter) int {
-	for i, x := range ws {
-		if x == w {
-			return i
-		}
-	}
-	return -1
 }
 
 // grantLocked gives s a share that l.free no longer counts.

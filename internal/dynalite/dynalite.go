@@ -26,7 +26,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 
 	"github.com/asyncjobs/stepjobs/internal/localaws"
-
 	"github.com/asyncjobs/stepjobs/internal/syncbuf"
 )
 

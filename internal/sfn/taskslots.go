@@ -104,9 +104,8 @@ func (s *taskSlots) release() {
 	w.run()
 }
 
-// wait blocks until it has a slot, for callers that hold a goroutine
-// anyway (TestState, an asynchronous invocation's): nil, or ctx's error
-// when it ends first.
+// wait blocks until it has a slot, for a caller that holds a goroutine
+// anyway (TestState): nil, or ctx's error when it ends first.
 func (s *taskSlots) wait(ctx context.Context) error {
 	if s.tryTake() {
 		return nil
